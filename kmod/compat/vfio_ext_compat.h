@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel-version differences for the vfio-ext modules, and nothing else.
+ *
+ * Supported series: 6.1 (Debian 12) and 6.12 (Debian 13).  Code outside
+ * kmod/compat/ never tests LINUX_VERSION_CODE; it uses the helpers below.
+ */
+#ifndef _VFIO_EXT_COMPAT_H
+#define _VFIO_EXT_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "vfio-ext supports Linux 6.1 and later"
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0) && IS_ENABLED(CONFIG_IOMMUFD)
+/*
+ * From 6.2 a physical VFIO device must provide the iommufd callbacks when
+ * the kernel is built with IOMMUFD; vfio-pci-core exports the helpers.
+ */
+#define VFIO_EXT_IOMMUFD_PHYS_OPS					\
+	.bind_iommufd	= vfio_iommufd_physical_bind,			\
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,			\
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,
+#else
+#define VFIO_EXT_IOMMUFD_PHYS_OPS
+#endif
+
+#endif /* _VFIO_EXT_COMPAT_H */

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-ext: a vfio-pci variant driver on vfio-pci-core.
+ *
+ * Bound exactly like vfio-pci (driver_override or ids=), it offers every
+ * region, IRQ index, ioctl and device feature of vfio-pci by delegating to
+ * vfio-pci-core, and is the home of the vfio-ext device extensions.
+ *
+ * Differences from vfio-pci, by design:
+ *  - Intel IGD OpRegion/host-bridge regions are not offered: their setup
+ *    code is private to vfio-pci (not exported by vfio-pci-core).
+ *  - The core-wide parameters nointxmask, disable_vga and disable_idle_d3
+ *    belong to vfio-pci-core and are set by vfio-pci's module parameters;
+ *    a second module setting them would silently override the first.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
+
+#include <linux/vfio_ext.h>
+#include "vfio_ext_compat.h"
+#include "vfio_ext_ids.h"
+
+static char ids[1024] __initdata;
+module_param_string(ids, ids, sizeof(ids), 0);
+MODULE_PARM_DESC(ids,
+		 "Initial PCI IDs to add to the driver, format is \"vendor:device[:subvendor[:subdevice[:class[:class_mask]]]]\" (hex), comma separated");
+
+static bool enable_sriov;
+#ifdef CONFIG_PCI_IOV
+module_param(enable_sriov, bool, 0644);
+MODULE_PARM_DESC(enable_sriov,
+		 "Enable support for SR-IOV configuration (as vfio-pci's enable_sriov)");
+#endif
+
+static bool disable_denylist;
+module_param(disable_denylist, bool, 0444);
+MODULE_PARM_DESC(disable_denylist,
+		 "Disable use of the device denylist (as vfio-pci's disable_denylist)");
+
+/**
+ * struct vfio_ext_device - a PCI device bound to vfio-pci-ext
+ * @core: the vfio-pci-core device; must stay first (vfio_alloc_device)
+ */
+struct vfio_ext_device {
+	struct vfio_pci_core_device core;
+};
+
+/* Devices with errata that make user access unsafe; same list as vfio-pci. */
+static bool vfio_ext_dev_in_denylist(struct pci_dev *pdev)
+{
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return false;
+
+	switch (pdev->device) {
+	case PCI_DEVICE_ID_INTEL_QAT_C3XXX:
+	case PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF:
+	case PCI_DEVICE_ID_INTEL_QAT_C62X:
+	case PCI_DEVICE_ID_INTEL_QAT_C62X_VF:
+	case PCI_DEVICE_ID_INTEL_QAT_DH895XCC:
+	case PCI_DEVICE_ID_INTEL_QAT_DH895XCC_VF:
+	case PCI_DEVICE_ID_INTEL_DSA_SPR0:
+	case PCI_DEVICE_ID_INTEL_IAX_SPR0:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool vfio_ext_is_denylisted(struct pci_dev *pdev)
+{
+	if (!vfio_ext_dev_in_denylist(pdev))
+		return false;
+
+	if (disable_denylist) {
+		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x\n",
+			 pdev->vendor, pdev->device);
+		return false;
+	}
+
+	pci_warn(pdev, "%04x:%04x is in the vfio-pci device denylist, not binding\n",
+		 pdev->vendor, pdev->device);
+	return true;
+}
+
+static int vfio_ext_open_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	int ret;
+
+	ret = vfio_pci_core_enable(vdev);
+	if (ret)
+		return ret;
+
+	vfio_pci_core_finish_enable(vdev);
+	return 0;
+}
+
+static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			   unsigned long arg)
+{
+	/* vfio-ext device ioctls are dispatched here before the core's. */
+	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+}
+
+static const struct vfio_device_ops vfio_ext_ops = {
+	.name		= VFIO_EXT_PCI_DRIVER_NAME,
+	.init		= vfio_pci_core_init_dev,
+	.release	= vfio_pci_core_release_dev,
+	.open_device	= vfio_ext_open_device,
+	.close_device	= vfio_pci_core_close_device,
+	.ioctl		= vfio_ext_ioctl,
+	.device_feature	= vfio_pci_core_ioctl_feature,
+	.read		= vfio_pci_core_read,
+	.write		= vfio_pci_core_write,
+	.mmap		= vfio_pci_core_mmap,
+	.request	= vfio_pci_core_request,
+	.match		= vfio_pci_core_match,
+	VFIO_EXT_IOMMUFD_PHYS_OPS
+};
+
+static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct vfio_ext_device *edev;
+	int ret;
+
+	if (vfio_ext_is_denylisted(pdev))
+		return -EINVAL;
+
+	edev = vfio_alloc_device(vfio_ext_device, core.vdev, &pdev->dev,
+				 &vfio_ext_ops);
+	if (IS_ERR(edev))
+		return PTR_ERR(edev);
+
+	dev_set_drvdata(&pdev->dev, &edev->core);
+	ret = vfio_pci_core_register_device(&edev->core);
+	if (ret)
+		goto out_put;
+	return 0;
+
+out_put:
+	vfio_put_device(&edev->core.vdev);
+	return ret;
+}
+
+static void vfio_ext_remove(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+
+	vfio_pci_core_unregister_device(vdev);
+	vfio_put_device(&vdev->vdev);
+}
+
+static int vfio_ext_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+
+	if (!enable_sriov)
+		return -ENOENT;
+
+	return vfio_pci_core_sriov_configure(vdev, nr_virtfn);
+}
+
+static const struct pci_device_id vfio_ext_table[] = {
+	/* Match nothing by default: bind through driver_override or ids=. */
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{}
+};
+MODULE_DEVICE_TABLE(pci, vfio_ext_table);
+
+static struct pci_driver vfio_ext_driver = {
+	.name			= VFIO_EXT_PCI_DRIVER_NAME,
+	.id_table		= vfio_ext_table,
+	.probe			= vfio_ext_probe,
+	.remove			= vfio_ext_remove,
+	.sriov_configure	= vfio_ext_sriov_configure,
+	.err_handler		= &vfio_pci_core_err_handlers,
+	.driver_managed_dma	= true,
+};
+
+static void __init vfio_ext_fill_ids(void)
+{
+	const char *cur = ids;
+	struct vfio_ext_pci_id id;
+	int ret;
+
+	while ((ret = vfio_ext_ids_next(&cur, &id))) {
+		if (ret < 0) {
+			pr_warn("ignoring invalid entry in ids= (%d)\n", ret);
+			continue;
+		}
+		ret = pci_add_dynid(&vfio_ext_driver, id.vendor, id.device,
+				    id.subvendor, id.subdevice, id.class,
+				    id.class_mask, 0);
+		if (ret)
+			pr_warn("failed to add dynamic id %04x:%04x (%d)\n",
+				id.vendor, id.device, ret);
+		else
+			pr_info("add [%04x:%04x[%04x:%04x]] class %#08x/%08x\n",
+				id.vendor, id.device, id.subvendor,
+				id.subdevice, id.class, id.class_mask);
+	}
+}
+
+static int __init vfio_ext_init(void)
+{
+	int ret;
+
+	ret = pci_register_driver(&vfio_ext_driver);
+	if (ret)
+		return ret;
+
+	vfio_ext_fill_ids();
+
+	if (disable_denylist)
+		pr_warn("device denylist disabled\n");
+	return 0;
+}
+module_init(vfio_ext_init);
+
+static void __exit vfio_ext_exit(void)
+{
+	pci_unregister_driver(&vfio_ext_driver);
+}
+module_exit(vfio_ext_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("VFIO PCI variant driver with vfio-ext extensions");
+MODULE_SOFTDEP("pre: vfio_iommu_type1");
