@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vfio-ext top-level build.
+#
+#   make               modules (against KDIR), library, tools, selftests
+#   make check         every test suite (host unit, KUnit on UML, VM)
+#   make demo          boot the bench and run the DMA demo
+#   make lint          checkpatch --strict and sparse
+#   make install       modules, library, headers, tools (DESTDIR honoured)
+#
+# KDIR defaults to the Debian kernel headers chosen by tools/setup-deps,
+# never to the running kernel: the build host is not the target.
+
+KDIR ?= $(shell tools/env.sh KDIR)
+KVER ?= $(shell tools/env.sh KVER)
+PREFIX ?= /usr/local
+DESTDIR ?=
+C ?= 0
+
+all: modules lib tools selftests
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=$(C) modules
+
+lib:
+	$(MAKE) -C lib
+
+tools: lib
+	$(MAKE) -C tools
+
+selftests: lib
+	$(MAKE) -C selftests
+
+check: all
+	tools/run-tests
+
+demo: all
+	tools/demo
+
+lint:
+	tools/lint
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=updates/vfio-ext modules_install
+	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean || true
+	$(MAKE) -C lib clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C selftests clean
+	rm -rf build
+
+.PHONY: all modules lib tools selftests check demo lint install clean

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvfio-ext internals: pure helpers, hidden from the shared object's
+ * exported symbols (version script) but linkable from the static library,
+ * where the host unit tests exercise them.
+ */
+#ifndef VFIOEXT_INTERNAL_H
+#define VFIOEXT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#define VFIOEXT_HIDDEN __attribute__((visibility("hidden")))
+
+/*
+ * Find capability @id in a VFIO info buffer of @len bytes whose chain
+ * starts at @cap_offset (0: no chain).  Every header and every @min_size
+ * body is checked to lie inside the buffer, offsets must be 4-byte aligned
+ * and strictly increasing (so a hostile or corrupt chain cannot loop).
+ * Return: the header, or NULL if absent or malformed.
+ */
+VFIOEXT_HIDDEN const struct vfio_info_cap_header *
+vfioext_cap_find(const void *buf, size_t len, uint32_t cap_offset,
+		 uint16_t id, size_t min_size);
+
+/* True when [iova, iova + size) is non-empty, aligned to @align and does
+ * not wrap; @align must be a power of two.
+ */
+VFIOEXT_HIDDEN int vfioext_range_ok(uint64_t iova, uint64_t size,
+				    uint64_t align);
+
+/* Read/write a small sysfs attribute; return bytes or -errno. */
+VFIOEXT_HIDDEN int vfioext_sysfs_read(const char *path, char *buf,
+				      size_t len);
+VFIOEXT_HIDDEN int vfioext_sysfs_write(const char *path, const char *val);
+
+#endif /* VFIOEXT_INTERNAL_H */

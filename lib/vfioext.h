@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libvfio-ext: a small C library over VFIO and the vfio-ext uAPI.
+ *
+ * Conventions: every function returning int returns 0 (or a documented
+ * non-negative value) on success and a negative errno on failure; errno is
+ * not used to report errors.  The library never prints and never exits.
+ *
+ * Thread safety: the library has no global state.  Objects are immutable
+ * after they are opened, so any function may be called on the same object
+ * from several threads at once, except *_close(), which must not race with
+ * other use of the object it closes.
+ */
+#ifndef VFIOEXT_H
+#define VFIOEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+#include <linux/vfio_ext.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define VFIOEXT_EXPORT __attribute__((visibility("default")))
+#else
+#define VFIOEXT_EXPORT
+#endif
+
+/** Version of this library, "MAJOR.MINOR.PATCH". */
+VFIOEXT_EXPORT const char *vfioext_version(void);
+
+/* ------------------------------------------------------------------ */
+/* PCI devices in sysfs (host administration)                         */
+/* ------------------------------------------------------------------ */
+
+/** Maximum length of a canonical PCI address "dddd:bb:dd.f" plus NUL. */
+#define VFIOEXT_BDF_LEN 13
+
+/**
+ * vfioext_bdf_canon() - validate and canonicalise a PCI address
+ * @in: "dddd:bb:dd.f" or "bb:dd.f" (domain 0000), hexadecimal
+ * @out: receives the canonical lower-case "dddd:bb:dd.f"
+ *
+ * Return: 0, or -EINVAL if @in is not a PCI address.
+ */
+VFIOEXT_EXPORT int vfioext_bdf_canon(const char *in, char out[VFIOEXT_BDF_LEN]);
+
+/**
+ * vfioext_pci_find() - find the @n-th PCI device with the given IDs
+ * @vendor: PCI vendor ID
+ * @device: PCI device ID
+ * @n: 0 for the first match (in address order), 1 for the second, ...
+ * @out: receives the canonical address
+ *
+ * Return: 0, -ENODEV if there is no such device, or -errno from sysfs.
+ */
+VFIOEXT_EXPORT int vfioext_pci_find(uint16_t vendor, uint16_t device,
+				    unsigned int n, char out[VFIOEXT_BDF_LEN]);
+
+/**
+ * vfioext_pci_iommu_group() - IOMMU group number of a PCI device
+ * Return: the group number (>= 0), -ENODEV if the device does not exist,
+ * -ENOENT if it has no IOMMU group.
+ */
+VFIOEXT_EXPORT int vfioext_pci_iommu_group(const char *bdf);
+
+/**
+ * vfioext_pci_driver() - name of the driver a PCI device is bound to
+ * @buf: receives the name, or "" when the device has no driver
+ * Return: 0, -ENODEV, -EINVAL for a bad address, -ENAMETOOLONG.
+ */
+VFIOEXT_EXPORT int vfioext_pci_driver(const char *bdf, char *buf, size_t len);
+
+/**
+ * vfioext_pci_bind() - bind a PCI device to a driver through driver_override
+ * @driver: e.g. VFIO_EXT_PCI_DRIVER_NAME or "vfio-pci"
+ *
+ * Sets driver_override, unbinds the current driver if it is another one and
+ * asks the PCI core to probe.  Idempotent.
+ * Return: 0 once the device is bound to @driver; -ENODEV if the device does
+ * not exist; -ENOENT if @driver is not loaded; -EBUSY if the device stays
+ * bound elsewhere; other negative errnos from sysfs (e.g. -EINVAL when the
+ * driver refused the device).
+ */
+VFIOEXT_EXPORT int vfioext_pci_bind(const char *bdf, const char *driver);
+
+/**
+ * vfioext_pci_unbind() - unbind a PCI device and clear driver_override
+ *
+ * Blocks while a VFIO user holds the device open (the driver asks the user
+ * to release it through the VFIO request IRQ).
+ * Return: 0, -ENODEV, or a negative errno from sysfs.
+ */
+VFIOEXT_EXPORT int vfioext_pci_unbind(const char *bdf);
+
+/* ------------------------------------------------------------------ */
+/* Containers, groups, devices                                        */
+/* ------------------------------------------------------------------ */
+
+struct vfioext_container;
+struct vfioext_group;
+struct vfioext_device;
+
+/** vfioext_container_open() - open /dev/vfio/vfio and check its API version */
+VFIOEXT_EXPORT int vfioext_container_open(struct vfioext_container **out);
+/** vfioext_container_close() - close a container (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_container_close(struct vfioext_container *c);
+/** vfioext_container_fd() - the container's file descriptor */
+VFIOEXT_EXPORT int vfioext_container_fd(const struct vfioext_container *c);
+
+/**
+ * vfioext_container_set_iommu() - select the IOMMU backend
+ * @type: e.g. VFIO_TYPE1v2_IOMMU; at least one group must be attached
+ * Return: 0, -ENODEV if the backend is not available, or -errno.
+ */
+VFIOEXT_EXPORT int vfioext_container_set_iommu(struct vfioext_container *c,
+				unsigned long type);
+
+/** Maximum number of IOVA ranges vfioext_iommu_get_info() reports. */
+#define VFIOEXT_MAX_IOVA_RANGES 16
+
+/**
+ * struct vfioext_iommu_info - what the IOMMU backend offers
+ * @pgsizes: bitmap of supported page sizes (alignment is the lowest bit)
+ * @nr_ranges: number of valid entries in @ranges
+ * @ranges: usable IOVA ranges, inclusive [start, end]
+ * @dma_avail: number of further mappings allowed, or UINT32_MAX if the
+ *             backend does not report a limit
+ */
+struct vfioext_iommu_info {
+	uint64_t pgsizes;
+	uint32_t nr_ranges;
+	struct {
+		uint64_t start;
+		uint64_t end;
+	} ranges[VFIOEXT_MAX_IOVA_RANGES];
+	uint32_t dma_avail;
+};
+
+/** vfioext_iommu_get_info() - VFIO_IOMMU_GET_INFO with its capabilities */
+VFIOEXT_EXPORT int vfioext_iommu_get_info(struct vfioext_container *c,
+			   struct vfioext_iommu_info *info);
+
+/**
+ * vfioext_dma_map() - map user memory for device DMA
+ * @vaddr: page-aligned user address; @iova, @size aligned likewise
+ * @flags: VFIO_DMA_MAP_FLAG_READ and/or VFIO_DMA_MAP_FLAG_WRITE
+ * Return: 0; -EINVAL for misaligned or wrapping ranges; -EEXIST if the
+ * range overlaps a mapping; -ENOSPC when out of mappings; -ENOMEM when the
+ * locked-memory limit is reached; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_dma_map(struct vfioext_container *c, void *vaddr, uint64_t iova,
+		    uint64_t size, uint32_t flags);
+
+/**
+ * vfioext_dma_unmap() - remove mappings
+ * Return: bytes unmapped (>= 0) or -errno.  Type1v2 requires the range
+ * to cover whole mappings (-EINVAL otherwise).
+ */
+VFIOEXT_EXPORT int64_t vfioext_dma_unmap(struct vfioext_container *c, uint64_t iova,
+			  uint64_t size);
+
+/**
+ * vfioext_group_open() - open /dev/vfio/@group and attach it to @c
+ * Return: 0; -ENOENT if no such VFIO group; -EPERM if the group is not
+ * viable (a device in it is bound to a non-VFIO driver); -EBUSY if it is
+ * already open elsewhere; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_group_open(struct vfioext_container *c, int group,
+		       struct vfioext_group **out);
+/** vfioext_group_close() - detach and close a group (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_group_close(struct vfioext_group *g);
+/** vfioext_group_fd() - the group's file descriptor */
+VFIOEXT_EXPORT int vfioext_group_fd(const struct vfioext_group *g);
+
+/** vfioext_device_open() - get the device fd for @bdf from its group */
+VFIOEXT_EXPORT int vfioext_device_open(struct vfioext_group *g, const char *bdf,
+			struct vfioext_device **out);
+/** vfioext_device_close() - close a device (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_device_close(struct vfioext_device *d);
+/** vfioext_device_fd() - the device's file descriptor */
+VFIOEXT_EXPORT int vfioext_device_fd(const struct vfioext_device *d);
+
+/** vfioext_device_get_info() - VFIO_DEVICE_GET_INFO */
+VFIOEXT_EXPORT int vfioext_device_get_info(struct vfioext_device *d,
+			    struct vfio_device_info *info);
+/** vfioext_region_get_info() - VFIO_DEVICE_GET_REGION_INFO (fixed part) */
+VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d, uint32_t index,
+			    struct vfio_region_info *info);
+
+/**
+ * vfioext_region_read() - read @len bytes at @off of region @index
+ * Return: 0 when all bytes were read; -EINVAL if the range is outside the
+ * region; -EIO on a short access; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_region_read(struct vfioext_device *d, uint32_t index,
+			uint64_t off, void *buf, size_t len);
+/** vfioext_region_write() - write counterpart of vfioext_region_read() */
+VFIOEXT_EXPORT int vfioext_region_write(struct vfioext_device *d, uint32_t index,
+			 uint64_t off, const void *buf, size_t len);
+
+/**
+ * vfioext_region_mmap() - map a whole mmap-capable region
+ * @addr: receives the mapping; release it with munmap(*addr, *len)
+ * Return: 0; -EINVAL if the region cannot be mmapped; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,
+			void **addr, size_t *len);
+
+/** vfioext_irq_get_info() - VFIO_DEVICE_GET_IRQ_INFO */
+VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d, uint32_t index,
+			 struct vfio_irq_info *info);
+
+/**
+ * vfioext_irq_set_eventfds() - route interrupts of @index to eventfds
+ * @fds: @count eventfds for vectors @start..@start+@count-1 (-1 skips a
+ *       vector); @count 0 disables the whole index
+ */
+VFIOEXT_EXPORT int vfioext_irq_set_eventfds(struct vfioext_device *d, uint32_t index,
+			     uint32_t start, uint32_t count, const int *fds);
+
+/** vfioext_device_reset() - VFIO_DEVICE_RESET (-EINVAL if the device has no reset) */
+VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
+
+/**
+ * vfioext_pci_set_bus_master() - set or clear Bus Master Enable
+ *
+ * A device must be bus master before it can DMA.
+ */
+VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d, int enable);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VFIOEXT_H */

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Shared helpers for the vfio-ext VM selftests.  VFIO objects are opened
+ * with raw ioctls (the tests prove the kernel ABI, not the library);
+ * sysfs binding goes through libvfio-ext, which is thereby exercised too.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vfioext.h"
+#include "vfio_common.h"
+
+static int group_members(int group, char names[][16], int max)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 group);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n < max)
+			snprintf(names[n], 16, "%.15s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static bool is_edu(const char *bdf)
+{
+	char found[VFIOEXT_BDF_LEN];
+	unsigned int n;
+
+	for (n = 0; !vfioext_pci_find(EDU_VENDOR, EDU_DEVICE, n, found); n++)
+		if (!strcmp(found, bdf))
+			return true;
+	return false;
+}
+
+static bool kind_matches(const char *bdf, enum edu_kind kind)
+{
+	char members[8][16], drv[64];
+	int grp, n, i;
+	bool other_bound = false;
+
+	grp = vfioext_pci_iommu_group(bdf);
+	if (grp < 0)
+		return false;
+	n = group_members(grp, members, 8);
+	if (n < 1 || n > 8)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(members[i], bdf) || is_edu(members[i]))
+			continue;
+		if (!vfioext_pci_driver(members[i], drv, sizeof(drv)) &&
+		    drv[0] && strcmp(drv, "pcieport"))
+			other_bound = true;
+	}
+	switch (kind) {
+	case EDU_ALONE:
+		return n == 1 && !strncmp(bdf + 5, "00:", 3);
+	case EDU_BEHIND_PORT:
+		return strncmp(bdf + 5, "00:", 3) && !other_bound;
+	case EDU_SHARED_GROUP:
+		return other_bound;
+	}
+	return false;
+}
+
+/* First edu of @kind in address order; -ENODEV if the bench has none. */
+int edu_find(enum edu_kind kind, char bdf[16])
+{
+	char found[VFIOEXT_BDF_LEN];
+	unsigned int n;
+
+	for (n = 0; !vfioext_pci_find(EDU_VENDOR, EDU_DEVICE, n, found); n++) {
+		if (kind_matches(found, kind)) {
+			snprintf(bdf, 16, "%s", found);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+int sysfs_write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return (size_t)n == strlen(val) ? 0 : -EIO;
+}
+
+int module_refcnt(const char *module)
+{
+	char path[128];
+	FILE *f;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -EIO;
+	fclose(f);
+	return v;
+}
+
+/* A "Field:   N kB" line of /proc/self/status, in kB; -1 if absent. */
+long proc_status_kb(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/*
+ * Open container, group (attached, type1v2) and device.  On failure the
+ * handles opened so far stay in @h (others are -1) and -errno is returned.
+ */
+int vfio_open_all(struct vfio_handles *h, const char *bdf)
+{
+	char path[32];
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	h->container = h->group = h->device = -1;
+	snprintf(h->bdf, sizeof(h->bdf), "%s", bdf);
+	h->group_id = vfioext_pci_iommu_group(bdf);
+	if (h->group_id < 0)
+		return h->group_id;
+
+	h->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (h->container < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", h->group_id);
+	h->group = open(path, O_RDWR | O_CLOEXEC);
+	if (h->group < 0)
+		return -errno;
+	if (ioctl(h->group, VFIO_GROUP_SET_CONTAINER, &h->container))
+		return -errno;
+	if (ioctl(h->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno;
+	h->device = ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (h->device < 0) {
+		ret = -errno;
+		h->device = -1;
+		return ret;
+	}
+	return 0;
+}
+
+void vfio_close_all(struct vfio_handles *h)
+{
+	if (h->device >= 0)
+		close(h->device);
+	if (h->group >= 0)
+		close(h->group);
+	if (h->container >= 0)
+		close(h->container);
+	h->device = h->group = h->container = -1;
+}
+
+int region_info(int device, uint32_t index, struct vfio_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = sizeof(*ri);
+	ri->index = index;
+	return ioctl(device, VFIO_DEVICE_GET_REGION_INFO, ri) ? -errno : 0;
+}
+
+volatile uint32_t *bar0_map(int device, size_t *len)
+{
+	struct vfio_region_info ri;
+	void *p;
+
+	if (region_info(device, VFIO_PCI_BAR0_REGION_INDEX, &ri))
+		return NULL;
+	p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, device,
+		 ri.offset);
+	if (p == MAP_FAILED)
+		return NULL;
+	*len = ri.size;
+	return p;
+}
+
+int edu_set_bus_master(int device, bool on)
+{
+	struct vfio_region_info ri;
+	uint16_t cmd;
+	int ret;
+
+	ret = region_info(device, VFIO_PCI_CONFIG_REGION_INDEX, &ri);
+	if (ret)
+		return ret;
+	if (pread(device, &cmd, 2, ri.offset + 4) != 2)
+		return -EIO;
+	cmd = on ? (cmd | 0x4) : (cmd & ~0x4);
+	if (pwrite(device, &cmd, 2, ri.offset + 4) != 2)
+		return -EIO;
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Run one edu DMA transfer and wait (up to 10 s) for it to finish. */
+int edu_dma(volatile uint32_t *bar, uint64_t src, uint64_t dst,
+	    uint32_t count, bool to_ram)
+{
+	uint64_t deadline = now_ms() + 10000;
+
+	edu_wr64(bar, EDU_REG_DMA_SRC, src);
+	edu_wr64(bar, EDU_REG_DMA_DST, dst);
+	edu_wr64(bar, EDU_REG_DMA_COUNT, count);
+	edu_wr(bar, EDU_REG_DMA_CMD,
+	       EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	while (edu_rd(bar, EDU_REG_DMA_CMD) & EDU_DMA_START) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	return 0;
+}
+
+int dma_map(int container, void *vaddr, uint64_t iova, uint64_t size,
+	    uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = (uintptr_t)vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+long long dma_unmap(int container, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -errno;
+	return (long long)unmap.size;
+}
+
+/* Wait for an eventfd; 0 and its counter in @val, or -ETIMEDOUT. */
+int eventfd_wait(int efd, int timeout_ms, uint64_t *val)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+	int ret = poll(&pfd, 1, timeout_ms);
+
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return -ETIMEDOUT;
+	if (read(efd, val, sizeof(*val)) != sizeof(*val))
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared helpers for the vfio-ext VM selftests: finding QEMU edu devices
+ * on the bench, binding them, opening VFIO objects with raw ioctls, and
+ * driving edu's registers and DMA engine.
+ */
+#ifndef VFIO_COMMON_H
+#define VFIO_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio.h>
+
+#define EDU_VENDOR		0x1234
+#define EDU_DEVICE		0x11e8
+
+/* edu BAR0 registers (QEMU docs/specs/edu.rst) */
+#define EDU_REG_ID		0x00
+#define EDU_REG_LIVENESS	0x04
+#define EDU_REG_FACTORIAL	0x08
+#define EDU_REG_STATUS		0x20
+#define EDU_REG_IRQ_STATUS	0x24
+#define EDU_REG_IRQ_RAISE	0x60
+#define EDU_REG_IRQ_ACK		0x64
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_DMA_START		0x1
+#define EDU_DMA_TO_RAM		0x2
+#define EDU_DMA_IRQ		0x4
+#define EDU_STATUS_COMPUTING	0x1
+/* The device-side DMA buffer; a range must stay strictly inside it. */
+#define EDU_DMA_BUF		0x40000
+#define EDU_DMA_BUF_SIZE	0x1000
+
+enum edu_kind {
+	EDU_ALONE,		/* root bus, alone in its IOMMU group */
+	EDU_BEHIND_PORT,	/* behind a PCIe root port: bus-resettable */
+	EDU_SHARED_GROUP,	/* group shared with a device bound to a host driver */
+};
+
+struct vfio_handles {
+	char bdf[16];
+	int group_id;
+	int container;
+	int group;
+	int device;
+};
+
+int edu_find(enum edu_kind kind, char bdf[16]);
+int sysfs_write_str(const char *path, const char *val);
+int module_refcnt(const char *module);
+long proc_status_kb(const char *field);
+
+int vfio_open_all(struct vfio_handles *h, const char *bdf);
+void vfio_close_all(struct vfio_handles *h);
+
+int region_info(int device, uint32_t index, struct vfio_region_info *ri);
+volatile uint32_t *bar0_map(int device, size_t *len);
+
+static inline uint32_t edu_rd(volatile uint32_t *bar, uint32_t reg)
+{
+	return bar[reg / 4];
+}
+
+static inline void edu_wr(volatile uint32_t *bar, uint32_t reg, uint32_t v)
+{
+	bar[reg / 4] = v;
+}
+
+static inline void edu_wr64(volatile uint32_t *bar, uint32_t reg, uint64_t v)
+{
+	bar[reg / 4] = (uint32_t)v;
+	bar[reg / 4 + 1] = (uint32_t)(v >> 32);
+}
+
+int edu_set_bus_master(int device, bool on);
+int edu_dma(volatile uint32_t *bar, uint64_t src, uint64_t dst,
+	    uint32_t count, bool to_ram);
+int dma_map(int container, void *vaddr, uint64_t iova, uint64_t size,
+	    uint32_t flags);
+long long dma_unmap(int container, uint64_t iova, uint64_t size);
+int eventfd_wait(int efd, int timeout_ms, uint64_t *val);
+
+#endif /* VFIO_COMMON_H */

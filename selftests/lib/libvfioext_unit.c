@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host unit tests for libvfio-ext: the pure helpers (address parsing,
+ * capability-chain walking against hostile buffers, range checks), sysfs
+ * error reporting, and the shared object's exported symbol set.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "internal.h"
+
+TEST(bdf_canon)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} ok[] = {
+		{ "0000:00:10.0", "0000:00:10.0" },
+		{ "00:10.0", "0000:00:10.0" },
+		{ "1:2:3.4", "0001:02:03.4" },
+		{ "ABCD:EF:1f.7", "abcd:ef:1f.7" },
+	};
+	static const char * const bad[] = {
+		"", "0000:00:10", "0000:00:10.8", "0000:00:20.0",
+		"00000:00:10.0", "0000:000:10.0", "0000:00:10.0 ",
+		"0000:00:10.0x", "g0:00.0", "0000-00:10.0", ":00:10.0",
+		"0000:00:10.", "00.10.0", "0000:00:10:0",
+	};
+	char out[VFIOEXT_BDF_LEN];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ASSERT_EQ(0, vfioext_bdf_canon(ok[i].in, out)) {
+			TH_LOG("input %s", ok[i].in);
+		}
+		EXPECT_STREQ(ok[i].out, out);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(-EINVAL, vfioext_bdf_canon(bad[i], out)) {
+			TH_LOG("bad input #%u accepted", i);
+		}
+	EXPECT_EQ(-EINVAL, vfioext_bdf_canon(NULL, out));
+}
+
+/* A VFIO info buffer: 16-byte fixed part, then capabilities. */
+struct capbuf {
+	uint8_t b[256];
+};
+
+static void put_cap(struct capbuf *cb, uint32_t off, uint16_t id,
+		    uint32_t next)
+{
+	struct vfio_info_cap_header h = { .id = id, .version = 1,
+					  .next = next };
+
+	memcpy(cb->b + off, &h, sizeof(h));
+}
+
+TEST(cap_chain_walk)
+{
+	const struct vfio_info_cap_header *h;
+	struct capbuf cb;
+
+	memset(&cb, 0, sizeof(cb));
+	put_cap(&cb, 16, 1, 32);
+	put_cap(&cb, 32, 2, 64);
+	put_cap(&cb, 64, 3, 0);
+
+	h = vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0);
+	ASSERT_NE(NULL, h);
+	EXPECT_EQ((const void *)(cb.b + 64), (const void *)h);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 9, 0));
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 0, 1, 0));
+	/* The body must fit: a 200-byte body at 64 does not. */
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 200));
+	EXPECT_NE(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 192));
+}
+
+TEST(cap_chain_hostile)
+{
+	struct capbuf cb;
+
+	memset(&cb, 0, sizeof(cb));
+	/* A loop back to itself or to an earlier capability ends the walk. */
+	put_cap(&cb, 16, 1, 16);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 2, 0));
+	put_cap(&cb, 16, 1, 32);
+	put_cap(&cb, 32, 2, 16);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
+	/* Out of bounds, straddling the end, misaligned, huge. */
+	put_cap(&cb, 32, 2, 256);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
+	put_cap(&cb, 32, 2, 252);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
+	put_cap(&cb, 32, 2, 34);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
+	put_cap(&cb, 32, 2, 0xfffffffc);
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 0xfffffff0, 3,
+					 0));
+	/* A buffer too small for any header. */
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, 4, 0, 1, 0));
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, 20, 16, 1, 0));
+}
+
+TEST(range_ok)
+{
+	EXPECT_TRUE(vfioext_range_ok(0, 4096, 4096));
+	EXPECT_TRUE(vfioext_range_ok(UINT64_MAX - 4095, 4096, 4096));
+	EXPECT_FALSE(vfioext_range_ok(UINT64_MAX - 4095, 8192, 4096));
+	EXPECT_FALSE(vfioext_range_ok(0, 0, 4096));
+	EXPECT_FALSE(vfioext_range_ok(4095, 4096, 4096));
+	EXPECT_FALSE(vfioext_range_ok(0, 4095, 4096));
+	EXPECT_FALSE(vfioext_range_ok(0, 4096, 0));
+	EXPECT_FALSE(vfioext_range_ok(0, 4096, 3000));
+}
+
+TEST(sysfs_errors)
+{
+	char buf[64];
+
+	EXPECT_EQ(-EINVAL, vfioext_pci_iommu_group("not-a-bdf"));
+	EXPECT_EQ(-ENODEV, vfioext_pci_iommu_group("abcd:ff:1f.7"));
+	EXPECT_EQ(-ENODEV, vfioext_pci_driver("abcd:ff:1f.7", buf,
+					      sizeof(buf)));
+	EXPECT_EQ(-EINVAL, vfioext_pci_driver("abcd:ff:1f.7", buf, 0));
+	EXPECT_EQ(-EINVAL, vfioext_pci_bind("abcd:ff:1f.7", "../x"));
+	EXPECT_EQ(-EINVAL, vfioext_pci_bind("abcd:ff:1f.7", ""));
+	EXPECT_EQ(-ENOENT, vfioext_pci_bind("abcd:ff:1f.7",
+					    "no-such-driver-here"));
+	EXPECT_EQ(-ENODEV, vfioext_pci_unbind("abcd:ff:1f.7"));
+	EXPECT_EQ(-ENODEV, vfioext_pci_find(0xabcd, 0xef01, 0, buf));
+}
+
+TEST(null_objects)
+{
+	struct vfioext_iommu_info ii;
+	struct vfio_device_info di;
+
+	EXPECT_EQ(-EINVAL, vfioext_container_open(NULL));
+	EXPECT_EQ(-EINVAL, vfioext_container_fd(NULL));
+	EXPECT_EQ(-EINVAL, vfioext_container_set_iommu(NULL, 1));
+	EXPECT_EQ(-EINVAL, vfioext_iommu_get_info(NULL, &ii));
+	EXPECT_EQ(-EINVAL, vfioext_dma_map(NULL, &ii, 0, 4096, 0));
+	EXPECT_EQ(-EINVAL, vfioext_dma_unmap(NULL, 0, 4096));
+	EXPECT_EQ(-EINVAL, vfioext_group_open(NULL, 0, NULL));
+	EXPECT_EQ(-EINVAL, vfioext_device_open(NULL, "00:10.0", NULL));
+	EXPECT_EQ(-EINVAL, vfioext_device_get_info(NULL, &di));
+	EXPECT_EQ(-EINVAL, vfioext_device_reset(NULL));
+	EXPECT_EQ(-EINVAL, vfioext_irq_set_eventfds(NULL, 0, 0, 0, NULL));
+	/* Closing NULL is a no-op. */
+	vfioext_container_close(NULL);
+	vfioext_group_close(NULL);
+	vfioext_device_close(NULL);
+}
+
+/* The shared object exports the vfioext_* API and nothing else. */
+TEST(exported_symbols)
+{
+	void *h = dlopen(LIBVFIOEXT_SO, RTLD_NOW | RTLD_LOCAL);
+
+	ASSERT_NE(NULL, h) {
+		TH_LOG("dlopen: %s", dlerror() ? "failed" : "no error");
+	}
+	EXPECT_NE(NULL, dlsym(h, "vfioext_version"));
+	EXPECT_NE(NULL, dlsym(h, "vfioext_dma_map"));
+	EXPECT_NE(NULL, dlsym(h, "vfioext_pci_bind"));
+	EXPECT_EQ(NULL, dlsym(h, "vfioext_cap_find"));
+	EXPECT_EQ(NULL, dlsym(h, "vfioext_sysfs_read"));
+	EXPECT_EQ(NULL, dlsym(h, "pci_path"));
+	EXPECT_STREQ(vfioext_version(),
+		     ((const char *(*)(void))dlsym(h, "vfioext_version"))());
+	dlclose(h);
+}
+
+TEST_HARNESS_MAIN
