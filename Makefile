@@ -35,7 +35,7 @@ check: all
 	tools/run-tests
 
 demo: all
-	tools/demo
+	tools/demo/run
 
 lint:
 	tools/lint
@@ -43,6 +43,8 @@ lint:
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=updates/vfio-ext modules_install
+	# kbuild skips depmod for external modules (no System.map in KDIR).
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 

@@ -157,12 +157,15 @@ long proc_status_kb(const char *field)
  */
 int vfio_open_all(struct vfio_handles *h, const char *bdf)
 {
-	char path[32];
+	char path[32], name[sizeof(h->bdf)];
 	int ret;
 
+	/* @bdf may be h->bdf itself. */
+	snprintf(name, sizeof(name), "%s", bdf);
 	memset(h, 0, sizeof(*h));
 	h->container = h->group = h->device = -1;
-	snprintf(h->bdf, sizeof(h->bdf), "%s", bdf);
+	memcpy(h->bdf, name, sizeof(name));
+	bdf = h->bdf;
 	h->group_id = vfioext_pci_iommu_group(bdf);
 	if (h->group_id < 0)
 		return h->group_id;
