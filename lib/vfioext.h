@@ -117,7 +117,7 @@ VFIOEXT_EXPORT int vfioext_container_fd(const struct vfioext_container *c);
  * Return: 0, -ENODEV if the backend is not available, or -errno.
  */
 VFIOEXT_EXPORT int vfioext_container_set_iommu(struct vfioext_container *c,
-				unsigned long type);
+					       unsigned long type);
 
 /** Maximum number of IOVA ranges vfioext_iommu_get_info() reports. */
 #define VFIOEXT_MAX_IOVA_RANGES 16
@@ -142,7 +142,7 @@ struct vfioext_iommu_info {
 
 /** vfioext_iommu_get_info() - VFIO_IOMMU_GET_INFO with its capabilities */
 VFIOEXT_EXPORT int vfioext_iommu_get_info(struct vfioext_container *c,
-			   struct vfioext_iommu_info *info);
+					  struct vfioext_iommu_info *info);
 
 /**
  * vfioext_dma_map() - map user memory for device DMA
@@ -152,16 +152,17 @@ VFIOEXT_EXPORT int vfioext_iommu_get_info(struct vfioext_container *c,
  * range overlaps a mapping; -ENOSPC when out of mappings; -ENOMEM when the
  * locked-memory limit is reached; other -errno.
  */
-VFIOEXT_EXPORT int vfioext_dma_map(struct vfioext_container *c, void *vaddr, uint64_t iova,
-		    uint64_t size, uint32_t flags);
+VFIOEXT_EXPORT int vfioext_dma_map(struct vfioext_container *c, void *vaddr,
+				   uint64_t iova, uint64_t size,
+				   uint32_t flags);
 
 /**
  * vfioext_dma_unmap() - remove mappings
  * Return: bytes unmapped (>= 0) or -errno.  Type1v2 requires the range
  * to cover whole mappings (-EINVAL otherwise).
  */
-VFIOEXT_EXPORT int64_t vfioext_dma_unmap(struct vfioext_container *c, uint64_t iova,
-			  uint64_t size);
+VFIOEXT_EXPORT int64_t vfioext_dma_unmap(struct vfioext_container *c,
+					 uint64_t iova, uint64_t size);
 
 /**
  * vfioext_group_open() - open /dev/vfio/@group and attach it to @c
@@ -170,7 +171,7 @@ VFIOEXT_EXPORT int64_t vfioext_dma_unmap(struct vfioext_container *c, uint64_t i
  * already open elsewhere; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_group_open(struct vfioext_container *c, int group,
-		       struct vfioext_group **out);
+				      struct vfioext_group **out);
 /** vfioext_group_close() - detach and close a group (NULL is ignored) */
 VFIOEXT_EXPORT void vfioext_group_close(struct vfioext_group *g);
 /** vfioext_group_fd() - the group's file descriptor */
@@ -178,7 +179,7 @@ VFIOEXT_EXPORT int vfioext_group_fd(const struct vfioext_group *g);
 
 /** vfioext_device_open() - get the device fd for @bdf from its group */
 VFIOEXT_EXPORT int vfioext_device_open(struct vfioext_group *g, const char *bdf,
-			struct vfioext_device **out);
+				       struct vfioext_device **out);
 /** vfioext_device_close() - close a device (NULL is ignored) */
 VFIOEXT_EXPORT void vfioext_device_close(struct vfioext_device *d);
 /** vfioext_device_fd() - the device's file descriptor */
@@ -186,10 +187,11 @@ VFIOEXT_EXPORT int vfioext_device_fd(const struct vfioext_device *d);
 
 /** vfioext_device_get_info() - VFIO_DEVICE_GET_INFO */
 VFIOEXT_EXPORT int vfioext_device_get_info(struct vfioext_device *d,
-			    struct vfio_device_info *info);
+					   struct vfio_device_info *info);
 /** vfioext_region_get_info() - VFIO_DEVICE_GET_REGION_INFO (fixed part) */
-VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d, uint32_t index,
-			    struct vfio_region_info *info);
+VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d,
+					   uint32_t index,
+					   struct vfio_region_info *info);
 
 /**
  * vfioext_region_read() - read @len bytes at @off of region @index
@@ -197,10 +199,11 @@ VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d, uint32_t in
  * region; -EIO on a short access; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_region_read(struct vfioext_device *d, uint32_t index,
-			uint64_t off, void *buf, size_t len);
+				       uint64_t off, void *buf, size_t len);
 /** vfioext_region_write() - write counterpart of vfioext_region_read() */
-VFIOEXT_EXPORT int vfioext_region_write(struct vfioext_device *d, uint32_t index,
-			 uint64_t off, const void *buf, size_t len);
+VFIOEXT_EXPORT int vfioext_region_write(struct vfioext_device *d,
+					uint32_t index, uint64_t off,
+					const void *buf, size_t len);
 
 /**
  * vfioext_region_mmap() - map a whole mmap-capable region
@@ -208,21 +211,23 @@ VFIOEXT_EXPORT int vfioext_region_write(struct vfioext_device *d, uint32_t index
  * Return: 0; -EINVAL if the region cannot be mmapped; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,
-			void **addr, size_t *len);
+				       void **addr, size_t *len);
 
 /** vfioext_irq_get_info() - VFIO_DEVICE_GET_IRQ_INFO */
-VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d, uint32_t index,
-			 struct vfio_irq_info *info);
+VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d,
+					uint32_t index,
+					struct vfio_irq_info *info);
 
 /**
  * vfioext_irq_set_eventfds() - route interrupts of @index to eventfds
  * @fds: @count eventfds for vectors @start..@start+@count-1 (-1 skips a
  *       vector); @count 0 disables the whole index
  */
-VFIOEXT_EXPORT int vfioext_irq_set_eventfds(struct vfioext_device *d, uint32_t index,
-			     uint32_t start, uint32_t count, const int *fds);
+VFIOEXT_EXPORT int vfioext_irq_set_eventfds(struct vfioext_device *d,
+					    uint32_t index, uint32_t start,
+					    uint32_t count, const int *fds);
 
-/** vfioext_device_reset() - VFIO_DEVICE_RESET (-EINVAL if the device has no reset) */
+/** vfioext_device_reset() - VFIO_DEVICE_RESET (-EINVAL: no reset method) */
 VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
 
 /**
@@ -230,7 +235,8 @@ VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
  *
  * A device must be bus master before it can DMA.
  */
-VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d, int enable);
+VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
+					      int enable);
 
 #ifdef __cplusplus
 }

@@ -98,4 +98,5 @@ static struct kunit_suite vfio_ext_ids_test_suite = {
 	.name = "vfio_ext_ids",
 	.test_cases = vfio_ext_ids_test_cases,
 };
+
 kunit_test_suite(vfio_ext_ids_test_suite);

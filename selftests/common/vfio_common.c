@@ -162,8 +162,7 @@ int vfio_open_all(struct vfio_handles *h, const char *bdf)
 
 	/* @bdf may be h->bdf itself. */
 	snprintf(name, sizeof(name), "%s", bdf);
-	memset(h, 0, sizeof(*h));
-	h->container = h->group = h->device = -1;
+	vfio_handles_init(h);
 	memcpy(h->bdf, name, sizeof(name));
 	bdf = h->bdf;
 	h->group_id = vfioext_pci_iommu_group(bdf);
@@ -190,6 +189,16 @@ int vfio_open_all(struct vfio_handles *h, const char *bdf)
 	return 0;
 }
 
+/* No fds open: every handle is -1. */
+void vfio_handles_init(struct vfio_handles *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->container = -1;
+	h->group = -1;
+	h->device = -1;
+}
+
+/* Close in the usual order (device, group, container); keeps the name. */
 void vfio_close_all(struct vfio_handles *h)
 {
 	if (h->device >= 0)
@@ -198,7 +207,9 @@ void vfio_close_all(struct vfio_handles *h)
 		close(h->group);
 	if (h->container >= 0)
 		close(h->container);
-	h->device = h->group = h->container = -1;
+	h->device = -1;
+	h->group = -1;
+	h->container = -1;
 }
 
 int region_info(int device, uint32_t index, struct vfio_region_info *ri)

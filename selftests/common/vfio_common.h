@@ -54,6 +54,7 @@ int sysfs_write_str(const char *path, const char *val);
 int module_refcnt(const char *module);
 long proc_status_kb(const char *field);
 
+void vfio_handles_init(struct vfio_handles *h);
 int vfio_open_all(struct vfio_handles *h, const char *bdf);
 void vfio_close_all(struct vfio_handles *h);
 

@@ -34,13 +34,13 @@ TEST(bdf_canon)
 	char out[VFIOEXT_BDF_LEN];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
 		ASSERT_EQ(0, vfioext_bdf_canon(ok[i].in, out)) {
 			TH_LOG("input %s", ok[i].in);
 		}
 		EXPECT_STREQ(ok[i].out, out);
 	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, vfioext_bdf_canon(bad[i], out)) {
 			TH_LOG("bad input #%u accepted", i);
 		}

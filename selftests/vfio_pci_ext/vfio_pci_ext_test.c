@@ -78,7 +78,7 @@ FIXTURE_SETUP(edu)
 {
 	char bdf[16];
 
-	self->h.container = self->h.group = self->h.device = -1;
+	vfio_handles_init(&self->h);
 	self->bar = NULL;
 	bind_or_skip(_metadata, EDU_ALONE, variant->drv.driver, bdf);
 	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
@@ -175,7 +175,7 @@ TEST_F(edu, irq_info)
 		{ VFIO_PCI_REQ_IRQ_INDEX, 1 },
 	};
 
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		memset(&ii, 0, sizeof(ii));
 		ii.argsz = sizeof(ii);
 		ii.index = want[i].index;
@@ -625,7 +625,7 @@ FIXTURE_SETUP(edu_port)
 {
 	char bdf[16];
 
-	self->h.container = self->h.group = self->h.device = -1;
+	vfio_handles_init(&self->h);
 	bind_or_skip(_metadata, EDU_BEHIND_PORT, variant->drv.driver, bdf);
 	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
 }

@@ -148,8 +148,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "demo: DMA round trip returned different bytes\n");
 		return 1;
 	}
-	printf("dma:         edu copied %d bytes from IOVA %#llx into the device and back to IOVA %#llx: all %d bytes verified\n",
-	       XFER, IOVA_SRC, IOVA_DST, XFER);
+	printf("dma:         edu copied %d bytes from IOVA %#llx into the device\n",
+	       XFER, IOVA_SRC);
+	printf("             and back to IOVA %#llx: all %d bytes verified\n",
+	       IOVA_DST, XFER);
 
 	memset(dst, 0xa5, 4096);
 	if (vfioext_dma_unmap(c, IOVA_DST, 4096) != 4096)
@@ -163,8 +165,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "demo: DMA to an unmapped IOVA reached memory!\n");
 		return 1;
 	}
-	printf("isolation:   after unmapping IOVA %#llx, a DMA to it was blocked by the IOMMU (memory unchanged)\n",
+	printf("isolation:   after unmapping IOVA %#llx, a DMA to it was blocked\n",
 	       IOVA_DST);
+	printf("             by the IOMMU (memory unchanged)\n");
 
 	munmap(map, len);
 	vfioext_device_close(d);
