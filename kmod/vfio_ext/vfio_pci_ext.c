@@ -184,13 +184,18 @@ static struct pci_driver vfio_ext_driver = {
 
 static void __init vfio_ext_fill_ids(void)
 {
-	const char *cur = ids;
+	const char *cur = ids, *entry;
 	struct vfio_ext_pci_id id;
 	int ret;
 
-	while ((ret = vfio_ext_ids_next(&cur, &id))) {
+	for (;;) {
+		entry = cur + strspn(cur, ",");
+		ret = vfio_ext_ids_next(&cur, &id);
+		if (!ret)
+			break;
 		if (ret < 0) {
-			pr_warn("ignoring invalid entry in ids= (%d)\n", ret);
+			pr_warn("ignoring invalid ids= entry \"%.*s\" (%d)\n",
+				(int)strcspn(entry, ","), entry, ret);
 			continue;
 		}
 		ret = pci_add_dynid(&vfio_ext_driver, id.vendor, id.device,

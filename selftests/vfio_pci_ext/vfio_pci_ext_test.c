@@ -611,6 +611,38 @@ TEST_F_TIMEOUT(edu, module_unload_while_open, 60)
 	ASSERT_EQ(0, vfio_open_all(&self->h, self->h.bdf));
 }
 
+/*
+ * ids= binds matching driverless devices at load time; malformed entries
+ * are skipped without failing the load.  The module is reloaded without
+ * ids= afterwards so no dynamic ID outlives the test.
+ */
+TEST_F_TIMEOUT(edu, ids_parameter, 60)
+{
+	char cmd[160], drv[64], bdf[16];
+
+	snprintf(bdf, sizeof(bdf), "%s", self->h.bdf);
+	vfio_close_all(&self->h);
+	ASSERT_EQ(0, vfioext_pci_unbind(bdf));
+	ASSERT_EQ(0, syscall(SYS_delete_module, variant->drv.module,
+			     O_NONBLOCK));
+
+	snprintf(cmd, sizeof(cmd), "modprobe %s ids=zzzz:1,%04x:%04x,,1:2:3:4:5:6:7",
+		 variant->drv.module, EDU_VENDOR, EDU_DEVICE);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, vfioext_pci_driver(bdf, drv, sizeof(drv)));
+	EXPECT_STREQ(variant->drv.driver, drv);
+	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
+	vfio_close_all(&self->h);
+
+	/* Without ids= (and without driver_override) nothing binds. */
+	ASSERT_EQ(0, syscall(SYS_delete_module, variant->drv.module,
+			     O_NONBLOCK));
+	snprintf(cmd, sizeof(cmd), "modprobe %s", variant->drv.module);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, vfioext_pci_driver(bdf, drv, sizeof(drv)));
+	EXPECT_STREQ("", drv);
+}
+
 /* ------------------------------------------------------------------ */
 /* An edu behind a PCIe root port: secondary bus reset works           */
 /* ------------------------------------------------------------------ */
