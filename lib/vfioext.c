@@ -60,7 +60,8 @@ vfioext_cap_find(const void *buf, size_t len, uint32_t cap_offset,
 
 	while (off) {
 		/* Strictly increasing offsets: a chain cannot loop. */
-		if (off <= prev || off % 4 || off > len || len - off < min_size)
+		/* 8-aligned: capability bodies hold u64 fields. */
+		if (off <= prev || off % 8 || off > len || len - off < min_size)
 			return NULL;
 		hdr = (const void *)((const char *)buf + off);
 		if (hdr->id == id)
@@ -107,7 +108,7 @@ int vfioext_bdf_canon(const char *in, char out[VFIOEXT_BDF_LEN])
 		return -EINVAL;
 	c = strchr(in, ':');
 	if (c && strchr(c + 1, ':')) {
-		p = hexfield(p, 4, &dom);
+		p = hexfield(p, 8, &dom);
 		if (!p || *p++ != ':')
 			return -EINVAL;
 	}
@@ -459,8 +460,8 @@ int vfioext_iommu_get_info(struct vfioext_container *c,
 		rng = (const void *)hdr;
 		n = rng->nr_iovas;
 		/* The ranges themselves must fit in the buffer too. */
-		if ((size_t)((const char *)hdr - (const char *)ti) + sizeof(*rng) +
-		    (size_t)n * sizeof(rng->iova_ranges[0]) > argsz) {
+		if (n > (argsz - ((const char *)hdr - (const char *)ti) -
+			 sizeof(*rng)) / sizeof(rng->iova_ranges[0])) {
 			ret = -EIO;
 			goto out;
 		}
@@ -471,6 +472,7 @@ int vfioext_iommu_get_info(struct vfioext_container *c,
 			info->ranges[i].end = rng->iova_ranges[i].end;
 		}
 		info->nr_ranges = n;
+		info->nr_ranges_total = rng->nr_iovas;
 	}
 	hdr = vfioext_cap_find(ti, argsz, ti->cap_offset,
 			       VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, sizeof(*avail));

@@ -9,7 +9,9 @@
  * Thread safety: the library has no global state.  Objects are immutable
  * after they are opened, so any function may be called on the same object
  * from several threads at once, except *_close(), which must not race with
- * other use of the object it closes.
+ * other use of the object it closes.  Read-modify-write helpers
+ * (vfioext_pci_set_bus_master()) are not atomic against other writers of
+ * the same register.
  */
 #ifndef VFIOEXT_H
 #define VFIOEXT_H
@@ -36,13 +38,18 @@ VFIOEXT_EXPORT const char *vfioext_version(void);
 /* PCI devices in sysfs (host administration)                         */
 /* ------------------------------------------------------------------ */
 
-/** Maximum length of a canonical PCI address "dddd:bb:dd.f" plus NUL. */
-#define VFIOEXT_BDF_LEN 13
+/**
+ * VFIOEXT_BDF_LEN - room for a canonical PCI address plus NUL
+ *
+ * Domains have at least 4 and up to 8 hex digits (VMD domains start at
+ * 10000): "dddd[dddd]:bb:dd.f".
+ */
+#define VFIOEXT_BDF_LEN 18
 
 /**
  * vfioext_bdf_canon() - validate and canonicalise a PCI address
- * @in: "dddd:bb:dd.f" or "bb:dd.f" (domain 0000), hexadecimal
- * @out: receives the canonical lower-case "dddd:bb:dd.f"
+ * @in: "dddd:bb:dd.f" (domain of 1 to 8 digits) or "bb:dd.f" (domain 0)
+ * @out: receives the canonical lower-case form, domain zero-padded to 4
  *
  * Return: 0, or -EINVAL if @in is not a PCI address.
  */
@@ -80,10 +87,11 @@ VFIOEXT_EXPORT int vfioext_pci_driver(const char *bdf, char *buf, size_t len);
  *
  * Sets driver_override, unbinds the current driver if it is another one and
  * asks the PCI core to probe.  Idempotent.
- * Return: 0 once the device is bound to @driver; -ENODEV if the device does
- * not exist; -ENOENT if @driver is not loaded; -EBUSY if the device stays
- * bound elsewhere; other negative errnos from sysfs (e.g. -EINVAL when the
- * driver refused the device).
+ * Return: 0 once the device is bound to @driver; -EINVAL for a bad address
+ * or driver name; -ENODEV if the device does not exist; -ENOENT if @driver
+ * is not loaded; -EBUSY if the device ends up bound elsewhere or unbound
+ * (the driver did not take it); other negative errnos from sysfs (e.g.
+ * -EINVAL when the driver's probe refused the device).
  */
 VFIOEXT_EXPORT int vfioext_pci_bind(const char *bdf, const char *driver);
 
@@ -104,7 +112,11 @@ struct vfioext_container;
 struct vfioext_group;
 struct vfioext_device;
 
-/** vfioext_container_open() - open /dev/vfio/vfio and check its API version */
+/**
+ * vfioext_container_open() - open /dev/vfio/vfio and check its API version
+ * Return: 0; -ENOENT without VFIO; -EPROTO if the API version is not
+ * VFIO_API_VERSION; -ENOMEM; other -errno from open().
+ */
 VFIOEXT_EXPORT int vfioext_container_open(struct vfioext_container **out);
 /** vfioext_container_close() - close a container (NULL is ignored) */
 VFIOEXT_EXPORT void vfioext_container_close(struct vfioext_container *c);
@@ -125,14 +137,18 @@ VFIOEXT_EXPORT int vfioext_container_set_iommu(struct vfioext_container *c,
 /**
  * struct vfioext_iommu_info - what the IOMMU backend offers
  * @pgsizes: bitmap of supported page sizes (alignment is the lowest bit)
- * @nr_ranges: number of valid entries in @ranges
- * @ranges: usable IOVA ranges, inclusive [start, end]
+ * @nr_ranges: number of valid entries in @ranges (at most
+ *             VFIOEXT_MAX_IOVA_RANGES)
+ * @nr_ranges_total: number of ranges the kernel reported; more than
+ *                   @nr_ranges when the list was truncated
+ * @ranges: usable IOVA ranges, inclusive [start, end], in kernel order
  * @dma_avail: number of further mappings allowed, or UINT32_MAX if the
  *             backend does not report a limit
  */
 struct vfioext_iommu_info {
 	uint64_t pgsizes;
 	uint32_t nr_ranges;
+	uint32_t nr_ranges_total;
 	struct {
 		uint64_t start;
 		uint64_t end;
@@ -140,7 +156,11 @@ struct vfioext_iommu_info {
 	uint32_t dma_avail;
 };
 
-/** vfioext_iommu_get_info() - VFIO_IOMMU_GET_INFO with its capabilities */
+/**
+ * vfioext_iommu_get_info() - VFIO_IOMMU_GET_INFO with its capabilities
+ * Return: 0; -EINVAL; -ENOMEM; -E2BIG if the kernel asks for more than
+ * 1 MiB of info; -EIO if the capability chain is malformed; other -errno.
+ */
 VFIOEXT_EXPORT int vfioext_iommu_get_info(struct vfioext_container *c,
 					  struct vfioext_iommu_info *info);
 
@@ -196,7 +216,8 @@ VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d,
 /**
  * vfioext_region_read() - read @len bytes at @off of region @index
  * Return: 0 when all bytes were read; -EINVAL if the range is outside the
- * region; -EIO on a short access; other -errno.
+ * region; -EACCES if the region is not readable; -EIO on a short access;
+ * other -errno.
  */
 VFIOEXT_EXPORT int vfioext_region_read(struct vfioext_device *d, uint32_t index,
 				       uint64_t off, void *buf, size_t len);
@@ -220,8 +241,10 @@ VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d,
 
 /**
  * vfioext_irq_set_eventfds() - route interrupts of @index to eventfds
- * @fds: @count eventfds for vectors @start..@start+@count-1 (-1 skips a
- *       vector); @count 0 disables the whole index
+ * @fds: @count eventfds for vectors @start..@start+@count-1; -1 unassigns
+ *       that vector (its trigger is torn down); @count 0 disables the
+ *       whole index
+ * Return: 0; -EINVAL (also for @count above 2048); -ENOMEM; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_irq_set_eventfds(struct vfioext_device *d,
 					    uint32_t index, uint32_t start,

@@ -14,19 +14,19 @@
 #   KMODDIR        /lib/modules/$KVER tree of the target kernel image
 #   KSRC           extracted linux-source tree (checkpatch, kselftest, UML)
 
-VFIOEXT_CACHE=${VFIOEXT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-ext}
+VFIOEXT_CACHE=${VFIOEXT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/vfio-ext}
 if [ -z "${KVER:-}" ] && [ -r "$VFIOEXT_CACHE/kver" ]; then
 	KVER=$(cat "$VFIOEXT_CACHE/kver")
 fi
 if [ -z "${KVER:-}" ]; then
-	# Newest installed Debian amd64 headers; never the running kernel.
-	KVER=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -n1)
+	# Newest installed Debian 6.1 amd64 headers; never the running kernel.
+	KVER=$(ls -d /usr/src/linux-headers-6.1.0-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -n1 || true)
 fi
 KDIR=${KDIR:-/usr/src/linux-headers-$KVER}
 KIMAGE=${KIMAGE:-$VFIOEXT_CACHE/kernel/$KVER/boot/vmlinuz-$KVER}
 KMODDIR=${KMODDIR:-$VFIOEXT_CACHE/kernel/$KVER/lib/modules/$KVER}
 if [ -z "${KSRC:-}" ]; then
-	_srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null)
+	_srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
 	KSRC=$VFIOEXT_CACHE/src/${_srcver:-none}/linux-source-6.1
 fi
 export VFIOEXT_CACHE KVER KDIR KIMAGE KMODDIR KSRC

@@ -35,6 +35,14 @@ static const struct ids_case ids_cases[] = {
 	{ "1:2:3:4:5:6:7", -EINVAL },		/* too many fields */
 	{ "1:2:3:4:1000000", -ERANGE },		/* class over 24 bits */
 	{ "1:2:3:4:5:1000000", -ERANGE },
+	/* Boundaries: 16-bit IDs or exactly PCI_ANY_ID, 24-bit class. */
+	{ "ffff:ffff", 1, { 0xffff, 0xffff, PCI_ANY_ID, PCI_ANY_ID, 0, 0 } },
+	{ "0000ffff:1", 1, { 0xffff, 1, PCI_ANY_ID, PCI_ANY_ID, 0, 0 } },
+	{ "fffffffe:1", -ERANGE },
+	{ "1:fffffffe", -ERANGE },
+	{ "1:2:10000:4", -ERANGE },
+	{ "1:2:3:10000", -ERANGE },
+	{ "1:2:3:4:ffffff:ffffff", 1, { 1, 2, 3, 4, 0xffffff, 0xffffff } },
 };
 
 static void ids_single(struct kunit *test)

@@ -10,8 +10,9 @@
  *  - Intel IGD OpRegion/host-bridge regions are not offered: their setup
  *    code is private to vfio-pci (not exported by vfio-pci-core).
  *  - The core-wide parameters nointxmask, disable_vga and disable_idle_d3
- *    belong to vfio-pci-core and are set by vfio-pci's module parameters;
- *    a second module setting them would silently override the first.
+ *    belong to vfio-pci-core and are set by vfio-pci's module parameters
+ *    (a second module setting them would silently override the first);
+ *    the softdep below loads vfio-pci first so they apply here too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -235,4 +236,9 @@ module_exit(vfio_ext_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI variant driver with vfio-ext extensions");
-MODULE_SOFTDEP("pre: vfio_iommu_type1");
+/*
+ * vfio-pci first: it matches nothing by default, but it applies the
+ * administrator's core-wide options (disable_idle_d3, nointxmask, ...) to
+ * vfio-pci-core before any device binds here.
+ */
+MODULE_SOFTDEP("pre: vfio_pci vfio_iommu_type1");

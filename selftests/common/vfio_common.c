@@ -20,7 +20,7 @@
 #include "vfioext.h"
 #include "vfio_common.h"
 
-static int group_members(int group, char names[][16], int max)
+static int group_members(int group, char names[][VFIOEXT_BDF_LEN], int max)
 {
 	char path[64];
 	struct dirent *de;
@@ -36,7 +36,7 @@ static int group_members(int group, char names[][16], int max)
 		if (de->d_name[0] == '.')
 			continue;
 		if (n < max)
-			snprintf(names[n], 16, "%.15s", de->d_name);
+			snprintf(names[n], VFIOEXT_BDF_LEN, "%.17s", de->d_name);
 		n++;
 	}
 	closedir(d);
@@ -56,7 +56,7 @@ static bool is_edu(const char *bdf)
 
 static bool kind_matches(const char *bdf, enum edu_kind kind)
 {
-	char members[8][16], drv[64];
+	char members[8][VFIOEXT_BDF_LEN], drv[64];
 	int grp, n, i;
 	bool other_bound = false;
 
@@ -85,14 +85,14 @@ static bool kind_matches(const char *bdf, enum edu_kind kind)
 }
 
 /* First edu of @kind in address order; -ENODEV if the bench has none. */
-int edu_find(enum edu_kind kind, char bdf[16])
+int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN])
 {
 	char found[VFIOEXT_BDF_LEN];
 	unsigned int n;
 
 	for (n = 0; !vfioext_pci_find(EDU_VENDOR, EDU_DEVICE, n, found); n++) {
 		if (kind_matches(found, kind)) {
-			snprintf(bdf, 16, "%s", found);
+			snprintf(bdf, VFIOEXT_BDF_LEN, "%s", found);
 			return 0;
 		}
 	}

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <linux/vfio.h>
 
+#include "vfioext.h"
+
 #define EDU_VENDOR		0x1234
 #define EDU_DEVICE		0x11e8
 
@@ -42,14 +44,14 @@ enum edu_kind {
 };
 
 struct vfio_handles {
-	char bdf[16];
+	char bdf[VFIOEXT_BDF_LEN];
 	int group_id;
 	int container;
 	int group;
 	int device;
 };
 
-int edu_find(enum edu_kind kind, char bdf[16]);
+int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN]);
 int sysfs_write_str(const char *path, const char *val);
 int module_refcnt(const char *module);
 long proc_status_kb(const char *field);

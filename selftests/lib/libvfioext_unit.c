@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
@@ -24,10 +25,12 @@ TEST(bdf_canon)
 		{ "00:10.0", "0000:00:10.0" },
 		{ "1:2:3.4", "0001:02:03.4" },
 		{ "ABCD:EF:1f.7", "abcd:ef:1f.7" },
+		{ "10000:00:02.0", "10000:00:02.0" },	/* VMD domain */
+		{ "ffffffff:ff:1f.7", "ffffffff:ff:1f.7" },
 	};
 	static const char * const bad[] = {
 		"", "0000:00:10", "0000:00:10.8", "0000:00:20.0",
-		"00000:00:10.0", "0000:000:10.0", "0000:00:10.0 ",
+		"000000000:00:10.0", "0000:000:10.0", "0000:00:10.0 ",
 		"0000:00:10.0x", "g0:00.0", "0000-00:10.0", ":00:10.0",
 		"0000:00:10.", "00.10.0", "0000:00:10:0",
 	};
@@ -95,9 +98,9 @@ TEST(cap_chain_hostile)
 	/* Out of bounds, straddling the end, misaligned, huge. */
 	put_cap(&cb, 32, 2, 256);
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
-	put_cap(&cb, 32, 2, 252);
-	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
-	put_cap(&cb, 32, 2, 34);
+	put_cap(&cb, 32, 2, 248);	/* header fits, 16-byte body does not */
+	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 16));
+	put_cap(&cb, 32, 2, 36);	/* 4-aligned only: u64 bodies */
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
 	put_cap(&cb, 32, 2, 0xfffffffc);
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
@@ -172,10 +175,50 @@ TEST(exported_symbols)
 	EXPECT_NE(NULL, dlsym(h, "vfioext_pci_bind"));
 	EXPECT_EQ(NULL, dlsym(h, "vfioext_cap_find"));
 	EXPECT_EQ(NULL, dlsym(h, "vfioext_sysfs_read"));
-	EXPECT_EQ(NULL, dlsym(h, "pci_path"));
+	EXPECT_EQ(NULL, dlsym(h, "vfioext_range_ok"));
 	EXPECT_STREQ(vfioext_version(),
 		     ((const char *(*)(void))dlsym(h, "vfioext_version"))());
 	dlclose(h);
+}
+
+/* Every defined dynamic symbol is vfioext_* (or the version node). */
+TEST(dynamic_symbol_table)
+{
+	char line[512], name[256];
+	unsigned int n = 0, bad = 0;
+	FILE *f;
+
+	f = popen("nm -D --defined-only " LIBVFIOEXT_SO, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %255s", name) != 1)
+			continue;
+		n++;
+		if (strncmp(name, "vfioext_", 8) && strcmp(name, "VFIOEXT_0")) {
+			bad++;
+			TH_LOG("unexpected export %s", name);
+		}
+	}
+	ASSERT_EQ(0, pclose(f));
+	EXPECT_EQ(0, bad);
+	/* 29 functions and the version node. */
+	EXPECT_EQ(30, n);
+}
+
+TEST(soname)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	f = popen("readelf -d " LIBVFIOEXT_SO, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "(SONAME)") &&
+		    strstr(line, "[libvfio-ext.so.0]"))
+			found = 1;
+	ASSERT_EQ(0, pclose(f));
+	EXPECT_TRUE(found);
 }
 
 TEST_HARNESS_MAIN

@@ -25,6 +25,7 @@
 
 #define IOVA_SRC	0x100000ULL
 #define IOVA_DST	0x200000ULL
+#define IOVA_CTL	0x300000ULL
 #define XFER		2048
 
 struct drv_variant {
@@ -45,10 +46,15 @@ struct drv_variant {
 	}
 
 static void bind_or_skip(struct __test_metadata *_metadata, enum edu_kind kind,
-			 const char *driver, char bdf[16])
+			 const char *driver, char bdf[VFIOEXT_BDF_LEN])
 {
+	/*
+	 * 6.1's harness runs the test body even when setup skipped, so end
+	 * the test process here; exit status 255 is the harness's SKIP.
+	 */
 	if (edu_find(kind, bdf))
-		SKIP(return, "no edu device of kind %d on this machine", kind);
+		SKIP(_exit(255), "no edu device of kind %d on this machine",
+		     kind);
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, driver)) {
 		TH_LOG("binding %s to %s", bdf, driver);
 	}
@@ -76,7 +82,7 @@ DRIVER_VARIANTS(edu);
 
 FIXTURE_SETUP(edu)
 {
-	char bdf[16];
+	char bdf[VFIOEXT_BDF_LEN];
 
 	vfio_handles_init(&self->h);
 	self->bar = NULL;
@@ -289,6 +295,7 @@ TEST_F(edu, msi_eventfd)
 	/* A second interrupt is a second signal. */
 	edu_wr(self->bar, EDU_REG_IRQ_RAISE, 0x1);
 	ASSERT_EQ(0, eventfd_wait(efd, 5000, &cnt));
+	EXPECT_EQ(1, cnt);
 	edu_wr(self->bar, EDU_REG_IRQ_ACK, 0x1);
 
 	/* Vector 1 does not exist. */
@@ -303,7 +310,7 @@ TEST_F(edu, msi_eventfd)
 	set->count = 0;
 	ASSERT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_SET_IRQS, set));
 	edu_wr(self->bar, EDU_REG_IRQ_RAISE, 0x2);
-	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(efd, 300, &cnt));
+	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(efd, 1000, &cnt));
 	edu_wr(self->bar, EDU_REG_IRQ_ACK, 0x2);
 	close(efd);
 }
@@ -346,20 +353,26 @@ TEST_F_TIMEOUT(edu, dma_roundtrip, 60)
 
 TEST_F_TIMEOUT(edu, dma_unmapped_blocked, 60)
 {
-	uint8_t *src, *victim;
+	uint8_t *src, *victim, *control;
 	unsigned int i;
 
 	map_bar(_metadata, self);
-	src = page_alloc(4096);
+	src = page_alloc(8192);
 	victim = page_alloc(4096);
+	control = page_alloc(4096);
 	ASSERT_NE(NULL, src);
 	ASSERT_NE(NULL, victim);
-	memset(src, 0x5a, 4096);
+	ASSERT_NE(NULL, control);
+	memset(src, 0x5a, 8192);
 	memset(victim, 0xa5, 4096);
+	memset(control, 0, 4096);
 
-	ASSERT_EQ(0, dma_map(self->h.container, src, IOVA_SRC, 4096,
+	/* One 8 KiB mapping for the source. */
+	ASSERT_EQ(0, dma_map(self->h.container, src, IOVA_SRC, 8192,
 			     VFIO_DMA_MAP_FLAG_READ));
 	ASSERT_EQ(0, dma_map(self->h.container, victim, IOVA_DST, 4096,
+			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, dma_map(self->h.container, control, IOVA_CTL, 4096,
 			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
 	ASSERT_EQ(0, edu_set_bus_master(self->h.device, true));
 	ASSERT_EQ(0, edu_dma(self->bar, IOVA_SRC, EDU_DMA_BUF, XFER, false));
@@ -372,11 +385,19 @@ TEST_F_TIMEOUT(edu, dma_unmapped_blocked, 60)
 			break;
 	EXPECT_EQ(4096, i);
 
+	/*
+	 * Positive control: the same transfer to a page that is still mapped
+	 * lands, so the blocked one really ran and was stopped by the IOMMU.
+	 */
+	ASSERT_EQ(0, edu_dma(self->bar, EDU_DMA_BUF, IOVA_CTL, XFER, true));
+	EXPECT_EQ(0, memcmp(control, src, XFER));
+
 	/* Unmapping what is not mapped removes nothing. */
 	EXPECT_EQ(0, dma_unmap(self->h.container, IOVA_DST, 4096));
-	/* type1v2: an unmap must not split a mapping. */
-	EXPECT_EQ(-EINVAL, dma_unmap(self->h.container, IOVA_SRC, 2048));
-	EXPECT_EQ(4096, dma_unmap(self->h.container, IOVA_SRC, 4096));
+	/* type1v2: a page-aligned unmap must still not split a mapping. */
+	EXPECT_EQ(-EINVAL, dma_unmap(self->h.container, IOVA_SRC, 4096));
+	EXPECT_EQ(8192, dma_unmap(self->h.container, IOVA_SRC, 8192));
+	EXPECT_EQ(4096, dma_unmap(self->h.container, IOVA_CTL, 4096));
 }
 
 TEST_F(edu, low_power)
@@ -475,7 +496,7 @@ TEST_F_TIMEOUT(edu, close_order, 120)
 		{ 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 },
 		{ 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 },
 	};
-	char bdf[16];
+	char bdf[VFIOEXT_BDF_LEN];
 	long lck0;
 	int ref0, p, i;
 	void *buf;
@@ -618,7 +639,7 @@ TEST_F_TIMEOUT(edu, module_unload_while_open, 60)
  */
 TEST_F_TIMEOUT(edu, ids_parameter, 60)
 {
-	char cmd[160], drv[64], bdf[16];
+	char cmd[160], drv[64], bdf[VFIOEXT_BDF_LEN];
 
 	snprintf(bdf, sizeof(bdf), "%s", self->h.bdf);
 	vfio_close_all(&self->h);
@@ -655,7 +676,7 @@ DRIVER_VARIANTS(edu_port);
 
 FIXTURE_SETUP(edu_port)
 {
-	char bdf[16];
+	char bdf[VFIOEXT_BDF_LEN];
 
 	vfio_handles_init(&self->h);
 	bind_or_skip(_metadata, EDU_BEHIND_PORT, variant->drv.driver, bdf);
@@ -667,7 +688,7 @@ FIXTURE_TEARDOWN(edu_port)
 	vfio_close_all(&self->h);
 }
 
-TEST_F(edu_port, device_reset)
+TEST_F_TIMEOUT(edu_port, device_reset, 60)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_region_info ri;
@@ -713,7 +734,7 @@ TEST_F(edu_port, reset_unsupported_on_root_bus)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_handles h;
-	char bdf[16];
+	char bdf[VFIOEXT_BDF_LEN];
 
 	/* The root-bus edu has no reset method: flag clear, ioctl refused. */
 	vfio_close_all(&self->h);
@@ -732,7 +753,7 @@ TEST_F(edu_port, reset_unsupported_on_root_bus)
 /* ------------------------------------------------------------------ */
 
 FIXTURE(edu_shared) {
-	char bdf[16];
+	char bdf[VFIOEXT_BDF_LEN];
 };
 
 DRIVER_VARIANTS(edu_shared);

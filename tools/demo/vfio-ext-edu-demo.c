@@ -69,6 +69,7 @@ int main(int argc, char **argv)
 	volatile uint32_t *bar;
 	uint8_t *src, *dst;
 	void *map;
+	int64_t unmapped;
 	size_t len;
 	int grp, ret, i;
 
@@ -154,8 +155,14 @@ int main(int argc, char **argv)
 	       IOVA_DST, XFER);
 
 	memset(dst, 0xa5, 4096);
-	if (vfioext_dma_unmap(c, IOVA_DST, 4096) != 4096)
-		return fail("VFIO_IOMMU_UNMAP_DMA", -EIO);
+	unmapped = vfioext_dma_unmap(c, IOVA_DST, 4096);
+	if (unmapped < 0)
+		return fail("VFIO_IOMMU_UNMAP_DMA", (int)unmapped);
+	if (unmapped != 4096) {
+		fprintf(stderr, "demo: unmapped %lld bytes, expected 4096\n",
+			(long long)unmapped);
+		return 1;
+	}
 	ret = edu_dma(bar, EDU_DMA_BUF, IOVA_DST, true);
 	if (ret)
 		return fail("edu DMA", ret);
