@@ -38,6 +38,30 @@ struct vfioext_device {
 	int fd;
 };
 
+/*
+ * Containers, groups and devices are each one fd, the first member of
+ * their struct: one allocator and one destructor serve all three.
+ */
+static void *fd_object(int fd, size_t size)
+{
+	int *obj = calloc(1, size);
+
+	if (!obj) {
+		close(fd);
+		return NULL;
+	}
+	*obj = fd;
+	return obj;
+}
+
+static void fd_object_close(int *obj)
+{
+	if (!obj)
+		return;
+	close(*obj);
+	free(obj);
+}
+
 const char *vfioext_version(void)
 {
 	return VFIOEXT_VERSION_STRING;
@@ -367,7 +391,6 @@ int vfioext_pci_unbind(const char *bdf)
 
 int vfioext_container_open(struct vfioext_container **out)
 {
-	struct vfioext_container *c;
 	int fd, ret;
 
 	if (!out)
@@ -380,22 +403,13 @@ int vfioext_container_open(struct vfioext_container **out)
 		close(fd);
 		return -EPROTO;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return -ENOMEM;
-	}
-	c->fd = fd;
-	*out = c;
-	return 0;
+	*out = fd_object(fd, sizeof(struct vfioext_container));
+	return *out ? 0 : -ENOMEM;
 }
 
 void vfioext_container_close(struct vfioext_container *c)
 {
-	if (!c)
-		return;
-	close(c->fd);
-	free(c);
+	fd_object_close(c ? &c->fd : NULL);
 }
 
 int vfioext_container_fd(const struct vfioext_container *c)
@@ -530,7 +544,6 @@ int vfioext_group_open(struct vfioext_container *c, int group,
 		       struct vfioext_group **out)
 {
 	struct vfio_group_status st = { .argsz = sizeof(st) };
-	struct vfioext_group *g;
 	char path[32];
 	int fd, ret;
 
@@ -552,14 +565,8 @@ int vfioext_group_open(struct vfioext_container *c, int group,
 		ret = -errno;
 		goto err;
 	}
-	g = calloc(1, sizeof(*g));
-	if (!g) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	g->fd = fd;
-	*out = g;
-	return 0;
+	*out = fd_object(fd, sizeof(struct vfioext_group));
+	return *out ? 0 : -ENOMEM;
 err:
 	close(fd);
 	return ret;
@@ -567,11 +574,8 @@ err:
 
 void vfioext_group_close(struct vfioext_group *g)
 {
-	if (!g)
-		return;
 	/* Closing the fd detaches the group from its container. */
-	close(g->fd);
-	free(g);
+	fd_object_close(g ? &g->fd : NULL);
 }
 
 int vfioext_group_fd(const struct vfioext_group *g)
@@ -587,7 +591,6 @@ int vfioext_device_open(struct vfioext_group *g, const char *bdf,
 			struct vfioext_device **out)
 {
 	char canon[VFIOEXT_BDF_LEN];
-	struct vfioext_device *d;
 	int fd, ret;
 
 	if (!g || !out)
@@ -598,22 +601,13 @@ int vfioext_device_open(struct vfioext_group *g, const char *bdf,
 	fd = ioctl(g->fd, VFIO_GROUP_GET_DEVICE_FD, canon);
 	if (fd < 0)
 		return -errno;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		close(fd);
-		return -ENOMEM;
-	}
-	d->fd = fd;
-	*out = d;
-	return 0;
+	*out = fd_object(fd, sizeof(struct vfioext_device));
+	return *out ? 0 : -ENOMEM;
 }
 
 void vfioext_device_close(struct vfioext_device *d)
 {
-	if (!d)
-		return;
-	close(d->fd);
-	free(d);
+	fd_object_close(d ? &d->fd : NULL);
 }
 
 int vfioext_device_fd(const struct vfioext_device *d)

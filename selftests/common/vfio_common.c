@@ -306,6 +306,33 @@ long long dma_unmap(int container, uint64_t iova, uint64_t size)
 	return (long long)unmap.size;
 }
 
+/* Route vector @start of IRQ @index to @efd (ACTION_TRIGGER, DATA_EVENTFD). */
+int irq_set_eventfd(int device, uint32_t index, uint32_t start, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (void *)buf;
+
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set->index = index;
+	set->start = start;
+	set->count = 1;
+	memcpy(set->data, &efd, sizeof(efd));
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+/* Disable IRQ @index: count 0, DATA_NONE. */
+int irq_disable(int device, uint32_t index)
+{
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = index,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+}
+
 /* Wait for an eventfd; 0 and its counter in @val, or -ETIMEDOUT. */
 int eventfd_wait(int efd, int timeout_ms, uint64_t *val)
 {

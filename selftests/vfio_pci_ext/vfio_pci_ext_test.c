@@ -266,8 +266,6 @@ TEST_F(edu, bar0_mmio)
 
 TEST_F(edu, msi_eventfd)
 {
-	struct vfio_irq_set *set;
-	char buf[sizeof(*set) + sizeof(int32_t)];
 	uint64_t cnt;
 	int efd;
 
@@ -275,15 +273,8 @@ TEST_F(edu, msi_eventfd)
 	ASSERT_EQ(0, edu_set_bus_master(self->h.device, true));
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, efd);
-
-	set = (void *)buf;
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_MSI_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
-	memcpy(set->data, &efd, sizeof(efd));
-	ASSERT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_SET_IRQS, set));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, VFIO_PCI_MSI_IRQ_INDEX, 0,
+				     efd));
 
 	edu_wr(self->bar, EDU_REG_IRQ_RAISE, 0x5a);
 	ASSERT_EQ(0, eventfd_wait(efd, 5000, &cnt));
@@ -299,16 +290,11 @@ TEST_F(edu, msi_eventfd)
 	edu_wr(self->bar, EDU_REG_IRQ_ACK, 0x1);
 
 	/* Vector 1 does not exist. */
-	set->start = 1;
-	EXPECT_EQ(-1, ioctl(self->h.device, VFIO_DEVICE_SET_IRQS, set));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, irq_set_eventfd(self->h.device,
+					   VFIO_PCI_MSI_IRQ_INDEX, 1, efd));
 
 	/* Disable: count 0, DATA_NONE; then nothing is signalled. */
-	set->argsz = sizeof(*set);
-	set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->start = 0;
-	set->count = 0;
-	ASSERT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_SET_IRQS, set));
+	ASSERT_EQ(0, irq_disable(self->h.device, VFIO_PCI_MSI_IRQ_INDEX));
 	edu_wr(self->bar, EDU_REG_IRQ_RAISE, 0x2);
 	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(efd, 1000, &cnt));
 	edu_wr(self->bar, EDU_REG_IRQ_ACK, 0x2);
@@ -553,19 +539,11 @@ TEST_F_TIMEOUT(edu, unbind_while_open, 60)
 	uint64_t cnt;
 	pid_t pid;
 	int status, efd;
-	struct vfio_irq_set *set;
-	char buf[sizeof(*set) + sizeof(int32_t)];
 
 	efd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_LE(0, efd);
-	set = (void *)buf;
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_REQ_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
-	memcpy(set->data, &efd, sizeof(efd));
-	ASSERT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_SET_IRQS, set));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, VFIO_PCI_REQ_IRQ_INDEX, 0,
+				     efd));
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
 		 variant->drv.driver);
