@@ -24,6 +24,7 @@
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat.h"
 #include "vfio_ext_ids.h"
+#include "vfio_ext_priv.h"
 
 static char ids[1024] __initdata;
 module_param_string(ids, ids, sizeof(ids), 0);
@@ -41,14 +42,6 @@ static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist,
 		 "Disable use of the device denylist (as vfio-pci's disable_denylist)");
-
-/**
- * struct vfio_ext_device - a PCI device bound to vfio-pci-ext
- * @core: the vfio-pci-core device; must stay first (vfio_alloc_device)
- */
-struct vfio_ext_device {
-	struct vfio_pci_core_device core;
-};
 
 /* Devices with errata that make user access unsafe; same list as vfio-pci. */
 static bool vfio_ext_dev_in_denylist(struct pci_dev *pdev)
@@ -101,17 +94,37 @@ static int vfio_ext_open_device(struct vfio_device *core_vdev)
 	return 0;
 }
 
+static int vfio_ext_init_dev(struct vfio_device *core_vdev)
+{
+	vfio_ext_acpi_init(vfio_ext_from_vdev(core_vdev));
+	return vfio_pci_core_init_dev(core_vdev);
+}
+
+static void vfio_ext_release_dev(struct vfio_device *core_vdev)
+{
+	vfio_ext_acpi_release(vfio_ext_from_vdev(core_vdev));
+	vfio_pci_core_release_dev(core_vdev);
+}
+
 static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			   unsigned long arg)
 {
+	struct vfio_ext_device *edev = vfio_ext_from_vdev(core_vdev);
+
 	/* vfio-ext device ioctls are dispatched here before the core's. */
-	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	switch (cmd) {
+	case VFIO_DEVICE_ACPI_DSM:
+	case VFIO_EXT_DEVICE_ACPI_DSM:
+		return vfio_ext_acpi_dsm_ioctl(edev, (void __user *)arg);
+	default:
+		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	}
 }
 
 static const struct vfio_device_ops vfio_ext_ops = {
 	.name		= VFIO_EXT_PCI_DRIVER_NAME,
-	.init		= vfio_pci_core_init_dev,
-	.release	= vfio_pci_core_release_dev,
+	.init		= vfio_ext_init_dev,
+	.release	= vfio_ext_release_dev,
 	.open_device	= vfio_ext_open_device,
 	.close_device	= vfio_pci_core_close_device,
 	.ioctl		= vfio_ext_ioctl,
@@ -181,6 +194,7 @@ static struct pci_driver vfio_ext_driver = {
 	.sriov_configure	= vfio_ext_sriov_configure,
 	.err_handler		= &vfio_pci_core_err_handlers,
 	.driver_managed_dma	= true,
+	.dev_groups		= vfio_ext_dev_groups,
 };
 
 static void __init vfio_ext_fill_ids(void)

@@ -18,7 +18,7 @@
  * items never change meaning; user space checks for a feature by calling it
  * (an unknown ioctl fails with ENOTTY), the version is informational.
  */
-#define VFIO_EXT_API_VERSION	1
+#define VFIO_EXT_API_VERSION	2
 
 /**
  * VFIO_EXT_PCI_DRIVER_NAME - name of the vfio-pci-ext PCI driver
@@ -29,5 +29,89 @@
  * vfio-pci through the same device file descriptor.
  */
 #define VFIO_EXT_PCI_DRIVER_NAME	"vfio-pci-ext"
+
+/* ------------------------------------------------------------------ */
+/* ACPI _DSM evaluation                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct vfio_acpi_dsm - argument of VFIO_DEVICE_ACPI_DSM
+ * @argsz: sizeof(struct vfio_acpi_dsm) + length of @args, at least
+ *         VFIO_ACPI_DSM_ARGS_MIN + 8 and at most VFIO_ACPI_DSM_ARGSZ_MAX
+ * @padding: ignored (crosvm leaves it unset)
+ * @args: the call on input, the call with its result on output
+ *
+ * @args layout, all integers little endian (the crosvm ABI):
+ *
+ * ======  =====================================================
+ * 0-15    UUID (Arg0), the bytes of ACPI ToUUID()
+ * 16-23   revision (Arg1), u64
+ * 24-31   function index (Arg2), u64
+ * 32-35   Arg3 type: 0 none, 1 Integer, 2 String, 3 Buffer, 4 Package
+ * 36-39   Arg3 size: bytes (String, Buffer), 8 (Integer), element
+ *         count (Package)
+ * 40-     Arg3 data.  Package elements: u32 type, u32 size, then the
+ *         data padded with zeros to a multiple of 8 bytes; Integer
+ *         elements have size 8; String and Buffer elements size bytes.
+ * ======  =====================================================
+ *
+ * On success the result replaces Arg3 from byte 32: u32 type, u32 size,
+ * data from byte 40.  Integer: size 8, 8 bytes.  String: size = length
+ * + 1, the bytes and a NUL.  Buffer: size bytes.  Package: size = element
+ * count, then per element u32 type, u32 size and size data bytes, not
+ * padded (Integer elements size 8, String elements include their NUL).
+ * Bytes after the result are left as they were.
+ *
+ * Errors: EINVAL malformed @args (argsz too small, a size or count that
+ * walks past argsz, an unknown or nested type); E2BIG argsz above
+ * VFIO_ACPI_DSM_ARGSZ_MAX or a Package above VFIO_ACPI_DSM_MAX_ELEMENTS;
+ * ENODEV the device has no ACPI companion; ENOENT the companion has no
+ * _DSM; EACCES the host policy does not allow this UUID and function;
+ * EIO the firmware method failed or returned nothing; ENOSPC the result
+ * does not fit in @args; EOPNOTSUPP the result is of a type the layout
+ * cannot carry (nested Package, reference, ...); EINTR a fatal signal
+ * arrived while waiting for another call on the same device; EFAULT.
+ */
+struct vfio_acpi_dsm {
+	__u32 argsz;
+	__u32 padding;
+	__u8 args[];
+};
+
+/** VFIO_ACPI_DSM_ARGS_MIN - UUID, revision and function: 32 bytes */
+#define VFIO_ACPI_DSM_ARGS_MIN		32
+/** VFIO_ACPI_DSM_ARGSZ_MAX - largest accepted argsz (header + 64 KiB) */
+#define VFIO_ACPI_DSM_ARGSZ_MAX		(8 + 65536)
+/** VFIO_ACPI_DSM_MAX_ELEMENTS - largest Package, argument or result */
+#define VFIO_ACPI_DSM_MAX_ELEMENTS	256
+
+/** VFIO_ACPI_DSM_TYPE_* - type codes of the args layout */
+#define VFIO_ACPI_DSM_TYPE_NONE		0
+#define VFIO_ACPI_DSM_TYPE_INTEGER	1
+#define VFIO_ACPI_DSM_TYPE_STRING	2
+#define VFIO_ACPI_DSM_TYPE_BUFFER	3
+#define VFIO_ACPI_DSM_TYPE_PACKAGE	4
+
+/**
+ * VFIO_DEVICE_ACPI_DSM - evaluate the device's ACPI _DSM (crosvm's number)
+ *
+ * _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct vfio_acpi_dsm.  From
+ * Linux 6.6 the VFIO core takes this number for VFIO_DEVICE_BIND_IOMMUFD
+ * before the driver sees it; use VFIO_EXT_DEVICE_ACPI_DSM there (and in
+ * new code everywhere).
+ */
+#define VFIO_DEVICE_ACPI_DSM		_IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/** VFIO_EXT_IOCTL_TYPE - ioctl type of vfio-ext's own numbers (unassigned) */
+#define VFIO_EXT_IOCTL_TYPE		0xE7
+
+/**
+ * VFIO_EXT_DEVICE_ACPI_DSM - same call as VFIO_DEVICE_ACPI_DSM
+ *
+ * A number outside VFIO's range, so it reaches vfio-pci-ext on every
+ * kernel.  Same argument, semantics and errors.
+ */
+#define VFIO_EXT_DEVICE_ACPI_DSM	_IOWR(VFIO_EXT_IOCTL_TYPE, 0x00, \
+					      struct vfio_acpi_dsm)
 
 #endif /* _UAPI_LINUX_VFIO_EXT_H */

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-ext: ACPI _DSM evaluation for the user of a device, under the
+ * host policy, and the per-device sysfs attributes that control it.
+ */
+#include <linux/acpi.h>
+#include <linux/device.h>
+#include <linux/mm.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <linux/vfio_ext.h>
+#include "vfio_ext_dsm.h"
+#include "vfio_ext_priv.h"
+
+void vfio_ext_acpi_init(struct vfio_ext_device *edev)
+{
+	mutex_init(&edev->dsm_lock);
+	mutex_init(&edev->policy_lock);
+	vfio_ext_dsm_policy_default(&edev->policy);
+	atomic64_set(&edev->dsm_calls, 0);
+	atomic64_set(&edev->dsm_denied, 0);
+}
+
+void vfio_ext_acpi_release(struct vfio_ext_device *edev)
+{
+	mutex_destroy(&edev->policy_lock);
+	mutex_destroy(&edev->dsm_lock);
+}
+
+static bool vfio_ext_dsm_allowed(struct vfio_ext_device *edev,
+				 const guid_t *guid, u64 func)
+{
+	bool ok;
+
+	mutex_lock(&edev->policy_lock);
+	ok = vfio_ext_dsm_policy_allows(&edev->policy, guid, func);
+	mutex_unlock(&edev->policy_lock);
+	return ok;
+}
+
+/*
+ * Evaluate the decoded call on @handle and encode the result into @args.
+ * Calls on one device are serialised by dsm_lock: firmware methods are
+ * not written for concurrent use, and a slow one (AML Sleep()) makes the
+ * next caller wait; a waiter can still be killed.
+ */
+static int vfio_ext_dsm_eval(struct vfio_ext_device *edev, acpi_handle handle,
+			     struct vfio_ext_dsm_call *call, u8 *args,
+			     size_t len)
+{
+	union acpi_object *obj;
+	int ret;
+
+	if (mutex_lock_killable(&edev->dsm_lock))
+		return -EINTR;
+	atomic64_inc(&edev->dsm_calls);
+	obj = acpi_evaluate_dsm(handle, &call->guid, call->rev, call->func,
+				call->arg3);
+	mutex_unlock(&edev->dsm_lock);
+	if (!obj)
+		return -EIO;
+	ret = vfio_ext_dsm_encode(obj, args, len);
+	ACPI_FREE(obj);
+	return ret;
+}
+
+/**
+ * vfio_ext_acpi_dsm_ioctl() - VFIO_DEVICE_ACPI_DSM and its alias
+ * @edev: the device
+ * @arg: user pointer to struct vfio_acpi_dsm
+ *
+ * Return: 0 or a negative errno as documented in <linux/vfio_ext.h>.
+ */
+long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
+{
+	struct pci_dev *pdev = edev->core.pdev;
+	struct vfio_ext_dsm_call call;
+	struct vfio_acpi_dsm hdr;
+	acpi_handle handle;
+	size_t len;
+	u8 *args;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.argsz < sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN)
+		return -EINVAL;
+	if (hdr.argsz > VFIO_ACPI_DSM_ARGSZ_MAX)
+		return -E2BIG;
+
+	handle = ACPI_HANDLE(&pdev->dev);
+	if (!handle)
+		return -ENODEV;
+	if (!acpi_has_method(handle, "_DSM"))
+		return -ENOENT;
+
+	len = hdr.argsz - sizeof(hdr);
+	args = kvmalloc(len, GFP_KERNEL_ACCOUNT);
+	if (!args)
+		return -ENOMEM;
+	if (copy_from_user(args, arg + sizeof(hdr), len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+
+	ret = vfio_ext_dsm_decode(args, len, &call);
+	if (ret)
+		goto out_free;
+
+	if (!vfio_ext_dsm_allowed(edev, &call.guid, call.func)) {
+		atomic64_inc(&edev->dsm_denied);
+		pci_info_ratelimited(pdev, "_DSM %pUl function %llu denied by policy\n",
+				     &call.guid, call.func);
+		ret = -EACCES;
+		goto out_call;
+	}
+
+	ret = vfio_ext_dsm_eval(edev, handle, &call, args, len);
+	if (!ret && copy_to_user(arg + sizeof(hdr), args, len))
+		ret = -EFAULT;
+out_call:
+	vfio_ext_dsm_call_free(&call);
+out_free:
+	kvfree(args);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* sysfs: /sys/bus/pci/devices/<BDF>/vfio_ext/                        */
+/* ------------------------------------------------------------------ */
+
+static struct vfio_ext_device *vfio_ext_from_dev(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	return container_of(vdev, struct vfio_ext_device, core);
+}
+
+static ssize_t dsm_policy_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vfio_ext_device *edev = vfio_ext_from_dev(dev);
+	int n;
+
+	mutex_lock(&edev->policy_lock);
+	n = vfio_ext_dsm_policy_show(&edev->policy, buf, PAGE_SIZE);
+	mutex_unlock(&edev->policy_lock);
+	return n;
+}
+
+static ssize_t dsm_policy_store(struct device *dev,
+				struct device_attribute *attr, const char *buf,
+				size_t count)
+{
+	struct vfio_ext_device *edev = vfio_ext_from_dev(dev);
+	int ret;
+
+	mutex_lock(&edev->policy_lock);
+	ret = vfio_ext_dsm_policy_apply(&edev->policy, buf);
+	mutex_unlock(&edev->policy_lock);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(dsm_policy);
+
+static ssize_t dsm_calls_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&vfio_ext_from_dev(dev)->dsm_calls));
+}
+static DEVICE_ATTR_RO(dsm_calls);
+
+static ssize_t dsm_denied_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&vfio_ext_from_dev(dev)->dsm_denied));
+}
+static DEVICE_ATTR_RO(dsm_denied);
+
+static struct attribute *vfio_ext_attrs[] = {
+	&dev_attr_dsm_policy.attr,
+	&dev_attr_dsm_calls.attr,
+	&dev_attr_dsm_denied.attr,
+	NULL
+};
+
+static const struct attribute_group vfio_ext_group = {
+	.name = "vfio_ext",
+	.attrs = vfio_ext_attrs,
+};
+
+const struct attribute_group *vfio_ext_dev_groups[] = {
+	&vfio_ext_group,
+	NULL
+};

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfio-pci-ext internals shared between its files.
+ */
+#ifndef _VFIO_EXT_PRIV_H
+#define _VFIO_EXT_PRIV_H
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/vfio_pci_core.h>
+
+#include "vfio_ext_policy.h"
+
+/**
+ * struct vfio_ext_device - a PCI device bound to vfio-pci-ext
+ * @core: the vfio-pci-core device; must stay first (vfio_alloc_device)
+ * @dsm_lock: serialises _DSM evaluations on this device; held across the
+ *            firmware call, which may sleep for as long as the AML does
+ * @policy_lock: protects @policy; never held with @dsm_lock
+ * @policy: which _DSM UUIDs and functions a user may evaluate
+ * @dsm_calls: _DSM evaluations that reached the firmware
+ * @dsm_denied: _DSM calls refused by @policy
+ */
+struct vfio_ext_device {
+	struct vfio_pci_core_device core;
+	struct mutex dsm_lock;		/* one _DSM evaluation at a time */
+	struct mutex policy_lock;	/* protects policy */
+	struct vfio_ext_dsm_policy policy;
+	atomic64_t dsm_calls;
+	atomic64_t dsm_denied;
+};
+
+static inline struct vfio_ext_device *
+vfio_ext_from_vdev(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vfio_ext_device, core.vdev);
+}
+
+void vfio_ext_acpi_init(struct vfio_ext_device *edev);
+void vfio_ext_acpi_release(struct vfio_ext_device *edev);
+long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg);
+extern const struct attribute_group *vfio_ext_dev_groups[];
+
+#endif /* _VFIO_EXT_PRIV_H */

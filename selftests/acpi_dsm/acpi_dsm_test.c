@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ACPI _DSM through the VFIO device fd of vfio-pci-ext, against the test
+ * firmware in selftests/acpi/vfioext-test.asl (loaded by tools/run-tests
+ * with --acpi-table).  Blobs are built by hand here: these tests prove the
+ * kernel ABI byte for byte, independently of libvfio-ext's codec.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "vfio_common.h"
+
+#define TEST_UUID	"c0ffee00-1234-4abc-8def-0123456789ab"
+#define ARGS_LEN	4096		/* what crosvm sends */
+
+/* ToUUID() byte order: first three fields little endian. */
+static const uint8_t test_uuid[16] = {
+	0x00, 0xee, 0xff, 0xc0, 0x34, 0x12, 0xbc, 0x4a,
+	0x8d, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+};
+
+struct dsm_buf {
+	struct vfio_acpi_dsm hdr;
+	uint8_t args[ARGS_LEN];
+};
+
+struct blob {
+	struct dsm_buf *b;
+	size_t off;
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);	/* x86: little endian */
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static struct blob blob_init(struct dsm_buf *b, uint64_t rev, uint64_t func)
+{
+	struct blob w = { .b = b, .off = 32 };
+
+	memset(b, 0, sizeof(*b));
+	b->hdr.argsz = sizeof(*b);
+	memcpy(b->args, test_uuid, 16);
+	put64(b->args + 16, rev);
+	put64(b->args + 24, func);
+	return w;
+}
+
+static void blob_obj(struct blob *w, uint32_t type, uint32_t size,
+		     const void *data, size_t n, int pad)
+{
+	put32(w->b->args + w->off, type);
+	put32(w->b->args + w->off + 4, size);
+	w->off += 8;
+	if (n)
+		memcpy(w->b->args + w->off, data, n);
+	w->off += pad ? (n + 7) / 8 * 8 : n;
+}
+
+static int dsm(int device, struct dsm_buf *b, unsigned long nr)
+{
+	return ioctl(device, nr, b) ? -errno : 0;
+}
+
+static int write_policy(const char *bdf, const char *cmd)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
+	return sysfs_write_str(path, cmd);
+}
+
+static long read_counter(const char *bdf, const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio_ext/%s",
+		 bdf, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -EIO;
+	fclose(f);
+	return v;
+}
+
+/* Is our test SSDT loaded?  Look for its OEM table ID. */
+static bool test_ssdt_loaded(void)
+{
+	struct dirent *de;
+	bool found = false;
+	char path[300], hdr[36];
+	DIR *d = opendir("/sys/firmware/acpi/tables");
+	int fd;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (strncmp(de->d_name, "SSDT", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/firmware/acpi/tables/%s",
+			 de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		if (read(fd, hdr, sizeof(hdr)) == sizeof(hdr) &&
+		    !memcmp(hdr + 16, "VFXTTEST", 8))
+			found = true;
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The edu at 00:10.0 carries the test _DSM (S80). */
+#define DSM_BDF		"0000:00:10.0"
+#define NODSM_BDF	"0000:00:12.0"
+#define NOACPI_BDF	"0000:00:12.1"
+
+FIXTURE(dsm) {
+	struct vfio_handles h;
+	struct dsm_buf b;
+};
+
+FIXTURE_SETUP(dsm)
+{
+	vfio_handles_init(&self->h);
+	if (!test_ssdt_loaded())
+		SKIP(_exit(255), "test SSDT not loaded (vmrun --acpi-table)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all(&self->h, DSM_BDF));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " all"));
+}
+
+FIXTURE_TEARDOWN(dsm)
+{
+	write_policy(DSM_BDF, "reset");
+	vfio_close_all(&self->h);
+}
+
+TEST_F(dsm, function0_by_default)
+{
+	long denied;
+
+	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	blob_init(&self->b, 0, 0);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
+	EXPECT_EQ(2, get32(self->b.args + 36));
+	EXPECT_EQ(0xff, self->b.args[40]);
+	EXPECT_EQ(0x0f, self->b.args[41]);
+
+	/* Anything else is denied until the administrator allows it. */
+	denied = read_counter(DSM_BDF, "dsm_denied");
+	ASSERT_LE(0, denied);
+	blob_init(&self->b, 0, 1);
+	EXPECT_EQ(-EACCES, dsm(self->h.device, &self->b,
+			       VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(denied + 1, read_counter(DSM_BDF, "dsm_denied"));
+	/* A denied call leaves the buffer untouched. */
+	EXPECT_EQ(0, get32(self->b.args + 32));
+
+	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " 1"));
+	blob_init(&self->b, 0, 1);
+	EXPECT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	blob_init(&self->b, 0, 2);
+	EXPECT_EQ(-EACCES, dsm(self->h.device, &self->b,
+			       VFIO_EXT_DEVICE_ACPI_DSM));
+}
+
+TEST_F(dsm, policy_attribute)
+{
+	char path[128], buf[512];
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, write_policy(DSM_BDF, "clear"));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " 1,3-5"));
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", DSM_BDF);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_STREQ("allow " TEST_UUID " 1,3-5\n", buf);
+	EXPECT_EQ(-EINVAL, write_policy(DSM_BDF, "allow " TEST_UUID " 1-"));
+	EXPECT_EQ(-ERANGE, write_policy(DSM_BDF, "allow * 64"));
+	EXPECT_EQ(-ENOENT, write_policy(DSM_BDF, "deny *"));
+	/* Function 0 is no longer allowed after clear. */
+	blob_init(&self->b, 0, 0);
+	EXPECT_EQ(-EACCES, dsm(self->h.device, &self->b,
+			       VFIO_EXT_DEVICE_ACPI_DSM));
+}
+
+TEST_F(dsm, result_types)
+{
+	uint8_t *a = self->b.args;
+	long calls = read_counter(DSM_BDF, "dsm_calls");
+
+	blob_init(&self->b, 0, 1);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(a + 32));
+	EXPECT_EQ(8, get32(a + 36));
+	EXPECT_EQ(0x12345678, get64(a + 40));
+
+	blob_init(&self->b, 0, 2);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 32));
+	EXPECT_EQ(9, get32(a + 36));	/* "vfio-ext" and its NUL */
+	EXPECT_EQ(0, memcmp(a + 40, "vfio-ext", 9));
+
+	blob_init(&self->b, 0, 3);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 32));
+	EXPECT_EQ(5, get32(a + 36));
+	EXPECT_EQ(0, memcmp(a + 40, "\1\2\3\4\5", 5));
+
+	/* Package { 0xcafe, "pkg", Buffer { 0xaa, 0xbb } }, unpadded. */
+	blob_init(&self->b, 0, 4);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
+	EXPECT_EQ(3, get32(a + 36));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(a + 40));
+	EXPECT_EQ(8, get32(a + 44));
+	EXPECT_EQ(0xcafe, get64(a + 48));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 56));
+	EXPECT_EQ(4, get32(a + 60));
+	EXPECT_EQ(0, memcmp(a + 64, "pkg", 4));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 68));
+	EXPECT_EQ(2, get32(a + 72));
+	EXPECT_EQ(0xaa, a[76]);
+	EXPECT_EQ(0xbb, a[77]);
+
+	EXPECT_EQ(calls + 4, read_counter(DSM_BDF, "dsm_calls"));
+}
+
+TEST_F(dsm, argument_echo)
+{
+	static const uint8_t bytes[3] = { 0x10, 0x20, 0x30 };
+	uint8_t *a = self->b.args;
+	uint64_t v = 0x0123456789abcdefULL;
+	struct blob w;
+
+	/* Buffer */
+	w = blob_init(&self->b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 0);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 32));
+	EXPECT_EQ(3, get32(a + 36));
+	EXPECT_EQ(0, memcmp(a + 40, bytes, 3));
+
+	/* Integer */
+	w = blob_init(&self->b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 0);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(a + 32));
+	EXPECT_EQ(v, get64(a + 40));
+
+	/* String */
+	w = blob_init(&self->b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_STRING, 5, "guest", 5, 0);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 32));
+	EXPECT_EQ(6, get32(a + 36));
+	EXPECT_STREQ("guest", (char *)a + 40);
+
+	/* Package of each, elements padded to 8 on input. */
+	w = blob_init(&self->b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 3, NULL, 0, 0);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_STRING, 2, "ab", 2, 1);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 1);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
+	EXPECT_EQ(3, get32(a + 36));
+	EXPECT_EQ(v, get64(a + 48));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 56));
+	EXPECT_EQ(3, get32(a + 60));
+	EXPECT_STREQ("ab", (char *)a + 64);
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 67));
+	EXPECT_EQ(3, get32(a + 71));
+	EXPECT_EQ(0, memcmp(a + 75, bytes, 3));
+
+	/* No Arg3: ACPI passes an empty Package. */
+	w = blob_init(&self->b, 0, 5);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
+	EXPECT_EQ(0, get32(a + 36));
+}
+
+/* crosvm's number and argsz (8 + 4096) give the same answers. */
+TEST_F(dsm, crosvm_ioctl_number)
+{
+	blob_init(&self->b, 0, 2);
+	ASSERT_EQ(8 + 4096, self->b.hdr.argsz);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(self->b.args + 32));
+	EXPECT_STREQ("vfio-ext", (char *)self->b.args + 40);
+}
+
+TEST_F(dsm, u64_extremes)
+{
+	/* The test SSDT has revision 2: its methods see 64-bit integers. */
+	blob_init(&self->b, UINT64_MAX, 8);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(UINT64_MAX, get64(self->b.args + 40));
+	blob_init(&self->b, 0x8000000000000001ULL, 8);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(0x8000000000000001ULL, get64(self->b.args + 40));
+
+	/* Function U64_MAX: only an "all" rule allows it; unknown: Buffer 0. */
+	blob_init(&self->b, 0, UINT64_MAX);
+	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " 0-63"));
+	blob_init(&self->b, 0, UINT64_MAX);
+	EXPECT_EQ(-EACCES, dsm(self->h.device, &self->b,
+			       VFIO_EXT_DEVICE_ACPI_DSM));
+}
+
+TEST_F(dsm, result_errors)
+{
+	struct dsm_buf *b = &self->b;
+
+	/* 1024-byte Buffer into 64 bytes of args: ENOSPC, then it fits. */
+	blob_init(b, 0, 9);
+	b->hdr.argsz = 8 + 64;
+	EXPECT_EQ(-ENOSPC, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	b->hdr.argsz = 8 + 40 + 1024;
+	ASSERT_EQ(0, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(1024, get32(b->args + 36));
+	EXPECT_EQ(0x5a, b->args[40]);
+
+	/* Nested Package and a reference cannot be carried. */
+	blob_init(b, 0, 6);
+	EXPECT_EQ(-EOPNOTSUPP, dsm(self->h.device, b,
+				   VFIO_EXT_DEVICE_ACPI_DSM));
+	blob_init(b, 0, 10);
+	EXPECT_EQ(-EOPNOTSUPP, dsm(self->h.device, b,
+				   VFIO_EXT_DEVICE_ACPI_DSM));
+	/* The method fails (AML divide by zero). */
+	blob_init(b, 0, 11);
+	EXPECT_EQ(-EIO, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+}
+
+TEST_F(dsm, malformed_args)
+{
+	struct dsm_buf *b = &self->b;
+	long calls = read_counter(DSM_BDF, "dsm_calls");
+	uint64_t v = 1;
+	struct blob w;
+
+	blob_init(b, 0, 5);
+	b->hdr.argsz = 8 + 31;
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	b->hdr.argsz = 0;
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	b->hdr.argsz = VFIO_ACPI_DSM_ARGSZ_MAX + 1;
+	EXPECT_EQ(-E2BIG, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	b->hdr.argsz = 0xffffffff;
+	EXPECT_EQ(-E2BIG, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+
+	/* A Buffer whose size walks past argsz. */
+	w = blob_init(b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 100, NULL, 0, 0);
+	b->hdr.argsz = 8 + 40 + 99;
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+
+	/* A Package whose count lies. */
+	w = blob_init(b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 2, NULL, 0, 0);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
+	b->hdr.argsz = 8 + w.off;
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+
+	/* An element whose size lies. */
+	w = blob_init(b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 0x7fffffff, NULL, 0, 0);
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+
+	/* Nested Package, unknown type, oversized count. */
+	w = blob_init(b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 0, NULL, 0, 0);
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	w = blob_init(b, 0, 5);
+	blob_obj(&w, 99, 0, NULL, 0, 0);
+	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	w = blob_init(b, 0, 5);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 100000, NULL, 0, 0);
+	EXPECT_EQ(-E2BIG, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+
+	/* Bad pointers. */
+	EXPECT_EQ(-EFAULT, dsm(self->h.device, (void *)8,
+			       VFIO_EXT_DEVICE_ACPI_DSM));
+
+	/* None of these reached the firmware. */
+	EXPECT_EQ(calls, read_counter(DSM_BDF, "dsm_calls"));
+}
+
+struct slow_call {
+	int device;
+	int ret;
+	struct timespec done;
+};
+
+static void *slow_thread(void *arg)
+{
+	struct slow_call *c = arg;
+	struct dsm_buf b;
+
+	blob_init(&b, 0, 7);
+	c->ret = dsm(c->device, &b, VFIO_EXT_DEVICE_ACPI_DSM);
+	if (!c->ret && get64(b.args + 40) != 7)
+		c->ret = -EIO;
+	clock_gettime(CLOCK_MONOTONIC, &c->done);
+	return NULL;
+}
+
+static double secs(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Two slow (1 s) calls on one device run one after the other. */
+TEST_F_TIMEOUT(dsm, concurrent_calls_serialize, 60)
+{
+	struct slow_call c[2] = { { .device = self->h.device },
+				  { .device = self->h.device } };
+	pthread_t t[2];
+	struct timespec start;
+	double first, second;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, slow_thread, &c[0]));
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, slow_thread, &c[1]));
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	EXPECT_EQ(0, c[0].ret);
+	EXPECT_EQ(0, c[1].ret);
+	first = secs(&start, &c[0].done);
+	second = secs(&start, &c[1].done);
+	if (first > second) {
+		double x = first;
+
+		first = second;
+		second = x;
+	}
+	/* Sleep(1000) is guest time; serialized calls end >= 1 s apart. */
+	EXPECT_LE(0.9, first);
+	EXPECT_LE(1.9, second) {
+		TH_LOG("calls ended %.2f s and %.2f s after start", first,
+		       second);
+	}
+}
+
+/* Unbind while a slow call runs: the call completes, then the unbind. */
+TEST_F_TIMEOUT(dsm, call_during_unbind, 60)
+{
+	struct slow_call c = { .device = self->h.device };
+	char drv[64];
+	pthread_t t;
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, slow_thread, &c));
+	usleep(200 * 1000);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		vfio_close_all(&self->h);
+		_exit(sysfs_write_str("/sys/bus/pci/drivers/vfio-pci-ext/unbind",
+				      DSM_BDF) ? 1 : 0);
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, c.ret);
+	/* The unbind waits for us to close the device. */
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	vfio_close_all(&self->h);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, vfioext_pci_driver(DSM_BDF, drv, sizeof(drv)));
+	EXPECT_STREQ("", drv);
+}
+
+/* ENODEV without an ACPI companion, ENOENT with one that has no _DSM. */
+TEST(companions)
+{
+	static const struct {
+		const char *bdf;
+		int ret;
+	} dev[] = {
+		{ NOACPI_BDF, -ENODEV },	/* function 1: no node */
+		{ NODSM_BDF, -ENOENT },		/* \_SB.PCI0.S90 */
+	};
+	struct vfio_handles h;
+	struct dsm_buf b;
+	unsigned int i;
+
+	/* Both functions of slot 12 share a group: bind both. */
+	for (i = 0; i < ARRAY_SIZE(dev); i++) {
+		if (vfioext_pci_iommu_group(dev[i].bdf) < 0)
+			SKIP(return, "no %s on this machine", dev[i].bdf);
+		ASSERT_EQ(0, vfioext_pci_bind(dev[i].bdf,
+					      VFIO_EXT_PCI_DRIVER_NAME));
+	}
+	for (i = 0; i < ARRAY_SIZE(dev); i++) {
+		ASSERT_EQ(0, vfio_open_all(&h, dev[i].bdf));
+		blob_init(&b, 0, 0);
+		EXPECT_EQ(dev[i].ret, dsm(h.device, &b,
+					  VFIO_EXT_DEVICE_ACPI_DSM)) {
+			TH_LOG("%s", dev[i].bdf);
+		}
+		vfio_close_all(&h);
+	}
+}
+
+/* Upstream vfio-pci does not know the call. */
+TEST(vfio_pci_has_no_dsm)
+{
+	struct vfio_handles h;
+	struct dsm_buf b;
+
+	if (vfioext_pci_iommu_group(DSM_BDF) < 0)
+		SKIP(return, "no %s on this machine", DSM_BDF);
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, "vfio-pci"));
+	ASSERT_EQ(0, vfio_open_all(&h, DSM_BDF));
+	blob_init(&b, 0, 0);
+	EXPECT_EQ(-ENOTTY, dsm(h.device, &b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(-ENOTTY, dsm(h.device, &b, VFIO_DEVICE_ACPI_DSM));
+	vfio_close_all(&h);
+}
+
+TEST_HARNESS_MAIN
