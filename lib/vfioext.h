@@ -261,6 +261,134 @@ VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
 VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
 					      int enable);
 
+/* ------------------------------------------------------------------ */
+/* ACPI _DSM (vfio-pci-ext)                                           */
+/* ------------------------------------------------------------------ */
+
+/** Types of ACPI objects a _DSM call can carry. */
+enum vfioext_acpi_type {
+	VFIOEXT_ACPI_INTEGER = VFIO_ACPI_DSM_TYPE_INTEGER,
+	VFIOEXT_ACPI_STRING = VFIO_ACPI_DSM_TYPE_STRING,
+	VFIOEXT_ACPI_BUFFER = VFIO_ACPI_DSM_TYPE_BUFFER,
+	VFIOEXT_ACPI_PACKAGE = VFIO_ACPI_DSM_TYPE_PACKAGE,
+};
+
+/**
+ * struct vfioext_acpi_obj - an ACPI object (argument or result)
+ * @type: which of the fields below is meaningful
+ * @integer: VFIOEXT_ACPI_INTEGER
+ * @string: VFIOEXT_ACPI_STRING, NUL-terminated; @length is its strlen
+ * @buffer: VFIOEXT_ACPI_BUFFER, @length bytes
+ * @length: bytes of @string (without NUL) or @buffer
+ * @elements: VFIOEXT_ACPI_PACKAGE, @count elements (none a Package)
+ * @count: number of @elements
+ *
+ * Build with the constructors, release with vfioext_acpi_free(); results
+ * of vfioext_acpi_dsm() are built the same way.
+ */
+struct vfioext_acpi_obj {
+	enum vfioext_acpi_type type;
+	uint64_t integer;
+	char *string;
+	uint8_t *buffer;
+	size_t length;
+	struct vfioext_acpi_obj **elements;
+	size_t count;
+};
+
+/** vfioext_acpi_integer() - new Integer object; NULL if out of memory */
+VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_integer(uint64_t v);
+/** vfioext_acpi_string() - new String object (a copy of @s) or NULL */
+VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_string(const char *s);
+/** vfioext_acpi_buffer() - new Buffer object (a copy of @len bytes) or NULL */
+VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data,
+							    size_t len);
+/**
+ * vfioext_acpi_package() - new Package of @count empty slots, or NULL
+ *
+ * Fill every slot with vfioext_acpi_package_set() before use; at most
+ * VFIO_ACPI_DSM_MAX_ELEMENTS.
+ */
+VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_package(size_t count);
+/**
+ * vfioext_acpi_package_set() - put @elem into slot @i of @pkg
+ *
+ * Takes ownership of @elem, also on failure (it is freed then), and frees
+ * what the slot held.
+ * Return: 0; -EINVAL if @pkg is not a Package, @i is out of range or
+ * @elem is NULL or a Package (the layout cannot nest Packages).
+ */
+VFIOEXT_EXPORT int vfioext_acpi_package_set(struct vfioext_acpi_obj *pkg,
+					    size_t i,
+					    struct vfioext_acpi_obj *elem);
+/** vfioext_acpi_free() - free an object and its elements (NULL ignored) */
+VFIOEXT_EXPORT void vfioext_acpi_free(struct vfioext_acpi_obj *obj);
+
+/**
+ * vfioext_uuid_parse() - parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+ * @out: the 16 bytes in ACPI ToUUID() order (first three fields little
+ *       endian), as the _DSM layout wants them
+ * Return: 0 or -EINVAL.
+ */
+VFIOEXT_EXPORT int vfioext_uuid_parse(const char *s, uint8_t out[16]);
+/** vfioext_uuid_format() - the inverse of vfioext_uuid_parse() */
+VFIOEXT_EXPORT void vfioext_uuid_format(const uint8_t uuid[16],
+					char out[37]);
+
+/**
+ * vfioext_dsm_encode_args() - write a call in the _DSM args layout
+ * @arg3: Arg3 or NULL; Packages are written with padded elements
+ * @buf: destination; @len its size
+ * @used: receives the bytes written (may be NULL)
+ * Return: 0; -ENOSPC if @len is too small; -EINVAL for an object the
+ * layout cannot carry (nested Package, unfilled slot, bad type); -E2BIG
+ * for a Package above VFIO_ACPI_DSM_MAX_ELEMENTS.
+ */
+VFIOEXT_EXPORT int vfioext_dsm_encode_args(const uint8_t uuid[16],
+					   uint64_t rev, uint64_t func,
+					   const struct vfioext_acpi_obj *arg3,
+					   void *buf, size_t len,
+					   size_t *used);
+/**
+ * vfioext_dsm_decode_result() - read the result out of the args layout
+ * @buf: the args after the call; @len their size
+ * @result: receives a new object tree; free it with vfioext_acpi_free()
+ * Return: 0; -EINVAL if the result is malformed (a size or count past
+ * @len, a String without its NUL, a nested Package, an unknown type);
+ * -E2BIG for a Package above VFIO_ACPI_DSM_MAX_ELEMENTS; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_dsm_decode_result(const void *buf, size_t len,
+					     struct vfioext_acpi_obj **result);
+
+/**
+ * vfioext_acpi_dsm() - evaluate the device's _DSM
+ * @d: a device bound to vfio-pci-ext
+ * @uuid: Arg0 (see vfioext_uuid_parse())
+ * @rev: Arg1; @func: Arg2; @arg3: Arg3 or NULL
+ * @result: receives the result tree; free it with vfioext_acpi_free()
+ *
+ * Uses VFIO_EXT_DEVICE_ACPI_DSM with a 64 KiB args buffer.
+ * Return: 0 or a negative errno: those of vfioext_dsm_encode_args(),
+ * vfioext_dsm_decode_result() and of the ioctl (<linux/vfio_ext.h>:
+ * -ENODEV no ACPI companion, -ENOENT no _DSM, -EACCES denied by the host
+ * policy, -EIO firmware failure, -ENOSPC, -EOPNOTSUPP, -ENOTTY when the
+ * device is not bound to vfio-pci-ext).
+ */
+VFIOEXT_EXPORT int vfioext_acpi_dsm(struct vfioext_device *d,
+				    const uint8_t uuid[16], uint64_t rev,
+				    uint64_t func,
+				    const struct vfioext_acpi_obj *arg3,
+				    struct vfioext_acpi_obj **result);
+
+/**
+ * vfioext_acpi_dsm_raw() - pass a crosvm args blob through unchanged
+ * @args: @len bytes in the _DSM args layout; the result is written back
+ * @len: VFIO_ACPI_DSM_ARGS_MIN .. VFIO_ACPI_DSM_ARGSZ_MAX - 8
+ * Return: 0 or a negative errno as for VFIO_EXT_DEVICE_ACPI_DSM.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args,
+					size_t len);
+
 #ifdef __cplusplus
 }
 #endif

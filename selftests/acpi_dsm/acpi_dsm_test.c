@@ -557,6 +557,120 @@ TEST(companions)
 	}
 }
 
+/* libvfio-ext: typed call with an argument tree, and the raw blob. */
+TEST_F(dsm, library)
+{
+	struct vfioext_container *c;
+	struct vfioext_group *g;
+	struct vfioext_device *d;
+	struct vfioext_acpi_obj *arg, *res;
+	uint8_t uuid[16], raw[64];
+
+	vfio_close_all(&self->h);
+	ASSERT_EQ(0, vfioext_uuid_parse(TEST_UUID, uuid));
+	ASSERT_EQ(0, vfioext_container_open(&c));
+	ASSERT_EQ(0, vfioext_group_open(c, vfioext_pci_iommu_group(DSM_BDF),
+					&g));
+	ASSERT_EQ(0, vfioext_container_set_iommu(c, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfioext_device_open(g, DSM_BDF, &d));
+
+	arg = vfioext_acpi_package(3);
+	ASSERT_NE(NULL, arg);
+	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 0,
+					      vfioext_acpi_integer(UINT64_MAX)));
+	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 1,
+					      vfioext_acpi_string("lib")));
+	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 2,
+					      vfioext_acpi_buffer("\xde\xad", 2)));
+	ASSERT_EQ(0, vfioext_acpi_dsm(d, uuid, 0, 5, arg, &res));
+	ASSERT_EQ(VFIOEXT_ACPI_PACKAGE, res->type);
+	ASSERT_EQ(3, res->count);
+	EXPECT_EQ(UINT64_MAX, res->elements[0]->integer);
+	EXPECT_STREQ("lib", res->elements[1]->string);
+	EXPECT_EQ(2, res->elements[2]->length);
+	EXPECT_EQ(0xad, res->elements[2]->buffer[1]);
+	vfioext_acpi_free(res);
+	vfioext_acpi_free(arg);
+
+	ASSERT_EQ(0, vfioext_acpi_dsm(d, uuid, 0, 2, NULL, &res));
+	EXPECT_STREQ("vfio-ext", res->string);
+	vfioext_acpi_free(res);
+	EXPECT_EQ(-EOPNOTSUPP, vfioext_acpi_dsm(d, uuid, 0, 6, NULL, &res));
+	EXPECT_EQ(NULL, res);
+
+	/* Raw: the crosvm blob as is; function 1 gives Integer 0x12345678. */
+	memset(raw, 0, sizeof(raw));
+	memcpy(raw, uuid, 16);
+	raw[24] = 1;
+	ASSERT_EQ(0, vfioext_acpi_dsm_raw(d, raw, sizeof(raw)));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(raw + 32));
+	EXPECT_EQ(0x12345678, get64(raw + 40));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm_raw(d, raw, 31));
+
+	vfioext_device_close(d);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+}
+
+/* The CLI prints the typed result; compare its JSON and text exactly. */
+TEST_F(dsm, cli)
+{
+	/* One literal per line: the JSON is one line of output. */
+	static const char * const want_json_parts[] = {
+		"{\"device\":\"0000:00:10.0\",\"uuid\":\"" TEST_UUID "\",",
+		"\"revision\":0,\"function\":4,\"result\":",
+		"{\"type\":\"package\",\"elements\":[",
+		"{\"type\":\"integer\",\"value\":51966},",
+		"{\"type\":\"string\",\"value\":\"pkg\"},",
+		"{\"type\":\"buffer\",\"value\":\"aabb\"}]}}\n",
+	};
+	char want_json[512] = "";
+	static const char want_text[] =
+		"0000:00:10.0 _DSM " TEST_UUID " revision 0 function 5:\n"
+		"Package (2)\n"
+		"  [0] Integer 0x7 (7)\n"
+		"  [1] String (2) \"hi\"\n";
+	static const char denied[] = "{\"error\":\"dsm\",\"errno\":13,";
+	char out[1024];
+	size_t n;
+	FILE *f;
+
+	if (access("/usr/bin/vfio-ext", X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	/* The CLI opens the group itself. */
+	vfio_close_all(&self->h);
+
+	for (n = 0; n < ARRAY_SIZE(want_json_parts); n++)
+		strcat(want_json, want_json_parts[n]);
+
+	f = popen("vfio-ext dsm -j " DSM_BDF " " TEST_UUID " 4", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	EXPECT_EQ(0, pclose(f));
+	EXPECT_STREQ(want_json, out);
+
+	f = popen("vfio-ext dsm -a int:7 -a str:hi " DSM_BDF " " TEST_UUID
+		  " 5", "r");
+	ASSERT_NE(NULL, f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	EXPECT_EQ(0, pclose(f));
+	EXPECT_STREQ(want_text, out);
+
+	/* Denied by policy: exit 1 and a JSON error naming EACCES. */
+	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	f = popen("vfio-ext dsm -j " DSM_BDF " " TEST_UUID " 1 2>/dev/null",
+		  "r");
+	ASSERT_NE(NULL, f);
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	EXPECT_EQ(1, WEXITSTATUS(pclose(f)));
+	EXPECT_EQ(0, strncmp(out, denied, strlen(denied))) {
+		TH_LOG("%s", out);
+	}
+}
+
 /* Upstream vfio-pci does not know the call. */
 TEST(vfio_pci_has_no_dsm)
 {

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvfio-ext: ACPI objects, the crosvm _DSM args layout in both
+ * directions, and the _DSM call through vfio-pci-ext.
+ *
+ * The decoder reads what the kernel wrote, but it is written as if the
+ * buffer were hostile: every size and count is checked against the buffer
+ * first, with 64-bit arithmetic.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vfioext.h"
+#include "internal.h"
+
+#define DSM_HDR		VFIO_ACPI_DSM_ARGS_MIN
+#define DSM_OBJ_HDR	8u
+#define DSM_MAX_ARGS	(VFIO_ACPI_DSM_ARGSZ_MAX - sizeof(struct vfio_acpi_dsm))
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* ------------------------------------------------------------------ */
+/* Objects                                                            */
+/* ------------------------------------------------------------------ */
+
+static struct vfioext_acpi_obj *obj_new(enum vfioext_acpi_type type)
+{
+	struct vfioext_acpi_obj *o = calloc(1, sizeof(*o));
+
+	if (o)
+		o->type = type;
+	return o;
+}
+
+struct vfioext_acpi_obj *vfioext_acpi_integer(uint64_t v)
+{
+	struct vfioext_acpi_obj *o = obj_new(VFIOEXT_ACPI_INTEGER);
+
+	if (o)
+		o->integer = v;
+	return o;
+}
+
+/* A String of @len bytes (NUL added), or a Buffer. */
+static struct vfioext_acpi_obj *obj_bytes(enum vfioext_acpi_type type,
+					  const void *data, size_t len)
+{
+	struct vfioext_acpi_obj *o = obj_new(type);
+	uint8_t *copy;
+
+	if (!o)
+		return NULL;
+	copy = malloc(len + 1);
+	if (!copy) {
+		free(o);
+		return NULL;
+	}
+	if (len)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	o->length = len;
+	if (type == VFIOEXT_ACPI_STRING)
+		o->string = (char *)copy;
+	else
+		o->buffer = copy;
+	return o;
+}
+
+struct vfioext_acpi_obj *vfioext_acpi_string(const char *s)
+{
+	return s ? obj_bytes(VFIOEXT_ACPI_STRING, s, strlen(s)) : NULL;
+}
+
+struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data, size_t len)
+{
+	if (!data && len)
+		return NULL;
+	return obj_bytes(VFIOEXT_ACPI_BUFFER, data, len);
+}
+
+struct vfioext_acpi_obj *vfioext_acpi_package(size_t count)
+{
+	struct vfioext_acpi_obj *o;
+
+	if (count > VFIO_ACPI_DSM_MAX_ELEMENTS)
+		return NULL;
+	o = obj_new(VFIOEXT_ACPI_PACKAGE);
+	if (!o)
+		return NULL;
+	o->elements = calloc(count ? count : 1, sizeof(*o->elements));
+	if (!o->elements) {
+		free(o);
+		return NULL;
+	}
+	o->count = count;
+	return o;
+}
+
+int vfioext_acpi_package_set(struct vfioext_acpi_obj *pkg, size_t i,
+			     struct vfioext_acpi_obj *elem)
+{
+	if (!pkg || pkg->type != VFIOEXT_ACPI_PACKAGE || i >= pkg->count ||
+	    !elem || elem->type == VFIOEXT_ACPI_PACKAGE) {
+		vfioext_acpi_free(elem);
+		return -EINVAL;
+	}
+	vfioext_acpi_free(pkg->elements[i]);
+	pkg->elements[i] = elem;
+	return 0;
+}
+
+void vfioext_acpi_free(struct vfioext_acpi_obj *obj)
+{
+	size_t i;
+
+	if (!obj)
+		return;
+	if (obj->type == VFIOEXT_ACPI_PACKAGE && obj->elements) {
+		for (i = 0; i < obj->count; i++)
+			vfioext_acpi_free(obj->elements[i]);
+	}
+	free(obj->elements);
+	free(obj->string);
+	free(obj->buffer);
+	free(obj);
+}
+
+/* ------------------------------------------------------------------ */
+/* UUIDs                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Byte i of the text form lands at byte order[i] of ToUUID()'s buffer. */
+static const uint8_t uuid_order[16] = {
+	3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15,
+};
+
+int vfioext_uuid_parse(const char *s, uint8_t out[16])
+{
+	unsigned int i, n = 0, hi, lo;
+
+	if (!s || !out || strlen(s) != 36)
+		return -EINVAL;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[i]) ||
+		    !isxdigit((unsigned char)s[i + 1]))
+			return -EINVAL;
+		hi = isdigit((unsigned char)s[i]) ? s[i] - '0' :
+		     tolower((unsigned char)s[i]) - 'a' + 10;
+		lo = isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0' :
+		     tolower((unsigned char)s[i + 1]) - 'a' + 10;
+		out[uuid_order[n++]] = (uint8_t)(hi << 4 | lo);
+		i++;
+	}
+	return 0;
+}
+
+void vfioext_uuid_format(const uint8_t uuid[16], char out[37])
+{
+	uint8_t t[16];
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		t[i] = uuid[uuid_order[i]];
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9],
+		 t[10], t[11], t[12], t[13], t[14], t[15]);
+}
+
+/* ------------------------------------------------------------------ */
+/* The args layout                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Bytes of a scalar's data; 0 and -EINVAL for what cannot be written. */
+static int scalar_size(const struct vfioext_acpi_obj *o, uint64_t *size)
+{
+	switch (o->type) {
+	case VFIOEXT_ACPI_INTEGER:
+		*size = 8;
+		return 0;
+	case VFIOEXT_ACPI_STRING:
+		if (!o->string)
+			return -EINVAL;
+		*size = o->length;
+		return 0;
+	case VFIOEXT_ACPI_BUFFER:
+		if (!o->buffer && o->length)
+			return -EINVAL;
+		*size = o->length;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static void put_scalar(const struct vfioext_acpi_obj *o, uint8_t *p)
+{
+	switch (o->type) {
+	case VFIOEXT_ACPI_INTEGER:
+		put64(p, o->integer);
+		break;
+	case VFIOEXT_ACPI_STRING:
+		memcpy(p, o->string, o->length);
+		break;
+	case VFIOEXT_ACPI_BUFFER:
+		if (o->length)
+			memcpy(p, o->buffer, o->length);
+		break;
+	default:
+		break;
+	}
+}
+
+int vfioext_dsm_encode_args(const uint8_t uuid[16], uint64_t rev,
+			    uint64_t func, const struct vfioext_acpi_obj *arg3,
+			    void *buf, size_t len, size_t *used)
+{
+	uint8_t *p = buf;
+	uint64_t need = DSM_HDR, sz;
+	size_t i;
+	int ret;
+
+	if (!uuid || !buf)
+		return -EINVAL;
+	/* Size everything first: nothing is written on failure. */
+	if (arg3) {
+		need += DSM_OBJ_HDR;
+		if (arg3->type == VFIOEXT_ACPI_PACKAGE) {
+			if (arg3->count > VFIO_ACPI_DSM_MAX_ELEMENTS)
+				return -E2BIG;
+			for (i = 0; i < arg3->count; i++) {
+				if (!arg3->elements[i])
+					return -EINVAL;
+				ret = scalar_size(arg3->elements[i], &sz);
+				if (ret)
+					return ret;
+				if (sz > UINT32_MAX)
+					return -EINVAL;
+				need += DSM_OBJ_HDR + (sz + 7) / 8 * 8;
+			}
+		} else {
+			ret = scalar_size(arg3, &sz);
+			if (ret)
+				return ret;
+			if (sz > UINT32_MAX)
+				return -EINVAL;
+			need += sz;
+		}
+	}
+	if (need > len)
+		return -ENOSPC;
+
+	memset(p, 0, (size_t)need);
+	memcpy(p, uuid, 16);
+	put64(p + 16, rev);
+	put64(p + 24, func);
+	if (arg3 && arg3->type == VFIOEXT_ACPI_PACKAGE) {
+		size_t off = DSM_HDR + DSM_OBJ_HDR;
+
+		put32(p + DSM_HDR, VFIO_ACPI_DSM_TYPE_PACKAGE);
+		put32(p + DSM_HDR + 4, (uint32_t)arg3->count);
+		for (i = 0; i < arg3->count; i++) {
+			const struct vfioext_acpi_obj *e = arg3->elements[i];
+
+			scalar_size(e, &sz);
+			put32(p + off, e->type);
+			put32(p + off + 4, (uint32_t)sz);
+			put_scalar(e, p + off + DSM_OBJ_HDR);
+			off += DSM_OBJ_HDR + (size_t)(sz + 7) / 8 * 8;
+		}
+	} else if (arg3) {
+		scalar_size(arg3, &sz);
+		put32(p + DSM_HDR, arg3->type);
+		put32(p + DSM_HDR + 4, (uint32_t)sz);
+		put_scalar(arg3, p + DSM_HDR + DSM_OBJ_HDR);
+	}
+	if (used)
+		*used = (size_t)need;
+	return 0;
+}
+
+/* Decode one scalar of @size bytes at @p (which has @size bytes). */
+static int decode_scalar(uint32_t type, uint32_t size, const uint8_t *p,
+			 struct vfioext_acpi_obj **out)
+{
+	switch (type) {
+	case VFIO_ACPI_DSM_TYPE_INTEGER:
+		if (size != 8)
+			return -EINVAL;
+		*out = vfioext_acpi_integer(get64(p));
+		break;
+	case VFIO_ACPI_DSM_TYPE_STRING:
+		/* size counts the NUL, which must be there, and be last. */
+		if (!size || p[size - 1] != '\0' ||
+		    memchr(p, '\0', size - 1))
+			return -EINVAL;
+		*out = obj_bytes(VFIOEXT_ACPI_STRING, p, size - 1);
+		break;
+	case VFIO_ACPI_DSM_TYPE_BUFFER:
+		*out = obj_bytes(VFIOEXT_ACPI_BUFFER, p, size);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return *out ? 0 : -ENOMEM;
+}
+
+int vfioext_dsm_decode_result(const void *buf, size_t len,
+			      struct vfioext_acpi_obj **result)
+{
+	const uint8_t *p = buf;
+	struct vfioext_acpi_obj *pkg, *e;
+	uint32_t type, size, i;
+	uint64_t off;
+	int ret;
+
+	if (!buf || !result)
+		return -EINVAL;
+	*result = NULL;
+	if (len < DSM_HDR + DSM_OBJ_HDR)
+		return -EINVAL;
+	type = get32(p + DSM_HDR);
+	size = get32(p + DSM_HDR + 4);
+	off = DSM_HDR + DSM_OBJ_HDR;
+
+	if (type != VFIO_ACPI_DSM_TYPE_PACKAGE) {
+		if (size > len - off)
+			return -EINVAL;
+		return decode_scalar(type, size, p + off, result);
+	}
+
+	if (size > VFIO_ACPI_DSM_MAX_ELEMENTS)
+		return -E2BIG;
+	pkg = vfioext_acpi_package(size);
+	if (!pkg)
+		return -ENOMEM;
+	for (i = 0; i < size; i++) {
+		uint32_t esize;
+
+		ret = -EINVAL;
+		if (len - off < DSM_OBJ_HDR)
+			goto err;	/* the count lies */
+		type = get32(p + off);
+		esize = get32(p + off + 4);
+		off += DSM_OBJ_HDR;
+		if (esize > len - off)
+			goto err;	/* the size lies */
+		ret = decode_scalar(type, esize, p + off, &e);
+		if (ret)
+			goto err;	/* nested Package, unknown type, ... */
+		pkg->elements[i] = e;
+		off += esize;
+	}
+	*result = pkg;
+	return 0;
+err:
+	vfioext_acpi_free(pkg);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Calls                                                              */
+/* ------------------------------------------------------------------ */
+
+static int dsm_ioctl(struct vfioext_device *d, struct vfio_acpi_dsm *hdr)
+{
+	int fd = vfioext_device_fd(d);
+
+	if (fd < 0)
+		return fd;
+	return ioctl(fd, VFIO_EXT_DEVICE_ACPI_DSM, hdr) ? -errno : 0;
+}
+
+int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args, size_t len)
+{
+	struct vfio_acpi_dsm *hdr;
+	int ret;
+
+	if (!d || !args || len < DSM_HDR || len > DSM_MAX_ARGS)
+		return -EINVAL;
+	hdr = malloc(sizeof(*hdr) + len);
+	if (!hdr)
+		return -ENOMEM;
+	hdr->argsz = (uint32_t)(sizeof(*hdr) + len);
+	hdr->padding = 0;
+	memcpy(hdr->args, args, len);
+	ret = dsm_ioctl(d, hdr);
+	if (!ret)
+		memcpy(args, hdr->args, len);
+	free(hdr);
+	return ret;
+}
+
+int vfioext_acpi_dsm(struct vfioext_device *d, const uint8_t uuid[16],
+		     uint64_t rev, uint64_t func,
+		     const struct vfioext_acpi_obj *arg3,
+		     struct vfioext_acpi_obj **result)
+{
+	struct vfio_acpi_dsm *hdr;
+	int ret;
+
+	if (!d || !uuid || !result)
+		return -EINVAL;
+	*result = NULL;
+	hdr = calloc(1, sizeof(*hdr) + DSM_MAX_ARGS);
+	if (!hdr)
+		return -ENOMEM;
+	hdr->argsz = (uint32_t)(sizeof(*hdr) + DSM_MAX_ARGS);
+	ret = vfioext_dsm_encode_args(uuid, rev, func, arg3, hdr->args,
+				      DSM_MAX_ARGS, NULL);
+	if (!ret)
+		ret = dsm_ioctl(d, hdr);
+	if (!ret)
+		ret = vfioext_dsm_decode_result(hdr->args, DSM_MAX_ARGS, result);
+	free(hdr);
+	return ret;
+}
