@@ -615,6 +615,36 @@ int vfioext_device_fd(const struct vfioext_device *d)
 	return d ? d->fd : -EINVAL;
 }
 
+int vfioext_open_device(const char *bdf, unsigned long iommu_type,
+			struct vfioext_container **c, struct vfioext_group **g,
+			struct vfioext_device **d)
+{
+	int grp, ret;
+
+	if (!c || !g || !d)
+		return -EINVAL;
+	*c = NULL;
+	*g = NULL;
+	*d = NULL;
+	grp = vfioext_pci_iommu_group(bdf);
+	if (grp < 0)
+		return grp;
+	ret = vfioext_container_open(c);
+	if (!ret)
+		ret = vfioext_group_open(*c, grp, g);
+	if (!ret)
+		ret = vfioext_container_set_iommu(*c, iommu_type);
+	if (!ret)
+		ret = vfioext_device_open(*g, bdf, d);
+	if (ret) {
+		vfioext_group_close(*g);
+		vfioext_container_close(*c);
+		*g = NULL;
+		*c = NULL;
+	}
+	return ret;
+}
+
 int vfioext_device_get_info(struct vfioext_device *d,
 			    struct vfio_device_info *info)
 {
@@ -654,42 +684,40 @@ static int region_check(struct vfioext_device *d, uint32_t index,
 	return 0;
 }
 
-int vfioext_region_read(struct vfioext_device *d, uint32_t index,
-			uint64_t off, void *buf, size_t len)
+/* Read or write @len bytes at @off of region @index, all or nothing. */
+static int region_rw(struct vfioext_device *d, uint32_t index, uint64_t off,
+		     void *rbuf, const void *wbuf, size_t len)
 {
 	uint64_t base;
 	ssize_t n;
 	int ret;
 
-	if (!buf)
+	if (!rbuf && !wbuf)
 		return -EINVAL;
-	ret = region_check(d, index, off, len, VFIO_REGION_INFO_FLAG_READ,
-			   &base);
+	ret = region_check(d, index, off, len,
+			   rbuf ? VFIO_REGION_INFO_FLAG_READ :
+				  VFIO_REGION_INFO_FLAG_WRITE, &base);
 	if (ret)
 		return ret;
-	n = pread(d->fd, buf, len, (off_t)(base + off));
+	if (rbuf)
+		n = pread(d->fd, rbuf, len, (off_t)(base + off));
+	else
+		n = pwrite(d->fd, wbuf, len, (off_t)(base + off));
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+int vfioext_region_read(struct vfioext_device *d, uint32_t index,
+			uint64_t off, void *buf, size_t len)
+{
+	return buf ? region_rw(d, index, off, buf, NULL, len) : -EINVAL;
+}
+
 int vfioext_region_write(struct vfioext_device *d, uint32_t index,
 			 uint64_t off, const void *buf, size_t len)
 {
-	uint64_t base;
-	ssize_t n;
-	int ret;
-
-	if (!buf)
-		return -EINVAL;
-	ret = region_check(d, index, off, len, VFIO_REGION_INFO_FLAG_WRITE,
-			   &base);
-	if (ret)
-		return ret;
-	n = pwrite(d->fd, buf, len, (off_t)(base + off));
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	return buf ? region_rw(d, index, off, NULL, buf, len) : -EINVAL;
 }
 
 int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,

@@ -205,6 +205,21 @@ VFIOEXT_EXPORT void vfioext_device_close(struct vfioext_device *d);
 /** vfioext_device_fd() - the device's file descriptor */
 VFIOEXT_EXPORT int vfioext_device_fd(const struct vfioext_device *d);
 
+/**
+ * vfioext_open_device() - container, group and device for @bdf in one call
+ * @iommu_type: e.g. VFIO_TYPE1v2_IOMMU
+ * @c, @g, @d: receive the objects; close them in reverse order
+ *
+ * Opens a new container, attaches the device's IOMMU group, selects
+ * @iommu_type and opens the device.  On failure nothing stays open.
+ * Return: 0 or the first failing step's errno (see the functions above).
+ */
+VFIOEXT_EXPORT int vfioext_open_device(const char *bdf,
+				       unsigned long iommu_type,
+				       struct vfioext_container **c,
+				       struct vfioext_group **g,
+				       struct vfioext_device **d);
+
 /** vfioext_device_get_info() - VFIO_DEVICE_GET_INFO */
 VFIOEXT_EXPORT int vfioext_device_get_info(struct vfioext_device *d,
 					   struct vfio_device_info *info);

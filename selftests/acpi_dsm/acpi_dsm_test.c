@@ -20,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "vfioext.h"
+#include "le.h"
 #include "vfio_common.h"
 
 #define TEST_UUID	"c0ffee00-1234-4abc-8def-0123456789ab"
@@ -40,32 +41,6 @@ struct blob {
 	struct dsm_buf *b;
 	size_t off;
 };
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);	/* x86: little endian */
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	memcpy(p, &v, 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static struct blob blob_init(struct dsm_buf *b, uint64_t rev, uint64_t func)
 {
@@ -568,11 +543,8 @@ TEST_F(dsm, library)
 
 	vfio_close_all(&self->h);
 	ASSERT_EQ(0, vfioext_uuid_parse(TEST_UUID, uuid));
-	ASSERT_EQ(0, vfioext_container_open(&c));
-	ASSERT_EQ(0, vfioext_group_open(c, vfioext_pci_iommu_group(DSM_BDF),
-					&g));
-	ASSERT_EQ(0, vfioext_container_set_iommu(c, VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfioext_device_open(g, DSM_BDF, &d));
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &d));
 
 	arg = vfioext_acpi_package(3);
 	ASSERT_NE(NULL, arg);

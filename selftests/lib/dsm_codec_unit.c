@@ -14,32 +14,12 @@
 
 #include "kselftest_harness.h"
 #include "vfioext.h"
+#include "le.h"
 
 #define TEST_UUID "c0ffee00-1234-4abc-8def-0123456789ab"
 
 /* The harness ends each test with _exit(): check for leaks explicitly. */
 #define NO_LEAKS() EXPECT_EQ(0, __lsan_do_recoverable_leak_check())
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
 
 TEST(uuid)
 {

@@ -92,13 +92,7 @@ int main(int argc, char **argv)
 		return fail("binding", ret);
 	printf("bound:       %s is now driven by %s\n", bdf, driver);
 
-	ret = vfioext_container_open(&c);
-	if (!ret)
-		ret = vfioext_group_open(c, grp, &g);
-	if (!ret)
-		ret = vfioext_container_set_iommu(c, VFIO_TYPE1v2_IOMMU);
-	if (!ret)
-		ret = vfioext_device_open(g, bdf, &d);
+	ret = vfioext_open_device(bdf, VFIO_TYPE1v2_IOMMU, &c, &g, &d);
 	if (ret)
 		return fail("opening container/group/device", ret);
 	ret = vfioext_iommu_get_info(c, &ii);

@@ -210,7 +210,7 @@ static int cmd_dsm(int argc, char **argv)
 	size_t nargs = 0, i;
 	char bdf[VFIOEXT_BDF_LEN], *end;
 	uint8_t uuid[16];
-	int opt, ret, grp, status = 1;
+	int opt, ret, status = 1;
 
 	while ((opt = getopt_long(argc, argv, "jr:a:b:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -298,18 +298,7 @@ static int cmd_dsm(int argc, char **argv)
 			goto out;
 		}
 	}
-	grp = vfioext_pci_iommu_group(bdf);
-	if (grp < 0) {
-		status = fail(json, "iommu group", -grp);
-		goto out;
-	}
-	ret = vfioext_container_open(&c);
-	if (!ret)
-		ret = vfioext_group_open(c, grp, &g);
-	if (!ret)
-		ret = vfioext_container_set_iommu(c, VFIO_TYPE1v2_IOMMU);
-	if (!ret)
-		ret = vfioext_device_open(g, bdf, &d);
+	ret = vfioext_open_device(bdf, VFIO_TYPE1v2_IOMMU, &c, &g, &d);
 	if (ret) {
 		status = fail(json, "open", -ret);
 		goto out;
