@@ -34,4 +34,26 @@
 #define VFIO_EXT_IOMMUFD_PHYS_OPS
 #endif
 
+#include <linux/eventfd.h>
+
+/**
+ * vfio_ext_eventfd_add() - add @n to an eventfd counter
+ * @ctx: the eventfd
+ * @n: the amount (ACPI Notify values: at most 255)
+ *
+ * Before 6.8 eventfd_signal() takes the amount: one addition, one wakeup.
+ * From 6.8 it always adds 1, so @n is added one at a time: the counter
+ * ends up the same (a reader sees the sum either way), readers may be
+ * woken up to @n times.
+ */
+static inline void vfio_ext_eventfd_add(struct eventfd_ctx *ctx, u32 n)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx, n);
+#else
+	while (n--)
+		eventfd_signal(ctx);
+#endif
+}
+
 #endif /* _VFIO_EXT_COMPAT_H */

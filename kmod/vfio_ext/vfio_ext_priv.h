@@ -7,9 +7,13 @@
 
 #include <linux/atomic.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/vfio_pci_core.h>
 
 #include "vfio_ext_policy.h"
+
+struct eventfd_ctx;
+struct vfio_ext_notify_chan;
 
 /**
  * struct vfio_ext_device - a PCI device bound to vfio-pci-ext
@@ -20,6 +24,13 @@
  * @policy: which _DSM UUIDs and functions a user may evaluate
  * @dsm_calls: _DSM evaluations that reached the firmware
  * @dsm_denied: _DSM calls refused by @policy
+ * @notify_lock: serialises the notification control paths (see
+ *               vfio_ext_notify.c for the lock order)
+ * @notify_ev_lock: protects @notify_trigger, @notify_chan, @notify_seq
+ * @notify_trigger: eventfd of VFIO_PCI_ACPI_NTFY_IRQ_INDEX, or NULL
+ * @notify_chan: the open notification channel, or NULL
+ * @notify_installed: the ACPI notify handler is installed (notify_lock)
+ * @notify_seq: sequence number of the next notification
  */
 struct vfio_ext_device {
 	struct vfio_pci_core_device core;
@@ -28,6 +39,12 @@ struct vfio_ext_device {
 	struct vfio_ext_dsm_policy policy;
 	atomic64_t dsm_calls;
 	atomic64_t dsm_denied;
+	struct mutex notify_lock;	/* notification control paths */
+	spinlock_t notify_ev_lock;	/* notification delivery state */
+	struct eventfd_ctx *notify_trigger;
+	struct vfio_ext_notify_chan *notify_chan;
+	bool notify_installed;
+	u64 notify_seq;
 };
 
 static inline struct vfio_ext_device *
@@ -40,5 +57,11 @@ void vfio_ext_acpi_init(struct vfio_ext_device *edev);
 void vfio_ext_acpi_release(struct vfio_ext_device *edev);
 long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg);
 extern const struct attribute_group *vfio_ext_dev_groups[];
+
+void vfio_ext_notify_init(struct vfio_ext_device *edev);
+void vfio_ext_notify_release(struct vfio_ext_device *edev);
+void vfio_ext_notify_close(struct vfio_ext_device *edev);
+long vfio_ext_notify_ioctl(struct vfio_ext_device *edev, unsigned int cmd,
+			   unsigned long arg, bool *handled);
 
 #endif /* _VFIO_EXT_PRIV_H */

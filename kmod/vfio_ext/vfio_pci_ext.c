@@ -96,14 +96,26 @@ static int vfio_ext_open_device(struct vfio_device *core_vdev)
 
 static int vfio_ext_init_dev(struct vfio_device *core_vdev)
 {
-	vfio_ext_acpi_init(vfio_ext_from_vdev(core_vdev));
+	struct vfio_ext_device *edev = vfio_ext_from_vdev(core_vdev);
+
+	vfio_ext_acpi_init(edev);
+	vfio_ext_notify_init(edev);
 	return vfio_pci_core_init_dev(core_vdev);
 }
 
 static void vfio_ext_release_dev(struct vfio_device *core_vdev)
 {
-	vfio_ext_acpi_release(vfio_ext_from_vdev(core_vdev));
+	struct vfio_ext_device *edev = vfio_ext_from_vdev(core_vdev);
+
+	vfio_ext_notify_release(edev);
+	vfio_ext_acpi_release(edev);
 	vfio_pci_core_release_dev(core_vdev);
+}
+
+static void vfio_ext_close_device(struct vfio_device *core_vdev)
+{
+	vfio_ext_notify_close(vfio_ext_from_vdev(core_vdev));
+	vfio_pci_core_close_device(core_vdev);
 }
 
 static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
@@ -111,12 +123,26 @@ static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 {
 	struct vfio_ext_device *edev = vfio_ext_from_vdev(core_vdev);
 
+	struct vfio_device_info __user *info = (void __user *)arg;
+	bool handled;
+	long ret;
+
 	/* vfio-ext device ioctls are dispatched here before the core's. */
 	switch (cmd) {
 	case VFIO_DEVICE_ACPI_DSM:
 	case VFIO_EXT_DEVICE_ACPI_DSM:
 		return vfio_ext_acpi_dsm_ioctl(edev, (void __user *)arg);
+	case VFIO_DEVICE_GET_INFO:
+		/* One more IRQ index: VFIO_PCI_ACPI_NTFY_IRQ_INDEX. */
+		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		if (!ret && put_user(VFIO_PCI_ACPI_NTFY_IRQ_INDEX + 1,
+				     &info->num_irqs))
+			ret = -EFAULT;
+		return ret;
 	default:
+		ret = vfio_ext_notify_ioctl(edev, cmd, arg, &handled);
+		if (handled)
+			return ret;
 		return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 	}
 }
@@ -126,7 +152,7 @@ static const struct vfio_device_ops vfio_ext_ops = {
 	.init		= vfio_ext_init_dev,
 	.release	= vfio_ext_release_dev,
 	.open_device	= vfio_ext_open_device,
-	.close_device	= vfio_pci_core_close_device,
+	.close_device	= vfio_ext_close_device,
 	.ioctl		= vfio_ext_ioctl,
 	.device_feature	= vfio_pci_core_ioctl_feature,
 	.read		= vfio_pci_core_read,

@@ -10,7 +10,7 @@
  * revision 2, so its methods see 64-bit integers.
  *
  * UUID c0ffee00-1234-4abc-8def-0123456789ab, functions:
- *   0  supported functions: Buffer { 0xff, 0x0f } (0-11)
+ *   0  supported functions: Buffer { 0xff, 0x3f } (0-13)
  *   1  Integer 0x12345678
  *   2  String "vfio-ext"
  *   3  Buffer { 1, 2, 3, 4, 5 }
@@ -21,8 +21,9 @@
  *   8  returns Arg1 (revision echo)
  *   9  Buffer of 1024 bytes, first byte 0x5a
  *  10  Package { \_SB.PCI0.S80 }: a reference, not representable
- *  11  returns nothing: Return () with no value is not allowed, so it
- *      fails with an AML error (Divide by zero)
+ *  11  fails with an AML error (divide by zero)
+ *  12  Notify (\_SB.PCI0.S80, Arg3[0]): a real firmware notification
+ *  13  Notify 0x80, 0x81, 0x82 in this order
  * Any other UUID or function: Buffer { 0 }.
  */
 DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
@@ -39,7 +40,7 @@ DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
 			{
 				Local0 = ToInteger (Arg2)
 				If ((Local0 == 0)) {
-					Return (Buffer (2) { 0xff, 0x0f })
+					Return (Buffer (2) { 0xff, 0x3f })
 				}
 				If ((Local0 == 1)) {
 					Return (0x12345678)
@@ -77,6 +78,17 @@ DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
 				If ((Local0 == 11)) {
 					Local1 = 0
 					Return ((1 / Local1))
+				}
+				If ((Local0 == 12)) {
+					Local1 = DerefOf (Arg3 [0])
+					Notify (\_SB.PCI0.S80, Local1)
+					Return (0)
+				}
+				If ((Local0 == 13)) {
+					Notify (\_SB.PCI0.S80, 0x80)
+					Notify (\_SB.PCI0.S80, 0x81)
+					Notify (\_SB.PCI0.S80, 0x82)
+					Return (0)
 				}
 			}
 			Return (Buffer (1) { 0 })

@@ -22,112 +22,7 @@
 #include "vfioext.h"
 #include "le.h"
 #include "vfio_common.h"
-
-#define TEST_UUID	"c0ffee00-1234-4abc-8def-0123456789ab"
-#define ARGS_LEN	4096		/* what crosvm sends */
-
-/* ToUUID() byte order: first three fields little endian. */
-static const uint8_t test_uuid[16] = {
-	0x00, 0xee, 0xff, 0xc0, 0x34, 0x12, 0xbc, 0x4a,
-	0x8d, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
-};
-
-struct dsm_buf {
-	struct vfio_acpi_dsm hdr;
-	uint8_t args[ARGS_LEN];
-};
-
-struct blob {
-	struct dsm_buf *b;
-	size_t off;
-};
-
-static struct blob blob_init(struct dsm_buf *b, uint64_t rev, uint64_t func)
-{
-	struct blob w = { .b = b, .off = 32 };
-
-	memset(b, 0, sizeof(*b));
-	b->hdr.argsz = sizeof(*b);
-	memcpy(b->args, test_uuid, 16);
-	put64(b->args + 16, rev);
-	put64(b->args + 24, func);
-	return w;
-}
-
-static void blob_obj(struct blob *w, uint32_t type, uint32_t size,
-		     const void *data, size_t n, int pad)
-{
-	put32(w->b->args + w->off, type);
-	put32(w->b->args + w->off + 4, size);
-	w->off += 8;
-	if (n)
-		memcpy(w->b->args + w->off, data, n);
-	w->off += pad ? (n + 7) / 8 * 8 : n;
-}
-
-static int dsm(int device, struct dsm_buf *b, unsigned long nr)
-{
-	return ioctl(device, nr, b) ? -errno : 0;
-}
-
-static int write_policy(const char *bdf, const char *cmd)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path),
-		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
-	return sysfs_write_str(path, cmd);
-}
-
-static long read_counter(const char *bdf, const char *name)
-{
-	char path[128];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio_ext/%s",
-		 bdf, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -EIO;
-	fclose(f);
-	return v;
-}
-
-/* Is our test SSDT loaded?  Look for its OEM table ID. */
-static bool test_ssdt_loaded(void)
-{
-	struct dirent *de;
-	bool found = false;
-	char path[300], hdr[36];
-	DIR *d = opendir("/sys/firmware/acpi/tables");
-	int fd;
-
-	if (!d)
-		return false;
-	while (!found && (de = readdir(d))) {
-		if (strncmp(de->d_name, "SSDT", 4))
-			continue;
-		snprintf(path, sizeof(path), "/sys/firmware/acpi/tables/%s",
-			 de->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		if (read(fd, hdr, sizeof(hdr)) == sizeof(hdr) &&
-		    !memcmp(hdr + 16, "VFXTTEST", 8))
-			found = true;
-		close(fd);
-	}
-	closedir(d);
-	return found;
-}
-
-/* The edu at 00:10.0 carries the test _DSM (S80). */
-#define DSM_BDF		"0000:00:10.0"
-#define NODSM_BDF	"0000:00:12.0"
-#define NOACPI_BDF	"0000:00:12.1"
+#include "acpi_common.h"
 
 FIXTURE(dsm) {
 	struct vfio_handles h;
@@ -161,7 +56,7 @@ TEST_F(dsm, function0_by_default)
 	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
 	EXPECT_EQ(2, get32(self->b.args + 36));
 	EXPECT_EQ(0xff, self->b.args[40]);
-	EXPECT_EQ(0x0f, self->b.args[41]);
+	EXPECT_EQ(0x3f, self->b.args[41]);
 
 	/* Anything else is denied until the administrator allows it. */
 	denied = read_counter(DSM_BDF, "dsm_denied");

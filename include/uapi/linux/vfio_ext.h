@@ -18,7 +18,7 @@
  * items never change meaning; user space checks for a feature by calling it
  * (an unknown ioctl fails with ENOTTY), the version is informational.
  */
-#define VFIO_EXT_API_VERSION	2
+#define VFIO_EXT_API_VERSION	3
 
 /**
  * VFIO_EXT_PCI_DRIVER_NAME - name of the vfio-pci-ext PCI driver
@@ -113,5 +113,71 @@ struct vfio_acpi_dsm {
  */
 #define VFIO_EXT_DEVICE_ACPI_DSM	_IOWR(VFIO_EXT_IOCTL_TYPE, 0x00, \
 					      struct vfio_acpi_dsm)
+
+/* ------------------------------------------------------------------ */
+/* ACPI notifications                                                 */
+/* ------------------------------------------------------------------ */
+
+/**
+ * VFIO_PCI_ACPI_NTFY_IRQ_INDEX - IRQ index of the device's ACPI Notify
+ *
+ * One past the vfio-pci indexes (crosvm's number, 5): VFIO_DEVICE_GET_INFO
+ * reports num_irqs 6.  VFIO_DEVICE_GET_IRQ_INFO gives count 1 (flags
+ * EVENTFD | NORESIZE) when the device has an ACPI companion, else 0.
+ * VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER only:
+ *
+ * - DATA_EVENTFD, start 0, count 1: firmware Notify(device, value) adds
+ *   value to the eventfd counter (a reader sees the sum of the values
+ *   since its last read; value 0 is invisible there).  fd -1 disables;
+ *   a new fd replaces the old one.
+ * - DATA_NONE, count 0: disable (EINVAL if not enabled, as vfio-pci).
+ * - DATA_BOOL, count 1, data a __u32 value 0..255: deliver that value as
+ *   if the firmware had notified it (loopback test).
+ *
+ * The ACPI notify handler is installed on the companion only while an
+ * eventfd or a notification fd is set, and removed on disable, on close
+ * of the device and on unbind; once removal returns no notification is
+ * delivered.
+ */
+#define VFIO_PCI_ACPI_NTFY_IRQ_INDEX	5
+
+/**
+ * struct vfio_ext_acpi_notify_record - one notification, as read from the
+ * fd of VFIO_EXT_DEVICE_ACPI_NOTIFY_FD
+ * @seq: sequence number of the notification on this device, from 0;
+ *       every notification (delivered or dropped) takes one
+ * @timestamp_ns: CLOCK_MONOTONIC time the notification arrived
+ * @value: the Notify value (0..255)
+ * @flags: VFIO_EXT_ACPI_NOTIFY_LOOPBACK for DATA_BOOL loopbacks
+ * @dropped: notifications dropped just before this one because the
+ *           reader fell more than VFIO_EXT_ACPI_NOTIFY_QUEUE behind
+ * @reserved: zero
+ */
+struct vfio_ext_acpi_notify_record {
+	__u64 seq;
+	__u64 timestamp_ns;
+	__u32 value;
+	__u32 flags;
+	__u32 dropped;
+	__u32 reserved;
+};
+
+#define VFIO_EXT_ACPI_NOTIFY_LOOPBACK	(1u << 0)
+/** VFIO_EXT_ACPI_NOTIFY_QUEUE - records queued before drops begin */
+#define VFIO_EXT_ACPI_NOTIFY_QUEUE	256
+
+/**
+ * VFIO_EXT_DEVICE_ACPI_NOTIFY_FD - open the lossless notification channel
+ *
+ * Argument: flags, 0 or O_NONBLOCK (the fd is always O_CLOEXEC).
+ * Returns a new file descriptor; read() gives whole struct
+ * vfio_ext_acpi_notify_record entries, every notification in order with
+ * its value (no coalescing), and poll() reports EPOLLIN.  After the device
+ * is closed, queued records can still be read, then read() returns 0.
+ * The fd keeps the device's memory (not the device) alive.
+ * Errors: ENODEV no ACPI companion; EBUSY a channel is already open on
+ * this device; EINVAL unknown flags; EMFILE, ENOMEM.
+ */
+#define VFIO_EXT_DEVICE_ACPI_NOTIFY_FD	_IO(VFIO_EXT_IOCTL_TYPE, 0x01)
 
 #endif /* _UAPI_LINUX_VFIO_EXT_H */

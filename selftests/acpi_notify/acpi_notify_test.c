@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ACPI notification forwarding through vfio-pci-ext: the crosvm IRQ index
+ * (eventfd, value added to the counter), the DATA_BOOL loopback, and the
+ * lossless record channel, with real firmware notifications: the test
+ * SSDT's _DSM functions 12 and 13 execute Notify(\_SB.PCI0.S80, value).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "vfio_common.h"
+#include "acpi_common.h"
+
+#define NTFY	VFIO_PCI_ACPI_NTFY_IRQ_INDEX
+#define REC	struct vfio_ext_acpi_notify_record
+
+/* SET_IRQS on the notify index with a u32 payload (DATA_BOOL/EVENTFD). */
+static int irqn_set(int device, uint32_t flags, uint32_t start, uint32_t count,
+		    const void *data, size_t len)
+{
+	char buf[sizeof(struct vfio_irq_set) + 8];
+	struct vfio_irq_set *set = (void *)buf;
+
+	memset(buf, 0, sizeof(buf));
+	set->argsz = sizeof(*set) + len;
+	set->flags = flags;
+	set->index = NTFY;
+	set->start = start;
+	set->count = count;
+	if (len)
+		memcpy(set->data, data, len);
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+static int irqn_enable(int device, int32_t fd)
+{
+	return irqn_set(device, VFIO_IRQ_SET_ACTION_TRIGGER |
+			VFIO_IRQ_SET_DATA_EVENTFD, 0, 1, &fd, sizeof(fd));
+}
+
+static int irqn_disable(int device)
+{
+	return irqn_set(device, VFIO_IRQ_SET_ACTION_TRIGGER |
+			VFIO_IRQ_SET_DATA_NONE, 0, 0, NULL, 0);
+}
+
+static int irqn_loopback(int device, uint32_t value)
+{
+	return irqn_set(device, VFIO_IRQ_SET_ACTION_TRIGGER |
+			VFIO_IRQ_SET_DATA_BOOL, 0, 1, &value, sizeof(value));
+}
+
+static int chan_open(int device, unsigned long flags)
+{
+	int fd = ioctl(device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, flags);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Read exactly @n records within @ms; returns how many arrived. */
+static int chan_read(int fd, REC *r, int n, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int got = 0;
+	ssize_t len;
+
+	while (got < n && poll(&p, 1, ms) > 0) {
+		len = read(fd, r + got, (n - got) * sizeof(*r));
+		if (len <= 0)
+			break;
+		got += len / sizeof(*r);
+	}
+	return got;
+}
+
+/* Wait until the eventfd counter reaches @want (values may coalesce). */
+static uint64_t efd_collect(int efd, uint64_t want, int ms)
+{
+	uint64_t sum = 0, v;
+
+	while (sum < want && !eventfd_wait(efd, ms, &v))
+		sum += v;
+	return sum;
+}
+
+FIXTURE(ntfy) {
+	struct vfio_handles h;
+	int efd;
+};
+
+FIXTURE_SETUP(ntfy)
+{
+	vfio_handles_init(&self->h);
+	self->efd = -1;
+	if (!test_ssdt_loaded())
+		SKIP(_exit(255), "test SSDT not loaded (vmrun --acpi-table)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all(&self->h, DSM_BDF));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " all"));
+	self->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->efd);
+}
+
+FIXTURE_TEARDOWN(ntfy)
+{
+	if (self->efd >= 0)
+		close(self->efd);
+	vfio_close_all(&self->h);
+}
+
+TEST_F(ntfy, irq_info)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = NTFY };
+
+	ASSERT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_GET_INFO, &di));
+	EXPECT_EQ(VFIO_PCI_NUM_IRQS + 1, di.num_irqs);
+	ASSERT_EQ(0, ioctl(self->h.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(1, ii.count);
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, ii.flags);
+	ii.index = NTFY + 1;
+	EXPECT_EQ(-1, ioctl(self->h.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* A firmware Notify reaches the eventfd with its value (crosvm ABI). */
+TEST_F_TIMEOUT(ntfy, firmware_to_eventfd, 60)
+{
+	uint64_t v;
+
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, fw_notify(self->h.device, 0x90));
+	EXPECT_EQ(0x90, efd_collect(self->efd, 0x90, 5000));
+	/* Two notifications coalesce into one summed value. */
+	ASSERT_EQ(0, fw_notify3(self->h.device));
+	EXPECT_EQ(0x80 + 0x81 + 0x82, efd_collect(self->efd, 0x183, 5000));
+	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(self->efd, 300, &v));
+}
+
+/* The channel keeps every notification, in order, with its value. */
+TEST_F_TIMEOUT(ntfy, channel_is_lossless, 60)
+{
+	REC r[4];
+	int ch;
+
+	ch = chan_open(self->h.device, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, fw_notify3(self->h.device));
+	ASSERT_EQ(3, chan_read(ch, r, 3, 5000));
+	EXPECT_EQ(0x80, r[0].value);
+	EXPECT_EQ(0x81, r[1].value);
+	EXPECT_EQ(0x82, r[2].value);
+	EXPECT_EQ(r[0].seq + 1, r[1].seq);
+	EXPECT_EQ(r[1].seq + 1, r[2].seq);
+	EXPECT_LE(r[0].timestamp_ns, r[1].timestamp_ns);
+	EXPECT_LE(r[1].timestamp_ns, r[2].timestamp_ns);
+	EXPECT_EQ(0, r[0].flags | r[1].flags | r[2].flags);
+	EXPECT_EQ(0, r[0].dropped | r[1].dropped | r[2].dropped);
+	EXPECT_EQ(0, r[0].reserved);
+
+	/*
+	 * Value 0 (a system notification, Bus Check) is invisible on the
+	 * eventfd, not on the channel.
+	 */
+	ASSERT_EQ(0, fw_notify(self->h.device, 0));
+	ASSERT_EQ(1, chan_read(ch, r, 1, 5000));
+	EXPECT_EQ(0, r[0].value);
+
+	/* Short reads are refused; a second channel is busy. */
+	EXPECT_EQ(-1, read(ch, r, sizeof(r[0]) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EBUSY, chan_open(self->h.device, 0));
+	EXPECT_EQ(-EINVAL, chan_open(self->h.device, O_APPEND));
+	close(ch);
+	/* Closed: a new channel can be opened. */
+	ch = chan_open(self->h.device, O_NONBLOCK);
+	ASSERT_LE(0, ch);
+	EXPECT_EQ(-1, read(ch, r, sizeof(r)));
+	EXPECT_EQ(EAGAIN, errno);
+	close(ch);
+}
+
+TEST_F(ntfy, loopback)
+{
+	uint32_t big = 256;
+	REC r;
+	int ch;
+
+	/* Loopback without an eventfd still reaches the channel. */
+	ch = chan_open(self->h.device, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irqn_loopback(self->h.device, 0x42));
+	EXPECT_EQ(0x42, efd_collect(self->efd, 0x42, 2000));
+	ASSERT_EQ(1, chan_read(ch, &r, 1, 2000));
+	EXPECT_EQ(0x42, r.value);
+	EXPECT_EQ(VFIO_EXT_ACPI_NOTIFY_LOOPBACK, r.flags);
+
+	EXPECT_EQ(-EINVAL, irqn_loopback(self->h.device, 256));
+	/* DATA_BOOL needs its u32. */
+	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
+				    VFIO_IRQ_SET_DATA_BOOL, 0, 1, &big, 1));
+	close(ch);
+}
+
+/* Disable: the handler goes, nothing reaches the old eventfd. */
+TEST_F_TIMEOUT(ntfy, disable, 60)
+{
+	uint64_t v;
+	REC r;
+	int ch;
+
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irqn_disable(self->h.device));
+	/* Disabling when disabled: EINVAL, as vfio-pci's own indexes. */
+	EXPECT_EQ(-EINVAL, irqn_disable(self->h.device));
+
+	/* Positive control on the channel: the firmware did notify. */
+	ch = chan_open(self->h.device, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, fw_notify(self->h.device, 0x91));
+	ASSERT_EQ(1, chan_read(ch, &r, 1, 5000));
+	EXPECT_EQ(0x91, r.value);
+	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(self->efd, 1000, &v));
+
+	/* fd -1 also disables; with nothing enabled it is accepted. */
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	EXPECT_EQ(0, irqn_enable(self->h.device, -1));
+	EXPECT_EQ(0, irqn_enable(self->h.device, -1));
+	close(ch);
+}
+
+TEST_F(ntfy, bad_input)
+{
+	int32_t fds[2] = { self->efd, self->efd };
+	int other = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t v;
+
+	ASSERT_LE(0, other);
+	/* count 2, start 1: one vector only. */
+	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
+				    VFIO_IRQ_SET_DATA_EVENTFD, 0, 2, fds, 8));
+	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
+				    VFIO_IRQ_SET_DATA_EVENTFD, 1, 1, fds, 4));
+	/* Not maskable. */
+	EXPECT_EQ(-ENOTTY, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_MASK |
+				    VFIO_IRQ_SET_DATA_NONE, 0, 1, NULL, 0));
+	/* Two data types at once, unknown flags. */
+	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
+				    VFIO_IRQ_SET_DATA_EVENTFD |
+				    VFIO_IRQ_SET_DATA_BOOL, 0, 1, fds, 4));
+	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, 1u << 31, 0, 1, fds, 4));
+	/* EVENTFD with count 0; bad fds. */
+	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
+				    VFIO_IRQ_SET_DATA_EVENTFD, 0, 0, NULL, 0));
+	EXPECT_EQ(-EINVAL, irqn_enable(self->h.device, -5));
+	EXPECT_EQ(-EBADF, irqn_enable(self->h.device, 9999));
+	EXPECT_EQ(-EINVAL, irqn_enable(self->h.device, self->h.group));
+
+	/* Enabling twice replaces the eventfd. */
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irqn_enable(self->h.device, other));
+	ASSERT_EQ(0, irqn_loopback(self->h.device, 7));
+	EXPECT_EQ(7, efd_collect(other, 7, 2000));
+	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(self->efd, 300, &v));
+	close(other);
+}
+
+/* The index exists everywhere; without an ACPI node it has no vector. */
+TEST(no_companion)
+{
+	struct vfio_irq_info ii = { .argsz = sizeof(ii), .index = NTFY };
+	struct vfio_handles h;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	if (vfioext_pci_iommu_group(NOACPI_BDF) < 0)
+		SKIP(return, "no %s on this machine", NOACPI_BDF);
+	ASSERT_EQ(0, vfioext_pci_bind(NODSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_pci_bind(NOACPI_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all(&h, NOACPI_BDF));
+	ASSERT_EQ(0, ioctl(h.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
+	EXPECT_EQ(0, ii.count);
+	EXPECT_EQ(-EINVAL, irqn_enable(h.device, efd));
+	EXPECT_EQ(-ENODEV, chan_open(h.device, 0));
+	vfio_close_all(&h);
+	close(efd);
+}
+
+/* A reader that falls behind sees exactly how many it missed. */
+TEST_F(ntfy, overflow_is_counted)
+{
+	int q = VFIO_EXT_ACPI_NOTIFY_QUEUE, i, ch;
+	REC r[VFIO_EXT_ACPI_NOTIFY_QUEUE];
+
+	ch = chan_open(self->h.device, O_NONBLOCK);
+	ASSERT_LE(0, ch);
+	for (i = 0; i < q + 44; i++)
+		ASSERT_EQ(0, irqn_loopback(self->h.device, i & 0xff));
+	ASSERT_EQ(q * sizeof(REC), read(ch, r, sizeof(r)));
+	EXPECT_EQ(0, r[0].dropped);
+	EXPECT_EQ(r[0].seq + q - 1, r[q - 1].seq);
+	EXPECT_EQ((q - 1) & 0xff, r[q - 1].value);
+	/* The next record carries the 44 that found the queue full. */
+	ASSERT_EQ(0, irqn_loopback(self->h.device, 0x33));
+	ASSERT_EQ(sizeof(REC), read(ch, r, sizeof(r)));
+	EXPECT_EQ(44, r[0].dropped);
+	EXPECT_EQ(0x33, r[0].value);
+	close(ch);
+}
+
+struct storm {
+	int device;
+	int stop;
+	unsigned long sent;
+};
+
+static void *storm_loopback(void *arg)
+{
+	struct storm *s = arg;
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		if (!irqn_loopback(s->device, 1))
+			s->sent++;
+	}
+	return NULL;
+}
+
+static void *storm_firmware(void *arg)
+{
+	struct storm *s = arg;
+	int i;
+
+	for (i = 0; i < 20 && !__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+	     i++)
+		fw_notify3(s->device);
+	return NULL;
+}
+
+/* Read what is queued; check seq = previous seq + 1 + dropped. */
+static void account(int ch, uint64_t *expect_seq, int *total, int *dropped,
+		    bool *ok)
+{
+	REC r[64];
+	int n, i;
+
+	while ((n = read(ch, r, sizeof(r))) > 0) {
+		for (i = 0; i < n / (int)sizeof(r[0]); i++) {
+			if (*expect_seq != UINT64_MAX &&
+			    r[i].seq != *expect_seq + r[i].dropped)
+				*ok = false;
+			*expect_seq = r[i].seq + 1;
+			(*total)++;
+			*dropped += r[i].dropped;
+		}
+	}
+}
+
+/*
+ * Enable/disable racing a storm of loopback and firmware notifications:
+ * nothing breaks, and the channel accounts for every notification (each
+ * record's seq = previous seq + 1 + dropped), even when it overflows.
+ */
+TEST_F_TIMEOUT(ntfy, storm, 120)
+{
+	struct storm s = { .device = self->h.device };
+	pthread_t lt, ft;
+	uint64_t v, expect_seq;
+	int ch, i, total = 0, dropped = 0;
+	bool ok = true;
+
+	ch = chan_open(self->h.device, O_NONBLOCK);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, pthread_create(&lt, NULL, storm_loopback, &s));
+	ASSERT_EQ(0, pthread_create(&ft, NULL, storm_firmware, &s));
+	expect_seq = UINT64_MAX;
+	for (i = 0; i < 300; i++) {
+		EXPECT_EQ(0, irqn_enable(self->h.device, self->efd));
+		eventfd_wait(self->efd, 0, &v);
+		irqn_disable(self->h.device);
+		/* Drain now and then, so the queue both fills and empties. */
+		if (i % 50 == 49)
+			account(ch, &expect_seq, &total, &dropped, &ok);
+	}
+	__atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(lt, NULL);
+	pthread_join(ft, NULL);
+	usleep(500 * 1000);	/* let queued firmware notifications land */
+
+	account(ch, &expect_seq, &total, &dropped, &ok);
+	EXPECT_TRUE(ok);
+	EXPECT_LT(100, total);
+	TH_LOG("%lu loopbacks sent, %d records read, %d dropped", s.sent,
+	       total, dropped);
+	close(ch);
+}
+
+/* Close the device with the channel open: drain, then EOF and HUP. */
+TEST_F_TIMEOUT(ntfy, close_device_first, 60)
+{
+	struct pollfd p;
+	REC r[2];
+	int ch;
+
+	ch = chan_open(self->h.device, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irqn_loopback(self->h.device, 5));
+	EXPECT_EQ(5, efd_collect(self->efd, 5, 2000));
+	vfio_close_all(&self->h);
+
+	ASSERT_EQ(sizeof(r[0]), read(ch, r, sizeof(r)));
+	EXPECT_EQ(5, r[0].value);
+	EXPECT_EQ(0, read(ch, r, sizeof(r)));
+	p.fd = ch;
+	p.events = POLLIN;
+	ASSERT_EQ(1, poll(&p, 1, 0));
+	EXPECT_TRUE(p.revents & POLLHUP);
+	close(ch);
+	/* And the device opens again, notifications work again. */
+	ASSERT_EQ(0, vfio_open_all(&self->h, DSM_BDF));
+	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irqn_loopback(self->h.device, 9));
+	EXPECT_EQ(9, efd_collect(self->efd, 9, 2000));
+}
+
+/*
+ * Unbind with the channel open: the channel does not hold the device, the
+ * unbind completes once the device fd is closed; the module stays loaded
+ * until the channel goes.
+ */
+TEST_F_TIMEOUT(ntfy, unbind_and_unload_with_channel, 60)
+{
+	char drv[64];
+	REC r;
+	pid_t pid;
+	int status, ch;
+
+	ch = chan_open(self->h.device, 0);
+	ASSERT_LE(0, ch);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		vfio_close_all(&self->h);
+		close(ch);
+		_exit(sysfs_write_str("/sys/bus/pci/drivers/vfio-pci-ext/unbind",
+				      DSM_BDF) ? 1 : 0);
+	}
+	usleep(300 * 1000);
+	vfio_close_all(&self->h);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, vfioext_pci_driver(DSM_BDF, drv, sizeof(drv)));
+	EXPECT_STREQ("", drv);
+	EXPECT_EQ(0, read(ch, &r, sizeof(r)));
+
+	errno = 0;
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "vfio_pci_ext", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	close(ch);
+	ASSERT_EQ(0, syscall(SYS_delete_module, "vfio_pci_ext", O_NONBLOCK));
+	ASSERT_EQ(0, system("modprobe vfio_pci_ext"));
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Helpers for the ACPI selftests (see acpi_common.h).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "acpi_common.h"
+#include "le.h"
+#include "vfio_common.h"
+
+/* ToUUID() byte order: first three fields little endian. */
+const uint8_t test_uuid[16] = {
+	0x00, 0xee, 0xff, 0xc0, 0x34, 0x12, 0xbc, 0x4a,
+	0x8d, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+};
+
+struct blob blob_init(struct dsm_buf *b, uint64_t rev, uint64_t func)
+{
+	struct blob w = { .b = b, .off = 32 };
+
+	memset(b, 0, sizeof(*b));
+	b->hdr.argsz = sizeof(*b);
+	memcpy(b->args, test_uuid, 16);
+	put64(b->args + 16, rev);
+	put64(b->args + 24, func);
+	return w;
+}
+
+void blob_obj(struct blob *w, uint32_t type, uint32_t size,
+	      const void *data, size_t n, int pad)
+{
+	put32(w->b->args + w->off, type);
+	put32(w->b->args + w->off + 4, size);
+	w->off += 8;
+	if (n)
+		memcpy(w->b->args + w->off, data, n);
+	w->off += pad ? (n + 7) / 8 * 8 : n;
+}
+
+int dsm(int device, struct dsm_buf *b, unsigned long nr)
+{
+	return ioctl(device, nr, b) ? -errno : 0;
+}
+
+int write_policy(const char *bdf, const char *cmd)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
+	return sysfs_write_str(path, cmd);
+}
+
+long read_counter(const char *bdf, const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio_ext/%s",
+		 bdf, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -EIO;
+	fclose(f);
+	return v;
+}
+
+/* Is our test SSDT loaded?  Look for its OEM table ID. */
+bool test_ssdt_loaded(void)
+{
+	struct dirent *de;
+	bool found = false;
+	char path[300], hdr[36];
+	DIR *d = opendir("/sys/firmware/acpi/tables");
+	int fd;
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		if (strncmp(de->d_name, "SSDT", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/firmware/acpi/tables/%s",
+			 de->d_name);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		if (read(fd, hdr, sizeof(hdr)) == sizeof(hdr) &&
+		    !memcmp(hdr + 16, "VFXTTEST", 8))
+			found = true;
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Have the firmware Notify(S80, value) through the test _DSM. */
+int fw_notify(int device, uint32_t value)
+{
+	struct dsm_buf b;
+	struct blob w = blob_init(&b, 0, FN_NOTIFY);
+	uint64_t v = value;
+	uint8_t le[8];
+
+	put64(le, v);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, le, 8, 1);
+	return dsm(device, &b, VFIO_EXT_DEVICE_ACPI_DSM);
+}
+
+/* Have the firmware notify 0x80, 0x81, 0x82 in order. */
+int fw_notify3(int device)
+{
+	struct dsm_buf b;
+
+	blob_init(&b, 0, FN_NOTIFY3);
+	return dsm(device, &b, VFIO_EXT_DEVICE_ACPI_DSM);
+}

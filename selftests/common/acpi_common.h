@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers for the ACPI selftests: hand-built _DSM blobs (the tests prove
+ * the kernel ABI byte for byte, independently of libvfio-ext), the host
+ * policy attribute, and the test SSDT (selftests/acpi/vfioext-test.asl).
+ */
+#ifndef ACPI_COMMON_H
+#define ACPI_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vfio_ext.h>
+
+#define TEST_UUID	"c0ffee00-1234-4abc-8def-0123456789ab"
+#define ARGS_LEN	4096		/* what crosvm sends */
+
+/* The edu at 00:10.0 carries the test _DSM (\_SB.PCI0.S80). */
+#define DSM_BDF		"0000:00:10.0"
+#define NODSM_BDF	"0000:00:12.0"
+#define NOACPI_BDF	"0000:00:12.1"
+
+/* Test _DSM functions that make the firmware Notify S80. */
+#define FN_NOTIFY	12	/* Notify(S80, Arg3[0]) */
+#define FN_NOTIFY3	13	/* Notify 0x80, 0x81, 0x82 */
+
+extern const uint8_t test_uuid[16];
+
+struct dsm_buf {
+	struct vfio_acpi_dsm hdr;
+	uint8_t args[ARGS_LEN];
+};
+
+struct blob {
+	struct dsm_buf *b;
+	size_t off;
+};
+
+struct blob blob_init(struct dsm_buf *b, uint64_t rev, uint64_t func);
+void blob_obj(struct blob *w, uint32_t type, uint32_t size, const void *data,
+	      size_t n, int pad);
+int dsm(int device, struct dsm_buf *b, unsigned long nr);
+int write_policy(const char *bdf, const char *cmd);
+long read_counter(const char *bdf, const char *name);
+bool test_ssdt_loaded(void);
+int fw_notify(int device, uint32_t value);
+int fw_notify3(int device);
+
+#endif /* ACPI_COMMON_H */
