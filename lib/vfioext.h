@@ -404,6 +404,51 @@ VFIOEXT_EXPORT int vfioext_acpi_dsm(struct vfioext_device *d,
 VFIOEXT_EXPORT int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args,
 					size_t len);
 
+/* ------------------------------------------------------------------ */
+/* ACPI notifications (vfio-pci-ext)                                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfioext_acpi_notify_enable() - firmware notifications to an eventfd
+ * @eventfd: each Notify(device, value) adds value to its counter (values
+ *           coalesce; use the channel for every value); replaces a
+ *           previous eventfd
+ * Return: 0; -EINVAL if the device has no ACPI companion or @eventfd is
+ * not an eventfd; -EBADF; -ENOTTY when not bound to vfio-pci-ext.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_notify_enable(struct vfioext_device *d,
+					      int eventfd);
+/**
+ * vfioext_acpi_notify_disable() - stop notifications to the eventfd
+ * Return: 0; -EINVAL if they were not enabled.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_notify_disable(struct vfioext_device *d);
+/**
+ * vfioext_acpi_notify_test() - loop @value (0..255) back as if notified
+ * Return: 0; -EINVAL for a value above 255.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_notify_test(struct vfioext_device *d,
+					    uint32_t value);
+/**
+ * vfioext_acpi_notify_open() - open the lossless notification channel
+ * @nonblock: non-zero for O_NONBLOCK reads
+ * Return: a file descriptor (close it with close()); -ENODEV without an
+ * ACPI companion; -EBUSY if a channel is already open on the device.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_notify_open(struct vfioext_device *d,
+					    int nonblock);
+/**
+ * vfioext_acpi_notify_read() - read records from a channel
+ * @fd: from vfioext_acpi_notify_open()
+ * @recs: room for @max records
+ * @timeout_ms: how long to wait for the first record; -1 forever
+ * Return: the number of records read (>= 1); 0 once the device was closed
+ * and every record read; -ETIMEDOUT; -EINTR; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
+					    struct vfio_ext_acpi_notify_record *recs,
+					    size_t max, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,10 +10,13 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "vfioext.h"
 #include "internal.h"
@@ -446,4 +449,79 @@ int vfioext_acpi_dsm(struct vfioext_device *d, const uint8_t uuid[16],
 		ret = vfioext_dsm_decode_result(hdr->args, DSM_MAX_ARGS, result);
 	free(hdr);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications                                                      */
+/* ------------------------------------------------------------------ */
+
+static int notify_set(struct vfioext_device *d, uint32_t data_type,
+		      uint32_t count, const void *data, size_t len)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(uint32_t)];
+	struct vfio_irq_set *set = (void *)buf;
+	int fd = vfioext_device_fd(d);
+
+	if (fd < 0)
+		return fd;
+	memset(buf, 0, sizeof(buf));
+	set->argsz = (uint32_t)(sizeof(*set) + len);
+	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER | data_type;
+	set->index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX;
+	set->count = count;
+	if (len)
+		memcpy(set->data, data, len);
+	return ioctl(fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}
+
+int vfioext_acpi_notify_enable(struct vfioext_device *d, int eventfd)
+{
+	int32_t fd = eventfd;
+
+	if (eventfd < 0)
+		return -EBADF;
+	return notify_set(d, VFIO_IRQ_SET_DATA_EVENTFD, 1, &fd, sizeof(fd));
+}
+
+int vfioext_acpi_notify_disable(struct vfioext_device *d)
+{
+	return notify_set(d, VFIO_IRQ_SET_DATA_NONE, 0, NULL, 0);
+}
+
+int vfioext_acpi_notify_test(struct vfioext_device *d, uint32_t value)
+{
+	return notify_set(d, VFIO_IRQ_SET_DATA_BOOL, 1, &value, sizeof(value));
+}
+
+int vfioext_acpi_notify_open(struct vfioext_device *d, int nonblock)
+{
+	int fd = vfioext_device_fd(d), ch;
+
+	if (fd < 0)
+		return fd;
+	ch = ioctl(fd, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD,
+		   nonblock ? (unsigned long)O_NONBLOCK : 0UL);
+	return ch < 0 ? -errno : ch;
+}
+
+int vfioext_acpi_notify_read(int fd, struct vfio_ext_acpi_notify_record *recs,
+			     size_t max, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int ret;
+
+	if (fd < 0 || !recs || !max)
+		return -EINVAL;
+	if (max > 4096)
+		max = 4096;
+	ret = poll(&p, 1, timeout_ms);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return -ETIMEDOUT;
+	n = read(fd, recs, max * sizeof(*recs));
+	if (n < 0)
+		return -errno;
+	return (int)(n / (ssize_t)sizeof(*recs));
 }

@@ -475,4 +475,69 @@ TEST_F_TIMEOUT(ntfy, unbind_and_unload_with_channel, 60)
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 }
 
+/* The library wraps enable/disable/test and the channel. */
+TEST_F(ntfy, library)
+{
+	struct vfio_ext_acpi_notify_record r[4];
+	struct vfioext_container *c;
+	struct vfioext_group *g;
+	struct vfioext_device *d;
+	int ch;
+
+	vfio_close_all(&self->h);
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &d));
+	ch = vfioext_acpi_notify_open(d, 0);
+	ASSERT_LE(0, ch);
+	EXPECT_EQ(-EBUSY, vfioext_acpi_notify_open(d, 0));
+	EXPECT_EQ(-ETIMEDOUT, vfioext_acpi_notify_read(ch, r, 4, 100));
+	ASSERT_EQ(0, vfioext_acpi_notify_enable(d, self->efd));
+	ASSERT_EQ(0, vfioext_acpi_notify_test(d, 0x21));
+	EXPECT_EQ(0x21, efd_collect(self->efd, 0x21, 2000));
+	ASSERT_EQ(1, vfioext_acpi_notify_read(ch, r, 4, 2000));
+	EXPECT_EQ(0x21, r[0].value);
+	EXPECT_EQ(-EINVAL, vfioext_acpi_notify_test(d, 300));
+	EXPECT_EQ(0, vfioext_acpi_notify_disable(d));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_notify_disable(d));
+	vfioext_device_close(d);
+	/* The device is closed: EOF. */
+	EXPECT_EQ(0, vfioext_acpi_notify_read(ch, r, 4, 1000));
+	close(ch);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+}
+
+/* The number after "key": in a flat JSON object line; -1 if absent. */
+static long long json_num(const char *line, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(line, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* The CLI watches the channel; its JSON lines carry every field. */
+TEST_F(ntfy, cli_watch)
+{
+	char line[256];
+	FILE *f;
+
+	if (access("/usr/bin/vfio-ext", X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	vfio_close_all(&self->h);
+	f = popen("vfio-ext watch -j -n 1 -t 10 --loopback 66 " DSM_BDF, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	EXPECT_EQ(0, pclose(f));
+	EXPECT_EQ(66, json_num(line, "value"));
+	EXPECT_EQ(0, json_num(line, "dropped"));
+	EXPECT_LE(0, json_num(line, "seq"));
+	EXPECT_LT(0, json_num(line, "timestamp_ns"));
+	EXPECT_NE(NULL, strstr(line, "\"loopback\":true"));
+	EXPECT_EQ(0, strncmp(line, "{\"seq\":", 7));
+	EXPECT_EQ(0, strcmp(line + strlen(line) - 2, "}\n"));
+}
+
 TEST_HARNESS_MAIN

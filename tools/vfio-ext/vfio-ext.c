@@ -4,12 +4,17 @@
  *
  *   vfio-ext dsm [-j] [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX]
  *                BDF UUID FUNCTION
+ *   vfio-ext watch [-j] [-n COUNT] [-t SECONDS] [--loopback VALUE] BDF
  *
  * Evaluates the _DSM of a device bound to vfio-pci-ext for diagnosis and
  * prints the typed result (JSON with -j).  The device must not be in use
  * by a VMM (its VFIO group is opened here).  Arguments: each -a adds an
  * element to an Arg3 Package (int:N, str:TEXT, buf:HEX); -b passes a
  * Buffer as Arg3 instead.
+ *
+ * watch prints the device's ACPI notifications as they arrive, from the
+ * lossless channel: every value, in order, with its time (JSON lines with
+ * -j); --loopback injects one test value first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vfioext.h"
 
@@ -37,7 +43,15 @@ static void print_usage(FILE *f)
 		"  -a, --arg T:V     add a Package element: int:N, str:TEXT, buf:HEX\n"
 		"  -b, --buffer HEX  pass Arg3 as a Buffer instead of a Package\n"
 		"The host policy (/sys/bus/pci/devices/BDF/vfio_ext/dsm_policy)\n"
-		"applies; by default only function 0 is allowed.\n", prog);
+		"applies; by default only function 0 is allowed.\n"
+		"\n"
+		"usage: %s watch [-j] [-n COUNT] [-t SECONDS] [--loopback VALUE] BDF\n"
+		"\n"
+		"Print the device's ACPI notifications as they arrive.\n"
+		"  -n, --count N     stop after N notifications\n"
+		"  -t, --timeout S   stop after S seconds without one\n"
+		"      --loopback V  inject test value V (0..255) first\n",
+		prog, prog);
 }
 
 /* What each documented errno of the call means, for people. */
@@ -334,6 +348,127 @@ out:
 	return status;
 }
 
+static void print_record(const struct vfio_ext_acpi_notify_record *r,
+			 bool json, uint64_t t0)
+{
+	bool lb = r->flags & VFIO_EXT_ACPI_NOTIFY_LOOPBACK;
+
+	if (json) {
+		printf("{\"seq\":%llu,\"timestamp_ns\":%llu,\"value\":%u,",
+		       (unsigned long long)r->seq,
+		       (unsigned long long)r->timestamp_ns, r->value);
+		printf("\"loopback\":%s,\"dropped\":%u}\n",
+		       lb ? "true" : "false", r->dropped);
+	} else {
+		if (r->dropped)
+			printf("(%u notifications dropped: reader too slow)\n",
+			       r->dropped);
+		printf("#%-6llu +%.6f s  value 0x%02x (%s)%s\n",
+		       (unsigned long long)r->seq,
+		       (r->timestamp_ns - t0) / 1e9, r->value,
+		       r->value < 0x80 ? "system" : "device-specific",
+		       lb ? "  [loopback]" : "");
+	}
+	fflush(stdout);
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "loopback", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vfio_ext_acpi_notify_record recs[16];
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *d = NULL;
+	long count = -1, timeout = -1, loopback = -1, seen = 0;
+	char bdf[VFIOEXT_BDF_LEN], *end;
+	bool json = false;
+	uint64_t t0 = 0;
+	int opt, ret, ch = -1, n, i, status = 1;
+
+	while ((opt = getopt_long(argc, argv, "jn:t:h", opts, NULL)) != -1) {
+		errno = 0;
+		switch (opt) {
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			count = strtol(optarg, &end, 0);
+			break;
+		case 't':
+			timeout = strtol(optarg, &end, 0);
+			break;
+		case 'L':
+			loopback = strtol(optarg, &end, 0);
+			break;
+		case 'h':
+			print_usage(stdout);
+			return 0;
+		default:
+			print_usage(stderr);
+			return 2;
+		}
+		if (opt != 'j' && (errno || *end || strtol(optarg, NULL, 0) < 0)) {
+			fprintf(stderr, "%s: bad number '%s'\n", prog, optarg);
+			return 2;
+		}
+	}
+	if (argc - optind != 1 || vfioext_bdf_canon(argv[optind], bdf)) {
+		print_usage(stderr);
+		return 2;
+	}
+
+	ret = vfioext_open_device(bdf, VFIO_TYPE1v2_IOMMU, &c, &g, &d);
+	if (ret) {
+		status = fail(json, "open", -ret);
+		goto out;
+	}
+	ch = vfioext_acpi_notify_open(d, 0);
+	if (ch < 0) {
+		status = fail(json, "channel", -ch);
+		goto out;
+	}
+	if (loopback >= 0) {
+		ret = vfioext_acpi_notify_test(d, (uint32_t)loopback);
+		if (ret) {
+			status = fail(json, "loopback", -ret);
+			goto out;
+		}
+	}
+	if (!json)
+		printf("watching ACPI notifications of %s%s\n", bdf,
+		       count < 0 && timeout < 0 ? " (Ctrl-C stops)" : "");
+	while (count < 0 || seen < count) {
+		n = vfioext_acpi_notify_read(ch, recs, 16,
+					     timeout < 0 ? -1 : (int)timeout * 1000);
+		if (n == -ETIMEDOUT || n == 0)
+			break;
+		if (n < 0) {
+			status = fail(json, "read", -n);
+			goto out;
+		}
+		for (i = 0; i < n && (count < 0 || seen < count); i++, seen++) {
+			if (!t0)
+				t0 = recs[i].timestamp_ns;
+			print_record(&recs[i], json, t0);
+		}
+	}
+	status = count >= 0 && seen < count ? 1 : 0;
+out:
+	if (ch >= 0)
+		close(ch);
+	vfioext_device_close(d);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -346,6 +481,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "dsm"))
 		return cmd_dsm(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "watch"))
+		return cmd_watch(argc - 1, argv + 1);
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
 	print_usage(stderr);
 	return 2;
