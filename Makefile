@@ -13,6 +13,10 @@
 
 KDIR ?= $(shell tools/env.sh KDIR)
 KVER ?= $(shell tools/env.sh KVER)
+# linux-source of the target, when present: proves the private VFIO
+# declarations in kmod/compat/ against drivers/vfio/vfio.h at build time.
+KSRC ?= $(shell tools/env.sh KSRC)
+VFIOEXT_KSRC ?= $(if $(wildcard $(KSRC)/drivers/vfio/vfio.h),$(KSRC))
 PREFIX ?= /usr/local
 DESTDIR ?=
 C ?= 0
@@ -20,7 +24,7 @@ C ?= 0
 all: modules lib tools selftests
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=$(C) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=$(C) VFIOEXT_KSRC=$(VFIOEXT_KSRC) modules
 
 lib:
 	$(MAKE) -C lib

@@ -16,7 +16,8 @@
 /*
  * Find capability @id in a VFIO info buffer of @len bytes whose chain
  * starts at @cap_offset (0: no chain).  Every header and every @min_size
- * body is checked to lie inside the buffer, offsets must be 8-byte aligned
+ * body is checked to lie inside the buffer, offsets must be 4-byte aligned
+ * (read u64 fields of a capability with memcpy(): see vfioext_cap_find())
  * and strictly increasing (so a hostile or corrupt chain cannot loop).
  * Return: the header, or NULL if absent or malformed.
  */

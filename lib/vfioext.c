@@ -84,8 +84,12 @@ vfioext_cap_find(const void *buf, size_t len, uint32_t cap_offset,
 
 	while (off) {
 		/* Strictly increasing offsets: a chain cannot loop. */
-		/* 8-aligned: capability bodies hold u64 fields. */
-		if (off <= prev || off % 8 || off > len || len - off < min_size)
+		/*
+		 * 4-aligned only: Linux before 6.7 packs capabilities
+		 * unpadded (type1's 12-byte DMA_AVAIL misaligns the next
+		 * one), so callers read u64 fields with memcpy().
+		 */
+		if (off <= prev || off % 4 || off > len || len - off < min_size)
 			return NULL;
 		hdr = (const void *)((const char *)buf + off);
 		if (hdr->id == id)
@@ -471,29 +475,37 @@ int vfioext_iommu_get_info(struct vfioext_container *c,
 			       VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
 			       sizeof(*rng));
 	if (hdr) {
-		rng = (const void *)hdr;
-		n = rng->nr_iovas;
+		const size_t nr_off =
+			offsetof(struct vfio_iommu_type1_info_cap_iova_range,
+				 nr_iovas);
+		const char *base = (const char *)hdr;
+		size_t off = (size_t)(base - (const char *)ti);
+		struct vfio_iova_range r;
+
+		/* Possibly misaligned (see vfioext_cap_find()): memcpy. */
+		memcpy(&n, base + nr_off, sizeof(n));
 		/* The ranges themselves must fit in the buffer too. */
-		if (n > (argsz - ((const char *)hdr - (const char *)ti) -
-			 sizeof(*rng)) / sizeof(rng->iova_ranges[0])) {
+		if (n > (argsz - off - sizeof(*rng)) / sizeof(r)) {
 			ret = -EIO;
 			goto out;
 		}
+		info->nr_ranges_total = n;
 		if (n > VFIOEXT_MAX_IOVA_RANGES)
 			n = VFIOEXT_MAX_IOVA_RANGES;
 		for (i = 0; i < n; i++) {
-			info->ranges[i].start = rng->iova_ranges[i].start;
-			info->ranges[i].end = rng->iova_ranges[i].end;
+			memcpy(&r, base + sizeof(*rng) + i * sizeof(r),
+			       sizeof(r));
+			info->ranges[i].start = r.start;
+			info->ranges[i].end = r.end;
 		}
 		info->nr_ranges = n;
-		info->nr_ranges_total = rng->nr_iovas;
 	}
 	hdr = vfioext_cap_find(ti, argsz, ti->cap_offset,
 			       VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, sizeof(*avail));
-	if (hdr) {
-		avail = (const void *)hdr;
-		info->dma_avail = avail->avail;
-	}
+	if (hdr)
+		memcpy(&info->dma_avail, (const char *)hdr +
+		       offsetof(struct vfio_iommu_type1_info_dma_avail, avail),
+		       sizeof(info->dma_avail));
 out:
 	free(ti);
 	return ret;

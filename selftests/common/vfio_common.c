@@ -157,6 +157,13 @@ long proc_status_kb(const char *field)
  */
 int vfio_open_all(struct vfio_handles *h, const char *bdf)
 {
+	return vfio_open_all_iommu(h, bdf, VFIO_TYPE1v2_IOMMU);
+}
+
+/* As vfio_open_all(), with the container on IOMMU backend @iommu. */
+int vfio_open_all_iommu(struct vfio_handles *h, const char *bdf,
+			unsigned long iommu)
+{
 	char path[32], name[sizeof(h->bdf)];
 	int ret;
 
@@ -178,7 +185,7 @@ int vfio_open_all(struct vfio_handles *h, const char *bdf)
 		return -errno;
 	if (ioctl(h->group, VFIO_GROUP_SET_CONTAINER, &h->container))
 		return -errno;
-	if (ioctl(h->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	if (ioctl(h->container, VFIO_SET_IOMMU, iommu))
 		return -errno;
 	h->device = ioctl(h->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (h->device < 0) {

@@ -58,6 +58,8 @@ long proc_status_kb(const char *field);
 
 void vfio_handles_init(struct vfio_handles *h);
 int vfio_open_all(struct vfio_handles *h, const char *bdf);
+int vfio_open_all_iommu(struct vfio_handles *h, const char *bdf,
+			unsigned long iommu);
 void vfio_close_all(struct vfio_handles *h);
 
 int region_info(int device, uint32_t index, struct vfio_region_info *ri);

@@ -100,7 +100,7 @@ TEST(cap_chain_hostile)
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
 	put_cap(&cb, 32, 2, 248);	/* header fits, 16-byte body does not */
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 16));
-	put_cap(&cb, 32, 2, 36);	/* 4-aligned only: u64 bodies */
+	put_cap(&cb, 32, 2, 34);	/* misaligned */
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));
 	put_cap(&cb, 32, 2, 0xfffffffc);
 	EXPECT_EQ(NULL, vfioext_cap_find(cb.b, sizeof(cb.b), 16, 3, 0));

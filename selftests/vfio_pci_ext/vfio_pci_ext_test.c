@@ -31,18 +31,27 @@
 struct drv_variant {
 	const char *driver;
 	const char *module;
+	unsigned long iommu;
 };
 
-/* The same variants for every fixture: upstream first, then ours. */
+/*
+ * The same variants for every fixture: upstream vfio-pci on type1v2, then
+ * vfio-pci-ext on type1v2, then vfio-pci-ext on the pviommu backend.
+ */
 #define DRIVER_VARIANTS(fix)						\
 	FIXTURE_VARIANT(fix) {						\
 		struct drv_variant drv;					\
 	};								\
 	FIXTURE_VARIANT_ADD(fix, vfio_pci) {				\
-		.drv = { "vfio-pci", "vfio_pci" },			\
+		.drv = { "vfio-pci", "vfio_pci", VFIO_TYPE1v2_IOMMU },	\
 	};								\
 	FIXTURE_VARIANT_ADD(fix, vfio_pci_ext) {			\
-		.drv = { VFIO_EXT_PCI_DRIVER_NAME, "vfio_pci_ext" },	\
+		.drv = { VFIO_EXT_PCI_DRIVER_NAME, "vfio_pci_ext",	\
+			 VFIO_TYPE1v2_IOMMU },				\
+	};								\
+	FIXTURE_VARIANT_ADD(fix, pviommu) {				\
+		.drv = { VFIO_EXT_PCI_DRIVER_NAME, "vfio_pci_ext",	\
+			 VFIO_EXT_PVIOMMU_IOMMU },			\
 	}
 
 static void bind_or_skip(struct __test_metadata *_metadata, enum edu_kind kind,
@@ -87,7 +96,7 @@ FIXTURE_SETUP(edu)
 	vfio_handles_init(&self->h);
 	self->bar = NULL;
 	bind_or_skip(_metadata, EDU_ALONE, variant->drv.driver, bdf);
-	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf, variant->drv.iommu));
 }
 
 FIXTURE_TEARDOWN(edu)
@@ -116,7 +125,7 @@ TEST_F(edu, group_viable)
 	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
 		  st.flags);
 	EXPECT_EQ(1, ioctl(self->h.container, VFIO_CHECK_EXTENSION,
-			   VFIO_TYPE1v2_IOMMU));
+			   variant->drv.iommu));
 	/* A group can be opened once at a time. */
 	snprintf(path, sizeof(path), "/dev/vfio/%d", self->h.group_id);
 	fd = open(path, O_RDWR);
@@ -506,7 +515,7 @@ TEST_F_TIMEOUT(edu, close_order, 120)
 		struct vfio_handles h;
 		int *fds[3];
 
-		ASSERT_EQ(0, vfio_open_all(&h, bdf));
+		ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, variant->drv.iommu));
 		ASSERT_EQ(0, dma_map(h.container, buf, IOVA_SRC, 64 * 1024,
 				     VFIO_DMA_MAP_FLAG_READ));
 		/* Pinned pages are accounted to the process. */
@@ -527,7 +536,7 @@ TEST_F_TIMEOUT(edu, close_order, 120)
 		EXPECT_EQ(ref0, module_refcnt(variant->drv.module));
 	}
 	/* And the device is usable afterwards. */
-	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf, variant->drv.iommu));
 }
 
 /*
@@ -610,7 +619,7 @@ TEST_F_TIMEOUT(edu, module_unload_while_open, 60)
 	ASSERT_EQ(0, system(cmd));
 	ASSERT_EQ(0, vfioext_pci_driver(self->h.bdf, drv, sizeof(drv)));
 	EXPECT_STREQ(variant->drv.driver, drv);
-	ASSERT_EQ(0, vfio_open_all(&self->h, self->h.bdf));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->h.bdf, variant->drv.iommu));
 }
 
 /*
@@ -633,7 +642,7 @@ TEST_F_TIMEOUT(edu, ids_parameter, 60)
 	ASSERT_EQ(0, system(cmd));
 	ASSERT_EQ(0, vfioext_pci_driver(bdf, drv, sizeof(drv)));
 	EXPECT_STREQ(variant->drv.driver, drv);
-	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf, variant->drv.iommu));
 	vfio_close_all(&self->h);
 
 	/* Without ids= (and without driver_override) nothing binds. */
@@ -661,7 +670,7 @@ FIXTURE_SETUP(edu_port)
 
 	vfio_handles_init(&self->h);
 	bind_or_skip(_metadata, EDU_BEHIND_PORT, variant->drv.driver, bdf);
-	ASSERT_EQ(0, vfio_open_all(&self->h, bdf));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf, variant->drv.iommu));
 }
 
 FIXTURE_TEARDOWN(edu_port)
@@ -721,7 +730,7 @@ TEST_F(edu_port, reset_unsupported_on_root_bus)
 	vfio_close_all(&self->h);
 	ASSERT_EQ(0, edu_find(EDU_ALONE, bdf));
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, variant->drv.driver));
-	ASSERT_EQ(0, vfio_open_all(&h, bdf));
+	ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, variant->drv.iommu));
 	ASSERT_EQ(0, ioctl(h.device, VFIO_DEVICE_GET_INFO, &info));
 	EXPECT_FALSE(info.flags & VFIO_DEVICE_FLAGS_RESET);
 	EXPECT_EQ(-1, ioctl(h.device, VFIO_DEVICE_RESET));

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pviommu: a VFIO IOMMU backend (container type VFIO_EXT_PVIOMMU_IOMMU)
+ * with type1v2 container semantics, on the kernel's IOMMU API.
+ *
+ * Each attached group gets a real IOMMU domain; every mapping is pinned
+ * once (FOLL_LONGTERM, accounted to the VMM's locked_vm under
+ * RLIMIT_MEMLOCK as type1 does) and mapped into every domain.  Pages are
+ * found again for unpinning through the first domain's page table (like
+ * type1), so a mapping costs one 64-byte object, not a page array.
+ *
+ * Locking: pviommu->lock (mutex) covers the whole container state (groups,
+ * domains, table, ranges, accounting) for every backend callback and
+ * ioctl; nothing here runs in atomic context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include <linux/vfio_ext.h>
+#include "vfio_ext_compat.h"
+#include "vfio_ext_vfio_private.h"
+#include "pviommu_ranges.h"
+#include "pviommu_table.h"
+
+static unsigned int dma_entry_limit = U16_MAX;
+module_param(dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(dma_entry_limit,
+		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
+
+/**
+ * struct pviommu_group - a group attached to the container
+ * @next: in pviommu->groups
+ * @group: the IOMMU group
+ * @domain: its IOMMU domain, holding every mapping
+ */
+struct pviommu_group {
+	struct list_head next;
+	struct iommu_group *group;
+	struct iommu_domain *domain;
+};
+
+/**
+ * struct pviommu - one container's backend state
+ * @lock: protects everything below
+ * @groups: struct pviommu_group, in attach order; the first one's domain
+ *          is where pinned pages are looked up
+ * @table: the mappings
+ * @valid: usable IOVA ranges (apertures minus reserved regions)
+ * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
+ * @mm: the VMM's mm, for locked_vm accounting
+ * @pinned: pages pinned now
+ * @dma_limit: dma_entry_limit when the container was set up (as type1)
+ */
+struct pviommu {
+	struct mutex lock;	/* the whole container state */
+	struct list_head groups;
+	struct pviommu_table table;
+	struct pviommu_ranges valid;
+	u64 pgsize_bitmap;
+	struct mm_struct *mm;
+	unsigned long pinned;
+	unsigned int dma_limit;
+};
+
+static struct pviommu_group *first_group(struct pviommu *p)
+{
+	return list_first_entry_or_null(&p->groups, struct pviommu_group, next);
+}
+
+/* ------------------------------------------------------------------ */
+/* Pinning and mapping                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Unpin @n pages whose physical addresses are in @phys; dirty if written. */
+static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
+		       unsigned long n, bool dirty)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = pfn_to_page(PHYS_PFN(phys[i]));
+
+		unpin_user_pages_dirty_lock(&page, 1, dirty);
+	}
+	p->pinned -= n;
+	account_locked_vm(p->mm, n, false);
+}
+
+/* Unmap @m from every domain and unpin its pages.  lock held. */
+static void unmap_unpin(struct pviommu *p, struct pviommu_map *m)
+{
+	struct pviommu_group *g = first_group(p);
+	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, i;
+	phys_addr_t *phys;
+
+	if (!m->pinned)
+		return;
+	/*
+	 * Find the pages before they leave the page tables.  A transient
+	 * array (kvmalloc) keeps the per-mapping footprint at one object.
+	 */
+	phys = kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
+	for (i = 0; i < n; i++)
+		phys[i] = iommu_iova_to_phys(g->domain,
+					     m->node.start + (i << PAGE_SHIFT));
+	list_for_each_entry(g, &p->groups, next)
+		iommu_unmap(g->domain, m->node.start, pviommu_map_size(m));
+	unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
+	kvfree(phys);
+	m->pinned = false;
+}
+
+/* Map [iova, iova + len) -> phys into @domain in physically contiguous runs. */
+static int map_pages(struct iommu_domain *domain, u64 iova,
+		     struct page **pages, unsigned long n, int prot)
+{
+	unsigned long i = 0, run;
+	int ret;
+
+	while (i < n) {
+		run = 1;
+		while (i + run < n &&
+		       page_to_pfn(pages[i + run]) == page_to_pfn(pages[i]) + run)
+			run++;
+		ret = vfio_ext_iommu_map(domain, iova + (i << PAGE_SHIFT),
+					 page_to_phys(pages[i]),
+					 run << PAGE_SHIFT, prot);
+		if (ret) {
+			if (i)
+				iommu_unmap(domain, iova, i << PAGE_SHIFT);
+			return ret;
+		}
+		i += run;
+	}
+	return 0;
+}
+
+#define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
+
+/*
+ * Pin @m's pages (accounted) and map them into every domain.  On error
+ * nothing stays pinned, accounted or mapped.  lock held, in the VMM.
+ */
+static int pin_map(struct pviommu *p, struct pviommu_map *m)
+{
+	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, done = 0, got;
+	unsigned int gup = FOLL_LONGTERM |
+			   (m->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
+	struct pviommu_group *g, *failed = NULL;
+	struct page **pages;
+	long ret;
+
+	if (current->mm != p->mm)
+		return -EPERM;	/* only the container's owner maps memory */
+	ret = account_locked_vm(p->mm, n, true);
+	if (ret)
+		return ret;	/* -ENOMEM over RLIMIT_MEMLOCK */
+	pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
+			       sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto err_account;
+	}
+
+	while (done < n) {
+		got = min_t(unsigned long, n - done, PIN_BATCH);
+		ret = pin_user_pages_fast(m->vaddr + (done << PAGE_SHIFT), got,
+					  gup, pages);
+		if (ret >= 0 && ret < got) {
+			unpin_user_pages(pages, ret);
+			ret = -EFAULT;
+		}
+		if (ret < 0)
+			goto err_unwind;
+		list_for_each_entry(g, &p->groups, next) {
+			ret = map_pages(g->domain, m->node.start +
+					(done << PAGE_SHIFT), pages, got,
+					m->prot);
+			if (ret) {
+				failed = g;
+				break;
+			}
+		}
+		if (failed) {
+			list_for_each_entry(g, &p->groups, next) {
+				if (g == failed)
+					break;
+				iommu_unmap(g->domain, m->node.start +
+					    (done << PAGE_SHIFT),
+					    got << PAGE_SHIFT);
+			}
+			unpin_user_pages(pages, got);
+			goto err_unwind;
+		}
+		p->pinned += got;
+		done += got;
+	}
+	kvfree(pages);
+	m->pinned = true;
+	return 0;
+
+err_unwind:
+	kvfree(pages);
+	/* Undo the batches that made it: unmap_unpin() handles [0, done). */
+	if (done) {
+		struct pviommu_map part = *m;
+
+		part.node.last = m->node.start + (done << PAGE_SHIFT) - 1;
+		part.pinned = true;
+		unmap_unpin(p, &part);	/* also unaccounts those pages */
+	}
+	account_locked_vm(p->mm, n - done, false);
+	return ret;
+
+err_account:
+	account_locked_vm(p->mm, n, false);
+	return ret;
+}
+
+/* Remove @m from the table, unpin it and free it.  lock held. */
+static void drop_map(struct pviommu *p, struct pviommu_map *m)
+{
+	unmap_unpin(p, m);
+	pviommu_table_remove(&p->table, m);
+	kfree(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* Container ioctls                                                    */
+/* ------------------------------------------------------------------ */
+
+static int pviommu_map_dma(struct pviommu *p, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	struct pviommu_map *m;
+	u64 align;
+	int prot = 0, ret;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz ||
+	    map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return -EINVAL;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+
+	mutex_lock(&p->lock);
+	align = (u64)1 << __ffs64(p->pgsize_bitmap);
+	ret = -EINVAL;
+	if (!prot || !map.size || (map.size | map.iova | map.vaddr) & (align - 1))
+		goto out;
+	if (map.iova + map.size - 1 < map.iova ||
+	    map.vaddr + map.size - 1 < map.vaddr ||
+	    map.vaddr + map.size - 1 > ULONG_MAX)
+		goto out;
+	if (!pviommu_ranges_contain(&p->valid, map.iova,
+				    map.iova + map.size - 1))
+		goto out;
+	ret = -ENOSPC;
+	if (p->table.count >= p->dma_limit)
+		goto out;
+
+	ret = -ENOMEM;
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		goto out;
+	m->node.start = map.iova;
+	m->node.last = map.iova + map.size - 1;
+	m->vaddr = map.vaddr;
+	m->prot = prot;
+	ret = pviommu_table_insert(&p->table, m);
+	if (ret) {
+		kfree(m);
+		goto out;
+	}
+	/* Without a domain the mapping waits to be replayed on attach. */
+	if (first_group(p)) {
+		ret = pin_map(p, m);
+		if (ret) {
+			pviommu_table_remove(&p->table, m);
+			kfree(m);
+		}
+	}
+out:
+	mutex_unlock(&p->lock);
+	return ret;
+}
+
+static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+					  size);
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct pviommu_map *m, *next;
+	u64 start, last, align, done = 0;
+	int ret;
+
+	if (copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz ||
+	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		return -EINVAL;	/* no dirty tracking, no vaddr updates */
+
+	mutex_lock(&p->lock);
+	align = (u64)1 << __ffs64(p->pgsize_bitmap);
+	ret = -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		if (unmap.iova || unmap.size)
+			goto out;
+		start = 0;
+		last = U64_MAX;
+	} else {
+		if (!unmap.size || (unmap.iova | unmap.size) & (align - 1) ||
+		    unmap.iova + unmap.size - 1 < unmap.iova)
+			goto out;
+		start = unmap.iova;
+		last = unmap.iova + unmap.size - 1;
+		ret = pviommu_table_unmap_check(&p->table, start, last);
+		if (ret)
+			goto out;
+	}
+
+	for (m = pviommu_table_first(&p->table, start, last); m; m = next) {
+		next = pviommu_table_next(m, start, last);
+		done += pviommu_map_size(m);
+		drop_map(p, m);
+	}
+	ret = 0;
+out:
+	mutex_unlock(&p->lock);
+	if (ret)
+		return ret;
+	unmap.size = done;
+	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+static int pviommu_get_info(struct pviommu *p, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_info,
+					  iova_pgsizes);
+	struct vfio_iommu_type1_info_cap_iova_range *rng;
+	struct vfio_iommu_type1_info_dma_avail avail;
+	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
+	struct vfio_iommu_type1_info info;
+	struct vfio_info_cap_header *hdr;
+	size_t size;
+	unsigned int i;
+	int ret = 0;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	mutex_lock(&p->lock);
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = p->pgsize_bitmap;
+
+	size = struct_size(rng, iova_ranges, p->valid.nr);
+	hdr = vfio_info_cap_add(&caps, size,
+				VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(hdr)) {
+		ret = PTR_ERR(hdr);
+		goto out;
+	}
+	rng = container_of(hdr, struct vfio_iommu_type1_info_cap_iova_range,
+			   header);
+	rng->nr_iovas = p->valid.nr;
+	for (i = 0; i < p->valid.nr; i++) {
+		rng->iova_ranges[i].start = p->valid.r[i].start;
+		rng->iova_ranges[i].end = p->valid.r[i].last;
+	}
+
+	avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	avail.header.version = 1;
+	avail.avail = p->dma_limit > p->table.count ?
+		      p->dma_limit - p->table.count : 0;
+	hdr = vfio_info_cap_add(&caps, sizeof(avail),
+				VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
+	if (IS_ERR(hdr)) {
+		ret = PTR_ERR(hdr);
+		goto out;
+	}
+	memcpy(hdr + 1, &avail.header + 1, sizeof(avail) - sizeof(*hdr));
+out:
+	mutex_unlock(&p->lock);
+	if (ret)
+		goto free;
+
+	info.flags |= VFIO_IOMMU_INFO_CAPS;
+	if (info.argsz < sizeof(info) + caps.size) {
+		info.argsz = sizeof(info) + caps.size;
+		info.cap_offset = 0;
+	} else {
+		vfio_info_cap_shift(&caps, sizeof(info));
+		if (copy_to_user(arg + sizeof(info), caps.buf, caps.size))
+			ret = -EFAULT;
+		info.cap_offset = sizeof(info);
+	}
+	if (!ret && copy_to_user(arg, &info, sizeof(info)))
+		ret = -EFAULT;
+free:
+	kfree(caps.buf);
+	return ret;
+}
+
+static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
+{
+	struct pviommu *p = data;
+
+	switch (cmd) {
+	case VFIO_CHECK_EXTENSION:
+		return arg == VFIO_EXT_PVIOMMU_IOMMU;
+	}
+	if (!p)
+		return -EINVAL;
+	switch (cmd) {
+	case VFIO_IOMMU_GET_INFO:
+		return pviommu_get_info(p, (void __user *)arg);
+	case VFIO_IOMMU_MAP_DMA:
+		return pviommu_map_dma(p, (void __user *)arg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return pviommu_unmap_dma(p, (void __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Groups                                                              */
+/* ------------------------------------------------------------------ */
+
+static int first_dev(struct device *dev, void *data)
+{
+	*(struct device **)data = dev;
+	return 1;
+}
+
+static int geometry_add(struct pviommu_group *g, struct pviommu_ranges *valid,
+			u64 *pgsizes, struct list_head *resv)
+{
+	struct iommu_domain_geometry *geo = &g->domain->geometry;
+
+	pviommu_ranges_clip(valid, geo->aperture_start, geo->aperture_end);
+	*pgsizes &= g->domain->pgsize_bitmap;
+	return iommu_get_group_resv_regions(g->group, resv);
+}
+
+/*
+ * Valid ranges and page sizes over every group, plus @extra (a group about
+ * to join): the apertures, minus every reserved region (the MSI window on
+ * x86), like type1's IOVA list.  lock held.
+ */
+static int compute_geometry(struct pviommu *p, struct pviommu_group *extra,
+			    struct pviommu_ranges *valid, u64 *pgsizes)
+{
+	struct iommu_resv_region *region, *tmp;
+	struct pviommu_group *g;
+	LIST_HEAD(resv);
+	int ret = 0;
+
+	pviommu_ranges_init(valid, 0, U64_MAX);
+	*pgsizes = PAGE_MASK;
+	if (extra)
+		ret = geometry_add(extra, valid, pgsizes, &resv);
+	list_for_each_entry(g, &p->groups, next) {
+		if (!ret)
+			ret = geometry_add(g, valid, pgsizes, &resv);
+	}
+	list_for_each_entry_safe(region, tmp, &resv, list) {
+		if (!ret && region->length)
+			ret = pviommu_ranges_exclude(valid, region->start,
+						     region->start +
+						     region->length - 1);
+		kfree(region);	/* copies made for us, as type1 frees them */
+	}
+	if (!ret && !*pgsizes)
+		ret = -EINVAL;
+	return ret;
+}
+
+/* Copy every pinned mapping from @from into @to.  lock held. */
+static int replay_into(struct pviommu *p, struct iommu_domain *from,
+		       struct iommu_domain *to)
+{
+	struct pviommu_map *m;
+	u64 off, size;
+	int ret;
+
+	for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+	     m = pviommu_table_next(m, 0, U64_MAX)) {
+		size = pviommu_map_size(m);
+		for (off = 0; off < size; off += PAGE_SIZE) {
+			ret = vfio_ext_iommu_map(to, m->node.start + off,
+						 iommu_iova_to_phys(from,
+								    m->node.start + off),
+						 PAGE_SIZE, m->prot);
+			if (ret)
+				return ret;	/* the caller frees @to */
+		}
+	}
+	return 0;
+}
+
+static int pviommu_attach_group(void *data, struct iommu_group *group,
+				enum vfio_group_type type)
+{
+	struct pviommu *p = data;
+	struct pviommu_group *g, *first;
+	struct pviommu_ranges valid;
+	struct pviommu_map *m;
+	struct device *dev = NULL;
+	u64 pgsizes;
+	int ret;
+
+	if (type != VFIO_IOMMU)
+		return -EINVAL;	/* no emulated or no-IOMMU groups */
+	iommu_group_for_each_dev(group, &dev, first_dev);
+	if (!dev)
+		return -ENODEV;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return -ENOMEM;
+	g->group = group;
+	INIT_LIST_HEAD(&g->next);
+	g->domain = vfio_ext_iommu_domain_alloc(dev);
+	if (IS_ERR(g->domain)) {
+		ret = PTR_ERR(g->domain);
+		goto err_free;
+	}
+	ret = iommu_attach_group(g->domain, group);
+	if (ret)
+		goto err_domain;
+
+	mutex_lock(&p->lock);
+	ret = compute_geometry(p, g, &valid, &pgsizes);
+	if (ret)
+		goto err_unlock;
+	/* Existing mappings must stay valid for the group that joins. */
+	for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+	     m = pviommu_table_next(m, 0, U64_MAX)) {
+		if (!pviommu_ranges_contain(&valid, m->node.start,
+					    m->node.last)) {
+			ret = -EINVAL;
+			goto err_unlock;
+		}
+	}
+
+	first = first_group(p);
+	if (first) {
+		ret = replay_into(p, first->domain, g->domain);
+		if (ret)
+			goto err_unlock;
+		list_add_tail(&g->next, &p->groups);
+	} else {
+		/* The first domain: pin and map what waited. */
+		list_add_tail(&g->next, &p->groups);
+		for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+		     m = pviommu_table_next(m, 0, U64_MAX)) {
+			ret = pin_map(p, m);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+			     m = pviommu_table_next(m, 0, U64_MAX))
+				unmap_unpin(p, m);
+			list_del(&g->next);
+			goto err_unlock;
+		}
+	}
+	p->valid = valid;
+	p->pgsize_bitmap = pgsizes;
+	mutex_unlock(&p->lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&p->lock);
+	iommu_detach_group(g->domain, group);
+err_domain:
+	iommu_domain_free(g->domain);
+err_free:
+	kfree(g);
+	return ret;
+}
+
+static void pviommu_detach_group(void *data, struct iommu_group *group)
+{
+	struct pviommu *p = data;
+	struct pviommu_group *g, *found = NULL;
+	struct pviommu_map *m;
+
+	mutex_lock(&p->lock);
+	list_for_each_entry(g, &p->groups, next) {
+		if (g->group == group) {
+			found = g;
+			break;
+		}
+	}
+	if (!found)
+		goto out;
+	/* The last domain goes: unpin everything, keep the mappings. */
+	if (list_is_singular(&p->groups)) {
+		for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+		     m = pviommu_table_next(m, 0, U64_MAX))
+			unmap_unpin(p, m);
+	}
+	list_del(&found->next);
+	iommu_detach_group(found->domain, group);
+	iommu_domain_free(found->domain);
+	kfree(found);
+	if (!list_empty(&p->groups))
+		compute_geometry(p, NULL, &p->valid, &p->pgsize_bitmap);
+out:
+	mutex_unlock(&p->lock);
+}
+
+static struct iommu_domain *pviommu_group_domain(void *data,
+						 struct iommu_group *group)
+{
+	struct pviommu *p = data;
+	struct iommu_domain *domain = ERR_PTR(-ENODEV);
+	struct pviommu_group *g;
+
+	mutex_lock(&p->lock);
+	list_for_each_entry(g, &p->groups, next) {
+		if (g->group == group) {
+			domain = g->domain;
+			break;
+		}
+	}
+	mutex_unlock(&p->lock);
+	return domain;
+}
+
+/* ------------------------------------------------------------------ */
+/* Container lifetime                                                  */
+/* ------------------------------------------------------------------ */
+
+static void *pviommu_open(unsigned long arg)
+{
+	struct pviommu *p;
+
+	if (arg != VFIO_EXT_PVIOMMU_IOMMU)
+		return ERR_PTR(-EINVAL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&p->lock);
+	INIT_LIST_HEAD(&p->groups);
+	pviommu_table_init(&p->table);
+	pviommu_ranges_init(&p->valid, 0, U64_MAX);
+	p->pgsize_bitmap = PAGE_MASK;
+	p->dma_limit = READ_ONCE(dma_entry_limit);
+	p->mm = current->mm;
+	mmgrab(p->mm);
+	return p;
+}
+
+static void pviommu_release(void *data)
+{
+	struct pviommu *p = data;
+	struct pviommu_map *m;
+
+	/* The core detached every group first: nothing is pinned. */
+	mutex_lock(&p->lock);
+	while ((m = pviommu_table_first(&p->table, 0, U64_MAX)))
+		drop_map(p, m);
+	WARN_ON(p->pinned);
+	mutex_unlock(&p->lock);
+	mmdrop(p->mm);
+	mutex_destroy(&p->lock);
+	kfree(p);
+}
+
+static const struct vfio_iommu_driver_ops pviommu_ops = {
+	.name			= "vfio-ext-pviommu",
+	.owner			= THIS_MODULE,
+	.open			= pviommu_open,
+	.release		= pviommu_release,
+	.ioctl			= pviommu_ioctl,
+	.attach_group		= pviommu_attach_group,
+	.detach_group		= pviommu_detach_group,
+	.group_iommu_domain	= pviommu_group_domain,
+};
+
+static int __init pviommu_init(void)
+{
+	return vfio_register_iommu_driver(&pviommu_ops);
+}
+module_init(pviommu_init);
+
+static void __exit pviommu_exit(void)
+{
+	vfio_unregister_iommu_driver(&pviommu_ops);
+}
+module_exit(pviommu_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfio-ext paravirtual IOMMU: a VFIO IOMMU backend");
+MODULE_SOFTDEP("pre: vfio");

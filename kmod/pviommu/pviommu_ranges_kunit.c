@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suite for pviommu's valid-range arithmetic, at u64 edges.
+ */
+#include <kunit/test.h>
+
+#include "pviommu_ranges.c"
+
+static void expect_ranges(struct kunit *test, const struct pviommu_ranges *rs,
+			  const struct pviommu_range *want, unsigned int nr)
+{
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, rs->nr, nr);
+	for (i = 0; i < nr; i++) {
+		KUNIT_EXPECT_EQ(test, rs->r[i].start, want[i].start);
+		KUNIT_EXPECT_EQ(test, rs->r[i].last, want[i].last);
+	}
+}
+
+static void ranges_edges(struct kunit *test)
+{
+	static const struct pviommu_range want[] = {
+		{ 0, 0xfedfffff }, { 0xfef00000, U64_MAX },
+	};
+	struct pviommu_ranges rs;
+
+	pviommu_ranges_init(&rs, 0, U64_MAX);
+	KUNIT_EXPECT_TRUE(test, pviommu_ranges_contain(&rs, 0, U64_MAX));
+	/* The x86 MSI window, as the Intel IOMMU reserves it. */
+	KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, 0xfee00000,
+						     0xfeefffff), 0);
+	expect_ranges(test, &rs, want, 2);
+	KUNIT_EXPECT_TRUE(test, pviommu_ranges_contain(&rs, 0, 0xfedfffff));
+	KUNIT_EXPECT_FALSE(test, pviommu_ranges_contain(&rs, 0xfed00000,
+							0xfee00000));
+	KUNIT_EXPECT_TRUE(test, pviommu_ranges_contain(&rs, U64_MAX, U64_MAX));
+
+	/* Excluding the very ends. */
+	KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, rs.r[0].start, 1ULL);
+	KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, U64_MAX, U64_MAX), 0);
+	KUNIT_EXPECT_EQ(test, rs.r[1].last, U64_MAX - 1);
+	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(&rs, 5, 4), -EINVAL);
+
+	/* Clip to a 39-bit aperture. */
+	pviommu_ranges_clip(&rs, 0, (1ULL << 39) - 1);
+	KUNIT_EXPECT_EQ(test, rs.r[1].last, (1ULL << 39) - 1);
+	pviommu_ranges_clip(&rs, 10, 5);
+	KUNIT_EXPECT_EQ(test, rs.nr, 0U);
+	KUNIT_EXPECT_FALSE(test, pviommu_ranges_contain(&rs, 0, 0));
+}
+
+static void ranges_full(struct kunit *test)
+{
+	struct pviommu_ranges rs, before;
+	unsigned int i;
+
+	pviommu_ranges_init(&rs, 0, U64_MAX);
+	/* Punch holes until the list is full; the next split is refused. */
+	for (i = 1; i < PVIOMMU_MAX_RANGES; i++)
+		KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, i * 16ULL,
+							     i * 16ULL + 7), 0);
+	KUNIT_EXPECT_EQ(test, rs.nr, (unsigned int)PVIOMMU_MAX_RANGES);
+	before = rs;
+	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(&rs, 1, 2), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, memcmp(&rs, &before, sizeof(rs)), 0);
+	/* Removing whole ranges still works. */
+	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(&rs, 0, U64_MAX), 0);
+	KUNIT_EXPECT_EQ(test, rs.nr, 0U);
+}
+
+static struct kunit_case pviommu_ranges_test_cases[] = {
+	KUNIT_CASE(ranges_edges),
+	KUNIT_CASE(ranges_full),
+	{}
+};
+
+static struct kunit_suite pviommu_ranges_test_suite = {
+	.name = "pviommu_ranges",
+	.test_cases = pviommu_ranges_test_cases,
+};
+
+kunit_test_suite(pviommu_ranges_test_suite);

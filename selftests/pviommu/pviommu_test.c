@@ -1,0 +1,422 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Container behaviour of the pviommu backend, side by side with type1v2:
+ * every test runs on both (fixture variants) and must give the same
+ * results.  The edu DMA tests of selftests/vfio_pci_ext/ also run on
+ * pviommu; this file covers what they do not: GET_INFO, limits, memlock
+ * accounting, hostile map/unmap arguments, read-only mappings, munmap
+ * behind a live mapping, concurrent mappers and several groups.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "vfio_common.h"
+
+#define RD	VFIO_DMA_MAP_FLAG_READ
+#define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define PORT_BDF	"0000:01:00.0"
+
+static void *pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0x11, len);	/* populated: pins are real pages */
+	return p;
+}
+
+static int limit_path(unsigned long iommu, char *buf, size_t len)
+{
+	return snprintf(buf, len, "/sys/module/%s/parameters/dma_entry_limit",
+			iommu == VFIO_TYPE1v2_IOMMU ? "vfio_iommu_type1" :
+						     "vfio_pviommu");
+}
+
+FIXTURE(ctr) {
+	struct vfio_handles h;
+	char bdf[VFIOEXT_BDF_LEN];
+};
+
+FIXTURE_VARIANT(ctr) {
+	unsigned long iommu;
+};
+
+FIXTURE_VARIANT_ADD(ctr, type1v2) {
+	.iommu = VFIO_TYPE1v2_IOMMU,
+};
+
+FIXTURE_VARIANT_ADD(ctr, pviommu) {
+	.iommu = VFIO_EXT_PVIOMMU_IOMMU,
+};
+
+FIXTURE_SETUP(ctr)
+{
+	vfio_handles_init(&self->h);
+	if (edu_find(EDU_ALONE, self->bdf))
+		SKIP(_exit(255), "no edu device on this machine");
+	ASSERT_EQ(0, vfioext_pci_bind(self->bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->bdf, variant->iommu));
+}
+
+FIXTURE_TEARDOWN(ctr)
+{
+	vfio_close_all(&self->h);
+}
+
+/* GET_INFO through the library: page sizes, ranges, mappings left. */
+TEST_F(ctr, info)
+{
+	struct vfioext_container *c;
+	struct vfioext_group *g;
+	struct vfioext_device *d;
+	struct vfioext_iommu_info ii;
+	unsigned int i;
+	uint32_t avail;
+
+	vfio_close_all(&self->h);
+	ASSERT_EQ(0, vfioext_open_device(self->bdf, variant->iommu, &c, &g,
+					 &d));
+	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
+	EXPECT_TRUE(ii.pgsizes & 4096);
+	EXPECT_EQ(0, ii.pgsizes & 4095);
+	ASSERT_LE(2, ii.nr_ranges);
+	EXPECT_EQ(ii.nr_ranges, ii.nr_ranges_total);
+	EXPECT_EQ(0, ii.ranges[0].start);
+	for (i = 0; i < ii.nr_ranges; i++) {
+		/* The x86 MSI window is never a valid IOVA. */
+		EXPECT_FALSE(ii.ranges[i].start <= 0xfee00000 &&
+			     ii.ranges[i].end >= 0xfee00000);
+		if (i)
+			EXPECT_LT(ii.ranges[i - 1].end, ii.ranges[i].start);
+	}
+	avail = ii.dma_avail;
+	ASSERT_EQ(0, vfioext_dma_map(c, pages(4096), 0x100000, 4096, RD));
+	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
+	EXPECT_EQ(avail - 1, ii.dma_avail);
+	vfioext_device_close(d);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+}
+
+TEST_F(ctr, bad_maps)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.flags = VFIO_DMA_UNMAP_FLAG_ALL,
+	};
+	int c = self->h.container;
+	uint8_t *buf = pages(3 * 4096);
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 0, RW));		/* size 0 */
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100800, 4096, RW));	/* iova */
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 2048, RW));	/* size */
+	EXPECT_EQ(-EINVAL, dma_map(c, buf + 8, 0x100000, 4096, RW));	/* vaddr */
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 4096, 0));	/* no prot */
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0xfffffffffffff000ULL, 8192, RW));
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0xfee00000, 4096, RW));	/* MSI */
+	EXPECT_EQ(-EINVAL, dma_map(c, buf, 1ULL << 62, 4096, RW));	/* > aw */
+	ASSERT_EQ(0, dma_map(c, buf, 0x100000, 8192, RW));
+	EXPECT_EQ(-EEXIST, dma_map(c, buf, 0x101000, 4096, RW));
+	EXPECT_EQ(-EEXIST, dma_map(c, buf, 0xff000, 8192, RW));
+
+	/* Unmaps: split, unaligned, overflow, nothing, ALL. */
+	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x101000, 4096));
+	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 4095));
+	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 0));
+	EXPECT_EQ(-EINVAL, dma_unmap(c, 0xfffffffffffff000ULL, 8192));
+	EXPECT_EQ(0, dma_unmap(c, 0x200000, 4096));
+	ASSERT_EQ(0, dma_map(c, buf + 8192, 0x300000, 4096, RD));
+	u.iova = 4096;
+	EXPECT_EQ(-1, ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
+	EXPECT_EQ(EINVAL, errno);
+	u.iova = 0;
+	ASSERT_EQ(0, ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
+	EXPECT_EQ(3 * 4096, u.size);
+	EXPECT_EQ(0, dma_unmap(c, 0x100000, 8192));
+}
+
+/* The mapping-count limit: the module parameter, then ENOSPC. */
+TEST_F(ctr, entry_limit)
+{
+	char path[128], old[32] = "";
+	uint8_t *buf = pages(4 * 4096);
+	FILE *f;
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	limit_path(variant->iommu, path, sizeof(path));
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(old, sizeof(old), f));
+	fclose(f);
+	/* Read when a container is set up (both backends): open a new one. */
+	ASSERT_EQ(0, sysfs_write_str(path, "3"));
+	vfio_close_all(&self->h);
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->bdf, variant->iommu));
+	ASSERT_EQ(0, sysfs_write_str(path, old));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, dma_map(self->h.container, buf + i * 4096,
+				     0x100000 + i * 4096, 4096, RW));
+	EXPECT_EQ(-ENOSPC, dma_map(self->h.container, buf + 3 * 4096,
+				   0x200000, 4096, RW));
+	/* Freeing one makes room again. */
+	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x100000, 4096));
+	EXPECT_EQ(0, dma_map(self->h.container, buf + 3 * 4096, 0x200000,
+			     4096, RW));
+}
+
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[0].effective &= ~(1u << CAP_IPC_LOCK);
+	data[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* Pinned pages count against RLIMIT_MEMLOCK: ENOMEM, not the OOM killer. */
+TEST_F(ctr, memlock_limit)
+{
+	struct rlimit rl = { 64 * 1024, 64 * 1024 };
+	uint8_t *buf = pages(256 * 1024);
+	long lck0 = proc_status_kb("VmLck");
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, drop_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	EXPECT_EQ(-ENOMEM, dma_map(self->h.container, buf, 0x100000,
+				   128 * 1024, RW));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, dma_map(self->h.container, buf, 0x100000, 32 * 1024, RW));
+	EXPECT_EQ(lck0 + 32, proc_status_kb("VmLck"));
+	EXPECT_EQ(-ENOMEM, dma_map(self->h.container, buf + 32 * 1024,
+				   0x200000, 64 * 1024, RW));
+	EXPECT_EQ(32 * 1024, dma_unmap(self->h.container, 0x100000,
+				       32 * 1024));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+}
+
+/* A read-only mapping: the device can read it, its writes are blocked. */
+TEST_F_TIMEOUT(ctr, read_only_mapping, 60)
+{
+	volatile uint32_t *bar;
+	uint8_t *ro = pages(4096), *src = pages(4096), *ctl = pages(4096);
+	size_t len;
+
+	ASSERT_NE(NULL, ro);
+	memset(ro, 0x77, 4096);
+	memset(src, 0x99, 4096);
+	memset(ctl, 0, 4096);
+	bar = bar0_map(self->h.device, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_set_bus_master(self->h.device, true));
+	ASSERT_EQ(0, dma_map(self->h.container, src, 0x100000, 4096, RD));
+	ASSERT_EQ(0, dma_map(self->h.container, ro, 0x200000, 4096, RD));
+	ASSERT_EQ(0, dma_map(self->h.container, ctl, 0x300000, 4096, RW));
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 2048, true));
+	EXPECT_EQ(0x77, ro[0]);
+	EXPECT_EQ(0x77, ro[2047]);
+	/* Positive control: the same write lands in a writable mapping. */
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x300000, 2048, true));
+	EXPECT_EQ(0x99, ctl[0]);
+	munmap((void *)bar, len);
+}
+
+/* munmap() of the memory behind a live mapping: the pin holds, unmap frees. */
+TEST_F_TIMEOUT(ctr, munmap_behind_mapping, 60)
+{
+	long lck0 = proc_status_kb("VmLck");
+	volatile uint32_t *bar;
+	uint8_t *buf = pages(64 * 1024), *src = pages(4096);
+	size_t len;
+
+	ASSERT_NE(NULL, buf);
+	memset(src, 0x42, 4096);
+	ASSERT_EQ(0, dma_map(self->h.container, src, 0x100000, 4096, RD));
+	ASSERT_EQ(0, dma_map(self->h.container, buf, 0x200000, 64 * 1024,
+			     RW));
+	EXPECT_EQ(lck0 + 68, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, munmap(buf, 64 * 1024));
+	/* The device may still write there: the pages are still pinned. */
+	bar = bar0_map(self->h.device, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_set_bus_master(self->h.device, true));
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 2048, true));
+	EXPECT_EQ(64 * 1024, dma_unmap(self->h.container, 0x200000,
+				       64 * 1024));
+	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x100000, 4096));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	munmap((void *)bar, len);
+}
+
+struct mapper {
+	int container;
+	int id;
+	int errors;
+	uint8_t *buf;
+};
+
+static void *mapper_thread(void *arg)
+{
+	struct mapper *m = arg;
+	uint64_t iova = 0x10000000ULL + (uint64_t)m->id * 0x1000000;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (dma_map(m->container, m->buf + (i % 4) * 4096,
+			    iova + i * 4096, 4096, RW))
+			m->errors++;
+		if (i % 2 && dma_unmap(m->container, iova + (i - 1) * 4096,
+				       4096) != 4096)
+			m->errors++;
+	}
+	return NULL;
+}
+
+/* Many threads map and unmap at once: nothing is lost or doubled. */
+TEST_F_TIMEOUT(ctr, concurrent_mappers, 120)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.flags = VFIO_DMA_UNMAP_FLAG_ALL,
+	};
+	struct mapper m[4];
+	pthread_t t[4];
+	long lck0 = proc_status_kb("VmLck");
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		m[i] = (struct mapper){ .container = self->h.container,
+					.id = i, .buf = pages(4 * 4096) };
+		ASSERT_NE(NULL, m[i].buf);
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, mapper_thread, &m[i]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, m[i].errors);
+	}
+	/* Each thread kept its odd-numbered pages: 100 x 4 KiB each. */
+	ASSERT_EQ(0, ioctl(self->h.container, VFIO_IOMMU_UNMAP_DMA, &u));
+	EXPECT_EQ(4 * 100 * 4096LL, u.size);
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+}
+
+/*
+ * Two groups in one container: mappings made before the second group
+ * joins are replayed into it, and survive the first group leaving.
+ */
+TEST_F_TIMEOUT(ctr, second_group_replay, 90)
+{
+	uint8_t *src = pages(4096), *dst = pages(4096);
+	volatile uint32_t *bar;
+	char path[32];
+	int grp, group2, dev2;
+	size_t len;
+
+	if (vfioext_pci_iommu_group(PORT_BDF) < 0)
+		SKIP(return, "no %s on this machine", PORT_BDF);
+	ASSERT_EQ(0, vfioext_pci_bind(PORT_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	memset(src, 0x5c, 4096);
+	memset(dst, 0, 4096);
+	ASSERT_EQ(0, dma_map(self->h.container, src, 0x100000, 4096, RD));
+	ASSERT_EQ(0, dma_map(self->h.container, dst, 0x200000, 4096, RW));
+
+	grp = vfioext_pci_iommu_group(PORT_BDF);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
+	group2 = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, group2);
+	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER,
+			   &self->h.container));
+	dev2 = ioctl(group2, VFIO_GROUP_GET_DEVICE_FD, PORT_BDF);
+	ASSERT_LE(0, dev2);
+
+	/* The first group leaves; the second device still sees the maps. */
+	close(self->h.device);
+	self->h.device = -1;
+	close(self->h.group);
+	self->h.group = -1;
+
+	bar = bar0_map(dev2, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_set_bus_master(dev2, true));
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 2048, true));
+	EXPECT_EQ(0, memcmp(src, dst, 2048));
+	munmap((void *)bar, len);
+	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x200000, 4096));
+	close(dev2);
+	close(group2);
+}
+
+static int info_of(const char *bdf, unsigned long iommu,
+		   struct vfioext_iommu_info *ii)
+{
+	struct vfioext_container *c;
+	struct vfioext_group *g;
+	struct vfioext_device *d;
+	int ret = vfioext_open_device(bdf, iommu, &c, &g, &d);
+
+	if (ret)
+		return ret;
+	ret = vfioext_iommu_get_info(c, ii);
+	vfioext_device_close(d);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+	return ret;
+}
+
+/* Both backends report the same valid IOVA ranges for the same group. */
+TEST(same_ranges_as_type1)
+{
+	struct vfioext_iommu_info a, b;
+	char bdf[VFIOEXT_BDF_LEN];
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, info_of(bdf, VFIO_TYPE1v2_IOMMU, &a));
+	ASSERT_EQ(0, info_of(bdf, VFIO_EXT_PVIOMMU_IOMMU, &b));
+	EXPECT_EQ(a.pgsizes, b.pgsizes);
+	ASSERT_EQ(a.nr_ranges, b.nr_ranges);
+	EXPECT_EQ(0, memcmp(a.ranges, b.ranges,
+			    a.nr_ranges * sizeof(a.ranges[0])));
+	EXPECT_EQ(a.dma_avail, b.dma_avail);
+}
+
+/* The backend is offered, and only for its own type. */
+TEST(check_extension)
+{
+	int c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, c);
+	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_EXT_PVIOMMU_IOMMU));
+	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, 30));	/* pKVM */
+	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, 100001));	/* ChromeOS */
+	close(c);
+}
+
+TEST_HARNESS_MAIN
