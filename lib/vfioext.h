@@ -277,6 +277,68 @@ VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
 					      int enable);
 
 /* ------------------------------------------------------------------ */
+/* pviommu and IOVA allocation                                         */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfioext_dma_batch() - VFIO_EXT_PVIOMMU_BATCH: many maps/unmaps at once
+ * @ops: @n entries, run in order (UNMAP entries get their size replaced
+ *       by the bytes unmapped)
+ * @done: receives how many entries completed (may be NULL)
+ *
+ * For containers on VFIO_EXT_PVIOMMU_IOMMU.
+ * Return: 0, or the errno of the entry at *@done (earlier entries stay
+ * done); -E2BIG above VFIO_EXT_PVIOMMU_BATCH_MAX; -ENOTTY on type1.
+ */
+VFIOEXT_EXPORT int vfioext_dma_batch(struct vfioext_container *c,
+				     struct vfio_ext_pviommu_op *ops,
+				     uint32_t n, uint32_t *done);
+
+struct vfioext_iova_allocator;
+
+/**
+ * vfioext_iova_allocator_new() - an IOVA allocator over a container's
+ * valid ranges (crosvm's alloc_iova/get_iova/release_iova/get_max_addr)
+ * @info: from vfioext_iommu_get_info(); its smallest page size is the
+ *        minimum alignment
+ * @out: receives the allocator; free it with vfioext_iova_allocator_free()
+ *
+ * The allocator is thread-safe (a mutex inside) and first-fit, O(n) in
+ * the number of live allocations.
+ * Return: 0; -EINVAL if @info has no page size or no range; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_iova_allocator_new(const struct vfioext_iommu_info *info,
+					      struct vfioext_iova_allocator **out);
+/** vfioext_iova_allocator_free() - free an allocator (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_iova_allocator_free(struct vfioext_iova_allocator *a);
+/**
+ * vfioext_iova_alloc() - reserve @size bytes of IOVA space
+ * @align: a power of two, or 0 for the minimum; smaller values are raised
+ *         to the minimum
+ * @iova: receives the start (the allocation's handle)
+ * Return: 0; -EINVAL for a zero or unaligned size or a bad alignment;
+ * -ENOSPC when no valid range has room; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_iova_alloc(struct vfioext_iova_allocator *a,
+				      uint64_t size, uint64_t align,
+				      uint64_t *iova);
+/**
+ * vfioext_iova_get() - the allocation containing @iova
+ * Return: 0 with *@start and *@size set; -ENOENT if none.
+ */
+VFIOEXT_EXPORT int vfioext_iova_get(struct vfioext_iova_allocator *a,
+				    uint64_t iova, uint64_t *start,
+				    uint64_t *size);
+/**
+ * vfioext_iova_release() - give back the allocation starting at @iova
+ * Return: 0, or -ENOENT if no allocation starts there.
+ */
+VFIOEXT_EXPORT int vfioext_iova_release(struct vfioext_iova_allocator *a,
+					uint64_t iova);
+/** vfioext_iova_max_addr() - the highest valid IOVA (inclusive) */
+VFIOEXT_EXPORT uint64_t vfioext_iova_max_addr(struct vfioext_iova_allocator *a);
+
+/* ------------------------------------------------------------------ */
 /* ACPI _DSM (vfio-pci-ext)                                           */
 /* ------------------------------------------------------------------ */
 

@@ -237,52 +237,49 @@ static void drop_map(struct pviommu *p, struct pviommu_map *m)
 /* Container ioctls                                                    */
 /* ------------------------------------------------------------------ */
 
-static int pviommu_map_dma(struct pviommu *p, void __user *arg)
+/* VFIO_DMA_MAP_FLAG_* to IOMMU_*; 0 for none or unknown flags. */
+static int map_prot(u32 flags)
 {
-	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
-	struct vfio_iommu_type1_dma_map map;
-	struct pviommu_map *m;
-	u64 align;
-	int prot = 0, ret;
+	int prot = 0;
 
-	if (copy_from_user(&map, arg, minsz))
-		return -EFAULT;
-	if (map.argsz < minsz ||
-	    map.flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		return -EINVAL;
-	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+	if (flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+		return 0;
+	if (flags & VFIO_DMA_MAP_FLAG_READ)
 		prot |= IOMMU_READ;
-	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+	if (flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
+	return prot;
+}
 
-	mutex_lock(&p->lock);
-	align = (u64)1 << __ffs64(p->pgsize_bitmap);
-	ret = -EINVAL;
-	if (!prot || !map.size || (map.size | map.iova | map.vaddr) & (align - 1))
-		goto out;
-	if (map.iova + map.size - 1 < map.iova ||
-	    map.vaddr + map.size - 1 < map.vaddr ||
-	    map.vaddr + map.size - 1 > ULONG_MAX)
-		goto out;
-	if (!pviommu_ranges_contain(&p->valid, map.iova,
-				    map.iova + map.size - 1))
-		goto out;
-	ret = -ENOSPC;
+/* One map with type1v2 semantics.  lock held. */
+static int do_map(struct pviommu *p, u64 vaddr, u64 iova, u64 size, int prot)
+{
+	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap);
+	struct pviommu_map *m;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	if (!prot || !size || (size | iova | vaddr) & (align - 1))
+		return -EINVAL;
+	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr ||
+	    vaddr + size - 1 > ULONG_MAX)
+		return -EINVAL;
+	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
+		return -EINVAL;
 	if (p->table.count >= p->dma_limit)
-		goto out;
+		return -ENOSPC;
 
-	ret = -ENOMEM;
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
-		goto out;
-	m->node.start = map.iova;
-	m->node.last = map.iova + map.size - 1;
-	m->vaddr = map.vaddr;
+		return -ENOMEM;
+	m->node.start = iova;
+	m->node.last = iova + size - 1;
+	m->vaddr = vaddr;
 	m->prot = prot;
 	ret = pviommu_table_insert(&p->table, m);
 	if (ret) {
 		kfree(m);
-		goto out;
+		return ret;
 	}
 	/* Without a domain the mapping waits to be replayed on attach. */
 	if (first_group(p)) {
@@ -292,7 +289,57 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 			kfree(m);
 		}
 	}
-out:
+	return ret;
+}
+
+/*
+ * One unmap with type1v2 semantics (whole mappings; @all for
+ * VFIO_DMA_UNMAP_FLAG_ALL); the bytes unmapped go to @done.  lock held.
+ */
+static int do_unmap(struct pviommu *p, u64 iova, u64 size, bool all,
+		    u64 *done)
+{
+	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
+	struct pviommu_map *m, *next;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	*done = 0;
+	if (all) {
+		if (iova || size)
+			return -EINVAL;
+		start = 0;
+		last = U64_MAX;
+	} else {
+		if (!size || (iova | size) & (align - 1) ||
+		    iova + size - 1 < iova)
+			return -EINVAL;
+		start = iova;
+		last = iova + size - 1;
+		ret = pviommu_table_unmap_check(&p->table, start, last);
+		if (ret)
+			return ret;
+	}
+	for (m = pviommu_table_first(&p->table, start, last); m; m = next) {
+		next = pviommu_table_next(m, start, last);
+		*done += pviommu_map_size(m);
+		drop_map(p, m);
+	}
+	return 0;
+}
+
+static int pviommu_map_dma(struct pviommu *p, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	struct vfio_iommu_type1_dma_map map;
+	int ret;
+
+	if (copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || !map_prot(map.flags))
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	ret = do_map(p, map.vaddr, map.iova, map.size, map_prot(map.flags));
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -302,8 +349,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					  size);
 	struct vfio_iommu_type1_dma_unmap unmap;
-	struct pviommu_map *m, *next;
-	u64 start, last, align, done = 0;
+	u64 done;
 	int ret;
 
 	if (copy_from_user(&unmap, arg, minsz))
@@ -311,38 +357,67 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	if (unmap.argsz < minsz ||
 	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;	/* no dirty tracking, no vaddr updates */
-
 	mutex_lock(&p->lock);
-	align = (u64)1 << __ffs64(p->pgsize_bitmap);
-	ret = -EINVAL;
-	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
-		if (unmap.iova || unmap.size)
-			goto out;
-		start = 0;
-		last = U64_MAX;
-	} else {
-		if (!unmap.size || (unmap.iova | unmap.size) & (align - 1) ||
-		    unmap.iova + unmap.size - 1 < unmap.iova)
-			goto out;
-		start = unmap.iova;
-		last = unmap.iova + unmap.size - 1;
-		ret = pviommu_table_unmap_check(&p->table, start, last);
-		if (ret)
-			goto out;
-	}
-
-	for (m = pviommu_table_first(&p->table, start, last); m; m = next) {
-		next = pviommu_table_next(m, start, last);
-		done += pviommu_map_size(m);
-		drop_map(p, m);
-	}
-	ret = 0;
-out:
+	ret = do_unmap(p, unmap.iova, unmap.size,
+		       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
 	unmap.size = done;
 	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+/*
+ * VFIO_EXT_PVIOMMU_BATCH: many maps and unmaps for one syscall and one
+ * lock round trip, in order, stopping at the first failure.
+ */
+static int pviommu_batch(struct pviommu *p, void __user *arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_ext_pviommu_batch, ops);
+	struct vfio_ext_pviommu_batch b;
+	struct vfio_ext_pviommu_op op, __user *uops;
+	u32 i;
+	u64 done;
+	int ret = 0;
+
+	if (copy_from_user(&b, arg, minsz))
+		return -EFAULT;
+	if (b.argsz < minsz || b.flags)
+		return -EINVAL;
+	if (b.nr > VFIO_EXT_PVIOMMU_BATCH_MAX)
+		return -E2BIG;
+	uops = u64_to_user_ptr(b.ops);
+
+	mutex_lock(&p->lock);
+	for (i = 0; i < b.nr; i++) {
+		if (copy_from_user(&op, &uops[i], sizeof(op))) {
+			ret = -EFAULT;
+			break;
+		}
+		switch (op.op) {
+		case VFIO_EXT_PVIOMMU_OP_MAP:
+			ret = do_map(p, op.vaddr, op.iova, op.size,
+				     map_prot(op.flags));
+			break;
+		case VFIO_EXT_PVIOMMU_OP_UNMAP:
+			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
+			      do_unmap(p, op.iova, op.size,
+				       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
+				       &done);
+			if (!ret && put_user(done, &uops[i].size))
+				ret = -EFAULT;
+			break;
+		default:
+			ret = -EINVAL;
+		}
+		if (ret)
+			break;
+	}
+	mutex_unlock(&p->lock);
+	b.done = i;
+	if (copy_to_user(arg, &b, minsz))
+		return -EFAULT;
+	return ret;
 }
 
 static int pviommu_get_info(struct pviommu *p, void __user *arg)
@@ -432,6 +507,8 @@ static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return pviommu_map_dma(p, (void __user *)arg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return pviommu_unmap_dma(p, (void __user *)arg);
+	case VFIO_EXT_PVIOMMU_BATCH:
+		return pviommu_batch(p, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

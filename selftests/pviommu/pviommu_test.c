@@ -371,6 +371,72 @@ TEST_F_TIMEOUT(ctr, second_group_replay, 90)
 	close(group2);
 }
 
+/*
+ * Batched maps (pviommu): one call, in order, stops at the first failure;
+ * IOVAs come from the library's allocator over the real valid ranges.
+ */
+TEST_F_TIMEOUT(ctr, batch_and_allocator, 60)
+{
+	struct vfio_ext_pviommu_op ops[101];
+	struct vfioext_container *c;
+	struct vfioext_group *g;
+	struct vfioext_device *d;
+	struct vfioext_iommu_info ii;
+	struct vfioext_iova_allocator *a;
+	uint8_t *buf = pages(101 * 4096);
+	uint64_t iova[100];
+	uint32_t done = 12345;
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	vfio_close_all(&self->h);
+	ASSERT_EQ(0, vfioext_open_device(self->bdf, variant->iommu, &c, &g,
+					 &d));
+	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
+	ASSERT_EQ(0, vfioext_iova_allocator_new(&ii, &a));
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, vfioext_iova_alloc(a, 4096, 0, &iova[i]));
+		ops[i] = (struct vfio_ext_pviommu_op){
+			.op = VFIO_EXT_PVIOMMU_OP_MAP, .flags = RW,
+			.vaddr = (uintptr_t)(buf + i * 4096),
+			.iova = iova[i], .size = 4096,
+		};
+	}
+	/* The 101st overlaps the first: the batch stops there. */
+	ops[100] = ops[0];
+	ops[100].vaddr = (uintptr_t)(buf + 100 * 4096);
+	if (variant->iommu != VFIO_EXT_PVIOMMU_IOMMU) {
+		EXPECT_EQ(-ENOTTY, vfioext_dma_batch(c, ops, 101, &done));
+		goto out;
+	}
+	EXPECT_EQ(-EEXIST, vfioext_dma_batch(c, ops, 101, &done));
+	EXPECT_EQ(100, done);
+	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
+	EXPECT_EQ(65535 - 100, ii.dma_avail);
+
+	/* Unmap them all in one batch; each entry reports its size. */
+	for (i = 0; i < 100; i++)
+		ops[i] = (struct vfio_ext_pviommu_op){
+			.op = VFIO_EXT_PVIOMMU_OP_UNMAP, .iova = iova[i],
+			.size = 4096,
+		};
+	ops[99].size = 8192;	/* covers the next, unmapped page: fine */
+	ASSERT_EQ(0, vfioext_dma_batch(c, ops, 100, &done));
+	EXPECT_EQ(100, done);
+	EXPECT_EQ(4096, ops[0].size);
+	ops[0].op = 7;
+	EXPECT_EQ(-EINVAL, vfioext_dma_batch(c, ops, 1, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(-E2BIG, vfioext_dma_batch(c, ops,
+					    VFIO_EXT_PVIOMMU_BATCH_MAX + 1,
+					    &done));
+out:
+	vfioext_iova_allocator_free(a);
+	vfioext_device_close(d);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+}
+
 static int info_of(const char *bdf, unsigned long iommu,
 		   struct vfioext_iommu_info *ii)
 {

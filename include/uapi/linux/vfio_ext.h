@@ -197,4 +197,56 @@ struct vfio_ext_acpi_notify_record {
  */
 #define VFIO_EXT_PVIOMMU_IOMMU		0x56465850
 
+/**
+ * struct vfio_ext_pviommu_op - one entry of VFIO_EXT_PVIOMMU_BATCH
+ * @op: VFIO_EXT_PVIOMMU_OP_MAP or VFIO_EXT_PVIOMMU_OP_UNMAP
+ * @flags: MAP: VFIO_DMA_MAP_FLAG_READ/WRITE; UNMAP: 0 or
+ *         VFIO_DMA_UNMAP_FLAG_ALL
+ * @vaddr: MAP: user address
+ * @iova: the IOVA
+ * @size: bytes; for UNMAP, replaced by the bytes unmapped
+ *
+ * Each entry has exactly the semantics and errors of VFIO_IOMMU_MAP_DMA
+ * or VFIO_IOMMU_UNMAP_DMA.
+ */
+struct vfio_ext_pviommu_op {
+	__u32 op;
+	__u32 flags;
+	__u64 vaddr;
+	__u64 iova;
+	__u64 size;
+};
+
+#define VFIO_EXT_PVIOMMU_OP_MAP		1
+#define VFIO_EXT_PVIOMMU_OP_UNMAP	2
+/** VFIO_EXT_PVIOMMU_BATCH_MAX - most entries in one batch */
+#define VFIO_EXT_PVIOMMU_BATCH_MAX	4096
+
+/**
+ * struct vfio_ext_pviommu_batch - argument of VFIO_EXT_PVIOMMU_BATCH
+ * @argsz: sizeof(struct vfio_ext_pviommu_batch)
+ * @flags: 0
+ * @nr: entries at @ops, at most VFIO_EXT_PVIOMMU_BATCH_MAX
+ * @done: out: entries completed; the one at @done failed if the call
+ *        returned an error
+ * @ops: user pointer to @nr struct vfio_ext_pviommu_op
+ */
+struct vfio_ext_pviommu_batch {
+	__u32 argsz;
+	__u32 flags;
+	__u32 nr;
+	__u32 done;
+	__u64 ops;
+};
+
+/**
+ * VFIO_EXT_PVIOMMU_BATCH - many maps/unmaps in one call (container fd)
+ *
+ * Entries run in order under one lock; the first failure stops the batch
+ * and is the call's error (entries before it stay done).  EINVAL bad
+ * flags or op; E2BIG @nr above the maximum; EFAULT.
+ */
+#define VFIO_EXT_PVIOMMU_BATCH		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x10, \
+					      struct vfio_ext_pviommu_batch)
+
 #endif /* _UAPI_LINUX_VFIO_EXT_H */

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvfio-ext: the pviommu batch call and an IOVA allocator over a
+ * container's valid ranges.  Inclusive ends throughout, so the top of the
+ * 64-bit space is representable and nothing wraps.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "vfioext.h"
+
+int vfioext_dma_batch(struct vfioext_container *c,
+		      struct vfio_ext_pviommu_op *ops, uint32_t n,
+		      uint32_t *done)
+{
+	struct vfio_ext_pviommu_batch b = {
+		.argsz = sizeof(b),
+		.nr = n,
+		.ops = (uintptr_t)ops,
+	};
+	int fd = vfioext_container_fd(c), ret;
+
+	if (fd < 0)
+		return fd;
+	if (n && !ops)
+		return -EINVAL;
+	ret = ioctl(fd, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
+	if (done)
+		*done = b.done;
+	return ret;
+}
+
+struct iova_span {
+	uint64_t start;
+	uint64_t last;
+};
+
+struct vfioext_iova_allocator {
+	pthread_mutex_t lock;		/* everything below */
+	uint64_t min_align;
+	uint32_t nr_ranges;
+	struct iova_span ranges[VFIOEXT_MAX_IOVA_RANGES];
+	struct iova_span *allocs;	/* sorted by start, disjoint */
+	size_t nr_allocs;
+	size_t cap_allocs;
+};
+
+int vfioext_iova_allocator_new(const struct vfioext_iommu_info *info,
+			       struct vfioext_iova_allocator **out)
+{
+	struct vfioext_iova_allocator *a;
+	uint32_t i;
+
+	if (!info || !out || !info->pgsizes || !info->nr_ranges ||
+	    info->nr_ranges > VFIOEXT_MAX_IOVA_RANGES)
+		return -EINVAL;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	if (pthread_mutex_init(&a->lock, NULL)) {
+		free(a);
+		return -ENOMEM;
+	}
+	a->min_align = info->pgsizes & -info->pgsizes;
+	for (i = 0; i < info->nr_ranges; i++) {
+		if (info->ranges[i].start > info->ranges[i].end)
+			continue;
+		a->ranges[a->nr_ranges].start = info->ranges[i].start;
+		a->ranges[a->nr_ranges++].last = info->ranges[i].end;
+	}
+	*out = a;
+	return 0;
+}
+
+void vfioext_iova_allocator_free(struct vfioext_iova_allocator *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_destroy(&a->lock);
+	free(a->allocs);
+	free(a);
+}
+
+/* Lowest aligned [s, s + size - 1] inside [gs, ge]; false if none. */
+static int fit(uint64_t gs, uint64_t ge, uint64_t size, uint64_t align,
+	       uint64_t *s)
+{
+	uint64_t v = (gs + align - 1) & ~(align - 1);
+
+	if (v < gs || v > ge || size - 1 > ge - v)
+		return 0;
+	*s = v;
+	return 1;
+}
+
+/* Index of the first allocation with last >= @iova. */
+static size_t first_at_or_after(const struct vfioext_iova_allocator *a,
+				uint64_t iova)
+{
+	size_t lo = 0, hi = a->nr_allocs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (a->allocs[mid].last < iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int insert(struct vfioext_iova_allocator *a, uint64_t s, uint64_t size)
+{
+	size_t at = first_at_or_after(a, s);
+
+	if (a->nr_allocs == a->cap_allocs) {
+		size_t cap = a->cap_allocs ? 2 * a->cap_allocs : 16;
+		struct iova_span *n = realloc(a->allocs, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		a->allocs = n;
+		a->cap_allocs = cap;
+	}
+	memmove(&a->allocs[at + 1], &a->allocs[at],
+		(a->nr_allocs - at) * sizeof(*a->allocs));
+	a->allocs[at].start = s;
+	a->allocs[at].last = s + size - 1;
+	a->nr_allocs++;
+	return 0;
+}
+
+int vfioext_iova_alloc(struct vfioext_iova_allocator *a, uint64_t size,
+		       uint64_t align, uint64_t *iova)
+{
+	uint64_t gs, s;
+	uint32_t r;
+	size_t i;
+	int ret = -ENOSPC;
+
+	if (!a || !iova || !size || (align & (align - 1)))
+		return -EINVAL;
+	if (align < a->min_align)
+		align = a->min_align;
+	if (size & (a->min_align - 1))
+		return -EINVAL;
+
+	pthread_mutex_lock(&a->lock);
+	for (r = 0; r < a->nr_ranges && ret == -ENOSPC; r++) {
+		const struct iova_span *rg = &a->ranges[r];
+
+		gs = rg->start;
+		for (i = first_at_or_after(a, rg->start);
+		     i < a->nr_allocs && a->allocs[i].start <= rg->last; i++) {
+			if (a->allocs[i].start > gs &&
+			    fit(gs, a->allocs[i].start - 1, size, align, &s))
+				goto found;
+			if (a->allocs[i].last == UINT64_MAX)
+				goto next_range;
+			gs = a->allocs[i].last + 1;
+		}
+		if (gs <= rg->last && fit(gs, rg->last, size, align, &s))
+			goto found;
+next_range:
+		continue;
+found:
+		ret = insert(a, s, size);
+		if (!ret)
+			*iova = s;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+int vfioext_iova_get(struct vfioext_iova_allocator *a, uint64_t iova,
+		     uint64_t *start, uint64_t *size)
+{
+	size_t i;
+	int ret = -ENOENT;
+
+	if (!a || !start || !size)
+		return -EINVAL;
+	pthread_mutex_lock(&a->lock);
+	i = first_at_or_after(a, iova);
+	if (i < a->nr_allocs && a->allocs[i].start <= iova) {
+		*start = a->allocs[i].start;
+		*size = a->allocs[i].last - a->allocs[i].start + 1;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+int vfioext_iova_release(struct vfioext_iova_allocator *a, uint64_t iova)
+{
+	size_t i;
+	int ret = -ENOENT;
+
+	if (!a)
+		return -EINVAL;
+	pthread_mutex_lock(&a->lock);
+	i = first_at_or_after(a, iova);
+	if (i < a->nr_allocs && a->allocs[i].start == iova) {
+		memmove(&a->allocs[i], &a->allocs[i + 1],
+			(a->nr_allocs - i - 1) * sizeof(*a->allocs));
+		a->nr_allocs--;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+uint64_t vfioext_iova_max_addr(struct vfioext_iova_allocator *a)
+{
+	return a && a->nr_ranges ? a->ranges[a->nr_ranges - 1].last : 0;
+}
