@@ -294,6 +294,34 @@ VFIOEXT_EXPORT int vfioext_dma_batch(struct vfioext_container *c,
 				     struct vfio_ext_pviommu_op *ops,
 				     uint32_t n, uint32_t *done);
 
+/**
+ * vfioext_pviommu_sids() - stream IDs of the device in IOMMU group @group
+ * @nr: receives 1 for a single-device group (an endpoint), 0 otherwise
+ * Return: 0; -ENOENT if the group is not in @c; -ENOTTY on type1.
+ */
+VFIOEXT_EXPORT int vfioext_pviommu_sids(struct vfioext_container *c,
+					uint32_t group, uint32_t *nr);
+/**
+ * vfioext_pviommu_domain_alloc() - a new guest domain; its id in *@id
+ * Return: 0; -ENODEV without a group in @c; -ENOSPC; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_pviommu_domain_alloc(struct vfioext_container *c,
+						uint32_t *id);
+/**
+ * vfioext_pviommu_domain_free() - free guest domain @id and its mappings
+ * Return: 0; -ENOENT; -EBUSY while an endpoint is attached to it.
+ */
+VFIOEXT_EXPORT int vfioext_pviommu_domain_free(struct vfioext_container *c,
+					       uint32_t id);
+/**
+ * vfioext_pviommu_attach() - attach endpoint (@group, @sid_index) named
+ * @vsid to guest domain @domain (0: the container's own mappings)
+ * Return: 0 or the errnos of VFIO_EXT_PVIOMMU_ATTACH.
+ */
+VFIOEXT_EXPORT int vfioext_pviommu_attach(struct vfioext_container *c,
+					  uint32_t group, uint32_t sid_index,
+					  uint32_t vsid, uint32_t domain);
+
 struct vfioext_iova_allocator;
 
 /**

@@ -34,6 +34,57 @@ int vfioext_dma_batch(struct vfioext_container *c,
 	return ret;
 }
 
+int vfioext_pviommu_sids(struct vfioext_container *c, uint32_t group,
+			 uint32_t *nr)
+{
+	struct vfio_ext_pviommu_sids s = { .argsz = sizeof(s), .group = group };
+	int fd = vfioext_container_fd(c);
+
+	if (fd < 0 || !nr)
+		return fd < 0 ? fd : -EINVAL;
+	if (ioctl(fd, VFIO_EXT_PVIOMMU_SIDS, &s))
+		return -errno;
+	*nr = s.nr_sids;
+	return 0;
+}
+
+int vfioext_pviommu_domain_alloc(struct vfioext_container *c, uint32_t *id)
+{
+	struct vfio_ext_pviommu_domain d = { .argsz = sizeof(d) };
+	int fd = vfioext_container_fd(c);
+
+	if (fd < 0 || !id)
+		return fd < 0 ? fd : -EINVAL;
+	if (ioctl(fd, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &d))
+		return -errno;
+	*id = d.id;
+	return 0;
+}
+
+int vfioext_pviommu_domain_free(struct vfioext_container *c, uint32_t id)
+{
+	int fd = vfioext_container_fd(c);
+
+	if (fd < 0)
+		return fd;
+	return ioctl(fd, VFIO_EXT_PVIOMMU_DOMAIN_FREE, (unsigned long)id) ?
+	       -errno : 0;
+}
+
+int vfioext_pviommu_attach(struct vfioext_container *c, uint32_t group,
+			   uint32_t sid_index, uint32_t vsid, uint32_t domain)
+{
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = group, .sid_index = sid_index,
+		.vsid = vsid, .domain = domain,
+	};
+	int fd = vfioext_container_fd(c);
+
+	if (fd < 0)
+		return fd;
+	return ioctl(fd, VFIO_EXT_PVIOMMU_ATTACH, &at) ? -errno : 0;
+}
+
 struct iova_span {
 	uint64_t start;
 	uint64_t last;

@@ -36,23 +36,62 @@ MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
 
 /**
+ * struct pviommu_space - a set of mappings and the IOMMU domains holding
+ * them: the container's own (every group's domain) or a guest domain's
+ * @table: the mappings
+ * @doms: the IOMMU domains; pages are found again through @doms[0]
+ * @nr_doms: number of @doms
+ */
+struct pviommu_space {
+	struct pviommu_table table;
+	struct iommu_domain **doms;
+	unsigned int nr_doms;
+};
+
+/**
+ * struct pviommu_gdom - a guest domain (the paravirtual model)
+ * @next: in pviommu->gdoms
+ * @id: its id, never 0
+ * @domain: its IOMMU domain
+ * @space: its mappings (@doms = &@domain)
+ * @nr_endpoints: endpoints attached to it
+ */
+struct pviommu_gdom {
+	struct list_head next;
+	u32 id;
+	struct iommu_domain *domain;
+	struct pviommu_space space;
+	unsigned int nr_endpoints;
+};
+
+/**
  * struct pviommu_group - a group attached to the container
  * @next: in pviommu->groups
  * @group: the IOMMU group
- * @domain: its IOMMU domain, holding every mapping
+ * @dev: its first device (to allocate domains for its IOMMU)
+ * @domain: its IOMMU domain, holding the container's own mappings
+ * @vsid: the endpoint's virtual stream ID, if @has_vsid
+ * @has_vsid: the group was named as an endpoint
+ * @gdom: the guest domain its DMA goes to, or NULL for @domain
  */
 struct pviommu_group {
 	struct list_head next;
 	struct iommu_group *group;
+	struct device *dev;
 	struct iommu_domain *domain;
+	u32 vsid;
+	bool has_vsid;
+	struct pviommu_gdom *gdom;
 };
 
 /**
  * struct pviommu - one container's backend state
  * @lock: protects everything below
- * @groups: struct pviommu_group, in attach order; the first one's domain
- *          is where pinned pages are looked up
- * @table: the mappings
+ * @groups: struct pviommu_group, in attach order
+ * @def: the container's own mappings, in every group's domain
+ * @gdoms: guest domains (struct pviommu_gdom)
+ * @next_gdom_id: id for the next guest domain
+ * @nr_maps: mappings in all spaces (the dma_entry_limit counts them all)
  * @valid: usable IOVA ranges (apertures minus reserved regions)
  * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
  * @mm: the VMM's mm, for locked_vm accounting
@@ -62,7 +101,10 @@ struct pviommu_group {
 struct pviommu {
 	struct mutex lock;	/* the whole container state */
 	struct list_head groups;
-	struct pviommu_table table;
+	struct pviommu_space def;
+	struct list_head gdoms;
+	u32 next_gdom_id;
+	unsigned int nr_maps;
 	struct pviommu_ranges valid;
 	u64 pgsize_bitmap;
 	struct mm_struct *mm;
@@ -70,9 +112,39 @@ struct pviommu {
 	unsigned int dma_limit;
 };
 
+#define PVIOMMU_MAX_GDOMS	1024
+
 static struct pviommu_group *first_group(struct pviommu *p)
 {
 	return list_first_entry_or_null(&p->groups, struct pviommu_group, next);
+}
+
+/* Point the container's space at every group's domain.  lock held. */
+static void rebuild_def_doms(struct pviommu *p)
+{
+	struct pviommu_group *g;
+	unsigned int n = 0;
+
+	list_for_each_entry(g, &p->groups, next)
+		n++;
+	kfree(p->def.doms);
+	p->def.doms = kmalloc_array(max(n, 1U), sizeof(*p->def.doms),
+				    GFP_KERNEL | __GFP_NOFAIL);
+	p->def.nr_doms = 0;
+	list_for_each_entry(g, &p->groups, next)
+		p->def.doms[p->def.nr_doms++] = g->domain;
+}
+
+static struct pviommu_space *space_of(struct pviommu *p, u32 id)
+{
+	struct pviommu_gdom *gd;
+
+	if (!id)
+		return &p->def;
+	list_for_each_entry(gd, &p->gdoms, next)
+		if (gd->id == id)
+			return &gd->space;
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -94,10 +166,10 @@ static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 	account_locked_vm(p->mm, n, false);
 }
 
-/* Unmap @m from every domain and unpin its pages.  lock held. */
-static void unmap_unpin(struct pviommu *p, struct pviommu_map *m)
+/* Unmap @m from every domain of @sp and unpin its pages.  lock held. */
+static void unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
+			struct pviommu_map *m)
 {
-	struct pviommu_group *g = first_group(p);
 	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, i;
 	phys_addr_t *phys;
 
@@ -109,10 +181,10 @@ static void unmap_unpin(struct pviommu *p, struct pviommu_map *m)
 	 */
 	phys = kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
 	for (i = 0; i < n; i++)
-		phys[i] = iommu_iova_to_phys(g->domain,
+		phys[i] = iommu_iova_to_phys(sp->doms[0],
 					     m->node.start + (i << PAGE_SHIFT));
-	list_for_each_entry(g, &p->groups, next)
-		iommu_unmap(g->domain, m->node.start, pviommu_map_size(m));
+	for (i = 0; i < sp->nr_doms; i++)
+		iommu_unmap(sp->doms[i], m->node.start, pviommu_map_size(m));
 	unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
 	kvfree(phys);
 	m->pinned = false;
@@ -146,15 +218,16 @@ static int map_pages(struct iommu_domain *domain, u64 iova,
 #define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
 
 /*
- * Pin @m's pages (accounted) and map them into every domain.  On error
- * nothing stays pinned, accounted or mapped.  lock held, in the VMM.
+ * Pin @m's pages (accounted) and map them into every domain of @sp.  On
+ * error nothing stays pinned, accounted or mapped.  lock held, in the VMM.
  */
-static int pin_map(struct pviommu *p, struct pviommu_map *m)
+static int pin_map(struct pviommu *p, struct pviommu_space *sp,
+		   struct pviommu_map *m)
 {
 	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, done = 0, got;
 	unsigned int gup = FOLL_LONGTERM |
 			   (m->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
-	struct pviommu_group *g, *failed = NULL;
+	unsigned int d, failed;
 	struct page **pages;
 	long ret;
 
@@ -180,23 +253,18 @@ static int pin_map(struct pviommu *p, struct pviommu_map *m)
 		}
 		if (ret < 0)
 			goto err_unwind;
-		list_for_each_entry(g, &p->groups, next) {
-			ret = map_pages(g->domain, m->node.start +
+		for (failed = 0; failed < sp->nr_doms; failed++) {
+			ret = map_pages(sp->doms[failed], m->node.start +
 					(done << PAGE_SHIFT), pages, got,
 					m->prot);
-			if (ret) {
-				failed = g;
+			if (ret)
 				break;
-			}
 		}
-		if (failed) {
-			list_for_each_entry(g, &p->groups, next) {
-				if (g == failed)
-					break;
-				iommu_unmap(g->domain, m->node.start +
+		if (ret) {
+			for (d = 0; d < failed; d++)
+				iommu_unmap(sp->doms[d], m->node.start +
 					    (done << PAGE_SHIFT),
 					    got << PAGE_SHIFT);
-			}
 			unpin_user_pages(pages, got);
 			goto err_unwind;
 		}
@@ -215,7 +283,7 @@ err_unwind:
 
 		part.node.last = m->node.start + (done << PAGE_SHIFT) - 1;
 		part.pinned = true;
-		unmap_unpin(p, &part);	/* also unaccounts those pages */
+		unmap_unpin(p, sp, &part);	/* also unaccounts those pages */
 	}
 	account_locked_vm(p->mm, n - done, false);
 	return ret;
@@ -225,11 +293,13 @@ err_account:
 	return ret;
 }
 
-/* Remove @m from the table, unpin it and free it.  lock held. */
-static void drop_map(struct pviommu *p, struct pviommu_map *m)
+/* Remove @m from @sp's table, unpin it and free it.  lock held. */
+static void drop_map(struct pviommu *p, struct pviommu_space *sp,
+		     struct pviommu_map *m)
 {
-	unmap_unpin(p, m);
-	pviommu_table_remove(&p->table, m);
+	unmap_unpin(p, sp, m);
+	pviommu_table_remove(&sp->table, m);
+	p->nr_maps--;
 	kfree(m);
 }
 
@@ -251,8 +321,9 @@ static int map_prot(u32 flags)
 	return prot;
 }
 
-/* One map with type1v2 semantics.  lock held. */
-static int do_map(struct pviommu *p, u64 vaddr, u64 iova, u64 size, int prot)
+/* One map into @sp with type1v2 semantics.  lock held. */
+static int do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
+		  u64 iova, u64 size, int prot)
 {
 	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap);
 	struct pviommu_map *m;
@@ -266,7 +337,7 @@ static int do_map(struct pviommu *p, u64 vaddr, u64 iova, u64 size, int prot)
 		return -EINVAL;
 	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
 		return -EINVAL;
-	if (p->table.count >= p->dma_limit)
+	if (p->nr_maps >= p->dma_limit)
 		return -ENOSPC;
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
@@ -276,28 +347,30 @@ static int do_map(struct pviommu *p, u64 vaddr, u64 iova, u64 size, int prot)
 	m->node.last = iova + size - 1;
 	m->vaddr = vaddr;
 	m->prot = prot;
-	ret = pviommu_table_insert(&p->table, m);
+	ret = pviommu_table_insert(&sp->table, m);
 	if (ret) {
 		kfree(m);
 		return ret;
 	}
 	/* Without a domain the mapping waits to be replayed on attach. */
-	if (first_group(p)) {
-		ret = pin_map(p, m);
+	if (sp->nr_doms) {
+		ret = pin_map(p, sp, m);
 		if (ret) {
-			pviommu_table_remove(&p->table, m);
+			pviommu_table_remove(&sp->table, m);
 			kfree(m);
+			return ret;
 		}
 	}
-	return ret;
+	p->nr_maps++;
+	return 0;
 }
 
 /*
  * One unmap with type1v2 semantics (whole mappings; @all for
  * VFIO_DMA_UNMAP_FLAG_ALL); the bytes unmapped go to @done.  lock held.
  */
-static int do_unmap(struct pviommu *p, u64 iova, u64 size, bool all,
-		    u64 *done)
+static int do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
+		    u64 size, bool all, u64 *done)
 {
 	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
 	struct pviommu_map *m, *next;
@@ -316,14 +389,14 @@ static int do_unmap(struct pviommu *p, u64 iova, u64 size, bool all,
 			return -EINVAL;
 		start = iova;
 		last = iova + size - 1;
-		ret = pviommu_table_unmap_check(&p->table, start, last);
+		ret = pviommu_table_unmap_check(&sp->table, start, last);
 		if (ret)
 			return ret;
 	}
-	for (m = pviommu_table_first(&p->table, start, last); m; m = next) {
+	for (m = pviommu_table_first(&sp->table, start, last); m; m = next) {
 		next = pviommu_table_next(m, start, last);
 		*done += pviommu_map_size(m);
-		drop_map(p, m);
+		drop_map(p, sp, m);
 	}
 	return 0;
 }
@@ -339,7 +412,8 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 	if (map.argsz < minsz || !map_prot(map.flags))
 		return -EINVAL;
 	mutex_lock(&p->lock);
-	ret = do_map(p, map.vaddr, map.iova, map.size, map_prot(map.flags));
+	ret = do_map(p, &p->def, map.vaddr, map.iova, map.size,
+		     map_prot(map.flags));
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -358,7 +432,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;	/* no dirty tracking, no vaddr updates */
 	mutex_lock(&p->lock);
-	ret = do_unmap(p, unmap.iova, unmap.size,
+	ret = do_unmap(p, &p->def, unmap.iova, unmap.size,
 		       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
 	mutex_unlock(&p->lock);
 	if (ret)
@@ -376,6 +450,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	unsigned long minsz = offsetofend(struct vfio_ext_pviommu_batch, ops);
 	struct vfio_ext_pviommu_batch b;
 	struct vfio_ext_pviommu_op op, __user *uops;
+	struct pviommu_space *sp;
 	u32 i;
 	u64 done;
 	int ret = 0;
@@ -394,14 +469,19 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 			ret = -EFAULT;
 			break;
 		}
+		sp = space_of(p, op.domain);
+		if (!sp || op.reserved) {
+			ret = op.reserved ? -EINVAL : -ENOENT;
+			break;
+		}
 		switch (op.op) {
 		case VFIO_EXT_PVIOMMU_OP_MAP:
-			ret = do_map(p, op.vaddr, op.iova, op.size,
+			ret = do_map(p, sp, op.vaddr, op.iova, op.size,
 				     map_prot(op.flags));
 			break;
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
-			      do_unmap(p, op.iova, op.size,
+			      do_unmap(p, sp, op.iova, op.size,
 				       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
 				       &done);
 			if (!ret && put_user(done, &uops[i].size))
@@ -459,8 +539,8 @@ static int pviommu_get_info(struct pviommu *p, void __user *arg)
 
 	avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	avail.header.version = 1;
-	avail.avail = p->dma_limit > p->table.count ?
-		      p->dma_limit - p->table.count : 0;
+	avail.avail = p->dma_limit > p->nr_maps ?
+		      p->dma_limit - p->nr_maps : 0;
 	hdr = vfio_info_cap_add(&caps, sizeof(avail),
 				VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
 	if (IS_ERR(hdr)) {
@@ -490,6 +570,199 @@ free:
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* The paravirtual model: guest domains and endpoints                  */
+/* ------------------------------------------------------------------ */
+
+/* Unmap and unpin a guest domain's mappings, then free it.  lock held. */
+static void free_gdom(struct pviommu *p, struct pviommu_gdom *gd)
+{
+	struct pviommu_map *m;
+
+	while ((m = pviommu_table_first(&gd->space.table, 0, U64_MAX)))
+		drop_map(p, &gd->space, m);
+	list_del(&gd->next);
+	iommu_domain_free(gd->domain);
+	kfree(gd);
+}
+
+static int pviommu_domain_alloc(struct pviommu *p, void __user *arg)
+{
+	struct vfio_ext_pviommu_domain d;
+	struct pviommu_gdom *gd;
+	unsigned int n = 0;
+	int ret;
+
+	if (copy_from_user(&d, arg, sizeof(d)))
+		return -EFAULT;
+	if (d.argsz < sizeof(d) || d.flags || d.reserved)
+		return -EINVAL;
+
+	mutex_lock(&p->lock);
+	ret = -ENODEV;
+	if (!first_group(p))
+		goto out;
+	list_for_each_entry(gd, &p->gdoms, next)
+		n++;
+	ret = -ENOSPC;
+	if (n >= PVIOMMU_MAX_GDOMS || !p->next_gdom_id)
+		goto out;
+	ret = -ENOMEM;
+	gd = kzalloc(sizeof(*gd), GFP_KERNEL_ACCOUNT);
+	if (!gd)
+		goto out;
+	gd->domain = vfio_ext_iommu_domain_alloc(first_group(p)->dev);
+	if (IS_ERR(gd->domain)) {
+		ret = PTR_ERR(gd->domain);
+		kfree(gd);
+		goto out;
+	}
+	pviommu_table_init(&gd->space.table);
+	gd->space.doms = &gd->domain;
+	gd->space.nr_doms = 1;
+	gd->id = p->next_gdom_id++;
+	list_add_tail(&gd->next, &p->gdoms);
+	d.id = gd->id;
+	ret = 0;
+out:
+	mutex_unlock(&p->lock);
+	if (!ret && copy_to_user(arg, &d, sizeof(d)))
+		ret = -EFAULT;	/* the domain stays; the container frees it */
+	return ret;
+}
+
+static int pviommu_domain_free(struct pviommu *p, unsigned long id)
+{
+	struct pviommu_gdom *gd;
+	int ret = -ENOENT;
+
+	mutex_lock(&p->lock);
+	list_for_each_entry(gd, &p->gdoms, next) {
+		if (gd->id != id)
+			continue;
+		ret = -EBUSY;
+		if (!gd->nr_endpoints) {
+			free_gdom(p, gd);
+			ret = 0;
+		}
+		break;
+	}
+	mutex_unlock(&p->lock);
+	return ret;
+}
+
+static int count_dev(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/* The container's group with IOMMU group number @id.  lock held. */
+static struct pviommu_group *group_by_id(struct pviommu *p, u32 id,
+					 unsigned int *nr_devs)
+{
+	struct pviommu_group *g;
+
+	list_for_each_entry(g, &p->groups, next) {
+		if (iommu_group_id(g->group) == id) {
+			*nr_devs = 0;
+			iommu_group_for_each_dev(g->group, nr_devs, count_dev);
+			return g;
+		}
+	}
+	return ERR_PTR(-ENOENT);
+}
+
+static int pviommu_sids(struct pviommu *p, void __user *arg)
+{
+	struct vfio_ext_pviommu_sids s;
+	struct pviommu_group *g;
+	unsigned int nr;
+
+	if (copy_from_user(&s, arg, sizeof(s)))
+		return -EFAULT;
+	if (s.argsz < sizeof(s) || s.flags)
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	g = group_by_id(p, s.group, &nr);
+	mutex_unlock(&p->lock);
+	if (IS_ERR(g))
+		return PTR_ERR(g);
+	/* A PCI function has one stream ID: its requester ID. */
+	s.nr_sids = nr == 1 ? 1 : 0;
+	return copy_to_user(arg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+/* Move @g's DMA to @to (NULL: its own domain).  lock held. */
+static int move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to)
+{
+	struct iommu_domain *from = g->gdom ? g->gdom->domain : g->domain;
+	int ret;
+
+	if (g->gdom == to)
+		return 0;
+	iommu_detach_group(from, g->group);
+	ret = iommu_attach_group(to ? to->domain : g->domain, g->group);
+	if (ret) {
+		/* Back where it was: that attachment worked before. */
+		WARN_ON(iommu_attach_group(from, g->group));
+		return ret;
+	}
+	if (g->gdom)
+		g->gdom->nr_endpoints--;
+	if (to)
+		to->nr_endpoints++;
+	g->gdom = to;
+	return 0;
+}
+
+static int pviommu_attach(struct pviommu *p, void __user *arg)
+{
+	struct vfio_ext_pviommu_attach at;
+	struct pviommu_group *g, *other;
+	struct pviommu_gdom *gd = NULL;
+	unsigned int nr;
+	int ret;
+
+	if (copy_from_user(&at, arg, sizeof(at)))
+		return -EFAULT;
+	if (at.argsz < sizeof(at) || at.flags)
+		return -EINVAL;
+
+	mutex_lock(&p->lock);
+	g = group_by_id(p, at.group, &nr);
+	if (IS_ERR(g)) {
+		ret = PTR_ERR(g);
+		goto out;
+	}
+	ret = -EINVAL;
+	if (nr != 1 || at.sid_index >= 1)
+		goto out;	/* endpoints are single-device groups */
+	ret = -EBUSY;
+	if (g->has_vsid && g->vsid != at.vsid)
+		goto out;
+	ret = -EEXIST;
+	list_for_each_entry(other, &p->groups, next)
+		if (other != g && other->has_vsid && other->vsid == at.vsid)
+			goto out;
+	if (at.domain) {
+		ret = -ENOENT;
+		list_for_each_entry(gd, &p->gdoms, next)
+			if (gd->id == at.domain)
+				break;
+		if (list_entry_is_head(gd, &p->gdoms, next))
+			goto out;
+	}
+	ret = move_endpoint(g, at.domain ? gd : NULL);
+	if (!ret) {
+		g->vsid = at.vsid;
+		g->has_vsid = true;
+	}
+out:
+	mutex_unlock(&p->lock);
+	return ret;
+}
+
 static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 {
 	struct pviommu *p = data;
@@ -509,6 +782,14 @@ static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return pviommu_unmap_dma(p, (void __user *)arg);
 	case VFIO_EXT_PVIOMMU_BATCH:
 		return pviommu_batch(p, (void __user *)arg);
+	case VFIO_EXT_PVIOMMU_DOMAIN_ALLOC:
+		return pviommu_domain_alloc(p, (void __user *)arg);
+	case VFIO_EXT_PVIOMMU_DOMAIN_FREE:
+		return pviommu_domain_free(p, arg);
+	case VFIO_EXT_PVIOMMU_ATTACH:
+		return pviommu_attach(p, (void __user *)arg);
+	case VFIO_EXT_PVIOMMU_SIDS:
+		return pviommu_sids(p, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -575,7 +856,7 @@ static int replay_into(struct pviommu *p, struct iommu_domain *from,
 	u64 off, size;
 	int ret;
 
-	for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+	for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 	     m = pviommu_table_next(m, 0, U64_MAX)) {
 		size = pviommu_map_size(m);
 		for (off = 0; off < size; off += PAGE_SIZE) {
@@ -611,6 +892,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 	if (!g)
 		return -ENOMEM;
 	g->group = group;
+	g->dev = dev;
 	INIT_LIST_HEAD(&g->next);
 	g->domain = vfio_ext_iommu_domain_alloc(dev);
 	if (IS_ERR(g->domain)) {
@@ -626,7 +908,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 	if (ret)
 		goto err_unlock;
 	/* Existing mappings must stay valid for the group that joins. */
-	for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+	for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 	     m = pviommu_table_next(m, 0, U64_MAX)) {
 		if (!pviommu_ranges_contain(&valid, m->node.start,
 					    m->node.last)) {
@@ -641,20 +923,23 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		if (ret)
 			goto err_unlock;
 		list_add_tail(&g->next, &p->groups);
+		rebuild_def_doms(p);
 	} else {
 		/* The first domain: pin and map what waited. */
 		list_add_tail(&g->next, &p->groups);
-		for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+		rebuild_def_doms(p);
+		for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 		     m = pviommu_table_next(m, 0, U64_MAX)) {
-			ret = pin_map(p, m);
+			ret = pin_map(p, &p->def, m);
 			if (ret)
 				break;
 		}
 		if (ret) {
-			for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
-			     m = pviommu_table_next(m, 0, U64_MAX))
-				unmap_unpin(p, m);
+			for (m = pviommu_table_first(&p->def.table, 0, U64_MAX);
+			     m; m = pviommu_table_next(m, 0, U64_MAX))
+				unmap_unpin(p, &p->def, m);
 			list_del(&g->next);
+			rebuild_def_doms(p);
 			goto err_unlock;
 		}
 	}
@@ -688,13 +973,20 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	}
 	if (!found)
 		goto out;
+	/* An endpoint in a guest domain leaves it. */
+	if (found->gdom) {
+		iommu_detach_group(found->gdom->domain, group);
+		found->gdom->nr_endpoints--;
+		found->gdom = NULL;
+	}
 	/* The last domain goes: unpin everything, keep the mappings. */
 	if (list_is_singular(&p->groups)) {
-		for (m = pviommu_table_first(&p->table, 0, U64_MAX); m;
+		for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 		     m = pviommu_table_next(m, 0, U64_MAX))
-			unmap_unpin(p, m);
+			unmap_unpin(p, &p->def, m);
 	}
 	list_del(&found->next);
+	rebuild_def_doms(p);
 	iommu_detach_group(found->domain, group);
 	iommu_domain_free(found->domain);
 	kfree(found);
@@ -714,7 +1006,7 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 	mutex_lock(&p->lock);
 	list_for_each_entry(g, &p->groups, next) {
 		if (g->group == group) {
-			domain = g->domain;
+			domain = g->gdom ? g->gdom->domain : g->domain;
 			break;
 		}
 	}
@@ -737,7 +1029,9 @@ static void *pviommu_open(unsigned long arg)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&p->lock);
 	INIT_LIST_HEAD(&p->groups);
-	pviommu_table_init(&p->table);
+	INIT_LIST_HEAD(&p->gdoms);
+	pviommu_table_init(&p->def.table);
+	p->next_gdom_id = 1;
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
@@ -751,12 +1045,19 @@ static void pviommu_release(void *data)
 	struct pviommu *p = data;
 	struct pviommu_map *m;
 
-	/* The core detached every group first: nothing is pinned. */
+	/*
+	 * The core detached every group first: the container's mappings are
+	 * unpinned; guest domains still hold theirs.
+	 */
 	mutex_lock(&p->lock);
-	while ((m = pviommu_table_first(&p->table, 0, U64_MAX)))
-		drop_map(p, m);
+	while (!list_empty(&p->gdoms))
+		free_gdom(p, list_first_entry(&p->gdoms, struct pviommu_gdom,
+					      next));
+	while ((m = pviommu_table_first(&p->def.table, 0, U64_MAX)))
+		drop_map(p, &p->def, m);
 	WARN_ON(p->pinned);
 	mutex_unlock(&p->lock);
+	kfree(p->def.doms);
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);
 	kfree(p);

@@ -472,6 +472,156 @@ TEST(same_ranges_as_type1)
 	EXPECT_EQ(a.dma_avail, b.dma_avail);
 }
 
+static int pv_attach(int container, uint32_t group, uint32_t sid,
+		     uint32_t vsid, uint32_t domain)
+{
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = group, .sid_index = sid,
+		.vsid = vsid, .domain = domain,
+	};
+
+	return ioctl(container, VFIO_EXT_PVIOMMU_ATTACH, &at) ? -errno : 0;
+}
+
+static int pv_map(int container, uint32_t domain, void *vaddr, uint64_t iova,
+		  uint32_t flags)
+{
+	struct vfio_ext_pviommu_op op = {
+		.op = VFIO_EXT_PVIOMMU_OP_MAP, .flags = flags,
+		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = 4096,
+		.domain = domain,
+	};
+	struct vfio_ext_pviommu_batch b = {
+		.argsz = sizeof(b), .nr = 1, .ops = (uintptr_t)&op,
+	};
+
+	return ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
+}
+
+/*
+ * The paravirtual model: a guest domain with its own mappings; attaching
+ * the endpoint moves the device's DMA there, domain 0 moves it back.
+ */
+TEST(paravirtual_domains)
+{
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	struct vfio_ext_pviommu_sids sids = { .argsz = sizeof(sids) };
+	uint8_t *a = pages(4096), *d = pages(4096), *b = pages(4096);
+	uint8_t *gdst = pages(4096);
+	struct vfio_handles h;
+	volatile uint32_t *bar;
+	char bdf[VFIOEXT_BDF_LEN];
+	long lck0 = proc_status_kb("VmLck");
+	size_t len;
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, VFIO_EXT_PVIOMMU_IOMMU));
+	bar = bar0_map(h.device, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_set_bus_master(h.device, true));
+
+	sids.group = h.group_id;
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_SIDS, &sids));
+	EXPECT_EQ(1, sids.nr_sids);
+
+	memset(a, 0xaa, 4096);
+	memset(b, 0xbb, 4096);
+	memset(d, 0, 4096);
+	memset(gdst, 0, 4096);
+	/* Same IOVAs, different memory: default domain and guest domain. */
+	ASSERT_EQ(0, dma_map(h.container, a, 0x100000, 4096, RD));
+	ASSERT_EQ(0, dma_map(h.container, d, 0x200000, 4096, RW));
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	ASSERT_NE(0, dom.id);
+	ASSERT_EQ(0, pv_map(h.container, dom.id, b, 0x100000, RD));
+	ASSERT_EQ(0, pv_map(h.container, dom.id, gdst, 0x200000, RW));
+	EXPECT_EQ(-ENOENT, pv_map(h.container, 999, b, 0x300000, RD));
+
+	ASSERT_EQ(0, pv_attach(h.container, h.group_id, 0, 7, dom.id));
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 2048, true));
+	EXPECT_EQ(0xbb, gdst[0]);
+	EXPECT_EQ(0, d[0]);
+	/* Freeing a domain with an endpoint in it is refused. */
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE,
+			    dom.id));
+	EXPECT_EQ(EBUSY, errno);
+
+	/* Back to the container's own mappings. */
+	memset(gdst, 0, 4096);
+	ASSERT_EQ(0, pv_attach(h.container, h.group_id, 0, 7, 0));
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 2048, true));
+	EXPECT_EQ(0xaa, d[0]);
+	EXPECT_EQ(0, gdst[0]);
+
+	/* Bad attaches. */
+	EXPECT_EQ(-EBUSY, pv_attach(h.container, h.group_id, 0, 8, 0));
+	EXPECT_EQ(-EINVAL, pv_attach(h.container, h.group_id, 1, 7, 0));
+	EXPECT_EQ(-ENOENT, pv_attach(h.container, h.group_id, 0, 7, 999));
+	EXPECT_EQ(-ENOENT, pv_attach(h.container, 9999, 0, 7, 0));
+
+	/* Free the guest domain: its pins go. */
+	EXPECT_EQ(lck0 + 16, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, dom.id));
+	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, dom.id));
+	EXPECT_EQ(ENOENT, errno);
+	munmap((void *)bar, len);
+	vfio_close_all(&h);
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+}
+
+/* Endpoints are single-device groups: slot 12's two functions are not. */
+TEST(paravirtual_group_of_two)
+{
+	struct vfio_ext_pviommu_sids sids = { .argsz = sizeof(sids) };
+	struct vfio_handles h;
+
+	if (vfioext_pci_iommu_group("0000:00:12.1") < 0)
+		SKIP(return, "no 00:12.1 on this machine");
+	ASSERT_EQ(0, vfioext_pci_bind("0000:00:12.0", VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_pci_bind("0000:00:12.1", VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all_iommu(&h, "0000:00:12.0",
+					 VFIO_EXT_PVIOMMU_IOMMU));
+	sids.group = h.group_id;
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_SIDS, &sids));
+	EXPECT_EQ(0, sids.nr_sids);
+	EXPECT_EQ(-EINVAL, pv_attach(h.container, h.group_id, 0, 1, 0));
+	vfio_close_all(&h);
+}
+
+/* The library's paravirtual calls. */
+TEST(paravirtual_library)
+{
+	struct vfioext_container *c;
+	struct vfioext_group *g;
+	struct vfioext_device *d;
+	char bdf[VFIOEXT_BDF_LEN];
+	uint32_t nr = 99, id;
+	int grp;
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	grp = vfioext_pci_iommu_group(bdf);
+	ASSERT_EQ(0, vfioext_open_device(bdf, VFIO_EXT_PVIOMMU_IOMMU, &c, &g,
+					 &d));
+	ASSERT_EQ(0, vfioext_pviommu_sids(c, grp, &nr));
+	EXPECT_EQ(1, nr);
+	ASSERT_EQ(0, vfioext_pviommu_domain_alloc(c, &id));
+	ASSERT_EQ(0, vfioext_pviommu_attach(c, grp, 0, 3, id));
+	EXPECT_EQ(-EBUSY, vfioext_pviommu_domain_free(c, id));
+	ASSERT_EQ(0, vfioext_pviommu_attach(c, grp, 0, 3, 0));
+	EXPECT_EQ(0, vfioext_pviommu_domain_free(c, id));
+	EXPECT_EQ(-ENOENT, vfioext_pviommu_sids(c, grp + 1000, &nr));
+	vfioext_device_close(d);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+}
+
 /* The backend is offered, and only for its own type. */
 TEST(check_extension)
 {

@@ -205,9 +205,12 @@ struct vfio_ext_acpi_notify_record {
  * @vaddr: MAP: user address
  * @iova: the IOVA
  * @size: bytes; for UNMAP, replaced by the bytes unmapped
+ * @domain: 0 for the container's own mappings (MAP_DMA/UNMAP_DMA), or a
+ *          guest domain from VFIO_EXT_PVIOMMU_DOMAIN_ALLOC
+ * @reserved: zero
  *
  * Each entry has exactly the semantics and errors of VFIO_IOMMU_MAP_DMA
- * or VFIO_IOMMU_UNMAP_DMA.
+ * or VFIO_IOMMU_UNMAP_DMA, in its domain (ENOENT: no such domain).
  */
 struct vfio_ext_pviommu_op {
 	__u32 op;
@@ -215,6 +218,8 @@ struct vfio_ext_pviommu_op {
 	__u64 vaddr;
 	__u64 iova;
 	__u64 size;
+	__u32 domain;
+	__u32 reserved;
 };
 
 #define VFIO_EXT_PVIOMMU_OP_MAP		1
@@ -248,5 +253,100 @@ struct vfio_ext_pviommu_batch {
  */
 #define VFIO_EXT_PVIOMMU_BATCH		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x10, \
 					      struct vfio_ext_pviommu_batch)
+
+/*
+ * The paravirtual model (pKVM's pvIOMMU): endpoints are devices named by
+ * a virtual stream ID (vsid); guest domains are real IOMMU domains with
+ * mappings of their own; attaching an endpoint to a domain moves the
+ * device's DMA into it; domain 0 is the container's own mappings, where
+ * every device starts.  IOMMU hardware isolates whole groups, so an
+ * endpoint is a group with a single device, which has one stream ID.
+ *
+ * Groups are named by their IOMMU group number (N of /dev/vfio/N) and must
+ * already be attached to this container, so the number grants nothing the
+ * caller does not hold.  (Linux 6.1 exports no way to find the group
+ * behind a VFIO fd on x86, which is why the fd is not used.)
+ */
+
+/**
+ * struct vfio_ext_pviommu_domain - argument of VFIO_EXT_PVIOMMU_DOMAIN_ALLOC
+ * @argsz: sizeof(struct vfio_ext_pviommu_domain)
+ * @flags: 0
+ * @id: out: the new domain's id (never 0)
+ * @reserved: zero
+ */
+struct vfio_ext_pviommu_domain {
+	__u32 argsz;
+	__u32 flags;
+	__u32 id;
+	__u32 reserved;
+};
+
+/**
+ * VFIO_EXT_PVIOMMU_DOMAIN_ALLOC - new guest domain (container fd)
+ *
+ * Errors: EINVAL bad argsz/flags; ENODEV no group in the container (a
+ * domain belongs to an IOMMU); ENOSPC too many domains; ENOMEM.
+ */
+#define VFIO_EXT_PVIOMMU_DOMAIN_ALLOC	_IOWR(VFIO_EXT_IOCTL_TYPE, 0x11, \
+					      struct vfio_ext_pviommu_domain)
+/**
+ * VFIO_EXT_PVIOMMU_DOMAIN_FREE - free guest domain @arg (its id)
+ *
+ * Its mappings are unmapped and unpinned.  ENOENT no such domain; EBUSY
+ * an endpoint is attached to it.
+ */
+#define VFIO_EXT_PVIOMMU_DOMAIN_FREE	_IO(VFIO_EXT_IOCTL_TYPE, 0x12)
+
+/**
+ * struct vfio_ext_pviommu_attach - argument of VFIO_EXT_PVIOMMU_ATTACH
+ * @argsz: sizeof(struct vfio_ext_pviommu_attach)
+ * @flags: 0
+ * @group: IOMMU group number of a group attached to this container
+ * @sid_index: which stream ID of the device (< VFIO_EXT_PVIOMMU_SIDS)
+ * @vsid: the guest's name for it; one per endpoint, unique per container
+ * @domain: guest domain id, or 0 to return to the container's mappings
+ */
+struct vfio_ext_pviommu_attach {
+	__u32 argsz;
+	__u32 flags;
+	__u32 group;
+	__u32 sid_index;
+	__u32 vsid;
+	__u32 domain;
+};
+
+/**
+ * VFIO_EXT_PVIOMMU_ATTACH - attach an endpoint to a domain (container fd)
+ *
+ * Moving an endpoint between domains is another attach.  Errors: EINVAL
+ * bad argsz/flags, a group of several devices, sid_index out of range;
+ * ENOENT the group is not in this container or no such domain; EEXIST the
+ * vsid names another endpoint; EBUSY the endpoint already has another
+ * vsid.
+ */
+#define VFIO_EXT_PVIOMMU_ATTACH		_IOW(VFIO_EXT_IOCTL_TYPE, 0x13, \
+					     struct vfio_ext_pviommu_attach)
+
+/**
+ * struct vfio_ext_pviommu_sids - argument of VFIO_EXT_PVIOMMU_SIDS
+ * @argsz: sizeof(struct vfio_ext_pviommu_sids)
+ * @flags: 0
+ * @group: IOMMU group number of a group attached to this container
+ * @nr_sids: out: stream IDs of its device (PCI: 1, the requester ID; 0
+ *           for a group of several devices, which cannot be an endpoint)
+ */
+struct vfio_ext_pviommu_sids {
+	__u32 argsz;
+	__u32 flags;
+	__u32 group;
+	__u32 nr_sids;
+};
+
+/** VFIO_EXT_PVIOMMU_SIDS - how many stream IDs a device has (ENOENT: the
+ * group is not in this container)
+ */
+#define VFIO_EXT_PVIOMMU_SIDS		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x14, \
+					      struct vfio_ext_pviommu_sids)
 
 #endif /* _UAPI_LINUX_VFIO_EXT_H */
