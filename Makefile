@@ -5,6 +5,7 @@
 #   make               modules (against KDIR), library, tools, selftests
 #   make check         every test suite (host unit, KUnit on UML, VM)
 #   make demo          boot the bench and run the DMA demo
+#   make bench         pviommu vs type1 vs the in-kernel floor (build/bench.json)
 #   make lint          checkpatch --strict and sparse
 #   make install       modules, library, headers, tools (DESTDIR honoured)
 #
@@ -41,6 +42,9 @@ check: all
 demo: all
 	tools/demo/run
 
+bench: all
+	tools/bench/run
+
 lint:
 	tools/lint
 
@@ -59,4 +63,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all modules lib tools selftests check demo lint install clean
+.PHONY: all modules lib tools selftests check demo bench lint install clean

@@ -48,7 +48,7 @@ static bool vfio_ext_dsm_allowed(struct vfio_ext_device *edev,
  */
 static int vfio_ext_dsm_eval(struct vfio_ext_device *edev, acpi_handle handle,
 			     struct vfio_ext_dsm_call *call, u8 *args,
-			     size_t len)
+			     size_t len, size_t *used)
 {
 	union acpi_object *obj;
 	int ret;
@@ -61,7 +61,7 @@ static int vfio_ext_dsm_eval(struct vfio_ext_device *edev, acpi_handle handle,
 	mutex_unlock(&edev->dsm_lock);
 	if (!obj)
 		return -EIO;
-	ret = vfio_ext_dsm_encode(obj, args, len);
+	ret = vfio_ext_dsm_encode(obj, args, len, used);
 	ACPI_FREE(obj);
 	return ret;
 }
@@ -79,7 +79,7 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 	struct vfio_ext_dsm_call call;
 	struct vfio_acpi_dsm hdr;
 	acpi_handle handle;
-	size_t len;
+	size_t len, used;
 	u8 *args;
 	int ret;
 
@@ -117,8 +117,11 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 		goto out_call;
 	}
 
-	ret = vfio_ext_dsm_eval(edev, handle, &call, args, len);
-	if (!ret && copy_to_user(arg + sizeof(hdr), args, len))
+	ret = vfio_ext_dsm_eval(edev, handle, &call, args, len, &used);
+	/* Only the result travels back: bytes after it stay as they were. */
+	if (!ret && copy_to_user(arg + sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN,
+				 args + VFIO_ACPI_DSM_ARGS_MIN,
+				 used - VFIO_ACPI_DSM_ARGS_MIN))
 		ret = -EFAULT;
 out_call:
 	vfio_ext_dsm_call_free(&call);

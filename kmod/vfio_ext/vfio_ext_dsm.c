@@ -178,13 +178,15 @@ static void dsm_put_scalar(const union acpi_object *obj, u8 *p)
  * @obj: the result (Integer, String, Buffer, or Package of those)
  * @args: the args bytes; the result goes from offset 32
  * @len: their number
+ * @used: receives the bytes of @args the result ends at (may be NULL)
  *
  * The whole result is sized before anything is written.
  * Return: 0; -ENOSPC if it does not fit; -EOPNOTSUPP for a type the layout
  * cannot carry (nested Package, reference, ...); -E2BIG for a Package of
  * more than VFIO_ACPI_DSM_MAX_ELEMENTS.
  */
-int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len)
+int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
+			size_t *used)
 {
 	u64 need = DSM_HDR + DSM_OBJ_HDR, off;
 	u32 type, i;
@@ -199,6 +201,8 @@ int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len)
 		put_unaligned_le32(type, args + DSM_HDR);
 		put_unaligned_le32((u32)sz, args + DSM_HDR + 4);
 		dsm_put_scalar(obj, args + need);
+		if (used)
+			*used = need + sz;
 		return 0;
 	}
 
@@ -225,5 +229,7 @@ int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len)
 		dsm_put_scalar(e, args + off + DSM_OBJ_HDR);
 		off += DSM_OBJ_HDR + sz;
 	}
+	if (used)
+		*used = off;
 	return 0;
 }

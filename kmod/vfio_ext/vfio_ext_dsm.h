@@ -31,6 +31,7 @@ struct vfio_ext_dsm_call {
 int vfio_ext_dsm_decode(const u8 *args, size_t len,
 			struct vfio_ext_dsm_call *call);
 void vfio_ext_dsm_call_free(struct vfio_ext_dsm_call *call);
-int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len);
+int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
+			size_t *used);
 
 #endif /* _VFIO_EXT_DSM_H */

@@ -199,43 +199,44 @@ static void dsm_encode_scalars(struct kunit *test)
 	char str[] = "hi!";
 	u8 buf[3] = { 1, 2, 3 };
 
-	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), 0);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), 0);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 32), 1U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 36), 8U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le64(b.p + 40), 0xabcdefULL);
 	b = blob_new(test, 47, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), -ENOSPC);
 
 	/* A String carries its NUL: 3 + 1 bytes, exactly fitting. */
 	o.string.type = ACPI_TYPE_STRING;
 	o.string.length = 3;
 	o.string.pointer = str;
 	b = blob_new(test, 44, 0, 0);
-	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), 0);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), 0);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 36), 4U);
 	KUNIT_EXPECT_EQ(test, memcmp(b.p + 40, "hi!", 4), 0);
 	/* No room for the NUL. */
 	b = blob_new(test, 43, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), -ENOSPC);
 
 	o.buffer.type = ACPI_TYPE_BUFFER;
 	o.buffer.length = 3;
 	o.buffer.pointer = buf;
 	b = blob_new(test, 43, 0, 0);
-	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), 0);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), 0);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 32), 3U);
 	KUNIT_EXPECT_EQ(test, b.p[42], 3);
 
 	/* Types the layout cannot carry. */
 	o.type = ACPI_TYPE_LOCAL_REFERENCE;
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), -EOPNOTSUPP);
 	o.type = ACPI_TYPE_PROCESSOR;
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), -EOPNOTSUPP);
 }
 
 static void dsm_encode_package(struct kunit *test)
 {
 	union acpi_object el[3], pkg, nested[2];
+	size_t used = 0;
 	char str[] = "ab";
 	u8 byte = 0xee;
 	struct blob b;
@@ -254,7 +255,8 @@ static void dsm_encode_package(struct kunit *test)
 
 	/* 40 + (8 + 8) + (8 + 3) + (8 + 1) = 76, unpadded. */
 	b = blob_new(test, 76, 0, 0);
-	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len), 0);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, &used), 0);
+	KUNIT_EXPECT_EQ(test, used, (size_t)76);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 32), 4U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 36), 3U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le64(b.p + 48), 7ULL);
@@ -264,7 +266,7 @@ static void dsm_encode_package(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 67), 3U);
 	KUNIT_EXPECT_EQ(test, b.p[75], 0xee);
 	b = blob_new(test, 75, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL), -ENOSPC);
 
 	/* A Package inside a Package cannot be carried. */
 	nested[0] = el[0];
@@ -272,10 +274,10 @@ static void dsm_encode_package(struct kunit *test)
 	pkg.package.count = 2;
 	pkg.package.elements = nested;
 	b = blob_new(test, 200, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len),
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL),
 			-EOPNOTSUPP);
 	pkg.package.count = VFIO_ACPI_DSM_MAX_ELEMENTS + 1;
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len), -E2BIG);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL), -E2BIG);
 }
 
 static struct kunit_case vfio_ext_dsm_test_cases[] = {

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pviommu-bench: in-kernel floors for `make bench`.
+ *
+ * Not used by the data path.  Two debugfs files under
+ * /sys/kernel/debug/vfio_ext_bench/, both written by the bench program
+ * and read back for the result:
+ *
+ *   floor  "GROUP VADDR SIZE ITERS": claim IOMMU group GROUP (no VFIO
+ *          user may hold it), attach a fresh domain, then ITERS times pin
+ *          SIZE bytes of the writer's memory at VADDR, iommu_map,
+ *          iommu_unmap, unpin; read: "ns_per_pair N"
+ *   dsm    "BDF UUID FUNC ITERS": acpi_evaluate_dsm() of the device's
+ *          companion ITERS times; read: "ns_per_call N"
+ *
+ * Root only (debugfs).  Every run undoes what it set up.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/acpi.h>
+#include <linux/debugfs.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uuid.h>
+
+#include "vfio_ext_compat.h"
+
+static struct dentry *bench_dir;
+static DEFINE_MUTEX(bench_lock);	/* one run at a time; protects results */
+static u64 floor_ns, dsm_ns;
+
+static int first_dev(struct device *dev, void *data)
+{
+	*(struct device **)data = dev;
+	return 1;
+}
+
+static int floor_run(int group_id, unsigned long vaddr, size_t size,
+		     unsigned int iters, u64 *ns)
+{
+	unsigned long n = size >> PAGE_SHIFT, i;
+	struct iommu_group *group;
+	struct iommu_domain *domain;
+	struct device *dev = NULL;
+	struct page **pages;
+	u64 start;
+	int ret;
+
+	if (!n || size & ~PAGE_MASK || n > 512 || !iters)
+		return -EINVAL;
+	group = iommu_group_get_by_id(group_id);
+	if (!group)
+		return -ENOENT;
+	iommu_group_for_each_dev(group, &dev, first_dev);
+	ret = -ENODEV;
+	if (!dev)
+		goto out_group;
+	pages = kcalloc(n, sizeof(*pages), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!pages)
+		goto out_group;
+	domain = vfio_ext_iommu_domain_alloc(dev);
+	if (IS_ERR(domain)) {
+		ret = PTR_ERR(domain);
+		goto out_pages;
+	}
+	ret = iommu_group_claim_dma_owner(group, &bench_lock);
+	if (ret)
+		goto out_domain;
+	ret = iommu_attach_group(domain, group);
+	if (ret)
+		goto out_owner;
+
+	start = ktime_get_ns();
+	for (i = 0; i < iters && !ret; i++) {
+		unsigned long p;
+		long got;
+
+		got = pin_user_pages_fast(vaddr, n, FOLL_WRITE | FOLL_LONGTERM,
+					  pages);
+		if (got != n) {
+			if (got > 0)
+				unpin_user_pages(pages, got);
+			ret = got < 0 ? got : -EFAULT;
+			break;
+		}
+		/* Physically contiguous only by chance: map page by page. */
+		for (p = 0; p < n && !ret; p++)
+			ret = vfio_ext_iommu_map(domain, 0x100000 + p * PAGE_SIZE,
+						 page_to_phys(pages[p]),
+						 PAGE_SIZE,
+						 IOMMU_READ | IOMMU_WRITE);
+		iommu_unmap(domain, 0x100000, size);
+		unpin_user_pages(pages, n);
+		cond_resched();
+	}
+	*ns = div_u64(ktime_get_ns() - start, max(i, 1UL));
+
+	iommu_detach_group(domain, group);
+out_owner:
+	iommu_group_release_dma_owner(group);
+out_domain:
+	iommu_domain_free(domain);
+out_pages:
+	kfree(pages);
+out_group:
+	iommu_group_put(group);
+	return ret;
+}
+
+static int dsm_run(const char *bdf, const char *uuid, u64 func,
+		   unsigned int iters, u64 *ns)
+{
+	unsigned int dom, bus, slot, fn, i;
+	struct pci_dev *pdev;
+	union acpi_object *obj;
+	acpi_handle handle;
+	guid_t guid;
+	u64 start;
+	int ret = 0;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    guid_parse(uuid, &guid) || !iters)
+		return -EINVAL;
+	pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
+	if (!pdev)
+		return -ENODEV;
+	handle = ACPI_HANDLE(&pdev->dev);
+	if (!handle) {
+		ret = -ENODEV;
+		goto out;
+	}
+	start = ktime_get_ns();
+	for (i = 0; i < iters; i++) {
+		obj = acpi_evaluate_dsm(handle, &guid, 0, func, NULL);
+		if (!obj) {
+			ret = -EIO;
+			break;
+		}
+		ACPI_FREE(obj);
+	}
+	*ns = div_u64(ktime_get_ns() - start, max(i, 1U));
+out:
+	pci_dev_put(pdev);
+	return ret;
+}
+
+static ssize_t bench_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	bool is_floor = file->private_data == &floor_ns;
+	char buf[128], a[40], b[40];
+	unsigned long long x, y;
+	unsigned int iters;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+
+	mutex_lock(&bench_lock);
+	if (is_floor) {
+		int group;
+
+		ret = sscanf(buf, "%d %llx %llu %u", &group, &x, &y, &iters) == 4 ?
+		      floor_run(group, x, y, iters, &floor_ns) : -EINVAL;
+	} else {
+		ret = sscanf(buf, "%39s %39s %llu %u", a, b, &x, &iters) == 4 ?
+		      dsm_run(a, b, x, iters, &dsm_ns) : -EINVAL;
+	}
+	mutex_unlock(&bench_lock);
+	return ret ? ret : count;
+}
+
+static ssize_t bench_read(struct file *file, char __user *ubuf, size_t count,
+			  loff_t *ppos)
+{
+	bool is_floor = file->private_data == &floor_ns;
+	char buf[64];
+	int n;
+
+	mutex_lock(&bench_lock);
+	n = scnprintf(buf, sizeof(buf), "%s %llu\n",
+		      is_floor ? "ns_per_pair" : "ns_per_call",
+		      is_floor ? floor_ns : dsm_ns);
+	mutex_unlock(&bench_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations bench_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.read	= bench_read,
+	.write	= bench_write,
+	.llseek	= default_llseek,
+};
+
+static int __init bench_init(void)
+{
+	bench_dir = debugfs_create_dir("vfio_ext_bench", NULL);
+	debugfs_create_file("floor", 0600, bench_dir, &floor_ns, &bench_fops);
+	debugfs_create_file("dsm", 0600, bench_dir, &dsm_ns, &bench_fops);
+	return 0;
+}
+module_init(bench_init);
+
+static void __exit bench_exit(void)
+{
+	debugfs_remove_recursive(bench_dir);
+}
+module_exit(bench_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfio-ext benchmark floors (pin/map/unmap/unpin, _DSM)");
