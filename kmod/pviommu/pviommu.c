@@ -151,6 +151,9 @@ static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 /* Pinning and mapping                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Page counts up to this use on-stack arrays on the map/unmap paths. */
+#define SMALL_PAGES	16
+
 /* Unpin @n pages whose physical addresses are in @phys; dirty if written. */
 static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 		       unsigned long n, bool dirty)
@@ -171,22 +174,25 @@ static void unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			struct pviommu_map *m)
 {
 	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, i;
-	phys_addr_t *phys;
+	phys_addr_t small[SMALL_PAGES], *phys;
 
 	if (!m->pinned)
 		return;
 	/*
 	 * Find the pages before they leave the page tables.  A transient
-	 * array (kvmalloc) keeps the per-mapping footprint at one object.
+	 * array keeps the per-mapping footprint at one object; small maps
+	 * (the common case) use the stack.
 	 */
-	phys = kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
+	phys = n <= SMALL_PAGES ? small :
+	       kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
 	for (i = 0; i < n; i++)
 		phys[i] = iommu_iova_to_phys(sp->doms[0],
 					     m->node.start + (i << PAGE_SHIFT));
 	for (i = 0; i < sp->nr_doms; i++)
 		iommu_unmap(sp->doms[i], m->node.start, pviommu_map_size(m));
 	unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
-	kvfree(phys);
+	if (phys != small)
+		kvfree(phys);
 	m->pinned = false;
 }
 
@@ -228,7 +234,7 @@ static int pin_map(struct pviommu *p, struct pviommu_space *sp,
 	unsigned int gup = FOLL_LONGTERM |
 			   (m->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
 	unsigned int d, failed;
-	struct page **pages;
+	struct page *small[SMALL_PAGES], **pages = small;
 	long ret;
 
 	if (current->mm != p->mm)
@@ -236,11 +242,13 @@ static int pin_map(struct pviommu *p, struct pviommu_space *sp,
 	ret = account_locked_vm(p->mm, n, true);
 	if (ret)
 		return ret;	/* -ENOMEM over RLIMIT_MEMLOCK */
-	pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
-			       sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages) {
-		ret = -ENOMEM;
-		goto err_account;
+	if (n > SMALL_PAGES) {
+		pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
+				       sizeof(*pages), GFP_KERNEL_ACCOUNT);
+		if (!pages) {
+			ret = -ENOMEM;
+			goto err_account;
+		}
 	}
 
 	while (done < n) {
@@ -271,12 +279,14 @@ static int pin_map(struct pviommu *p, struct pviommu_space *sp,
 		p->pinned += got;
 		done += got;
 	}
-	kvfree(pages);
+	if (pages != small)
+		kvfree(pages);
 	m->pinned = true;
 	return 0;
 
 err_unwind:
-	kvfree(pages);
+	if (pages != small)
+		kvfree(pages);
 	/* Undo the batches that made it: unmap_unpin() handles [0, done). */
 	if (done) {
 		struct pviommu_map part = *m;
