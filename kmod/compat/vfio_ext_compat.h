@@ -88,4 +88,29 @@ static inline struct iommu_domain *vfio_ext_iommu_domain_alloc(struct device *de
 #endif
 }
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#include <linux/irqdomain.h>
+
+static inline int vfio_ext_dev_intr_remap(struct device *dev, void *data)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+/**
+ * vfio_ext_group_msi_isolated() - can the group's devices not forge MSIs?
+ *
+ * The test type1 applies before it lets a user DMA: interrupt remapping
+ * (or an MSI controller that isolates).  6.3 folded it into the IOMMU core.
+ */
+static inline bool vfio_ext_group_msi_isolated(struct iommu_group *group)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	return irq_domain_check_msi_remap() ||
+	       iommu_group_for_each_dev(group, NULL, vfio_ext_dev_intr_remap);
+#else
+	return iommu_group_has_isolated_msi(group);
+#endif
+}
+
 #endif /* _VFIO_EXT_COMPAT_H */

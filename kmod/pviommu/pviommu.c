@@ -30,6 +30,11 @@
 #include "pviommu_ranges.h"
 #include "pviommu_table.h"
 
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0644);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Allow groups without interrupt remapping (as type1's parameter; unsafe: a device could forge MSIs)");
+
 static unsigned int dma_entry_limit = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
@@ -169,28 +174,50 @@ static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 	account_locked_vm(p->mm, n, false);
 }
 
-/* Unmap @m from every domain of @sp and unpin its pages.  lock held. */
+/*
+ * Largest IOVA window handled at once on unmap: the largest IOMMU page
+ * size (capped at 1 GiB), so a window boundary never splits a superpage
+ * and the transient address array stays at most 2 MiB.
+ */
+static u64 unmap_window(struct pviommu *p)
+{
+	return 1ULL << min(fls64(p->pgsize_bitmap) - 1, 30);
+}
+
+/*
+ * Unmap @m from every domain of @sp and unpin its pages, window by window:
+ * find the pages of a window before they leave the page tables, unmap it
+ * everywhere (the IOTLB is flushed), then unpin.  lock held.
+ */
 static void unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			struct pviommu_map *m)
 {
-	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, i;
+	u64 win = unmap_window(p), iova = m->node.start, end;
 	phys_addr_t small[SMALL_PAGES], *phys;
+	unsigned long n, i;
+	unsigned int d;
 
 	if (!m->pinned)
 		return;
-	/*
-	 * Find the pages before they leave the page tables.  A transient
-	 * array keeps the per-mapping footprint at one object; small maps
-	 * (the common case) use the stack.
-	 */
+	n = min_t(u64, pviommu_map_size(m), win) >> PAGE_SHIFT;
+	/* Small maps (the common case) use the stack. */
 	phys = n <= SMALL_PAGES ? small :
 	       kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
-	for (i = 0; i < n; i++)
-		phys[i] = iommu_iova_to_phys(sp->doms[0],
-					     m->node.start + (i << PAGE_SHIFT));
-	for (i = 0; i < sp->nr_doms; i++)
-		iommu_unmap(sp->doms[i], m->node.start, pviommu_map_size(m));
-	unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
+	while (iova <= m->node.last) {
+		/* Up to the next window boundary, or the mapping's end. */
+		end = min_t(u64, m->node.last, (iova | (win - 1)));
+		n = (end - iova + 1) >> PAGE_SHIFT;
+		for (i = 0; i < n; i++)
+			phys[i] = iommu_iova_to_phys(sp->doms[0],
+						     iova + (i << PAGE_SHIFT));
+		for (d = 0; d < sp->nr_doms; d++)
+			iommu_unmap(sp->doms[d], iova, n << PAGE_SHIFT);
+		unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
+		if (end == m->node.last)
+			break;
+		iova = end + 1;
+		cond_resched();
+	}
 	if (phys != small)
 		kvfree(phys);
 	m->pinned = false;
@@ -278,6 +305,7 @@ static int pin_map(struct pviommu *p, struct pviommu_space *sp,
 		}
 		p->pinned += got;
 		done += got;
+		cond_resched();
 	}
 	if (pages != small)
 		kvfree(pages);
@@ -517,9 +545,9 @@ static int pviommu_get_info(struct pviommu *p, void __user *arg)
 	struct vfio_iommu_type1_info_cap_iova_range *rng;
 	struct vfio_iommu_type1_info_dma_avail avail;
 	struct vfio_info_cap caps = { .buf = NULL, .size = 0 };
-	struct vfio_iommu_type1_info info;
+	struct vfio_iommu_type1_info info = {};
 	struct vfio_info_cap_header *hdr;
-	size_t size;
+	size_t size, outsz;
 	unsigned int i;
 	int ret = 0;
 
@@ -527,6 +555,8 @@ static int pviommu_get_info(struct pviommu *p, void __user *arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	outsz = info.argsz >= offsetofend(typeof(info), cap_offset) ?
+		offsetofend(typeof(info), cap_offset) : minsz;
 
 	mutex_lock(&p->lock);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
@@ -573,7 +603,8 @@ out:
 			ret = -EFAULT;
 		info.cap_offset = sizeof(info);
 	}
-	if (!ret && copy_to_user(arg, &info, sizeof(info)))
+	/* As type1: cap_offset only goes back if the caller had room for it. */
+	if (!ret && copy_to_user(arg, &info, outsz))
 		ret = -EFAULT;
 free:
 	kfree(caps.buf);
@@ -858,25 +889,37 @@ static int compute_geometry(struct pviommu *p, struct pviommu_group *extra,
 	return ret;
 }
 
-/* Copy every pinned mapping from @from into @to.  lock held. */
+/*
+ * Copy every pinned mapping of the container's space from @from into @to,
+ * in physically contiguous runs (so superpages survive).  lock held.
+ */
 static int replay_into(struct pviommu *p, struct iommu_domain *from,
 		       struct iommu_domain *to)
 {
 	struct pviommu_map *m;
-	u64 off, size;
+	phys_addr_t phys, run_phys;
+	u64 off, size, run_off;
 	int ret;
 
 	for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 	     m = pviommu_table_next(m, 0, U64_MAX)) {
 		size = pviommu_map_size(m);
-		for (off = 0; off < size; off += PAGE_SIZE) {
-			ret = vfio_ext_iommu_map(to, m->node.start + off,
-						 iommu_iova_to_phys(from,
-								    m->node.start + off),
-						 PAGE_SIZE, m->prot);
+		run_off = 0;
+		run_phys = iommu_iova_to_phys(from, m->node.start);
+		for (off = PAGE_SIZE; off <= size; off += PAGE_SIZE) {
+			phys = off < size ?
+			       iommu_iova_to_phys(from, m->node.start + off) : 0;
+			if (off < size && phys == run_phys + (off - run_off))
+				continue;
+			ret = vfio_ext_iommu_map(to, m->node.start + run_off,
+						 run_phys, off - run_off,
+						 m->prot);
 			if (ret)
 				return ret;	/* the caller frees @to */
+			run_off = off;
+			run_phys = phys;
 		}
+		cond_resched();
 	}
 	return 0;
 }
@@ -902,7 +945,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 	if (!g)
 		return -ENOMEM;
 	g->group = group;
-	g->dev = dev;
+	g->dev = get_device(dev);	/* it may be unplugged while we hold it */
 	INIT_LIST_HEAD(&g->next);
 	g->domain = vfio_ext_iommu_domain_alloc(dev);
 	if (IS_ERR(g->domain)) {
@@ -912,6 +955,13 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 	ret = iommu_attach_group(g->domain, group);
 	if (ret)
 		goto err_domain;
+	if (!allow_unsafe_interrupts && !vfio_ext_group_msi_isolated(group)) {
+		pr_warn("no interrupt remapping for IOMMU group %d; see allow_unsafe_interrupts\n",
+			iommu_group_id(group));
+		ret = -EPERM;
+		iommu_detach_group(g->domain, group);
+		goto err_domain;
+	}
 
 	mutex_lock(&p->lock);
 	ret = compute_geometry(p, g, &valid, &pgsizes);
@@ -964,6 +1014,7 @@ err_unlock:
 err_domain:
 	iommu_domain_free(g->domain);
 err_free:
+	put_device(g->dev);
 	kfree(g);
 	return ret;
 }
@@ -999,9 +1050,21 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	rebuild_def_doms(p);
 	iommu_detach_group(found->domain, group);
 	iommu_domain_free(found->domain);
+	put_device(found->dev);
 	kfree(found);
-	if (!list_empty(&p->groups))
-		compute_geometry(p, NULL, &p->valid, &p->pgsize_bitmap);
+	/*
+	 * The remaining groups' geometry is at least as permissive; keep the
+	 * old one if the recomputation fails (never publish a partial one).
+	 */
+	if (!list_empty(&p->groups)) {
+		struct pviommu_ranges valid;
+		u64 pgsizes;
+
+		if (!compute_geometry(p, NULL, &valid, &pgsizes)) {
+			p->valid = valid;
+			p->pgsize_bitmap = pgsizes;
+		}
+	}
 out:
 	mutex_unlock(&p->lock);
 }

@@ -85,7 +85,8 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 
 	if (copy_from_user(&hdr, arg, sizeof(hdr)))
 		return -EFAULT;
-	if (hdr.argsz < sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN)
+	/* Room for the call and a result header, or the call cannot work. */
+	if (hdr.argsz < sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN + 8)
 		return -EINVAL;
 	if (hdr.argsz > VFIO_ACPI_DSM_ARGSZ_MAX)
 		return -E2BIG;

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <pthread.h>
@@ -25,6 +26,9 @@
 #include "vfioext.h"
 #include "vfio_common.h"
 
+#ifndef offsetofend
+#define offsetofend(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
+#endif
 #define RD	VFIO_DMA_MAP_FLAG_READ
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define PORT_BDF	"0000:01:00.0"
@@ -111,6 +115,29 @@ TEST_F(ctr, info)
 	vfioext_device_close(d);
 	vfioext_group_close(g);
 	vfioext_container_close(c);
+}
+
+/* A caller with room for the fixed part only gets exactly that back. */
+TEST_F(ctr, info_short_argsz)
+{
+	struct {
+		struct vfio_iommu_type1_info info;
+		uint8_t canary[8];
+	} buf;
+	unsigned int i;
+
+	memset(&buf, 0xa5, sizeof(buf));
+	buf.info.argsz = offsetofend(struct vfio_iommu_type1_info,
+				     iova_pgsizes);
+	ASSERT_EQ(0, ioctl(self->h.container, VFIO_IOMMU_GET_INFO, &buf));
+	EXPECT_TRUE(buf.info.flags & VFIO_IOMMU_INFO_PGSIZES);
+	/* argsz now says how much the capabilities need. */
+	EXPECT_LT(sizeof(buf.info), buf.info.argsz);
+	/* Nothing written past the 16 bytes the caller offered. */
+	for (i = 16; i < sizeof(buf.info); i++)
+		EXPECT_EQ(0xa5, ((uint8_t *)&buf)[i]);
+	for (i = 0; i < sizeof(buf.canary); i++)
+		EXPECT_EQ(0xa5, buf.canary[i]);
 }
 
 TEST_F(ctr, bad_maps)

@@ -37,7 +37,8 @@
 /**
  * struct vfio_acpi_dsm - argument of VFIO_DEVICE_ACPI_DSM
  * @argsz: sizeof(struct vfio_acpi_dsm) + length of @args, at least
- *         VFIO_ACPI_DSM_ARGS_MIN + 8 and at most VFIO_ACPI_DSM_ARGSZ_MAX
+ *         8 + VFIO_ACPI_DSM_ARGS_MIN + 8 (the call and a result header:
+ *         48) and at most VFIO_ACPI_DSM_ARGSZ_MAX
  * @padding: ignored (crosvm leaves it unset)
  * @args: the call on input, the call with its result on output
  *
