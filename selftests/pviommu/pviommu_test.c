@@ -26,9 +26,6 @@
 #include "vfioext.h"
 #include "vfio_common.h"
 
-#ifndef offsetofend
-#define offsetofend(T, m)	(offsetof(T, m) + sizeof(((T *)0)->m))
-#endif
 #define RD	VFIO_DMA_MAP_FLAG_READ
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define PORT_BDF	"0000:01:00.0"
@@ -127,8 +124,8 @@ TEST_F(ctr, info_short_argsz)
 	unsigned int i;
 
 	memset(&buf, 0xa5, sizeof(buf));
-	buf.info.argsz = offsetofend(struct vfio_iommu_type1_info,
-				     iova_pgsizes);
+	buf.info.argsz = offsetof(struct vfio_iommu_type1_info, iova_pgsizes) +
+			 sizeof(buf.info.iova_pgsizes);
 	ASSERT_EQ(0, ioctl(self->h.container, VFIO_IOMMU_GET_INFO, &buf));
 	EXPECT_TRUE(buf.info.flags & VFIO_IOMMU_INFO_PGSIZES);
 	/* argsz now says how much the capabilities need. */
