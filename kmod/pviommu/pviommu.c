@@ -924,6 +924,34 @@ static int replay_into(struct pviommu *p, struct iommu_domain *from,
 	return 0;
 }
 
+static int space_in_ranges(struct pviommu_space *sp,
+			   const struct pviommu_ranges *valid)
+{
+	struct pviommu_map *m;
+
+	for (m = pviommu_table_first(&sp->table, 0, U64_MAX); m;
+	     m = pviommu_table_next(m, 0, U64_MAX))
+		if (!pviommu_ranges_contain(valid, m->node.start, m->node.last))
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Every existing mapping, the container's and every guest domain's, must
+ * stay valid for a group that joins (its reserved regions, its aperture).
+ * lock held.
+ */
+static int check_spaces(struct pviommu *p, const struct pviommu_ranges *valid)
+{
+	struct pviommu_gdom *gd;
+	int ret = space_in_ranges(&p->def, valid);
+
+	list_for_each_entry(gd, &p->gdoms, next)
+		if (!ret)
+			ret = space_in_ranges(&gd->space, valid);
+	return ret;
+}
+
 static int pviommu_attach_group(void *data, struct iommu_group *group,
 				enum vfio_group_type type)
 {
@@ -968,14 +996,9 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 	if (ret)
 		goto err_unlock;
 	/* Existing mappings must stay valid for the group that joins. */
-	for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
-	     m = pviommu_table_next(m, 0, U64_MAX)) {
-		if (!pviommu_ranges_contain(&valid, m->node.start,
-					    m->node.last)) {
-			ret = -EINVAL;
-			goto err_unlock;
-		}
-	}
+	ret = check_spaces(p, &valid);
+	if (ret)
+		goto err_unlock;
 
 	first = first_group(p);
 	if (first) {
