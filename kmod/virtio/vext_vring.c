@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Device side of split virtqueues.  Anything wrong in the ring is
+ * -EPROTO, the caller's cue to set DEVICE_NEEDS_RESET; guest memory the
+ * memory table does not cover is -EFAULT.  Nothing loops more than the
+ * queue size, nothing is trusted before it is checked, and ring indices
+ * are free-running u16 as the spec defines them.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <asm/barrier.h>
+
+#include "vext_vring.h"
+
+/* Descriptor flags (virtio 1.x, 2.7.5) */
+#define VRING_DESC_F_NEXT	1
+#define VRING_DESC_F_WRITE	2
+#define VRING_DESC_F_INDIRECT	4
+/* Driver ring flag (2.7.7) */
+#define VRING_AVAIL_F_NO_INTERRUPT	1
+
+struct vext_desc {
+	__le64 addr;
+	__le32 len;
+	__le16 flags;
+	__le16 next;
+};
+
+/**
+ * vext_vring_init() - set up a queue after the driver described it
+ * Return: 0, or -EINVAL for a size that is not a power of two in
+ * 1..32768 or a misaligned ring part.
+ */
+int vext_vring_init(struct vext_vring *vr, unsigned int num, u64 desc,
+		    u64 avail, u64 used)
+{
+	if (!num || num > VEXT_VRING_MAX_NUM || !is_power_of_2(num))
+		return -EINVAL;
+	if (desc % 16 || avail % 2 || used % 4)
+		return -EINVAL;
+	vr->num = num;
+	vr->desc = desc;
+	vr->avail = avail;
+	vr->used = used;
+	vr->last_avail = 0;
+	vr->used_idx = 0;
+	return 0;
+}
+
+static int rd16(const struct vext_mem *m, u64 addr, u16 *v)
+{
+	__le16 x;
+	int ret = m->read(m->ctx, addr, &x, sizeof(x));
+
+	*v = le16_to_cpu(x);
+	return ret;
+}
+
+/**
+ * vext_vring_pop() - take the next available chain
+ * @vr: the queue
+ * @m: guest memory
+ * @c: filled with the chain
+ *
+ * Return: 1 with @c filled; 0 when nothing is available; -EPROTO for a
+ * broken ring (more entries claimed than the queue holds, an index out of
+ * range, a loop or a chain longer than the queue or VEXT_MAX_SEGS, a
+ * readable buffer after a writable one, an indirect descriptor (not
+ * offered), a buffer that wraps the address space); -EFAULT.
+ */
+int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
+		   struct vext_chain *c)
+{
+	struct vext_desc d;
+	u16 avail_idx, head, i, flags;
+	unsigned int count = 0;
+	u64 addr;
+	u32 len;
+	int ret;
+
+	ret = rd16(m, vr->avail + 2, &avail_idx);
+	if (ret)
+		return ret;
+	if ((u16)(avail_idx - vr->last_avail) > vr->num)
+		return -EPROTO;
+	if (avail_idx == vr->last_avail)
+		return 0;
+	/* The entries the index announces are written before it (2.7.13). */
+	virt_rmb();
+	ret = rd16(m, vr->avail + 4 + 2 * (u64)(vr->last_avail & (vr->num - 1)),
+		   &head);
+	if (ret)
+		return ret;
+	if (head >= vr->num)
+		return -EPROTO;
+
+	c->head = head;
+	c->nr_out = 0;
+	c->nr_in = 0;
+	c->out_len = 0;
+	c->in_len = 0;
+	for (i = head;;) {
+		if (++count > vr->num || count > VEXT_MAX_SEGS)
+			return -EPROTO;		/* a loop, or too long */
+		ret = m->read(m->ctx, vr->desc + 16 * (u64)i, &d, sizeof(d));
+		if (ret)
+			return ret;
+		addr = le64_to_cpu(d.addr);
+		len = le32_to_cpu(d.len);
+		flags = le16_to_cpu(d.flags);
+		if (flags & VRING_DESC_F_INDIRECT)
+			return -EPROTO;		/* not negotiated */
+		if (len && addr + len - 1 < addr)
+			return -EPROTO;
+		if (flags & VRING_DESC_F_WRITE) {
+			c->in_len += len;
+			c->nr_in++;
+		} else {
+			if (c->nr_in)
+				return -EPROTO;	/* readable after writable */
+			c->out_len += len;
+			c->nr_out++;
+		}
+		c->seg[count - 1].addr = addr;
+		c->seg[count - 1].len = len;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		i = le16_to_cpu(d.next);
+		if (i >= vr->num)
+			return -EPROTO;
+	}
+	vr->last_avail++;
+	return 1;
+}
+
+/**
+ * vext_vring_push() - return chain @head with @len bytes written
+ * Return: 0 or -EFAULT.
+ */
+int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
+		    u16 head, u32 len)
+{
+	struct {
+		__le32 id;
+		__le32 len;
+	} elem = { cpu_to_le32(head), cpu_to_le32(len) };
+	__le16 idx;
+	int ret;
+
+	ret = m->write(m->ctx, vr->used + 4 +
+		       8 * (u64)(vr->used_idx & (vr->num - 1)),
+		       &elem, sizeof(elem));
+	if (ret)
+		return ret;
+	/* The entry is visible before the index that announces it. */
+	virt_wmb();
+	idx = cpu_to_le16(vr->used_idx + 1);
+	ret = m->write(m->ctx, vr->used + 2, &idx, sizeof(idx));
+	if (ret)
+		return ret;
+	vr->used_idx++;
+	return 0;
+}
+
+/**
+ * vext_vring_want_interrupt() - does the driver want a used-buffer
+ * notification (VRING_AVAIL_F_NO_INTERRUPT clear)?
+ * Return: 1, 0, or -EFAULT.
+ */
+int vext_vring_want_interrupt(const struct vext_vring *vr,
+			      const struct vext_mem *m)
+{
+	u16 flags;
+	int ret;
+
+	/* Our used index is written before we look at the driver's flags. */
+	virt_mb();
+	ret = rd16(m, vr->avail, &flags);
+	if (ret)
+		return ret;
+	return !(flags & VRING_AVAIL_F_NO_INTERRUPT);
+}

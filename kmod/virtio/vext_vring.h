@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Split virtqueues (virtio 1.x, 2.7) as the device side sees them: pop a
+ * descriptor chain the driver made available, push it back as used.
+ *
+ * The ring lives in memory the guest controls; every index, address,
+ * length and link is hostile.  Guest memory is reached only through a
+ * struct vext_mem (the transport's memory table), so this file is pure
+ * logic and KUnit runs it on UML against crafted rings.
+ *
+ * Hand-written because Debian's 6.1 kernel has no CONFIG_VHOST_RING
+ * (drivers/vhost/vringh.c), the kernel's only device-side ring code.
+ */
+#ifndef _VEXT_VRING_H
+#define _VEXT_VRING_H
+
+#include <linux/types.h>
+
+#define VEXT_VRING_MAX_NUM	32768	/* the spec's largest queue */
+#define VEXT_MAX_SEGS		64	/* longest chain we accept */
+
+/**
+ * struct vext_mem - access to guest memory
+ * @read: copy @len bytes at guest address @addr; 0 or -EFAULT
+ * @write: the other way
+ * @ctx: passed back to both
+ */
+struct vext_mem {
+	int (*read)(void *ctx, u64 addr, void *buf, size_t len);
+	int (*write)(void *ctx, u64 addr, const void *buf, size_t len);
+	void *ctx;
+};
+
+/**
+ * struct vext_vring - device-side state of one split virtqueue
+ * @num: queue size, a power of two
+ * @desc: guest address of the descriptor table (16-byte aligned)
+ * @avail: guest address of the driver ring (2-byte aligned)
+ * @used: guest address of the device ring (4-byte aligned)
+ * @last_avail: free-running index of the next driver-ring entry to take
+ * @used_idx: free-running index of the next device-ring entry to fill
+ */
+struct vext_vring {
+	u16 num;
+	u64 desc;
+	u64 avail;
+	u64 used;
+	u16 last_avail;
+	u16 used_idx;
+};
+
+/**
+ * struct vext_seg - one buffer of a chain
+ * @addr: guest address
+ * @len: bytes
+ */
+struct vext_seg {
+	u64 addr;
+	u32 len;
+};
+
+/**
+ * struct vext_chain - a popped descriptor chain
+ * @head: the head descriptor's index (what goes back on the used ring)
+ * @nr_out: device-readable segments, first in @seg
+ * @nr_in: device-writable segments, after them
+ * @out_len: bytes the device may read
+ * @in_len: bytes the device may write
+ * @seg: the segments
+ */
+struct vext_chain {
+	u16 head;
+	unsigned int nr_out;
+	unsigned int nr_in;
+	u64 out_len;
+	u64 in_len;
+	struct vext_seg seg[VEXT_MAX_SEGS];
+};
+
+int vext_vring_init(struct vext_vring *vr, unsigned int num, u64 desc,
+		    u64 avail, u64 used);
+int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
+		   struct vext_chain *c);
+int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
+		    u16 head, u32 len);
+int vext_vring_want_interrupt(const struct vext_vring *vr,
+			      const struct vext_mem *m);
+
+#endif /* _VEXT_VRING_H */

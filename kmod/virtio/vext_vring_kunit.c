@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suite for the split-virtqueue device side, against well-formed and
+ * hostile rings in a fake guest memory (a buffer; addresses outside it are
+ * -EFAULT, exactly as the memory table answers).
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+
+#include "vext_vring.c"
+
+#define GMEM	8192
+#define DESC	0x0000
+#define AVAIL	0x1000
+#define USED	0x1800
+
+struct gmem {
+	u8 b[GMEM];
+};
+
+static int gread(void *ctx, u64 addr, void *buf, size_t len)
+{
+	struct gmem *g = ctx;
+
+	if (addr > GMEM || len > GMEM - addr)
+		return -EFAULT;
+	memcpy(buf, g->b + addr, len);
+	return 0;
+}
+
+static int gwrite(void *ctx, u64 addr, const void *buf, size_t len)
+{
+	struct gmem *g = ctx;
+
+	if (addr > GMEM || len > GMEM - addr)
+		return -EFAULT;
+	memcpy(g->b + addr, buf, len);
+	return 0;
+}
+
+struct fixture {
+	struct gmem *g;
+	struct vext_mem m;
+	struct vext_vring vr;
+	struct vext_chain *c;
+};
+
+static void setup(struct kunit *test, struct fixture *f, unsigned int num)
+{
+	f->g = kunit_kzalloc(test, sizeof(*f->g), GFP_KERNEL);
+	f->c = kunit_kzalloc(test, sizeof(*f->c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f->g);
+	KUNIT_ASSERT_NOT_NULL(test, f->c);
+	f->m.read = gread;
+	f->m.write = gwrite;
+	f->m.ctx = f->g;
+	KUNIT_ASSERT_EQ(test, vext_vring_init(&f->vr, num, DESC, AVAIL, USED), 0);
+}
+
+static void set_desc(struct fixture *f, u16 i, u64 addr, u32 len, u16 flags,
+		     u16 next)
+{
+	struct vext_desc d = {
+		cpu_to_le64(addr), cpu_to_le32(len), cpu_to_le16(flags),
+		cpu_to_le16(next),
+	};
+
+	memcpy(f->g->b + DESC + 16 * i, &d, sizeof(d));
+}
+
+/* Driver makes entry @slot of its ring point at @head and publishes @idx. */
+static void make_avail(struct fixture *f, u16 slot, u16 head, u16 idx)
+{
+	__le16 h = cpu_to_le16(head), x = cpu_to_le16(idx);
+
+	memcpy(f->g->b + AVAIL + 4 + 2 * slot, &h, 2);
+	memcpy(f->g->b + AVAIL + 2, &x, 2);
+}
+
+static void vring_init_checks(struct kunit *test)
+{
+	struct vext_vring vr;
+
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 0, 0, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 3, 0, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 65536, 0, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 8, 8, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 8, 0, 1, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 8, 0, 0, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vext_vring_init(&vr, 32768, 16, 2, 4), 0);
+}
+
+static void vring_request_response(struct kunit *test)
+{
+	struct fixture f;
+	__le32 used[2];
+	__le16 uidx;
+
+	setup(test, &f, 8);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 0);
+	/* A request: 24 readable bytes, then 8 writable. */
+	set_desc(&f, 3, 0x100, 24, VRING_DESC_F_NEXT, 5);
+	set_desc(&f, 5, 0x200, 8, VRING_DESC_F_WRITE, 0);
+	make_avail(&f, 0, 3, 1);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->head, 3);
+	KUNIT_EXPECT_EQ(test, f.c->nr_out, 1U);
+	KUNIT_EXPECT_EQ(test, f.c->nr_in, 1U);
+	KUNIT_EXPECT_EQ(test, f.c->out_len, 24ULL);
+	KUNIT_EXPECT_EQ(test, f.c->in_len, 8ULL);
+	KUNIT_EXPECT_EQ(test, f.c->seg[1].addr, 0x200ULL);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 0);
+
+	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, 3, 8), 0);
+	memcpy(used, f.g->b + USED + 4, 8);
+	memcpy(&uidx, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(used[0]), 3U);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(used[1]), 8U);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(uidx), 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_want_interrupt(&f.vr, &f.m), 1);
+	f.g->b[AVAIL] = VRING_AVAIL_F_NO_INTERRUPT;
+	KUNIT_EXPECT_EQ(test, vext_vring_want_interrupt(&f.vr, &f.m), 0);
+}
+
+static void vring_index_wrap(struct kunit *test)
+{
+	struct fixture f;
+
+	setup(test, &f, 4);
+	/* Free-running indices wrap at 65536, slots at the queue size. */
+	f.vr.last_avail = 0xffff;
+	set_desc(&f, 1, 0x100, 4, 0, 0);
+	make_avail(&f, 3, 1, 0x0000);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->head, 1);
+	KUNIT_EXPECT_EQ(test, f.vr.last_avail, 0);
+}
+
+static void vring_hostile(struct kunit *test)
+{
+	struct fixture f;
+
+	/* The driver claims more entries than the queue holds. */
+	setup(test, &f, 8);
+	make_avail(&f, 0, 0, 9);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* A head index out of range. */
+	setup(test, &f, 8);
+	make_avail(&f, 0, 8, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* A loop: 1 -> 2 -> 1. */
+	setup(test, &f, 8);
+	set_desc(&f, 1, 0x100, 4, VRING_DESC_F_NEXT, 2);
+	set_desc(&f, 2, 0x100, 4, VRING_DESC_F_NEXT, 1);
+	make_avail(&f, 0, 1, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* A self loop. */
+	setup(test, &f, 8);
+	set_desc(&f, 0, 0x100, 4, VRING_DESC_F_NEXT, 0);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* next out of range. */
+	setup(test, &f, 8);
+	set_desc(&f, 0, 0x100, 4, VRING_DESC_F_NEXT, 200);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* Readable after writable. */
+	setup(test, &f, 8);
+	set_desc(&f, 0, 0x100, 4, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	set_desc(&f, 1, 0x200, 4, 0, 0);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* Indirect descriptors are not offered. */
+	setup(test, &f, 8);
+	set_desc(&f, 0, 0x100, 32, VRING_DESC_F_INDIRECT, 0);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* A buffer that wraps the address space. */
+	setup(test, &f, 8);
+	set_desc(&f, 0, U64_MAX - 2, 4, 0, 0);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* A ring outside guest memory. */
+	setup(test, &f, 8);
+	f.vr.avail = GMEM - 1;
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EFAULT);
+	setup(test, &f, 8);
+	f.vr.used = GMEM;
+	KUNIT_EXPECT_EQ(test, vext_vring_push(&f.vr, &f.m, 0, 0), -EFAULT);
+	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 0);
+}
+
+/* A chain longer than VEXT_MAX_SEGS in a big queue: refused, bounded. */
+static void vring_long_chain(struct kunit *test)
+{
+	struct fixture f;
+	unsigned int i;
+
+	setup(test, &f, 128);
+	for (i = 0; i < 100; i++)
+		set_desc(&f, i, 0x100, 4, VRING_DESC_F_NEXT, i + 1);
+	set_desc(&f, 100, 0x100, 4, 0, 0);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
+
+	/* Exactly VEXT_MAX_SEGS is fine. */
+	setup(test, &f, 128);
+	for (i = 0; i < VEXT_MAX_SEGS - 1; i++)
+		set_desc(&f, i, 0x100, 4, VRING_DESC_F_NEXT, i + 1);
+	set_desc(&f, VEXT_MAX_SEGS - 1, 0x100, 4, 0, 0);
+	make_avail(&f, 0, 0, 1);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->nr_out, (unsigned int)VEXT_MAX_SEGS);
+}
+
+static struct kunit_case vext_vring_test_cases[] = {
+	KUNIT_CASE(vring_init_checks),
+	KUNIT_CASE(vring_request_response),
+	KUNIT_CASE(vring_index_wrap),
+	KUNIT_CASE(vring_hostile),
+	KUNIT_CASE(vring_long_chain),
+	{}
+};
+
+static struct kunit_suite vext_vring_test_suite = {
+	.name = "vext_vring",
+	.test_cases = vext_vring_test_cases,
+};
+
+kunit_test_suite(vext_vring_test_suite);
