@@ -78,7 +78,8 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 	struct pci_dev *pdev = edev->core.pdev;
 	struct vfio_ext_dsm_call call;
 	struct vfio_acpi_dsm hdr;
-	acpi_handle handle;
+	acpi_handle handle, dsm_handle;
+	acpi_status status;
 	size_t len, used;
 	u8 *args;
 	int ret;
@@ -94,8 +95,15 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 	handle = ACPI_HANDLE(&pdev->dev);
 	if (!handle)
 		return -ENODEV;
-	if (!acpi_has_method(handle, "_DSM"))
+	/*
+	 * Not acpi_has_method(): it says "no" on any failure, and an
+	 * allocation failure must not read as "this device has no _DSM".
+	 */
+	status = acpi_get_handle(handle, "_DSM", &dsm_handle);
+	if (status == AE_NOT_FOUND)
 		return -ENOENT;
+	if (ACPI_FAILURE(status))
+		return status == AE_NO_MEMORY ? -ENOMEM : -EIO;
 
 	len = hdr.argsz - sizeof(hdr);
 	args = kvmalloc(len, GFP_KERNEL_ACCOUNT);
