@@ -186,12 +186,31 @@ static int insert(struct vfioext_iova_allocator *a, uint64_t s, uint64_t size)
 	return 0;
 }
 
+/* First fit inside valid range @rg, between the allocations.  lock held. */
+static int range_fit(const struct vfioext_iova_allocator *a,
+		     const struct iova_span *rg, uint64_t size, uint64_t align,
+		     uint64_t *s)
+{
+	uint64_t gs = rg->start;
+	size_t i;
+
+	for (i = first_at_or_after(a, rg->start);
+	     i < a->nr_allocs && a->allocs[i].start <= rg->last; i++) {
+		if (a->allocs[i].start > gs &&
+		    fit(gs, a->allocs[i].start - 1, size, align, s))
+			return 1;
+		if (a->allocs[i].last == UINT64_MAX)
+			return 0;
+		gs = a->allocs[i].last + 1;
+	}
+	return gs <= rg->last && fit(gs, rg->last, size, align, s);
+}
+
 int vfioext_iova_alloc(struct vfioext_iova_allocator *a, uint64_t size,
 		       uint64_t align, uint64_t *iova)
 {
-	uint64_t gs, s;
+	uint64_t s;
 	uint32_t r;
-	size_t i;
 	int ret = -ENOSPC;
 
 	if (!a || !iova || !size || (align & (align - 1)))
@@ -202,27 +221,13 @@ int vfioext_iova_alloc(struct vfioext_iova_allocator *a, uint64_t size,
 		return -EINVAL;
 
 	pthread_mutex_lock(&a->lock);
-	for (r = 0; r < a->nr_ranges && ret == -ENOSPC; r++) {
-		const struct iova_span *rg = &a->ranges[r];
-
-		gs = rg->start;
-		for (i = first_at_or_after(a, rg->start);
-		     i < a->nr_allocs && a->allocs[i].start <= rg->last; i++) {
-			if (a->allocs[i].start > gs &&
-			    fit(gs, a->allocs[i].start - 1, size, align, &s))
-				goto found;
-			if (a->allocs[i].last == UINT64_MAX)
-				goto next_range;
-			gs = a->allocs[i].last + 1;
+	for (r = 0; r < a->nr_ranges; r++) {
+		if (range_fit(a, &a->ranges[r], size, align, &s)) {
+			ret = insert(a, s, size);
+			if (!ret)
+				*iova = s;
+			break;
 		}
-		if (gs <= rg->last && fit(gs, rg->last, size, align, &s))
-			goto found;
-next_range:
-		continue;
-found:
-		ret = insert(a, s, size);
-		if (!ret)
-			*iova = s;
 	}
 	pthread_mutex_unlock(&a->lock);
 	return ret;

@@ -7,7 +7,6 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
 
 #include "viommu_req.h"
 
