@@ -53,21 +53,29 @@ static void ranges_edges(struct kunit *test)
 
 static void ranges_full(struct kunit *test)
 {
-	struct pviommu_ranges rs, before;
+	/*
+	 * Two 520-byte lists: on the heap, at their exact size (KASAN's stack
+	 * redzones would push the frame past the 1 KiB limit).
+	 */
+	struct pviommu_ranges *rs = kunit_kmalloc(test, sizeof(*rs), GFP_KERNEL);
+	struct pviommu_ranges *before = kunit_kmalloc(test, sizeof(*before),
+						      GFP_KERNEL);
 	unsigned int i;
 
-	pviommu_ranges_init(&rs, 0, U64_MAX);
+	KUNIT_ASSERT_NOT_NULL(test, rs);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	pviommu_ranges_init(rs, 0, U64_MAX);
 	/* Punch holes until the list is full; the next split is refused. */
 	for (i = 1; i < PVIOMMU_MAX_RANGES; i++)
-		KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, i * 16ULL,
+		KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(rs, i * 16ULL,
 							     i * 16ULL + 7), 0);
-	KUNIT_EXPECT_EQ(test, rs.nr, (unsigned int)PVIOMMU_MAX_RANGES);
-	before = rs;
-	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(&rs, 1, 2), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, memcmp(&rs, &before, sizeof(rs)), 0);
+	KUNIT_EXPECT_EQ(test, rs->nr, (unsigned int)PVIOMMU_MAX_RANGES);
+	*before = *rs;
+	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(rs, 1, 2), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, memcmp(rs, before, sizeof(*rs)), 0);
 	/* Removing whole ranges still works. */
-	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(&rs, 0, U64_MAX), 0);
-	KUNIT_EXPECT_EQ(test, rs.nr, 0U);
+	KUNIT_EXPECT_EQ(test, pviommu_ranges_exclude(rs, 0, U64_MAX), 0);
+	KUNIT_EXPECT_EQ(test, rs->nr, 0U);
 }
 
 static struct kunit_case pviommu_ranges_test_cases[] = {
