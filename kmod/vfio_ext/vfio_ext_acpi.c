@@ -41,6 +41,43 @@ static bool vfio_ext_dsm_allowed(struct vfio_ext_device *edev,
 }
 
 /*
+ * acpi_evaluate_dsm() with the ACPICA status kept: it returns NULL for any
+ * failure, and a host allocation failure must read as ENOMEM, not as
+ * "the firmware method failed".  Returns the result object (ACPI_FREE it)
+ * or an ERR_PTR: -ENOMEM, -ENOENT (the method went away with its table),
+ * -EIO (AML error, no result; logged, ratelimited: the guest drives it).
+ */
+static union acpi_object *vfio_ext_eval_dsm(struct pci_dev *pdev,
+					    acpi_handle handle,
+					    struct vfio_ext_dsm_call *call)
+{
+	struct acpi_buffer out = { ACPI_ALLOCATE_BUFFER, NULL };
+	union acpi_object params[4] = {
+		{ .buffer = { .type = ACPI_TYPE_BUFFER, .length = 16,
+			      .pointer = (u8 *)&call->guid } },
+		{ .integer = { .type = ACPI_TYPE_INTEGER, .value = call->rev } },
+		{ .integer = { .type = ACPI_TYPE_INTEGER, .value = call->func } },
+		{ .package = { .type = ACPI_TYPE_PACKAGE } },
+	};
+	struct acpi_object_list in = { .count = 4, .pointer = params };
+	acpi_status status;
+
+	if (call->arg3)
+		params[3] = *call->arg3;
+	status = acpi_evaluate_object(handle, "_DSM", &in, &out);
+	if (ACPI_SUCCESS(status))
+		return out.pointer ? out.pointer : ERR_PTR(-EIO);
+	if (status == AE_NO_MEMORY)
+		return ERR_PTR(-ENOMEM);
+	if (status == AE_NOT_FOUND)
+		return ERR_PTR(-ENOENT);
+	dev_warn_ratelimited(&pdev->dev, "_DSM %pUl function %llu failed: %s\n",
+			     &call->guid, call->func,
+			     acpi_format_exception(status));
+	return ERR_PTR(-EIO);
+}
+
+/*
  * Evaluate the decoded call on @handle and encode the result into @args.
  * Calls on one device are serialised by dsm_lock: firmware methods are
  * not written for concurrent use, and a slow one (AML Sleep()) makes the
@@ -56,11 +93,10 @@ static int vfio_ext_dsm_eval(struct vfio_ext_device *edev, acpi_handle handle,
 	if (mutex_lock_killable(&edev->dsm_lock))
 		return -EINTR;
 	atomic64_inc(&edev->dsm_calls);
-	obj = acpi_evaluate_dsm(handle, &call->guid, call->rev, call->func,
-				call->arg3);
+	obj = vfio_ext_eval_dsm(edev->core.pdev, handle, call);
 	mutex_unlock(&edev->dsm_lock);
-	if (!obj)
-		return -EIO;
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
 	ret = vfio_ext_dsm_encode(obj, args, len, used);
 	ACPI_FREE(obj);
 	return ret;

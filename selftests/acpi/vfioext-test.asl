@@ -25,10 +25,20 @@
  *  12  Notify (\_SB.PCI0.S80, Arg3[0]): a real firmware notification
  *  13  Notify 0x80, 0x81, 0x82 in this order
  * Any other UUID or function: Buffer { 0 }.
+ *
+ * The edu behind the root port (01:00.0, \_SB.PCI0.SE0.S00) gets a second,
+ * NotSerialized _DSM with the same UUID and functions 1 (Integer), 4
+ * (Package) and 5 (echo); other functions return Buffer { 0 }.  It is the
+ * one the fault-injection test (selftests/faults/) evaluates: Linux 6.1's
+ * ACPICA never releases a Serialized method's mutex when an allocation
+ * fails right after the method started (acpi_ps_execute_method()), so
+ * fault injection on S80's Serialized _DSM would wedge it for good.  It
+ * declares no named object, which would make ACPICA serialize it anyway.
  */
 DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
 {
 	External (\_SB.PCI0.S80, DeviceObj)
+	External (\_SB.PCI0.SE0.S00, DeviceObj)
 
 	Scope (\_SB.PCI0.S80)
 	{
@@ -89,6 +99,27 @@ DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
 					Notify (\_SB.PCI0.S80, 0x81)
 					Notify (\_SB.PCI0.S80, 0x82)
 					Return (0)
+				}
+			}
+			Return (Buffer (1) { 0 })
+		}
+	}
+
+	Scope (\_SB.PCI0.SE0.S00)
+	{
+		Method (_DSM, 4, NotSerialized)
+		{
+			If ((Arg0 == ToUUID ("c0ffee00-1234-4abc-8def-0123456789ab")))
+			{
+				Local0 = ToInteger (Arg2)
+				If ((Local0 == 1)) {
+					Return (0x12345678)
+				}
+				If ((Local0 == 4)) {
+					Return (Package (3) { 0xcafe, "pkg", Buffer (2) { 0xaa, 0xbb } })
+				}
+				If ((Local0 == 5)) {
+					Return (Arg3)
 				}
 			}
 			Return (Buffer (1) { 0 })

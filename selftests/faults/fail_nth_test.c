@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Fault injection over every allocation of the uAPI paths (the iommufd
- * selftests' fail_nth method; the _DSM path is not here yet: under fault
- * injection its ACPICA evaluation did not finish within 850 s on the
- * debug kernel, which needs investigating first): for n = 1, 2, ... make the n-th allocation
- * of the calling thread fail (/proc/thread-self/fail-nth, CONFIG_FAILSLAB
- * and CONFIG_FAIL_PAGE_ALLOC) during one call, until a call completes with
- * no fault left to inject.  Each failed call must fail with a clean errno
- * and leave nothing behind: pinned pages back to baseline (VmLck), the
- * next normal call working; kmemleak is scanned by the runner at the end.
- * Needs the debug kernel (tools/debug-vm); skips on kernels without
- * fault injection.
+ * Fault injection over every allocation of each uAPI path that allocates
+ * or pins (selftests/common/fail_nth.h has the method and what is
+ * asserted): device open, container attach, pviommu map and unmap, batch,
+ * guest domains and endpoint attach, _DSM, notification enable and the
+ * notification channel.  Each path is one fixture variant: a struct
+ * fault_case, the device it needs and a prepare() that brings the fixture
+ * to the call's precondition.  Adding a path is one variant.
+ *
+ * _DSM runs against the NotSerialized _DSM of 01:00.0 (\_SB.PCI0.SE0.S00
+ * in selftests/acpi/vfioext-test.asl), not the Serialized one of 00:10.0:
+ * in 6.1 (and upstream ACPICA), acpi_ps_execute_method() returns on an
+ * allocation failure after acpi_ds_begin_method_execution() without
+ * acpi_ds_terminate_control_method(), so a Serialized method's mutex is
+ * never released and every later evaluation of that method waits for it
+ * forever (uninterruptibly).  That is a kernel bug outside vfio-ext; see
+ * Documentation/testing.rst.
+ *
+ * Needs the debug kernel (tools/debug-vm); skips on kernels without fault
+ * injection.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -26,166 +35,374 @@
 #include "vfioext.h"
 #include "vfio_common.h"
 #include "acpi_common.h"
+#include "fail_nth.h"
 
-#define MAX_NTH	2000
+#define IOVA		0x100000ULL
+#define MAP_SIZE	(64 * 1024)
 
-static int fail_nth_fd(void)
+/* Everything a case may use; the fixture owns it. */
+struct fctx {
+	struct vfio_handles h;
+	void *buf;
+	int fd;			/* the object a call created (device, channel) */
+	int efd;
+	uint32_t domain;
+	struct dsm_buf *dsm;
+};
+
+static int pv_batch1(int container, uint32_t op, uint32_t domain,
+		     void *vaddr, uint64_t iova, uint64_t size)
 {
-	return open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-}
-
-/* Arm: the @n-th allocation from now fails. */
-static int arm(int fd, int n)
-{
-	char buf[16];
-	int len = snprintf(buf, sizeof(buf), "%d", n);
-
-	return pwrite(fd, buf, len, 0) == len ? 0 : -errno;
-}
-
-/* Disarm; true if the fault was injected (the counter reached it). */
-static bool injected(int fd)
-{
-	char buf[16] = "";
-
-	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0)
-		return false;
-	arm(fd, 0);
-	return atoi(buf) == 0;
-}
-
-/*
- * Make the fault sites consider every allocation (by default they skip
- * the sleeping ones, which is nearly all of ours) and stay quiet.
- */
-static int configure_sites(void)
-{
-	static const char * const knobs[][2] = {
-		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/failslab/verbose", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N" },
-		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
-		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+	struct vfio_ext_pviommu_op o = {
+		.op = op, .vaddr = (uintptr_t)vaddr, .iova = iova,
+		.size = size, .domain = domain,
+		.flags = op == VFIO_EXT_PVIOMMU_OP_MAP ?
+			 VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE : 0,
 	};
-	unsigned int i;
-	int ret;
+	struct vfio_ext_pviommu_batch b = {
+		.argsz = sizeof(b), .nr = 1, .ops = (uintptr_t)&o,
+	};
 
-	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
-		ret = sysfs_write_str(knobs[i][0], knobs[i][1]);
-		if (ret)
-			return ret;
-	}
+	return ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
+}
+
+static int pv_domain_alloc(int container, uint32_t *id)
+{
+	struct vfio_ext_pviommu_domain d = { .argsz = sizeof(d) };
+
+	if (ioctl(container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &d))
+		return -errno;
+	*id = d.id;
 	return 0;
 }
 
-static bool clean_errno(int err)
+static int pv_domain_free(int container, uint32_t id)
 {
-	return err == ENOMEM || err == EFAULT || err == EIO || err == ENOSPC ||
-	       err == EAGAIN;
+	return ioctl(container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, id) ? -errno : 0;
 }
 
+static int pv_attach(struct fctx *c, uint32_t domain)
+{
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = c->h.group_id, .vsid = 7,
+		.domain = domain,
+	};
+
+	return ioctl(c->h.container, VFIO_EXT_PVIOMMU_ATTACH, &at) ? -errno : 0;
+}
+
+/* --- device open: the first open of the device fd ------------------------ */
+
+static int open_call(void *p)
+{
+	struct fctx *c = p;
+
+	c->fd = ioctl(c->h.group, VFIO_GROUP_GET_DEVICE_FD, c->h.bdf);
+	return c->fd < 0 ? -errno : 0;
+}
+
+static int close_fd(void *p)
+{
+	struct fctx *c = p;
+	int ret = close(c->fd) ? -errno : 0;
+
+	c->fd = -1;
+	return ret;
+}
+
+static int prepare_closed_device(struct fctx *c)
+{
+	close(c->h.device);
+	c->h.device = -1;
+	return 0;
+}
+
+/* --- container attach: VFIO_SET_IOMMU(pviommu) attaches the group --------- */
+
+static int attach_call(void *p)
+{
+	struct fctx *c = p;
+
+	return ioctl(c->h.container, VFIO_SET_IOMMU, VFIO_EXT_PVIOMMU_IOMMU) ?
+	       -errno : 0;
+}
+
+static int attach_undo(void *p)
+{
+	struct fctx *c = p;
+
+	/* The last group leaving releases the backend's container state. */
+	if (ioctl(c->h.group, VFIO_GROUP_UNSET_CONTAINER))
+		return -errno;
+	return ioctl(c->h.group, VFIO_GROUP_SET_CONTAINER, &c->h.container) ?
+	       -errno : 0;
+}
+
+static int prepare_unattached(struct fctx *c)
+{
+	int ret = prepare_closed_device(c);
+
+	return ret ? ret : attach_undo(c);
+}
+
+/* --- pviommu map / unmap / batch ----------------------------------------- */
+
+static int map_call(void *p)
+{
+	struct fctx *c = p;
+
+	return dma_map(c->h.container, c->buf, IOVA, MAP_SIZE,
+		       VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+}
+
+static int unmap_call(void *p)
+{
+	struct fctx *c = p;
+	long long ret = dma_unmap(c->h.container, IOVA, MAP_SIZE);
+
+	if (ret < 0)
+		return ret;
+	return ret == MAP_SIZE ? 0 : -EUCLEAN;
+}
+
+static int nothing(void *p)
+{
+	return 0;
+}
+
+static int batch_map_call(void *p)
+{
+	struct fctx *c = p;
+
+	return pv_batch1(c->h.container, VFIO_EXT_PVIOMMU_OP_MAP, c->domain,
+			 c->buf, IOVA, MAP_SIZE);
+}
+
+static int batch_unmap(void *p)
+{
+	struct fctx *c = p;
+
+	return pv_batch1(c->h.container, VFIO_EXT_PVIOMMU_OP_UNMAP, c->domain,
+			 NULL, IOVA, MAP_SIZE);
+}
+
+/* --- guest domains and endpoints ----------------------------------------- */
+
+static int domain_alloc_call(void *p)
+{
+	struct fctx *c = p;
+
+	return pv_domain_alloc(c->h.container, &c->domain);
+}
+
+static int domain_free(void *p)
+{
+	struct fctx *c = p;
+	int ret = pv_domain_free(c->h.container, c->domain);
+
+	c->domain = 0;
+	return ret;
+}
+
+static int prepare_domain(struct fctx *c)
+{
+	return pv_domain_alloc(c->h.container, &c->domain);
+}
+
+static int endpoint_attach_call(void *p)
+{
+	return pv_attach(p, ((struct fctx *)p)->domain);
+}
+
+static int endpoint_detach(void *p)
+{
+	return pv_attach(p, 0);
+}
+
+/* --- _DSM: echo of a Package with every element type --------------------- */
+
+static int dsm_call(void *p)
+{
+	struct fctx *c = p;
+	uint8_t bytes[3] = { 1, 2, 3 };
+	uint64_t v = 0xfeedULL;
+	struct blob w = blob_init(c->dsm, 0, 5);
+
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 3, NULL, 0, 0);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_STRING, 2, "ab", 2, 1);
+	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 1);
+	return dsm(c->h.device, c->dsm, VFIO_EXT_DEVICE_ACPI_DSM);
+}
+
+static int prepare_dsm(struct fctx *c)
+{
+	if (!test_ssdt_loaded())
+		return -ENOENT;
+	c->dsm = calloc(1, sizeof(*c->dsm));
+	if (!c->dsm)
+		return -ENOMEM;
+	return write_policy(c->h.bdf, "allow " TEST_UUID " all");
+}
+
+/* --- notifications ------------------------------------------------------- */
+
+static int notify_fd_call(void *p)
+{
+	struct fctx *c = p;
+
+	c->fd = ioctl(c->h.device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, 0);
+	return c->fd < 0 ? -errno : 0;
+}
+
+static int notify_enable_call(void *p)
+{
+	struct fctx *c = p;
+
+	return irq_set_eventfd(c->h.device, VFIO_PCI_ACPI_NTFY_IRQ_INDEX, 0,
+			       c->efd);
+}
+
+static int notify_disable(void *p)
+{
+	struct fctx *c = p;
+
+	return irq_disable(c->h.device, VFIO_PCI_ACPI_NTFY_IRQ_INDEX);
+}
+
+static int prepare_acpi(struct fctx *c)
+{
+	return test_ssdt_loaded() ? 0 : -ENOENT;
+}
+
+/* ------------------------------------------------------------------------- */
+
+static const int efault[] = { EFAULT, 0 };
+static const int fd_errnos[] = { EMFILE, 0 };
+
 FIXTURE(faults) {
-	struct vfio_handles h;
+	struct fctx c;
 	int nth;
-	void *buf;
+};
+
+FIXTURE_VARIANT(faults) {
+	struct fault_case fc;
+	enum edu_kind kind;
+	/* Not under fault injection; -ENOENT skips. */
+	int (*prepare)(struct fctx *c);
+};
+
+FIXTURE_VARIANT_ADD(faults, device_open) {
+	.fc = { .name = "device open", .call = open_call, .undo = close_fd,
+		.errnos = fd_errnos },
+	.prepare = prepare_closed_device,
+};
+
+FIXTURE_VARIANT_ADD(faults, container_attach) {
+	.fc = { .name = "container attach", .call = attach_call,
+		.undo = attach_undo },
+	.prepare = prepare_unattached,
+};
+
+FIXTURE_VARIANT_ADD(faults, map) {
+	.fc = { .name = "map", .call = map_call, .undo = unmap_call,
+		.errnos = efault },
+};
+
+FIXTURE_VARIANT_ADD(faults, unmap) {
+	.fc = { .name = "unmap", .before = map_call, .call = unmap_call,
+		.undo = nothing },
+};
+
+FIXTURE_VARIANT_ADD(faults, batch_map_domain) {
+	.fc = { .name = "batch map (guest domain)", .call = batch_map_call,
+		.undo = batch_unmap, .errnos = efault },
+	.prepare = prepare_domain,
+};
+
+FIXTURE_VARIANT_ADD(faults, domain_alloc) {
+	.fc = { .name = "domain alloc", .call = domain_alloc_call,
+		.undo = domain_free },
+};
+
+FIXTURE_VARIANT_ADD(faults, endpoint_attach) {
+	.fc = { .name = "endpoint attach", .call = endpoint_attach_call,
+		.undo = endpoint_detach },
+	.prepare = prepare_domain,
+};
+
+FIXTURE_VARIANT_ADD(faults, dsm) {
+	.fc = { .name = "_DSM", .call = dsm_call, .undo = nothing,
+		.errnos = efault },
+	.kind = EDU_BEHIND_PORT,
+	.prepare = prepare_dsm,
+};
+
+FIXTURE_VARIANT_ADD(faults, notify_enable) {
+	.fc = { .name = "notify enable", .call = notify_enable_call,
+		.undo = notify_disable, .errnos = efault },
+	.prepare = prepare_acpi,
+};
+
+FIXTURE_VARIANT_ADD(faults, notify_channel) {
+	.fc = { .name = "notify channel", .call = notify_fd_call,
+		.undo = close_fd, .errnos = fd_errnos },
+	.prepare = prepare_acpi,
 };
 
 FIXTURE_SETUP(faults)
 {
 	char bdf[VFIOEXT_BDF_LEN];
+	int ret;
 
-	vfio_handles_init(&self->h);
-	self->nth = fail_nth_fd();
-	if (self->nth < 0)
+	vfio_handles_init(&self->c.h);
+	self->c.fd = -1;
+	self->c.efd = -1;
+	self->nth = fail_nth_open();
+	if (self->nth == -ENOENT)
 		SKIP(_exit(255), "no fault injection in this kernel");
-	ASSERT_EQ(0, configure_sites());
-	if (edu_find(EDU_ALONE, bdf))
-		SKIP(_exit(255), "no edu device on this machine");
+	ASSERT_LE(0, self->nth);
+	if (edu_find(variant->kind, bdf))
+		SKIP(_exit(255), "no such edu device on this machine");
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
-	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf,
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->c.h, bdf,
 					 VFIO_EXT_PVIOMMU_IOMMU));
-	self->buf = mmap(NULL, 64 * 1024, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
+	self->c.buf = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->c.buf);
+	self->c.efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, self->c.efd);
+	if (variant->prepare) {
+		ret = variant->prepare(&self->c);
+		if (ret == -ENOENT)
+			SKIP(_exit(255), "test SSDT not loaded");
+		ASSERT_EQ(0, ret);
+	}
 }
 
 FIXTURE_TEARDOWN(faults)
 {
-	vfio_close_all(&self->h);
+	if (self->c.domain) {
+		pv_attach(&self->c, 0);
+		pv_domain_free(self->c.h.container, self->c.domain);
+	}
+	if (self->c.dsm)
+		write_policy(self->c.h.bdf, "reset");
+	free(self->c.dsm);
+	if (self->c.fd >= 0)
+		close(self->c.fd);
+	vfio_close_all(&self->c.h);
 }
 
-/* pviommu MAP_DMA of 64 KiB: every allocation on the map path. */
-TEST_F_TIMEOUT(faults, pviommu_map, 300)
+TEST_F_TIMEOUT(faults, every_allocation, 600)
 {
-	long lck0 = proc_status_kb("VmLck");
-	int n, ret, failures = 0;
+	int points = fail_nth_run(_metadata, self->nth, &variant->fc,
+				  &self->c);
 
-	for (n = 1; n <= MAX_NTH; n++) {
-		ASSERT_EQ(0, arm(self->nth, n));
-		ret = dma_map(self->h.container, self->buf, 0x100000,
-			      64 * 1024, VFIO_DMA_MAP_FLAG_READ |
-			      VFIO_DMA_MAP_FLAG_WRITE);
-		if (!injected(self->nth)) {
-			/* No allocation left to fail: the call must work. */
-			ASSERT_EQ(0, ret);
-			break;
-		}
-		if (ret) {
-			failures++;
-			EXPECT_TRUE(clean_errno(-ret)) {
-				TH_LOG("n=%d: %s", n, strerror(-ret));
-			}
-			/* Nothing half-done: no pin, no mapping. */
-			EXPECT_EQ(lck0, proc_status_kb("VmLck"));
-			EXPECT_EQ(0, dma_unmap(self->h.container, 0x100000,
-					       64 * 1024));
-		} else {
-			/* The fault hit an allocation that may fail softly. */
-			EXPECT_EQ(64 * 1024, dma_unmap(self->h.container,
-						       0x100000, 64 * 1024));
-		}
-		EXPECT_EQ(lck0, proc_status_kb("VmLck"));
-	}
-	EXPECT_GT(MAX_NTH, n);
-	EXPECT_LT(0, failures);
-	TH_LOG("%d allocation points, %d failed the call", n - 1, failures);
-	EXPECT_EQ(64 * 1024, dma_unmap(self->h.container, 0x100000, 64 * 1024));
-	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
-}
-
-/* Notification channel open and eventfd enable. */
-TEST_F_TIMEOUT(faults, notify_setup, 300)
-{
-	int n, ch, ret, failures = 0;
-
-	if (!test_ssdt_loaded())
-		SKIP(return, "test SSDT not loaded");
-	for (n = 1; n <= MAX_NTH; n++) {
-		ASSERT_EQ(0, arm(self->nth, n));
-		ch = ioctl(self->h.device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, 0);
-		ret = ch < 0 ? -errno : 0;
-		if (!injected(self->nth)) {
-			ASSERT_LE(0, ch);
-			close(ch);
-			break;
-		}
-		if (ret) {
-			failures++;
-			EXPECT_TRUE(clean_errno(-ret) || ret == -EMFILE) {
-				TH_LOG("n=%d: %s", n, strerror(-ret));
-			}
-		} else {
-			close(ch);
-		}
-		/* Never a channel left busy. */
-		ch = ioctl(self->h.device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, 0);
-		ASSERT_LE(0, ch);
-		close(ch);
-	}
-	EXPECT_GT(MAX_NTH, n);
-	EXPECT_LT(0, failures);
-	TH_LOG("%d allocation points, %d failed the call", n - 1, failures);
+	/* Each of these paths allocates: a run without one injected fault
+	 * means the injection is not reaching it.
+	 */
+	EXPECT_LT(0, points);
 }
 
 TEST_HARNESS_MAIN

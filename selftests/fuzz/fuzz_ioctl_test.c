@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Seeded, bounded fuzzing of the vfio-ext ioctl surfaces (selftests/common/
+ * fuzz.h: seed, budget, replay): the device fd of vfio-pci-ext (_DSM under
+ * both numbers, the notification channel, SET_IRQS on the ACPI notify
+ * index, the info ioctls, unknown numbers of our type) and the container
+ * fd of the pviommu backend (MAP/UNMAP, GET_INFO, BATCH, guest domains,
+ * endpoint attach, stream IDs, CHECK_EXTENSION, unknown numbers).
+ *
+ * Every failure must be a documented errno; afterwards the device must
+ * still work (a _DSM returns the firmware's value; a mapping made after
+ * the storm carries an edu DMA round trip) and every pinned page must be
+ * released once the container is emptied (VmLck back to its baseline).
+ * Arguments stay ours to fuzz: IRQ indexes below the ACPI notify index
+ * (vfio-pci-core's INTx/MSI/MSI-X/ERR/REQ) are not sent, and the _DSM
+ * policy leaves out the test firmware's slow (7) and Notify (12) functions,
+ * so the kernel refuses those (EACCES) whatever the mutation.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "vfio_common.h"
+#include "acpi_common.h"
+#include "fuzz.h"
+
+#define BUF_SIZE	(1024 * 1024)
+#define DEVICE_ITERS	3000
+#define CONTAINER_ITERS	20000
+
+struct fctx {
+	int fd;			/* the surface: device or container */
+	struct vfio_handles h;
+	uint8_t *buf;		/* what maps may pin */
+	int efd;
+};
+
+static const int e_dsm[] = { EINVAL, E2BIG, EACCES, EIO, ENOSPC,
+			     EOPNOTSUPP, EFAULT, 0 };
+static const int e_irq[] = { EINVAL, EFAULT, EBADF, ENOTTY, EBUSY, EIO,
+			     ENODEV, 0 };
+static const int e_info[] = { EINVAL, EFAULT, 0 };
+static const int e_unknown[] = { ENOTTY, EINVAL, 0 };
+static const int e_chan[] = { EINVAL, EBUSY, EMFILE, 0 };
+static const int e_map[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
+			     0 };
+static const int e_unmap[] = { EINVAL, ENOENT, EFAULT, 0 };
+static const int e_dom[] = { EINVAL, ENOENT, EBUSY, ENOSPC, EFAULT, EEXIST,
+			     ENODEV, 0 };
+
+/* --- device surface ------------------------------------------------------ */
+
+static void fill_dsm(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_acpi_dsm *d = arg;
+	uint8_t *a = d->args;
+	size_t len = FUZZ_ARG_MAX - sizeof(*d), off = 32;
+	uint32_t i, n;
+
+	/* The kernel writes back into argsz bytes: never past our buffer. */
+	d->argsz = fuzz_mostly(f, 8 + 4096);
+	if (d->argsz > FUZZ_ARG_MAX && d->argsz <= VFIO_ACPI_DSM_ARGSZ_MAX)
+		d->argsz = FUZZ_ARG_MAX;
+	if (fuzz_one_in(f, 8))
+		fuzz_bytes(f, a, 16);
+	else
+		memcpy(a, test_uuid, 16);
+	*(uint64_t *)(a + 16) = fuzz_mostly(f, 0);
+	*(uint64_t *)(a + 24) = fuzz_one_in(f, 8) ? fuzz_interesting(f) :
+				fuzz_below(f, 16);
+	/* Arg3: nothing, a Buffer, a Package of random elements, or noise. */
+	switch (fuzz_below(f, 4)) {
+	case 0:
+		break;
+	case 1:
+		n = fuzz_one_in(f, 8) ? fuzz_interesting(f) : fuzz_below(f, 64);
+		*(uint32_t *)(a + off) = VFIO_ACPI_DSM_TYPE_BUFFER;
+		*(uint32_t *)(a + off + 4) = n;
+		fuzz_bytes(f, a + off + 8, n < 64 ? n : 64);
+		break;
+	case 2:
+		n = fuzz_one_in(f, 8) ? fuzz_interesting(f) : fuzz_below(f, 6);
+		*(uint32_t *)(a + off) = VFIO_ACPI_DSM_TYPE_PACKAGE;
+		*(uint32_t *)(a + off + 4) = n;
+		off += 8;
+		for (i = 0; i < n && i < 8 && off + 24 < len; i++) {
+			uint32_t t = 1 + fuzz_below(f, 4), sz;
+
+			sz = t == VFIO_ACPI_DSM_TYPE_INTEGER ? 8 :
+			     fuzz_below(f, 17);
+			*(uint32_t *)(a + off) = fuzz_mostly(f, t);
+			*(uint32_t *)(a + off + 4) = fuzz_mostly(f, sz);
+			off += 8;
+			fuzz_bytes(f, a + off, 16);
+			off += (sz + 7) / 8 * 8;
+		}
+		break;
+	default:
+		fuzz_bytes(f, a + off, 64);
+		break;
+	}
+	fuzz_mutate(f, a, 128, 3);
+}
+
+static void fill_value(struct fuzz *f, void *arg, void *ctx)
+{
+	*(uint64_t *)arg = fuzz_one_in(f, 4) ? fuzz_interesting(f) : 0;
+}
+
+static void close_ret(const struct fuzz_call *c, long ret, void *ctx)
+{
+	close(ret);
+}
+
+static void fill_set_irqs(struct fuzz *f, void *arg, void *ctx)
+{
+	static const uint32_t flags[] = {
+		VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_EVENTFD,
+		VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_BOOL,
+		VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_DATA_NONE,
+		VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_DATA_EVENTFD,
+	};
+	struct vfio_irq_set *s = arg;
+	struct fctx *c = ctx;
+	int32_t fd;
+
+	s->flags = fuzz_one_in(f, 8) ? (uint32_t)fuzz_interesting(f) :
+		   flags[fuzz_below(f, sizeof(flags) / sizeof(flags[0]))];
+	s->index = fuzz_mostly(f, VFIO_PCI_ACPI_NTFY_IRQ_INDEX);
+	if (s->index < VFIO_PCI_ACPI_NTFY_IRQ_INDEX)
+		s->index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX;
+	s->start = fuzz_mostly(f, 0);
+	s->count = fuzz_mostly(f, fuzz_below(f, 2));
+	fd = fuzz_one_in(f, 4) ? (int32_t)fuzz_interesting(f) : c->efd;
+	if (s->flags & VFIO_IRQ_SET_DATA_BOOL)
+		*(uint32_t *)s->data = fuzz_interesting(f);
+	else
+		memcpy(s->data, &fd, sizeof(fd));
+	s->argsz = fuzz_mostly(f, sizeof(*s) + 4 * (s->count == 1));
+	if (s->argsz > FUZZ_ARG_MAX)
+		s->argsz = FUZZ_ARG_MAX;
+}
+
+static void fill_info(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_irq_info *i = arg;	/* argsz/flags/index lead them all */
+
+	i->argsz = fuzz_mostly(f, sizeof(struct vfio_region_info));
+	if (i->argsz > FUZZ_ARG_MAX)
+		i->argsz = FUZZ_ARG_MAX;
+	i->flags = fuzz_mostly(f, 0);
+	i->index = fuzz_one_in(f, 4) ? fuzz_interesting(f) : fuzz_below(f, 12);
+}
+
+/* Unknown numbers of our ioctl type (0xE7), any direction and size. */
+static long unknown_ioctl(const struct fuzz_call *call, void *arg, void *ctx)
+{
+	struct fctx *c = ctx;
+	unsigned long nr = _IOC(((uintptr_t)*(uint64_t *)arg) & 3,
+				VFIO_EXT_IOCTL_TYPE,
+				0x20 + (*(uint64_t *)arg >> 8) % 0xe0,
+				(*(uint64_t *)arg >> 16) % 256);
+
+	return ioctl(c->fd, nr, (uint64_t *)arg + 1) ? -errno : 0;
+}
+
+static void fill_unknown(struct fuzz *f, void *arg, void *ctx)
+{
+	fuzz_bytes(f, arg, 64);
+}
+
+static const struct fuzz_call device_calls[] = {
+	{ "VFIO_EXT_DEVICE_ACPI_DSM", VFIO_EXT_DEVICE_ACPI_DSM, fill_dsm,
+	  .errnos = e_dsm },
+	{ "VFIO_DEVICE_ACPI_DSM", VFIO_DEVICE_ACPI_DSM, fill_dsm,
+	  .errnos = e_dsm },
+	{ "VFIO_EXT_DEVICE_ACPI_NOTIFY_FD", VFIO_EXT_DEVICE_ACPI_NOTIFY_FD,
+	  fill_value, .done = close_ret, .errnos = e_chan, .by_value = true },
+	{ "VFIO_DEVICE_SET_IRQS", VFIO_DEVICE_SET_IRQS, fill_set_irqs,
+	  .errnos = e_irq },
+	{ "VFIO_DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, fill_info,
+	  .errnos = e_info },
+	{ "VFIO_DEVICE_GET_IRQ_INFO", VFIO_DEVICE_GET_IRQ_INFO, fill_info,
+	  .errnos = e_info },
+	{ "VFIO_DEVICE_GET_REGION_INFO", VFIO_DEVICE_GET_REGION_INFO,
+	  fill_info, .errnos = e_info },
+	{ "unknown 0xE7 ioctl", 0, fill_unknown, unknown_ioctl,
+	  .errnos = e_unknown },
+};
+
+/* --- container surface --------------------------------------------------- */
+
+static uint64_t some_vaddr(struct fuzz *f, struct fctx *c)
+{
+	switch (fuzz_below(f, 8)) {
+	case 0:
+		return fuzz_interesting(f);
+	case 1:
+		return (uintptr_t)c->buf + fuzz_below(f, BUF_SIZE);
+	default:
+		return (uintptr_t)c->buf + 4096 * fuzz_below(f, BUF_SIZE / 4096);
+	}
+}
+
+static uint64_t some_iova(struct fuzz *f)
+{
+	if (fuzz_one_in(f, 6))
+		return fuzz_interesting(f);
+	return 0x100000 + 4096 * fuzz_below(f, 512);
+}
+
+static uint64_t some_size(struct fuzz *f)
+{
+	if (fuzz_one_in(f, 6))
+		return fuzz_interesting(f);
+	return 4096 * (1 + fuzz_below(f, 32));
+}
+
+static void fill_map(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_iommu_type1_dma_map *m = arg;
+
+	m->argsz = fuzz_mostly(f, sizeof(*m));
+	m->flags = fuzz_mostly(f, VFIO_DMA_MAP_FLAG_READ |
+			       VFIO_DMA_MAP_FLAG_WRITE);
+	m->vaddr = some_vaddr(f, ctx);
+	m->iova = some_iova(f);
+	m->size = some_size(f);
+}
+
+static void fill_unmap(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_iommu_type1_dma_unmap *u = arg;
+
+	u->argsz = fuzz_mostly(f, sizeof(*u));
+	u->flags = fuzz_one_in(f, 16) ? VFIO_DMA_UNMAP_FLAG_ALL :
+		   fuzz_mostly(f, 0);
+	if (u->flags != VFIO_DMA_UNMAP_FLAG_ALL || fuzz_one_in(f, 4)) {
+		u->iova = some_iova(f);
+		u->size = some_size(f);
+	}
+}
+
+static void fill_iommu_info(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_iommu_type1_info *i = arg;
+
+	i->argsz = fuzz_mostly(f, sizeof(*i) + 256);
+	if (i->argsz > FUZZ_ARG_MAX)
+		i->argsz = FUZZ_ARG_MAX;
+	i->flags = fuzz_mostly(f, 0);
+}
+
+static void fill_batch(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_pviommu_batch *b = arg;
+	struct vfio_ext_pviommu_op *ops = (void *)(b + 1);
+	unsigned int i, room = (FUZZ_ARG_MAX - sizeof(*b)) / sizeof(*ops);
+
+	b->argsz = fuzz_mostly(f, sizeof(*b));
+	b->flags = fuzz_mostly(f, 0);
+	b->nr = fuzz_one_in(f, 8) ? fuzz_interesting(f) : 1 + fuzz_below(f, 8);
+	b->done = fuzz_interesting(f);
+	b->ops = fuzz_one_in(f, 16) ? fuzz_interesting(f) : (uintptr_t)ops;
+	/* A count past our array must not make the kernel read garbage
+	 * that is still ours: it reads on into unmapped memory or is
+	 * refused for its size.
+	 */
+	if (b->ops == (uintptr_t)ops && b->nr > room && b->nr <= 4096)
+		b->nr = room;
+	for (i = 0; i < room && i < 8; i++) {
+		ops[i].op = fuzz_mostly(f, 1 + fuzz_below(f, 2));
+		ops[i].flags = ops[i].op == VFIO_EXT_PVIOMMU_OP_MAP ?
+			fuzz_mostly(f, VFIO_DMA_MAP_FLAG_READ |
+				    VFIO_DMA_MAP_FLAG_WRITE) :
+			fuzz_mostly(f, 0);
+		ops[i].vaddr = some_vaddr(f, ctx);
+		ops[i].iova = some_iova(f);
+		ops[i].size = some_size(f);
+		ops[i].domain = fuzz_one_in(f, 8) ? fuzz_interesting(f) :
+				fuzz_below(f, 4);
+		ops[i].reserved = fuzz_one_in(f, 16);
+	}
+}
+
+static void fill_domain_alloc(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_pviommu_domain *d = arg;
+
+	d->argsz = fuzz_mostly(f, sizeof(*d));
+	d->flags = fuzz_mostly(f, 0);
+	d->id = fuzz_interesting(f);
+	d->reserved = fuzz_mostly(f, 0);
+}
+
+static void fill_small(struct fuzz *f, void *arg, void *ctx)
+{
+	*(uint64_t *)arg = fuzz_one_in(f, 4) ? fuzz_interesting(f) :
+			   fuzz_below(f, 6);
+}
+
+static void fill_attach(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_pviommu_attach *a = arg;
+	struct fctx *c = ctx;
+
+	a->argsz = fuzz_mostly(f, sizeof(*a));
+	a->flags = fuzz_mostly(f, 0);
+	a->group = fuzz_mostly(f, c->h.group_id);
+	a->sid_index = fuzz_mostly(f, 0);
+	a->vsid = fuzz_one_in(f, 4) ? fuzz_interesting(f) : fuzz_below(f, 4);
+	a->domain = fuzz_one_in(f, 8) ? fuzz_interesting(f) : fuzz_below(f, 4);
+}
+
+static void fill_sids(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_pviommu_sids *s = arg;
+	struct fctx *c = ctx;
+
+	s->argsz = fuzz_mostly(f, sizeof(*s));
+	s->flags = fuzz_mostly(f, 0);
+	s->group = fuzz_mostly(f, c->h.group_id);
+}
+
+static const struct fuzz_call container_calls[] = {
+	{ "VFIO_IOMMU_MAP_DMA", VFIO_IOMMU_MAP_DMA, fill_map,
+	  .errnos = e_map },
+	{ "VFIO_IOMMU_UNMAP_DMA", VFIO_IOMMU_UNMAP_DMA, fill_unmap,
+	  .errnos = e_unmap },
+	{ "VFIO_IOMMU_GET_INFO", VFIO_IOMMU_GET_INFO, fill_iommu_info,
+	  .errnos = e_info },
+	{ "VFIO_EXT_PVIOMMU_BATCH", VFIO_EXT_PVIOMMU_BATCH, fill_batch,
+	  .errnos = e_map },
+	{ "VFIO_EXT_PVIOMMU_DOMAIN_ALLOC", VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
+	  fill_domain_alloc, .errnos = e_dom },
+	{ "VFIO_EXT_PVIOMMU_DOMAIN_FREE", VFIO_EXT_PVIOMMU_DOMAIN_FREE,
+	  fill_small, .errnos = e_dom, .by_value = true },
+	{ "VFIO_EXT_PVIOMMU_ATTACH", VFIO_EXT_PVIOMMU_ATTACH, fill_attach,
+	  .errnos = e_dom },
+	{ "VFIO_EXT_PVIOMMU_SIDS", VFIO_EXT_PVIOMMU_SIDS, fill_sids,
+	  .errnos = e_dom },
+	{ "VFIO_CHECK_EXTENSION", VFIO_CHECK_EXTENSION, fill_small,
+	  .errnos = e_info, .by_value = true },
+	{ "unknown 0xE7 ioctl", 0, fill_unknown, unknown_ioctl,
+	  .errnos = e_unknown },
+};
+
+/* ------------------------------------------------------------------------- */
+
+FIXTURE(fuzz) {
+	struct fctx c;
+	struct fuzz f;
+	long vmlck0;
+};
+
+FIXTURE_SETUP(fuzz)
+{
+	char bdf[VFIOEXT_BDF_LEN];
+
+	vfio_handles_init(&self->c.h);
+	self->c.efd = -1;
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(_exit(255), "no edu device on this machine");
+	self->vmlck0 = proc_status_kb("VmLck");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->c.h, bdf,
+					 VFIO_EXT_PVIOMMU_IOMMU));
+	self->c.buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->c.buf);
+	self->c.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, self->c.efd);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	if (self->c.h.bdf[0])
+		write_policy(self->c.h.bdf, "reset");
+	vfio_close_all(&self->c.h);
+	if (self->c.efd >= 0)
+		close(self->c.efd);
+	/* Every pin is gone with the container. */
+	EXPECT_EQ(self->vmlck0, proc_status_kb("VmLck"));
+}
+
+TEST_F_TIMEOUT(fuzz, device_ioctls, 600)
+{
+	struct dsm_buf *b = malloc(sizeof(*b));
+
+	ASSERT_NE(NULL, b);
+	if (!test_ssdt_loaded())
+		SKIP(return, "test SSDT not loaded");
+	ASSERT_EQ(0, write_policy(self->c.h.bdf,
+				  "allow " TEST_UUID " 0-6,8-11,13-63"));
+	self->c.fd = self->c.h.device;
+	fuzz_init(&self->f, "device ioctls", DEVICE_ITERS);
+	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, device_calls,
+			      sizeof(device_calls) / sizeof(device_calls[0]),
+			      &self->c));
+	irq_disable(self->c.h.device, VFIO_PCI_ACPI_NTFY_IRQ_INDEX);
+
+	/* Still answers: function 1 is the Integer 0x12345678. */
+	blob_init(b, 0, 1);
+	ASSERT_EQ(0, dsm(self->c.h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, *(uint32_t *)(b->args + 32));
+	EXPECT_EQ(0x12345678ULL, *(uint64_t *)(b->args + 40));
+	free(b);
+}
+
+TEST_F_TIMEOUT(fuzz, container_ioctls, 600)
+{
+	struct vfio_iommu_type1_dma_unmap all = {
+		.argsz = sizeof(all), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
+	};
+	volatile uint32_t *bar;
+	uint8_t *src, *dst;
+	size_t len;
+	int i;
+
+	self->c.fd = self->c.h.container;
+	fuzz_init(&self->f, "container ioctls", CONTAINER_ITERS);
+	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, container_calls,
+			      sizeof(container_calls) /
+			      sizeof(container_calls[0]), &self->c));
+
+	/* Unmap-all still works, and closing the container in whatever
+	 * state the storm left (guest domains, endpoint moved, mappings)
+	 * releases every pin.
+	 */
+	EXPECT_EQ(0, ioctl(self->c.h.container, VFIO_IOMMU_UNMAP_DMA, &all));
+	vfio_close_all(&self->c.h);
+	EXPECT_EQ(self->vmlck0, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->c.h, self->c.h.bdf,
+					 VFIO_EXT_PVIOMMU_IOMMU));
+
+	/* Still carries DMA: RAM -> edu -> RAM through fresh mappings. */
+	src = self->c.buf;
+	dst = self->c.buf + 0x10000;
+	for (i = 0; i < 2048; i++) {
+		src[i] = i * 7 + 1;
+		dst[i] = 0;
+	}
+	ASSERT_EQ(0, dma_map(self->c.h.container, src, 0x200000, 4096,
+			     VFIO_DMA_MAP_FLAG_READ));
+	ASSERT_EQ(0, dma_map(self->c.h.container, dst, 0x300000, 4096,
+			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	ASSERT_EQ(0, edu_set_bus_master(self->c.h.device, true));
+	bar = bar0_map(self->c.h.device, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_dma(bar, 0x200000, EDU_DMA_BUF, 2048, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x300000, 2048, true));
+	EXPECT_EQ(0, memcmp(src, dst, 2048));
+	edu_set_bus_master(self->c.h.device, false);
+	munmap((void *)bar, len);
+	ASSERT_EQ(0, ioctl(self->c.h.container, VFIO_IOMMU_UNMAP_DMA, &all));
+}
+
+TEST_HARNESS_MAIN

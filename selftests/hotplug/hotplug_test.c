@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hot-unplug of an edu device held by a VMM, and re-plug: the bench's
+ * hot-pluggable edu (QEMU id vmrun_hp0, behind root port 00:1d.0) is
+ * unplugged with QMP device_del through the VM runner's host requests
+ * (selftests/common/vmrun_host.h) while a VMM has it open on vfio-pci-ext
+ * with DMA mappings on the pviommu backend:
+ *
+ *   - a VMM that honours the device request (VFIO_PCI_REQ_IRQ_INDEX) gets
+ *     it, the device stays usable until it lets go, then the device goes;
+ *   - a VMM that ignores it holds the removal up until it is SIGKILLed,
+ *     then the device goes;
+ *
+ * and in both cases nothing is left behind (module references, pinned
+ * pages), and after device_add the new device binds to vfio-pci-ext and
+ * carries an edu DMA round trip.  No oops, leak or hang: the runner scans
+ * the kernel log, kmemleak at the end, and the harness timeout bounds every
+ * wait.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "vfio_common.h"
+#include "vmrun_host.h"
+
+#define HP_PORT		"0000:00:1d.0"
+#define HP_DEL		"{\"execute\": \"device_del\", \"arguments\": " \
+			"{\"id\": \"vmrun_hp0\"}}"
+#define HP_ADD		"{\"execute\": \"device_add\", \"arguments\": " \
+			"{\"driver\": \"edu\", \"id\": \"vmrun_hp0\", " \
+			"\"bus\": \"vmrun_rp1\", \"addr\": \"00.0\"}}"
+
+/* The edu below the hot-plug port, or -ENOENT. */
+static int hp_find(char bdf[VFIOEXT_BDF_LEN])
+{
+	DIR *d = opendir("/sys/bus/pci/devices/" HP_PORT);
+	struct dirent *e;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -ENOENT;
+	while ((e = readdir(d))) {
+		unsigned int dom, bus, dev, fn;
+
+		if (sscanf(e->d_name, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4 &&
+		    strlen(e->d_name) == VFIOEXT_BDF_LEN - 1) {
+			snprintf(bdf, VFIOEXT_BDF_LEN, "%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+static bool present(const char *bdf)
+{
+	char path[96];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return !stat(path, &st);
+}
+
+/* Wait up to @ms for the device to be (@want) present or gone. */
+static bool wait_present(const char *bdf, bool want, int ms)
+{
+	long deadline = vmrun_now_ms() + ms;
+
+	while (present(bdf) != want) {
+		if (vmrun_now_ms() > deadline)
+			return false;
+		usleep(100 * 1000);
+	}
+	return true;
+}
+
+/* device_add, retried while QEMU still finishes the previous deletion. */
+static int replug(char bdf[VFIOEXT_BDF_LEN])
+{
+	long deadline = vmrun_now_ms() + 30000;
+	char reply[512];
+	int ret;
+
+	for (;;) {
+		ret = vmrun_qmp(HP_ADD, reply, sizeof(reply), 10000);
+		if (ret != -EIO || vmrun_now_ms() > deadline)
+			break;
+		usleep(500 * 1000);
+	}
+	if (ret)
+		return ret;
+	while (hp_find(bdf)) {
+		if (vmrun_now_ms() > deadline)
+			return -ETIMEDOUT;
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+/* Map, DMA RAM -> edu -> RAM, compare. */
+static int dma_roundtrip(struct vfio_handles *h)
+{
+	uint8_t *src = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	volatile uint32_t *bar;
+	uint8_t *dst = src + 4096;
+	size_t len;
+	int i, ret;
+
+	if (src == MAP_FAILED)
+		return -ENOMEM;
+	for (i = 0; i < 2048; i++)
+		src[i] = i * 3 + 11;
+	ret = dma_map(h->container, src, 0x200000, 4096,
+		      VFIO_DMA_MAP_FLAG_READ);
+	if (!ret)
+		ret = dma_map(h->container, dst, 0x300000, 4096,
+			      VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+	if (!ret)
+		ret = edu_set_bus_master(h->device, true);
+	bar = ret ? NULL : bar0_map(h->device, &len);
+	if (!ret && !bar)
+		ret = -EIO;
+	if (!ret)
+		ret = edu_dma(bar, 0x200000, EDU_DMA_BUF, 2048, false);
+	if (!ret)
+		ret = edu_dma(bar, EDU_DMA_BUF, 0x300000, 2048, true);
+	if (!ret && memcmp(src, dst, 2048))
+		ret = -EBADMSG;
+	if (bar) {
+		edu_set_bus_master(h->device, false);
+		munmap((void *)bar, len);
+	}
+	munmap(src, 8192);
+	return ret;
+}
+
+FIXTURE(hp) {
+	char bdf[VFIOEXT_BDF_LEN];
+	struct vfio_handles h;
+	int ref_ext, ref_pv;
+	long vmlck0;
+	void *buf;
+};
+
+FIXTURE_SETUP(hp)
+{
+	char reply[512];
+
+	vfio_handles_init(&self->h);
+	if (vmrun_qmp("{\"execute\": \"query-pci\"}", reply, sizeof(reply),
+		      10000) == -ENOSYS)
+		SKIP(_exit(255), "no vmrun host to unplug devices");
+	/* A failed earlier run may have left it unplugged. */
+	if (hp_find(self->bdf))
+		ASSERT_EQ(0, replug(self->bdf));
+	ASSERT_EQ(0, vfioext_pci_bind(self->bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	self->ref_ext = module_refcnt("vfio_pci_ext");
+	self->ref_pv = module_refcnt("vfio_pviommu");
+	self->vmlck0 = proc_status_kb("VmLck");
+	self->buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+}
+
+FIXTURE_TEARDOWN(hp)
+{
+	vfio_close_all(&self->h);
+	if (self->buf && self->buf != MAP_FAILED)
+		munmap(self->buf, 1 << 20);
+}
+
+/* Gone, nothing left, plugged back, bound, DMA works. */
+static void after_removal(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(hp) *self)
+{
+	char old[VFIOEXT_BDF_LEN];
+
+	memcpy(old, self->bdf, sizeof(old));
+	ASSERT_TRUE(wait_present(old, false, 30000)) {
+		TH_LOG("%s still present 30 s after release", old);
+	}
+	EXPECT_EQ(self->ref_ext, module_refcnt("vfio_pci_ext"));
+	EXPECT_EQ(self->ref_pv, module_refcnt("vfio_pviommu"));
+	EXPECT_EQ(self->vmlck0, proc_status_kb("VmLck"));
+
+	ASSERT_EQ(0, replug(self->bdf));
+	ASSERT_EQ(0, vfioext_pci_bind(self->bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->bdf,
+					 VFIO_EXT_PVIOMMU_IOMMU));
+	EXPECT_EQ(0, dma_roundtrip(&self->h));
+	vfio_close_all(&self->h);
+}
+
+TEST_F_TIMEOUT(hp, unplug_held_vmm_releases, 180)
+{
+	struct vfio_region_info ri;
+	char reply[512];
+	uint16_t ids[2];
+	uint64_t cnt;
+	int efd;
+
+	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->bdf,
+					 VFIO_EXT_PVIOMMU_IOMMU));
+	ASSERT_EQ(0, dma_map(self->h.container, self->buf, 0x100000, 1 << 20,
+			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, VFIO_PCI_REQ_IRQ_INDEX, 0,
+				     efd));
+
+	ASSERT_EQ(0, vmrun_qmp(HP_DEL, reply, sizeof(reply), 10000)) {
+		TH_LOG("device_del: %s", reply);
+	}
+	/* The kernel asks us to let go, and waits. */
+	ASSERT_EQ(0, eventfd_wait(efd, 30000, &cnt));
+	EXPECT_LE(1, cnt);
+	ASSERT_EQ(0, region_info(self->h.device, VFIO_PCI_CONFIG_REGION_INDEX,
+				 &ri));
+	ASSERT_EQ(4, pread(self->h.device, ids, 4, ri.offset));
+	EXPECT_EQ(EDU_VENDOR, ids[0]);
+	EXPECT_EQ(EDU_DEVICE, ids[1]);
+	EXPECT_TRUE(present(self->bdf));
+
+	vfio_close_all(&self->h);
+	close(efd);
+	after_removal(_metadata, self);
+}
+
+TEST_F_TIMEOUT(hp, unplug_held_vmm_killed, 180)
+{
+	char reply[512];
+	int p[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* A VMM that ignores the request; mappings pinned. */
+		if (vfio_open_all_iommu(&self->h, self->bdf,
+					VFIO_EXT_PVIOMMU_IOMMU) ||
+		    dma_map(self->h.container, self->buf, 0x100000, 1 << 20,
+			    VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+			_exit(1);
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+
+	ASSERT_EQ(0, vmrun_qmp(HP_DEL, reply, sizeof(reply), 10000)) {
+		TH_LOG("device_del: %s", reply);
+	}
+	/* Held up by the VMM... */
+	sleep(3);
+	EXPECT_TRUE(present(self->bdf));
+	/* ...until it dies. */
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	after_removal(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
