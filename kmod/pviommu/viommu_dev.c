@@ -44,7 +44,7 @@
 #define VIOMMU_MAX_PROBE_SIZE	4096
 #define VIOMMU_DEF_QUEUE	256
 #define VIOMMU_MAX_QUEUE	1024
-#define VIOMMU_REQ_MAX		64	/* readable bytes we look at */
+#define VIOMMU_REQ_MAX		96	/* readable bytes we look at */
 #define TAIL			sizeof(struct virtio_iommu_req_tail)
 
 /**

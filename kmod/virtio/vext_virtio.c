@@ -486,7 +486,8 @@ static int activate(struct vext_vdev *dev)
 /*
  * The virtio status rules (2.1, 3.1.1): 0 resets; bits are only added, in
  * order (ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK); DEVICE_NEEDS_RESET
- * is the device's (written back, it is ignored); FEATURES_OK is kept only
+ * is the device's (a driver may write it back, not set it, and only a
+ * reset clears it); FEATURES_OK is kept only
  * for an acceptable feature set, so the driver sees a refusal by reading
  * the status back.  lock held.
  */
@@ -499,10 +500,10 @@ static int set_status(struct vext_vdev *dev, u8 st)
 		reset_locked(dev);
 		return 0;
 	}
-	st = (st & ~VIRTIO_CONFIG_S_NEEDS_RESET) |
-	     (old & VIRTIO_CONFIG_S_NEEDS_RESET);
-	if (st & ~(DRIVER_BITS | VIRTIO_CONFIG_S_NEEDS_RESET))
+	if (st & ~(DRIVER_BITS | VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	    st & ~old & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return -EINVAL;
+	st |= old & VIRTIO_CONFIG_S_NEEDS_RESET;
 	if (old & ~st)
 		return -EINVAL;		/* only a reset clears bits */
 	if ((st & VIRTIO_CONFIG_S_DRIVER &&
