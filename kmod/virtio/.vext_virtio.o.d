@@ -1,4 +1,4 @@
-vext_virtio.o: /work/main/kmod/virtio/vext_virtio.c \
+vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-version.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kconfig.h \
  include/generated/autoconf.h \
@@ -558,7 +558,7 @@ vext_virtio.o: /work/main/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqreturn.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/virtio_ring.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/virtio_types.h \
- /work/main/kmod/compat/vfio_ext_compat.h \
+ /work/wt-rel/kmod/compat/vfio_ext_compat.h \
  include/generated/uapi/linux/version.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/iommu.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/of.h \
@@ -575,5 +575,6 @@ vext_virtio.o: /work/main/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqdomain.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqdomain.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqhandler.h \
- /work/main/kmod/virtio/vext_memtable.h \
- /work/main/kmod/virtio/vext_virtio.h /work/main/kmod/virtio/vext_vring.h
+ /work/wt-rel/kmod/virtio/vext_memtable.h \
+ /work/wt-rel/kmod/virtio/vext_virtio.h \
+ /work/wt-rel/kmod/virtio/vext_vring.h

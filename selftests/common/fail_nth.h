@@ -22,7 +22,9 @@
  *     they were before the first round;
  *   - the loop ends within max_points rounds (a call that allocates without
  *     bound, or one that hangs, fails the test through the bound or the
- *     harness timeout).
+ *     harness timeout);
+ *   - the call allocates at all (a path that should not, such as unmap,
+ *     sets no_alloc and the opposite is asserted).
  * kmemleak (the runner scans at the end of the VM run) and KASAN/lockdep
  * reports cover the kernel side.
  *
@@ -60,6 +62,14 @@ struct fault_case {
 	const int *errnos;
 	/* Bound on allocation points (default FAIL_NTH_MAX). */
 	int max_points;
+	/*
+	 * First allocation to fail (default 1): for a call whose first
+	 * allocations belong to a kernel path that cannot fail cleanly (the
+	 * test says which and why); they still run, unfailed.
+	 */
+	int first_point;
+	/* The call allocates nothing: asserted. */
+	bool no_alloc;
 };
 
 /* What a failed call must not change. */
@@ -86,7 +96,7 @@ static inline int fail_nth_configure(void)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		ret = sysfs_write_str(knobs[i][0], knobs[i][1]);
 		if (ret)
 			return ret;
@@ -166,12 +176,15 @@ static inline bool fault_clean_errno(const struct fault_case *fc, int err)
 	return false;
 }
 
-#define FAULT_SNAPSHOT_EQ(a, b) do {					\
-	EXPECT_EQ((a)->vmlck_kb, (b)->vmlck_kb);			\
-	EXPECT_EQ((a)->fds, (b)->fds);					\
-	EXPECT_EQ((a)->ref_ext, (b)->ref_ext);				\
-	EXPECT_EQ((a)->ref_pviommu, (b)->ref_pviommu);			\
-} while (0)
+static inline void fault_snapshot_eq(struct __test_metadata *_metadata,
+				     const struct fault_snapshot *a,
+				     const struct fault_snapshot *b)
+{
+	EXPECT_EQ(a->vmlck_kb, b->vmlck_kb);
+	EXPECT_EQ(a->fds, b->fds);
+	EXPECT_EQ(a->ref_ext, b->ref_ext);
+	EXPECT_EQ(a->ref_pviommu, b->ref_pviommu);
+}
 
 /*
  * Run @fc with the 1st, 2nd, ... allocation failing; see the top of the
@@ -181,11 +194,12 @@ static inline int fail_nth_run(struct __test_metadata *_metadata, int nth,
 			       const struct fault_case *fc, void *ctx)
 {
 	int max = fc->max_points ? fc->max_points : FAIL_NTH_MAX;
+	int first = fc->first_point ? fc->first_point : 1;
 	struct fault_snapshot s0, s;
 	int n, ret, failures = 0;
 
 	fault_snapshot(&s0);
-	for (n = 1; n <= max + 1; n++) {
+	for (n = first; n <= max + 1; n++) {
 		if (fc->before)
 			ASSERT_EQ(0, fc->before(ctx));
 		ASSERT_EQ(0, fail_nth_arm(nth, n));
@@ -214,7 +228,7 @@ static inline int fail_nth_run(struct __test_metadata *_metadata, int nth,
 		}
 		ASSERT_EQ(0, fc->undo(ctx));
 		fault_snapshot(&s);
-		FAULT_SNAPSHOT_EQ(&s0, &s);
+		fault_snapshot_eq(_metadata, &s0, &s);
 		if (!_metadata->passed) {
 			TH_LOG("%s: state differs after fault %d", fc->name, n);
 			return n;
@@ -225,6 +239,11 @@ static inline int fail_nth_run(struct __test_metadata *_metadata, int nth,
 	}
 	TH_LOG("%s: %d allocation points, %d failed the call", fc->name,
 	       n - 1, failures);
+	if (fc->no_alloc) {
+		EXPECT_EQ(0, n - 1);
+	} else {
+		EXPECT_LT(first - 1, n - 1);
+	}
 	return n - 1;
 }
 

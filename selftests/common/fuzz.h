@@ -30,7 +30,6 @@
 #define FUZZ_H
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -100,7 +99,7 @@ static inline uint64_t fuzz_interesting(struct fuzz *f)
 
 	if (fuzz_one_in(f, 4))
 		return fuzz_u64(f);
-	return v[fuzz_below(f, sizeof(v) / sizeof(v[0]))];
+	return v[fuzz_below(f, ARRAY_SIZE(v))];
 }
 
 /* Mostly @good, sometimes something else interesting. */
@@ -164,10 +163,12 @@ static inline void fuzz_init(struct fuzz *f, const char *test,
 	f->state = f->seed;
 	f->iters = fuzz_env_u64("VFIOEXT_FUZZ_ITERS", iters);
 	f->iter = 0;
-	printf("# fuzz %s: seed 0x%" PRIx64 ", %lu iterations; replay: "
-	       "tools/debug-vm --append VFIOEXT_FUZZ_SEED=0x%" PRIx64
-	       " --append VFIOEXT_FUZZ_ITERS=%lu --test <this test>\n",
-	       test, f->seed, f->iters, f->seed, f->iters);
+	printf("# fuzz %s: seed 0x%llx, %lu iterations\n", test,
+	       (unsigned long long)f->seed, f->iters);
+	printf("# replay: tools/debug-vm --append VFIOEXT_FUZZ_SEED=0x%llx\n",
+	       (unsigned long long)f->seed);
+	printf("#   --append VFIOEXT_FUZZ_ITERS=%lu --test <this test>\n",
+	       f->iters);
 	fflush(stdout);
 }
 
@@ -220,9 +221,10 @@ static inline int fuzz_run(struct __test_metadata *_metadata, struct fuzz *f,
 		failed++;
 		if (!fuzz_errno_ok(c, -ret)) {
 			bad++;
-			TH_LOG("seed 0x%" PRIx64 " iteration %lu: %s failed "
-			       "with %s (%ld), not a documented errno",
-			       f->seed, f->iter, c->name, strerror(-ret), ret);
+			TH_LOG("seed 0x%llx iteration %lu: %s: %s (%ld)",
+			       (unsigned long long)f->seed, f->iter, c->name,
+			       strerror(-ret), ret);
+			TH_LOG("(not an errno this call documents)");
 			if (bad > 20)
 				break;
 		}

@@ -33,7 +33,7 @@ static inline long vmrun_now_ms(void)
 /*
  * Run the QMP command @json (one line) on the host; the reply's JSON goes
  * to @reply.  0 when QEMU returned, -EIO when it answered with an error,
- * -ENOSYS without a vmrun host, -ETIMEDOUT without an answer in
+ * -EOPNOTSUPP without a vmrun host, -ETIMEDOUT without an answer in
  * @timeout_ms.
  */
 static inline int vmrun_qmp(const char *json, char *reply, size_t len,
@@ -46,10 +46,10 @@ static inline int vmrun_qmp(const char *json, char *reply, size_t len,
 	int fd, ret = -ETIMEDOUT;
 
 	if (!getenv("VMRUN_QMP"))
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	fd = open("/dev/ttyS1", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	snprintf(id, sizeof(id), "%d-%u", (int)getpid(), ++seq);
 	snprintf(want, sizeof(want), VMRUN_MARK " qmp-reply %s ", id);
 	printf(VMRUN_MARK " qmp %s %s\n", id, json);

@@ -48,6 +48,7 @@ struct fctx {
 	int efd;
 	uint32_t domain;
 	struct dsm_buf *dsm;
+	bool preenabled;
 };
 
 static int pv_batch1(int container, uint32_t op, uint32_t domain,
@@ -115,6 +116,42 @@ static int prepare_closed_device(struct fctx *c)
 	close(c->h.device);
 	c->h.device = -1;
 	return 0;
+}
+
+/*
+ * The device is enabled through sysfs before vfio-pci-ext binds it, so
+ * the open's pci_enable_device() only counts: it does not evaluate the
+ * ACPI _PRT again.  Under fault injection, 6.1's ACPICA frees the
+ * namespace's _PRT package on an allocation failure during that
+ * evaluation (a KASAN use-after-free, after which PCI interrupt routing
+ * is broken for the whole boot): a kernel bug outside vfio-ext, see
+ * Documentation/testing.rst.  Everything else of the open still runs
+ * under the injection.
+ */
+static int enable_attr(const char *bdf, const char *v)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", bdf);
+	return sysfs_write_str(path, v);
+}
+
+static int prepare_preenabled(struct fctx *c)
+{
+	int ret;
+
+	vfio_close_all(&c->h);
+	ret = vfioext_pci_unbind(c->h.bdf);
+	if (!ret)
+		ret = enable_attr(c->h.bdf, "1");
+	if (ret)
+		return ret;
+	c->preenabled = true;
+	ret = vfioext_pci_bind(c->h.bdf, VFIO_EXT_PCI_DRIVER_NAME);
+	if (!ret)
+		ret = vfio_open_all_iommu(&c->h, c->h.bdf,
+					  VFIO_EXT_PVIOMMU_IOMMU);
+	return ret ? ret : prepare_closed_device(c);
 }
 
 /* --- container attach: VFIO_SET_IOMMU(pviommu) attaches the group --------- */
@@ -295,7 +332,7 @@ FIXTURE_VARIANT(faults) {
 FIXTURE_VARIANT_ADD(faults, device_open) {
 	.fc = { .name = "device open", .call = open_call, .undo = close_fd,
 		.errnos = fd_errnos },
-	.prepare = prepare_closed_device,
+	.prepare = prepare_preenabled,
 };
 
 FIXTURE_VARIANT_ADD(faults, container_attach) {
@@ -311,7 +348,7 @@ FIXTURE_VARIANT_ADD(faults, map) {
 
 FIXTURE_VARIANT_ADD(faults, unmap) {
 	.fc = { .name = "unmap", .before = map_call, .call = unmap_call,
-		.undo = nothing },
+		.undo = nothing, .no_alloc = true },
 };
 
 FIXTURE_VARIANT_ADD(faults, batch_map_domain) {
@@ -327,7 +364,7 @@ FIXTURE_VARIANT_ADD(faults, domain_alloc) {
 
 FIXTURE_VARIANT_ADD(faults, endpoint_attach) {
 	.fc = { .name = "endpoint attach", .call = endpoint_attach_call,
-		.undo = endpoint_detach },
+		.undo = endpoint_detach, .first_point = 2 },
 	.prepare = prepare_domain,
 };
 
@@ -350,10 +387,26 @@ FIXTURE_VARIANT_ADD(faults, notify_channel) {
 	.prepare = prepare_acpi,
 };
 
+/* VFIOEXT_FAULT_CASE=<name> runs one case ('_' matches ' '). */
+static bool case_selected(const char *name)
+{
+	const char *want = getenv("VFIOEXT_FAULT_CASE");
+
+	if (!want || !*want)
+		return true;
+	for (; *want && *name; want++, name++)
+		if (*want != *name && !(*want == '_' && *name == ' '))
+			return false;
+	return !*want && !*name;
+}
+
 FIXTURE_SETUP(faults)
 {
 	char bdf[VFIOEXT_BDF_LEN];
 	int ret;
+
+	if (!case_selected(variant->fc.name))
+		SKIP(_exit(255), "not selected by VFIOEXT_FAULT_CASE");
 
 	vfio_handles_init(&self->c.h);
 	self->c.fd = -1;
@@ -392,17 +445,16 @@ FIXTURE_TEARDOWN(faults)
 	if (self->c.fd >= 0)
 		close(self->c.fd);
 	vfio_close_all(&self->c.h);
+	if (self->c.preenabled) {
+		vfioext_pci_unbind(self->c.h.bdf);
+		enable_attr(self->c.h.bdf, "0");
+		vfioext_pci_bind(self->c.h.bdf, VFIO_EXT_PCI_DRIVER_NAME);
+	}
 }
 
 TEST_F_TIMEOUT(faults, every_allocation, 600)
 {
-	int points = fail_nth_run(_metadata, self->nth, &variant->fc,
-				  &self->c);
-
-	/* Each of these paths allocates: a run without one injected fault
-	 * means the injection is not reaching it.
-	 */
-	EXPECT_LT(0, points);
+	fail_nth_run(_metadata, self->nth, &variant->fc, &self->c);
 }
 
 TEST_HARNESS_MAIN

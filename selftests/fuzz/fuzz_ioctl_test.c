@@ -136,7 +136,7 @@ static void fill_set_irqs(struct fuzz *f, void *arg, void *ctx)
 	int32_t fd;
 
 	s->flags = fuzz_one_in(f, 8) ? (uint32_t)fuzz_interesting(f) :
-		   flags[fuzz_below(f, sizeof(flags) / sizeof(flags[0]))];
+		   flags[fuzz_below(f, ARRAY_SIZE(flags))];
 	s->index = fuzz_mostly(f, VFIO_PCI_ACPI_NTFY_IRQ_INDEX);
 	if (s->index < VFIO_PCI_ACPI_NTFY_IRQ_INDEX)
 		s->index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX;
@@ -406,7 +406,7 @@ TEST_F_TIMEOUT(fuzz, device_ioctls, 600)
 	self->c.fd = self->c.h.device;
 	fuzz_init(&self->f, "device ioctls", DEVICE_ITERS);
 	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, device_calls,
-			      sizeof(device_calls) / sizeof(device_calls[0]),
+			      ARRAY_SIZE(device_calls),
 			      &self->c));
 	irq_disable(self->c.h.device, VFIO_PCI_ACPI_NTFY_IRQ_INDEX);
 
@@ -431,8 +431,7 @@ TEST_F_TIMEOUT(fuzz, container_ioctls, 600)
 	self->c.fd = self->c.h.container;
 	fuzz_init(&self->f, "container ioctls", CONTAINER_ITERS);
 	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, container_calls,
-			      sizeof(container_calls) /
-			      sizeof(container_calls[0]), &self->c));
+			      ARRAY_SIZE(container_calls), &self->c));
 
 	/* Unmap-all still works, and closing the container in whatever
 	 * state the storm left (guest domains, endpoint moved, mappings)

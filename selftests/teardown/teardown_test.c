@@ -244,8 +244,8 @@ static void kill_rounds(struct __test_metadata *_metadata,
 		ASSERT_LT(0, pid);
 		usleep(ms * 1000);
 		ASSERT_EQ(0, kill_vmm(pid)) {
-			TH_LOG("round %d (kill after %u ms): the VMM did not "
-			       "die of SIGKILL", i, ms);
+			TH_LOG("round %d (kill after %u ms): the VMM did not die of SIGKILL",
+			       i, ms);
 		}
 		check_released(_metadata, self);
 	}
