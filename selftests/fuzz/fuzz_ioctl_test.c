@@ -54,6 +54,8 @@ static const int e_unknown[] = { ENOTTY, EINVAL, 0 };
 static const int e_chan[] = { EINVAL, EBUSY, EMFILE, 0 };
 static const int e_map[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
 			     0 };
+static const int e_batch[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
+			       E2BIG, ENOENT, 0 };
 static const int e_unmap[] = { EINVAL, ENOENT, EFAULT, 0 };
 static const int e_dom[] = { EINVAL, ENOENT, EBUSY, ENOSPC, EFAULT, EEXIST,
 			     ENODEV, 0 };
@@ -341,7 +343,7 @@ static const struct fuzz_call container_calls[] = {
 	{ "VFIO_IOMMU_GET_INFO", VFIO_IOMMU_GET_INFO, fill_iommu_info,
 	  .errnos = e_info },
 	{ "VFIO_EXT_PVIOMMU_BATCH", VFIO_EXT_PVIOMMU_BATCH, fill_batch,
-	  .errnos = e_map },
+	  .errnos = e_batch },
 	{ "VFIO_EXT_PVIOMMU_DOMAIN_ALLOC", VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
 	  fill_domain_alloc, .errnos = e_dom },
 	{ "VFIO_EXT_PVIOMMU_DOMAIN_FREE", VFIO_EXT_PVIOMMU_DOMAIN_FREE,
