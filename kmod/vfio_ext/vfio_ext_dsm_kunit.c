@@ -280,6 +280,155 @@ static void dsm_encode_package(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL), -E2BIG);
 }
 
+/*
+ * The codec against objects ACPICA itself builds: the test SSDT's
+ * \_SB.PCI0.S80._DSM (selftests/acpi/vfioext-test.asl) evaluated by the
+ * real interpreter, every result encoded into a buffer of exactly the
+ * size it needs (KASAN catches a byte more), and an Arg3 decoded from the
+ * layout passed through AML and back.  Runs in the debug-kernel VM (this
+ * suite as a module, tools/debug-vm); skips on UML (no ACPI) and where the
+ * test SSDT is not loaded.
+ */
+#if IS_ENABLED(CONFIG_ACPI)
+static const guid_t dsm_test_guid =
+	GUID_INIT(0xc0ffee00, 0x1234, 0x4abc,
+		  0x8d, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab);
+
+static acpi_handle dsm_test_handle(struct kunit *test)
+{
+	acpi_handle h;
+
+	if (ACPI_FAILURE(acpi_get_handle(NULL, "\\_SB.PCI0.S80._DSM", &h)))
+		return NULL;
+	return ACPI_FAILURE(acpi_get_handle(NULL, "\\_SB.PCI0.S80", &h)) ?
+	       NULL : h;
+}
+
+/* Encode @obj at its exact size; the buffer is the test's. */
+static u8 *dsm_encode_exact(struct kunit *test, const union acpi_object *obj,
+			    size_t *used)
+{
+	u8 *big = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	u8 *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(obj, big, 4096, used), 0);
+	p = kunit_kzalloc(test, *used, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(obj, p, *used, NULL), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(p + 32, big + 32, *used - 32), 0);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(obj, p, *used - 1, NULL),
+			-ENOSPC);
+	return p;
+}
+
+static union acpi_object *dsm_eval(struct kunit *test, acpi_handle h,
+				   u64 func, union acpi_object *arg3)
+{
+	union acpi_object *obj = acpi_evaluate_dsm(h, &dsm_test_guid, 0, func,
+						   arg3);
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	return obj;
+}
+
+static void dsm_acpica_results(struct kunit *test)
+{
+	acpi_handle h = dsm_test_handle(test);
+	union acpi_object *obj;
+	size_t used;
+	u8 *p;
+
+	if (!h)
+		kunit_skip(test, "test SSDT not loaded");
+
+	obj = dsm_eval(test, h, 1, NULL);		/* Integer */
+	p = dsm_encode_exact(test, obj, &used);
+	KUNIT_EXPECT_EQ(test, used, (size_t)48);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(p + 32), 1U);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le64(p + 40), 0x12345678ULL);
+	ACPI_FREE(obj);
+
+	obj = dsm_eval(test, h, 2, NULL);		/* String */
+	p = dsm_encode_exact(test, obj, &used);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(p + 36), 9U);
+	KUNIT_EXPECT_EQ(test, memcmp(p + 40, "vfio-ext", 9), 0);
+	ACPI_FREE(obj);
+
+	obj = dsm_eval(test, h, 9, NULL);		/* 1024-byte Buffer */
+	p = dsm_encode_exact(test, obj, &used);
+	KUNIT_EXPECT_EQ(test, used, (size_t)40 + 1024);
+	KUNIT_EXPECT_EQ(test, p[40], 0x5a);
+	ACPI_FREE(obj);
+
+	obj = dsm_eval(test, h, 4, NULL);		/* Package */
+	p = dsm_encode_exact(test, obj, &used);
+	/* 40 + (8 + 8) + (8 + 4) + (8 + 2) */
+	KUNIT_EXPECT_EQ(test, used, (size_t)78);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le32(p + 36), 3U);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le64(p + 48), 0xcafeULL);
+	KUNIT_EXPECT_EQ(test, memcmp(p + 64, "pkg", 4), 0);
+	KUNIT_EXPECT_EQ(test, p[76], 0xaa);
+	ACPI_FREE(obj);
+
+	/* What the layout cannot carry, from real AML. */
+	obj = dsm_eval(test, h, 6, NULL);		/* nested Package */
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(obj, p, used, NULL),
+			-EOPNOTSUPP);
+	ACPI_FREE(obj);
+	obj = dsm_eval(test, h, 10, NULL);		/* reference */
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(obj, p, used, NULL),
+			-EOPNOTSUPP);
+	ACPI_FREE(obj);
+}
+
+/* A decoded Arg3 through the interpreter (function 5 returns it). */
+static void dsm_acpica_echo(struct kunit *test)
+{
+	static const u8 bytes[3] = { 1, 2, 3 };
+	acpi_handle h = dsm_test_handle(test);
+	struct vfio_ext_dsm_call call;
+	union acpi_object *obj;
+	u64 v = 0xfeed;
+	struct blob b;
+	size_t used;
+	u8 *p;
+
+	if (!h)
+		kunit_skip(test, "test SSDT not loaded");
+	b = blob_new(test, 32 + 8 + 16 + 16 + 16, 0, 5);
+	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_PACKAGE, 3);
+	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_INTEGER, 8);
+	blob_data(&b, &v, 8, true);
+	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_STRING, 2);
+	blob_data(&b, "ab", 2, true);
+	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_BUFFER, 3);
+	blob_data(&b, bytes, 3, true);
+	KUNIT_ASSERT_EQ(test, b.off, b.len);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
+
+	obj = dsm_eval(test, h, 5, call.arg3);
+	p = dsm_encode_exact(test, obj, &used);
+	/* 40 + (8 + 8) + (8 + 3) + (8 + 3): the String gains its NUL. */
+	KUNIT_EXPECT_EQ(test, used, (size_t)78);
+	KUNIT_EXPECT_EQ(test, get_unaligned_le64(p + 48), 0xfeedULL);
+	KUNIT_EXPECT_EQ(test, memcmp(p + 64, "ab", 3), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(p + 75, bytes, 3), 0);
+	ACPI_FREE(obj);
+	vfio_ext_dsm_call_free(&call);
+}
+#else
+static void dsm_acpica_results(struct kunit *test)
+{
+	kunit_skip(test, "no ACPI in this kernel");
+}
+
+static void dsm_acpica_echo(struct kunit *test)
+{
+	kunit_skip(test, "no ACPI in this kernel");
+}
+#endif
+
 static struct kunit_case vfio_ext_dsm_test_cases[] = {
 	KUNIT_CASE(dsm_decode_header),
 	KUNIT_CASE(dsm_decode_scalars),
@@ -287,6 +436,8 @@ static struct kunit_case vfio_ext_dsm_test_cases[] = {
 	KUNIT_CASE(dsm_decode_hostile),
 	KUNIT_CASE(dsm_encode_scalars),
 	KUNIT_CASE(dsm_encode_package),
+	KUNIT_CASE(dsm_acpica_results),
+	KUNIT_CASE(dsm_acpica_echo),
 	{}
 };
 

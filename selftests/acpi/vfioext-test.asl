@@ -26,10 +26,10 @@
  *  13  Notify 0x80, 0x81, 0x82 in this order
  * Any other UUID or function: Buffer { 0 }.
  *
- * The edu behind the root port (01:00.0, \_SB.PCI0.SE0.S00) gets a second,
- * NotSerialized _DSM with the same UUID and functions 1 (Integer), 4
- * (Package) and 5 (echo); other functions return Buffer { 0 }.  It is the
- * one the fault-injection test (selftests/faults/) evaluates: Linux 6.1's
+ * The edu at 00:13.0 (\_SB.PCI0.S98) gets a second, NotSerialized _DSM with
+ * the same UUID and functions 1 (Integer), 4 (Package) and 5 (echo); other
+ * functions return Buffer { 0 }.  It is the one the fault-injection test
+ * (selftests/faults/) evaluates: Linux 6.1's
  * ACPICA never releases a Serialized method's mutex when an allocation
  * fails right after the method started (acpi_ps_execute_method()), so
  * fault injection on S80's Serialized _DSM would wedge it for good.  It
@@ -38,7 +38,7 @@
 DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
 {
 	External (\_SB.PCI0.S80, DeviceObj)
-	External (\_SB.PCI0.SE0.S00, DeviceObj)
+	External (\_SB.PCI0.S98, DeviceObj)
 
 	Scope (\_SB.PCI0.S80)
 	{
@@ -105,7 +105,7 @@ DefinitionBlock ("", "SSDT", 2, "VFIOXT", "VFXTTEST", 0x00000001)
 		}
 	}
 
-	Scope (\_SB.PCI0.SE0.S00)
+	Scope (\_SB.PCI0.S98)
 	{
 		Method (_DSM, 4, NotSerialized)
 		{

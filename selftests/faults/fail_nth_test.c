@@ -8,8 +8,8 @@
  * fault_case, the device it needs and a prepare() that brings the fixture
  * to the call's precondition.  Adding a path is one variant.
  *
- * _DSM runs against the NotSerialized _DSM of 01:00.0 (\_SB.PCI0.SE0.S00
- * in selftests/acpi/vfioext-test.asl), not the Serialized one of 00:10.0:
+ * _DSM runs against the NotSerialized _DSM of 00:13.0 (\_SB.PCI0.S98 in
+ * selftests/acpi/vfioext-test.asl), not the Serialized one of 00:10.0:
  * in 6.1 (and upstream ACPICA), acpi_ps_execute_method() returns on an
  * allocation failure after acpi_ds_begin_method_execution() without
  * acpi_ds_terminate_control_method(), so a Serialized method's mutex is
@@ -38,6 +38,8 @@
 #include "fail_nth.h"
 
 #define IOVA		0x100000ULL
+/* \_SB.PCI0.S98: the test SSDT's NotSerialized _DSM. */
+#define FAULT_DSM_BDF	"0000:00:13.0"
 #define MAP_SIZE	(64 * 1024)
 
 /* Everything a case may use; the fixture owns it. */
@@ -325,6 +327,7 @@ FIXTURE(faults) {
 FIXTURE_VARIANT(faults) {
 	struct fault_case fc;
 	enum edu_kind kind;
+	const char *bdf;	/* a fixed device instead of @kind */
 	/* Not under fault injection; -ENOENT skips. */
 	int (*prepare)(struct fctx *c);
 };
@@ -371,7 +374,7 @@ FIXTURE_VARIANT_ADD(faults, endpoint_attach) {
 FIXTURE_VARIANT_ADD(faults, dsm) {
 	.fc = { .name = "_DSM", .call = dsm_call, .undo = nothing,
 		.errnos = efault },
-	.kind = EDU_BEHIND_PORT,
+	.bdf = FAULT_DSM_BDF,
 	.prepare = prepare_dsm,
 };
 
@@ -415,7 +418,10 @@ FIXTURE_SETUP(faults)
 	if (self->nth == -ENOENT)
 		SKIP(_exit(255), "no fault injection in this kernel");
 	ASSERT_LE(0, self->nth);
-	if (edu_find(variant->kind, bdf))
+	if (variant->bdf)
+		snprintf(bdf, sizeof(bdf), "%s", variant->bdf);
+	if (variant->bdf ? vfioext_pci_iommu_group(bdf) < 0 :
+	    edu_find(variant->kind, bdf))
 		SKIP(_exit(255), "no such edu device on this machine");
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfio_open_all_iommu(&self->c.h, bdf,
