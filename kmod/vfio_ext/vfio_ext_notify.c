@@ -141,6 +141,9 @@ static int vfio_ext_notify_update(struct vfio_ext_device *edev)
 	if (want) {
 		status = acpi_install_notify_handler(handle, ACPI_ALL_NOTIFY,
 						     vfio_ext_acpi_notify, edev);
+		/* Out of memory is ENOMEM, not a firmware failure (EIO). */
+		if (status == AE_NO_MEMORY)
+			return -ENOMEM;
 		if (ACPI_FAILURE(status)) {
 			pci_warn(edev->core.pdev,
 				 "cannot install ACPI notify handler: %s\n",

@@ -56,10 +56,13 @@ static int hp_find(char bdf[VFIOEXT_BDF_LEN])
 		return -ENOENT;
 	while ((e = readdir(d))) {
 		unsigned int dom, bus, dev, fn;
+		int end = 0;
 
-		if (sscanf(e->d_name, "%x:%x:%x.%x", &dom, &bus, &dev, &fn) == 4 &&
-		    strlen(e->d_name) == VFIOEXT_BDF_LEN - 1) {
-			snprintf(bdf, VFIOEXT_BDF_LEN, "%s", e->d_name);
+		/* A child device: "DDDD:BB:DD.F", nothing after it. */
+		if (sscanf(e->d_name, "%4x:%2x:%2x.%1x%n", &dom, &bus, &dev, &fn,
+			   &end) == 4 && !e->d_name[end]) {
+			snprintf(bdf, VFIOEXT_BDF_LEN, "%04x:%02x:%02x.%x", dom,
+				 bus, dev, fn);
 			ret = 0;
 			break;
 		}

@@ -71,7 +71,8 @@
  * EIO the firmware method failed or returned nothing; ENOSPC the result
  * does not fit in @args; EOPNOTSUPP the result is of a type the layout
  * cannot carry (nested Package, reference, ...); EINTR a fatal signal
- * arrived while waiting for another call on the same device; EFAULT.
+ * arrived while waiting for another call on the same device; ENOMEM the
+ * host ran out of memory (inside ACPICA too); EFAULT.
  */
 struct vfio_acpi_dsm {
 	__u32 argsz;
