@@ -78,6 +78,7 @@ struct fault_snapshot {
 	int fds;
 	int ref_ext;
 	int ref_pviommu;
+	int ref_virtio;
 };
 
 /* Make the fault sites consider every allocation (by default they skip
@@ -162,6 +163,7 @@ static inline void fault_snapshot(struct fault_snapshot *s)
 	s->fds = fault_count_fds();
 	s->ref_ext = module_refcnt("vfio_pci_ext");
 	s->ref_pviommu = module_refcnt("vfio_pviommu");
+	s->ref_virtio = module_refcnt("vfio_ext_virtio");
 }
 
 static inline bool fault_clean_errno(const struct fault_case *fc, int err)
@@ -184,6 +186,7 @@ static inline void fault_snapshot_eq(struct __test_metadata *_metadata,
 	EXPECT_EQ(a->fds, b->fds);
 	EXPECT_EQ(a->ref_ext, b->ref_ext);
 	EXPECT_EQ(a->ref_pviommu, b->ref_pviommu);
+	EXPECT_EQ(a->ref_virtio, b->ref_virtio);
 }
 
 /*

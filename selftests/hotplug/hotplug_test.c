@@ -108,7 +108,8 @@ static int replug(char bdf[VFIOEXT_BDF_LEN])
 	}
 	if (ret)
 		return ret;
-	while (hp_find(bdf)) {
+	/* Present, and fully added: in its IOMMU group (it joins last). */
+	while (hp_find(bdf) || vfioext_pci_iommu_group(bdf) < 0) {
 		if (vmrun_now_ms() > deadline)
 			return -ETIMEDOUT;
 		usleep(100 * 1000);
