@@ -39,7 +39,6 @@ module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
 
-
 static struct pviommu_group *first_group(struct pviommu *p)
 {
 	return list_first_entry_or_null(&p->groups, struct pviommu_group, next);
@@ -371,7 +370,7 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
  * Return: 0 or -EINVAL.
  */
 int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
-		    u64 size, bool all, u64 *done)
+		     u64 size, bool all, u64 *done)
 {
 	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
 
@@ -455,7 +454,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 		return -EINVAL;	/* no dirty tracking, no vaddr updates */
 	mutex_lock(&p->lock);
 	ret = pviommu_do_unmap(p, &p->def, unmap.iova, unmap.size,
-		       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
+			       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
@@ -504,8 +503,8 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
 			      pviommu_do_unmap(p, sp, op.iova, op.size,
-				       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
-				       &done);
+					       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
+					       &done);
 			if (!ret && put_user(done, &uops[i].size))
 				ret = -EFAULT;
 			break;
