@@ -39,7 +39,6 @@ module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
 
-
 static struct pviommu_group *first_group(struct pviommu *p)
 {
 	return list_first_entry_or_null(&p->groups, struct pviommu_group, next);
@@ -371,7 +370,7 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
  * Return: 0 or -EINVAL.
  */
 int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
-		    u64 size, bool all, u64 *done)
+		     u64 size, bool all, u64 *done)
 {
 	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
 
@@ -455,7 +454,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 		return -EINVAL;	/* no dirty tracking, no vaddr updates */
 	mutex_lock(&p->lock);
 	ret = pviommu_do_unmap(p, &p->def, unmap.iova, unmap.size,
-		       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
+			       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
@@ -504,8 +503,8 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
 			      pviommu_do_unmap(p, sp, op.iova, op.size,
-				       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
-				       &done);
+					       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
+					       &done);
 			if (!ret && put_user(done, &uops[i].size))
 				ret = -EFAULT;
 			break;
@@ -613,6 +612,7 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 		drop_map(p, &gd->space, m);
 	list_del(&gd->next);
 	iommu_domain_free(gd->domain);
+	ida_free(&p->gdom_ids, gd->id);
 	kfree(gd);
 }
 
@@ -635,14 +635,22 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	lockdep_assert_held(&p->lock);
 	list_for_each_entry(gd, &p->gdoms, next)
 		n++;
-	if (n >= PVIOMMU_MAX_GDOMS || !p->next_gdom_id)
+	if (n >= PVIOMMU_MAX_GDOMS)
 		return ERR_PTR(-ENOSPC);
 	gd = kzalloc(sizeof(*gd), GFP_KERNEL_ACCOUNT);
 	if (!gd)
 		return ERR_PTR(-ENOMEM);
+	/* Ids are reused: a guest cycling domains never runs out. */
+	ret = ida_alloc_min(&p->gdom_ids, 1, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		kfree(gd);
+		return ERR_PTR(ret);
+	}
+	gd->id = ret;
 	gd->domain = vfio_ext_iommu_domain_alloc(dev);
 	if (IS_ERR(gd->domain)) {
 		ret = PTR_ERR(gd->domain);
+		ida_free(&p->gdom_ids, gd->id);
 		kfree(gd);
 		return ERR_PTR(ret);
 	}
@@ -650,7 +658,6 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	gd->space.doms = &gd->domain;
 	gd->space.nr_doms = 1;
 	gd->viommu = viommu;
-	gd->id = p->next_gdom_id++;
 	list_add_tail(&gd->next, &p->gdoms);
 	return gd;
 }
@@ -747,41 +754,53 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
 }
 
 /**
- * pviommu_move_endpoint() - move @g's DMA to @to (lock held)
+ * pviommu_place_endpoint() - point @g's DMA at @to, or block it (lock held)
  * @g: the endpoint's group
  * @to: a guest domain, or NULL for the group's own (the container's
  *      mappings)
+ * @block: no DMA at all (@to ignored)
+ *
+ * Blocking is detaching: VFIO owns the group, so the IOMMU core puts it
+ * in the group's blocking domain, whatever IOMMU instance it is behind;
+ * it cannot fail, so a blocked endpoint fails closed.
  *
  * Return: 0, or the IOMMU driver's error (@g stays where it was).
  */
-int pviommu_move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to)
+int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
+			   bool block)
 {
 	struct iommu_domain *from = g->gdom ? g->gdom->domain : g->domain;
 	int ret;
 
-	if (g->gdom == to)
+	if (block)
+		to = NULL;
+	if (g->blocked == block && (block || g->gdom == to))
 		return 0;
-	iommu_detach_group(from, g->group);
-	ret = iommu_attach_group(to ? to->domain : g->domain, g->group);
-	if (ret) {
-		/*
-		 * Back where it was.  That attachment worked before, but the
-		 * IOMMU driver allocates on every attach, so under memory
-		 * pressure it can fail too (found by fault injection): then
-		 * the device is left without a usable domain (its DMA is
-		 * blocked), which is safe.  Not a WARN: the caller can
-		 * provoke it.
-		 */
-		if (iommu_attach_group(from, g->group))
-			pr_err_ratelimited("group %d left blocked after a failed move\n",
-					   iommu_group_id(g->group));
-		return ret;
+	iommu_detach_group(from, g->group);	/* now blocked */
+	if (!block) {
+		ret = iommu_attach_group(to ? to->domain : g->domain,
+					 g->group);
+		if (ret) {
+			/*
+			 * Back where it was.  That attachment worked before,
+			 * but the IOMMU driver allocates on every attach, so
+			 * under memory pressure it can fail too (found by
+			 * fault injection): the device then stays blocked,
+			 * which is safe.  Not a WARN: the caller can provoke
+			 * it.
+			 */
+			if (!g->blocked && iommu_attach_group(from, g->group))
+				pr_err_ratelimited("group %d left blocked after a failed move\n",
+						   iommu_group_id(g->group));
+			return ret;
+		}
 	}
 	if (g->gdom)
 		g->gdom->nr_endpoints--;
 	if (to)
 		to->nr_endpoints++;
 	g->gdom = to;
+	g->blocked = block;
 	return 0;
 }
 
@@ -819,7 +838,9 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 		ret = -EBUSY;
 		if (at.domain || g->vdom)
 			goto out;
-		gd = pviommu_viommu_unattached(p);
+		ret = pviommu_place_endpoint(g, NULL,
+					     pviommu_viommu_blocks(p));
+		goto named;
 	} else if (at.domain) {
 		ret = -ENOENT;
 		list_for_each_entry(gd, &p->gdoms, next)
@@ -828,7 +849,8 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 		if (list_entry_is_head(gd, &p->gdoms, next))
 			goto out;
 	}
-	ret = pviommu_move_endpoint(g, gd);
+	ret = pviommu_place_endpoint(g, gd, false);
+named:
 	if (!ret) {
 		g->vsid = at.vsid;
 		g->has_vsid = true;
@@ -1140,7 +1162,9 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 	mutex_lock(&p->lock);
 	list_for_each_entry(g, &p->groups, next) {
 		if (g->group == group) {
-			domain = g->gdom ? g->gdom->domain : g->domain;
+			/* A blocked endpoint has no domain of ours. */
+			if (!g->blocked)
+				domain = g->gdom ? g->gdom->domain : g->domain;
 			break;
 		}
 	}
@@ -1166,7 +1190,7 @@ static void *pviommu_open(unsigned long arg)
 	INIT_LIST_HEAD(&p->groups);
 	INIT_LIST_HEAD(&p->gdoms);
 	pviommu_table_init(&p->def.table);
-	p->next_gdom_id = 1;
+	ida_init(&p->gdom_ids);
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
@@ -1204,6 +1228,7 @@ static void pviommu_free(struct kref *ref)
 	struct pviommu *p = container_of(ref, struct pviommu, ref);
 
 	kfree(p->def.doms);
+	ida_destroy(&p->gdom_ids);
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);
 	kfree(p);

@@ -6,75 +6,64 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_attributes.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler-gcc.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/anon_inodes.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/eventfd.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/fcntl.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/stat.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/stat.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/posix_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/posix_types_64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/posix_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/bitsperlong.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitsperlong.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/bitsperlong.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/stat.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cgroup.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/sched.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sched.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/types.h \
  arch/x86/include/generated/uapi/asm/types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/int-ll64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/int-ll64.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/bitsperlong.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitsperlong.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/bitsperlong.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/posix_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/stddef.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/stddef.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/time.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/cache.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/kernel.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sysinfo.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/const.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/const.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/const.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cache.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/linkage.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/stringify.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/export.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/posix_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/posix_types_64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/posix_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/compiler.h \
  arch/x86/include/generated/asm/rwonce.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/rwonce.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kasan-checks.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kcsan-checks.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/percpu.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kernel.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/stdarg.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/align.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/const.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/const.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/const.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/array_size.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/limits.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/limits.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/limits.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/linkage.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/stringify.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/export.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/linkage.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ibt.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/math64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/math.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/div64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/div64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/math64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/time64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/time64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/time32.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/timex.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/timex.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/param.h \
- arch/x86/include/generated/uapi/asm/param.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/param.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/param.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/timex.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor-flags.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/processor-flags.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/mem_encrypt.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/mem_encrypt.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/init.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/cc_platform.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/container_of.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/build_bug.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/err.h \
+ arch/x86/include/generated/uapi/asm/errno.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno-base.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bitops.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bits.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/bits.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/typecheck.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/kernel.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sysinfo.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/generic-non-atomic.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/barrier.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/alternative.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/asm.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/extable_fixup_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/math_emu.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ptrace.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/segment.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/alternative.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/bug.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/instrumentation.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/objtool.h \
@@ -82,12 +71,13 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/once_lite.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/panic.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/printk.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/stdarg.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/init.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kern_levels.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/ratelimit_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/bits.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/bits.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/build_bug.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/param.h \
+ arch/x86/include/generated/uapi/asm/param.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/param.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/param.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_types_raw.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/spinlock_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/qspinlock_types.h \
@@ -104,45 +94,14 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/jump_label.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/jump_label.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/nops.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kaslr.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace-abi.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/desc_defs.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_64_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sparsemem.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/nospec-branch.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/static_key.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeatures.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/required-features.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/disabled-features.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/unwind_hints.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/percpu.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/kernel.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/align.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/array_size.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/limits.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/limits.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/limits.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/container_of.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/err.h \
- arch/x86/include/generated/uapi/asm/errno.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/errno-base.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/bitops.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/typecheck.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/generic-non-atomic.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/barrier.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/barrier.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/bitops.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/rmwcc.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/sched.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/arch_hweight.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeatures.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/required-features.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/disabled-features.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/const_hweight.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/instrumented-atomic.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/instrumented.h \
@@ -153,26 +112,54 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/bitops/ext2-atomic-setbit.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kstrtox.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/log2.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/math.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/div64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/div64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/minmax.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/static_call_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/instruction_pointer.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/percpu.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/threads.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu-defs.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/GEN-for-each-reg.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/proto.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ldt.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/sigcontext.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/current.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/range.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/memory_model.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/pfn.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/getorder.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/pid.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/rculist.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/list.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/rcupdate.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg_64.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic64_64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-arch-fallback.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-long.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-instrumented.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/irqflags.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqflags.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor-flags.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/processor-flags.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mem_encrypt.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/mem_encrypt.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cc_platform.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/nospec-branch.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/static_key.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpumask.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/unwind_hints.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/GEN-for-each-reg.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/segment.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cache.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/kaslr.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_64_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sparsemem.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/desc_defs.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bug.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/cpumask.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/bitmap.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/find.h \
@@ -184,17 +171,38 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/string.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/string_64.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/fortify-string.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/bug.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cmpxchg_64.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/atomic64_64.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-arch-fallback.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-long.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/atomic/atomic-instrumented.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/gfp_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/numa.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/frame.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/preempt.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/thread_info.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/restart_block.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/time64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/math64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/math64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/time64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/time_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/page_64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/range.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/memory_model.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/pfn.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/getorder.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeature.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/processor.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/math_emu.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/ptrace.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ptrace-abi.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/proto.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/ldt.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/sigcontext.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msr-index.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpumask.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/msr.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/ioctl.h \
  arch/x86/include/generated/uapi/asm/ioctl.h \
@@ -202,42 +210,23 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/ioctl.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/shared/msr.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/tracepoint-defs.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/paravirt.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/frame.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/special_insns.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/irqflags.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/cleanup.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqflags.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/fpu/types.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vmxfeatures.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vdso/processor.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/personality.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/personality.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/tsc.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cpufeature.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/time32.h \
- /usr/src/linux-headers-6.1.0-56-common/include/vdso/time.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/uidgid.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/highuid.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/fcntl.h \
- arch/x86/include/generated/uapi/asm/fcntl.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/fcntl.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/openat2.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/wait.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/list.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/poison.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/preempt.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/preempt.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/thread_info.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/restart_block.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/thread_info.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cache.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/bottom_half.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/lockdep.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/smp.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/smp_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/llist.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/smp.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_irq.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/rcutree.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/wait.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock.h \
  arch/x86/include/generated/asm/mmiowb.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/mmiowb.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_types.h \
@@ -251,19 +240,12 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/spinlock_api_smp.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rwlock_api_smp.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/wait.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/mmdebug.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/sched.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sched.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/pid.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/rculist.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/rcupdate.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_irq.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/rcutree.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/refcount.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/sem.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/sem.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/ipc.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/uidgid.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/highuid.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rhashtable-types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/mutex.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/osq_lock.h \
@@ -271,6 +253,14 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/workqueue.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/timer.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/ktime.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/time.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/time32.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/timex.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/timex.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/timex.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/tsc.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/time32.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/vdso/time.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/jiffies.h \
  /usr/src/linux-headers-6.1.0-56-common/include/vdso/jiffies.h \
  include/generated/timeconst.h \
@@ -294,6 +284,8 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/hrtimer_defs.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rbtree.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rbtree_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mmdebug.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/seqlock.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/timerqueue.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/seccomp.h \
@@ -341,7 +333,8 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rv.h \
  arch/x86/include/generated/asm/kmap_size.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/kmap_size.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/file.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/cgroupstats.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/taskstats.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/fs.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/wait_bit.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kdev_t.h \
@@ -355,6 +348,9 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/stringhash.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/hash.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/path.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/stat.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/uapi/asm/stat.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/stat.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/list_lru.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/shrinker.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/xarray.h \
@@ -413,6 +409,11 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/capability.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/capability.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/semaphore.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/fcntl.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/fcntl.h \
+ arch/x86/include/generated/uapi/asm/fcntl.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/fcntl.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/openat2.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/migrate_mode.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/percpu-rwsem.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/rcuwait.h \
@@ -460,43 +461,41 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/projid.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/quota.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/nfs_fs_i.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/kthread.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/module.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/buildid.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/kmod.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/umh.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/elf.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/elf.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/user.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/user_64.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/fsgsbase.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/syscall.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/audit.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/elf-em.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vdso.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/elf.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/kobject.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/sysfs.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/seq_file.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/string_helpers.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/ctype.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/kernfs.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/idr.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/kobject_ns.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/moduleparam.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/rbtree_latch.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/error-injection.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/error-injection.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/module.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/module.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/poll.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/poll.h \
- arch/x86/include/generated/uapi/asm/poll.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/poll.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/eventpoll.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/vhost.h \
- /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/vhost_types.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/virtio_config.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/virtio.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/scatterlist.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/ns_common.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/nsproxy.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/user_namespace.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kernel_stat.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/interrupt.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/irqreturn.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/hardirq.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/context_tracking_state.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/ftrace_irq.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/vtime.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/hardirq.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irq.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irq_vectors.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sections.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/sections.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cgroup-defs.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/u64_stats_sync.h \
+ arch/x86/include/generated/asm/local64.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/local64.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/local.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bpf-cgroup-defs.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/psi_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kthread.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cgroup_subsys.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/eventfd.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/file.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/memcontrol.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/vm_event_item.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/page_counter.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/vmpressure.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/mm.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/mmap_lock.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/page_ext.h \
@@ -521,7 +520,70 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/huge_mm.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/coredump.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/vmstat.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/vm_event_item.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/writeback.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/flex_proportions.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/backing-dev-defs.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/blk_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bvec.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/highmem.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/cacheflush.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/cacheflush.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/cacheflush.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kmsan.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/dma-direction.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/highmem-internal.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/device.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/dev_printk.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/energy_model.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kobject.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/sysfs.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kobject_ns.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/cpufreq.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/topology.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/idle.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/sd_flags.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/klist.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/pm.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/device/bus.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/device/class.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/device/driver.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/module.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/buildid.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/kmod.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/umh.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/elf.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/elf.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/user.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/user_64.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/fsgsbase.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/syscall.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/audit.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/elf-em.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vdso.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/elf.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/moduleparam.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/rbtree_latch.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/error-injection.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/error-injection.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/module.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/module.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/orc_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/device.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/pm_wakeup.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/bio.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/mempool.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/uio.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/uio.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/poll.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/poll.h \
+ arch/x86/include/generated/uapi/asm/poll.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/asm-generic/poll.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/eventpoll.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/vhost.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/vhost_types.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/virtio_config.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/virtio.h \
+ /usr/src/linux-headers-6.1.0-56-common/include/linux/scatterlist.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/io.h \
  arch/x86/include/generated/asm/early_ioremap.h \
  /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/early_ioremap.h \
@@ -534,28 +596,12 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/vmalloc.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/vmalloc.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/pgtable_areas.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/device.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/dev_printk.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/energy_model.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/cpufreq.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/topology.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/idle.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/sched/sd_flags.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/klist.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/pm.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/device/bus.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/device/class.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/device/driver.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/device.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/pm_wakeup.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/mod_devicetable.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/dma-mapping.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/dma-direction.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/virtio_byteorder.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/virtio_types.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/virtio_config.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/virtio_ring.h \
- /usr/src/linux-headers-6.1.0-56-common/include/linux/irqreturn.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/virtio_ring.h \
  /usr/src/linux-headers-6.1.0-56-common/include/uapi/linux/virtio_types.h \
  /work/wt-rel/kmod/compat/vfio_ext_compat.h \
@@ -567,11 +613,7 @@ vext_virtio.o: /work/wt-rel/kmod/virtio/vext_virtio.c \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/msi.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/msi.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/hw_irq.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irq_vectors.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/profile.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irq.h \
- /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/sections.h \
- /usr/src/linux-headers-6.1.0-56-common/include/asm-generic/sections.h \
  /usr/src/linux-headers-6.1.0-56-common/arch/x86/include/asm/irqdomain.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqdomain.h \
  /usr/src/linux-headers-6.1.0-56-common/include/linux/irqhandler.h \

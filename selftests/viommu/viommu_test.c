@@ -42,12 +42,13 @@
 #define GPA_RESP	0x11000		/* device-writable part */
 #define GPA_DATA	0x100000	/* guest buffers for DMA */
 #define VSID		1
-#define FEATURES	((1ULL << VIRTIO_F_VERSION_1) | \
-			 (1ULL << VIRTIO_IOMMU_F_INPUT_RANGE) | \
-			 (1ULL << VIRTIO_IOMMU_F_DOMAIN_RANGE) | \
-			 (1ULL << VIRTIO_IOMMU_F_MAP_UNMAP) | \
-			 (1ULL << VIRTIO_IOMMU_F_PROBE))
-#define F_BYPASS_CFG	(1ULL << VIRTIO_IOMMU_F_BYPASS_CONFIG)
+#define BIT_ULL(n)	(1ULL << (n))
+#define FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_DOMAIN_RANGE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_MAP_UNMAP) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_PROBE))
+#define F_BYPASS_CFG	BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG)
 #define ST_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define ST_DRV		(ST_ACK | VIRTIO_CONFIG_S_DRIVER)
 #define ST_FOK		(ST_DRV | VIRTIO_CONFIG_S_FEATURES_OK)
@@ -156,7 +157,10 @@ static int gvm_open(struct gvm *g, uint32_t flags)
 
 	memset(g, 0, sizeof(*g));
 	vfio_handles_init(&g->h);
-	g->dev = g->kick = g->call = g->cfg_call = -1;
+	g->dev = -1;
+	g->kick = -1;
+	g->call = -1;
+	g->cfg_call = -1;
 	if (edu_find(EDU_ALONE, bdf))
 		return -ENODEV;
 	ret = vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME);
@@ -590,6 +594,12 @@ TEST_F(viommu, probe)
 	r.endpoint = VSID;
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, st);
+	/* A driver that did not negotiate PROBE cannot use it. */
+	ASSERT_EQ(0, set_status(g, 0));
+	ASSERT_EQ(0, vmm_queue(g));
+	ASSERT_EQ(0, guest_start(g, FEATURES & ~BIT_ULL(VIRTIO_IOMMU_F_PROBE)));
+	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_UNSUPP, st);
 }
 
 /* Every malformed request gets the spec's status, nothing else changes. */
@@ -661,7 +671,8 @@ TEST_F(viommu, memlock_limit)
 	data[0].effective &= ~(1u << CAP_IPC_LOCK);
 	data[0].permitted &= ~(1u << CAP_IPC_LOCK);
 	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
-	rl.rlim_cur = rl.rlim_max = (lck0 + 8) * 1024;
+	rl.rlim_cur = (lck0 + 8) * 1024;
+	rl.rlim_max = rl.rlim_cur;
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
 	g->dev = create_dev(g, 0);
 	ASSERT_LE(0, g->dev);
