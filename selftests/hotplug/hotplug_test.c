@@ -93,6 +93,25 @@ static bool wait_present(const char *bdf, bool want, int ms)
 	return true;
 }
 
+/* The group's /dev/vfio node: devtmpfs creates it asynchronously. */
+static bool wait_group_node(const char *bdf, int ms)
+{
+	long deadline = vmrun_now_ms() + ms;
+	char path[32];
+	struct stat st;
+	int grp;
+
+	for (;;) {
+		grp = vfioext_pci_iommu_group(bdf);
+		snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
+		if (grp >= 0 && !stat(path, &st))
+			return true;
+		if (vmrun_now_ms() > deadline)
+			return false;
+		usleep(50 * 1000);
+	}
+}
+
 /* device_add, retried while QEMU still finishes the previous deletion. */
 static int replug(char bdf[VFIOEXT_BDF_LEN])
 {
@@ -175,6 +194,7 @@ FIXTURE_SETUP(hp)
 	if (hp_find(self->bdf))
 		ASSERT_EQ(0, replug(self->bdf));
 	ASSERT_EQ(0, vfioext_pci_bind(self->bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_TRUE(wait_group_node(self->bdf, 10000));
 	self->ref_ext = module_refcnt("vfio_pci_ext");
 	self->ref_pv = module_refcnt("vfio_pviommu");
 	self->vmlck0 = proc_status_kb("VmLck");
@@ -206,6 +226,7 @@ static void after_removal(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, replug(self->bdf));
 	ASSERT_EQ(0, vfioext_pci_bind(self->bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_TRUE(wait_group_node(self->bdf, 10000));
 	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->bdf,
 					 VFIO_EXT_PVIOMMU_IOMMU));
 	EXPECT_EQ(0, dma_roundtrip(&self->h));
