@@ -90,5 +90,6 @@ long long dma_unmap(int container, uint64_t iova, uint64_t size);
 int eventfd_wait(int efd, int timeout_ms, uint64_t *val);
 int irq_set_eventfd(int device, uint32_t index, uint32_t start, int efd);
 int irq_disable(int device, uint32_t index);
+int edu_dma_check(struct vfio_handles *h);
 
 #endif /* VFIO_COMMON_H */

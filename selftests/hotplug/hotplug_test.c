@@ -136,44 +136,6 @@ static int replug(char bdf[VFIOEXT_BDF_LEN])
 	return 0;
 }
 
-/* Map, DMA RAM -> edu -> RAM, compare. */
-static int dma_roundtrip(struct vfio_handles *h)
-{
-	uint8_t *src = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	volatile uint32_t *bar;
-	uint8_t *dst = src + 4096;
-	size_t len;
-	int i, ret;
-
-	if (src == MAP_FAILED)
-		return -ENOMEM;
-	for (i = 0; i < 2048; i++)
-		src[i] = i * 3 + 11;
-	ret = dma_map(h->container, src, 0x200000, 4096,
-		      VFIO_DMA_MAP_FLAG_READ);
-	if (!ret)
-		ret = dma_map(h->container, dst, 0x300000, 4096,
-			      VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
-	if (!ret)
-		ret = edu_set_bus_master(h->device, true);
-	bar = ret ? NULL : bar0_map(h->device, &len);
-	if (!ret && !bar)
-		ret = -EIO;
-	if (!ret)
-		ret = edu_dma(bar, 0x200000, EDU_DMA_BUF, 2048, false);
-	if (!ret)
-		ret = edu_dma(bar, EDU_DMA_BUF, 0x300000, 2048, true);
-	if (!ret && memcmp(src, dst, 2048))
-		ret = -EBADMSG;
-	if (bar) {
-		edu_set_bus_master(h->device, false);
-		munmap((void *)bar, len);
-	}
-	munmap(src, 8192);
-	return ret;
-}
-
 FIXTURE(hp) {
 	char bdf[VFIOEXT_BDF_LEN];
 	struct vfio_handles h;
@@ -229,7 +191,7 @@ static void after_removal(struct __test_metadata *_metadata,
 	ASSERT_TRUE(wait_group_node(self->bdf, 10000));
 	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->bdf,
 					 VFIO_EXT_PVIOMMU_IOMMU));
-	EXPECT_EQ(0, dma_roundtrip(&self->h));
+	EXPECT_EQ(0, edu_dma_check(&self->h));
 	vfio_close_all(&self->h);
 }
 

@@ -302,12 +302,8 @@ TEST_F_TIMEOUT(td, unbind_during_storm, 300)
 TEST_F_TIMEOUT(td, unload_in_use_then_dma, 300)
 {
 	struct vfio_handles h;
-	volatile uint32_t *bar;
-	uint8_t *src, *dst;
 	char drv[64];
-	size_t len;
 	pid_t pid;
-	int i;
 
 	pid = start_vmm(self->bdf, STORM_MAP, &self->f);
 	ASSERT_LT(0, pid);
@@ -334,26 +330,8 @@ TEST_F_TIMEOUT(td, unload_in_use_then_dma, 300)
 	/* DMA through the reloaded backend: RAM -> edu -> RAM. */
 	ASSERT_EQ(0, vfio_open_all_iommu(&h, self->bdf,
 					 VFIO_EXT_PVIOMMU_IOMMU));
-	src = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, src);
-	dst = src + 4096;
-	for (i = 0; i < 2048; i++)
-		src[i] = i * 13 + 5;
-	ASSERT_EQ(0, dma_map(h.container, src, 0x200000, 4096,
-			     VFIO_DMA_MAP_FLAG_READ));
-	ASSERT_EQ(0, dma_map(h.container, dst, 0x300000, 4096,
-			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
-	ASSERT_EQ(0, edu_set_bus_master(h.device, true));
-	bar = bar0_map(h.device, &len);
-	ASSERT_NE(NULL, bar);
-	ASSERT_EQ(0, edu_dma(bar, 0x200000, EDU_DMA_BUF, 2048, false));
-	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x300000, 2048, true));
-	EXPECT_EQ(0, memcmp(src, dst, 2048));
-	edu_set_bus_master(h.device, false);
-	munmap((void *)bar, len);
+	EXPECT_EQ(0, edu_dma_check(&h));
 	vfio_close_all(&h);
-	munmap(src, 2 * 4096);
 }
 
 TEST_HARNESS_MAIN
