@@ -67,6 +67,12 @@ static union acpi_object *vfio_ext_eval_dsm(struct pci_dev *pdev,
 	status = acpi_evaluate_object(handle, "_DSM", &in, &out);
 	if (ACPI_SUCCESS(status))
 		return out.pointer ? out.pointer : ERR_PTR(-EIO);
+	/*
+	 * ACPICA may fail after allocating the result buffer (copying a
+	 * Package out needs memory of its own) and leaves it to us: found
+	 * by fault injection as a kmemleak report.
+	 */
+	ACPI_FREE(out.pointer);
 	if (status == AE_NO_MEMORY)
 		return ERR_PTR(-ENOMEM);
 	if (status == AE_NOT_FOUND)
