@@ -79,6 +79,18 @@ static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 /* Page counts up to this use on-stack arrays on the map/unmap paths. */
 #define SMALL_PAGES	16
 
+/*
+ * Give @n pages back to locked_vm: now, or at the end of the batch in
+ * progress (one mmap_lock round trip for the whole batch).  lock held.
+ */
+static void uncharge(struct pviommu *p, unsigned long n)
+{
+	if (p->defer)
+		p->defer->refund += n;
+	else
+		account_locked_vm(p->mm, n, false);
+}
+
 /* Unpin @n pages whose physical addresses are in @phys; dirty if written. */
 static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 		       unsigned long n, bool dirty)
@@ -91,7 +103,7 @@ static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 		unpin_user_pages_dirty_lock(&page, 1, dirty);
 	}
 	p->pinned -= n;
-	account_locked_vm(p->mm, n, false);
+	uncharge(p, n);
 }
 
 /*
@@ -179,6 +191,10 @@ static int account_pages(struct pviommu *p, unsigned long n,
 {
 	int ret;
 
+	if (p->defer && p->defer->credit >= n) {
+		p->defer->credit -= n;	/* charged when the batch began */
+		return 0;
+	}
 	if (!acct)
 		return account_locked_vm(p->mm, n, true);
 	mmap_write_lock(p->mm);
@@ -260,11 +276,11 @@ err_unwind:
 		part.pinned = true;
 		unmap_unpin(p, sp, &part);	/* also unaccounts those pages */
 	}
-	account_locked_vm(p->mm, n - done, false);
+	uncharge(p, n - done);
 	return ret;
 
 err_account:
-	account_locked_vm(p->mm, n, false);
+	uncharge(p, n);
 	return ret;
 }
 
@@ -463,6 +479,46 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 }
 
 /*
+ * Charge locked_vm once for every page the batch's maps will pin, so each
+ * map takes from the credit instead of taking mmap_lock twice; unmaps
+ * give back at the end (batch_settle()).  The sizes are read ahead; if
+ * they change under us or the charge fails (RLIMIT_MEMLOCK), maps fall
+ * back to charging one by one, so an over-limit map still fails on the
+ * right entry.  lock held.
+ */
+static void batch_charge(struct pviommu *p,
+			 struct vfio_ext_pviommu_op __user *uops, u32 nr,
+			 struct pviommu_defer *d)
+{
+	unsigned long pages = 0;
+	u32 i, opc;
+	u64 size;
+
+	d->credit = 0;
+	d->refund = 0;
+	p->defer = d;
+	for (i = 0; i < nr; i++) {
+		if (get_user(opc, &uops[i].op) || get_user(size, &uops[i].size))
+			return;
+		if (opc != VFIO_EXT_PVIOMMU_OP_MAP)
+			continue;
+		if (size >> PAGE_SHIFT > ULONG_MAX / 2 - pages)
+			return;		/* absurd: no credit, let the map fail */
+		pages += size >> PAGE_SHIFT;
+	}
+	if (pages && !account_locked_vm(p->mm, pages, true))
+		d->credit = pages;
+}
+
+/* The batch is over: give back the unused credit and what was unpinned. */
+static void batch_settle(struct pviommu *p, struct pviommu_defer *d)
+{
+	p->defer = NULL;
+	if (d->credit + d->refund)
+		account_locked_vm(p->mm, d->credit + d->refund, false);
+}
+
+/*
  * VFIO_EXT_PVIOMMU_BATCH: many maps and unmaps for one syscall and one
  * lock round trip, in order, stopping at the first failure.
  */
@@ -471,6 +527,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	unsigned long minsz = offsetofend(struct vfio_ext_pviommu_batch, ops);
 	struct vfio_ext_pviommu_batch b;
 	struct vfio_ext_pviommu_op op, __user *uops;
+	struct pviommu_defer defer;
 	struct pviommu_space *sp;
 	u32 i;
 	u64 done;
@@ -485,6 +542,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	uops = u64_to_user_ptr(b.ops);
 
 	mutex_lock(&p->lock);
+	batch_charge(p, uops, b.nr, &defer);
 	for (i = 0; i < b.nr; i++) {
 		if (copy_from_user(&op, &uops[i], sizeof(op))) {
 			ret = -EFAULT;
@@ -514,6 +572,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		if (ret)
 			break;
 	}
+	batch_settle(p, &defer);
 	mutex_unlock(&p->lock);
 	b.done = i;
 	if (copy_to_user(arg, &b, minsz))

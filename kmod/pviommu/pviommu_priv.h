@@ -91,6 +91,16 @@ struct pviommu_acct {
 };
 
 /**
+ * struct pviommu_defer - locked_vm accounting deferred over one batch
+ * @credit: pages charged ahead and not yet used by a map
+ * @refund: pages unpinned, to uncharge when the batch ends
+ */
+struct pviommu_defer {
+	unsigned long credit;
+	unsigned long refund;
+};
+
+/**
  * struct pviommu - one container's backend state
  * @lock: protects everything below but @ref
  * @ref: the container and a virtio-iommu device each hold one
@@ -104,6 +114,7 @@ struct pviommu_acct {
  * @mm: the VMM's mm, for locked_vm accounting
  * @pinned: pages pinned now
  * @dma_limit: dma_entry_limit when the container was set up (as type1)
+ * @defer: accounting of the batch in progress, or NULL
  * @viommu: the virtio-iommu device, or NULL
  * @closed: the container is gone (its groups, mappings, domains too)
  */
@@ -120,6 +131,7 @@ struct pviommu {
 	struct mm_struct *mm;
 	unsigned long pinned;
 	unsigned int dma_limit;
+	struct pviommu_defer *defer;
 	struct pviommu_viommu *viommu;
 	bool closed;
 };
