@@ -482,9 +482,10 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
  * Charge locked_vm once for every page the batch's maps will pin, so each
  * map takes from the credit instead of taking mmap_lock twice; unmaps
  * give back at the end (batch_settle()).  The sizes are read ahead; if
- * they change under us or the charge fails (RLIMIT_MEMLOCK), maps fall
- * back to charging one by one, so an over-limit map still fails on the
- * right entry.  lock held.
+ * the charge fails (RLIMIT_MEMLOCK), the whole batch is accounted op by
+ * op, refunds at once, exactly as without batching, so an over-limit map
+ * fails on the right entry; a map beyond the credit (sizes changed under
+ * us) charges for itself.  lock held.
  */
 static void batch_charge(struct pviommu *p,
 			 struct vfio_ext_pviommu_op __user *uops, u32 nr,
@@ -496,7 +497,7 @@ static void batch_charge(struct pviommu *p,
 
 	d->credit = 0;
 	d->refund = 0;
-	p->defer = d;
+	p->defer = NULL;
 	for (i = 0; i < nr; i++) {
 		if (get_user(opc, &uops[i].op) || get_user(size, &uops[i].size))
 			return;
@@ -506,8 +507,11 @@ static void batch_charge(struct pviommu *p,
 			return;		/* absurd: no credit, let the map fail */
 		pages += size >> PAGE_SHIFT;
 	}
-	if (pages && !account_locked_vm(p->mm, pages, true))
+	/* Refunds wait for the end only when the maps are paid ahead. */
+	if (pages && !account_locked_vm(p->mm, pages, true)) {
 		d->credit = pages;
+		p->defer = d;
+	}
 }
 
 /* The batch is over: give back the unused credit and what was unpinned. */
