@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -27,6 +28,7 @@
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat.h"
 #include "vfio_ext_vfio_private.h"
+#include "pviommu_nl.h"
 #include "pviommu_ranges.h"
 #include "pviommu_table.h"
 
@@ -102,6 +104,10 @@ struct pviommu_group {
  * @mm: the VMM's mm, for locked_vm accounting
  * @pinned: pages pinned now
  * @dma_limit: dma_entry_limit when the container was set up (as type1)
+ * @counters: request counters (enum pviommu_counter, pviommu_count())
+ * @all: in pviommu_all (pviommu_all_lock)
+ * @id: container id for the netlink inventory (immutable)
+ * @owner: tgid of the process that opened it (immutable)
  */
 struct pviommu {
 	struct mutex lock;	/* the whole container state */
@@ -115,7 +121,29 @@ struct pviommu {
 	struct mm_struct *mm;
 	unsigned long pinned;
 	unsigned int dma_limit;
+	u64 counters[PVIOMMU_NR_COUNTERS];
+	struct list_head all;
+	u32 id;
+	pid_t owner;
 };
+
+/*
+ * Every container, for the netlink inventory (pviommu_nl.c).  Lock order:
+ * pviommu_all_lock, then a container's lock.
+ */
+static LIST_HEAD(pviommu_all);
+static DEFINE_MUTEX(pviommu_all_lock);
+static DEFINE_IDA(pviommu_ida);
+
+/* Count a request (enum pviommu_counter) and its failure.  lock held. */
+static void pviommu_count(struct pviommu *p, enum pviommu_counter c,
+			  enum pviommu_counter failed, int ret)
+{
+	lockdep_assert_held(&p->lock);
+	p->counters[c]++;
+	if (ret)
+		p->counters[failed]++;
+}
 
 #define PVIOMMU_MAX_GDOMS	1024
 
@@ -452,6 +480,7 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 	mutex_lock(&p->lock);
 	ret = do_map(p, &p->def, map.vaddr, map.iova, map.size,
 		     map_prot(map.flags));
+	pviommu_count(p, PVIOMMU_CNT_MAP, PVIOMMU_CNT_MAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -472,6 +501,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	mutex_lock(&p->lock);
 	ret = do_unmap(p, &p->def, unmap.iova, unmap.size,
 		       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
+	pviommu_count(p, PVIOMMU_CNT_UNMAP, PVIOMMU_CNT_UNMAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
@@ -516,12 +546,16 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		case VFIO_EXT_PVIOMMU_OP_MAP:
 			ret = do_map(p, sp, op.vaddr, op.iova, op.size,
 				     map_prot(op.flags));
+			pviommu_count(p, PVIOMMU_CNT_MAP,
+				      PVIOMMU_CNT_MAP_FAILED, ret);
 			break;
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
 			      do_unmap(p, sp, op.iova, op.size,
 				       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
 				       &done);
+			pviommu_count(p, PVIOMMU_CNT_UNMAP,
+				      PVIOMMU_CNT_UNMAP_FAILED, ret);
 			if (!ret && put_user(done, &uops[i].size))
 				ret = -EFAULT;
 			break;
@@ -1117,12 +1151,20 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 static void *pviommu_open(unsigned long arg)
 {
 	struct pviommu *p;
+	int ret;
 
 	if (arg != VFIO_EXT_PVIOMMU_IOMMU)
 		return ERR_PTR(-EINVAL);
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc_min(&pviommu_ida, 1, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(p);
+		return ERR_PTR(ret);
+	}
+	p->id = ret;
+	p->owner = task_tgid_nr(current);
 	mutex_init(&p->lock);
 	INIT_LIST_HEAD(&p->groups);
 	INIT_LIST_HEAD(&p->gdoms);
@@ -1133,6 +1175,9 @@ static void *pviommu_open(unsigned long arg)
 	p->dma_limit = READ_ONCE(dma_entry_limit);
 	p->mm = current->mm;
 	mmgrab(p->mm);
+	mutex_lock(&pviommu_all_lock);
+	list_add_tail(&p->all, &pviommu_all);
+	mutex_unlock(&pviommu_all_lock);
 	return p;
 }
 
@@ -1140,6 +1185,11 @@ static void pviommu_release(void *data)
 {
 	struct pviommu *p = data;
 	struct pviommu_map *m;
+
+	mutex_lock(&pviommu_all_lock);
+	list_del(&p->all);
+	mutex_unlock(&pviommu_all_lock);
+	ida_free(&pviommu_ida, p->id);
 
 	/*
 	 * The core detached every group first: the container's mappings are
@@ -1157,6 +1207,79 @@ static void pviommu_release(void *data)
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);
 	kfree(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Inventory for the netlink family (formatted in pviommu_nl.c)        */
+/* ------------------------------------------------------------------ */
+
+/* Copy @p into @s.  Both locks held; no reference leaves the locks. */
+static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
+{
+	struct pviommu_group *g;
+	struct pviommu_gdom *gd;
+	unsigned int i;
+
+	s->id = p->id;
+	s->owner = p->owner;
+	s->mappings = p->nr_maps;
+	s->def_mappings = p->def.table.count;
+	s->pinned = p->pinned;
+	s->dma_limit = p->dma_limit;
+	memcpy(s->counters, p->counters, sizeof(s->counters));
+	list_for_each_entry(g, &p->groups, next)
+		s->nr_eps++;
+	list_for_each_entry(gd, &p->gdoms, next)
+		s->nr_doms++;
+	s->eps = kcalloc(s->nr_eps, sizeof(*s->eps), GFP_KERNEL);
+	s->doms = kcalloc(s->nr_doms, sizeof(*s->doms), GFP_KERNEL);
+	if ((s->nr_eps && !s->eps) || (s->nr_doms && !s->doms))
+		return -ENOMEM;
+	i = 0;
+	list_for_each_entry(g, &p->groups, next) {
+		s->eps[i].group = iommu_group_id(g->group);
+		s->eps[i].vsid = g->vsid;
+		s->eps[i].has_vsid = g->has_vsid;
+		s->eps[i].domain = g->gdom ? g->gdom->id : 0;
+		strscpy(s->eps[i].dev, dev_name(g->dev), sizeof(s->eps[i].dev));
+		i++;
+	}
+	i = 0;
+	list_for_each_entry(gd, &p->gdoms, next) {
+		s->doms[i].id = gd->id;
+		s->doms[i].mappings = gd->space.table.count;
+		s->doms[i].endpoints = gd->nr_endpoints;
+		i++;
+	}
+	return 0;
+}
+
+/**
+ * pviommu_nl_snapshot() - copy the container with the smallest id >= @min_id
+ * @min_id: where to start
+ * @s: receives it (zeroed here); free with pviommu_nl_snap_free()
+ *
+ * Return: 0, -ENOENT when there is none, -ENOMEM.
+ */
+int pviommu_nl_snapshot(u32 min_id, struct pviommu_nl_snap *s)
+{
+	struct pviommu *p, *best = NULL;
+	int ret = -ENOENT;
+
+	memset(s, 0, sizeof(*s));
+	mutex_lock(&pviommu_all_lock);
+	list_for_each_entry(p, &pviommu_all, all)
+		if (p->id >= min_id && (!best || p->id < best->id))
+			best = p;
+	if (best) {
+		mutex_lock(&best->lock);
+		ret = snapshot_one(best, s);
+		mutex_unlock(&best->lock);
+	}
+	mutex_unlock(&pviommu_all_lock);
+	if (ret)
+		pviommu_nl_snap_free(s);
+	return ret;
 }
 
 static const struct vfio_iommu_driver_ops pviommu_ops = {
