@@ -504,8 +504,10 @@ static int dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DEV_NAME))
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DEV_NAME)) {
+		NL_SET_ERR_MSG(info->extack, "missing the PCI address (dev-name)");
 		return -EINVAL;
+	}
 	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -574,9 +576,15 @@ static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 			       "changing the _DSM policy needs CAP_SYS_ADMIN");
 		return -EPERM;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DEV_NAME) ||
-	    GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DSM_POLICY))
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DEV_NAME)) {
+		NL_SET_ERR_MSG(info->extack, "missing the PCI address (dev-name)");
 		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DSM_POLICY)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the policy command (dsm-policy)");
+		return -EINVAL;
+	}
 
 	mutex_lock(&vfio_ext_reg_lock);
 	edev = reg_find(nla_data(info->attrs[VFIO_EXT_A_DEV_NAME]));
@@ -633,8 +641,11 @@ static int pviommu_get_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 want, id;
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_PVIOMMU_ID))
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_PVIOMMU_ID)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the container id (pviommu-id)");
 		return -EINVAL;
+	}
 	want = nla_get_u32(info->attrs[VFIO_EXT_A_PVIOMMU_ID]);
 	fill = symbol_get(vfio_ext_pviommu_nl_fill);
 	if (!fill) {

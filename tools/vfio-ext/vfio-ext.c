@@ -1086,11 +1086,13 @@ static int cmd_monitor(int argc, char **argv)
 	}
 	if (open_nl(&nl, true))
 		return 1;
-	/* Subscribed: a caller waiting for this line may trigger events. */
-	if (!g_json)
-		printf("monitoring vfio-ext events%s\n",
-		       count < 0 && timeout < 0 ? " (Ctrl-C stops)" : "");
-	fflush(stdout);
+	/*
+	 * Subscribed: a caller waiting for this line may trigger events
+	 * (on stderr with -j, so that stdout stays JSON).
+	 */
+	fprintf(g_json ? stderr : stdout, "monitoring vfio-ext events%s\n",
+		count < 0 && timeout < 0 ? " (Ctrl-C stops)" : "");
+	fflush(g_json ? stderr : stdout);
 	while (count < 0 || seen < count) {
 		ret = vfioext_nl_event_read(nl, &ev, timeout < 0 ? -1 :
 					    (int)timeout * 1000);
