@@ -162,7 +162,9 @@ static int vfio_ext_device_feature(struct vfio_device *core_vdev, u32 flags,
 {
 	int ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
 
-	if (ret || !(flags & VFIO_DEVICE_FEATURE_SET))
+	/* A probe succeeds without doing anything. */
+	if (ret || !(flags & VFIO_DEVICE_FEATURE_SET) ||
+	    (flags & VFIO_DEVICE_FEATURE_PROBE))
 		return ret;
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:

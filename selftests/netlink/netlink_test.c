@@ -218,12 +218,22 @@ TEST(get_matches_vfio_ioctls)
 	}
 	ASSERT_EQ(VFIO_PCI_ACPI_NTFY_IRQ_INDEX + 1, d.nr_irqs);
 	for (i = 0; i < d.nr_irqs; i++) {
-		ASSERT_EQ(0, vfioext_irq_get_info(dv, i, &ii));
+		int ret = vfioext_irq_get_info(dv, i, &ii);
+
+		/* vfio-pci refuses the index a device lacks (ERR without
+		 * PCIe): netlink reports it with no vectors.
+		 */
+		if (ret == -EINVAL)
+			ii.count = 0;
+		else
+			ASSERT_EQ(0, ret);
 		EXPECT_EQ(i, d.irqs[i].index);
 		EXPECT_EQ(ii.count, d.irqs[i].count) {
 			TH_LOG("irq index %u", i);
 		}
 	}
+	EXPECT_EQ(0, d.irqs[VFIO_PCI_ERR_IRQ_INDEX].count);	/* not PCIe */
+	EXPECT_EQ(1, d.irqs[VFIO_PCI_ACPI_NTFY_IRQ_INDEX].count);
 	EXPECT_EQ(0, d.notify_channel);
 	vfioext_nl_dev_clear(&d);
 
