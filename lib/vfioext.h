@@ -539,7 +539,6 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
 					    struct vfio_ext_acpi_notify_record *recs,
 					    size_t max, int timeout_ms);
 
-
 /* ------------------------------------------------------------------ */
 /* Inventory and events: the "vfio-ext" generic netlink family         */
 /* ------------------------------------------------------------------ */

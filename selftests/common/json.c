@@ -66,12 +66,26 @@ static char *parse_string(struct parser *ps)
 		}
 		c = *ps->p++;
 		switch (c) {
-		case '"': case '\\': case '/': s[n++] = c; break;
-		case 'b': s[n++] = '\b'; break;
-		case 'f': s[n++] = '\f'; break;
-		case 'n': s[n++] = '\n'; break;
-		case 'r': s[n++] = '\r'; break;
-		case 't': s[n++] = '\t'; break;
+		case '"':
+		case '\\':
+		case '/':
+			s[n++] = c;
+			break;
+		case 'b':
+			s[n++] = '\b';
+			break;
+		case 'f':
+			s[n++] = '\f';
+			break;
+		case 'n':
+			s[n++] = '\n';
+			break;
+		case 'r':
+			s[n++] = '\r';
+			break;
+		case 't':
+			s[n++] = '\t';
+			break;
 		case 'u':
 			if (hex4(ps->p, &u) || !u || u >= 0x80)
 				goto bad;	/* the CLI escapes only ASCII */

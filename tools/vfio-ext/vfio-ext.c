@@ -32,6 +32,7 @@
 #include "vfioext.h"
 
 #define MAX_ARGS	VFIO_ACPI_DSM_MAX_ELEMENTS
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *prog = "vfio-ext";
 static bool g_json, g_pretty;
@@ -566,8 +567,10 @@ static void jw_bool(const char *name, bool v)
 static const char *nl_errno_hint(int err)
 {
 	switch (err) {
-	case ENOENT: return "the vfio-ext netlink family is not there: load the module (modprobe vfio-pci-ext)";
-	case EPERM: return "permission denied: changing the _DSM policy needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run as root)";
+	case ENOENT:
+		return "no vfio-ext netlink family: modprobe vfio-pci-ext";
+	case EPERM:
+		return "permission denied: needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root)";
 	case ENODEV: return "the device is not bound to vfio-pci-ext (vfio-ext dev bind BDF)";
 	case EPROTONOSUPPORT: return "this kernel has no generic netlink";
 	default: return strerror(err);
@@ -620,8 +623,7 @@ static const char *region_name(uint32_t index)
 		"config", "vga",
 	};
 
-	return index < sizeof(names) / sizeof(names[0]) ? names[index] :
-	       "region";
+	return index < ARRAY_SIZE(names) ? names[index] : "region";
 }
 
 static const char *irq_name(uint32_t index)
@@ -630,7 +632,7 @@ static const char *irq_name(uint32_t index)
 		"intx", "msi", "msix", "err", "req", "acpi-notify",
 	};
 
-	return index < sizeof(names) / sizeof(names[0]) ? names[index] : "irq";
+	return index < ARRAY_SIZE(names) ? names[index] : "irq";
 }
 
 static void dev_json(const struct vfioext_nl_dev *d)
@@ -908,8 +910,10 @@ static void pviommu_text(const struct vfioext_nl_pviommu *p)
 {
 	unsigned int i;
 
-	printf("container %u owner pid %u: %u mappings (%u in the container's space), %llu pages pinned, limit %u\n",
-	       p->id, p->owner_pid, p->mappings, p->def_mappings,
+	printf("container %u owner pid %u: %u mappings ", p->id,
+	       p->owner_pid, p->mappings);
+	printf("(%u in the container's space), %llu pages pinned, limit %u\n",
+	       p->def_mappings,
 	       (unsigned long long)p->pinned, p->dma_limit);
 	printf("    requests: map %llu (%llu failed), unmap %llu (%llu failed)\n",
 	       (unsigned long long)p->map_reqs,
@@ -1126,6 +1130,14 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *o = argv[i];
 
+		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+			print_usage(stdout);
+			return 0;
+		}
+		if (!strcmp(o, "-V") || !strcmp(o, "--version")) {
+			printf("vfio-ext %s\n", vfioext_version());
+			return 0;
+		}
 		if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
 			g_json = true;
 		} else if (!strcmp(o, "-p") || !strcmp(o, "--pretty")) {
@@ -1133,12 +1145,6 @@ int main(int argc, char **argv)
 		} else if (!strcmp(o, "-jp") || !strcmp(o, "-pj")) {
 			g_json = true;
 			g_pretty = true;
-		} else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			print_usage(stdout);
-			return 0;
-		} else if (!strcmp(o, "-V") || !strcmp(o, "--version")) {
-			printf("vfio-ext %s\n", vfioext_version());
-			return 0;
 		} else {
 			fprintf(stderr, "%s: unknown option '%s'\n", prog, o);
 			print_usage(stderr);
