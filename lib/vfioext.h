@@ -797,6 +797,92 @@ VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
 /** vfioext_nl_event_name() - "acpi-notify", "open", ... or "unknown" */
 VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type);
 
+/* The in-kernel virtio-iommu device (vhost / vhost-vdpa uAPI)          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct vfioext_mem_region - guest RAM as the VMM maps it
+ * @gpa: guest-physical start
+ * @size: bytes
+ * @hva: where the VMM has it
+ */
+struct vfioext_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	void *hva;
+};
+
+/**
+ * vfioext_viommu_open() - create the container's virtio-iommu device and
+ * make it ready for a guest driver: VFIO_EXT_PVIOMMU_VIOMMU, then
+ * VHOST_SET_OWNER and VHOST_SET_MEM_TABLE with @regions
+ * @c: a pviommu container with its groups attached and named
+ * @flags: VFIO_EXT_VIOMMU_F_*
+ * @regions: guest RAM (at most 64 regions)
+ * @nr: number of @regions
+ * @fd: receives the device fd (close it to destroy the device)
+ *
+ * Return: 0; -EBUSY (a device exists, or an endpoint is in a VMM-made
+ * domain); -ENODEV (no group); -EINVAL; -E2BIG (too many regions);
+ * -ENOTTY (not a pviommu container, or an older module).
+ */
+VFIOEXT_EXPORT int vfioext_viommu_open(struct vfioext_container *c,
+				       uint32_t flags,
+				       const struct vfioext_mem_region *regions,
+				       unsigned int nr, int *fd);
+
+/**
+ * vfioext_virtio_setup_vring() - describe queue @index as the guest laid
+ * it out and enable it: size, addresses (in the VMM's address space),
+ * base 0, kick and call eventfds (-1: none)
+ * @fd: a device fd
+ * @index: queue number
+ * @num: queue size (a power of two)
+ * @desc: descriptor table
+ * @avail: driver ring
+ * @used: device ring
+ * @kick: eventfd the guest's notifications arrive on (an ioeventfd)
+ * @call: eventfd the device signals (an irqfd)
+ *
+ * Return: 0 or the -errno of the first vhost ioctl that failed.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_setup_vring(int fd, unsigned int index,
+					      unsigned int num, void *desc,
+					      void *avail, void *used,
+					      int kick, int call);
+
+/**
+ * vfioext_virtio_negotiate() - the driver side of feature negotiation in
+ * one call (for VMMs that negotiate on the guest's behalf, and tests):
+ * ACKNOWLEDGE, DRIVER, @features, FEATURES_OK, checked
+ * @fd: a device fd
+ * @features: the driver's features (a subset of the device's)
+ *
+ * Return: 0; -EPROTO if the device refused the features; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_negotiate(int fd, uint64_t features);
+
+/**
+ * vfioext_virtio_set_status() - write the device status (0 resets)
+ * Return: 0 or -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_set_status(int fd, uint8_t status);
+
+/**
+ * vfioext_virtio_get_status() - read the device status into *@status
+ * Return: 0 or -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_get_status(int fd, uint8_t *status);
+
+/**
+ * vfioext_virtio_config() - read (@write 0) or write @len bytes of config
+ * space at @off
+ * Return: 0 or -errno (-EINVAL outside the config space).
+ */
+VFIOEXT_EXPORT int vfioext_virtio_config(int fd, unsigned int off,
+					 void *buf, unsigned int len,
+					 int write);
+
 #ifdef __cplusplus
 }
 #endif

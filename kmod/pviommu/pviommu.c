@@ -29,8 +29,7 @@
 #include "vfio_ext_compat.h"
 #include "vfio_ext_vfio_private.h"
 #include "pviommu_nl.h"
-#include "pviommu_ranges.h"
-#include "pviommu_table.h"
+#include "pviommu_priv.h"
 
 static bool allow_unsafe_interrupts;
 module_param(allow_unsafe_interrupts, bool, 0644);
@@ -41,91 +40,6 @@ static unsigned int dma_entry_limit = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
-
-/**
- * struct pviommu_space - a set of mappings and the IOMMU domains holding
- * them: the container's own (every group's domain) or a guest domain's
- * @table: the mappings
- * @doms: the IOMMU domains; pages are found again through @doms[0]
- * @nr_doms: number of @doms
- */
-struct pviommu_space {
-	struct pviommu_table table;
-	struct iommu_domain **doms;
-	unsigned int nr_doms;
-};
-
-/**
- * struct pviommu_gdom - a guest domain (the paravirtual model)
- * @next: in pviommu->gdoms
- * @id: its id, never 0
- * @domain: its IOMMU domain
- * @space: its mappings (@doms = &@domain)
- * @nr_endpoints: endpoints attached to it
- */
-struct pviommu_gdom {
-	struct list_head next;
-	u32 id;
-	struct iommu_domain *domain;
-	struct pviommu_space space;
-	unsigned int nr_endpoints;
-};
-
-/**
- * struct pviommu_group - a group attached to the container
- * @next: in pviommu->groups
- * @group: the IOMMU group
- * @dev: its first device (to allocate domains for its IOMMU)
- * @domain: its IOMMU domain, holding the container's own mappings
- * @vsid: the endpoint's virtual stream ID, if @has_vsid
- * @has_vsid: the group was named as an endpoint
- * @gdom: the guest domain its DMA goes to, or NULL for @domain
- */
-struct pviommu_group {
-	struct list_head next;
-	struct iommu_group *group;
-	struct device *dev;
-	struct iommu_domain *domain;
-	u32 vsid;
-	bool has_vsid;
-	struct pviommu_gdom *gdom;
-};
-
-/**
- * struct pviommu - one container's backend state
- * @lock: protects everything below
- * @groups: struct pviommu_group, in attach order
- * @def: the container's own mappings, in every group's domain
- * @gdoms: guest domains (struct pviommu_gdom)
- * @next_gdom_id: id for the next guest domain
- * @nr_maps: mappings in all spaces (the dma_entry_limit counts them all)
- * @valid: usable IOVA ranges (apertures minus reserved regions)
- * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
- * @mm: the VMM's mm, for locked_vm accounting
- * @pinned: pages pinned now
- * @dma_limit: dma_entry_limit when the container was set up (as type1)
- * @counters: request counters (enum pviommu_counter, pviommu_count())
- * @all: in pviommu_all (pviommu_all_lock)
- * @id: container id for the netlink inventory (immutable)
- * @owner: tgid of the process that opened it (immutable)
- */
-struct pviommu {
-	struct mutex lock;	/* the whole container state */
-	struct list_head groups;
-	struct pviommu_space def;
-	struct list_head gdoms;
-	u32 next_gdom_id;
-	unsigned int nr_maps;
-	struct pviommu_ranges valid;
-	u64 pgsize_bitmap;
-	struct mm_struct *mm;
-	unsigned long pinned;
-	unsigned int dma_limit;
-	u64 counters[PVIOMMU_NR_COUNTERS];
-	struct list_head all;
-	u32 id;
-	pid_t owner;
-};
 
 /*
  * Every container, for the netlink inventory (pviommu_nl.c).  Lock order:
@@ -144,8 +58,6 @@ static void pviommu_count(struct pviommu *p, enum pviommu_counter c,
 	if (ret)
 		p->counters[failed]++;
 }
-
-#define PVIOMMU_MAX_GDOMS	1024
 
 static struct pviommu_group *first_group(struct pviommu *p)
 {
@@ -175,7 +87,7 @@ static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 	if (!id)
 		return &p->def;
 	list_for_each_entry(gd, &p->gdoms, next)
-		if (gd->id == id)
+		if (gd->id == id && !gd->viommu)
 			return &gd->space;
 	return NULL;
 }
@@ -279,11 +191,28 @@ static int map_pages(struct iommu_domain *domain, u64 iova,
 #define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
 
 /*
+ * Charge @n pages to the VMM's locked_vm: against the caller's
+ * RLIMIT_MEMLOCK, or @acct's for the virtio-iommu worker.
+ */
+static int account_pages(struct pviommu *p, unsigned long n,
+			 const struct pviommu_acct *acct)
+{
+	int ret;
+
+	if (!acct)
+		return account_locked_vm(p->mm, n, true);
+	mmap_write_lock(p->mm);
+	ret = __account_locked_vm(p->mm, n, true, acct->task, acct->lock_cap);
+	mmap_write_unlock(p->mm);
+	return ret;
+}
+
+/*
  * Pin @m's pages (accounted) and map them into every domain of @sp.  On
  * error nothing stays pinned, accounted or mapped.  lock held, in the VMM.
  */
 static int pin_map(struct pviommu *p, struct pviommu_space *sp,
-		   struct pviommu_map *m)
+		   struct pviommu_map *m, const struct pviommu_acct *acct)
 {
 	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, done = 0, got;
 	unsigned int gup = FOLL_LONGTERM |
@@ -294,7 +223,7 @@ static int pin_map(struct pviommu *p, struct pviommu_space *sp,
 
 	if (current->mm != p->mm)
 		return -EPERM;	/* only the container's owner maps memory */
-	ret = account_locked_vm(p->mm, n, true);
+	ret = account_pages(p, n, acct);
 	if (ret)
 		return ret;	/* -ENOMEM over RLIMIT_MEMLOCK */
 	if (n > SMALL_PAGES) {
@@ -387,9 +316,23 @@ static int map_prot(u32 flags)
 	return prot;
 }
 
-/* One map into @sp with type1v2 semantics.  lock held. */
-static int do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
-		  u64 iova, u64 size, int prot)
+/**
+ * pviommu_do_map() - one map into @sp with type1v2 semantics (lock held)
+ * @p: the container
+ * @sp: the space
+ * @vaddr: VMM address of the first byte
+ * @iova: IOVA of the first byte
+ * @size: bytes
+ * @prot: IOMMU_READ / IOMMU_WRITE
+ * @acct: whose limit the pinned pages count against; NULL for the caller
+ *
+ * Return: 0; -EINVAL (alignment, wrap, outside the valid IOVA ranges, no
+ * permission); -EEXIST (overlaps a mapping); -ENOSPC (dma_entry_limit);
+ * -ENOMEM (also over RLIMIT_MEMLOCK); -EFAULT (memory not mappable).
+ */
+int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
+		   u64 iova, u64 size, int prot,
+		   const struct pviommu_acct *acct)
 {
 	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap);
 	struct pviommu_map *m;
@@ -420,7 +363,7 @@ static int do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 	}
 	/* Without a domain the mapping waits to be replayed on attach. */
 	if (sp->nr_doms) {
-		ret = pin_map(p, sp, m);
+		ret = pin_map(p, sp, m, acct);
 		if (ret) {
 			pviommu_table_remove(&sp->table, m);
 			kfree(m);
@@ -431,16 +374,25 @@ static int do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 	return 0;
 }
 
-/*
- * One unmap with type1v2 semantics (whole mappings; @all for
- * VFIO_DMA_UNMAP_FLAG_ALL); the bytes unmapped go to @done.  lock held.
+/**
+ * pviommu_do_unmap() - one unmap with type1v2 semantics (lock held)
+ * @p: the container
+ * @sp: the space
+ * @iova: first byte
+ * @size: bytes
+ * @all: VFIO_DMA_UNMAP_FLAG_ALL (@iova and @size 0)
+ * @done: out: bytes unmapped
+ *
+ * Whole mappings only: a mapping crossing either end of the range fails
+ * the call (-EINVAL) and nothing is unmapped; a range without mappings
+ * unmaps nothing and succeeds.
+ *
+ * Return: 0 or -EINVAL.
  */
-static int do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
-		    u64 size, bool all, u64 *done)
+int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
+		     u64 size, bool all, u64 *done)
 {
 	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
-	struct pviommu_map *m, *next;
-	int ret;
 
 	lockdep_assert_held(&p->lock);
 	*done = 0;
@@ -455,10 +407,33 @@ static int do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
 			return -EINVAL;
 		start = iova;
 		last = iova + size - 1;
-		ret = pviommu_table_unmap_check(&sp->table, start, last);
-		if (ret)
-			return ret;
 	}
+	return pviommu_unmap_range(p, sp, start, last, done);
+}
+
+/**
+ * pviommu_unmap_range() - remove every mapping inside [@start, @last]
+ * (lock held)
+ * @p: the container
+ * @sp: the space
+ * @start: first byte
+ * @last: last byte
+ * @done: out: bytes unmapped
+ *
+ * Return: 0, or -EINVAL (nothing unmapped) if a mapping crosses either
+ * end of the range.
+ */
+int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
+			u64 start, u64 last, u64 *done)
+{
+	struct pviommu_map *m, *next;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	*done = 0;
+	ret = pviommu_table_unmap_check(&sp->table, start, last);
+	if (ret)
+		return ret;
 	for (m = pviommu_table_first(&sp->table, start, last); m; m = next) {
 		next = pviommu_table_next(m, start, last);
 		*done += pviommu_map_size(m);
@@ -478,8 +453,8 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 	if (map.argsz < minsz || !map_prot(map.flags))
 		return -EINVAL;
 	mutex_lock(&p->lock);
-	ret = do_map(p, &p->def, map.vaddr, map.iova, map.size,
-		     map_prot(map.flags));
+	ret = pviommu_do_map(p, &p->def, map.vaddr, map.iova, map.size,
+			     map_prot(map.flags), NULL);
 	pviommu_count(p, PVIOMMU_CNT_MAP, PVIOMMU_CNT_MAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	return ret;
@@ -499,8 +474,8 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;	/* no dirty tracking, no vaddr updates */
 	mutex_lock(&p->lock);
-	ret = do_unmap(p, &p->def, unmap.iova, unmap.size,
-		       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
+	ret = pviommu_do_unmap(p, &p->def, unmap.iova, unmap.size,
+			       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
 	pviommu_count(p, PVIOMMU_CNT_UNMAP, PVIOMMU_CNT_UNMAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	if (ret)
@@ -544,16 +519,16 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		}
 		switch (op.op) {
 		case VFIO_EXT_PVIOMMU_OP_MAP:
-			ret = do_map(p, sp, op.vaddr, op.iova, op.size,
-				     map_prot(op.flags));
+			ret = pviommu_do_map(p, sp, op.vaddr, op.iova, op.size,
+					     map_prot(op.flags), NULL);
 			pviommu_count(p, PVIOMMU_CNT_MAP,
 				      PVIOMMU_CNT_MAP_FAILED, ret);
 			break;
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
-			      do_unmap(p, sp, op.iova, op.size,
-				       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
-				       &done);
+			      pviommu_do_unmap(p, sp, op.iova, op.size,
+					       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
+					       &done);
 			pviommu_count(p, PVIOMMU_CNT_UNMAP,
 				      PVIOMMU_CNT_UNMAP_FAILED, ret);
 			if (!ret && put_user(done, &uops[i].size))
@@ -649,8 +624,13 @@ free:
 /* The paravirtual model: guest domains and endpoints                  */
 /* ------------------------------------------------------------------ */
 
-/* Unmap and unpin a guest domain's mappings, then free it.  lock held. */
-static void free_gdom(struct pviommu *p, struct pviommu_gdom *gd)
+/**
+ * pviommu_gdom_free() - unmap and unpin a guest domain's mappings, then
+ * free it (lock held; no endpoint may be attached)
+ * @p: the container
+ * @gd: the domain
+ */
+void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 {
 	struct pviommu_map *m;
 
@@ -661,11 +641,49 @@ static void free_gdom(struct pviommu *p, struct pviommu_gdom *gd)
 	kfree(gd);
 }
 
+/**
+ * pviommu_gdom_new() - a new, empty guest domain (lock held)
+ * @p: the container
+ * @dev: a device of the IOMMU the domain is for
+ * @viommu: it belongs to the virtio-iommu device
+ *
+ * Return: the domain, or ERR_PTR(-ENOSPC) (PVIOMMU_MAX_GDOMS reached),
+ * -ENOMEM, or the IOMMU driver's error.
+ */
+struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
+				      bool viommu)
+{
+	struct pviommu_gdom *gd;
+	unsigned int n = 0;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	list_for_each_entry(gd, &p->gdoms, next)
+		n++;
+	if (n >= PVIOMMU_MAX_GDOMS || !p->next_gdom_id)
+		return ERR_PTR(-ENOSPC);
+	gd = kzalloc(sizeof(*gd), GFP_KERNEL_ACCOUNT);
+	if (!gd)
+		return ERR_PTR(-ENOMEM);
+	gd->domain = vfio_ext_iommu_domain_alloc(dev);
+	if (IS_ERR(gd->domain)) {
+		ret = PTR_ERR(gd->domain);
+		kfree(gd);
+		return ERR_PTR(ret);
+	}
+	pviommu_table_init(&gd->space.table);
+	gd->space.doms = &gd->domain;
+	gd->space.nr_doms = 1;
+	gd->viommu = viommu;
+	gd->id = p->next_gdom_id++;
+	list_add_tail(&gd->next, &p->gdoms);
+	return gd;
+}
+
 static int pviommu_domain_alloc(struct pviommu *p, void __user *arg)
 {
 	struct vfio_ext_pviommu_domain d;
 	struct pviommu_gdom *gd;
-	unsigned int n = 0;
 	int ret;
 
 	if (copy_from_user(&d, arg, sizeof(d)))
@@ -677,26 +695,11 @@ static int pviommu_domain_alloc(struct pviommu *p, void __user *arg)
 	ret = -ENODEV;
 	if (!first_group(p))
 		goto out;
-	list_for_each_entry(gd, &p->gdoms, next)
-		n++;
-	ret = -ENOSPC;
-	if (n >= PVIOMMU_MAX_GDOMS || !p->next_gdom_id)
-		goto out;
-	ret = -ENOMEM;
-	gd = kzalloc(sizeof(*gd), GFP_KERNEL_ACCOUNT);
-	if (!gd)
-		goto out;
-	gd->domain = vfio_ext_iommu_domain_alloc(first_group(p)->dev);
-	if (IS_ERR(gd->domain)) {
-		ret = PTR_ERR(gd->domain);
-		kfree(gd);
+	gd = pviommu_gdom_new(p, first_group(p)->dev, false);
+	if (IS_ERR(gd)) {
+		ret = PTR_ERR(gd);
 		goto out;
 	}
-	pviommu_table_init(&gd->space.table);
-	gd->space.doms = &gd->domain;
-	gd->space.nr_doms = 1;
-	gd->id = p->next_gdom_id++;
-	list_add_tail(&gd->next, &p->gdoms);
 	d.id = gd->id;
 	ret = 0;
 out:
@@ -713,11 +716,11 @@ static int pviommu_domain_free(struct pviommu *p, unsigned long id)
 
 	mutex_lock(&p->lock);
 	list_for_each_entry(gd, &p->gdoms, next) {
-		if (gd->id != id)
+		if (gd->id != id || gd->viommu)
 			continue;
 		ret = -EBUSY;
 		if (!gd->nr_endpoints) {
-			free_gdom(p, gd);
+			pviommu_gdom_free(p, gd);
 			ret = 0;
 		}
 		break;
@@ -768,8 +771,15 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
 	return copy_to_user(arg, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
-/* Move @g's DMA to @to (NULL: its own domain).  lock held. */
-static int move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to)
+/**
+ * pviommu_move_endpoint() - move @g's DMA to @to (lock held)
+ * @g: the endpoint's group
+ * @to: a guest domain, or NULL for the group's own (the container's
+ *      mappings)
+ *
+ * Return: 0, or the IOMMU driver's error (@g stays where it was).
+ */
+int pviommu_move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to)
 {
 	struct iommu_domain *from = g->gdom ? g->gdom->domain : g->domain;
 	int ret;
@@ -820,15 +830,21 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 	list_for_each_entry(other, &p->groups, next)
 		if (other != g && other->has_vsid && other->vsid == at.vsid)
 			goto out;
-	if (at.domain) {
+	if (p->viommu) {
+		/* The guest places endpoints: the VMM only names them. */
+		ret = -EBUSY;
+		if (at.domain || g->vdom)
+			goto out;
+		gd = pviommu_viommu_unattached(p);
+	} else if (at.domain) {
 		ret = -ENOENT;
 		list_for_each_entry(gd, &p->gdoms, next)
-			if (gd->id == at.domain)
+			if (gd->id == at.domain && !gd->viommu)
 				break;
 		if (list_entry_is_head(gd, &p->gdoms, next))
 			goto out;
 	}
-	ret = move_endpoint(g, at.domain ? gd : NULL);
+	ret = pviommu_move_endpoint(g, gd);
 	if (!ret) {
 		g->vsid = at.vsid;
 		g->has_vsid = true;
@@ -865,6 +881,8 @@ static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return pviommu_attach(p, (void __user *)arg);
 	case VFIO_EXT_PVIOMMU_SIDS:
 		return pviommu_sids(p, (void __user *)arg);
+	case VFIO_EXT_PVIOMMU_VIOMMU:
+		return pviommu_viommu_create(p, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -1047,7 +1065,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		rebuild_def_doms(p);
 		for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 		     m = pviommu_table_next(m, 0, U64_MAX)) {
-			ret = pin_map(p, &p->def, m);
+			ret = pin_map(p, &p->def, m, NULL);
 			if (ret)
 				break;
 		}
@@ -1091,6 +1109,8 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	}
 	if (!found)
 		goto out;
+	if (found->vdom)
+		pviommu_viommu_group_gone(p, found);
 	/* An endpoint in a guest domain leaves it. */
 	if (found->gdom) {
 		iommu_detach_group(found->gdom->domain, group);
@@ -1166,6 +1186,7 @@ static void *pviommu_open(unsigned long arg)
 	p->id = ret;
 	p->owner = task_tgid_nr(current);
 	mutex_init(&p->lock);
+	kref_init(&p->ref);
 	INIT_LIST_HEAD(&p->groups);
 	INIT_LIST_HEAD(&p->gdoms);
 	pviommu_table_init(&p->def.table);
@@ -1196,17 +1217,37 @@ static void pviommu_release(void *data)
 	 * unpinned; guest domains still hold theirs.
 	 */
 	mutex_lock(&p->lock);
+	if (p->viommu)
+		pviommu_viommu_container_gone(p);
 	while (!list_empty(&p->gdoms))
-		free_gdom(p, list_first_entry(&p->gdoms, struct pviommu_gdom,
-					      next));
+		pviommu_gdom_free(p, list_first_entry(&p->gdoms,
+						      struct pviommu_gdom,
+						      next));
 	while ((m = pviommu_table_first(&p->def.table, 0, U64_MAX)))
 		drop_map(p, &p->def, m);
 	WARN_ON(p->pinned);
+	p->closed = true;
 	mutex_unlock(&p->lock);
+	pviommu_put(p);
+}
+
+static void pviommu_free(struct kref *ref)
+{
+	struct pviommu *p = container_of(ref, struct pviommu, ref);
+
 	kfree(p->def.doms);
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);
 	kfree(p);
+}
+
+/**
+ * pviommu_put() - drop a reference to the container state
+ * @p: the container
+ */
+void pviommu_put(struct pviommu *p)
+{
+	kref_put(&p->ref, pviommu_free);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1295,13 +1336,21 @@ static const struct vfio_iommu_driver_ops pviommu_ops = {
 
 static int __init pviommu_init(void)
 {
-	return vfio_register_iommu_driver(&pviommu_ops);
+	int ret = pviommu_viommu_init();
+
+	if (ret)
+		return ret;
+	ret = vfio_register_iommu_driver(&pviommu_ops);
+	if (ret)
+		pviommu_viommu_exit();
+	return ret;
 }
 module_init(pviommu_init);
 
 static void __exit pviommu_exit(void)
 {
 	vfio_unregister_iommu_driver(&pviommu_ops);
+	pviommu_viommu_exit();
 }
 module_exit(pviommu_exit);
 

@@ -18,7 +18,7 @@
  * items never change meaning; user space checks for a feature by calling it
  * (an unknown ioctl fails with ENOTTY), the version is informational.
  */
-#define VFIO_EXT_API_VERSION	4
+#define VFIO_EXT_API_VERSION	5
 
 /**
  * VFIO_EXT_PCI_DRIVER_NAME - name of the vfio-pci-ext PCI driver
@@ -614,5 +614,45 @@ enum vfio_ext_nl_counter_attr {
 	__VFIO_EXT_CNT_A_MAX,
 	VFIO_EXT_CNT_A_MAX = __VFIO_EXT_CNT_A_MAX - 1
 };
+
+
+/**
+ * struct vfio_ext_pviommu_viommu - argument of VFIO_EXT_PVIOMMU_VIOMMU
+ * @argsz: sizeof(struct vfio_ext_pviommu_viommu)
+ * @flags: VFIO_EXT_VIOMMU_F_BOOT_BYPASS: endpoints that the guest has not
+ *         attached reach guest memory through the container's own
+ *         mappings until the driver says otherwise (the config field
+ *         bypass starts at 1); without it they are blocked (bypass 0)
+ * @probe_size: size of PROBE's property area the device announces; 0 for
+ *              the default (512); at most 4096, a multiple of 4
+ * @max_queue: largest queue size the device accepts; 0 for the default
+ *             (256); a power of two, at most 1024
+ *
+ * The device is the virtio-iommu device (virtio device ID 23) serving the
+ * guest's requests on this container: its endpoint IDs are the virtual
+ * stream IDs given with VFIO_EXT_PVIOMMU_ATTACH, its domains are guest
+ * domains of the container, its MAP requests pin and account pages of the
+ * memory table exactly as VFIO_IOMMU_MAP_DMA does.
+ */
+struct vfio_ext_pviommu_viommu {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_EXT_VIOMMU_F_BOOT_BYPASS	(1 << 0)
+	__u32 probe_size;
+	__u32 max_queue;
+};
+
+/**
+ * VFIO_EXT_PVIOMMU_VIOMMU - create the container's in-kernel virtio-iommu
+ * device; returns a new file descriptor speaking the vhost / vhost-vdpa
+ * uAPI of <linux/vhost.h> (see Documentation/virtio.rst).
+ *
+ * One device per container (EBUSY for a second), created by the
+ * container's owner (EPERM from another address space) once at least one
+ * group is attached (ENODEV).  While it exists, endpoints belong to the
+ * guest: VFIO_EXT_PVIOMMU_ATTACH only names endpoints (domain 0).
+ */
+#define VFIO_EXT_PVIOMMU_VIOMMU		_IOW(VFIO_EXT_IOCTL_TYPE, 0x15, \
+					     struct vfio_ext_pviommu_viommu)
 
 #endif /* _UAPI_LINUX_VFIO_EXT_H */

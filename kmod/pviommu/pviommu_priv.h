@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pviommu internals shared by the container backend (pviommu.c) and the
+ * in-kernel virtio-iommu device (viommu_dev.c), both in vfio-pviommu.ko.
+ */
+#ifndef _PVIOMMU_PRIV_H
+#define _PVIOMMU_PRIV_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "pviommu_nl.h"
+#include "pviommu_ranges.h"
+#include "pviommu_table.h"
+
+struct iommu_domain;
+struct iommu_group;
+struct pviommu_viommu;
+struct pviommu_vdom;
+
+/**
+ * struct pviommu_space - a set of mappings and the IOMMU domains holding
+ * them: the container's own (every group's domain) or a guest domain's
+ * @table: the mappings
+ * @doms: the IOMMU domains; pages are found again through @doms[0]
+ * @nr_doms: number of @doms
+ */
+struct pviommu_space {
+	struct pviommu_table table;
+	struct iommu_domain **doms;
+	unsigned int nr_doms;
+};
+
+/**
+ * struct pviommu_gdom - a guest domain (the paravirtual model)
+ * @next: in pviommu->gdoms
+ * @id: its id, never 0
+ * @domain: its IOMMU domain
+ * @space: its mappings (@doms = &@domain)
+ * @nr_endpoints: endpoints attached to it
+ * @viommu: it belongs to the virtio-iommu device, not to the container
+ *          ioctls (which neither see nor free it)
+ */
+struct pviommu_gdom {
+	struct list_head next;
+	u32 id;
+	struct iommu_domain *domain;
+	struct pviommu_space space;
+	unsigned int nr_endpoints;
+	bool viommu;
+};
+
+/**
+ * struct pviommu_group - a group attached to the container
+ * @next: in pviommu->groups
+ * @group: the IOMMU group
+ * @dev: its first device (to allocate domains for its IOMMU)
+ * @domain: its IOMMU domain, holding the container's own mappings
+ * @vsid: the endpoint's virtual stream ID, if @has_vsid
+ * @has_vsid: the group was named as an endpoint
+ * @gdom: the guest domain its DMA goes to, or NULL for @domain
+ * @vdom: the virtio-iommu domain the guest attached it to, or NULL
+ */
+struct pviommu_group {
+	struct list_head next;
+	struct iommu_group *group;
+	struct device *dev;
+	struct iommu_domain *domain;
+	u32 vsid;
+	bool has_vsid;
+	struct pviommu_gdom *gdom;
+	struct pviommu_vdom *vdom;
+};
+
+/**
+ * struct pviommu_acct - whose RLIMIT_MEMLOCK pinned pages count against
+ * @task: the VMM's thread-group leader
+ * @lock_cap: it had CAP_IPC_LOCK (no limit)
+ *
+ * The ioctl paths use the calling task; the virtio-iommu worker is a
+ * kernel thread (all capabilities, no meaningful rlimit), so the device
+ * records its creator's.
+ */
+struct pviommu_acct {
+	struct task_struct *task;
+	bool lock_cap;
+};
+
+/**
+ * struct pviommu - one container's backend state
+ * @lock: protects everything below but @ref
+ * @ref: the container and a virtio-iommu device each hold one
+ * @groups: struct pviommu_group, in attach order
+ * @def: the container's own mappings, in every group's domain
+ * @gdoms: guest domains (struct pviommu_gdom)
+ * @next_gdom_id: id for the next guest domain
+ * @nr_maps: mappings in all spaces (the dma_entry_limit counts them all)
+ * @valid: usable IOVA ranges (apertures minus reserved regions)
+ * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
+ * @mm: the VMM's mm, for locked_vm accounting
+ * @pinned: pages pinned now
+ * @dma_limit: dma_entry_limit when the container was set up (as type1)
+ * @viommu: the virtio-iommu device, or NULL
+ * @closed: the container is gone (its groups, mappings, domains too)
+ * @counters: request counters (enum pviommu_counter, pviommu_nl.h)
+ * @all: in the list of containers (pviommu.c's pviommu_all_lock)
+ * @id: container id for the netlink inventory (immutable)
+ * @owner: tgid of the process that opened it (immutable)
+ */
+struct pviommu {
+	struct mutex lock;	/* the whole container state */
+	struct kref ref;
+	struct list_head groups;
+	struct pviommu_space def;
+	struct list_head gdoms;
+	u32 next_gdom_id;
+	unsigned int nr_maps;
+	struct pviommu_ranges valid;
+	u64 pgsize_bitmap;
+	struct mm_struct *mm;
+	unsigned long pinned;
+	unsigned int dma_limit;
+	struct pviommu_viommu *viommu;
+	bool closed;
+	u64 counters[PVIOMMU_NR_COUNTERS];
+	struct list_head all;
+	u32 id;
+	pid_t owner;
+};
+
+#define PVIOMMU_MAX_GDOMS	1024
+
+/* pviommu.c, all with lock held */
+int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
+		   u64 iova, u64 size, int prot,
+		   const struct pviommu_acct *acct);
+int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
+		     u64 size, bool all, u64 *done);
+int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
+			u64 start, u64 last, u64 *done);
+struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
+				      bool viommu);
+void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd);
+int pviommu_move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to);
+void pviommu_put(struct pviommu *p);
+
+/* viommu_dev.c */
+int pviommu_viommu_create(struct pviommu *p, void __user *arg);
+struct pviommu_gdom *pviommu_viommu_unattached(struct pviommu *p);
+void pviommu_viommu_container_gone(struct pviommu *p);
+void pviommu_viommu_group_gone(struct pviommu *p, struct pviommu_group *g);
+int pviommu_viommu_init(void);
+void pviommu_viommu_exit(void);
+
+#endif /* _PVIOMMU_PRIV_H */

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The in-kernel virtio-iommu device (virtio 1.x, 5.13) of a pviommu
+ * container, on the vfio-ext virtio transport (kmod/virtio/).
+ *
+ * Endpoint IDs are the virtual stream IDs the VMM gave the container's
+ * groups (VFIO_EXT_PVIOMMU_ATTACH).  A guest domain is created by the
+ * first ATTACH naming it and freed, with its mappings, when its last
+ * endpoint leaves (as QEMU's device does); each is a real IOMMU domain of
+ * the container (struct pviommu_gdom), so a MAP is pinned, accounted and
+ * mapped exactly as VFIO_IOMMU_MAP_DMA maps, and is visible to the device
+ * when the request completes.  Endpoints no domain holds either bypass
+ * (their group's own domain: the VMM's guest-physical mappings) or are
+ * blocked (an empty domain), as the config field bypass and the
+ * negotiated features say.
+ *
+ * Locking: the transport calls in with the device lock held; everything
+ * here that touches the container (domains, endpoints, @bypass_now) also
+ * takes pviommu->lock, always after the device lock.  The container's
+ * ioctl paths take only pviommu->lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/iommu.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_iommu.h>
+#include <linux/xarray.h>
+
+#include <linux/vfio_ext.h>
+#include "pviommu_priv.h"
+#include "viommu_req.h"
+#include "../virtio/vext_virtio.h"
+
+#define VIOMMU_FEATURES	(BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_DOMAIN_RANGE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_MAP_UNMAP) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_PROBE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG))
+#define VIOMMU_DEF_PROBE_SIZE	512
+#define VIOMMU_MAX_PROBE_SIZE	4096
+#define VIOMMU_DEF_QUEUE	256
+#define VIOMMU_MAX_QUEUE	1024
+#define VIOMMU_REQ_MAX		96	/* readable bytes we look at */
+#define TAIL			sizeof(struct virtio_iommu_req_tail)
+
+/**
+ * struct pviommu_vdom - a domain of the guest's
+ * @id: the guest's domain ID
+ * @bypass: attached with VIRTIO_IOMMU_ATTACH_F_BYPASS (no translation)
+ * @gd: the container's guest domain holding its mappings; NULL if @bypass
+ * @nr_eps: endpoints attached
+ */
+struct pviommu_vdom {
+	u32 id;
+	bool bypass;
+	struct pviommu_gdom *gd;
+	unsigned int nr_eps;
+};
+
+/**
+ * struct pviommu_viommu - the device
+ * @p: its container (a reference)
+ * @acct: whose RLIMIT_MEMLOCK the guest's mappings count against
+ * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
+ * @blocked: empty domain for endpoints that must not reach memory
+ *           (p->lock; NULL once the container is gone)
+ * @bypass_now: endpoints no domain holds bypass (p->lock)
+ * @boot_bypass: @bypass after a reset
+ * @bypass: the config field (device lock)
+ * @probe_size: the config field
+ * @lim: what the driver negotiated (device lock)
+ * @stats: requests served by type (VIRTIO_IOMMU_T_*), [0]: others
+ */
+struct pviommu_viommu {
+	struct pviommu *p;
+	struct pviommu_acct acct;
+	struct xarray vdoms;
+	struct pviommu_gdom *blocked;
+	bool bypass_now;
+	bool boot_bypass;
+	u8 bypass;
+	u32 probe_size;
+	struct viommu_limits lim;
+	u64 stats[VIRTIO_IOMMU_T_PROBE + 1];
+};
+
+static struct pviommu_group *endpoint(struct pviommu *p, u32 id)
+{
+	struct pviommu_group *g;
+
+	list_for_each_entry(g, &p->groups, next)
+		if (g->has_vsid && g->vsid == id)
+			return g;
+	return NULL;
+}
+
+/**
+ * pviommu_viommu_unattached() - where endpoints no domain holds go
+ * @p: the container, with a device; lock held
+ *
+ * Return: the blocking domain, or NULL for bypass.
+ */
+struct pviommu_gdom *pviommu_viommu_unattached(struct pviommu *p)
+{
+	struct pviommu_viommu *v = p->viommu;
+
+	lockdep_assert_held(&p->lock);
+	return v->bypass_now ? NULL : v->blocked;
+}
+
+/* Set bypass for unattached endpoints and move them.  p->lock held. */
+static void set_bypass(struct pviommu_viommu *v, bool bypass)
+{
+	struct pviommu *p = v->p;
+	struct pviommu_group *g;
+
+	lockdep_assert_held(&p->lock);
+	v->bypass_now = bypass;
+	list_for_each_entry(g, &p->groups, next)
+		if (g->has_vsid && !g->vdom &&
+		    pviommu_move_endpoint(g, pviommu_viommu_unattached(p)))
+			pr_warn_ratelimited("endpoint %u stays where it was\n",
+					    g->vsid);
+}
+
+static void vdom_destroy(struct pviommu_viommu *v, struct pviommu_vdom *vd)
+{
+	xa_erase(&v->vdoms, vd->id);
+	if (vd->gd)
+		pviommu_gdom_free(v->p, vd->gd);
+	kfree(vd);
+}
+
+/* @g leaves its domain; the domain goes with its last endpoint. */
+static void vdom_leave(struct pviommu_viommu *v, struct pviommu_group *g)
+{
+	struct pviommu_vdom *vd = g->vdom;
+
+	g->vdom = NULL;
+	if (!--vd->nr_eps)
+		vdom_destroy(v, vd);
+}
+
+/*
+ * Every endpoint back to @to (NULL: its own domain), every guest domain
+ * freed with its mappings.  p->lock held.
+ */
+static void drop_guest_state(struct pviommu_viommu *v,
+			     struct pviommu_gdom *to)
+{
+	struct pviommu *p = v->p;
+	struct pviommu_group *g;
+	struct pviommu_vdom *vd;
+	unsigned long id;
+
+	list_for_each_entry(g, &p->groups, next) {
+		if (!g->vdom && g->gdom != v->blocked)
+			continue;
+		if (pviommu_move_endpoint(g, to))
+			pr_warn_ratelimited("endpoint %u stays where it was\n",
+					    g->vsid);
+		if (g->vdom)
+			vdom_leave(v, g);
+	}
+	xa_for_each(&v->vdoms, id, vd) {
+		if (vd->gd && vd->gd->nr_endpoints)
+			continue;	/* a failed move above: leak, not oops */
+		vdom_destroy(v, vd);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests (worker, device lock held, in the VMM's address space)      */
+/* ------------------------------------------------------------------ */
+
+static int do_attach(struct pviommu_viommu *v, const struct viommu_req *r)
+{
+	bool bypass = r->flags & VIRTIO_IOMMU_ATTACH_F_BYPASS;
+	struct pviommu *p = v->p;
+	struct pviommu_vdom *vd, *fresh = NULL;
+	struct pviommu_group *g;
+
+	g = endpoint(p, r->endpoint);
+	if (!g)
+		return VIRTIO_IOMMU_S_NOENT;
+	vd = xa_load(&v->vdoms, r->domain);
+	if (vd && vd->bypass != bypass)
+		return VIRTIO_IOMMU_S_INVAL;
+	if (vd && g->vdom == vd)
+		return VIRTIO_IOMMU_S_OK;
+	if (!vd) {
+		fresh = kzalloc(sizeof(*fresh), GFP_KERNEL_ACCOUNT);
+		if (!fresh)
+			return VIRTIO_IOMMU_S_NOMEM;
+		fresh->id = r->domain;
+		fresh->bypass = bypass;
+		if (!bypass) {
+			fresh->gd = pviommu_gdom_new(p, g->dev, true);
+			if (IS_ERR(fresh->gd)) {
+				kfree(fresh);
+				return VIRTIO_IOMMU_S_NOMEM;
+			}
+		}
+		if (xa_insert(&v->vdoms, r->domain, fresh,
+			      GFP_KERNEL_ACCOUNT)) {
+			if (fresh->gd)
+				pviommu_gdom_free(p, fresh->gd);
+			kfree(fresh);
+			return VIRTIO_IOMMU_S_NOMEM;
+		}
+		vd = fresh;
+	}
+	/* Implicitly detached from where it was (5.13.6.3). */
+	if (pviommu_move_endpoint(g, vd->gd)) {
+		if (fresh)
+			vdom_destroy(v, fresh);
+		return VIRTIO_IOMMU_S_DEVERR;
+	}
+	if (g->vdom)
+		vdom_leave(v, g);
+	vd->nr_eps++;
+	g->vdom = vd;
+	return VIRTIO_IOMMU_S_OK;
+}
+
+static int do_detach(struct pviommu_viommu *v, const struct viommu_req *r)
+{
+	struct pviommu *p = v->p;
+	struct pviommu_vdom *vd;
+	struct pviommu_group *g;
+
+	g = endpoint(p, r->endpoint);
+	vd = xa_load(&v->vdoms, r->domain);
+	if (!g || !vd)
+		return VIRTIO_IOMMU_S_NOENT;
+	if (g->vdom != vd)
+		return VIRTIO_IOMMU_S_INVAL;
+	if (pviommu_move_endpoint(g, pviommu_viommu_unattached(p)))
+		return VIRTIO_IOMMU_S_DEVERR;
+	vdom_leave(v, g);
+	return VIRTIO_IOMMU_S_OK;
+}
+
+static int do_map(struct pviommu_viommu *v, struct vext_vdev *vdev,
+		  const struct viommu_req *r)
+{
+	u64 size = r->virt_end - r->virt_start + 1, uva;
+	struct pviommu_vdom *vd;
+	int prot = 0;
+
+	vd = xa_load(&v->vdoms, r->domain);
+	if (!vd)
+		return VIRTIO_IOMMU_S_NOENT;
+	if (vd->bypass)
+		return VIRTIO_IOMMU_S_INVAL;
+	if (r->flags & VIRTIO_IOMMU_MAP_F_READ)
+		prot |= IOMMU_READ;
+	if (r->flags & VIRTIO_IOMMU_MAP_F_WRITE)
+		prot |= IOMMU_WRITE;
+	if (!prot)
+		return VIRTIO_IOMMU_S_INVAL;
+	/* Guest memory is what the memory table describes, one region. */
+	if (!size || vext_vdev_gpa_to_uva(vdev, r->phys_start, size, &uva))
+		return VIRTIO_IOMMU_S_RANGE;
+	switch (pviommu_do_map(v->p, &vd->gd->space, uva, r->virt_start, size,
+			       prot, &v->acct)) {
+	case 0:
+		return VIRTIO_IOMMU_S_OK;
+	case -EEXIST:
+		return VIRTIO_IOMMU_S_INVAL;	/* overlaps a mapping */
+	case -EINVAL:
+		return VIRTIO_IOMMU_S_RANGE;	/* a reserved or invalid IOVA */
+	case -ENOMEM:
+	case -ENOSPC:
+		return VIRTIO_IOMMU_S_NOMEM;	/* also RLIMIT_MEMLOCK */
+	default:
+		return VIRTIO_IOMMU_S_DEVERR;	/* the VMM's memory is gone */
+	}
+}
+
+static int do_unmap(struct pviommu_viommu *v, const struct viommu_req *r)
+{
+	struct pviommu_vdom *vd;
+	u64 done;
+
+	vd = xa_load(&v->vdoms, r->domain);
+	if (!vd)
+		return VIRTIO_IOMMU_S_NOENT;
+	if (vd->bypass)
+		return VIRTIO_IOMMU_S_INVAL;
+	/* Whole mappings only; a range may hold none (5.13.6.6). */
+	if (pviommu_unmap_range(v->p, &vd->gd->space, r->virt_start,
+				r->virt_end, &done))
+		return VIRTIO_IOMMU_S_RANGE;
+	return VIRTIO_IOMMU_S_OK;
+}
+
+/* The endpoint's reserved regions as RESV_MEM properties into @props. */
+static int do_probe(struct pviommu_viommu *v, const struct viommu_req *r,
+		    u8 *props)
+{
+	struct virtio_iommu_probe_resv_mem prop = {};
+	struct iommu_resv_region *region, *tmp;
+	struct pviommu_group *g;
+	LIST_HEAD(resv);
+	size_t off = 0;
+	int st = VIRTIO_IOMMU_S_OK;
+
+	g = endpoint(v->p, r->endpoint);
+	if (!g)
+		return VIRTIO_IOMMU_S_NOENT;
+	if (iommu_get_group_resv_regions(g->group, &resv))
+		st = VIRTIO_IOMMU_S_NOMEM;
+	list_for_each_entry_safe(region, tmp, &resv, list) {
+		if (st == VIRTIO_IOMMU_S_OK && region->length) {
+			if (off + sizeof(prop) > v->lim.probe_size) {
+				st = VIRTIO_IOMMU_S_DEVERR;	/* never a partial list */
+			} else {
+				prop.head.type =
+					cpu_to_le16(VIRTIO_IOMMU_PROBE_T_RESV_MEM);
+				prop.head.length = cpu_to_le16(sizeof(prop) -
+							       sizeof(prop.head));
+				prop.subtype = region->type == IOMMU_RESV_MSI ||
+					       region->type == IOMMU_RESV_SW_MSI ?
+					       VIRTIO_IOMMU_RESV_MEM_T_MSI :
+					       VIRTIO_IOMMU_RESV_MEM_T_RESERVED;
+				prop.start = cpu_to_le64(region->start);
+				prop.end = cpu_to_le64(region->start +
+						       region->length - 1);
+				memcpy(props + off, &prop, sizeof(prop));
+				off += sizeof(prop);
+			}
+		}
+		kfree(region);
+	}
+	return st;
+}
+
+static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
+			  const struct vext_chain *c)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct virtio_iommu_req_tail tail = {};
+	struct pviommu *p = v->p;
+	u8 buf[VIOMMU_REQ_MAX], *props = NULL;
+	struct viommu_req req;
+	u64 len = min_t(u64, c->out_len, sizeof(buf)), tail_off;
+	int st, ret;
+
+	ret = vext_chain_read(vdev, c, 0, buf, len);
+	if (ret)
+		return ret;
+	st = viommu_parse(buf, len, c->in_len, &v->lim, &req);
+	if (st < 0)
+		return 0;	/* no room for a status: returned unanswered */
+	v->stats[req.type <= VIRTIO_IOMMU_T_PROBE ? req.type : 0]++;
+	if (st == VIRTIO_IOMMU_S_OK && req.type == VIRTIO_IOMMU_T_PROBE) {
+		props = kzalloc(v->lim.probe_size, GFP_KERNEL);
+		if (!props)
+			st = VIRTIO_IOMMU_S_NOMEM;
+	}
+
+	mutex_lock(&p->lock);
+	if (p->closed) {
+		st = VIRTIO_IOMMU_S_DEVERR;	/* the container is gone */
+	} else if (st == VIRTIO_IOMMU_S_OK) {
+		switch (req.type) {
+		case VIRTIO_IOMMU_T_ATTACH:
+			st = do_attach(v, &req);
+			break;
+		case VIRTIO_IOMMU_T_DETACH:
+			st = do_detach(v, &req);
+			break;
+		case VIRTIO_IOMMU_T_MAP:
+			st = do_map(v, vdev, &req);
+			break;
+		case VIRTIO_IOMMU_T_UNMAP:
+			st = do_unmap(v, &req);
+			break;
+		case VIRTIO_IOMMU_T_PROBE:
+			st = do_probe(v, &req, props);
+			break;
+		}
+	}
+	mutex_unlock(&p->lock);
+
+	/* The tail ends the writable part (after PROBE's properties). */
+	tail_off = c->in_len - TAIL;
+	ret = 0;
+	if (props) {
+		if (st == VIRTIO_IOMMU_S_OK)
+			ret = vext_chain_write(vdev, c, 0, props,
+					       v->lim.probe_size);
+		kfree(props);
+	}
+	tail.status = st;
+	if (!ret)
+		ret = vext_chain_write(vdev, c, tail_off, &tail, sizeof(tail));
+	if (ret)
+		return ret;
+	return min_t(u64, c->in_len, U32_MAX);
+}
+
+/* ------------------------------------------------------------------ */
+/* Config space, features, reset                                        */
+/* ------------------------------------------------------------------ */
+
+/* The config space as it is now.  p->lock held. */
+static void fill_config(struct pviommu_viommu *v,
+			struct virtio_iommu_config *cfg)
+{
+	struct pviommu *p = v->p;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->page_size_mask = cpu_to_le64(p->pgsize_bitmap);
+	if (p->valid.nr) {
+		cfg->input_range.start = cpu_to_le64(p->valid.r[0].start);
+		cfg->input_range.end =
+			cpu_to_le64(p->valid.r[p->valid.nr - 1].last);
+	}
+	cfg->domain_range.start = cpu_to_le32(1);
+	cfg->domain_range.end = cpu_to_le32(PVIOMMU_MAX_GDOMS - 1);
+	cfg->probe_size = cpu_to_le32(v->probe_size);
+	cfg->bypass = v->bypass;
+}
+
+static void viommu_get_config(struct vext_vdev *vdev, void *buf)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+
+	mutex_lock(&v->p->lock);
+	fill_config(v, buf);
+	mutex_unlock(&v->p->lock);
+}
+
+/* Bypass applies once negotiated; before FEATURES_OK the field rules. */
+static bool want_bypass(struct pviommu_viommu *v, struct vext_vdev *vdev)
+{
+	u64 f = vext_vdev_features(vdev);
+
+	if (vext_vdev_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK &&
+	    !(f & BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG)))
+		return false;	/* 5.13.6.2: no bypass without the feature */
+	return v->bypass;
+}
+
+static void update_bypass(struct pviommu_viommu *v, bool bypass)
+{
+	mutex_lock(&v->p->lock);
+	if (!v->p->closed && bypass != v->bypass_now)
+		set_bypass(v, bypass);
+	mutex_unlock(&v->p->lock);
+}
+
+static void viommu_set_config(struct vext_vdev *vdev, unsigned int off,
+			      const void *buf, unsigned int len)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	unsigned int at = offsetof(struct virtio_iommu_config, bypass);
+
+	/* Only bypass is writable, and only when negotiated. */
+	if (at < off || at >= off + len ||
+	    !(vext_vdev_features(vdev) &
+	      BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG)))
+		return;
+	v->bypass = !!((const u8 *)buf)[at - off];
+	update_bypass(v, want_bypass(v, vdev));
+}
+
+static bool viommu_features_ok(struct vext_vdev *vdev, u64 f)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct virtio_iommu_config cfg;
+	struct viommu_limits *lim = &v->lim;
+
+	mutex_lock(&v->p->lock);
+	fill_config(v, &cfg);
+	mutex_unlock(&v->p->lock);
+	lim->granule = 1ULL << __ffs64(le64_to_cpu(cfg.page_size_mask));
+	lim->input_start = 0;
+	lim->input_end = U64_MAX;
+	if (f & BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE)) {
+		lim->input_start = le64_to_cpu(cfg.input_range.start);
+		lim->input_end = le64_to_cpu(cfg.input_range.end);
+	}
+	lim->domain_start = 0;
+	lim->domain_end = U32_MAX;
+	if (f & BIT_ULL(VIRTIO_IOMMU_F_DOMAIN_RANGE)) {
+		lim->domain_start = le32_to_cpu(cfg.domain_range.start);
+		lim->domain_end = le32_to_cpu(cfg.domain_range.end);
+	}
+	lim->probe_size = f & BIT_ULL(VIRTIO_IOMMU_F_PROBE) ?
+			  v->probe_size : 0;
+	lim->bypass = f & BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG);
+	update_bypass(v, lim->bypass && v->bypass);
+	return true;
+}
+
+static void viommu_reset(struct vext_vdev *vdev)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct pviommu *p = v->p;
+
+	v->bypass = v->boot_bypass;
+	memset(&v->lim, 0, sizeof(v->lim));
+	mutex_lock(&p->lock);
+	if (!p->closed) {
+		v->bypass_now = v->boot_bypass;
+		drop_guest_state(v, pviommu_viommu_unattached(p));
+		set_bypass(v, v->boot_bypass);
+	}
+	mutex_unlock(&p->lock);
+}
+
+/* Undo everything the device did to the container.  p->lock held. */
+static void viommu_detach(struct pviommu_viommu *v)
+{
+	struct pviommu *p = v->p;
+
+	if (p->closed)
+		return;		/* pviommu_viommu_container_gone() did it */
+	drop_guest_state(v, NULL);
+	if (v->blocked && !v->blocked->nr_endpoints)
+		pviommu_gdom_free(p, v->blocked);
+	v->blocked = NULL;
+	p->viommu = NULL;
+}
+
+static void viommu_free(struct pviommu_viommu *v)
+{
+	xa_destroy(&v->vdoms);
+	put_task_struct(v->acct.task);
+	pviommu_put(v->p);
+	kfree(v);
+}
+
+static void viommu_release(struct vext_vdev *vdev)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+
+	mutex_lock(&v->p->lock);
+	viommu_detach(v);
+	mutex_unlock(&v->p->lock);
+	viommu_free(v);
+}
+
+/**
+ * pviommu_viommu_container_gone() - the container is being released
+ * @p: it (lock held), its groups already detached
+ *
+ * Its guest domains go with it; the device answers DEVERR from now on.
+ */
+void pviommu_viommu_container_gone(struct pviommu *p)
+{
+	struct pviommu_viommu *v = p->viommu;
+	struct pviommu_vdom *vd;
+	unsigned long id;
+
+	xa_for_each(&v->vdoms, id, vd) {
+		xa_erase(&v->vdoms, id);
+		kfree(vd);	/* its gdom is freed with the container's */
+	}
+	v->blocked = NULL;
+	p->viommu = NULL;
+}
+
+/**
+ * pviommu_viommu_group_gone() - a group in a guest domain leaves the
+ * container
+ * @p: the container (lock held)
+ * @g: the group; its guest domain is left to the caller
+ */
+void pviommu_viommu_group_gone(struct pviommu *p, struct pviommu_group *g)
+{
+	g->vdom->nr_eps--;	/* the domain stays until the guest resets */
+	g->vdom = NULL;
+}
+
+static struct vext_vdev_ops viommu_ops = {
+	.name		= "viommu",
+	.owner		= THIS_MODULE,
+	.device_id	= VIRTIO_ID_IOMMU,
+	.nr_vqs		= 2,		/* requestq, eventq (never filled) */
+	.served_vqs	= BIT(0),
+	.config_size	= sizeof(struct virtio_iommu_config),
+	.features	= VIOMMU_FEATURES,
+	.get_config	= viommu_get_config,
+	.set_config	= viommu_set_config,
+	.features_ok	= viommu_features_ok,
+	.request	= viommu_request,
+	.reset		= viommu_reset,
+	.release	= viommu_release,
+};
+
+/**
+ * pviommu_viommu_create() - VFIO_EXT_PVIOMMU_VIOMMU
+ * @p: the container
+ * @arg: struct vfio_ext_pviommu_viommu
+ *
+ * Return: the device's fd, or a negative errno.
+ */
+int pviommu_viommu_create(struct pviommu *p, void __user *arg)
+{
+	struct vfio_ext_pviommu_viommu a;
+	struct pviommu_viommu *v;
+	struct pviommu_group *g;
+	struct vext_vdev *vdev;
+	int ret;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.argsz < sizeof(a) || a.flags & ~VFIO_EXT_VIOMMU_F_BOOT_BYPASS)
+		return -EINVAL;
+	if (!a.probe_size)
+		a.probe_size = VIOMMU_DEF_PROBE_SIZE;
+	if (!a.max_queue)
+		a.max_queue = VIOMMU_DEF_QUEUE;
+	if (a.probe_size > VIOMMU_MAX_PROBE_SIZE || a.probe_size % 4 ||
+	    a.max_queue > VIOMMU_MAX_QUEUE || !is_power_of_2(a.max_queue))
+		return -EINVAL;
+	if (current->mm != p->mm)
+		return -EPERM;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		return -ENOMEM;
+	xa_init(&v->vdoms);
+	v->p = p;
+	v->probe_size = a.probe_size;
+	v->boot_bypass = a.flags & VFIO_EXT_VIOMMU_F_BOOT_BYPASS;
+	v->bypass = v->boot_bypass;
+	v->acct.task = get_task_struct(current->group_leader);
+	v->acct.lock_cap = capable(CAP_IPC_LOCK);
+
+	mutex_lock(&p->lock);
+	ret = -EBUSY;
+	if (p->viommu)
+		goto err_unlock;
+	list_for_each_entry(g, &p->groups, next)
+		if (g->gdom)
+			goto err_unlock;	/* the VMM placed it already */
+	ret = -ENODEV;
+	if (list_empty(&p->groups))
+		goto err_unlock;
+	v->blocked = pviommu_gdom_new(p, list_first_entry(&p->groups,
+							  struct pviommu_group,
+							  next)->dev, true);
+	if (IS_ERR(v->blocked)) {
+		ret = PTR_ERR(v->blocked);
+		goto err_unlock;
+	}
+	kref_get(&p->ref);
+	p->viommu = v;
+	set_bypass(v, v->boot_bypass);
+	mutex_unlock(&p->lock);
+
+	vdev = vext_vdev_create(&viommu_ops, v, a.max_queue);
+	if (IS_ERR(vdev)) {
+		ret = PTR_ERR(vdev);
+		mutex_lock(&p->lock);
+		viommu_detach(v);
+		mutex_unlock(&p->lock);
+		viommu_free(v);
+		return ret;
+	}
+	ret = vext_vdev_install_fd(vdev);
+	if (ret < 0)
+		vext_vdev_destroy(vdev);	/* calls viommu_release() */
+	return ret;
+
+err_unlock:
+	mutex_unlock(&p->lock);
+	put_task_struct(v->acct.task);
+	kfree(v);
+	return ret;
+}
+
+/**
+ * pviommu_viommu_init() - register the device type with the transport
+ *
+ * Return: 0 or a negative errno.
+ */
+int pviommu_viommu_init(void)
+{
+	return vext_virtio_register(&viommu_ops);
+}
+
+/** pviommu_viommu_exit() - withdraw it */
+void pviommu_viommu_exit(void)
+{
+	vext_virtio_unregister(&viommu_ops);
+}

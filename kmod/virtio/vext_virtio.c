@@ -1,0 +1,981 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-ext in-kernel virtio transport.
+ *
+ * Each device instance is an anonymous-inode fd speaking the subset of the
+ * vhost / vhost-vdpa uAPI (<linux/vhost.h>) that has a counterpart here:
+ * owner, features, status, config space, the memory table
+ * (VHOST_SET_MEM_TABLE, as vhost-net: guest-physical to VMM virtual), vring
+ * num/addr/base/enable, kick and call eventfds, the config-change eventfd,
+ * and reset (status 0).  Ring addresses are VMM virtual addresses (as
+ * vhost); buffer addresses in descriptors are guest-physical and reach
+ * memory only through the memory table.
+ *
+ * Hand-written: Debian 12's kernel has neither CONFIG_VHOST nor
+ * CONFIG_VDPA, whose cores would otherwise carry an in-kernel device.
+ *
+ * Locking: vdev->lock (mutex) covers all device state: status, features,
+ * memory table, queue configuration and eventfds, and the device's own
+ * state.  The worker holds it while it serves queues, so control ioctls
+ * never race with request processing; it drops it between rounds.
+ * vdev->pending (an atomic bit mask of kicked queues) is set from the
+ * kick eventfd's wakeup callback, which runs under the eventfd's
+ * wait-queue spinlock and only sets a bit and wakes the worker.
+ * vext_types_lock (mutex) covers the list of registered device types.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+
+#include "vfio_ext_compat.h"
+#include "vext_memtable.h"
+#include "vext_virtio.h"
+
+/* Status bits the driver may write (virtio 1.x, 2.1). */
+#define DRIVER_BITS	(VIRTIO_CONFIG_S_ACKNOWLEDGE | \
+			 VIRTIO_CONFIG_S_DRIVER | \
+			 VIRTIO_CONFIG_S_FEATURES_OK | \
+			 VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_FAILED)
+
+/**
+ * struct vext_vq - one virtqueue
+ * @dev: its device
+ * @index: its number
+ * @num: queue size set by VHOST_SET_VRING_NUM, 0 before
+ * @desc: VMM address of the descriptor table
+ * @avail: VMM address of the driver ring
+ * @used: VMM address of the device ring
+ * @addr_set: VHOST_SET_VRING_ADDR was called
+ * @base: driver-ring index to start from (VHOST_SET_VRING_BASE)
+ * @enabled: VHOST_VDPA_SET_VRING_ENABLE
+ * @ring: the live ring while the device runs
+ * @kick: the kick eventfd's file, or NULL
+ * @kick_wqh: the wait queue @kick_wait is on, or NULL
+ * @kick_wait: our entry on it
+ * @kick_pt: to find it
+ * @call: the call eventfd, or NULL
+ */
+struct vext_vq {
+	struct vext_vdev *dev;
+	unsigned int index;
+	u16 num;
+	u64 desc;
+	u64 avail;
+	u64 used;
+	bool addr_set;
+	u16 base;
+	bool enabled;
+	struct vext_vring ring;
+	struct file *kick;
+	wait_queue_head_t *kick_wqh;
+	wait_queue_entry_t kick_wait;
+	poll_table kick_pt;
+	struct eventfd_ctx *call;
+};
+
+/**
+ * struct vext_vdev - one device instance
+ * @ops: its type
+ * @priv: the device driver's state
+ * @lock: everything below but @pending (see the file comment)
+ * @creator: address space of the process that created it; only it may own
+ * @mm: the owner's address space (a user reference) after VHOST_SET_OWNER
+ * @worker: serves the queues in @mm; exists while @mm is set
+ * @pending: queues kicked and not yet served (atomic bit operations)
+ * @status: virtio device status
+ * @features: what the driver wrote with VHOST_SET_FEATURES
+ * @running: DRIVER_OK, and neither FAILED nor DEVICE_NEEDS_RESET
+ * @max_queue: largest queue size accepted
+ * @mem: the memory table, or NULL
+ * @config_call: eventfd for configuration-change notifications, or NULL
+ * @ring_mem: accessor for the rings, in the VMM's address space
+ * @chain: the chain being served (worker only)
+ * @vqs: the queues
+ */
+struct vext_vdev {
+	struct vext_vdev_ops *ops;
+	void *priv;
+	struct mutex lock;	/* see above */
+	struct mm_struct *creator;
+	struct mm_struct *mm;
+	struct task_struct *worker;
+	unsigned long pending;
+	u8 status;
+	u64 features;
+	bool running;
+	u16 max_queue;
+	struct vext_memtable *mem;
+	struct eventfd_ctx *config_call;
+	struct vext_mem ring_mem;
+	struct vext_chain chain;
+	struct vext_vq vqs[VEXT_MAX_VQS];
+};
+
+static LIST_HEAD(vext_types);
+static DEFINE_MUTEX(vext_types_lock);	/* vext_types */
+
+/* ------------------------------------------------------------------ */
+/* Guest and VMM memory                                                */
+/* ------------------------------------------------------------------ */
+
+/* Rings: VMM virtual addresses, read in the worker (the VMM's mm). */
+static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
+{
+	return copy_from_user(buf, u64_to_user_ptr(addr), len) ? -EFAULT : 0;
+}
+
+static int ring_write(void *ctx, u64 addr, const void *buf, size_t len)
+{
+	return copy_to_user(u64_to_user_ptr(addr), buf, len) ? -EFAULT : 0;
+}
+
+/* Copy between a kernel buffer and guest-physical memory.  lock held. */
+static int gpa_copy(struct vext_vdev *dev, u64 gpa, void *buf, u64 len,
+		    bool to_guest)
+{
+	u64 uva, n;
+
+	while (len) {
+		if (!dev->mem ||
+		    vext_memtable_translate(dev->mem, gpa, len, &uva, &n))
+			return -EFAULT;
+		if (to_guest ? copy_to_user(u64_to_user_ptr(uva), buf, n) :
+			       copy_from_user(buf, u64_to_user_ptr(uva), n))
+			return -EFAULT;
+		gpa += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Walk @len bytes at @off of segments [@first, @first + @nr) of @c. */
+static int chain_copy(struct vext_vdev *dev, const struct vext_chain *c,
+		      unsigned int first, unsigned int nr, u64 off,
+		      void *buf, u64 len, bool to_guest)
+{
+	unsigned int i;
+	u64 n;
+	int ret;
+
+	for (i = first; i < first + nr && len; i++) {
+		const struct vext_seg *s = &c->seg[i];
+
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = min_t(u64, s->len - off, len);
+		ret = gpa_copy(dev, s->addr + off, buf, n, to_guest);
+		if (ret)
+			return ret;
+		buf += n;
+		len -= n;
+		off = 0;
+	}
+	return len ? -EINVAL : 0;
+}
+
+/**
+ * vext_chain_read() - copy from the readable part of a chain
+ * @vdev: the device (in ->request(), so in the VMM's address space)
+ * @c: the chain
+ * @off: offset in its readable part
+ * @buf: destination
+ * @len: bytes
+ *
+ * Return: 0; -EINVAL if the readable part is shorter than @off + @len;
+ * -EFAULT for guest memory outside the memory table.
+ */
+int vext_chain_read(struct vext_vdev *vdev, const struct vext_chain *c,
+		    u64 off, void *buf, u64 len)
+{
+	lockdep_assert_held(&vdev->lock);
+	return chain_copy(vdev, c, 0, c->nr_out, off, buf, len, false);
+}
+EXPORT_SYMBOL_GPL(vext_chain_read);
+
+/**
+ * vext_chain_write() - copy into the writable part of a chain
+ * @vdev: the device (in ->request())
+ * @c: the chain
+ * @off: offset in its writable part
+ * @buf: source
+ * @len: bytes
+ *
+ * Return: as vext_chain_read().
+ */
+int vext_chain_write(struct vext_vdev *vdev, const struct vext_chain *c,
+		     u64 off, const void *buf, u64 len)
+{
+	lockdep_assert_held(&vdev->lock);
+	return chain_copy(vdev, c, c->nr_out, c->nr_in, off, (void *)buf, len,
+			  true);
+}
+EXPORT_SYMBOL_GPL(vext_chain_write);
+
+/**
+ * vext_vdev_gpa_to_uva() - VMM address backing a guest-physical range
+ * @vdev: the device (lock held: in ->request())
+ * @gpa: guest-physical start
+ * @len: bytes, all in one region of the memory table
+ * @uva: out: the VMM virtual address of @gpa
+ *
+ * Return: 0; -EFAULT when @gpa is not in the table; -ERANGE when the range
+ * leaves its region.
+ */
+int vext_vdev_gpa_to_uva(struct vext_vdev *vdev, u64 gpa, u64 len, u64 *uva)
+{
+	u64 n;
+
+	lockdep_assert_held(&vdev->lock);
+	if (!vdev->mem || vext_memtable_translate(vdev->mem, gpa, len, uva, &n))
+		return -EFAULT;
+	return n == len ? 0 : -ERANGE;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_gpa_to_uva);
+
+/* ------------------------------------------------------------------ */
+/* The worker                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The ring or guest memory is broken: DEVICE_NEEDS_RESET.  lock held. */
+static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
+{
+	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	dev->running = false;
+	pr_debug("%s: queue %u broken (%d): device needs reset\n",
+		 dev->ops->name, vq->index, err);
+	/* The spec's configuration change notification (2.1.2). */
+	if (dev->config_call)
+		vfio_ext_eventfd_add(dev->config_call, 1);
+}
+
+/*
+ * Serve up to one queue's worth of requests, then give the others (and
+ * the control path) a turn: a guest that keeps the ring full keeps the
+ * worker busy, never stuck.  lock held.
+ */
+static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
+{
+	unsigned int n;
+	bool pushed = false;
+	int ret = 0, len;
+
+	if (!dev->running || !vq->enabled ||
+	    !(dev->ops->served_vqs & BIT(vq->index)))
+		return;
+	for (n = 0; n < vq->num; n++) {
+		ret = vext_vring_pop(&vq->ring, &dev->ring_mem, &dev->chain);
+		if (ret <= 0)
+			break;
+		len = dev->ops->request(dev, vq->index, &dev->chain);
+		if (len < 0) {
+			ret = len;
+			break;
+		}
+		ret = vext_vring_push(&vq->ring, &dev->ring_mem,
+				      dev->chain.head, len);
+		if (ret)
+			break;
+		pushed = true;
+	}
+	if (ret < 0) {
+		needs_reset(dev, vq, ret);
+		return;
+	}
+	if (n == vq->num)
+		set_bit(vq->index, &dev->pending);	/* more may wait */
+	if (!pushed)
+		return;
+	ret = vext_vring_want_interrupt(&vq->ring, &dev->ring_mem);
+	if (ret < 0)
+		needs_reset(dev, vq, ret);
+	else if (ret && vq->call)
+		vfio_ext_eventfd_add(vq->call, 1);
+}
+
+static int vext_worker(void *data)
+{
+	struct vext_vdev *dev = data;
+	unsigned long pending;
+	unsigned int qi;
+
+	kthread_use_mm(dev->mm);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		pending = xchg(&dev->pending, 0);
+		if (!pending) {
+			schedule();
+			continue;
+		}
+		__set_current_state(TASK_RUNNING);
+		mutex_lock(&dev->lock);
+		for_each_set_bit(qi, &pending, dev->ops->nr_vqs)
+			serve_vq(dev, &dev->vqs[qi]);
+		mutex_unlock(&dev->lock);
+		cond_resched();
+	}
+	__set_current_state(TASK_RUNNING);
+	kthread_unuse_mm(dev->mm);
+	return 0;
+}
+
+static void kick_worker(struct vext_vdev *dev, unsigned int qi)
+{
+	set_bit(qi, &dev->pending);
+	if (dev->worker)
+		wake_up_process(dev->worker);
+}
+
+/* The kick eventfd was written (its wait-queue lock held, IRQs off). */
+static int kick_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
+		       void *key)
+{
+	struct vext_vq *vq = container_of(wait, struct vext_vq, kick_wait);
+
+	if (key_to_poll(key) & EPOLLIN)
+		kick_worker(vq->dev, vq->index);
+	return 0;
+}
+
+static void kick_queue_proc(struct file *file, wait_queue_head_t *wqh,
+			    poll_table *pt)
+{
+	struct vext_vq *vq = container_of(pt, struct vext_vq, kick_pt);
+
+	vq->kick_wqh = wqh;
+	add_wait_queue(wqh, &vq->kick_wait);
+}
+
+/* lock held */
+static void kick_detach(struct vext_vq *vq)
+{
+	if (vq->kick_wqh)
+		remove_wait_queue(vq->kick_wqh, &vq->kick_wait);
+	vq->kick_wqh = NULL;
+	if (vq->kick)
+		fput(vq->kick);
+	vq->kick = NULL;
+}
+
+/* lock held */
+static int kick_attach(struct vext_vq *vq, int fd)
+{
+	struct file *f = NULL;
+	__poll_t mask;
+
+	if (fd != VHOST_FILE_UNBIND) {
+		f = eventfd_fget(fd);
+		if (IS_ERR(f))
+			return PTR_ERR(f);
+	}
+	kick_detach(vq);
+	if (!f)
+		return 0;
+	vq->kick = f;
+	init_waitqueue_func_entry(&vq->kick_wait, kick_wakeup);
+	init_poll_funcptr(&vq->kick_pt, kick_queue_proc);
+	mask = vfs_poll(f, &vq->kick_pt);
+	if (mask & EPOLLIN)
+		kick_worker(vq->dev, vq->index);	/* kicked before */
+	return 0;
+}
+
+/* Replace *@slot with the eventfd @fd (VHOST_FILE_UNBIND: none).  lock held. */
+static int set_eventfd(struct eventfd_ctx **slot, int fd)
+{
+	struct eventfd_ctx *ctx = NULL;
+
+	if (fd != VHOST_FILE_UNBIND) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	if (*slot)
+		eventfd_ctx_put(*slot);
+	*slot = ctx;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Status                                                              */
+/* ------------------------------------------------------------------ */
+
+static u64 offered(const struct vext_vdev *dev)
+{
+	return dev->ops->features | BIT_ULL(VIRTIO_F_VERSION_1);
+}
+
+/* Back to the initial state; owner and memory table stay.  lock held. */
+static void reset_locked(struct vext_vdev *dev)
+{
+	unsigned int i;
+
+	dev->running = false;
+	dev->ops->reset(dev);
+	dev->status = 0;
+	dev->features = 0;
+	for (i = 0; i < dev->ops->nr_vqs; i++) {
+		struct vext_vq *vq = &dev->vqs[i];
+
+		kick_detach(vq);
+		set_eventfd(&vq->call, VHOST_FILE_UNBIND);
+		vq->num = 0;
+		vq->addr_set = false;
+		vq->base = 0;
+		vq->enabled = false;
+		memset(&vq->ring, 0, sizeof(vq->ring));
+	}
+	/* The worker idles: it cannot serve while we hold the lock. */
+	dev->pending = 0;
+}
+
+static bool ring_in_user(u64 addr, u64 size)
+{
+	return access_ok(u64_to_user_ptr(addr), size);
+}
+
+/* DRIVER_OK: every enabled queue described and inside the VMM's space. */
+static int activate(struct vext_vdev *dev)
+{
+	unsigned int i;
+	int ret;
+
+	if (!dev->mem)
+		return -EINVAL;
+	for (i = 0; i < dev->ops->nr_vqs; i++) {
+		struct vext_vq *vq = &dev->vqs[i];
+		u64 num = vq->num;
+
+		if (!vq->enabled)
+			continue;
+		if (!num || !vq->addr_set)
+			return -EINVAL;
+		if (!ring_in_user(vq->desc, 16 * num) ||
+		    !ring_in_user(vq->avail, 6 + 2 * num) ||
+		    !ring_in_user(vq->used, 6 + 8 * num))
+			return -EFAULT;
+		ret = vext_vring_init(&vq->ring, vq->num, vq->desc, vq->avail,
+				      vq->used);
+		if (ret)
+			return ret;
+		vq->ring.last_avail = vq->base;
+		vq->ring.used_idx = vq->base;
+	}
+	dev->running = true;
+	for (i = 0; i < dev->ops->nr_vqs; i++)
+		if (dev->vqs[i].enabled)
+			kick_worker(dev, i);	/* the guest may have kicked */
+	return 0;
+}
+
+/*
+ * The virtio status rules (2.1, 3.1.1): 0 resets; bits are only added, in
+ * order (ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK); DEVICE_NEEDS_RESET
+ * is the device's (a driver may write it back, not set it, and only a
+ * reset clears it); FEATURES_OK is kept only
+ * for an acceptable feature set, so the driver sees a refusal by reading
+ * the status back.  lock held.
+ */
+static int set_status(struct vext_vdev *dev, u8 st)
+{
+	u8 old = dev->status, new;
+	int ret;
+
+	if (!st) {
+		reset_locked(dev);
+		return 0;
+	}
+	if (st & ~(DRIVER_BITS | VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	    st & ~old & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return -EINVAL;
+	st |= old & VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (old & ~st)
+		return -EINVAL;		/* only a reset clears bits */
+	if ((st & VIRTIO_CONFIG_S_DRIVER &&
+	     !(st & VIRTIO_CONFIG_S_ACKNOWLEDGE)) ||
+	    (st & VIRTIO_CONFIG_S_FEATURES_OK &&
+	     !(st & VIRTIO_CONFIG_S_DRIVER)) ||
+	    (st & VIRTIO_CONFIG_S_DRIVER_OK &&
+	     !(st & VIRTIO_CONFIG_S_FEATURES_OK)))
+		return -EINVAL;
+	new = st & ~old;
+	if (new & VIRTIO_CONFIG_S_FEATURES_OK) {
+		u64 f = dev->features;
+
+		if (f & ~offered(dev) || !(f & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+		    (dev->ops->features_ok && !dev->ops->features_ok(dev, f)))
+			st &= ~(VIRTIO_CONFIG_S_FEATURES_OK |
+				VIRTIO_CONFIG_S_DRIVER_OK);
+	}
+	if (st & new & VIRTIO_CONFIG_S_DRIVER_OK &&
+	    !(st & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		ret = activate(dev);
+		if (ret)
+			return ret;
+	}
+	if (st & VIRTIO_CONFIG_S_FAILED)
+		dev->running = false;
+	dev->status = st;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* ioctls                                                              */
+/* ------------------------------------------------------------------ */
+
+static int set_owner(struct vext_vdev *dev)
+{
+	struct task_struct *worker;
+	struct mm_struct *mm;
+	int ret = 0;
+
+	mutex_lock(&dev->lock);
+	if (dev->mm) {
+		ret = -EBUSY;
+		goto out;
+	}
+	if (current->mm != dev->creator) {
+		ret = -EPERM;	/* the creator's address space owns it */
+		goto out;
+	}
+	mm = get_task_mm(current);
+	if (!mm) {
+		ret = -EINVAL;
+		goto out;
+	}
+	dev->mm = mm;	/* before the worker starts: it uses it */
+	worker = kthread_create(vext_worker, dev, "vext-%s-%d",
+				dev->ops->name, task_pid_nr(current));
+	if (IS_ERR(worker)) {
+		ret = PTR_ERR(worker);
+		dev->mm = NULL;
+		mmput(mm);
+		goto out;
+	}
+	dev->worker = worker;
+	wake_up_process(worker);
+out:
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int set_mem_table(struct vext_vdev *dev, void __user *argp)
+{
+	struct vhost_memory hdr;
+	struct vhost_memory_region r;
+	struct vext_memtable *t;
+	u32 i;
+	int ret = 0;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.nregions > VEXT_MAX_MEM_REGIONS)
+		return -E2BIG;
+	t = kzalloc(struct_size(t, r, VEXT_MAX_MEM_REGIONS),
+		    GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < hdr.nregions && !ret; i++) {
+		if (copy_from_user(&r, argp + sizeof(hdr) + i * sizeof(r),
+				   sizeof(r)))
+			ret = -EFAULT;
+		else
+			ret = vext_memtable_add(t, r.guest_phys_addr,
+						r.memory_size,
+						r.userspace_addr, TASK_SIZE);
+	}
+	if (ret) {
+		kfree(t);
+		return ret;
+	}
+	kfree(dev->mem);
+	dev->mem = t;
+	return 0;
+}
+
+static int config_access(struct vext_vdev *dev, void __user *argp, bool set)
+{
+	struct vhost_vdpa_config c;
+	size_t size = dev->ops->config_size;
+	u8 *buf;
+	int ret = 0;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (!c.len || c.len > size || c.off > size - c.len)
+		return -EINVAL;
+	buf = kzalloc(size, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (set) {
+		if (copy_from_user(buf, argp + sizeof(c), c.len))
+			ret = -EFAULT;
+		else
+			dev->ops->set_config(dev, c.off, buf, c.len);
+	} else {
+		dev->ops->get_config(dev, buf);
+		if (copy_to_user(argp + sizeof(c), buf + c.off, c.len))
+			ret = -EFAULT;
+	}
+	kfree(buf);
+	return ret;
+}
+
+/* Queue setup is refused while the driver runs it (as vhost-vdpa's). */
+static bool vq_busy(struct vext_vdev *dev)
+{
+	return dev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
+static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
+			void __user *argp)
+{
+	struct vhost_vring_state s;
+	struct vhost_vring_addr a;
+	struct vhost_vring_file f;
+	struct vext_vq *vq;
+	u32 idx;
+
+	if (get_user(idx, (u32 __user *)argp))
+		return -EFAULT;
+	if (idx >= dev->ops->nr_vqs)
+		return -ENOBUFS;	/* as vhost */
+	vq = &dev->vqs[idx];
+
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (vq_busy(dev))
+			return -EBUSY;
+		if (!s.num || s.num > dev->max_queue || !is_power_of_2(s.num))
+			return -EINVAL;
+		vq->num = s.num;
+		return 0;
+	case VHOST_SET_VRING_ADDR:
+		if (copy_from_user(&a, argp, sizeof(a)))
+			return -EFAULT;
+		if (vq_busy(dev))
+			return -EBUSY;
+		if (a.flags)
+			return -EOPNOTSUPP;	/* no dirty logging */
+		if (a.desc_user_addr % 16 || a.avail_user_addr % 2 ||
+		    a.used_user_addr % 4)
+			return -EINVAL;
+		vq->desc = a.desc_user_addr;
+		vq->avail = a.avail_user_addr;
+		vq->used = a.used_user_addr;
+		vq->addr_set = true;
+		return 0;
+	case VHOST_SET_VRING_BASE:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (vq_busy(dev))
+			return -EBUSY;
+		if (s.num > U16_MAX)
+			return -EINVAL;
+		vq->base = s.num;
+		return 0;
+	case VHOST_GET_VRING_BASE:
+		s.index = idx;
+		s.num = vq_busy(dev) ? vq->ring.last_avail : vq->base;
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+	case VHOST_VDPA_SET_VRING_ENABLE:
+		if (copy_from_user(&s, argp, sizeof(s)))
+			return -EFAULT;
+		if (vq_busy(dev))
+			return -EBUSY;
+		vq->enabled = !!s.num;
+		return 0;
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+		if (copy_from_user(&f, argp, sizeof(f)))
+			return -EFAULT;
+		if (cmd == VHOST_SET_VRING_KICK)
+			return kick_attach(vq, f.fd);
+		return set_eventfd(&vq->call, f.fd);
+	}
+	return -ENOTTY;
+}
+
+/* Everything that needs the owner.  lock held. */
+static long owner_ioctl(struct vext_vdev *dev, unsigned int cmd,
+			void __user *argp)
+{
+	u64 features;
+	u8 status;
+	int fd;
+
+	switch (cmd) {
+	case VHOST_SET_FEATURES:
+		if (copy_from_user(&features, argp, sizeof(features)))
+			return -EFAULT;
+		if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK)
+			return -EBUSY;
+		dev->features = features;	/* judged at FEATURES_OK */
+		return 0;
+	case VHOST_VDPA_GET_STATUS:
+		return put_user(dev->status, (u8 __user *)argp);
+	case VHOST_VDPA_SET_STATUS:
+		if (get_user(status, (u8 __user *)argp))
+			return -EFAULT;
+		return set_status(dev, status);
+	case VHOST_VDPA_GET_CONFIG:
+		return config_access(dev, argp, false);
+	case VHOST_VDPA_SET_CONFIG:
+		return config_access(dev, argp, true);
+	case VHOST_VDPA_SET_CONFIG_CALL:
+		if (get_user(fd, (int __user *)argp))
+			return -EFAULT;
+		return set_eventfd(&dev->config_call, fd);
+	case VHOST_SET_MEM_TABLE:
+		return set_mem_table(dev, argp);
+	default:
+		return vring_ioctl(dev, cmd, argp);
+	}
+}
+
+static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct vext_vdev *dev = file->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	/* Read-only facts of the device type: anyone holding the fd. */
+	switch (cmd) {
+	case VHOST_VDPA_GET_DEVICE_ID:
+		return put_user(dev->ops->device_id, (u32 __user *)argp);
+	case VHOST_GET_FEATURES:
+		return put_user(offered(dev), (u64 __user *)argp);
+	case VHOST_VDPA_GET_VRING_NUM:
+		return put_user(dev->max_queue, (u16 __user *)argp);
+	case VHOST_VDPA_GET_CONFIG_SIZE:
+		return put_user((u32)dev->ops->config_size,
+				(u32 __user *)argp);
+	case VHOST_VDPA_GET_VQS_COUNT:
+		return put_user(dev->ops->nr_vqs, (u32 __user *)argp);
+	case VHOST_SET_OWNER:
+		return set_owner(dev);
+	}
+
+	mutex_lock(&dev->lock);
+	if (!dev->mm || dev->mm != current->mm)
+		ret = -EPERM;	/* as vhost: the owner only */
+	else
+		ret = owner_ioctl(dev, cmd, argp);
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static int vext_release(struct inode *inode, struct file *file)
+{
+	vext_vdev_destroy(file->private_data);
+	return 0;
+}
+
+static const struct file_operations vext_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vext_release,
+	.unlocked_ioctl	= vext_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* ------------------------------------------------------------------ */
+/* Device types and instances                                          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vext_virtio_register() - make a device type available
+ * @ops: the type; stays registered until vext_virtio_unregister()
+ *
+ * Return: 0, or -EINVAL for an incomplete or impossible description.
+ */
+int vext_virtio_register(struct vext_vdev_ops *ops)
+{
+	if (!ops->nr_vqs || ops->nr_vqs > VEXT_MAX_VQS ||
+	    ops->served_vqs & ~GENMASK(ops->nr_vqs - 1, 0) ||
+	    !ops->config_size || ops->config_size > PAGE_SIZE ||
+	    !ops->get_config || !ops->set_config || !ops->request ||
+	    !ops->reset || !ops->release)
+		return -EINVAL;
+	mutex_lock(&vext_types_lock);
+	list_add_tail(&ops->list, &vext_types);
+	mutex_unlock(&vext_types_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vext_virtio_register);
+
+/**
+ * vext_virtio_unregister() - withdraw a device type
+ * @ops: as registered
+ *
+ * Existing instances hold a reference on @ops->owner, so this runs only
+ * when none is left.
+ */
+void vext_virtio_unregister(struct vext_vdev_ops *ops)
+{
+	mutex_lock(&vext_types_lock);
+	list_del(&ops->list);
+	mutex_unlock(&vext_types_lock);
+}
+EXPORT_SYMBOL_GPL(vext_virtio_unregister);
+
+static bool registered(struct vext_vdev_ops *ops)
+{
+	struct vext_vdev_ops *o;
+	bool found = false;
+
+	mutex_lock(&vext_types_lock);
+	list_for_each_entry(o, &vext_types, list)
+		found |= o == ops;
+	mutex_unlock(&vext_types_lock);
+	return found;
+}
+
+/**
+ * vext_vdev_create() - a new device instance, owned by the caller's
+ * address space, not yet visible to userspace
+ * @ops: a registered type
+ * @priv: the driver's state (vext_vdev_priv())
+ * @max_queue: the largest queue size to accept (a power of two,
+ *             at most VEXT_VRING_MAX_NUM)
+ *
+ * Return: the device, or ERR_PTR(-ENODEV) for a type that is not
+ * registered, -EINVAL, -ENOMEM.
+ */
+struct vext_vdev *vext_vdev_create(struct vext_vdev_ops *ops, void *priv,
+				   u16 max_queue)
+{
+	struct vext_vdev *dev;
+	unsigned int i;
+
+	if (!max_queue || !is_power_of_2(max_queue) ||
+	    max_queue > VEXT_VRING_MAX_NUM || !current->mm)
+		return ERR_PTR(-EINVAL);
+	if (!registered(ops) || !try_module_get(ops->owner))
+		return ERR_PTR(-ENODEV);
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev) {
+		module_put(ops->owner);
+		return ERR_PTR(-ENOMEM);
+	}
+	dev->ops = ops;
+	dev->priv = priv;
+	mutex_init(&dev->lock);
+	dev->max_queue = max_queue;
+	dev->creator = current->mm;
+	mmgrab(dev->creator);
+	dev->ring_mem.read = ring_read;
+	dev->ring_mem.write = ring_write;
+	for (i = 0; i < VEXT_MAX_VQS; i++) {
+		dev->vqs[i].dev = dev;
+		dev->vqs[i].index = i;
+	}
+	return dev;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_create);
+
+/**
+ * vext_vdev_install_fd() - give the device its file descriptor
+ * @vdev: from vext_vdev_create()
+ *
+ * From then on the fd owns @vdev: its release destroys it.
+ *
+ * Return: the fd, or a negative errno (then call vext_vdev_destroy()).
+ */
+int vext_vdev_install_fd(struct vext_vdev *vdev)
+{
+	return anon_inode_getfd("[vfio-ext-virtio]", &vext_fops, vdev,
+				O_RDWR | O_CLOEXEC);
+}
+EXPORT_SYMBOL_GPL(vext_vdev_install_fd);
+
+/**
+ * vext_vdev_destroy() - stop and free a device; calls its ->release()
+ * @vdev: the device (not used afterwards)
+ */
+void vext_vdev_destroy(struct vext_vdev *vdev)
+{
+	struct vext_vdev_ops *ops = vdev->ops;
+	unsigned int i;
+
+	mutex_lock(&vdev->lock);
+	vdev->running = false;
+	for (i = 0; i < ops->nr_vqs; i++)
+		kick_detach(&vdev->vqs[i]);
+	mutex_unlock(&vdev->lock);
+	/* Not under the lock: the worker may be waiting for it. */
+	if (vdev->worker)
+		kthread_stop(vdev->worker);
+
+	ops->release(vdev);
+	for (i = 0; i < ops->nr_vqs; i++)
+		set_eventfd(&vdev->vqs[i].call, VHOST_FILE_UNBIND);
+	set_eventfd(&vdev->config_call, VHOST_FILE_UNBIND);
+	kfree(vdev->mem);
+	if (vdev->mm)
+		mmput(vdev->mm);
+	mmdrop(vdev->creator);
+	mutex_destroy(&vdev->lock);
+	kfree(vdev);
+	module_put(ops->owner);
+}
+EXPORT_SYMBOL_GPL(vext_vdev_destroy);
+
+/**
+ * vext_vdev_priv() - the driver's state given to vext_vdev_create()
+ * @vdev: the device
+ *
+ * Return: the pointer.
+ */
+void *vext_vdev_priv(struct vext_vdev *vdev)
+{
+	return vdev->priv;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_priv);
+
+/**
+ * vext_vdev_features() - the driver's features (lock held: in a callback)
+ * @vdev: the device
+ *
+ * Return: the feature bits the driver wrote; negotiated once the status
+ * has FEATURES_OK.
+ */
+u64 vext_vdev_features(struct vext_vdev *vdev)
+{
+	lockdep_assert_held(&vdev->lock);
+	return vdev->features;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_features);
+
+/**
+ * vext_vdev_status() - the device status (lock held: in a callback)
+ * @vdev: the device
+ *
+ * Return: the VIRTIO_CONFIG_S_* bits.
+ */
+u8 vext_vdev_status(struct vext_vdev *vdev)
+{
+	lockdep_assert_held(&vdev->lock);
+	return vdev->status;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_status);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vfio-ext in-kernel virtio transport (vhost-vdpa-style uAPI)");

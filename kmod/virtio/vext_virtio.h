@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * In-kernel virtio devices for VMMs: the transport core (module
+ * vfio-ext-virtio).  A device driver describes its device type with a
+ * struct vext_vdev_ops and registers it; each device instance is a file
+ * descriptor speaking the vhost / vhost-vdpa uAPI of <linux/vhost.h>.  The
+ * core owns features, status, config access, the memory table, the split
+ * virtqueues and their eventfds, and a worker thread in the VMM's address
+ * space that serves the queues when the guest kicks.  It knows nothing of
+ * what a request means: that is the device's ->request().
+ */
+#ifndef _VEXT_VIRTIO_H
+#define _VEXT_VIRTIO_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+
+#include "vext_vring.h"
+
+struct vext_vdev;
+struct module;
+
+#define VEXT_MAX_VQS	8
+
+/**
+ * struct vext_vdev_ops - a device type
+ * @name: for messages and the worker's name
+ * @owner: module providing the ops (held by every device fd)
+ * @device_id: virtio device ID (VHOST_VDPA_GET_DEVICE_ID)
+ * @nr_vqs: number of virtqueues (at most VEXT_MAX_VQS)
+ * @served_vqs: bit mask of the queues the core pops for ->request();
+ *              other queues (such as an event queue the device never
+ *              fills) are configured but left alone
+ * @config_size: bytes of device config space
+ * @features: what the device offers besides the core's VIRTIO_F_VERSION_1
+ * @get_config: fill @buf with the whole config space (device lock held)
+ * @set_config: the driver wrote @len bytes at @off of config space, within
+ *              @config_size; ignore what is read-only (device lock held)
+ * @features_ok: may the driver's @features (a subset of the offer) be
+ *               accepted?  NULL: any subset (device lock held)
+ * @request: serve one request popped from queue @qi (worker, in the VMM's
+ *           address space, device lock held): read its readable part and
+ *           fill its writable part with vext_chain_read()/_write(); return
+ *           the bytes written, or a negative errno when the ring or guest
+ *           memory is broken (the device then needs a reset)
+ * @reset: back to the initial state (device lock held, worker idle)
+ * @release: the fd is gone; free the device's state (no lock)
+ * @list: in the core's list of registered types
+ */
+struct vext_vdev_ops {
+	const char *name;
+	struct module *owner;
+	u32 device_id;
+	unsigned int nr_vqs;
+	unsigned long served_vqs;
+	size_t config_size;
+	u64 features;
+	void (*get_config)(struct vext_vdev *vdev, void *buf);
+	void (*set_config)(struct vext_vdev *vdev, unsigned int off,
+			   const void *buf, unsigned int len);
+	bool (*features_ok)(struct vext_vdev *vdev, u64 features);
+	int (*request)(struct vext_vdev *vdev, unsigned int qi,
+		       const struct vext_chain *c);
+	void (*reset)(struct vext_vdev *vdev);
+	void (*release)(struct vext_vdev *vdev);
+	struct list_head list;
+};
+
+int vext_virtio_register(struct vext_vdev_ops *ops);
+void vext_virtio_unregister(struct vext_vdev_ops *ops);
+
+struct vext_vdev *vext_vdev_create(struct vext_vdev_ops *ops, void *priv,
+				   u16 max_queue);
+int vext_vdev_install_fd(struct vext_vdev *vdev);
+void vext_vdev_destroy(struct vext_vdev *vdev);
+void *vext_vdev_priv(struct vext_vdev *vdev);
+u64 vext_vdev_features(struct vext_vdev *vdev);
+u8 vext_vdev_status(struct vext_vdev *vdev);
+
+int vext_chain_read(struct vext_vdev *vdev, const struct vext_chain *c,
+		    u64 off, void *buf, u64 len);
+int vext_chain_write(struct vext_vdev *vdev, const struct vext_chain *c,
+		     u64 off, const void *buf, u64 len);
+int vext_vdev_gpa_to_uva(struct vext_vdev *vdev, u64 gpa, u64 len,
+			 u64 *uva);
+
+#endif /* _VEXT_VIRTIO_H */

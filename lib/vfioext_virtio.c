@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvfio-ext: the in-kernel virtio-iommu device, through the vhost /
+ * vhost-vdpa ioctls of <linux/vhost.h>.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+
+#include "vfioext.h"
+#include "internal.h"
+
+static int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static int set_mem_table(int fd, const struct vfioext_mem_region *regions,
+			 unsigned int nr)
+{
+	struct vhost_memory *m;
+	unsigned int i;
+	int ret;
+
+	m = calloc(1, sizeof(*m) + nr * sizeof(m->regions[0]));
+	if (!m)
+		return -ENOMEM;
+	m->nregions = nr;
+	for (i = 0; i < nr; i++) {
+		m->regions[i].guest_phys_addr = regions[i].gpa;
+		m->regions[i].memory_size = regions[i].size;
+		m->regions[i].userspace_addr = (uintptr_t)regions[i].hva;
+	}
+	ret = xioctl(fd, VHOST_SET_MEM_TABLE, m);
+	free(m);
+	return ret;
+}
+
+int vfioext_viommu_open(struct vfioext_container *c, uint32_t flags,
+			const struct vfioext_mem_region *regions,
+			unsigned int nr, int *fd)
+{
+	struct vfio_ext_pviommu_viommu a = {
+		.argsz = sizeof(a), .flags = flags,
+	};
+	int cfd = vfioext_container_fd(c), dfd, ret;
+
+	if (cfd < 0)
+		return cfd;
+	if (!fd || (nr && !regions))
+		return -EINVAL;
+	dfd = ioctl(cfd, VFIO_EXT_PVIOMMU_VIOMMU, &a);
+	if (dfd < 0)
+		return -errno;
+	ret = xioctl(dfd, VHOST_SET_OWNER, NULL);
+	if (!ret)
+		ret = set_mem_table(dfd, regions, nr);
+	if (ret) {
+		close(dfd);
+		return ret;
+	}
+	*fd = dfd;
+	return 0;
+}
+
+int vfioext_virtio_setup_vring(int fd, unsigned int index, unsigned int num,
+			       void *desc, void *avail, void *used, int kick,
+			       int call)
+{
+	struct vhost_vring_state s = { .index = index, .num = num };
+	struct vhost_vring_addr a = {
+		.index = index,
+		.desc_user_addr = (uintptr_t)desc,
+		.avail_user_addr = (uintptr_t)avail,
+		.used_user_addr = (uintptr_t)used,
+	};
+	struct vhost_vring_file k = { .index = index, .fd = kick };
+	struct vhost_vring_file cl = { .index = index, .fd = call };
+	struct vhost_vring_state base = { .index = index, .num = 0 };
+	struct vhost_vring_state en = { .index = index, .num = 1 };
+	int ret;
+
+	ret = xioctl(fd, VHOST_SET_VRING_NUM, &s);
+	if (!ret)
+		ret = xioctl(fd, VHOST_SET_VRING_ADDR, &a);
+	if (!ret)
+		ret = xioctl(fd, VHOST_SET_VRING_BASE, &base);
+	if (!ret)
+		ret = xioctl(fd, VHOST_SET_VRING_KICK, &k);
+	if (!ret)
+		ret = xioctl(fd, VHOST_SET_VRING_CALL, &cl);
+	if (!ret)
+		ret = xioctl(fd, VHOST_VDPA_SET_VRING_ENABLE, &en);
+	return ret;
+}
+
+int vfioext_virtio_set_status(int fd, uint8_t status)
+{
+	return xioctl(fd, VHOST_VDPA_SET_STATUS, &status);
+}
+
+int vfioext_virtio_get_status(int fd, uint8_t *status)
+{
+	return xioctl(fd, VHOST_VDPA_GET_STATUS, status);
+}
+
+int vfioext_virtio_negotiate(int fd, uint64_t features)
+{
+	uint8_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE;
+	int ret;
+
+	ret = vfioext_virtio_set_status(fd, st);
+	st |= VIRTIO_CONFIG_S_DRIVER;
+	if (!ret)
+		ret = vfioext_virtio_set_status(fd, st);
+	if (!ret)
+		ret = xioctl(fd, VHOST_SET_FEATURES, &features);
+	st |= VIRTIO_CONFIG_S_FEATURES_OK;
+	if (!ret)
+		ret = vfioext_virtio_set_status(fd, st);
+	if (!ret)
+		ret = vfioext_virtio_get_status(fd, &st);
+	if (!ret && !(st & VIRTIO_CONFIG_S_FEATURES_OK))
+		ret = -EPROTO;
+	return ret;
+}
+
+int vfioext_virtio_config(int fd, unsigned int off, void *buf,
+			  unsigned int len, int write)
+{
+	struct vhost_vdpa_config *c;
+	int ret;
+
+	if (!buf || !len)
+		return -EINVAL;
+	c = malloc(sizeof(*c) + len);
+	if (!c)
+		return -ENOMEM;
+	c->off = off;
+	c->len = len;
+	if (write)
+		memcpy(c->buf, buf, len);
+	ret = xioctl(fd, write ? VHOST_VDPA_SET_CONFIG : VHOST_VDPA_GET_CONFIG,
+		     c);
+	if (!ret && !write)
+		memcpy(buf, c->buf, len);
+	free(c);
+	return ret;
+}

@@ -1,0 +1,892 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The in-kernel virtio-iommu device of a pviommu container, driven the
+ * way a VMM and its guest drive it, both played by this process: the
+ * "guest" builds a split virtqueue in its "RAM" (a buffer the memory table
+ * describes), negotiates, posts virtio-iommu requests and kicks; the
+ * kernel worker serves them; the test waits on the call eventfd and checks
+ * every status.  edu DMA through the real (emulated) VT-d proves that
+ * guest MAP and UNMAP took effect.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_iommu.h>
+#include <linux/virtio_ring.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vfioext.h"
+#include "vfio_common.h"
+
+#define RAM_SIZE	0x200000	/* guest RAM: GPA 0 .. 2 MiB */
+#define QNUM		16
+#define GPA_DESC	0x1000
+#define GPA_AVAIL	0x2000
+#define GPA_USED	0x3000
+#define GPA_REQ		0x10000		/* request bytes */
+#define GPA_RESP	0x11000		/* device-writable part */
+#define GPA_DATA	0x100000	/* guest buffers for DMA */
+#define VSID		1
+#define BIT_ULL(n)	(1ULL << (n))
+#define FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_DOMAIN_RANGE) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_MAP_UNMAP) | \
+			 BIT_ULL(VIRTIO_IOMMU_F_PROBE))
+#define F_BYPASS_CFG	BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG)
+#define ST_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
+#define ST_DRV		(ST_ACK | VIRTIO_CONFIG_S_DRIVER)
+#define ST_FOK		(ST_DRV | VIRTIO_CONFIG_S_FEATURES_OK)
+#define ST_DOK		(ST_FOK | VIRTIO_CONFIG_S_DRIVER_OK)
+
+/* The VMM and guest of one test. */
+struct gvm {
+	struct vfio_handles h;
+	uint8_t *ram;
+	int dev;		/* the virtio-iommu fd */
+	int kick;
+	int call;
+	int cfg_call;
+	uint16_t avail_idx;	/* guest's next driver-ring index */
+	uint16_t used_seen;
+	volatile uint32_t *bar;
+	size_t bar_len;
+};
+
+static void *gpa(struct gvm *g, uint64_t a)
+{
+	return g->ram + a;
+}
+
+static int vx(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static int set_status(struct gvm *g, uint8_t st)
+{
+	return vx(g->dev, VHOST_VDPA_SET_STATUS, &st);
+}
+
+static uint8_t get_status(struct gvm *g)
+{
+	uint8_t st = 0xff;
+
+	vx(g->dev, VHOST_VDPA_GET_STATUS, &st);
+	return st;
+}
+
+#define CFG_PROBE_SIZE	offsetof(struct virtio_iommu_config, probe_size)
+#define CFG_BYPASS	offsetof(struct virtio_iommu_config, bypass)
+
+/* The VMM names the group's device as endpoint @vsid. */
+static int name_endpoint(int container, uint32_t group, uint32_t vsid)
+{
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = group, .vsid = vsid,
+	};
+
+	return ioctl(container, VFIO_EXT_PVIOMMU_ATTACH, &at) ? -errno : 0;
+}
+
+static int create_dev(struct gvm *g, uint32_t flags)
+{
+	struct vfio_ext_pviommu_viommu a = {
+		.argsz = sizeof(a), .flags = flags,
+	};
+	int fd = ioctl(g->h.container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* VMM side: owner, memory table, the request queue, its eventfds. */
+static int vmm_setup(struct gvm *g)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mem = {
+		.m.nregions = 1,
+		.r = { .guest_phys_addr = 0, .memory_size = RAM_SIZE,
+		       .userspace_addr = (uintptr_t)g->ram },
+	};
+	int ret = vx(g->dev, VHOST_SET_OWNER, NULL);
+
+	if (!ret)
+		ret = vx(g->dev, VHOST_SET_MEM_TABLE, &mem);
+	return ret;
+}
+
+static int vmm_queue(struct gvm *g)
+{
+	memset(gpa(g, GPA_DESC), 0, 0x3000);
+	g->avail_idx = 0;
+	g->used_seen = 0;
+	return vfioext_virtio_setup_vring(g->dev, 0, QNUM, gpa(g, GPA_DESC),
+					  gpa(g, GPA_AVAIL), gpa(g, GPA_USED),
+					  g->kick, g->call);
+}
+
+/* Guest side: negotiate and start. */
+static int guest_start(struct gvm *g, uint64_t features)
+{
+	int ret = vfioext_virtio_negotiate(g->dev, features);
+
+	return ret ? ret : set_status(g, ST_DOK);
+}
+
+static int gvm_open(struct gvm *g, uint32_t flags)
+{
+	char bdf[VFIOEXT_BDF_LEN];
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	vfio_handles_init(&g->h);
+	g->dev = -1;
+	g->kick = -1;
+	g->call = -1;
+	g->cfg_call = -1;
+	if (edu_find(EDU_ALONE, bdf))
+		return -ENODEV;
+	ret = vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME);
+	if (!ret)
+		ret = vfio_open_all_iommu(&g->h, bdf, VFIO_EXT_PVIOMMU_IOMMU);
+	if (ret)
+		return ret;
+	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (g->ram == MAP_FAILED)
+		return -ENOMEM;
+	g->bar = bar0_map(g->h.device, &g->bar_len);
+	if (!g->bar || edu_set_bus_master(g->h.device, true))
+		return -EIO;
+	/* The VMM's own mapping of guest RAM (what bypass reaches). */
+	ret = dma_map(g->h.container, g->ram, 0, RAM_SIZE,
+		      VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+	if (!ret)
+		ret = name_endpoint(g->h.container, g->h.group_id, VSID);
+	if (ret)
+		return ret;
+	g->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->cfg_call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->dev = create_dev(g, flags);
+	if (g->dev < 0)
+		return g->dev;
+	ret = vmm_setup(g);
+	if (!ret)
+		ret = vx(g->dev, VHOST_VDPA_SET_CONFIG_CALL, &g->cfg_call);
+	if (!ret)
+		ret = vmm_queue(g);
+	return ret;
+}
+
+static void gvm_close(struct gvm *g)
+{
+	if (g->dev >= 0)
+		close(g->dev);
+	if (g->bar)
+		munmap((void *)g->bar, g->bar_len);
+	vfio_close_all(&g->h);
+	if (g->ram && g->ram != MAP_FAILED)
+		munmap(g->ram, RAM_SIZE);
+	if (g->kick >= 0)
+		close(g->kick);
+	if (g->call >= 0)
+		close(g->call);
+	if (g->cfg_call >= 0)
+		close(g->cfg_call);
+}
+
+/* Post a chain of @n descriptors at @head and kick. */
+static int post_nowait(struct gvm *g, const struct vring_desc *d,
+		       unsigned int n, uint16_t head)
+{
+	struct vring_desc *desc = gpa(g, GPA_DESC);
+	struct vring_avail *avail = gpa(g, GPA_AVAIL);
+	uint64_t v = 1;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		desc[(head + i) % QNUM] = d[i];
+	avail->ring[g->avail_idx % QNUM] = head;
+	__atomic_store_n(&avail->idx, ++g->avail_idx, __ATOMIC_RELEASE);
+	return write(g->kick, &v, sizeof(v)) == sizeof(v) ? 0 : -errno;
+}
+
+/* Post a chain, wait for its used entry (the call eventfd). */
+static int post_chain(struct gvm *g, const struct vring_desc *d,
+		      unsigned int n, uint16_t head, uint32_t *used_len)
+{
+	struct vring_used *used = gpa(g, GPA_USED);
+	struct pollfd pfd = { .fd = g->call, .events = POLLIN };
+	uint64_t v;
+	int ret = post_nowait(g, d, n, head);
+
+	if (ret)
+		return ret;
+	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == g->used_seen) {
+		if (poll(&pfd, 1, 5000) != 1)
+			return -ETIMEDOUT;
+		if (read(g->call, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -errno;
+	}
+	if (used_len)
+		*used_len = used->ring[g->used_seen % QNUM].len;
+	if (used->ring[g->used_seen % QNUM].id != head)
+		return -EPROTO;
+	g->used_seen++;
+	return 0;
+}
+
+/* One well-formed request: @req (@len bytes), @in_len writable bytes. */
+static int request(struct gvm *g, const void *req, size_t len, size_t in_len,
+		   uint8_t *status)
+{
+	struct vring_desc d[2] = {
+		{ .addr = GPA_REQ, .len = len, .flags = VRING_DESC_F_NEXT,
+		  .next = (g->avail_idx * 2 + 1) % QNUM },
+		{ .addr = GPA_RESP, .len = in_len,
+		  .flags = VRING_DESC_F_WRITE },
+	};
+	uint32_t used_len = 0;
+	int ret;
+
+	memcpy(gpa(g, GPA_REQ), req, len);
+	memset(gpa(g, GPA_RESP), 0xee, in_len);
+	ret = post_chain(g, d, 2, (g->avail_idx * 2) % QNUM, &used_len);
+	if (ret)
+		return ret;
+	if (used_len != in_len)
+		return -EPROTO;
+	*status = ((uint8_t *)gpa(g, GPA_RESP))[in_len - 4];
+	return 0;
+}
+
+static int attach(struct gvm *g, uint32_t dom, uint32_t ep, uint32_t flags)
+{
+	struct virtio_iommu_req_attach r = {
+		.head.type = VIRTIO_IOMMU_T_ATTACH,
+		.domain = dom, .endpoint = ep, .flags = flags,
+	};
+	uint8_t st;
+	int ret = request(g, &r, sizeof(r) - 4, 4, &st);
+
+	return ret ? ret : st;
+}
+
+static int detach(struct gvm *g, uint32_t dom, uint32_t ep)
+{
+	struct virtio_iommu_req_detach r = {
+		.head.type = VIRTIO_IOMMU_T_DETACH,
+		.domain = dom, .endpoint = ep,
+	};
+	uint8_t st;
+	int ret = request(g, &r, sizeof(r) - 4, 4, &st);
+
+	return ret ? ret : st;
+}
+
+static int map(struct gvm *g, uint32_t dom, uint64_t iova, uint64_t phys,
+	       uint64_t size, uint32_t flags)
+{
+	struct virtio_iommu_req_map r = {
+		.head.type = VIRTIO_IOMMU_T_MAP, .domain = dom,
+		.virt_start = iova, .virt_end = iova + size - 1,
+		.phys_start = phys, .flags = flags,
+	};
+	uint8_t st;
+	int ret = request(g, &r, sizeof(r) - 4, 4, &st);
+
+	return ret ? ret : st;
+}
+
+static int unmap(struct gvm *g, uint32_t dom, uint64_t iova, uint64_t size)
+{
+	struct virtio_iommu_req_unmap r = {
+		.head.type = VIRTIO_IOMMU_T_UNMAP, .domain = dom,
+		.virt_start = iova, .virt_end = iova + size - 1,
+	};
+	uint8_t st;
+	int ret = request(g, &r, sizeof(r) - 4, 4, &st);
+
+	return ret ? ret : st;
+}
+
+#define RW	(VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE)
+#define RD	VIRTIO_IOMMU_MAP_F_READ
+
+/*
+ * edu copies 2 KiB from IOVA @src to its buffer and back to IOVA @dst;
+ * true if guest memory at GPA @dst_gpa then holds the pattern at @src_gpa.
+ */
+static bool dma_copies(struct gvm *g, uint64_t src, uint64_t dst,
+		       uint64_t src_gpa, uint64_t dst_gpa, uint8_t pat)
+{
+	memset(gpa(g, src_gpa), pat, 2048);
+	memset(gpa(g, dst_gpa), 0, 2048);
+	if (edu_dma(g->bar, src, EDU_DMA_BUF, 2048, false) ||
+	    edu_dma(g->bar, EDU_DMA_BUF, dst, 2048, true))
+		return false;
+	return ((uint8_t *)gpa(g, dst_gpa))[0] == pat &&
+	       ((uint8_t *)gpa(g, dst_gpa))[2047] == pat;
+}
+
+FIXTURE(viommu) {
+	struct gvm g;
+};
+
+FIXTURE_SETUP(viommu)
+{
+	int ret = gvm_open(&self->g, 0);
+
+	if (ret == -ENODEV)
+		SKIP(_exit(255), "no edu device on this machine");
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(viommu)
+{
+	gvm_close(&self->g);
+}
+
+/* What the device says it is, and its config space. */
+TEST_F(viommu, identity_and_config)
+{
+	struct virtio_iommu_config cfg;
+	uint32_t id = 0, nvq = 0, csz = 0;
+	uint64_t f = 0;
+	uint16_t qmax = 0;
+
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_DEVICE_ID, &id));
+	EXPECT_EQ(VIRTIO_ID_IOMMU, id);
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_GET_FEATURES, &f));
+	EXPECT_EQ(FEATURES | F_BYPASS_CFG, f);
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_VQS_COUNT, &nvq));
+	EXPECT_EQ(2, nvq);
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_CONFIG_SIZE, &csz));
+	EXPECT_EQ(sizeof(cfg), csz);
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_VRING_NUM, &qmax));
+	EXPECT_EQ(256, qmax);
+
+	ASSERT_EQ(0, vfioext_virtio_config(self->g.dev, 0, &cfg, sizeof(cfg),
+					   0));
+	EXPECT_NE(0, cfg.page_size_mask & 4096);	/* the real IOMMU's */
+	EXPECT_EQ(0, cfg.page_size_mask & 4095);
+	EXPECT_LT(cfg.input_range.start, cfg.input_range.end);
+	EXPECT_EQ(1, cfg.domain_range.start);
+	EXPECT_EQ(1023, cfg.domain_range.end);
+	EXPECT_EQ(512, cfg.probe_size);
+	EXPECT_EQ(0, cfg.bypass);
+	/* Partial reads; reads past the end are refused. */
+	ASSERT_EQ(0, vfioext_virtio_config(self->g.dev, CFG_PROBE_SIZE, &id,
+					   4, 0));
+	EXPECT_EQ(512, id);
+	EXPECT_EQ(-EINVAL, vfioext_virtio_config(self->g.dev, csz - 2, &id, 4,
+						 0));
+	EXPECT_EQ(-EINVAL, vfioext_virtio_config(self->g.dev, 0, &id, 0, 0));
+	/* Read-only fields ignore writes. */
+	id = 0x1234;
+	ASSERT_EQ(0, vfioext_virtio_config(self->g.dev, CFG_PROBE_SIZE, &id,
+					   4, 1));
+	ASSERT_EQ(0, vfioext_virtio_config(self->g.dev, CFG_PROBE_SIZE, &id,
+					   4, 0));
+	EXPECT_EQ(512, id);
+	/* A second device on the container is refused. */
+	EXPECT_EQ(-EBUSY, create_dev(&self->g, 0));
+}
+
+/* The status state machine and feature negotiation (virtio 2.1, 3.1). */
+TEST_F(viommu, status_rules)
+{
+	uint64_t f;
+
+	EXPECT_EQ(0, get_status(&self->g));
+	EXPECT_EQ(-EINVAL, set_status(&self->g, VIRTIO_CONFIG_S_DRIVER));
+	EXPECT_EQ(-EINVAL, set_status(&self->g, 0x20));	/* unknown bit */
+	EXPECT_EQ(-EINVAL, set_status(&self->g,
+				      VIRTIO_CONFIG_S_NEEDS_RESET | ST_ACK));
+	ASSERT_EQ(0, set_status(&self->g, ST_ACK));
+	ASSERT_EQ(0, set_status(&self->g, ST_DRV));
+	EXPECT_EQ(-EINVAL, set_status(&self->g, ST_ACK));	/* clears */
+	EXPECT_EQ(-EINVAL, set_status(&self->g, ST_DRV |
+				      VIRTIO_CONFIG_S_DRIVER_OK));
+	/* Not offered: FEATURES_OK does not stick. */
+	f = FEATURES | (1ULL << VIRTIO_IOMMU_F_MMIO);
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_SET_FEATURES, &f));
+	ASSERT_EQ(0, set_status(&self->g, ST_FOK));
+	EXPECT_EQ(ST_DRV, get_status(&self->g));
+	/* No VERSION_1 (legacy): refused too. */
+	f = FEATURES & ~(1ULL << VIRTIO_F_VERSION_1);
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_SET_FEATURES, &f));
+	ASSERT_EQ(0, set_status(&self->g, ST_FOK));
+	EXPECT_EQ(ST_DRV, get_status(&self->g));
+	f = FEATURES;
+	ASSERT_EQ(0, vx(self->g.dev, VHOST_SET_FEATURES, &f));
+	ASSERT_EQ(0, set_status(&self->g, ST_FOK));
+	EXPECT_EQ(ST_FOK, get_status(&self->g));
+	EXPECT_EQ(-EBUSY, vx(self->g.dev, VHOST_SET_FEATURES, &f));
+	ASSERT_EQ(0, set_status(&self->g, ST_DOK));
+	EXPECT_EQ(ST_DOK, get_status(&self->g));
+	/* Queue setup while running is refused; reset allows it again. */
+	EXPECT_EQ(-EBUSY, vmm_queue(&self->g));
+	ASSERT_EQ(0, set_status(&self->g, 0));
+	EXPECT_EQ(0, get_status(&self->g));
+	ASSERT_EQ(0, vmm_queue(&self->g));
+	ASSERT_EQ(0, guest_start(&self->g, FEATURES));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(&self->g, 1, VSID, 0));
+}
+
+/* Only the owner drives the device; bad vring arguments. */
+TEST_F(viommu, owner_and_vring_checks)
+{
+	struct vhost_vring_state s = { .index = 0, .num = 3 };
+	struct vhost_vring_addr a = { .index = 0, .desc_user_addr = 8 };
+	struct vhost_vring_file kf = { .index = 7, .fd = -1 };
+	pid_t pid;
+	int st;
+
+	EXPECT_EQ(-EBUSY, vx(self->g.dev, VHOST_SET_OWNER, NULL));
+	EXPECT_EQ(-EINVAL, vx(self->g.dev, VHOST_SET_VRING_NUM, &s));
+	s.num = 512;			/* above the device's 256 */
+	EXPECT_EQ(-EINVAL, vx(self->g.dev, VHOST_SET_VRING_NUM, &s));
+	EXPECT_EQ(-EINVAL, vx(self->g.dev, VHOST_SET_VRING_ADDR, &a));
+	a.desc_user_addr = 0;
+	a.flags = 1 << VHOST_VRING_F_LOG;
+	EXPECT_EQ(-EOPNOTSUPP, vx(self->g.dev, VHOST_SET_VRING_ADDR, &a));
+	EXPECT_EQ(-ENOBUFS, vx(self->g.dev, VHOST_SET_VRING_KICK, &kf));
+	kf.index = 0;
+	kf.fd = self->g.h.container;	/* not an eventfd */
+	EXPECT_EQ(-EINVAL, vx(self->g.dev, VHOST_SET_VRING_KICK, &kf));
+
+	/* Another process (another mm) holding the fd is not the owner. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint8_t s8 = ST_ACK;
+
+		_exit(ioctl(self->g.dev, VHOST_VDPA_SET_STATUS, &s8) == -1 &&
+		      errno == EPERM ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+/*
+ * Guest MAP and UNMAP take effect in the real IOMMU: edu reaches guest
+ * memory through guest IOVAs once the endpoint is attached and mapped,
+ * and no longer after UNMAP.  Pinned pages are accounted and released.
+ */
+TEST_F_TIMEOUT(viommu, map_unmap_dma, 120)
+{
+	struct gvm *g = &self->g;
+	long lck0 = proc_status_kb("VmLck");
+
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	/* Not attached, no bypass: the endpoint is blocked. */
+	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x5a));
+
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x1000, RD));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x800000, GPA_DATA + 0x1000,
+					 0x1000, RW));
+	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));
+	EXPECT_TRUE(dma_copies(g, 0x400000, 0x800000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0xa5));
+
+	/* A read-only mapping is not written. */
+	memset(gpa(g, GPA_DATA), 0x77, 2048);
+	ASSERT_EQ(0, edu_dma(g->bar, EDU_DMA_BUF, 0x400000, 2048, true));
+	EXPECT_EQ(0x77, ((uint8_t *)gpa(g, GPA_DATA))[0]);
+
+	/* UNMAP: the IOVA no longer reaches the page. */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, 0x800000, 0x1000));
+	EXPECT_EQ(lck0 + 4, proc_status_kb("VmLck"));
+	EXPECT_FALSE(dma_copies(g, 0x400000, 0x800000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x3c));
+	/* Unmapping nothing is fine (5.13.6.6). */
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, 0x800000, 0x100000));
+
+	/* DETACH: blocked again; the last endpoint frees the domain. */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, detach(g, 1, VSID));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, map(g, 1, 0x400000, GPA_DATA, 0x1000,
+					    RD));
+}
+
+/* Moving an endpoint between domains, and a domain's mappings. */
+TEST_F_TIMEOUT(viommu, reattach_and_reset, 120)
+{
+	struct gvm *g = &self->g;
+	long lck0 = proc_status_kb("VmLck");
+
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x2000, RW));
+	/* Attaching to domain 2 leaves domain 1 (freed: its last endpoint). */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 2, VSID, 0));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, unmap(g, 1, 0x400000, 0x2000));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 2, 0x600000, GPA_DATA, 0x2000, RW));
+	EXPECT_TRUE(dma_copies(g, 0x600000, 0x601000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x42));
+	EXPECT_FALSE(dma_copies(g, 0x400000, 0x401000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x43));
+	/* Reset: guest domains and their pins go, the endpoint is blocked. */
+	ASSERT_EQ(0, set_status(g, 0));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	EXPECT_FALSE(dma_copies(g, 0x600000, 0x601000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x44));
+}
+
+/* PROBE reports the host IOMMU's reserved regions: the MSI window. */
+TEST_F(viommu, probe)
+{
+	struct gvm *g = &self->g;
+	struct virtio_iommu_req_probe r = {
+		.head.type = VIRTIO_IOMMU_T_PROBE, .endpoint = VSID,
+	};
+	struct virtio_iommu_probe_resv_mem *p;
+	uint8_t st, *out;
+	bool msi = false;
+	size_t off;
+
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, request(g, &r, sizeof(r), 512 + 4, &st));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, st);
+	out = gpa(g, GPA_RESP);
+	for (off = 0; off + sizeof(*p) <= 512; off += sizeof(*p)) {
+		p = (void *)(out + off);
+		if (!p->head.type)
+			break;
+		ASSERT_EQ(VIRTIO_IOMMU_PROBE_T_RESV_MEM, p->head.type);
+		ASSERT_EQ(sizeof(*p) - sizeof(p->head), p->head.length);
+		if (p->subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI) {
+			EXPECT_EQ(0xfee00000, p->start);
+			EXPECT_EQ(0xfeefffff, p->end);
+			msi = true;
+		}
+	}
+	EXPECT_TRUE(msi);
+	/* The rest of the property area is zero (type NONE). */
+	for (; off < 512; off++)
+		ASSERT_EQ(0, out[off]);
+	r.endpoint = 99;
+	ASSERT_EQ(0, request(g, &r, sizeof(r), 512 + 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, st);
+	/* No room for the properties. */
+	r.endpoint = VSID;
+	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, st);
+}
+
+/* Every malformed request gets the spec's status, nothing else changes. */
+TEST_F(viommu, bad_requests)
+{
+	struct gvm *g = &self->g;
+	long lck0 = proc_status_kb("VmLck");
+	struct virtio_iommu_req_head h = { .type = 0x7f };
+	uint8_t st;
+
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, attach(g, 1, 42, 0));
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, attach(g, 0, VSID, 0));
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, attach(g, 1024, VSID, 0));
+	/* BYPASS flag without BYPASS_CONFIG negotiated */
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL,
+		  attach(g, 1, VSID, VIRTIO_IOMMU_ATTACH_F_BYPASS));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, map(g, 1, 0x400000, GPA_DATA, 0x1000,
+					    RW));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, 0x400800, GPA_DATA, 0x1000,
+					    RW));		/* misaligned */
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, 0x400000, RAM_SIZE, 0x1000,
+					    RW));		/* not RAM */
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, 0x400000, RAM_SIZE - 0x1000,
+					    0x2000, RW));	/* leaves RAM */
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, 0xfee00000, GPA_DATA,
+					    0x1000, RW));	/* MSI window */
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 1, 0x400000, GPA_DATA, 0x1000,
+					    0x8));		/* MMIO flag */
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 1, 0x400000, GPA_DATA, 0x1000,
+					    0));		/* no access */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x2000, RW));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 1, 0x401000, GPA_DATA, 0x1000,
+					    RW));		/* overlaps */
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, unmap(g, 1, 0x400000, 0x1000));
+	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));		/* no split */
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, detach(g, 2, VSID));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 3, VSID, 0));	/* moves */
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, detach(g, 1, VSID));	/* 1 is gone */
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	/* Unknown type; a request shorter than its type; a short header. */
+	ASSERT_EQ(0, request(g, &h, sizeof(h), 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_UNSUPP, st);
+	h.type = VIRTIO_IOMMU_T_MAP;
+	ASSERT_EQ(0, request(g, &h, sizeof(h), 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, st);
+	ASSERT_EQ(0, request(g, &h, 2, 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, st);
+	/* The device is still fine. */
+	EXPECT_EQ(ST_DOK, get_status(g));
+}
+
+/* RLIMIT_MEMLOCK of the VMM applies to what the guest pins. */
+TEST_F(viommu, memlock_limit)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	struct gvm *g = &self->g;
+	struct rlimit rl;
+	long lck0 = proc_status_kb("VmLck");
+
+	/* A device created without CAP_IPC_LOCK, under a tight limit. */
+	close(g->dev);
+	g->dev = -1;
+	ASSERT_EQ(0, syscall(SYS_capget, &hdr, data));
+	data[0].effective &= ~(1u << CAP_IPC_LOCK);
+	data[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	ASSERT_EQ(0, syscall(SYS_capset, &hdr, data));
+	rl.rlim_cur = (lck0 + 8) * 1024;
+	rl.rlim_max = rl.rlim_cur;
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	g->dev = create_dev(g, 0);
+	ASSERT_LE(0, g->dev);
+	ASSERT_EQ(0, vmm_setup(g));
+	ASSERT_EQ(0, vmm_queue(g));
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x2000, RW));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOMEM, map(g, 1, 0x402000, GPA_DATA, 0x1000,
+					    RW));
+	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));
+}
+
+/*
+ * Boot bypass: before the driver negotiates, unattached endpoints reach
+ * guest memory through the VMM's mappings; a driver without
+ * BYPASS_CONFIG blocks them; with it, the config field decides.
+ */
+TEST_F_TIMEOUT(viommu, bypass, 120)
+{
+	struct gvm *g = &self->g;
+	uint8_t one = 1, zero = 0;
+
+	close(g->dev);
+	g->dev = create_dev(g, VFIO_EXT_VIOMMU_F_BOOT_BYPASS);
+	ASSERT_LE(0, g->dev);
+	ASSERT_EQ(0, vmm_setup(g));
+	ASSERT_EQ(0, vmm_queue(g));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x11));
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x12));
+	/* Reset: back to boot bypass. */
+	ASSERT_EQ(0, set_status(g, 0));
+	ASSERT_EQ(0, vmm_queue(g));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x13));
+	ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x14));
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &zero, 1, 1));
+	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x15));
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &one, 1, 1));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x16));
+	/* A bypass domain: attached endpoints bypass; MAP has no place. */
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &zero, 1, 1));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK,
+		  attach(g, 5, VSID, VIRTIO_IOMMU_ATTACH_F_BYPASS));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x17));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 5, 0x400000, GPA_DATA, 0x1000,
+					    RW));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, attach(g, 5, VSID, 0));
+}
+
+static bool config_changed(struct gvm *g)
+{
+	uint64_t v;
+
+	return read(g->cfg_call, &v, sizeof(v)) == sizeof(v) && v;
+}
+
+/*
+ * A broken ring (a descriptor loop, an index out of range, a buffer
+ * outside guest memory) moves the device to DEVICE_NEEDS_RESET with a
+ * configuration-change notification; a reset recovers it.
+ */
+TEST_F(viommu, broken_ring_needs_reset)
+{
+	struct gvm *g = &self->g;
+	struct vring_desc loop[2] = {
+		{ .addr = GPA_REQ, .len = 8, .flags = VRING_DESC_F_NEXT,
+		  .next = 1 },
+		{ .addr = GPA_REQ, .len = 8, .flags = VRING_DESC_F_NEXT,
+		  .next = 0 },
+	};
+	struct vring_desc outside = {
+		.addr = RAM_SIZE + 0x1000, .len = 16,
+	};
+	struct vring_desc bad_next = {
+		.addr = GPA_REQ, .len = 8, .flags = VRING_DESC_F_NEXT,
+		.next = QNUM,
+	};
+	const struct vring_desc *cases[] = { loop, &outside, &bad_next };
+	const unsigned int n[] = { 2, 1, 1 };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		int t;
+
+		ASSERT_EQ(0, guest_start(g, FEATURES));
+		ASSERT_EQ(0, post_nowait(g, cases[i], n[i], 0));
+		for (t = 0; t < 2000 && !(get_status(g) &
+					  VIRTIO_CONFIG_S_NEEDS_RESET); t++)
+			usleep(1000);
+		EXPECT_EQ(ST_DOK | VIRTIO_CONFIG_S_NEEDS_RESET, get_status(g));
+		EXPECT_EQ(0, ((struct vring_used *)gpa(g, GPA_USED))->idx);
+		EXPECT_TRUE(config_changed(g));
+		/* Writing the status back keeps NEEDS_RESET; 0 resets. */
+		EXPECT_EQ(0, set_status(g, ST_DOK));
+		EXPECT_EQ(ST_DOK | VIRTIO_CONFIG_S_NEEDS_RESET, get_status(g));
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+	}
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+}
+
+/*
+ * Hostile ring contents, seeded: random descriptors and driver-ring
+ * entries.  Each round the device either answers or needs a reset —
+ * never hangs, never pins memory it does not give back.
+ */
+#define ROUNDS	100
+
+TEST_F_TIMEOUT(viommu, ring_fuzz, 300)
+{
+	struct gvm *g = &self->g;
+	unsigned int seed = getenv("VIOMMU_FUZZ_SEED") ?
+			    strtoul(getenv("VIOMMU_FUZZ_SEED"), NULL, 0) :
+			    (unsigned int)time(NULL);
+	long lck0 = proc_status_kb("VmLck");
+	unsigned int round, i, answered = 0, broken = 0;
+
+	TH_LOG("seed %u (VIOMMU_FUZZ_SEED=%u replays)", seed, seed);
+	srandom(seed);
+	for (round = 0; round < ROUNDS; round++) {
+		struct vring_desc d[4];
+		uint64_t v = 1;
+
+		ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+		for (i = 0; i < 4; i++) {
+			d[i].addr = random() % 4 ? GPA_REQ + random() % 0x2000 :
+				    ((uint64_t)random() << 32) | random();
+			d[i].len = random() % 4 ? random() % 80 : random();
+			d[i].flags = random() & 7;
+			d[i].next = random() % 4 ? (i + 1) % QNUM : random();
+		}
+		/* Request bytes: a valid type most of the time. */
+		for (i = 0; i < 64; i++)
+			((uint8_t *)gpa(g, GPA_REQ))[i] = random();
+		((uint8_t *)gpa(g, GPA_REQ))[0] = 1 + random() % 6;
+		for (i = 0; i < 4; i++)
+			((struct vring_desc *)gpa(g, GPA_DESC))[i] = d[i];
+		((struct vring_avail *)gpa(g, GPA_AVAIL))->ring[0] =
+			random() % 8 ? 0 : random();
+		__atomic_store_n(&((struct vring_avail *)gpa(g, GPA_AVAIL))->idx,
+				 random() % 8 ? 1 : random(), __ATOMIC_RELEASE);
+		ASSERT_EQ(sizeof(v), write(g->kick, &v, sizeof(v)));
+		/* Wait until the device answered or gave up. */
+		for (i = 0; i < 200; i++) {
+			if (((struct vring_used *)gpa(g, GPA_USED))->idx ||
+			    get_status(g) & VIRTIO_CONFIG_S_NEEDS_RESET)
+				break;
+			usleep(1000);
+		}
+		if (get_status(g) & VIRTIO_CONFIG_S_NEEDS_RESET)
+			broken++;
+		else if (((struct vring_used *)gpa(g, GPA_USED))->idx)
+			answered++;
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+		ASSERT_EQ(0, get_status(g));
+	}
+	TH_LOG("%u answered, %u needed a reset, %u ignored (idle ring)",
+	       answered, broken, ROUNDS - answered - broken);
+	EXPECT_LT(0, answered);
+	EXPECT_LT(0, broken);
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+}
+
+/*
+ * Teardown in both orders with guest mappings live: the pins go, the
+ * modules can be unloaded afterwards (their reference counts return).
+ */
+TEST(teardown_orders)
+{
+	int order;
+
+	for (order = 0; order < 2; order++) {
+		struct gvm g;
+		long lck0 = proc_status_kb("VmLck");
+		int ref0 = module_refcnt("vfio_pviommu");
+		int vref0 = module_refcnt("vfio_ext_virtio");
+		int ret = gvm_open(&g, 0);
+
+		if (ret == -ENODEV)
+			SKIP(return, "no edu device on this machine");
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, guest_start(&g, FEATURES));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(&g, 1, VSID, 0));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK,
+			  map(&g, 1, 0x400000, GPA_DATA, 0x4000, RW));
+		EXPECT_LT(lck0, proc_status_kb("VmLck"));
+		EXPECT_LT(vref0, module_refcnt("vfio_ext_virtio"));
+		if (order == 0) {	/* the device first */
+			close(g.dev);
+			g.dev = -1;
+			/* The endpoint is back on the container's mappings. */
+			EXPECT_TRUE(dma_copies(&g, GPA_DATA, GPA_DATA + 0x1000,
+					       GPA_DATA, GPA_DATA + 0x1000,
+					       0x21));
+		} else {		/* the container first */
+			munmap((void *)g.bar, g.bar_len);
+			g.bar = NULL;
+			vfio_close_all(&g.h);
+			EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+			/* The device answers, but has nothing to act on. */
+			EXPECT_EQ(VIRTIO_IOMMU_S_DEVERR, attach(&g, 1, VSID, 0));
+		}
+		gvm_close(&g);
+		EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+		EXPECT_EQ(ref0, module_refcnt("vfio_pviommu"));
+		EXPECT_EQ(vref0, module_refcnt("vfio_ext_virtio"));
+	}
+}
+
+TEST_HARNESS_MAIN
