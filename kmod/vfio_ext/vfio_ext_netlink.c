@@ -93,15 +93,21 @@ void vfio_ext_nl_unregister(struct vfio_ext_device *edev)
 	ida_free(&vfio_ext_reg_ida, edev->reg_id);
 }
 
-/* vfio_ext_reg_lock held */
-static struct vfio_ext_device *reg_find(const char *name)
+/*
+ * The device named by the request's VFIO_EXT_A_DEV_NAME, or NULL with the
+ * extack set.  vfio_ext_reg_lock held.
+ */
+static struct vfio_ext_device *reg_find(struct genl_info *info)
 {
+	struct nlattr *name = info->attrs[VFIO_EXT_A_DEV_NAME];
 	struct vfio_ext_device *edev;
 
 	lockdep_assert_held(&vfio_ext_reg_lock);
 	list_for_each_entry(edev, &vfio_ext_reg, reg_node)
-		if (!strcmp(pci_name(edev->core.pdev), name))
+		if (!strcmp(pci_name(edev->core.pdev), nla_data(name)))
 			return edev;
+	NL_SET_ERR_MSG_ATTR(info->extack, name,
+			    "no device with this PCI address is bound to vfio-pci-ext");
 	return NULL;
 }
 
@@ -513,11 +519,8 @@ static int dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 
 	mutex_lock(&vfio_ext_reg_lock);
-	edev = reg_find(nla_data(info->attrs[VFIO_EXT_A_DEV_NAME]));
+	edev = reg_find(info);
 	if (!edev) {
-		NL_SET_ERR_MSG_ATTR(info->extack,
-				    info->attrs[VFIO_EXT_A_DEV_NAME],
-				    "no device with this PCI address is bound to vfio-pci-ext");
 		ret = -ENODEV;
 	} else {
 		ret = fill_dev(msg, edev, info->snd_portid, info->snd_seq, 0);
@@ -587,11 +590,8 @@ static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	mutex_lock(&vfio_ext_reg_lock);
-	edev = reg_find(nla_data(info->attrs[VFIO_EXT_A_DEV_NAME]));
+	edev = reg_find(info);
 	if (!edev) {
-		NL_SET_ERR_MSG_ATTR(info->extack,
-				    info->attrs[VFIO_EXT_A_DEV_NAME],
-				    "no device with this PCI address is bound to vfio-pci-ext");
 		ret = -ENODEV;
 		goto out;
 	}
