@@ -115,6 +115,13 @@ static struct vfio_ext_device *reg_find(struct genl_info *info)
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Payload room of an event message: the largest event (power: type, seq,
+ * timestamp, a 16-byte address, low-power flag, a state name) takes about
+ * 100 bytes; atomic allocations stay small.
+ */
+#define EVENT_MSG_SIZE	256
+
 struct vfio_ext_ev {
 	u32 type;
 	u32 value;		/* ACPI_NOTIFY */
@@ -138,7 +145,7 @@ static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
 	seq = vfio_ext_ev_seq++;
 	if (!genl_has_listeners(&vfio_ext_genl, &init_net, 0))
 		goto out;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_ATOMIC);
+	skb = genlmsg_new(EVENT_MSG_SIZE, GFP_ATOMIC);
 	if (!skb)
 		goto out;	/* the sequence gap tells the listener */
 	hdr = genlmsg_put(skb, 0, 0, &vfio_ext_genl, 0, VFIO_EXT_CMD_EVENT);
