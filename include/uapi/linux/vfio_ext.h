@@ -615,7 +615,6 @@ enum vfio_ext_nl_counter_attr {
 	VFIO_EXT_CNT_A_MAX = __VFIO_EXT_CNT_A_MAX - 1
 };
 
-
 /**
  * struct vfio_ext_pviommu_viommu - argument of VFIO_EXT_PVIOMMU_VIOMMU
  * @argsz: sizeof(struct vfio_ext_pviommu_viommu)
