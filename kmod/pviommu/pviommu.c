@@ -49,16 +49,6 @@ static LIST_HEAD(pviommu_all);
 static DEFINE_MUTEX(pviommu_all_lock);
 static DEFINE_IDA(pviommu_ida);
 
-/* Count a request (enum pviommu_counter) and its failure.  lock held. */
-static void pviommu_count(struct pviommu *p, enum pviommu_counter c,
-			  enum pviommu_counter failed, int ret)
-{
-	lockdep_assert_held(&p->lock);
-	p->counters[c]++;
-	if (ret)
-		p->counters[failed]++;
-}
-
 static struct pviommu_group *first_group(struct pviommu *p)
 {
 	return list_first_entry_or_null(&p->groups, struct pviommu_group, next);

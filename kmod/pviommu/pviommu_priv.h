@@ -8,6 +8,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -131,6 +132,25 @@ struct pviommu {
 };
 
 #define PVIOMMU_MAX_GDOMS	1024
+
+/**
+ * pviommu_count() - count a request and, when @ret is an error, its failure
+ * @p: the container, its lock held
+ * @c: the request's counter (enum pviommu_counter, pviommu_nl.h)
+ * @failed: the counter of its failures
+ * @ret: the request's result
+ *
+ * The netlink inventory reports every counter; a new one (virtio-iommu
+ * requests) is a new enum pviommu_counter value plus its attribute.
+ */
+static inline void pviommu_count(struct pviommu *p, enum pviommu_counter c,
+				 enum pviommu_counter failed, int ret)
+{
+	lockdep_assert_held(&p->lock);
+	p->counters[c]++;
+	if (ret)
+		p->counters[failed]++;
+}
 
 /* pviommu.c, all with lock held */
 int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
