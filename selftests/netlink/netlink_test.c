@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/netlink.h>
@@ -657,6 +658,111 @@ TEST(malformed_requests_extack)
 	m = raw_msg(&r, VFIO_EXT_CMD_EVENT);
 	EXPECT_EQ(-EOPNOTSUPP, raw_call(&r, m, text, sizeof(text)));
 	nl_socket_free(r.sk);
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrency                                                         */
+/* ------------------------------------------------------------------ */
+
+#define STORM_ROUNDS	60
+
+struct storm_state {
+	int bind_errors;
+	int opens;
+};
+
+static void *storm_binder(void *arg)
+{
+	struct storm_state *st = arg;
+	int i;
+
+	for (i = 0; i < STORM_ROUNDS; i++)
+		if (vfioext_pci_unbind(NOACPI_BDF) ||
+		    vfioext_pci_bind(NOACPI_BDF, VFIO_EXT_PCI_DRIVER_NAME))
+			st->bind_errors++;
+	return NULL;
+}
+
+static void *storm_opener(void *arg)
+{
+	struct storm_state *st = arg;
+	struct vfio_handles h;
+	int i;
+
+	for (i = 0; i < STORM_ROUNDS; i++) {
+		vfio_handles_init(&h);
+		if (!vfio_open_all(&h, DSM_BDF))
+			st->opens++;
+		vfio_close_all(&h);
+	}
+	return NULL;
+}
+
+/*
+ * Dumps and gets while a device is unbound and bound again and another is
+ * opened and closed: every reply is whole, and the open/close events all
+ * arrive, in sequence, none lost.
+ */
+FIXTURE(storm) {};
+FIXTURE_SETUP(storm) {}
+FIXTURE_TEARDOWN(storm) {}
+
+TEST_F_TIMEOUT(storm, dumps_during_bind_and_open, 300)
+{
+	struct vfioext_nl *nl, *ev;
+	struct vfioext_nl_event e;
+	struct vfioext_nl_dev *v, d;
+	struct storm_state st = { 0 };
+	pthread_t binder, opener;
+	int dumps = 0, opens = 0, closes = 0, ret;
+	uint64_t seq = 0;
+	bool first = true;
+	size_t n, i;
+
+	ASSERT_TRUE(bind_all());
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
+	ASSERT_EQ(0, pthread_create(&binder, NULL, storm_binder, &st));
+	ASSERT_EQ(0, pthread_create(&opener, NULL, storm_opener, &st));
+	while (pthread_tryjoin_np(binder, NULL)) {
+		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+		EXPECT_LE(2, n);
+		EXPECT_GE(3, n);
+		for (i = 0; i < n; i++) {
+			EXPECT_TRUE(!strcmp(v[i].name, DSM_BDF) ||
+				    !strcmp(v[i].name, NODSM_BDF) ||
+				    !strcmp(v[i].name, NOACPI_BDF));
+			EXPECT_EQ(0x1234, v[i].vendor);
+			EXPECT_EQ(6, v[i].nr_irqs);
+			EXPECT_NE(NULL, v[i].dsm_policy);
+		}
+		vfioext_nl_dev_list_free(v, n);
+		ret = vfioext_nl_dev_get(nl, NOACPI_BDF, &d);
+		EXPECT_TRUE(ret == 0 || ret == -ENODEV);
+		vfioext_nl_dev_clear(&d);
+		dumps++;
+	}
+	ASSERT_EQ(0, pthread_join(opener, NULL));
+	EXPECT_EQ(0, st.bind_errors);
+	EXPECT_EQ(STORM_ROUNDS, st.opens);
+	EXPECT_LT(0, dumps);
+
+	while (!(ret = vfioext_nl_event_read(ev, &e, 500))) {
+		if (strcmp(e.dev, DSM_BDF))
+			continue;
+		if (!first)
+			EXPECT_EQ(seq + 1, e.seq);
+		first = false;
+		seq = e.seq;
+		opens += e.type == VFIO_EXT_EVENT_OPEN;
+		closes += e.type == VFIO_EXT_EVENT_CLOSE;
+	}
+	EXPECT_EQ(-ETIMEDOUT, ret);
+	EXPECT_EQ(STORM_ROUNDS, opens);
+	EXPECT_EQ(STORM_ROUNDS, closes);
+	TH_LOG("%d dumps during the storm", dumps);
+	vfioext_nl_close(ev);
+	vfioext_nl_close(nl);
 }
 
 /* ------------------------------------------------------------------ */
