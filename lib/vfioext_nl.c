@@ -27,6 +27,7 @@
 #endif
 
 #define EV_QUEUE	32
+#define EV_RCVBUF	1048576	/* bytes */
 
 struct vfioext_nl {
 	pthread_mutex_t lock;		/* the socket and everything below */
@@ -425,6 +426,14 @@ static int handle_new(struct vfioext_nl **out, bool events)
 		goto err;
 	}
 	if (events) {
+		/*
+		 * Room for bursts (an event costs about 1 KiB of buffer):
+		 * best effort, the kernel caps it at net.core.rmem_max.
+		 */
+		int rcvbuf = EV_RCVBUF;
+
+		setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF,
+			   &rcvbuf, sizeof(rcvbuf));
 		grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_GENL_NAME,
 					    VFIO_EXT_GENL_MCGRP_EVENTS);
 		if (grp < 0) {
