@@ -628,6 +628,7 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 		drop_map(p, &gd->space, m);
 	list_del(&gd->next);
 	iommu_domain_free(gd->domain);
+	ida_free(&p->gdom_ids, gd->id);
 	kfree(gd);
 }
 
@@ -650,14 +651,22 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	lockdep_assert_held(&p->lock);
 	list_for_each_entry(gd, &p->gdoms, next)
 		n++;
-	if (n >= PVIOMMU_MAX_GDOMS || !p->next_gdom_id)
+	if (n >= PVIOMMU_MAX_GDOMS)
 		return ERR_PTR(-ENOSPC);
 	gd = kzalloc(sizeof(*gd), GFP_KERNEL_ACCOUNT);
 	if (!gd)
 		return ERR_PTR(-ENOMEM);
+	/* Ids are reused: a guest cycling domains never runs out. */
+	ret = ida_alloc_min(&p->gdom_ids, 1, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		kfree(gd);
+		return ERR_PTR(ret);
+	}
+	gd->id = ret;
 	gd->domain = vfio_ext_iommu_domain_alloc(dev);
 	if (IS_ERR(gd->domain)) {
 		ret = PTR_ERR(gd->domain);
+		ida_free(&p->gdom_ids, gd->id);
 		kfree(gd);
 		return ERR_PTR(ret);
 	}
@@ -665,7 +674,6 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	gd->space.doms = &gd->domain;
 	gd->space.nr_doms = 1;
 	gd->viommu = viommu;
-	gd->id = p->next_gdom_id++;
 	list_add_tail(&gd->next, &p->gdoms);
 	return gd;
 }
@@ -762,32 +770,45 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
 }
 
 /**
- * pviommu_move_endpoint() - move @g's DMA to @to (lock held)
+ * pviommu_place_endpoint() - point @g's DMA at @to, or block it (lock held)
  * @g: the endpoint's group
  * @to: a guest domain, or NULL for the group's own (the container's
  *      mappings)
+ * @block: no DMA at all (@to ignored)
+ *
+ * Blocking is detaching: VFIO owns the group, so the IOMMU core puts it
+ * in the group's blocking domain, whatever IOMMU instance it is behind;
+ * it cannot fail, so a blocked endpoint fails closed.
  *
  * Return: 0, or the IOMMU driver's error (@g stays where it was).
  */
-int pviommu_move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to)
+int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
+			   bool block)
 {
 	struct iommu_domain *from = g->gdom ? g->gdom->domain : g->domain;
 	int ret;
 
-	if (g->gdom == to)
+	if (block)
+		to = NULL;
+	if (g->blocked == block && (block || g->gdom == to))
 		return 0;
-	iommu_detach_group(from, g->group);
-	ret = iommu_attach_group(to ? to->domain : g->domain, g->group);
-	if (ret) {
-		/* Back where it was: that attachment worked before. */
-		WARN_ON(iommu_attach_group(from, g->group));
-		return ret;
+	iommu_detach_group(from, g->group);	/* now blocked */
+	if (!block) {
+		ret = iommu_attach_group(to ? to->domain : g->domain,
+					 g->group);
+		if (ret) {
+			/* Back where it was: that attachment worked before. */
+			if (!g->blocked)
+				WARN_ON(iommu_attach_group(from, g->group));
+			return ret;
+		}
 	}
 	if (g->gdom)
 		g->gdom->nr_endpoints--;
 	if (to)
 		to->nr_endpoints++;
 	g->gdom = to;
+	g->blocked = block;
 	return 0;
 }
 
@@ -825,7 +846,9 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 		ret = -EBUSY;
 		if (at.domain || g->vdom)
 			goto out;
-		gd = pviommu_viommu_unattached(p);
+		ret = pviommu_place_endpoint(g, NULL,
+					     pviommu_viommu_blocks(p));
+		goto named;
 	} else if (at.domain) {
 		ret = -ENOENT;
 		list_for_each_entry(gd, &p->gdoms, next)
@@ -834,7 +857,8 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 		if (list_entry_is_head(gd, &p->gdoms, next))
 			goto out;
 	}
-	ret = pviommu_move_endpoint(g, gd);
+	ret = pviommu_place_endpoint(g, gd, false);
+named:
 	if (!ret) {
 		g->vsid = at.vsid;
 		g->has_vsid = true;
@@ -1146,7 +1170,9 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 	mutex_lock(&p->lock);
 	list_for_each_entry(g, &p->groups, next) {
 		if (g->group == group) {
-			domain = g->gdom ? g->gdom->domain : g->domain;
+			/* A blocked endpoint has no domain of ours. */
+			if (!g->blocked)
+				domain = g->gdom ? g->gdom->domain : g->domain;
 			break;
 		}
 	}
@@ -1180,7 +1206,7 @@ static void *pviommu_open(unsigned long arg)
 	INIT_LIST_HEAD(&p->groups);
 	INIT_LIST_HEAD(&p->gdoms);
 	pviommu_table_init(&p->def.table);
-	p->next_gdom_id = 1;
+	ida_init(&p->gdom_ids);
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
@@ -1226,6 +1252,7 @@ static void pviommu_free(struct kref *ref)
 	struct pviommu *p = container_of(ref, struct pviommu, ref);
 
 	kfree(p->def.doms);
+	ida_destroy(&p->gdom_ids);
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);
 	kfree(p);

@@ -6,6 +6,7 @@
 #ifndef _PVIOMMU_PRIV_H
 #define _PVIOMMU_PRIV_H
 
+#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -62,6 +63,7 @@ struct pviommu_gdom {
  * @vsid: the endpoint's virtual stream ID, if @has_vsid
  * @has_vsid: the group was named as an endpoint
  * @gdom: the guest domain its DMA goes to, or NULL for @domain
+ * @blocked: no DMA at all (the IOMMU core's blocking domain)
  * @vdom: the virtio-iommu domain the guest attached it to, or NULL
  */
 struct pviommu_group {
@@ -72,6 +74,7 @@ struct pviommu_group {
 	u32 vsid;
 	bool has_vsid;
 	struct pviommu_gdom *gdom;
+	bool blocked;
 	struct pviommu_vdom *vdom;
 };
 
@@ -96,7 +99,7 @@ struct pviommu_acct {
  * @groups: struct pviommu_group, in attach order
  * @def: the container's own mappings, in every group's domain
  * @gdoms: guest domains (struct pviommu_gdom)
- * @next_gdom_id: id for the next guest domain
+ * @gdom_ids: ids of guest domains
  * @nr_maps: mappings in all spaces (the dma_entry_limit counts them all)
  * @valid: usable IOVA ranges (apertures minus reserved regions)
  * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
@@ -116,7 +119,7 @@ struct pviommu {
 	struct list_head groups;
 	struct pviommu_space def;
 	struct list_head gdoms;
-	u32 next_gdom_id;
+	struct ida gdom_ids;
 	unsigned int nr_maps;
 	struct pviommu_ranges valid;
 	u64 pgsize_bitmap;
@@ -163,12 +166,13 @@ int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
 struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 				      bool viommu);
 void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd);
-int pviommu_move_endpoint(struct pviommu_group *g, struct pviommu_gdom *to);
+int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
+			   bool block);
 void pviommu_put(struct pviommu *p);
 
 /* viommu_dev.c */
 int pviommu_viommu_create(struct pviommu *p, void __user *arg);
-struct pviommu_gdom *pviommu_viommu_unattached(struct pviommu *p);
+bool pviommu_viommu_blocks(struct pviommu *p);
 void pviommu_viommu_container_gone(struct pviommu *p);
 void pviommu_viommu_group_gone(struct pviommu *p, struct pviommu_group *g);
 int pviommu_viommu_init(void);

@@ -11,8 +11,8 @@
  * mapped exactly as VFIO_IOMMU_MAP_DMA maps, and is visible to the device
  * when the request completes.  Endpoints no domain holds either bypass
  * (their group's own domain: the VMM's guest-physical mappings) or are
- * blocked (an empty domain), as the config field bypass and the
- * negotiated features say.
+ * blocked (detached: the IOMMU core's blocking domain), as the config
+ * field bypass and the negotiated features say.
  *
  * Locking: the transport calls in with the device lock held; everything
  * here that touches the container (domains, endpoints, @bypass_now) also
@@ -66,11 +66,10 @@ struct pviommu_vdom {
  * @p: its container (a reference)
  * @acct: whose RLIMIT_MEMLOCK the guest's mappings count against
  * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
- * @blocked: empty domain for endpoints that must not reach memory
- *           (p->lock; NULL once the container is gone)
  * @bypass_now: endpoints no domain holds bypass (p->lock)
- * @boot_bypass: @bypass after a reset
- * @bypass: the config field (device lock)
+ * @boot_bypass: @bypass when the device is created
+ * @bypass: the config field (device lock); kept across device resets, as
+ *          QEMU's device keeps it
  * @probe_size: the config field
  * @lim: what the driver negotiated (device lock)
  * @stats: requests served by type (VIRTIO_IOMMU_T_*), [0]: others
@@ -79,7 +78,6 @@ struct pviommu_viommu {
 	struct pviommu *p;
 	struct pviommu_acct acct;
 	struct xarray vdoms;
-	struct pviommu_gdom *blocked;
 	bool bypass_now;
 	bool boot_bypass;
 	u8 bypass;
@@ -99,20 +97,21 @@ static struct pviommu_group *endpoint(struct pviommu *p, u32 id)
 }
 
 /**
- * pviommu_viommu_unattached() - where endpoints no domain holds go
+ * pviommu_viommu_blocks() - are endpoints no domain holds blocked?
  * @p: the container, with a device; lock held
  *
- * Return: the blocking domain, or NULL for bypass.
+ * Return: true to block them, false to let them bypass.
  */
-struct pviommu_gdom *pviommu_viommu_unattached(struct pviommu *p)
+bool pviommu_viommu_blocks(struct pviommu *p)
 {
-	struct pviommu_viommu *v = p->viommu;
-
 	lockdep_assert_held(&p->lock);
-	return v->bypass_now ? NULL : v->blocked;
+	return !p->viommu->bypass_now;
 }
 
-/* Set bypass for unattached endpoints and move them.  p->lock held. */
+/*
+ * Set bypass for unattached endpoints and place them; one that cannot
+ * reach its own domain stays blocked (fails closed).  p->lock held.
+ */
 static void set_bypass(struct pviommu_viommu *v, bool bypass)
 {
 	struct pviommu *p = v->p;
@@ -122,8 +121,8 @@ static void set_bypass(struct pviommu_viommu *v, bool bypass)
 	v->bypass_now = bypass;
 	list_for_each_entry(g, &p->groups, next)
 		if (g->has_vsid && !g->vdom &&
-		    pviommu_move_endpoint(g, pviommu_viommu_unattached(p)))
-			pr_warn_ratelimited("endpoint %u stays where it was\n",
+		    pviommu_place_endpoint(g, NULL, !bypass))
+			pr_warn_ratelimited("endpoint %u stays blocked\n",
 					    g->vsid);
 }
 
@@ -146,11 +145,12 @@ static void vdom_leave(struct pviommu_viommu *v, struct pviommu_group *g)
 }
 
 /*
- * Every endpoint back to @to (NULL: its own domain), every guest domain
- * freed with its mappings.  p->lock held.
+ * Every endpoint out of the guest's domains, to its own domain or blocked
+ * (@block), and every guest domain freed with its mappings.  An endpoint
+ * that cannot move keeps its domain alive (until the container goes):
+ * never free a domain a device may still use.  p->lock held.
  */
-static void drop_guest_state(struct pviommu_viommu *v,
-			     struct pviommu_gdom *to)
+static void drop_guest_state(struct pviommu_viommu *v, bool block)
 {
 	struct pviommu *p = v->p;
 	struct pviommu_group *g;
@@ -158,19 +158,19 @@ static void drop_guest_state(struct pviommu_viommu *v,
 	unsigned long id;
 
 	list_for_each_entry(g, &p->groups, next) {
-		if (!g->vdom && g->gdom != v->blocked)
+		if (!g->has_vsid)
 			continue;
-		if (pviommu_move_endpoint(g, to))
+		if (pviommu_place_endpoint(g, NULL, block)) {
 			pr_warn_ratelimited("endpoint %u stays where it was\n",
 					    g->vsid);
+			continue;
+		}
 		if (g->vdom)
 			vdom_leave(v, g);
 	}
-	xa_for_each(&v->vdoms, id, vd) {
-		if (vd->gd && vd->gd->nr_endpoints)
-			continue;	/* a failed move above: leak, not oops */
-		vdom_destroy(v, vd);
-	}
+	xa_for_each(&v->vdoms, id, vd)
+		if (!vd->nr_eps)
+			vdom_destroy(v, vd);
 }
 
 /* ------------------------------------------------------------------ */
@@ -215,7 +215,7 @@ static int do_attach(struct pviommu_viommu *v, const struct viommu_req *r)
 		vd = fresh;
 	}
 	/* Implicitly detached from where it was (5.13.6.3). */
-	if (pviommu_move_endpoint(g, vd->gd)) {
+	if (pviommu_place_endpoint(g, vd->gd, false)) {
 		if (fresh)
 			vdom_destroy(v, fresh);
 		return VIRTIO_IOMMU_S_DEVERR;
@@ -239,7 +239,7 @@ static int do_detach(struct pviommu_viommu *v, const struct viommu_req *r)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (g->vdom != vd)
 		return VIRTIO_IOMMU_S_INVAL;
-	if (pviommu_move_endpoint(g, pviommu_viommu_unattached(p)))
+	if (pviommu_place_endpoint(g, NULL, pviommu_viommu_blocks(p)))
 		return VIRTIO_IOMMU_S_DEVERR;
 	vdom_leave(v, g);
 	return VIRTIO_IOMMU_S_OK;
@@ -324,8 +324,12 @@ static int do_probe(struct pviommu_viommu *v, const struct viommu_req *r,
 					cpu_to_le16(VIRTIO_IOMMU_PROBE_T_RESV_MEM);
 				prop.head.length = cpu_to_le16(sizeof(prop) -
 							       sizeof(prop.head));
-				prop.subtype = region->type == IOMMU_RESV_MSI ||
-					       region->type == IOMMU_RESV_SW_MSI ?
+				/*
+				 * A software MSI window (IOMMU_RESV_SW_MSI)
+				 * is the host's IOVA, not a doorbell the
+				 * guest can use: only reserved.
+				 */
+				prop.subtype = region->type == IOMMU_RESV_MSI ?
 					       VIRTIO_IOMMU_RESV_MEM_T_MSI :
 					       VIRTIO_IOMMU_RESV_MEM_T_RESERVED;
 				prop.start = cpu_to_le64(region->start);
@@ -340,6 +344,21 @@ static int do_probe(struct pviommu_viommu *v, const struct viommu_req *r,
 	return st;
 }
 
+/* Zero the first @len writable bytes of @c (a PROBE that failed). */
+static int chain_zero(struct vext_vdev *vdev, const struct vext_chain *c,
+		      u32 len)
+{
+	static const u8 zeros[64];
+	u32 off, n;
+	int ret = 0;
+
+	for (off = 0; off < len && !ret; off += n) {
+		n = min_t(u32, len - off, sizeof(zeros));
+		ret = vext_chain_write(vdev, c, off, zeros, n);
+	}
+	return ret;
+}
+
 static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 			  const struct vext_chain *c)
 {
@@ -348,7 +367,8 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	struct pviommu *p = v->p;
 	u8 buf[VIOMMU_REQ_MAX], *props = NULL;
 	struct viommu_req req;
-	u64 len = min_t(u64, c->out_len, sizeof(buf)), tail_off;
+	u64 len = min_t(u64, c->out_len, sizeof(buf));
+	u32 tail_off = 0;
 	int st, ret;
 
 	ret = vext_chain_read(vdev, c, 0, buf, len);
@@ -358,7 +378,14 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	if (st < 0)
 		return 0;	/* no room for a status: returned unanswered */
 	v->stats[req.type <= VIRTIO_IOMMU_T_PROBE ? req.type : 0]++;
-	if (st == VIRTIO_IOMMU_S_OK && req.type == VIRTIO_IOMMU_T_PROBE) {
+	/*
+	 * The tail follows PROBE's property area when the driver made room
+	 * for it, else it starts the writable part (QEMU's layout); the
+	 * device writes every byte up to the used length (2.7.8.1).
+	 */
+	if (req.type == VIRTIO_IOMMU_T_PROBE && v->lim.probe_size &&
+	    c->in_len >= (u64)v->lim.probe_size + TAIL) {
+		tail_off = v->lim.probe_size;
 		props = kzalloc(v->lim.probe_size, GFP_KERNEL);
 		if (!props)
 			st = VIRTIO_IOMMU_S_NOMEM;
@@ -388,21 +415,16 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	}
 	mutex_unlock(&p->lock);
 
-	/* The tail ends the writable part (after PROBE's properties). */
-	tail_off = c->in_len - TAIL;
 	ret = 0;
-	if (props) {
-		if (st == VIRTIO_IOMMU_S_OK)
-			ret = vext_chain_write(vdev, c, 0, props,
-					       v->lim.probe_size);
-		kfree(props);
-	}
+	if (props && st == VIRTIO_IOMMU_S_OK)
+		ret = vext_chain_write(vdev, c, 0, props, tail_off);
+	else if (tail_off)
+		ret = chain_zero(vdev, c, tail_off);
+	kfree(props);
 	tail.status = st;
 	if (!ret)
 		ret = vext_chain_write(vdev, c, tail_off, &tail, sizeof(tail));
-	if (ret)
-		return ret;
-	return min_t(u64, c->in_len, U32_MAX);
+	return ret ? ret : tail_off + TAIL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -505,13 +527,12 @@ static void viommu_reset(struct vext_vdev *vdev)
 	struct pviommu_viommu *v = vext_vdev_priv(vdev);
 	struct pviommu *p = v->p;
 
-	v->bypass = v->boot_bypass;
 	memset(&v->lim, 0, sizeof(v->lim));
 	mutex_lock(&p->lock);
 	if (!p->closed) {
-		v->bypass_now = v->boot_bypass;
-		drop_guest_state(v, pviommu_viommu_unattached(p));
-		set_bypass(v, v->boot_bypass);
+		/* Features are gone: the field alone decides again. */
+		v->bypass_now = v->bypass;
+		drop_guest_state(v, !v->bypass);
 	}
 	mutex_unlock(&p->lock);
 }
@@ -523,10 +544,7 @@ static void viommu_detach(struct pviommu_viommu *v)
 
 	if (p->closed)
 		return;		/* pviommu_viommu_container_gone() did it */
-	drop_guest_state(v, NULL);
-	if (v->blocked && !v->blocked->nr_endpoints)
-		pviommu_gdom_free(p, v->blocked);
-	v->blocked = NULL;
+	drop_guest_state(v, false);
 	p->viommu = NULL;
 }
 
@@ -564,7 +582,6 @@ void pviommu_viommu_container_gone(struct pviommu *p)
 		xa_erase(&v->vdoms, id);
 		kfree(vd);	/* its gdom is freed with the container's */
 	}
-	v->blocked = NULL;
 	p->viommu = NULL;
 }
 
@@ -646,13 +663,6 @@ int pviommu_viommu_create(struct pviommu *p, void __user *arg)
 	ret = -ENODEV;
 	if (list_empty(&p->groups))
 		goto err_unlock;
-	v->blocked = pviommu_gdom_new(p, list_first_entry(&p->groups,
-							  struct pviommu_group,
-							  next)->dev, true);
-	if (IS_ERR(v->blocked)) {
-		ret = PTR_ERR(v->blocked);
-		goto err_unlock;
-	}
 	kref_get(&p->ref);
 	p->viommu = v;
 	set_bypass(v, v->boot_bypass);

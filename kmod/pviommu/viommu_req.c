@@ -132,6 +132,8 @@ int viommu_parse(const void *buf, size_t len, size_t in_len,
 		const struct virtio_iommu_req_probe *r = buf;
 
 		req->endpoint = le32_to_cpu(r->endpoint);
+		if (!lim->probe_size)
+			return VIRTIO_IOMMU_S_UNSUPP;	/* not negotiated */
 		/* The properties come before the tail. */
 		if (in_len < (size_t)lim->probe_size + TAIL)
 			return VIRTIO_IOMMU_S_INVAL;

@@ -142,6 +142,16 @@ static void req_attach_detach_unmap_probe(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, viommu_parse(readable(test, &p, sizeof(p)),
 					   sizeof(p), 512 + 3, &lim, &req),
 			VIRTIO_IOMMU_S_INVAL);
+	/* Without VIRTIO_IOMMU_F_PROBE negotiated there is no PROBE. */
+	{
+		struct viommu_limits noprobe = lim;
+
+		noprobe.probe_size = 0;
+		KUNIT_EXPECT_EQ(test,
+				viommu_parse(readable(test, &p, sizeof(p)),
+					     sizeof(p), 512 + 4, &noprobe, &req),
+				VIRTIO_IOMMU_S_UNSUPP);
+	}
 }
 
 static void req_malformed(struct kunit *test)

@@ -26,10 +26,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/cgroup.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kthread.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
@@ -309,10 +311,14 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 static int vext_worker(void *data)
 {
 	struct vext_vdev *dev = data;
+	struct mem_cgroup *memcg, *old;
 	unsigned long pending;
 	unsigned int qi;
 
 	kthread_use_mm(dev->mm);
+	/* Kernel memory allocated for the guest is charged to the VMM. */
+	memcg = get_mem_cgroup_from_mm(dev->mm);
+	old = set_active_memcg(memcg);
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
@@ -330,6 +336,8 @@ static int vext_worker(void *data)
 		cond_resched();
 	}
 	__set_current_state(TASK_RUNNING);
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
 	kthread_unuse_mm(dev->mm);
 	return 0;
 }
@@ -563,6 +571,14 @@ static int set_owner(struct vext_vdev *dev)
 				dev->ops->name, task_pid_nr(current));
 	if (IS_ERR(worker)) {
 		ret = PTR_ERR(worker);
+		dev->mm = NULL;
+		mmput(mm);
+		goto out;
+	}
+	/* The worker's CPU time counts in the VMM's cgroups (as vhost's). */
+	ret = cgroup_attach_task_all(current, worker);
+	if (ret) {
+		kthread_stop(worker);
 		dev->mm = NULL;
 		mmput(mm);
 		goto out;

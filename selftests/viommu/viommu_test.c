@@ -594,6 +594,12 @@ TEST_F(viommu, probe)
 	r.endpoint = VSID;
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, st);
+	/* A driver that did not negotiate PROBE cannot use it. */
+	ASSERT_EQ(0, set_status(g, 0));
+	ASSERT_EQ(0, vmm_queue(g));
+	ASSERT_EQ(0, guest_start(g, FEATURES & ~BIT_ULL(VIRTIO_IOMMU_F_PROBE)));
+	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
+	EXPECT_EQ(VIRTIO_IOMMU_S_UNSUPP, st);
 }
 
 /* Every malformed request gets the spec's status, nothing else changes. */
