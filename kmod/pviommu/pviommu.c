@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -27,6 +28,7 @@
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat.h"
 #include "vfio_ext_vfio_private.h"
+#include "pviommu_nl.h"
 #include "pviommu_priv.h"
 
 static bool allow_unsafe_interrupts;
@@ -38,6 +40,14 @@ static unsigned int dma_entry_limit = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
+
+/*
+ * Every container, for the netlink inventory (pviommu_nl.c).  Lock order:
+ * pviommu_all_lock, then a container's lock.
+ */
+static LIST_HEAD(pviommu_all);
+static DEFINE_MUTEX(pviommu_all_lock);
+static DEFINE_IDA(pviommu_ida);
 
 static struct pviommu_group *first_group(struct pviommu *p)
 {
@@ -451,6 +461,7 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 	mutex_lock(&p->lock);
 	ret = pviommu_do_map(p, &p->def, map.vaddr, map.iova, map.size,
 			     map_prot(map.flags), NULL);
+	pviommu_count(p, PVIOMMU_CNT_MAP, PVIOMMU_CNT_MAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -471,6 +482,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	mutex_lock(&p->lock);
 	ret = pviommu_do_unmap(p, &p->def, unmap.iova, unmap.size,
 			       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
+	pviommu_count(p, PVIOMMU_CNT_UNMAP, PVIOMMU_CNT_UNMAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
@@ -561,12 +573,16 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		case VFIO_EXT_PVIOMMU_OP_MAP:
 			ret = pviommu_do_map(p, sp, op.vaddr, op.iova, op.size,
 					     map_prot(op.flags), NULL);
+			pviommu_count(p, PVIOMMU_CNT_MAP,
+				      PVIOMMU_CNT_MAP_FAILED, ret);
 			break;
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
 			      pviommu_do_unmap(p, sp, op.iova, op.size,
 					       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
 					       &done);
+			pviommu_count(p, PVIOMMU_CNT_UNMAP,
+				      PVIOMMU_CNT_UNMAP_FAILED, ret);
 			if (!ret && put_user(done, &uops[i].size))
 				ret = -EFAULT;
 			break;
@@ -1234,12 +1250,20 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 static void *pviommu_open(unsigned long arg)
 {
 	struct pviommu *p;
+	int ret;
 
 	if (arg != VFIO_EXT_PVIOMMU_IOMMU)
 		return ERR_PTR(-EINVAL);
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc_min(&pviommu_ida, 1, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(p);
+		return ERR_PTR(ret);
+	}
+	p->id = ret;
+	p->owner = task_tgid_nr(current);
 	mutex_init(&p->lock);
 	kref_init(&p->ref);
 	INIT_LIST_HEAD(&p->groups);
@@ -1251,6 +1275,9 @@ static void *pviommu_open(unsigned long arg)
 	p->dma_limit = READ_ONCE(dma_entry_limit);
 	p->mm = current->mm;
 	mmgrab(p->mm);
+	mutex_lock(&pviommu_all_lock);
+	list_add_tail(&p->all, &pviommu_all);
+	mutex_unlock(&pviommu_all_lock);
 	return p;
 }
 
@@ -1258,6 +1285,11 @@ static void pviommu_release(void *data)
 {
 	struct pviommu *p = data;
 	struct pviommu_map *m;
+
+	mutex_lock(&pviommu_all_lock);
+	list_del(&p->all);
+	mutex_unlock(&pviommu_all_lock);
+	ida_free(&pviommu_ida, p->id);
 
 	/*
 	 * The core detached every group first: the container's mappings are
@@ -1296,6 +1328,79 @@ static void pviommu_free(struct kref *ref)
 void pviommu_put(struct pviommu *p)
 {
 	kref_put(&p->ref, pviommu_free);
+}
+
+/* ------------------------------------------------------------------ */
+/* Inventory for the netlink family (formatted in pviommu_nl.c)        */
+/* ------------------------------------------------------------------ */
+
+/* Copy @p into @s.  Both locks held; no reference leaves the locks. */
+static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
+{
+	struct pviommu_group *g;
+	struct pviommu_gdom *gd;
+	unsigned int i;
+
+	s->id = p->id;
+	s->owner = p->owner;
+	s->mappings = p->nr_maps;
+	s->def_mappings = p->def.table.count;
+	s->pinned = p->pinned;
+	s->dma_limit = p->dma_limit;
+	memcpy(s->counters, p->counters, sizeof(s->counters));
+	list_for_each_entry(g, &p->groups, next)
+		s->nr_eps++;
+	list_for_each_entry(gd, &p->gdoms, next)
+		s->nr_doms++;
+	s->eps = kcalloc(s->nr_eps, sizeof(*s->eps), GFP_KERNEL);
+	s->doms = kcalloc(s->nr_doms, sizeof(*s->doms), GFP_KERNEL);
+	if ((s->nr_eps && !s->eps) || (s->nr_doms && !s->doms))
+		return -ENOMEM;
+	i = 0;
+	list_for_each_entry(g, &p->groups, next) {
+		s->eps[i].group = iommu_group_id(g->group);
+		s->eps[i].vsid = g->vsid;
+		s->eps[i].has_vsid = g->has_vsid;
+		s->eps[i].domain = g->gdom ? g->gdom->id : 0;
+		strscpy(s->eps[i].dev, dev_name(g->dev), sizeof(s->eps[i].dev));
+		i++;
+	}
+	i = 0;
+	list_for_each_entry(gd, &p->gdoms, next) {
+		s->doms[i].id = gd->id;
+		s->doms[i].mappings = gd->space.table.count;
+		s->doms[i].endpoints = gd->nr_endpoints;
+		i++;
+	}
+	return 0;
+}
+
+/**
+ * pviommu_nl_snapshot() - copy the container with the smallest id >= @min_id
+ * @min_id: where to start
+ * @s: receives it (zeroed here); free with pviommu_nl_snap_free()
+ *
+ * Return: 0, -ENOENT when there is none, -ENOMEM.
+ */
+int pviommu_nl_snapshot(u32 min_id, struct pviommu_nl_snap *s)
+{
+	struct pviommu *p, *best = NULL;
+	int ret = -ENOENT;
+
+	memset(s, 0, sizeof(*s));
+	mutex_lock(&pviommu_all_lock);
+	list_for_each_entry(p, &pviommu_all, all)
+		if (p->id >= min_id && (!best || p->id < best->id))
+			best = p;
+	if (best) {
+		mutex_lock(&best->lock);
+		ret = snapshot_one(best, s);
+		mutex_unlock(&best->lock);
+	}
+	mutex_unlock(&pviommu_all_lock);
+	if (ret)
+		pviommu_nl_snap_free(s);
+	return ret;
 }
 
 static const struct vfio_iommu_driver_ops pviommu_ops = {
