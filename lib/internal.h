@@ -36,4 +36,29 @@ VFIOEXT_HIDDEN int vfioext_sysfs_read(const char *path, char *buf,
 				      size_t len);
 VFIOEXT_HIDDEN int vfioext_sysfs_write(const char *path, const char *val);
 
+struct nlmsghdr;
+struct vfioext_nl_dev;
+struct vfioext_nl_pviommu;
+struct vfioext_nl_event;
+
+/*
+ * The kernel's extended ACK message in an NLMSG_ERROR message @h (with or
+ * without the echoed request), bounds-checked; "" and 0 when there is
+ * none or the message is malformed.  Return: the length copied.
+ */
+VFIOEXT_HIDDEN size_t vfioext_nl_extack_msg(const struct nlmsghdr *h,
+					    char *buf, size_t len);
+/*
+ * Decode one vfio-ext reply or event (generic netlink message of the
+ * family) into the library's structures: -EPROTO when malformed (wrong
+ * attribute sizes, missing identity attribute), -ENOMEM.  A failed
+ * parse may leave allocations behind: free with the *_clear() call.
+ */
+VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
+					struct vfioext_nl_dev *d);
+VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
+					    struct vfioext_nl_pviommu *p);
+VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
+					  struct vfioext_nl_event *ev);
+
 #endif /* VFIOEXT_INTERNAL_H */

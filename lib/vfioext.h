@@ -540,6 +540,263 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
 					    size_t max, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
+/* Inventory and events: the "vfio-ext" generic netlink family         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A struct vfioext_nl handle owns one netlink socket (libnl-3); requests
+ * on one handle are serialised by a lock inside it, so a handle may be
+ * shared between threads; use one handle per thread to run requests in
+ * parallel.  An event handle (vfioext_nl_events_open()) only receives.
+ * After a failed request vfioext_nl_errmsg() gives the kernel's extended
+ * ACK message, if it sent one.
+ */
+struct vfioext_nl;
+
+/** Longest string attribute a reply carries into the fixed fields below. */
+#define VFIOEXT_NL_STR_LEN	64
+
+/**
+ * struct vfioext_nl_region - a VFIO region of a device
+ * @index: VFIO region index (BARs 0-5, config 7)
+ * @size: bytes
+ * @flags: VFIO_REGION_INFO_FLAG_*
+ */
+struct vfioext_nl_region {
+	uint32_t index;
+	uint64_t size;
+	uint32_t flags;
+};
+
+/** struct vfioext_nl_irq - a VFIO IRQ index and its vector count */
+struct vfioext_nl_irq {
+	uint32_t index;
+	uint32_t count;
+};
+
+#define VFIOEXT_NL_MAX_REGIONS	8
+#define VFIOEXT_NL_MAX_IRQS	8
+
+/**
+ * struct vfioext_nl_dev - a device bound to vfio-pci-ext
+ * @name: PCI address
+ * @vendor: PCI vendor ID
+ * @device: PCI device ID
+ * @iommu_group: IOMMU group number, -1 if none
+ * @driver: bound driver
+ * @nr_regions: entries in @regions
+ * @regions: BARs and config space
+ * @nr_irqs: entries in @irqs
+ * @irqs: IRQ indexes
+ * @open: a user has it open
+ * @opener_pid: that user's pid (0 when closed)
+ * @kvm_pid: pid identity of the associated KVM VM, 0 if none
+ * @acpi_path: ACPI companion path, "" if none
+ * @dsm_policy: the _DSM policy text (malloc'ed; vfioext_nl_dev_clear())
+ * @dsm_calls: _DSM evaluations
+ * @dsm_denied: _DSM calls denied by the policy
+ * @notify_handler: the ACPI notify handler is installed
+ * @notify_eventfd: the notification eventfd is set
+ * @notify_channel: the notification channel is open
+ * @notify_count: notifications forwarded
+ * @power_state: PCI power state ("D0", "D3hot", ...)
+ * @runtime_pm: runtime PM status ("active", "suspended", ...)
+ * @low_power: the user holds it in low power
+ */
+struct vfioext_nl_dev {
+	char name[VFIOEXT_BDF_LEN];
+	uint16_t vendor;
+	uint16_t device;
+	int32_t iommu_group;
+	char driver[VFIOEXT_NL_STR_LEN];
+	unsigned int nr_regions;
+	struct vfioext_nl_region regions[VFIOEXT_NL_MAX_REGIONS];
+	unsigned int nr_irqs;
+	struct vfioext_nl_irq irqs[VFIOEXT_NL_MAX_IRQS];
+	int open;
+	uint32_t opener_pid;
+	uint32_t kvm_pid;
+	char acpi_path[VFIOEXT_NL_STR_LEN];
+	char *dsm_policy;
+	uint64_t dsm_calls;
+	uint64_t dsm_denied;
+	int notify_handler;
+	int notify_eventfd;
+	int notify_channel;
+	uint64_t notify_count;
+	char power_state[16];
+	char runtime_pm[16];
+	int low_power;
+};
+
+/**
+ * struct vfioext_nl_endpoint - a group attached to a pviommu container
+ * @group: IOMMU group number
+ * @dev: its first device
+ * @has_vsid: it is an endpoint with a virtual stream id
+ * @vsid: the virtual stream id
+ * @domain: guest domain id, 0 for the container's own mappings
+ */
+struct vfioext_nl_endpoint {
+	uint32_t group;
+	char dev[VFIOEXT_NL_STR_LEN];
+	int has_vsid;
+	uint32_t vsid;
+	uint32_t domain;
+};
+
+/** struct vfioext_nl_domain - a pviommu guest domain */
+struct vfioext_nl_domain {
+	uint32_t id;
+	uint32_t mappings;
+	uint32_t endpoints;
+};
+
+/**
+ * struct vfioext_nl_pviommu - a pviommu container
+ * @id: container id
+ * @owner_pid: pid of the process that set it up
+ * @mappings: mappings in all spaces
+ * @def_mappings: mappings of the container's own space
+ * @pinned: pages pinned
+ * @dma_limit: mapping limit
+ * @map_reqs: map requests
+ * @unmap_reqs: unmap requests
+ * @map_failed: failed map requests
+ * @unmap_failed: failed unmap requests
+ * @nr_endpoints: entries in @endpoints
+ * @endpoints: attached groups (malloc'ed)
+ * @nr_domains: entries in @domains
+ * @domains: guest domains (malloc'ed)
+ */
+struct vfioext_nl_pviommu {
+	uint32_t id;
+	uint32_t owner_pid;
+	uint32_t mappings;
+	uint32_t def_mappings;
+	uint64_t pinned;
+	uint32_t dma_limit;
+	uint64_t map_reqs;
+	uint64_t unmap_reqs;
+	uint64_t map_failed;
+	uint64_t unmap_failed;
+	unsigned int nr_endpoints;
+	struct vfioext_nl_endpoint *endpoints;
+	unsigned int nr_domains;
+	struct vfioext_nl_domain *domains;
+};
+
+/**
+ * struct vfioext_nl_event - one event of the "events" group
+ * @type: enum vfio_ext_nl_event
+ * @seq: family-wide sequence number (a gap: events were lost)
+ * @timestamp_ns: CLOCK_MONOTONIC
+ * @dev: PCI address of the device
+ * @value: ACPI notification value (ACPI_NOTIFY)
+ * @loopback: injected by the user (ACPI_NOTIFY)
+ * @pid: opener (OPEN)
+ * @kvm_pid: KVM VM identity (OPEN), 0 if none
+ * @low_power: low power after the transition (POWER)
+ * @power_state: PCI power state after it (POWER)
+ */
+struct vfioext_nl_event {
+	uint32_t type;
+	uint64_t seq;
+	uint64_t timestamp_ns;
+	char dev[VFIOEXT_BDF_LEN];
+	uint32_t value;
+	int loopback;
+	uint32_t pid;
+	uint32_t kvm_pid;
+	int low_power;
+	char power_state[16];
+};
+
+/**
+ * vfioext_nl_open() - connect to the vfio-ext family
+ * Return: 0; -ENOENT when the family is not registered (vfio-pci-ext not
+ * loaded); -ENOMEM; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_nl_open(struct vfioext_nl **out);
+/** vfioext_nl_close() - close a handle (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_nl_close(struct vfioext_nl *nl);
+
+/**
+ * vfioext_nl_errmsg() - the extended ACK message of the last failed request
+ * @buf: receives it ("" when the kernel gave none)
+ * Return: the length copied (possibly truncated).
+ */
+VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
+					size_t len);
+
+/**
+ * vfioext_nl_dev_get() - describe one device
+ * Return: 0; -ENODEV not bound to vfio-pci-ext; -EINVAL bad address;
+ * -EPROTO malformed reply; other -errno.  Free with vfioext_nl_dev_clear().
+ */
+VFIOEXT_EXPORT int vfioext_nl_dev_get(struct vfioext_nl *nl, const char *bdf,
+				      struct vfioext_nl_dev *out);
+/**
+ * vfioext_nl_dev_list() - describe every device bound to vfio-pci-ext
+ * @devs: receives a malloc'ed array (NULL when empty);
+ *	  vfioext_nl_dev_list_free()
+ * @n: receives its length
+ */
+VFIOEXT_EXPORT int vfioext_nl_dev_list(struct vfioext_nl *nl,
+				       struct vfioext_nl_dev **devs, size_t *n);
+/** vfioext_nl_dev_clear() - free what a struct vfioext_nl_dev holds */
+VFIOEXT_EXPORT void vfioext_nl_dev_clear(struct vfioext_nl_dev *dev);
+/** vfioext_nl_dev_list_free() - free a vfioext_nl_dev_list() array */
+VFIOEXT_EXPORT void vfioext_nl_dev_list_free(struct vfioext_nl_dev *devs,
+					     size_t n);
+
+/**
+ * vfioext_nl_dsm_policy_set() - apply one _DSM policy command to a device
+ * @cmd: as written to the dsm_policy sysfs attribute ("allow UUID 1,2",
+ *	 "deny *", "clear", "reset")
+ * Return: 0; -EPERM without CAP_NET_ADMIN and CAP_SYS_ADMIN; -ENODEV;
+ * -EINVAL bad command; -ENOSPC too many rules; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_nl_dsm_policy_set(struct vfioext_nl *nl,
+					     const char *bdf, const char *cmd);
+
+/**
+ * vfioext_nl_pviommu_get() - describe pviommu container @id
+ * Return: 0; -ENOENT no such container or vfio-pviommu not loaded.  Free
+ * with vfioext_nl_pviommu_clear().
+ */
+VFIOEXT_EXPORT int vfioext_nl_pviommu_get(struct vfioext_nl *nl, uint32_t id,
+					  struct vfioext_nl_pviommu *out);
+/** vfioext_nl_pviommu_list() - every container (none without the module) */
+VFIOEXT_EXPORT int vfioext_nl_pviommu_list(struct vfioext_nl *nl,
+					   struct vfioext_nl_pviommu **out,
+					   size_t *n);
+/** vfioext_nl_pviommu_clear() - free what a container description holds */
+VFIOEXT_EXPORT void vfioext_nl_pviommu_clear(struct vfioext_nl_pviommu *p);
+/** vfioext_nl_pviommu_list_free() - free a vfioext_nl_pviommu_list() array */
+VFIOEXT_EXPORT void vfioext_nl_pviommu_list_free(struct vfioext_nl_pviommu *p,
+						 size_t n);
+
+/**
+ * vfioext_nl_events_open() - subscribe to the "events" multicast group
+ * Return: as vfioext_nl_open().  The handle only receives events.
+ */
+VFIOEXT_EXPORT int vfioext_nl_events_open(struct vfioext_nl **out);
+/** vfioext_nl_fd() - the handle's socket, to poll for events */
+VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl);
+/**
+ * vfioext_nl_event_read() - the next event
+ * @timeout_ms: -1 waits forever, 0 does not wait
+ * Return: 0 and *@ev; -ETIMEDOUT; -ENOBUFS the socket overran (events were
+ * lost; reading continues with later ones); -EPROTO a malformed event;
+ * other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
+					 struct vfioext_nl_event *ev,
+					 int timeout_ms);
+/** vfioext_nl_event_name() - "acpi-notify", "open", ... or "unknown" */
+VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type);
+
 /* The in-kernel virtio-iommu device (vhost / vhost-vdpa uAPI)          */
 /* ------------------------------------------------------------------ */
 

@@ -113,4 +113,38 @@ static inline bool vfio_ext_group_msi_isolated(struct iommu_group *group)
 #endif
 }
 
+#include <linux/kvm_host.h>
+#include <linux/vfio.h>
+
+/**
+ * vfio_ext_vdev_kvm_pid() - KVM's identity of the VM using @vdev, or 0
+ * @vdev: the device, from its open_device callback (the only time the
+ *	  VFIO core guarantees vdev->kvm is stable)
+ *
+ * KVM names a VM by the pid of the process that created it (its
+ * "kvm-PID" stats id); the kvm pointer itself is never kept.
+ */
+static inline pid_t vfio_ext_vdev_kvm_pid(struct vfio_device *vdev)
+{
+	return vdev->kvm ? vdev->kvm->userspace_pid : 0;
+}
+
+#include <net/genetlink.h>
+
+/**
+ * vfio_ext_genl_dump_attrs() - the parsed attributes of a dump request
+ * @cb: the dump's callback state
+ *
+ * struct genl_dumpit_info (6.1) became struct genl_info (6.6).
+ */
+static inline struct nlattr **
+vfio_ext_genl_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+	return genl_dumpit_info(cb)->attrs;
+#else
+	return genl_info_dump(cb)->attrs;
+#endif
+}
+
 #endif /* _VFIO_EXT_COMPAT_H */

@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -27,6 +28,7 @@
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat.h"
 #include "vfio_ext_vfio_private.h"
+#include "pviommu_nl.h"
 #include "pviommu_priv.h"
 
 static bool allow_unsafe_interrupts;
@@ -38,6 +40,14 @@ static unsigned int dma_entry_limit = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
+
+/*
+ * Every container, for the netlink inventory (pviommu_nl.c).  Lock order:
+ * pviommu_all_lock, then a container's lock.
+ */
+static LIST_HEAD(pviommu_all);
+static DEFINE_MUTEX(pviommu_all_lock);
+static DEFINE_IDA(pviommu_ida);
 
 static struct pviommu_group *first_group(struct pviommu *p)
 {
@@ -79,6 +89,18 @@ static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 /* Page counts up to this use on-stack arrays on the map/unmap paths. */
 #define SMALL_PAGES	16
 
+/*
+ * Give @n pages back to locked_vm: now, or at the end of the batch in
+ * progress (one mmap_lock round trip for the whole batch).  lock held.
+ */
+static void uncharge(struct pviommu *p, unsigned long n)
+{
+	if (p->defer)
+		p->defer->refund += n;
+	else
+		account_locked_vm(p->mm, n, false);
+}
+
 /* Unpin @n pages whose physical addresses are in @phys; dirty if written. */
 static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 		       unsigned long n, bool dirty)
@@ -91,7 +113,7 @@ static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
 		unpin_user_pages_dirty_lock(&page, 1, dirty);
 	}
 	p->pinned -= n;
-	account_locked_vm(p->mm, n, false);
+	uncharge(p, n);
 }
 
 /*
@@ -179,6 +201,10 @@ static int account_pages(struct pviommu *p, unsigned long n,
 {
 	int ret;
 
+	if (p->defer && p->defer->credit >= n) {
+		p->defer->credit -= n;	/* charged when the batch began */
+		return 0;
+	}
 	if (!acct)
 		return account_locked_vm(p->mm, n, true);
 	mmap_write_lock(p->mm);
@@ -260,11 +286,11 @@ err_unwind:
 		part.pinned = true;
 		unmap_unpin(p, sp, &part);	/* also unaccounts those pages */
 	}
-	account_locked_vm(p->mm, n - done, false);
+	uncharge(p, n - done);
 	return ret;
 
 err_account:
-	account_locked_vm(p->mm, n, false);
+	uncharge(p, n);
 	return ret;
 }
 
@@ -435,6 +461,7 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 	mutex_lock(&p->lock);
 	ret = pviommu_do_map(p, &p->def, map.vaddr, map.iova, map.size,
 			     map_prot(map.flags), NULL);
+	pviommu_count(p, PVIOMMU_CNT_MAP, PVIOMMU_CNT_MAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -455,11 +482,56 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	mutex_lock(&p->lock);
 	ret = pviommu_do_unmap(p, &p->def, unmap.iova, unmap.size,
 			       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
+	pviommu_count(p, PVIOMMU_CNT_UNMAP, PVIOMMU_CNT_UNMAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
 	unmap.size = done;
 	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+/*
+ * Charge locked_vm once for every page the batch's maps will pin, so each
+ * map takes from the credit instead of taking mmap_lock twice; unmaps
+ * give back at the end (batch_settle()).  The sizes are read ahead; if
+ * the charge fails (RLIMIT_MEMLOCK), the whole batch is accounted op by
+ * op, refunds at once, exactly as without batching, so an over-limit map
+ * fails on the right entry; a map beyond the credit (sizes changed under
+ * us) charges for itself.  lock held.
+ */
+static void batch_charge(struct pviommu *p,
+			 struct vfio_ext_pviommu_op __user *uops, u32 nr,
+			 struct pviommu_defer *d)
+{
+	unsigned long pages = 0;
+	u32 i, opc;
+	u64 size;
+
+	d->credit = 0;
+	d->refund = 0;
+	p->defer = NULL;
+	for (i = 0; i < nr; i++) {
+		if (get_user(opc, &uops[i].op) || get_user(size, &uops[i].size))
+			return;
+		if (opc != VFIO_EXT_PVIOMMU_OP_MAP)
+			continue;
+		if (size >> PAGE_SHIFT > ULONG_MAX / 2 - pages)
+			return;		/* absurd: no credit, let the map fail */
+		pages += size >> PAGE_SHIFT;
+	}
+	/* Refunds wait for the end only when the maps are paid ahead. */
+	if (pages && !account_locked_vm(p->mm, pages, true)) {
+		d->credit = pages;
+		p->defer = d;
+	}
+}
+
+/* The batch is over: give back the unused credit and what was unpinned. */
+static void batch_settle(struct pviommu *p, struct pviommu_defer *d)
+{
+	p->defer = NULL;
+	if (d->credit + d->refund)
+		account_locked_vm(p->mm, d->credit + d->refund, false);
 }
 
 /*
@@ -471,6 +543,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	unsigned long minsz = offsetofend(struct vfio_ext_pviommu_batch, ops);
 	struct vfio_ext_pviommu_batch b;
 	struct vfio_ext_pviommu_op op, __user *uops;
+	struct pviommu_defer defer;
 	struct pviommu_space *sp;
 	u32 i;
 	u64 done;
@@ -485,6 +558,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	uops = u64_to_user_ptr(b.ops);
 
 	mutex_lock(&p->lock);
+	batch_charge(p, uops, b.nr, &defer);
 	for (i = 0; i < b.nr; i++) {
 		if (copy_from_user(&op, &uops[i], sizeof(op))) {
 			ret = -EFAULT;
@@ -499,12 +573,16 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		case VFIO_EXT_PVIOMMU_OP_MAP:
 			ret = pviommu_do_map(p, sp, op.vaddr, op.iova, op.size,
 					     map_prot(op.flags), NULL);
+			pviommu_count(p, PVIOMMU_CNT_MAP,
+				      PVIOMMU_CNT_MAP_FAILED, ret);
 			break;
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
 			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
 			      pviommu_do_unmap(p, sp, op.iova, op.size,
 					       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
 					       &done);
+			pviommu_count(p, PVIOMMU_CNT_UNMAP,
+				      PVIOMMU_CNT_UNMAP_FAILED, ret);
 			if (!ret && put_user(done, &uops[i].size))
 				ret = -EFAULT;
 			break;
@@ -514,6 +592,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		if (ret)
 			break;
 	}
+	batch_settle(p, &defer);
 	mutex_unlock(&p->lock);
 	b.done = i;
 	if (copy_to_user(arg, &b, minsz))
@@ -1179,12 +1258,20 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 static void *pviommu_open(unsigned long arg)
 {
 	struct pviommu *p;
+	int ret;
 
 	if (arg != VFIO_EXT_PVIOMMU_IOMMU)
 		return ERR_PTR(-EINVAL);
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc_min(&pviommu_ida, 1, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(p);
+		return ERR_PTR(ret);
+	}
+	p->id = ret;
+	p->owner = task_tgid_nr(current);
 	mutex_init(&p->lock);
 	kref_init(&p->ref);
 	INIT_LIST_HEAD(&p->groups);
@@ -1196,6 +1283,9 @@ static void *pviommu_open(unsigned long arg)
 	p->dma_limit = READ_ONCE(dma_entry_limit);
 	p->mm = current->mm;
 	mmgrab(p->mm);
+	mutex_lock(&pviommu_all_lock);
+	list_add_tail(&p->all, &pviommu_all);
+	mutex_unlock(&pviommu_all_lock);
 	return p;
 }
 
@@ -1203,6 +1293,11 @@ static void pviommu_release(void *data)
 {
 	struct pviommu *p = data;
 	struct pviommu_map *m;
+
+	mutex_lock(&pviommu_all_lock);
+	list_del(&p->all);
+	mutex_unlock(&pviommu_all_lock);
+	ida_free(&pviommu_ida, p->id);
 
 	/*
 	 * The core detached every group first: the container's mappings are
@@ -1241,6 +1336,79 @@ static void pviommu_free(struct kref *ref)
 void pviommu_put(struct pviommu *p)
 {
 	kref_put(&p->ref, pviommu_free);
+}
+
+/* ------------------------------------------------------------------ */
+/* Inventory for the netlink family (formatted in pviommu_nl.c)        */
+/* ------------------------------------------------------------------ */
+
+/* Copy @p into @s.  Both locks held; no reference leaves the locks. */
+static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
+{
+	struct pviommu_group *g;
+	struct pviommu_gdom *gd;
+	unsigned int i;
+
+	s->id = p->id;
+	s->owner = p->owner;
+	s->mappings = p->nr_maps;
+	s->def_mappings = p->def.table.count;
+	s->pinned = p->pinned;
+	s->dma_limit = p->dma_limit;
+	memcpy(s->counters, p->counters, sizeof(s->counters));
+	list_for_each_entry(g, &p->groups, next)
+		s->nr_eps++;
+	list_for_each_entry(gd, &p->gdoms, next)
+		s->nr_doms++;
+	s->eps = kcalloc(s->nr_eps, sizeof(*s->eps), GFP_KERNEL);
+	s->doms = kcalloc(s->nr_doms, sizeof(*s->doms), GFP_KERNEL);
+	if ((s->nr_eps && !s->eps) || (s->nr_doms && !s->doms))
+		return -ENOMEM;
+	i = 0;
+	list_for_each_entry(g, &p->groups, next) {
+		s->eps[i].group = iommu_group_id(g->group);
+		s->eps[i].vsid = g->vsid;
+		s->eps[i].has_vsid = g->has_vsid;
+		s->eps[i].domain = g->gdom ? g->gdom->id : 0;
+		strscpy(s->eps[i].dev, dev_name(g->dev), sizeof(s->eps[i].dev));
+		i++;
+	}
+	i = 0;
+	list_for_each_entry(gd, &p->gdoms, next) {
+		s->doms[i].id = gd->id;
+		s->doms[i].mappings = gd->space.table.count;
+		s->doms[i].endpoints = gd->nr_endpoints;
+		i++;
+	}
+	return 0;
+}
+
+/**
+ * pviommu_nl_snapshot() - copy the container with the smallest id >= @min_id
+ * @min_id: where to start
+ * @s: receives it (zeroed here); free with pviommu_nl_snap_free()
+ *
+ * Return: 0, -ENOENT when there is none, -ENOMEM.
+ */
+int pviommu_nl_snapshot(u32 min_id, struct pviommu_nl_snap *s)
+{
+	struct pviommu *p, *best = NULL;
+	int ret = -ENOENT;
+
+	memset(s, 0, sizeof(*s));
+	mutex_lock(&pviommu_all_lock);
+	list_for_each_entry(p, &pviommu_all, all)
+		if (p->id >= min_id && (!best || p->id < best->id))
+			best = p;
+	if (best) {
+		mutex_lock(&best->lock);
+		ret = snapshot_one(best, s);
+		mutex_unlock(&best->lock);
+	}
+	mutex_unlock(&pviommu_all_lock);
+	if (ret)
+		pviommu_nl_snap_free(s);
+	return ret;
 }
 
 static const struct vfio_iommu_driver_ops pviommu_ops = {

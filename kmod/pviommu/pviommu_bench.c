@@ -6,10 +6,12 @@
  * /sys/kernel/debug/vfio_ext_bench/, both written by the bench program
  * and read back for the result:
  *
- *   floor  "GROUP VADDR SIZE ITERS": claim IOMMU group GROUP (no VFIO
- *          user may hold it), attach a fresh domain, then ITERS times pin
- *          SIZE bytes of the writer's memory at VADDR, iommu_map,
- *          iommu_unmap, unpin; read: "ns_per_pair N"
+ *   floor  "GROUP VADDR SIZE ITERS [ACCT]": claim IOMMU group GROUP (no
+ *          VFIO user may hold it), attach a fresh domain, then ITERS times
+ *          pin SIZE bytes of the writer's memory at VADDR, iommu_map,
+ *          iommu_unmap, unpin; with ACCT 1 also charge and uncharge the
+ *          pages to locked_vm as every real backend must (the share of
+ *          the accounting in a pair); read: "ns_per_pair N"
  *   dsm    "BDF UUID FUNC ITERS": acpi_evaluate_dsm() of the device's
  *          companion ITERS times; read: "ns_per_call N"
  *
@@ -40,7 +42,7 @@ static int first_dev(struct device *dev, void *data)
 }
 
 static int floor_run(int group_id, unsigned long vaddr, size_t size,
-		     unsigned int iters, u64 *ns)
+		     unsigned int iters, bool acct, u64 *ns)
 {
 	unsigned long n = size >> PAGE_SHIFT, i;
 	struct iommu_group *group;
@@ -80,12 +82,19 @@ static int floor_run(int group_id, unsigned long vaddr, size_t size,
 		unsigned long p;
 		long got;
 
+		if (acct) {
+			ret = account_locked_vm(current->mm, n, true);
+			if (ret)
+				break;
+		}
 		got = pin_user_pages_fast(vaddr, n, FOLL_WRITE | FOLL_LONGTERM,
 					  pages);
 		if (got != n) {
 			if (got > 0)
 				unpin_user_pages(pages, got);
 			ret = got < 0 ? got : -EFAULT;
+			if (acct)
+				account_locked_vm(current->mm, n, false);
 			break;
 		}
 		/* Physically contiguous only by chance: map page by page. */
@@ -96,6 +105,8 @@ static int floor_run(int group_id, unsigned long vaddr, size_t size,
 						 IOMMU_READ | IOMMU_WRITE);
 		iommu_unmap(domain, 0x100000, size);
 		unpin_user_pages(pages, n);
+		if (acct)
+			account_locked_vm(current->mm, n, false);
 		cond_resched();
 	}
 	*ns = div_u64(ktime_get_ns() - start, max(i, 1UL));
@@ -166,10 +177,12 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 
 	mutex_lock(&bench_lock);
 	if (is_floor) {
-		int group;
+		int group, acct = 0, n;
 
-		ret = sscanf(buf, "%d %llx %llu %u", &group, &x, &y, &iters) == 4 ?
-		      floor_run(group, x, y, iters, &floor_ns) : -EINVAL;
+		n = sscanf(buf, "%d %llx %llu %u %d", &group, &x, &y, &iters,
+			   &acct);
+		ret = n >= 4 ? floor_run(group, x, y, iters, acct == 1,
+					 &floor_ns) : -EINVAL;
 	} else {
 		ret = sscanf(buf, "%39s %39s %llu %u", a, b, &x, &iters) == 4 ?
 		      dsm_run(a, b, x, iters, &dsm_ns) : -EINVAL;

@@ -9,9 +9,11 @@
 #include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+#include "pviommu_nl.h"
 #include "pviommu_ranges.h"
 #include "pviommu_table.h"
 
@@ -91,6 +93,16 @@ struct pviommu_acct {
 };
 
 /**
+ * struct pviommu_defer - locked_vm accounting deferred over one batch
+ * @credit: pages charged ahead and not yet used by a map
+ * @refund: pages unpinned, to uncharge when the batch ends
+ */
+struct pviommu_defer {
+	unsigned long credit;
+	unsigned long refund;
+};
+
+/**
  * struct pviommu - one container's backend state
  * @lock: protects everything below but @ref
  * @ref: the container and a virtio-iommu device each hold one
@@ -104,8 +116,13 @@ struct pviommu_acct {
  * @mm: the VMM's mm, for locked_vm accounting
  * @pinned: pages pinned now
  * @dma_limit: dma_entry_limit when the container was set up (as type1)
+ * @defer: accounting of the batch in progress, or NULL
  * @viommu: the virtio-iommu device, or NULL
  * @closed: the container is gone (its groups, mappings, domains too)
+ * @counters: request counters (enum pviommu_counter, pviommu_nl.h)
+ * @all: in the list of containers (pviommu.c's pviommu_all_lock)
+ * @id: container id for the netlink inventory (immutable)
+ * @owner: tgid of the process that opened it (immutable)
  */
 struct pviommu {
 	struct mutex lock;	/* the whole container state */
@@ -120,11 +137,35 @@ struct pviommu {
 	struct mm_struct *mm;
 	unsigned long pinned;
 	unsigned int dma_limit;
+	struct pviommu_defer *defer;
 	struct pviommu_viommu *viommu;
 	bool closed;
+	u64 counters[PVIOMMU_NR_COUNTERS];
+	struct list_head all;
+	u32 id;
+	pid_t owner;
 };
 
 #define PVIOMMU_MAX_GDOMS	1024
+
+/**
+ * pviommu_count() - count a request and, when @ret is an error, its failure
+ * @p: the container, its lock held
+ * @c: the request's counter (enum pviommu_counter, pviommu_nl.h)
+ * @failed: the counter of its failures
+ * @ret: the request's result
+ *
+ * The netlink inventory reports every counter; a new one (virtio-iommu
+ * requests) is a new enum pviommu_counter value plus its attribute.
+ */
+static inline void pviommu_count(struct pviommu *p, enum pviommu_counter c,
+				 enum pviommu_counter failed, int ret)
+{
+	lockdep_assert_held(&p->lock);
+	p->counters[c]++;
+	if (ret)
+		p->counters[failed]++;
+}
 
 /* pviommu.c, all with lock held */
 int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,

@@ -109,6 +109,9 @@ static void vfio_ext_notify_deliver(struct vfio_ext_device *edev, u32 value,
 		vfio_ext_eventfd_add(edev->notify_trigger, value);
 	if (edev->notify_chan)
 		chan_push(edev->notify_chan, &rec);
+	/* Under ev_lock: netlink events keep the records' order. */
+	vfio_ext_nl_notify_event(edev, value,
+				 rflags & VFIO_EXT_ACPI_NOTIFY_LOOPBACK);
 	spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
 }
 

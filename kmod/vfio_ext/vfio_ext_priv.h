@@ -31,6 +31,12 @@ struct vfio_ext_notify_chan;
  * @notify_chan: the open notification channel, or NULL
  * @notify_installed: the ACPI notify handler is installed (notify_lock)
  * @notify_seq: sequence number of the next notification
+ * @reg_node: in the netlink registry (vfio_ext_netlink.c)
+ * @reg_id: registry id, the dump order
+ * @nl_lock: protects @nl_open, @nl_opener, @nl_kvm_pid
+ * @nl_open: a user has the device open
+ * @nl_opener: tgid of the process that opened it
+ * @nl_kvm_pid: KVM's pid identity of the VM associated at open, or 0
  */
 struct vfio_ext_device {
 	struct vfio_pci_core_device core;
@@ -45,6 +51,12 @@ struct vfio_ext_device {
 	struct vfio_ext_notify_chan *notify_chan;
 	bool notify_installed;
 	u64 notify_seq;
+	struct list_head reg_node;
+	u32 reg_id;
+	spinlock_t nl_lock;		/* nl_open, nl_opener, nl_kvm_pid */
+	bool nl_open;
+	pid_t nl_opener;
+	pid_t nl_kvm_pid;
 };
 
 static inline struct vfio_ext_device *
@@ -63,5 +75,15 @@ void vfio_ext_notify_release(struct vfio_ext_device *edev);
 void vfio_ext_notify_close(struct vfio_ext_device *edev);
 long vfio_ext_notify_ioctl(struct vfio_ext_device *edev, unsigned int cmd,
 			   unsigned long arg, bool *handled);
+
+int vfio_ext_nl_init(void);
+void vfio_ext_nl_exit(void);
+int vfio_ext_nl_register(struct vfio_ext_device *edev);
+void vfio_ext_nl_unregister(struct vfio_ext_device *edev);
+void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
+			      bool loopback);
+void vfio_ext_nl_open(struct vfio_ext_device *edev);
+void vfio_ext_nl_close(struct vfio_ext_device *edev);
+void vfio_ext_nl_power(struct vfio_ext_device *edev, bool low_power);
 
 #endif /* _VFIO_EXT_PRIV_H */

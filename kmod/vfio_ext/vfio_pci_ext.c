@@ -91,6 +91,7 @@ static int vfio_ext_open_device(struct vfio_device *core_vdev)
 		return ret;
 
 	vfio_pci_core_finish_enable(vdev);
+	vfio_ext_nl_open(vfio_ext_from_vdev(core_vdev));
 	return 0;
 }
 
@@ -100,6 +101,7 @@ static int vfio_ext_init_dev(struct vfio_device *core_vdev)
 
 	vfio_ext_acpi_init(edev);
 	vfio_ext_notify_init(edev);
+	spin_lock_init(&edev->nl_lock);
 	return vfio_pci_core_init_dev(core_vdev);
 }
 
@@ -114,8 +116,11 @@ static void vfio_ext_release_dev(struct vfio_device *core_vdev)
 
 static void vfio_ext_close_device(struct vfio_device *core_vdev)
 {
-	vfio_ext_notify_close(vfio_ext_from_vdev(core_vdev));
+	struct vfio_ext_device *edev = vfio_ext_from_vdev(core_vdev);
+
+	vfio_ext_notify_close(edev);
 	vfio_pci_core_close_device(core_vdev);
+	vfio_ext_nl_close(edev);
 }
 
 static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
@@ -147,6 +152,32 @@ static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	}
 }
 
+/*
+ * The core's device features, plus power events: 6.1 gives a variant
+ * driver no hook into the core's runtime PM callbacks, so the transitions
+ * reported are the user's explicit low-power entries and exits.
+ */
+static int vfio_ext_device_feature(struct vfio_device *core_vdev, u32 flags,
+				   void __user *arg, size_t argsz)
+{
+	int ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+
+	/* A probe succeeds without doing anything. */
+	if (ret || !(flags & VFIO_DEVICE_FEATURE_SET) ||
+	    (flags & VFIO_DEVICE_FEATURE_PROBE))
+		return ret;
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		vfio_ext_nl_power(vfio_ext_from_vdev(core_vdev), true);
+		break;
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		vfio_ext_nl_power(vfio_ext_from_vdev(core_vdev), false);
+		break;
+	}
+	return 0;
+}
+
 static const struct vfio_device_ops vfio_ext_ops = {
 	.name		= VFIO_EXT_PCI_DRIVER_NAME,
 	.init		= vfio_ext_init_dev,
@@ -154,7 +185,7 @@ static const struct vfio_device_ops vfio_ext_ops = {
 	.open_device	= vfio_ext_open_device,
 	.close_device	= vfio_ext_close_device,
 	.ioctl		= vfio_ext_ioctl,
-	.device_feature	= vfio_pci_core_ioctl_feature,
+	.device_feature	= vfio_ext_device_feature,
 	.read		= vfio_pci_core_read,
 	.write		= vfio_pci_core_write,
 	.mmap		= vfio_pci_core_mmap,
@@ -180,8 +211,13 @@ static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = vfio_pci_core_register_device(&edev->core);
 	if (ret)
 		goto out_put;
+	ret = vfio_ext_nl_register(edev);
+	if (ret)
+		goto out_unregister;
 	return 0;
 
+out_unregister:
+	vfio_pci_core_unregister_device(&edev->core);
 out_put:
 	vfio_put_device(&edev->core.vdev);
 	return ret;
@@ -191,6 +227,7 @@ static void vfio_ext_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 
+	vfio_ext_nl_unregister(vfio_ext_from_vdev(&vdev->vdev));
 	vfio_pci_core_unregister_device(vdev);
 	vfio_put_device(&vdev->vdev);
 }
@@ -256,9 +293,14 @@ static int __init vfio_ext_init(void)
 {
 	int ret;
 
-	ret = pci_register_driver(&vfio_ext_driver);
+	ret = vfio_ext_nl_init();
 	if (ret)
 		return ret;
+	ret = pci_register_driver(&vfio_ext_driver);
+	if (ret) {
+		vfio_ext_nl_exit();
+		return ret;
+	}
 
 	vfio_ext_fill_ids();
 
@@ -271,6 +313,7 @@ module_init(vfio_ext_init);
 static void __exit vfio_ext_exit(void)
 {
 	pci_unregister_driver(&vfio_ext_driver);
+	vfio_ext_nl_exit();
 }
 module_exit(vfio_ext_exit);
 

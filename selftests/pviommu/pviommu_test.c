@@ -659,4 +659,80 @@ TEST(check_extension)
 	close(c);
 }
 
+static struct vfio_ext_pviommu_op bop(uint32_t op, void *vaddr, uint64_t iova,
+				      uint64_t size)
+{
+	return (struct vfio_ext_pviommu_op){
+		.op = op, .vaddr = (uintptr_t)vaddr, .iova = iova,
+		.size = size, .flags = op == VFIO_EXT_PVIOMMU_OP_MAP ? RW : 0,
+	};
+}
+
+static int batch(int container, struct vfio_ext_pviommu_op *ops, uint32_t n,
+		 uint32_t *done)
+{
+	struct vfio_ext_pviommu_batch b = {
+		.argsz = sizeof(b), .nr = n, .ops = (uintptr_t)ops,
+	};
+	int ret = ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
+
+	*done = b.done;
+	return ret;
+}
+
+/*
+ * A batch charges locked_vm once for all its maps; when that would cross
+ * RLIMIT_MEMLOCK it charges op by op, so the limit applies exactly as
+ * without batching and the failing entry is the one reported.
+ */
+TEST(batch_memlock)
+{
+	struct rlimit rl;
+	struct vfio_handles h;
+	char bdf[VFIOEXT_BDF_LEN];
+	uint8_t *buf = pages(256 * 1024);
+	long lck0 = proc_status_kb("VmLck");
+	struct vfio_ext_pviommu_op ops[8];
+	uint32_t done;
+	const uint32_t M = VFIO_EXT_PVIOMMU_OP_MAP, U = VFIO_EXT_PVIOMMU_OP_UNMAP;
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, VFIO_EXT_PVIOMMU_IOMMU));
+	ASSERT_EQ(0, drop_ipc_lock());
+	rl.rlim_cur = (lck0 + 32) * 1024;
+	rl.rlim_max = rl.rlim_cur;
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+
+	/* 96 KiB of maps in one batch, never more than 32 KiB at once. */
+	ops[0] = bop(M, buf, 0x100000, 32768);
+	ops[1] = bop(U, NULL, 0x100000, 32768);
+	ops[2] = bop(M, buf, 0x200000, 32768);
+	ops[3] = bop(U, NULL, 0x200000, 32768);
+	ops[4] = bop(M, buf, 0x300000, 32768);
+	ASSERT_EQ(0, batch(h.container, ops, 5, &done));
+	EXPECT_EQ(5, done);
+	EXPECT_EQ(lck0 + 32, proc_status_kb("VmLck"));
+
+	/* Over the limit: the entry that crosses it fails, not the batch. */
+	ops[0] = bop(U, NULL, 0x300000, 32768);
+	ops[1] = bop(M, buf, 0x400000, 16384);
+	ops[2] = bop(M, buf, 0x500000, 32768);
+	EXPECT_EQ(-ENOMEM, batch(h.container, ops, 3, &done));
+	EXPECT_EQ(2, done);
+	EXPECT_EQ(lck0 + 16, proc_status_kb("VmLck"));
+
+	/* Within the limit: charged once, settled to the exact amount. */
+	ops[0] = bop(U, NULL, 0x400000, 16384);
+	ops[1] = bop(M, buf, 0x600000, 8192);
+	ops[2] = bop(M, buf, 0x700000, 8192);
+	ops[3] = bop(U, NULL, 0x600000, 8192);
+	ASSERT_EQ(0, batch(h.container, ops, 4, &done));
+	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));
+	vfio_close_all(&h);
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+}
+
 TEST_HARNESS_MAIN

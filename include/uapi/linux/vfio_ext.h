@@ -351,6 +351,271 @@ struct vfio_ext_pviommu_sids {
 #define VFIO_EXT_PVIOMMU_SIDS		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x14, \
 					      struct vfio_ext_pviommu_sids)
 
+/* ------------------------------------------------------------------ */
+/* Generic netlink family "vfio-ext" (module vfio-pci-ext)             */
+/* ------------------------------------------------------------------ */
+/*
+ * Inventory (devices bound to vfio-pci-ext, pviommu containers), the _DSM
+ * policy (admin) and an event multicast group.  The family and its
+ * attributes are specified in Documentation/netlink/specs/vfio-ext.yaml
+ * and described in Documentation/netlink.rst.  Every request is strictly
+ * validated (unknown attributes, trailing data and reserved header fields
+ * are errors, with an extended ACK message).  No kernel pointer leaves
+ * the kernel: devices are named by PCI address, containers by an id,
+ * processes by their thread-group id (as seen from the initial PID
+ * namespace).
+ */
+
+#define VFIO_EXT_GENL_NAME		"vfio-ext"
+#define VFIO_EXT_GENL_VERSION		1
+#define VFIO_EXT_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum vfio_ext_nl_cmd - commands of the vfio-ext family
+ * @VFIO_EXT_CMD_UNSPEC: unused
+ * @VFIO_EXT_CMD_DEV_GET: do (with @VFIO_EXT_A_DEV_NAME) or dump (all
+ *	devices bound to vfio-pci-ext); replies carry the device attributes
+ * @VFIO_EXT_CMD_DSM_POLICY_SET: admin (CAP_NET_ADMIN and CAP_SYS_ADMIN):
+ *	apply one _DSM policy command (@VFIO_EXT_A_DSM_POLICY, the syntax of
+ *	the dsm_policy sysfs attribute) to device @VFIO_EXT_A_DEV_NAME
+ * @VFIO_EXT_CMD_PVIOMMU_GET: do (with @VFIO_EXT_A_PVIOMMU_ID) or dump the
+ *	pviommu containers (module vfio-pviommu; none while it is not
+ *	loaded); replies carry the VFIO_EXT_A_PVIOMMU_* attributes
+ * @VFIO_EXT_CMD_EVENT: multicast to group "events": one event, kind in
+ *	@VFIO_EXT_A_EVENT_TYPE
+ */
+enum vfio_ext_nl_cmd {
+	VFIO_EXT_CMD_UNSPEC,
+	VFIO_EXT_CMD_DEV_GET,
+	VFIO_EXT_CMD_DSM_POLICY_SET,
+	VFIO_EXT_CMD_PVIOMMU_GET,
+	VFIO_EXT_CMD_EVENT,
+
+	__VFIO_EXT_CMD_MAX,
+	VFIO_EXT_CMD_MAX = __VFIO_EXT_CMD_MAX - 1
+};
+
+/**
+ * enum vfio_ext_nl_event - values of @VFIO_EXT_A_EVENT_TYPE
+ * @VFIO_EXT_EVENT_UNSPEC: unused
+ * @VFIO_EXT_EVENT_ACPI_NOTIFY: an ACPI notification was forwarded to the
+ *	device's user (@VFIO_EXT_A_NOTIFY_VALUE, @VFIO_EXT_A_NOTIFY_LOOPBACK);
+ *	only while a user listens (eventfd or channel), as forwarding itself
+ * @VFIO_EXT_EVENT_OPEN: the device was opened by a user (first open)
+ * @VFIO_EXT_EVENT_CLOSE: its last user closed it
+ * @VFIO_EXT_EVENT_POWER: its user entered or left the low-power state
+ *	(VFIO_DEVICE_FEATURE_LOW_POWER_*): @VFIO_EXT_A_POWER_LOW_POWER
+ * @VFIO_EXT_EVENT_IOMMU_FAULT: reserved: no supported kernel reports DMA
+ *	faults of VFIO devices to drivers (see Documentation/netlink.rst)
+ */
+enum vfio_ext_nl_event {
+	VFIO_EXT_EVENT_UNSPEC,
+	VFIO_EXT_EVENT_ACPI_NOTIFY,
+	VFIO_EXT_EVENT_OPEN,
+	VFIO_EXT_EVENT_CLOSE,
+	VFIO_EXT_EVENT_POWER,
+	VFIO_EXT_EVENT_IOMMU_FAULT,
+};
+
+/**
+ * enum vfio_ext_nl_attr - attributes of the vfio-ext family
+ * @VFIO_EXT_A_UNSPEC: unused
+ * @VFIO_EXT_A_PAD: alignment padding of 64-bit attributes
+ * @VFIO_EXT_A_DEV_NAME: string: PCI address, "dddd:bb:dd.f"
+ * @VFIO_EXT_A_DEV_VENDOR: u16: PCI vendor ID
+ * @VFIO_EXT_A_DEV_DEVICE: u16: PCI device ID
+ * @VFIO_EXT_A_DEV_IOMMU_GROUP: u32: IOMMU group number
+ * @VFIO_EXT_A_DEV_DRIVER: string: bound driver ("vfio-pci-ext")
+ * @VFIO_EXT_A_DEV_REGIONS: nest of @VFIO_EXT_A_REGION
+ * @VFIO_EXT_A_DEV_IRQS: nest of @VFIO_EXT_A_IRQ
+ * @VFIO_EXT_A_DEV_OPEN: u8: 1 while a user has the device open
+ * @VFIO_EXT_A_DEV_OPENER_PID: u32: tgid of the process that opened it
+ * @VFIO_EXT_A_DEV_KVM_PID: u32: the VMM pid of the KVM VM associated with
+ *	the device (KVM's own identity of a VM, as in its "kvm-PID" stats
+ *	id); absent without a VM
+ * @VFIO_EXT_A_DEV_ACPI_PATH: string: full path of the ACPI companion
+ * @VFIO_EXT_A_DSM_POLICY: string: the _DSM policy (as read from sysfs)
+ *	in replies; one policy command in VFIO_EXT_CMD_DSM_POLICY_SET
+ * @VFIO_EXT_A_DSM_CALLS: u64: _DSM evaluations that reached the firmware
+ * @VFIO_EXT_A_DSM_DENIED: u64: _DSM calls refused by the policy
+ * @VFIO_EXT_A_NOTIFY_HANDLER: u8: 1 while the ACPI notify handler is
+ *	installed (someone listens)
+ * @VFIO_EXT_A_NOTIFY_EVENTFD: u8: 1 while the IRQ-index eventfd is set
+ * @VFIO_EXT_A_NOTIFY_CHANNEL: u8: 1 while the lossless channel is open
+ * @VFIO_EXT_A_NOTIFY_COUNT: u64: notifications forwarded (incl. loopback)
+ * @VFIO_EXT_A_POWER_STATE: string: PCI power state ("D0", "D3hot", ...)
+ * @VFIO_EXT_A_POWER_RUNTIME: string: runtime PM status ("active",
+ *	"suspended", "resuming", "suspending", "unsupported")
+ * @VFIO_EXT_A_POWER_LOW_POWER: u8: 1 while the user holds the device in
+ *	low power (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY*)
+ * @VFIO_EXT_A_REGION: nest (enum vfio_ext_nl_region_attr)
+ * @VFIO_EXT_A_IRQ: nest (enum vfio_ext_nl_irq_attr)
+ * @VFIO_EXT_A_EVENT_TYPE: u32: enum vfio_ext_nl_event
+ * @VFIO_EXT_A_EVENT_SEQ: u64: sequence number of the event, one counter
+ *	for the whole family: a gap means events were not delivered
+ * @VFIO_EXT_A_EVENT_TIMESTAMP: u64: CLOCK_MONOTONIC nanoseconds
+ * @VFIO_EXT_A_NOTIFY_VALUE: u32: ACPI notification value (0..255)
+ * @VFIO_EXT_A_NOTIFY_LOOPBACK: flag: injected by the user, not firmware
+ * @VFIO_EXT_A_PVIOMMU_ID: u32: container id (stable while it exists)
+ * @VFIO_EXT_A_PVIOMMU_OWNER_PID: u32: tgid of the process that set it up
+ * @VFIO_EXT_A_PVIOMMU_MAPPINGS: u32: mappings in all its spaces
+ * @VFIO_EXT_A_PVIOMMU_PINNED: u64: pages pinned
+ * @VFIO_EXT_A_PVIOMMU_DMA_LIMIT: u32: its mapping limit
+ * @VFIO_EXT_A_PVIOMMU_ENDPOINTS: nest of @VFIO_EXT_A_PVIOMMU_ENDPOINT
+ * @VFIO_EXT_A_PVIOMMU_DOMAINS: nest of @VFIO_EXT_A_PVIOMMU_DOMAIN
+ * @VFIO_EXT_A_PVIOMMU_COUNTERS: nest (enum vfio_ext_nl_counter_attr)
+ * @VFIO_EXT_A_PVIOMMU_ENDPOINT: nest (enum vfio_ext_nl_endpoint_attr)
+ * @VFIO_EXT_A_PVIOMMU_DOMAIN: nest (enum vfio_ext_nl_domain_attr)
+ * @VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS: u32: mappings of the container's own
+ *	space (the type1-style MAP_DMA space)
+ */
+enum vfio_ext_nl_attr {
+	VFIO_EXT_A_UNSPEC,
+	VFIO_EXT_A_PAD,
+	VFIO_EXT_A_DEV_NAME,
+	VFIO_EXT_A_DEV_VENDOR,
+	VFIO_EXT_A_DEV_DEVICE,
+	VFIO_EXT_A_DEV_IOMMU_GROUP,
+	VFIO_EXT_A_DEV_DRIVER,
+	VFIO_EXT_A_DEV_REGIONS,
+	VFIO_EXT_A_DEV_IRQS,
+	VFIO_EXT_A_DEV_OPEN,
+	VFIO_EXT_A_DEV_OPENER_PID,
+	VFIO_EXT_A_DEV_KVM_PID,
+	VFIO_EXT_A_DEV_ACPI_PATH,
+	VFIO_EXT_A_DSM_POLICY,
+	VFIO_EXT_A_DSM_CALLS,
+	VFIO_EXT_A_DSM_DENIED,
+	VFIO_EXT_A_NOTIFY_HANDLER,
+	VFIO_EXT_A_NOTIFY_EVENTFD,
+	VFIO_EXT_A_NOTIFY_CHANNEL,
+	VFIO_EXT_A_NOTIFY_COUNT,
+	VFIO_EXT_A_POWER_STATE,
+	VFIO_EXT_A_POWER_RUNTIME,
+	VFIO_EXT_A_POWER_LOW_POWER,
+	VFIO_EXT_A_REGION,
+	VFIO_EXT_A_IRQ,
+	VFIO_EXT_A_EVENT_TYPE,
+	VFIO_EXT_A_EVENT_SEQ,
+	VFIO_EXT_A_EVENT_TIMESTAMP,
+	VFIO_EXT_A_NOTIFY_VALUE,
+	VFIO_EXT_A_NOTIFY_LOOPBACK,
+	VFIO_EXT_A_PVIOMMU_ID,
+	VFIO_EXT_A_PVIOMMU_OWNER_PID,
+	VFIO_EXT_A_PVIOMMU_MAPPINGS,
+	VFIO_EXT_A_PVIOMMU_PINNED,
+	VFIO_EXT_A_PVIOMMU_DMA_LIMIT,
+	VFIO_EXT_A_PVIOMMU_ENDPOINTS,
+	VFIO_EXT_A_PVIOMMU_DOMAINS,
+	VFIO_EXT_A_PVIOMMU_COUNTERS,
+	VFIO_EXT_A_PVIOMMU_ENDPOINT,
+	VFIO_EXT_A_PVIOMMU_DOMAIN,
+	VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS,
+
+	__VFIO_EXT_A_MAX,
+	VFIO_EXT_A_MAX = __VFIO_EXT_A_MAX - 1
+};
+
+/** VFIO_EXT_NL_POLICY_MAX - longest VFIO_EXT_A_DSM_POLICY command */
+#define VFIO_EXT_NL_POLICY_MAX		256
+
+/**
+ * enum vfio_ext_nl_region_attr - a VFIO region (BARs 0-5 and config)
+ * @VFIO_EXT_REGION_A_UNSPEC: unused
+ * @VFIO_EXT_REGION_A_PAD: padding
+ * @VFIO_EXT_REGION_A_INDEX: u32: VFIO region index
+ * @VFIO_EXT_REGION_A_SIZE: u64: size in bytes
+ * @VFIO_EXT_REGION_A_FLAGS: u32: VFIO_REGION_INFO_FLAG_* as
+ *	VFIO_DEVICE_GET_REGION_INFO reports them (MMAP is known once the
+ *	device has been opened)
+ */
+enum vfio_ext_nl_region_attr {
+	VFIO_EXT_REGION_A_UNSPEC,
+	VFIO_EXT_REGION_A_PAD,
+	VFIO_EXT_REGION_A_INDEX,
+	VFIO_EXT_REGION_A_SIZE,
+	VFIO_EXT_REGION_A_FLAGS,
+
+	__VFIO_EXT_REGION_A_MAX,
+	VFIO_EXT_REGION_A_MAX = __VFIO_EXT_REGION_A_MAX - 1
+};
+
+/**
+ * enum vfio_ext_nl_irq_attr - a VFIO IRQ index
+ * @VFIO_EXT_IRQ_A_UNSPEC: unused
+ * @VFIO_EXT_IRQ_A_INDEX: u32: VFIO IRQ index (5: ACPI notifications)
+ * @VFIO_EXT_IRQ_A_COUNT: u32: vectors, as VFIO_DEVICE_GET_IRQ_INFO
+ */
+enum vfio_ext_nl_irq_attr {
+	VFIO_EXT_IRQ_A_UNSPEC,
+	VFIO_EXT_IRQ_A_INDEX,
+	VFIO_EXT_IRQ_A_COUNT,
+
+	__VFIO_EXT_IRQ_A_MAX,
+	VFIO_EXT_IRQ_A_MAX = __VFIO_EXT_IRQ_A_MAX - 1
+};
+
+/**
+ * enum vfio_ext_nl_endpoint_attr - a group attached to a pviommu container
+ * @VFIO_EXT_EP_A_UNSPEC: unused
+ * @VFIO_EXT_EP_A_GROUP: u32: IOMMU group number
+ * @VFIO_EXT_EP_A_DEV_NAME: string: its first device
+ * @VFIO_EXT_EP_A_VSID: u32: virtual stream id (absent: not an endpoint)
+ * @VFIO_EXT_EP_A_DOMAIN: u32: guest domain it is attached to (0: the
+ *	container's own mappings)
+ */
+enum vfio_ext_nl_endpoint_attr {
+	VFIO_EXT_EP_A_UNSPEC,
+	VFIO_EXT_EP_A_GROUP,
+	VFIO_EXT_EP_A_DEV_NAME,
+	VFIO_EXT_EP_A_VSID,
+	VFIO_EXT_EP_A_DOMAIN,
+
+	__VFIO_EXT_EP_A_MAX,
+	VFIO_EXT_EP_A_MAX = __VFIO_EXT_EP_A_MAX - 1
+};
+
+/**
+ * enum vfio_ext_nl_domain_attr - a pviommu guest domain
+ * @VFIO_EXT_DOM_A_UNSPEC: unused
+ * @VFIO_EXT_DOM_A_ID: u32: domain id (never 0)
+ * @VFIO_EXT_DOM_A_MAPPINGS: u32: its mappings
+ * @VFIO_EXT_DOM_A_ENDPOINTS: u32: endpoints attached to it
+ */
+enum vfio_ext_nl_domain_attr {
+	VFIO_EXT_DOM_A_UNSPEC,
+	VFIO_EXT_DOM_A_ID,
+	VFIO_EXT_DOM_A_MAPPINGS,
+	VFIO_EXT_DOM_A_ENDPOINTS,
+
+	__VFIO_EXT_DOM_A_MAX,
+	VFIO_EXT_DOM_A_MAX = __VFIO_EXT_DOM_A_MAX - 1
+};
+
+/**
+ * enum vfio_ext_nl_counter_attr - pviommu request counters (all u64)
+ * @VFIO_EXT_CNT_A_UNSPEC: unused
+ * @VFIO_EXT_CNT_A_PAD: padding
+ * @VFIO_EXT_CNT_A_MAP: map requests (MAP_DMA and batch map operations)
+ * @VFIO_EXT_CNT_A_UNMAP: unmap requests
+ * @VFIO_EXT_CNT_A_MAP_FAILED: map requests that failed
+ * @VFIO_EXT_CNT_A_UNMAP_FAILED: unmap requests that failed
+ *
+ * New counters (virtio-iommu requests) get new attribute types; readers
+ * skip types they do not know.
+ */
+enum vfio_ext_nl_counter_attr {
+	VFIO_EXT_CNT_A_UNSPEC,
+	VFIO_EXT_CNT_A_PAD,
+	VFIO_EXT_CNT_A_MAP,
+	VFIO_EXT_CNT_A_UNMAP,
+	VFIO_EXT_CNT_A_MAP_FAILED,
+	VFIO_EXT_CNT_A_UNMAP_FAILED,
+
+	__VFIO_EXT_CNT_A_MAX,
+	VFIO_EXT_CNT_A_MAX = __VFIO_EXT_CNT_A_MAX - 1
+};
+
 /**
  * struct vfio_ext_pviommu_viommu - argument of VFIO_EXT_PVIOMMU_VIOMMU
  * @argsz: sizeof(struct vfio_ext_pviommu_viommu)

@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vfio-pci-ext: the "vfio-ext" generic netlink family (uAPI in
+ * <linux/vfio_ext.h>, spec in Documentation/netlink/specs/vfio-ext.yaml).
+ *
+ * The registry: every device bound to vfio-pci-ext, in ascending order of
+ * a registry id (ida), so a dump resumes after the last id it reported
+ * even when devices come and go in between.
+ *
+ * Locking:
+ *  - vfio_ext_reg_lock (mutex) protects the registry list.  A device is
+ *    in the list from the end of probe to the start of remove, so a
+ *    request holding the lock may use any listed device (its memory, its
+ *    pci_dev).  Inside it the fill code takes a device's policy_lock and
+ *    notify_lock (mutexes) and its spinlocks; nothing taking those ever
+ *    waits for vfio_ext_reg_lock.
+ *  - edev->nl_lock (spinlock) protects the open/opener/KVM state below.
+ *  - vfio_ext_ev_lock (spinlock, irqsave) serialises event emission: the
+ *    sequence number is taken and the message multicast under it, so
+ *    every listener receives events in sequence order.  It nests inside
+ *    a device's notify_ev_lock (ACPI notifications are emitted from the
+ *    delivery path) and nothing nests inside it but the netlink core's
+ *    own broadcast locking; messages are allocated with GFP_ATOMIC.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/acpi.h>
+#include <linux/capability.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pm_runtime.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/vfio.h>
+#include <net/genetlink.h>
+
+#include <linux/vfio_ext.h>
+#include "vfio_ext_compat.h"
+#include "vfio_ext_priv.h"
+#include "pviommu_nl.h"
+
+static DEFINE_MUTEX(vfio_ext_reg_lock);
+static LIST_HEAD(vfio_ext_reg);
+static DEFINE_IDA(vfio_ext_reg_ida);
+
+static DEFINE_SPINLOCK(vfio_ext_ev_lock);
+static u64 vfio_ext_ev_seq;
+
+static struct genl_family vfio_ext_genl;
+
+/* ------------------------------------------------------------------ */
+/* Registry                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * vfio_ext_nl_register() - list a bound device (end of probe)
+ * @edev: the device
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vfio_ext_nl_register(struct vfio_ext_device *edev)
+{
+	struct vfio_ext_device *pos;
+	int id;
+
+	id = ida_alloc(&vfio_ext_reg_ida, GFP_KERNEL);
+	if (id < 0)
+		return id;
+	edev->reg_id = id;
+	mutex_lock(&vfio_ext_reg_lock);
+	/* Ascending ids: insert before the first larger one. */
+	list_for_each_entry(pos, &vfio_ext_reg, reg_node)
+		if (pos->reg_id > edev->reg_id)
+			break;
+	list_add_tail(&edev->reg_node, &pos->reg_node);
+	mutex_unlock(&vfio_ext_reg_lock);
+	return 0;
+}
+
+/**
+ * vfio_ext_nl_unregister() - unlist a device (start of remove)
+ * @edev: the device
+ *
+ * Waits for requests using it.
+ */
+void vfio_ext_nl_unregister(struct vfio_ext_device *edev)
+{
+	mutex_lock(&vfio_ext_reg_lock);
+	list_del(&edev->reg_node);
+	mutex_unlock(&vfio_ext_reg_lock);
+	ida_free(&vfio_ext_reg_ida, edev->reg_id);
+}
+
+/*
+ * The device named by the request's VFIO_EXT_A_DEV_NAME, or NULL with the
+ * extack set.  vfio_ext_reg_lock held.
+ */
+static struct vfio_ext_device *reg_find(struct genl_info *info)
+{
+	struct nlattr *name = info->attrs[VFIO_EXT_A_DEV_NAME];
+	struct vfio_ext_device *edev;
+
+	lockdep_assert_held(&vfio_ext_reg_lock);
+	list_for_each_entry(edev, &vfio_ext_reg, reg_node)
+		if (!strcmp(pci_name(edev->core.pdev), nla_data(name)))
+			return edev;
+	NL_SET_ERR_MSG_ATTR(info->extack, name,
+			    "no device with this PCI address is bound to vfio-pci-ext");
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Payload room of an event message: the largest event (power: type, seq,
+ * timestamp, a 16-byte address, low-power flag, a state name) takes about
+ * 100 bytes; atomic allocations stay small.
+ */
+#define EVENT_MSG_SIZE	256
+
+struct vfio_ext_ev {
+	u32 type;
+	u32 value;		/* ACPI_NOTIFY */
+	bool loopback;		/* ACPI_NOTIFY */
+	pid_t pid;		/* OPEN */
+	pid_t kvm_pid;		/* OPEN */
+	bool low_power;		/* POWER */
+};
+
+/* Emit @ev for @edev.  Any context; see the lock comment at the top. */
+static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
+			     const struct vfio_ext_ev *ev)
+{
+	struct pci_dev *pdev = edev->core.pdev;
+	struct sk_buff *skb;
+	unsigned long flags;
+	void *hdr;
+	u64 seq;
+
+	spin_lock_irqsave(&vfio_ext_ev_lock, flags);
+	seq = vfio_ext_ev_seq++;
+	if (!genl_has_listeners(&vfio_ext_genl, &init_net, 0))
+		goto out;
+	skb = genlmsg_new(EVENT_MSG_SIZE, GFP_ATOMIC);
+	if (!skb)
+		goto out;	/* the sequence gap tells the listener */
+	hdr = genlmsg_put(skb, 0, 0, &vfio_ext_genl, 0, VFIO_EXT_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u32(skb, VFIO_EXT_A_EVENT_TYPE, ev->type) ||
+	    nla_put_u64_64bit(skb, VFIO_EXT_A_EVENT_SEQ, seq, VFIO_EXT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VFIO_EXT_A_EVENT_TIMESTAMP, ktime_get_ns(),
+			      VFIO_EXT_A_PAD) ||
+	    nla_put_string(skb, VFIO_EXT_A_DEV_NAME, pci_name(pdev)))
+		goto cancel;
+	switch (ev->type) {
+	case VFIO_EXT_EVENT_ACPI_NOTIFY:
+		if (nla_put_u32(skb, VFIO_EXT_A_NOTIFY_VALUE, ev->value) ||
+		    (ev->loopback &&
+		     nla_put_flag(skb, VFIO_EXT_A_NOTIFY_LOOPBACK)))
+			goto cancel;
+		break;
+	case VFIO_EXT_EVENT_OPEN:
+		if (nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, ev->pid) ||
+		    (ev->kvm_pid &&
+		     nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, ev->kvm_pid)))
+			goto cancel;
+		break;
+	case VFIO_EXT_EVENT_POWER:
+		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
+		    nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
+				   pci_power_name(READ_ONCE(pdev->current_state))))
+			goto cancel;
+		break;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&vfio_ext_genl, skb, 0, 0, GFP_ATOMIC);
+	goto out;
+cancel:
+	nlmsg_free(skb);
+out:
+	spin_unlock_irqrestore(&vfio_ext_ev_lock, flags);
+}
+
+/**
+ * vfio_ext_nl_notify_event() - an ACPI notification was forwarded
+ * @edev: the device
+ * @value: the notification value
+ * @loopback: injected by the user
+ *
+ * Called under the device's notify_ev_lock, so events keep the order of
+ * the notification records.
+ */
+void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
+			      bool loopback)
+{
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_ACPI_NOTIFY,
+		.value = value,
+		.loopback = loopback,
+	};
+
+	vfio_ext_nl_emit(edev, &ev);
+}
+
+/**
+ * vfio_ext_nl_open() - the device was opened (open_device, by the opener)
+ * @edev: the device
+ *
+ * Records the opener and the KVM VM the VFIO core associated with the
+ * device (set before open_device; the pid is copied, the kvm pointer is
+ * never kept) and emits the open event.
+ */
+void vfio_ext_nl_open(struct vfio_ext_device *edev)
+{
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_OPEN,
+		.pid = task_tgid_nr(current),
+		.kvm_pid = vfio_ext_vdev_kvm_pid(&edev->core.vdev),
+	};
+
+	spin_lock(&edev->nl_lock);
+	edev->nl_open = true;
+	edev->nl_opener = ev.pid;
+	edev->nl_kvm_pid = ev.kvm_pid;
+	spin_unlock(&edev->nl_lock);
+	vfio_ext_nl_emit(edev, &ev);
+}
+
+/**
+ * vfio_ext_nl_close() - the device's last user closed it
+ * @edev: the device
+ */
+void vfio_ext_nl_close(struct vfio_ext_device *edev)
+{
+	struct vfio_ext_ev ev = { .type = VFIO_EXT_EVENT_CLOSE };
+
+	spin_lock(&edev->nl_lock);
+	edev->nl_open = false;
+	edev->nl_opener = 0;
+	edev->nl_kvm_pid = 0;
+	spin_unlock(&edev->nl_lock);
+	vfio_ext_nl_emit(edev, &ev);
+}
+
+/**
+ * vfio_ext_nl_power() - the user entered or left low power
+ * @edev: the device
+ * @low_power: the low-power state after the transition
+ */
+void vfio_ext_nl_power(struct vfio_ext_device *edev, bool low_power)
+{
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_POWER,
+		.low_power = low_power,
+	};
+
+	vfio_ext_nl_emit(edev, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device attributes                                                   */
+/* ------------------------------------------------------------------ */
+
+static int put_region(struct sk_buff *skb, u32 index, u64 size, u32 flags)
+{
+	struct nlattr *n = nla_nest_start(skb, VFIO_EXT_A_REGION);
+
+	if (!n || nla_put_u32(skb, VFIO_EXT_REGION_A_INDEX, index) ||
+	    nla_put_u64_64bit(skb, VFIO_EXT_REGION_A_SIZE, size,
+			      VFIO_EXT_REGION_A_PAD) ||
+	    nla_put_u32(skb, VFIO_EXT_REGION_A_FLAGS, flags))
+		return -EMSGSIZE;
+	nla_nest_end(skb, n);
+	return 0;
+}
+
+/* BARs 0-5 and config space, as VFIO_DEVICE_GET_REGION_INFO has them. */
+static int put_regions(struct sk_buff *skb, struct vfio_ext_device *edev)
+{
+	struct vfio_pci_core_device *vdev = &edev->core;
+	struct pci_dev *pdev = vdev->pdev;
+	struct nlattr *n;
+	u32 i, flags;
+	u64 size;
+
+	n = nla_nest_start(skb, VFIO_EXT_A_DEV_REGIONS);
+	if (!n)
+		return -EMSGSIZE;
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		size = pci_resource_len(pdev, i);
+		flags = 0;
+		if (size) {
+			flags = VFIO_REGION_INFO_FLAG_READ |
+				VFIO_REGION_INFO_FLAG_WRITE;
+			if (READ_ONCE(vdev->bar_mmap_supported[i])) {
+				flags |= VFIO_REGION_INFO_FLAG_MMAP;
+				if (pdev->msix_cap && i == vdev->msix_bar)
+					flags |= VFIO_REGION_INFO_FLAG_CAPS;
+			}
+		}
+		if (put_region(skb, VFIO_PCI_BAR0_REGION_INDEX + i, size, flags))
+			return -EMSGSIZE;
+	}
+	if (put_region(skb, VFIO_PCI_CONFIG_REGION_INDEX, pdev->cfg_size,
+		       VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE))
+		return -EMSGSIZE;
+	nla_nest_end(skb, n);
+	return 0;
+}
+
+/* Vectors per IRQ index, as VFIO_DEVICE_GET_IRQ_INFO reports them. */
+static u32 vdev_irq_count(struct vfio_ext_device *edev, u32 index)
+{
+	struct vfio_pci_core_device *vdev = &edev->core;
+	struct pci_dev *pdev = vdev->pdev;
+	u16 flags;
+	u8 pin;
+
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		if (vdev->nointx || pdev->is_virtfn ||
+		    pdev->irq == IRQ_NOTCONNECTED)
+			return 0;
+		pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
+		return pin ? 1 : 0;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		if (!pdev->msi_cap)
+			return 0;
+		pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags);
+		return 1 << ((flags & PCI_MSI_FLAGS_QMASK) >> 1);
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		if (!pdev->msix_cap)
+			return 0;
+		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
+				     &flags);
+		return (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		return pci_is_pcie(pdev) ? 1 : 0;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	case VFIO_PCI_ACPI_NTFY_IRQ_INDEX:
+		return ACPI_HANDLE(&pdev->dev) ? 1 : 0;
+	}
+	return 0;
+}
+
+static int put_irqs(struct sk_buff *skb, struct vfio_ext_device *edev)
+{
+	struct nlattr *n, *irq;
+	u32 i;
+
+	n = nla_nest_start(skb, VFIO_EXT_A_DEV_IRQS);
+	if (!n)
+		return -EMSGSIZE;
+	for (i = 0; i <= VFIO_PCI_ACPI_NTFY_IRQ_INDEX; i++) {
+		irq = nla_nest_start(skb, VFIO_EXT_A_IRQ);
+		if (!irq || nla_put_u32(skb, VFIO_EXT_IRQ_A_INDEX, i) ||
+		    nla_put_u32(skb, VFIO_EXT_IRQ_A_COUNT, vdev_irq_count(edev, i)))
+			return -EMSGSIZE;
+		nla_nest_end(skb, irq);
+	}
+	nla_nest_end(skb, n);
+	return 0;
+}
+
+static int put_acpi(struct sk_buff *skb, struct vfio_ext_device *edev)
+{
+	acpi_handle handle = ACPI_HANDLE(&edev->core.pdev->dev);
+	struct acpi_buffer path = { ACPI_ALLOCATE_BUFFER, NULL };
+	char *policy;
+	int ret;
+
+	if (handle && ACPI_SUCCESS(acpi_get_name(handle, ACPI_FULL_PATHNAME,
+						 &path))) {
+		ret = nla_put_string(skb, VFIO_EXT_A_DEV_ACPI_PATH,
+				     path.pointer);
+		ACPI_FREE(path.pointer);
+		if (ret)
+			return ret;
+	}
+
+	policy = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!policy)
+		return -ENOMEM;
+	mutex_lock(&edev->policy_lock);
+	ret = vfio_ext_dsm_policy_show(&edev->policy, policy, PAGE_SIZE);
+	mutex_unlock(&edev->policy_lock);
+	if (ret >= 0)
+		ret = nla_put_string(skb, VFIO_EXT_A_DSM_POLICY, policy);
+	kfree(policy);
+	if (ret)
+		return ret;
+	if (nla_put_u64_64bit(skb, VFIO_EXT_A_DSM_CALLS,
+			      atomic64_read(&edev->dsm_calls), VFIO_EXT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VFIO_EXT_A_DSM_DENIED,
+			      atomic64_read(&edev->dsm_denied), VFIO_EXT_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_notify(struct sk_buff *skb, struct vfio_ext_device *edev)
+{
+	bool installed, trigger, chan;
+	unsigned long flags;
+	u64 count;
+
+	mutex_lock(&edev->notify_lock);
+	installed = edev->notify_installed;
+	spin_lock_irqsave(&edev->notify_ev_lock, flags);
+	trigger = edev->notify_trigger;
+	chan = edev->notify_chan;
+	count = edev->notify_seq;
+	spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
+	mutex_unlock(&edev->notify_lock);
+
+	if (nla_put_u8(skb, VFIO_EXT_A_NOTIFY_HANDLER, installed) ||
+	    nla_put_u8(skb, VFIO_EXT_A_NOTIFY_EVENTFD, trigger) ||
+	    nla_put_u8(skb, VFIO_EXT_A_NOTIFY_CHANNEL, chan) ||
+	    nla_put_u64_64bit(skb, VFIO_EXT_A_NOTIFY_COUNT, count,
+			      VFIO_EXT_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static const char *runtime_status(struct device *dev)
+{
+#ifdef CONFIG_PM
+	if (dev->power.runtime_error)
+		return "error";
+	if (dev->power.disable_depth &&
+	    dev->power.runtime_status == RPM_ACTIVE)
+		return "unsupported";
+	switch (READ_ONCE(dev->power.runtime_status)) {
+	case RPM_ACTIVE: return "active";
+	case RPM_RESUMING: return "resuming";
+	case RPM_SUSPENDED: return "suspended";
+	case RPM_SUSPENDING: return "suspending";
+	}
+#endif
+	return "unsupported";
+}
+
+/* One device message.  vfio_ext_reg_lock held. */
+static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
+		    u32 portid, u32 seq, int nlflags)
+{
+	struct pci_dev *pdev = edev->core.pdev;
+	struct iommu_group *group;
+	pid_t opener, kvm_pid;
+	bool open;
+	void *hdr;
+	int ret;
+
+	hdr = genlmsg_put(skb, portid, seq, &vfio_ext_genl, nlflags,
+			  VFIO_EXT_CMD_DEV_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	spin_lock(&edev->nl_lock);
+	open = edev->nl_open;
+	opener = edev->nl_opener;
+	kvm_pid = edev->nl_kvm_pid;
+	spin_unlock(&edev->nl_lock);
+
+	ret = -EMSGSIZE;
+	if (nla_put_string(skb, VFIO_EXT_A_DEV_NAME, pci_name(pdev)) ||
+	    nla_put_u16(skb, VFIO_EXT_A_DEV_VENDOR, pdev->vendor) ||
+	    nla_put_u16(skb, VFIO_EXT_A_DEV_DEVICE, pdev->device) ||
+	    nla_put_string(skb, VFIO_EXT_A_DEV_DRIVER,
+			   VFIO_EXT_PCI_DRIVER_NAME) ||
+	    nla_put_u8(skb, VFIO_EXT_A_DEV_OPEN, open) ||
+	    (open && nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, opener)) ||
+	    (kvm_pid && nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, kvm_pid)) ||
+	    nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
+			   pci_power_name(READ_ONCE(pdev->current_state))) ||
+	    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
+			   runtime_status(&pdev->dev)) ||
+	    nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER,
+		       READ_ONCE(edev->core.pm_runtime_engaged)))
+		goto cancel;
+
+	group = iommu_group_get(&pdev->dev);
+	if (group) {
+		ret = nla_put_u32(skb, VFIO_EXT_A_DEV_IOMMU_GROUP,
+				  iommu_group_id(group));
+		iommu_group_put(group);
+		if (ret)
+			goto cancel;
+	}
+	ret = put_regions(skb, edev);
+	if (!ret)
+		ret = put_irqs(skb, edev);
+	if (!ret)
+		ret = put_acpi(skb, edev);
+	if (!ret)
+		ret = put_notify(skb, edev);
+	if (ret)
+		goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+/* ------------------------------------------------------------------ */
+
+static int dev_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vfio_ext_device *edev;
+	struct sk_buff *msg;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DEV_NAME)) {
+		NL_SET_ERR_MSG(info->extack, "missing the PCI address (dev-name)");
+		return -EINVAL;
+	}
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&vfio_ext_reg_lock);
+	edev = reg_find(info);
+	if (!edev) {
+		ret = -ENODEV;
+	} else {
+		ret = fill_dev(msg, edev, info->snd_portid, info->snd_seq, 0);
+		if (ret)
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot describe the device (message too large or out of memory)");
+	}
+	mutex_unlock(&vfio_ext_reg_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* cb->args[0]: registry id of the next device to report */
+static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nlattr **attrs = vfio_ext_genl_dump_attrs(cb);
+	const char *only = attrs[VFIO_EXT_A_DEV_NAME] ?
+			   nla_data(attrs[VFIO_EXT_A_DEV_NAME]) : NULL;
+	struct vfio_ext_device *edev;
+	int ret = 0;
+
+	mutex_lock(&vfio_ext_reg_lock);
+	list_for_each_entry(edev, &vfio_ext_reg, reg_node) {
+		if (edev->reg_id < cb->args[0])
+			continue;
+		if (only && strcmp(pci_name(edev->core.pdev), only))
+			continue;
+		ret = fill_dev(skb, edev, NETLINK_CB(cb->skb).portid,
+			       cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret)
+			break;
+		cb->args[0] = edev->reg_id + 1;
+	}
+	mutex_unlock(&vfio_ext_reg_lock);
+	/* Not even one device fitted into an empty message: report it. */
+	if (ret == -EMSGSIZE && skb->len)
+		ret = 0;
+	return ret ? ret : skb->len;
+}
+
+static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vfio_ext_device *edev;
+	int ret;
+
+	/*
+	 * GENL_ADMIN_PERM checked CAP_NET_ADMIN; the policy decides what a
+	 * VM may do to host firmware, which is CAP_SYS_ADMIN's business, as
+	 * for writes to the dsm_policy sysfs attribute (root only).
+	 */
+	if (!capable(CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "changing the _DSM policy needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DEV_NAME)) {
+		NL_SET_ERR_MSG(info->extack, "missing the PCI address (dev-name)");
+		return -EINVAL;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_DSM_POLICY)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the policy command (dsm-policy)");
+		return -EINVAL;
+	}
+
+	mutex_lock(&vfio_ext_reg_lock);
+	edev = reg_find(info);
+	if (!edev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	mutex_lock(&edev->policy_lock);
+	ret = vfio_ext_dsm_policy_apply(&edev->policy,
+					nla_data(info->attrs[VFIO_EXT_A_DSM_POLICY]));
+	mutex_unlock(&edev->policy_lock);
+	if (ret == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_EXT_A_DSM_POLICY],
+				    "too many _DSM policy rules");
+	else if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_EXT_A_DSM_POLICY],
+				    "invalid _DSM policy command (allow UUID|* LIST|all, deny UUID|*, clear, reset)");
+out:
+	mutex_unlock(&vfio_ext_reg_lock);
+	return ret;
+}
+
+typedef int (*pviommu_fill_t)(struct sk_buff *skb, u32 *id);
+
+/* One container message for the container with the smallest id >= *id. */
+static int fill_pviommu(struct sk_buff *skb, pviommu_fill_t fill, u32 *id,
+			u32 portid, u32 seq, int nlflags)
+{
+	void *hdr;
+	int ret;
+
+	hdr = genlmsg_put(skb, portid, seq, &vfio_ext_genl, nlflags,
+			  VFIO_EXT_CMD_PVIOMMU_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	ret = fill(skb, id);
+	if (ret) {
+		genlmsg_cancel(skb, hdr);
+		return ret;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int pviommu_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	pviommu_fill_t fill;
+	struct sk_buff *msg;
+	u32 want, id;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, VFIO_EXT_A_PVIOMMU_ID)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "missing the container id (pviommu-id)");
+		return -EINVAL;
+	}
+	want = nla_get_u32(info->attrs[VFIO_EXT_A_PVIOMMU_ID]);
+	fill = symbol_get(vfio_ext_pviommu_nl_fill);
+	if (!fill) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the pviommu backend (module vfio-pviommu) is not loaded");
+		return -ENOENT;
+	}
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!msg)
+		goto out_put;
+	id = want;
+	ret = fill_pviommu(msg, fill, &id, info->snd_portid, info->snd_seq, 0);
+	if (!ret && id != want)
+		ret = -ENOENT;
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[VFIO_EXT_A_PVIOMMU_ID],
+				    "no pviommu container with this id");
+	else if (ret)
+		NL_SET_ERR_MSG(info->extack,
+			       "cannot describe the container (message too large or out of memory)");
+	if (ret) {
+		nlmsg_free(msg);
+		goto out_put;
+	}
+	ret = genlmsg_reply(msg, info);
+out_put:
+	symbol_put(vfio_ext_pviommu_nl_fill);
+	return ret;
+}
+
+/* cb->args[0]: smallest container id still to report */
+static int pviommu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	pviommu_fill_t fill = symbol_get(vfio_ext_pviommu_nl_fill);
+	u32 id;
+	int ret = 0;
+
+	if (!fill)
+		return 0;	/* not loaded: no containers */
+	if (!cb->args[0])
+		cb->args[0] = 1;
+	for (;;) {
+		id = cb->args[0];
+		ret = fill_pviommu(skb, fill, &id, NETLINK_CB(cb->skb).portid,
+				   cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret)
+			break;
+		cb->args[0] = (u64)id + 1;
+	}
+	symbol_put(vfio_ext_pviommu_nl_fill);
+	if (ret == -ENOENT || (ret == -EMSGSIZE && skb->len))
+		ret = 0;
+	return ret ? ret : skb->len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Family                                                              */
+/* ------------------------------------------------------------------ */
+
+/* The longest PCI address: "dddddddd:bb:dd.f" */
+#define DEV_NAME_MAX	16
+
+static const struct nla_policy dev_get_policy[VFIO_EXT_A_DEV_NAME + 1] = {
+	[VFIO_EXT_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = DEV_NAME_MAX },
+};
+
+static const struct nla_policy dsm_policy_set_policy[VFIO_EXT_A_DSM_POLICY + 1] = {
+	[VFIO_EXT_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = DEV_NAME_MAX },
+	[VFIO_EXT_A_DSM_POLICY] = { .type = NLA_NUL_STRING,
+				    .len = VFIO_EXT_NL_POLICY_MAX - 1 },
+};
+
+static const struct nla_policy pviommu_get_policy[VFIO_EXT_A_PVIOMMU_ID + 1] = {
+	[VFIO_EXT_A_PVIOMMU_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct genl_ops vfio_ext_genl_ops[] = {
+	{
+		.cmd		= VFIO_EXT_CMD_DEV_GET,
+		.doit		= dev_get_doit,
+		.dumpit		= dev_get_dumpit,
+		.policy		= dev_get_policy,
+		.maxattr	= ARRAY_SIZE(dev_get_policy) - 1,
+	},
+	{
+		.cmd		= VFIO_EXT_CMD_DSM_POLICY_SET,
+		.doit		= dsm_policy_set_doit,
+		.policy		= dsm_policy_set_policy,
+		.maxattr	= ARRAY_SIZE(dsm_policy_set_policy) - 1,
+		.flags		= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd		= VFIO_EXT_CMD_PVIOMMU_GET,
+		.doit		= pviommu_get_doit,
+		.dumpit		= pviommu_get_dumpit,
+		.policy		= pviommu_get_policy,
+		.maxattr	= ARRAY_SIZE(pviommu_get_policy) - 1,
+	},
+};
+
+static const struct genl_multicast_group vfio_ext_genl_mcgrps[] = {
+	{ .name = VFIO_EXT_GENL_MCGRP_EVENTS },
+};
+
+/*
+ * resv_start_op 0: every command is strictly validated (reserved header
+ * fields, unknown attributes, trailing data).  Not netnsok: the devices
+ * and the policy are host-wide, so only the initial network namespace
+ * sees the family.
+ */
+static struct genl_family vfio_ext_genl __ro_after_init = {
+	.name		= VFIO_EXT_GENL_NAME,
+	.version	= VFIO_EXT_GENL_VERSION,
+	.netnsok	= false,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.ops		= vfio_ext_genl_ops,
+	.n_ops		= ARRAY_SIZE(vfio_ext_genl_ops),
+	.mcgrps		= vfio_ext_genl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(vfio_ext_genl_mcgrps),
+	.resv_start_op	= 0,
+};
+
+int __init vfio_ext_nl_init(void)
+{
+	return genl_register_family(&vfio_ext_genl);
+}
+
+void vfio_ext_nl_exit(void)
+{
+	genl_unregister_family(&vfio_ext_genl);
+}

@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libvfio-ext: the "vfio-ext" generic netlink family over libnl-3 (requests)
+ * and a plain socket read (events, so that an overrun reads as ENOBUFS).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+
+#include "internal.h"
+#include "vfioext.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define EV_QUEUE	32
+#define EV_RCVBUF	1048576	/* bytes */
+
+struct vfioext_nl {
+	pthread_mutex_t lock;		/* the socket and everything below */
+	struct nl_sock *sk;
+	int family;
+	char errmsg[256];
+	/* events handles: parsed events not yet returned */
+	struct vfioext_nl_event evq[EV_QUEUE];
+	unsigned int ev_head, ev_len;
+};
+
+/* ------------------------------------------------------------------ */
+/* Pure parsers (host unit tested)                                     */
+/* ------------------------------------------------------------------ */
+
+VFIOEXT_HIDDEN size_t vfioext_nl_extack_msg(const struct nlmsghdr *h,
+					    char *buf, size_t len)
+{
+	const struct nlmsgerr *e;
+	const char *p, *end;
+	size_t skip, n;
+
+	if (len)
+		buf[0] = '\0';
+	if (!len || h->nlmsg_len < NLMSG_HDRLEN + sizeof(*e) ||
+	    h->nlmsg_type != NLMSG_ERROR || !(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return 0;
+	e = NLMSG_DATA(h);
+	skip = sizeof(*e);
+	if (!(h->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
+		    e->msg.nlmsg_len - NLMSG_HDRLEN >
+		    h->nlmsg_len - NLMSG_HDRLEN - sizeof(*e))
+			return 0;
+		skip += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	}
+	p = (const char *)e + skip;
+	end = (const char *)h + h->nlmsg_len;
+	while (p + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a = (const void *)p;
+
+		if (a->nla_len < sizeof(*a) || a->nla_len > (size_t)(end - p))
+			return 0;
+		if ((a->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
+			const char *s = (const char *)a + NLA_HDRLEN;
+
+			n = strnlen(s, (size_t)(a->nla_len - NLA_HDRLEN));
+			if (n == (size_t)(a->nla_len - NLA_HDRLEN))
+				return 0;	/* not NUL-terminated */
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			return n;
+		}
+		p += NLA_ALIGN(a->nla_len);
+	}
+	return 0;
+}
+
+static void copy_str(char *dst, size_t len, const struct nlattr *a)
+{
+	if (a)
+		snprintf(dst, len, "%s", (const char *)nla_data(a));
+	else
+		dst[0] = '\0';
+}
+
+static struct nla_policy dev_policy[VFIO_EXT_A_MAX + 1] = {
+	[VFIO_EXT_A_DEV_NAME]		= { .type = NLA_STRING },
+	[VFIO_EXT_A_DEV_VENDOR]		= { .type = NLA_U16 },
+	[VFIO_EXT_A_DEV_DEVICE]		= { .type = NLA_U16 },
+	[VFIO_EXT_A_DEV_IOMMU_GROUP]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_DEV_DRIVER]		= { .type = NLA_STRING },
+	[VFIO_EXT_A_DEV_REGIONS]	= { .type = NLA_NESTED },
+	[VFIO_EXT_A_DEV_IRQS]		= { .type = NLA_NESTED },
+	[VFIO_EXT_A_DEV_OPEN]		= { .type = NLA_U8 },
+	[VFIO_EXT_A_DEV_OPENER_PID]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_DEV_KVM_PID]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_DEV_ACPI_PATH]	= { .type = NLA_STRING },
+	[VFIO_EXT_A_DSM_POLICY]		= { .type = NLA_STRING },
+	[VFIO_EXT_A_DSM_CALLS]		= { .type = NLA_U64 },
+	[VFIO_EXT_A_DSM_DENIED]		= { .type = NLA_U64 },
+	[VFIO_EXT_A_NOTIFY_HANDLER]	= { .type = NLA_U8 },
+	[VFIO_EXT_A_NOTIFY_EVENTFD]	= { .type = NLA_U8 },
+	[VFIO_EXT_A_NOTIFY_CHANNEL]	= { .type = NLA_U8 },
+	[VFIO_EXT_A_NOTIFY_COUNT]	= { .type = NLA_U64 },
+	[VFIO_EXT_A_POWER_STATE]	= { .type = NLA_STRING },
+	[VFIO_EXT_A_POWER_RUNTIME]	= { .type = NLA_STRING },
+	[VFIO_EXT_A_POWER_LOW_POWER]	= { .type = NLA_U8 },
+	[VFIO_EXT_A_EVENT_TYPE]		= { .type = NLA_U32 },
+	[VFIO_EXT_A_EVENT_SEQ]		= { .type = NLA_U64 },
+	[VFIO_EXT_A_EVENT_TIMESTAMP]	= { .type = NLA_U64 },
+	[VFIO_EXT_A_NOTIFY_VALUE]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_NOTIFY_LOOPBACK]	= { .type = NLA_FLAG },
+	[VFIO_EXT_A_PVIOMMU_ID]		= { .type = NLA_U32 },
+	[VFIO_EXT_A_PVIOMMU_OWNER_PID]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_PVIOMMU_MAPPINGS]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS] = { .type = NLA_U32 },
+	[VFIO_EXT_A_PVIOMMU_PINNED]	= { .type = NLA_U64 },
+	[VFIO_EXT_A_PVIOMMU_DMA_LIMIT]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_PVIOMMU_ENDPOINTS]	= { .type = NLA_NESTED },
+	[VFIO_EXT_A_PVIOMMU_DOMAINS]	= { .type = NLA_NESTED },
+	[VFIO_EXT_A_PVIOMMU_COUNTERS]	= { .type = NLA_NESTED },
+};
+
+static struct nla_policy region_policy[VFIO_EXT_REGION_A_MAX + 1] = {
+	[VFIO_EXT_REGION_A_INDEX]	= { .type = NLA_U32 },
+	[VFIO_EXT_REGION_A_SIZE]	= { .type = NLA_U64 },
+	[VFIO_EXT_REGION_A_FLAGS]	= { .type = NLA_U32 },
+};
+
+static struct nla_policy irq_policy[VFIO_EXT_IRQ_A_MAX + 1] = {
+	[VFIO_EXT_IRQ_A_INDEX]		= { .type = NLA_U32 },
+	[VFIO_EXT_IRQ_A_COUNT]		= { .type = NLA_U32 },
+};
+
+static struct nla_policy ep_policy[VFIO_EXT_EP_A_MAX + 1] = {
+	[VFIO_EXT_EP_A_GROUP]		= { .type = NLA_U32 },
+	[VFIO_EXT_EP_A_DEV_NAME]	= { .type = NLA_STRING },
+	[VFIO_EXT_EP_A_VSID]		= { .type = NLA_U32 },
+	[VFIO_EXT_EP_A_DOMAIN]		= { .type = NLA_U32 },
+};
+
+static struct nla_policy dom_policy[VFIO_EXT_DOM_A_MAX + 1] = {
+	[VFIO_EXT_DOM_A_ID]		= { .type = NLA_U32 },
+	[VFIO_EXT_DOM_A_MAPPINGS]	= { .type = NLA_U32 },
+	[VFIO_EXT_DOM_A_ENDPOINTS]	= { .type = NLA_U32 },
+};
+
+static struct nla_policy cnt_policy[VFIO_EXT_CNT_A_MAX + 1] = {
+	[VFIO_EXT_CNT_A_MAP]		= { .type = NLA_U64 },
+	[VFIO_EXT_CNT_A_UNMAP]		= { .type = NLA_U64 },
+	[VFIO_EXT_CNT_A_MAP_FAILED]	= { .type = NLA_U64 },
+	[VFIO_EXT_CNT_A_UNMAP_FAILED]	= { .type = NLA_U64 },
+};
+
+static uint64_t get_u64(struct nlattr **tb, int t)
+{
+	return tb[t] ? nla_get_u64(tb[t]) : 0;
+}
+
+static uint32_t get_u32(struct nlattr **tb, int t)
+{
+	return tb[t] ? nla_get_u32(tb[t]) : 0;
+}
+
+static uint8_t get_u8(struct nlattr **tb, int t)
+{
+	return tb[t] ? nla_get_u8(tb[t]) : 0;
+}
+
+static int parse_top(struct nlmsghdr *h, struct nlattr **tb)
+{
+	if (!genlmsg_valid_hdr(h, 0))
+		return -EPROTO;
+	return genlmsg_parse(h, 0, tb, VFIO_EXT_A_MAX, dev_policy) ? -EPROTO : 0;
+}
+
+VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
+					struct vfioext_nl_dev *d)
+{
+	struct nlattr *tb[VFIO_EXT_A_MAX + 1], *sub[VFIO_EXT_REGION_A_MAX + 1];
+	struct nlattr *pos;
+	int rem;
+
+	memset(d, 0, sizeof(*d));
+	if (parse_top(h, tb) || !tb[VFIO_EXT_A_DEV_NAME])
+		return -EPROTO;
+	copy_str(d->name, sizeof(d->name), tb[VFIO_EXT_A_DEV_NAME]);
+	d->vendor = tb[VFIO_EXT_A_DEV_VENDOR] ?
+		    nla_get_u16(tb[VFIO_EXT_A_DEV_VENDOR]) : 0;
+	d->device = tb[VFIO_EXT_A_DEV_DEVICE] ?
+		    nla_get_u16(tb[VFIO_EXT_A_DEV_DEVICE]) : 0;
+	d->iommu_group = tb[VFIO_EXT_A_DEV_IOMMU_GROUP] ?
+			 (int32_t)nla_get_u32(tb[VFIO_EXT_A_DEV_IOMMU_GROUP]) : -1;
+	copy_str(d->driver, sizeof(d->driver), tb[VFIO_EXT_A_DEV_DRIVER]);
+	if (tb[VFIO_EXT_A_DEV_REGIONS]) {
+		nla_for_each_nested(pos, tb[VFIO_EXT_A_DEV_REGIONS], rem) {
+			struct vfioext_nl_region *r;
+
+			if (nla_type(pos) != VFIO_EXT_A_REGION ||
+			    d->nr_regions == VFIOEXT_NL_MAX_REGIONS)
+				continue;
+			if (nla_parse_nested(sub, VFIO_EXT_REGION_A_MAX, pos,
+					     region_policy) ||
+			    !sub[VFIO_EXT_REGION_A_INDEX])
+				return -EPROTO;
+			r = &d->regions[d->nr_regions++];
+			r->index = nla_get_u32(sub[VFIO_EXT_REGION_A_INDEX]);
+			r->size = get_u64(sub, VFIO_EXT_REGION_A_SIZE);
+			r->flags = get_u32(sub, VFIO_EXT_REGION_A_FLAGS);
+		}
+	}
+	if (tb[VFIO_EXT_A_DEV_IRQS]) {
+		nla_for_each_nested(pos, tb[VFIO_EXT_A_DEV_IRQS], rem) {
+			struct nlattr *it[VFIO_EXT_IRQ_A_MAX + 1];
+
+			if (nla_type(pos) != VFIO_EXT_A_IRQ ||
+			    d->nr_irqs == VFIOEXT_NL_MAX_IRQS)
+				continue;
+			if (nla_parse_nested(it, VFIO_EXT_IRQ_A_MAX, pos,
+					     irq_policy) ||
+			    !it[VFIO_EXT_IRQ_A_INDEX])
+				return -EPROTO;
+			d->irqs[d->nr_irqs].index =
+				nla_get_u32(it[VFIO_EXT_IRQ_A_INDEX]);
+			d->irqs[d->nr_irqs++].count =
+				get_u32(it, VFIO_EXT_IRQ_A_COUNT);
+		}
+	}
+	d->open = get_u8(tb, VFIO_EXT_A_DEV_OPEN);
+	d->opener_pid = get_u32(tb, VFIO_EXT_A_DEV_OPENER_PID);
+	d->kvm_pid = get_u32(tb, VFIO_EXT_A_DEV_KVM_PID);
+	copy_str(d->acpi_path, sizeof(d->acpi_path), tb[VFIO_EXT_A_DEV_ACPI_PATH]);
+	if (tb[VFIO_EXT_A_DSM_POLICY]) {
+		d->dsm_policy = strdup(nla_data(tb[VFIO_EXT_A_DSM_POLICY]));
+		if (!d->dsm_policy)
+			return -ENOMEM;
+	}
+	d->dsm_calls = get_u64(tb, VFIO_EXT_A_DSM_CALLS);
+	d->dsm_denied = get_u64(tb, VFIO_EXT_A_DSM_DENIED);
+	d->notify_handler = get_u8(tb, VFIO_EXT_A_NOTIFY_HANDLER);
+	d->notify_eventfd = get_u8(tb, VFIO_EXT_A_NOTIFY_EVENTFD);
+	d->notify_channel = get_u8(tb, VFIO_EXT_A_NOTIFY_CHANNEL);
+	d->notify_count = get_u64(tb, VFIO_EXT_A_NOTIFY_COUNT);
+	copy_str(d->power_state, sizeof(d->power_state),
+		 tb[VFIO_EXT_A_POWER_STATE]);
+	copy_str(d->runtime_pm, sizeof(d->runtime_pm),
+		 tb[VFIO_EXT_A_POWER_RUNTIME]);
+	d->low_power = get_u8(tb, VFIO_EXT_A_POWER_LOW_POWER);
+	return 0;
+}
+
+static int count_nested(struct nlattr *nest, int type)
+{
+	struct nlattr *pos;
+	int rem, n = 0;
+
+	if (nest)
+		nla_for_each_nested(pos, nest, rem)
+			n += nla_type(pos) == type;
+	return n;
+}
+
+VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
+					    struct vfioext_nl_pviommu *p)
+{
+	struct nlattr *tb[VFIO_EXT_A_MAX + 1], *pos;
+	struct nlattr *ct[VFIO_EXT_CNT_A_MAX + 1];
+	int rem, n;
+
+	memset(p, 0, sizeof(*p));
+	if (parse_top(h, tb) || !tb[VFIO_EXT_A_PVIOMMU_ID])
+		return -EPROTO;
+	p->id = nla_get_u32(tb[VFIO_EXT_A_PVIOMMU_ID]);
+	p->owner_pid = get_u32(tb, VFIO_EXT_A_PVIOMMU_OWNER_PID);
+	p->mappings = get_u32(tb, VFIO_EXT_A_PVIOMMU_MAPPINGS);
+	p->def_mappings = get_u32(tb, VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS);
+	p->pinned = get_u64(tb, VFIO_EXT_A_PVIOMMU_PINNED);
+	p->dma_limit = get_u32(tb, VFIO_EXT_A_PVIOMMU_DMA_LIMIT);
+	if (tb[VFIO_EXT_A_PVIOMMU_COUNTERS]) {
+		if (nla_parse_nested(ct, VFIO_EXT_CNT_A_MAX,
+				     tb[VFIO_EXT_A_PVIOMMU_COUNTERS], cnt_policy))
+			return -EPROTO;
+		p->map_reqs = get_u64(ct, VFIO_EXT_CNT_A_MAP);
+		p->unmap_reqs = get_u64(ct, VFIO_EXT_CNT_A_UNMAP);
+		p->map_failed = get_u64(ct, VFIO_EXT_CNT_A_MAP_FAILED);
+		p->unmap_failed = get_u64(ct, VFIO_EXT_CNT_A_UNMAP_FAILED);
+	}
+	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_ENDPOINTS],
+			 VFIO_EXT_A_PVIOMMU_ENDPOINT);
+	if (n) {
+		p->endpoints = calloc(n, sizeof(*p->endpoints));
+		if (!p->endpoints)
+			return -ENOMEM;
+		nla_for_each_nested(pos, tb[VFIO_EXT_A_PVIOMMU_ENDPOINTS], rem) {
+			struct nlattr *et[VFIO_EXT_EP_A_MAX + 1];
+			struct vfioext_nl_endpoint *e;
+
+			if (nla_type(pos) != VFIO_EXT_A_PVIOMMU_ENDPOINT)
+				continue;
+			if (nla_parse_nested(et, VFIO_EXT_EP_A_MAX, pos,
+					     ep_policy) || !et[VFIO_EXT_EP_A_GROUP])
+				return -EPROTO;
+			e = &p->endpoints[p->nr_endpoints++];
+			e->group = nla_get_u32(et[VFIO_EXT_EP_A_GROUP]);
+			copy_str(e->dev, sizeof(e->dev), et[VFIO_EXT_EP_A_DEV_NAME]);
+			e->has_vsid = !!et[VFIO_EXT_EP_A_VSID];
+			e->vsid = get_u32(et, VFIO_EXT_EP_A_VSID);
+			e->domain = get_u32(et, VFIO_EXT_EP_A_DOMAIN);
+		}
+	}
+	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_DOMAINS],
+			 VFIO_EXT_A_PVIOMMU_DOMAIN);
+	if (n) {
+		p->domains = calloc(n, sizeof(*p->domains));
+		if (!p->domains)
+			return -ENOMEM;
+		nla_for_each_nested(pos, tb[VFIO_EXT_A_PVIOMMU_DOMAINS], rem) {
+			struct nlattr *dt[VFIO_EXT_DOM_A_MAX + 1];
+			struct vfioext_nl_domain *d;
+
+			if (nla_type(pos) != VFIO_EXT_A_PVIOMMU_DOMAIN)
+				continue;
+			if (nla_parse_nested(dt, VFIO_EXT_DOM_A_MAX, pos,
+					     dom_policy) || !dt[VFIO_EXT_DOM_A_ID])
+				return -EPROTO;
+			d = &p->domains[p->nr_domains++];
+			d->id = nla_get_u32(dt[VFIO_EXT_DOM_A_ID]);
+			d->mappings = get_u32(dt, VFIO_EXT_DOM_A_MAPPINGS);
+			d->endpoints = get_u32(dt, VFIO_EXT_DOM_A_ENDPOINTS);
+		}
+	}
+	return 0;
+}
+
+VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
+					  struct vfioext_nl_event *ev)
+{
+	struct nlattr *tb[VFIO_EXT_A_MAX + 1];
+
+	memset(ev, 0, sizeof(*ev));
+	if (parse_top(h, tb) || !tb[VFIO_EXT_A_EVENT_TYPE] ||
+	    !tb[VFIO_EXT_A_EVENT_SEQ] || !tb[VFIO_EXT_A_DEV_NAME] ||
+	    ((struct genlmsghdr *)nlmsg_data(h))->cmd != VFIO_EXT_CMD_EVENT)
+		return -EPROTO;
+	ev->type = nla_get_u32(tb[VFIO_EXT_A_EVENT_TYPE]);
+	ev->seq = nla_get_u64(tb[VFIO_EXT_A_EVENT_SEQ]);
+	ev->timestamp_ns = get_u64(tb, VFIO_EXT_A_EVENT_TIMESTAMP);
+	copy_str(ev->dev, sizeof(ev->dev), tb[VFIO_EXT_A_DEV_NAME]);
+	ev->value = get_u32(tb, VFIO_EXT_A_NOTIFY_VALUE);
+	ev->loopback = !!tb[VFIO_EXT_A_NOTIFY_LOOPBACK];
+	ev->pid = get_u32(tb, VFIO_EXT_A_DEV_OPENER_PID);
+	ev->kvm_pid = get_u32(tb, VFIO_EXT_A_DEV_KVM_PID);
+	ev->low_power = get_u8(tb, VFIO_EXT_A_POWER_LOW_POWER);
+	copy_str(ev->power_state, sizeof(ev->power_state),
+		 tb[VFIO_EXT_A_POWER_STATE]);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Handles and requests                                                */
+/* ------------------------------------------------------------------ */
+
+static int nle_errno(int nle)
+{
+	switch (-nle) {
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_OBJ_NOTFOUND: return -ENOENT;
+	case NLE_PERM: return -EPERM;
+	case NLE_NOACCESS: return -EACCES;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_AGAIN: return -EAGAIN;
+	case NLE_INTR: return -EINTR;
+	case NLE_MSG_TRUNC: return -EMSGSIZE;
+	case NLE_MSG_OVERFLOW: return -EMSGSIZE;
+	case NLE_NOADDR: return -EADDRNOTAVAIL;
+	case NLE_BAD_SOCK: return -EBADF;
+	case NLE_PROTO_MISMATCH: return -EPROTONOSUPPORT;
+	default: return -EIO;
+	}
+}
+
+static int handle_new(struct vfioext_nl **out, bool events)
+{
+	struct vfioext_nl *nl;
+	int one = 1, ret, grp;
+
+	*out = NULL;
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	if (pthread_mutex_init(&nl->lock, NULL)) {
+		free(nl);
+		return -ENOMEM;
+	}
+	ret = -ENOMEM;
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		goto err;
+	ret = genl_connect(nl->sk);
+	if (ret) {
+		ret = nle_errno(ret);
+		goto err;
+	}
+	/* Kernel error messages (extended ACK), without the echoed request. */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof(one));
+	nl_socket_enable_msg_peek(nl->sk);
+	nl->family = genl_ctrl_resolve(nl->sk, VFIO_EXT_GENL_NAME);
+	if (nl->family < 0) {
+		ret = nle_errno(nl->family);
+		goto err;
+	}
+	if (events) {
+		/*
+		 * Room for bursts (an event costs about 1 KiB of buffer):
+		 * best effort, the kernel caps it at net.core.rmem_max.
+		 */
+		int rcvbuf = EV_RCVBUF;
+
+		setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF,
+			   &rcvbuf, sizeof(rcvbuf));
+		grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_GENL_NAME,
+					    VFIO_EXT_GENL_MCGRP_EVENTS);
+		if (grp < 0) {
+			ret = nle_errno(grp);
+			goto err;
+		}
+		ret = nl_socket_add_membership(nl->sk, grp);
+		if (ret) {
+			ret = nle_errno(ret);
+			goto err;
+		}
+	}
+	*out = nl;
+	return 0;
+err:
+	vfioext_nl_close(nl);
+	return ret;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_open(struct vfioext_nl **out)
+{
+	return handle_new(out, false);
+}
+
+VFIOEXT_EXPORT int vfioext_nl_events_open(struct vfioext_nl **out)
+{
+	return handle_new(out, true);
+}
+
+VFIOEXT_EXPORT void vfioext_nl_close(struct vfioext_nl *nl)
+{
+	if (!nl)
+		return;
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	pthread_mutex_destroy(&nl->lock);
+	free(nl);
+}
+
+VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl)
+{
+	return nl_socket_get_fd(nl->sk);
+}
+
+VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
+					size_t len)
+{
+	size_t n;
+
+	if (!len)
+		return 0;
+	pthread_mutex_lock(&nl->lock);
+	n = strlen(nl->errmsg);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, nl->errmsg, n);
+	buf[n] = '\0';
+	pthread_mutex_unlock(&nl->lock);
+	return n;
+}
+
+/* One request's state, for the libnl callbacks. */
+struct req {
+	struct vfioext_nl *nl;
+	int (*parse)(struct nlmsghdr *h, void *arg);
+	void *arg;
+	int err;	/* kernel errno (negative), parse error */
+	bool done;
+};
+
+static int req_valid(struct nl_msg *msg, void *arg)
+{
+	struct req *r = arg;
+	int ret;
+
+	if (r->err || !r->parse)
+		return NL_SKIP;
+	ret = r->parse(nlmsg_hdr(msg), r->arg);
+	if (ret)
+		r->err = ret;
+	return NL_SKIP;
+}
+
+static int req_finish(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct req *r = arg;
+	int err;
+
+	/* A dump that failed midway carries the error in NLMSG_DONE. */
+	if (h->nlmsg_len >= NLMSG_HDRLEN + sizeof(err)) {
+		memcpy(&err, NLMSG_DATA(h), sizeof(err));
+		if (err < 0 && !r->err)
+			r->err = err;
+	}
+	r->done = true;
+	return NL_STOP;
+}
+
+static int req_ack(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	((struct req *)arg)->done = true;
+	return NL_STOP;
+}
+
+static int req_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *h = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct req *r = arg;
+
+	(void)nla;
+	vfioext_nl_extack_msg(h, r->nl->errmsg, sizeof(r->nl->errmsg));
+	r->err = e->error < 0 ? e->error : -EPROTO;
+	r->done = true;
+	return NL_STOP;
+}
+
+/* Send @msg (consumed) and process replies until the ACK or NLMSG_DONE. */
+static int request(struct vfioext_nl *nl, struct nl_msg *msg,
+		   int (*parse)(struct nlmsghdr *h, void *arg), void *arg)
+{
+	struct req r = { .nl = nl, .parse = parse, .arg = arg };
+	struct nl_cb *cb;
+	int ret;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, req_valid, &r);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, req_finish, &r);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, req_ack, &r);
+	nl_cb_err(cb, NL_CB_CUSTOM, req_error, &r);
+
+	pthread_mutex_lock(&nl->lock);
+	nl->errmsg[0] = '\0';
+	ret = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (ret < 0) {
+		ret = nle_errno(ret);
+		goto out;
+	}
+	ret = 0;
+	while (!r.done) {
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (ret < 0 && !r.err) {
+			ret = nle_errno(ret);
+			break;
+		}
+		ret = 0;
+		if (r.err && r.done)
+			break;
+	}
+	if (r.err)
+		ret = r.err;
+out:
+	pthread_mutex_unlock(&nl->lock);
+	nl_cb_put(cb);
+	return ret;
+}
+
+static struct nl_msg *new_msg(struct vfioext_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+			 flags | NLM_F_ACK, cmd, VFIO_EXT_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Reply collectors */
+
+struct dev_one {
+	struct vfioext_nl_dev *d;
+	bool got;
+};
+
+static int parse_dev_one(struct nlmsghdr *h, void *arg)
+{
+	struct dev_one *o = arg;
+	int ret;
+
+	if (o->got)
+		return -EPROTO;
+	ret = vfioext_nl_parse_dev(h, o->d);
+	if (ret) {
+		vfioext_nl_dev_clear(o->d);
+		return ret;
+	}
+	o->got = true;
+	return 0;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_dev_get(struct vfioext_nl *nl, const char *bdf,
+				      struct vfioext_nl_dev *out)
+{
+	struct dev_one o = { .d = out };
+	char canon[VFIOEXT_BDF_LEN];
+	struct nl_msg *msg;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (vfioext_bdf_canon(bdf, canon))
+		return -EINVAL;
+	msg = new_msg(nl, VFIO_EXT_CMD_DEV_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, VFIO_EXT_A_DEV_NAME, canon)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	ret = request(nl, msg, parse_dev_one, &o);
+	if (!ret && !o.got)
+		ret = -EPROTO;
+	if (ret && o.got)
+		vfioext_nl_dev_clear(out);
+	return ret;
+}
+
+VFIOEXT_EXPORT void vfioext_nl_dev_clear(struct vfioext_nl_dev *dev)
+{
+	if (!dev)
+		return;
+	free(dev->dsm_policy);
+	dev->dsm_policy = NULL;
+}
+
+VFIOEXT_EXPORT void vfioext_nl_dev_list_free(struct vfioext_nl_dev *devs,
+					     size_t n)
+{
+	size_t i;
+
+	if (!devs)
+		return;
+	for (i = 0; i < n; i++)
+		vfioext_nl_dev_clear(&devs[i]);
+	free(devs);
+}
+
+struct dev_many {
+	struct vfioext_nl_dev *v;
+	size_t n, cap;
+};
+
+static int parse_dev_many(struct nlmsghdr *h, void *arg)
+{
+	struct dev_many *m = arg;
+	int ret;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 8;
+		struct vfioext_nl_dev *v = realloc(m->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		m->v = v;
+		m->cap = cap;
+	}
+	ret = vfioext_nl_parse_dev(h, &m->v[m->n]);
+	if (ret) {
+		vfioext_nl_dev_clear(&m->v[m->n]);
+		return ret;
+	}
+	m->n++;
+	return 0;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_dev_list(struct vfioext_nl *nl,
+				       struct vfioext_nl_dev **devs, size_t *n)
+{
+	struct dev_many m = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	*devs = NULL;
+	*n = 0;
+	msg = new_msg(nl, VFIO_EXT_CMD_DEV_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	ret = request(nl, msg, parse_dev_many, &m);
+	if (ret) {
+		vfioext_nl_dev_list_free(m.v, m.n);
+		return ret;
+	}
+	*devs = m.v;
+	*n = m.n;
+	return 0;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_dsm_policy_set(struct vfioext_nl *nl,
+					     const char *bdf, const char *cmd)
+{
+	char canon[VFIOEXT_BDF_LEN];
+	struct nl_msg *msg;
+
+	if (vfioext_bdf_canon(bdf, canon) || !cmd)
+		return -EINVAL;
+	msg = new_msg(nl, VFIO_EXT_CMD_DSM_POLICY_SET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, VFIO_EXT_A_DEV_NAME, canon) ||
+	    nla_put_string(msg, VFIO_EXT_A_DSM_POLICY, cmd)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return request(nl, msg, NULL, NULL);
+}
+
+VFIOEXT_EXPORT void vfioext_nl_pviommu_clear(struct vfioext_nl_pviommu *p)
+{
+	if (!p)
+		return;
+	free(p->endpoints);
+	free(p->domains);
+	p->endpoints = NULL;
+	p->domains = NULL;
+	p->nr_endpoints = 0;
+	p->nr_domains = 0;
+}
+
+VFIOEXT_EXPORT void vfioext_nl_pviommu_list_free(struct vfioext_nl_pviommu *p,
+						 size_t n)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < n; i++)
+		vfioext_nl_pviommu_clear(&p[i]);
+	free(p);
+}
+
+struct pv_many {
+	struct vfioext_nl_pviommu *v;
+	size_t n, cap;
+};
+
+static int parse_pv_many(struct nlmsghdr *h, void *arg)
+{
+	struct pv_many *m = arg;
+	int ret;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 4;
+		struct vfioext_nl_pviommu *v = realloc(m->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		m->v = v;
+		m->cap = cap;
+	}
+	ret = vfioext_nl_parse_pviommu(h, &m->v[m->n]);
+	if (ret) {
+		vfioext_nl_pviommu_clear(&m->v[m->n]);
+		return ret;
+	}
+	m->n++;
+	return 0;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_pviommu_list(struct vfioext_nl *nl,
+					   struct vfioext_nl_pviommu **out,
+					   size_t *n)
+{
+	struct pv_many m = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	msg = new_msg(nl, VFIO_EXT_CMD_PVIOMMU_GET, NLM_F_DUMP);
+	if (!msg)
+		return -ENOMEM;
+	ret = request(nl, msg, parse_pv_many, &m);
+	if (ret) {
+		vfioext_nl_pviommu_list_free(m.v, m.n);
+		return ret;
+	}
+	*out = m.v;
+	*n = m.n;
+	return 0;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_pviommu_get(struct vfioext_nl *nl, uint32_t id,
+					  struct vfioext_nl_pviommu *out)
+{
+	struct pv_many m = { 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	msg = new_msg(nl, VFIO_EXT_CMD_PVIOMMU_GET, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, VFIO_EXT_A_PVIOMMU_ID, id)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	ret = request(nl, msg, parse_pv_many, &m);
+	if (!ret && m.n != 1)
+		ret = -EPROTO;
+	if (ret) {
+		vfioext_nl_pviommu_list_free(m.v, m.n);
+		return ret;
+	}
+	*out = m.v[0];
+	free(m.v);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Receive one datagram and queue its events.  lock held. */
+static int ev_fill(struct vfioext_nl *nl, int timeout_ms)
+{
+	int fd = nl_socket_get_fd(nl->sk);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	static const size_t bufsz = 65536;
+	struct nlmsghdr *h;
+	char *buf;
+	ssize_t n;
+	int ret, len;
+
+	ret = poll(&pfd, 1, timeout_ms);
+	if (ret < 0)
+		return -errno;
+	if (!ret)
+		return -ETIMEDOUT;
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	n = recv(fd, buf, bufsz, MSG_DONTWAIT);
+	if (n < 0) {
+		ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
+		free(buf);
+		return ret;
+	}
+	len = (int)n;
+	ret = 0;
+	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+	     h = NLMSG_NEXT(h, len)) {
+		struct vfioext_nl_event ev;
+
+		if (h->nlmsg_type != nl->family)
+			continue;
+		if (vfioext_nl_parse_event(h, &ev)) {
+			ret = -EPROTO;
+			continue;
+		}
+		if (nl->ev_len == EV_QUEUE)
+			break;	/* cannot happen: one event per datagram */
+		nl->evq[(nl->ev_head + nl->ev_len++) % EV_QUEUE] = ev;
+	}
+	free(buf);
+	return ret;
+}
+
+VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
+					 struct vfioext_nl_event *ev,
+					 int timeout_ms)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&nl->lock);
+	while (!nl->ev_len) {
+		ret = ev_fill(nl, timeout_ms);
+		if (ret)
+			break;
+	}
+	if (nl->ev_len) {
+		*ev = nl->evq[nl->ev_head];
+		nl->ev_head = (nl->ev_head + 1) % EV_QUEUE;
+		nl->ev_len--;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&nl->lock);
+	return ret;
+}
+
+VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type)
+{
+	switch (type) {
+	case VFIO_EXT_EVENT_ACPI_NOTIFY: return "acpi-notify";
+	case VFIO_EXT_EVENT_OPEN: return "open";
+	case VFIO_EXT_EVENT_CLOSE: return "close";
+	case VFIO_EXT_EVENT_POWER: return "power";
+	case VFIO_EXT_EVENT_IOMMU_FAULT: return "iommu-fault";
+	default: return "unknown";
+	}
+}

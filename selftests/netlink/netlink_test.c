@@ -1,0 +1,1125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The "vfio-ext" generic netlink family, against ground truth: device
+ * dumps against sysfs and the VFIO ioctls, pviommu containers against what
+ * the test did to them, events in order with their values, the admin
+ * command refused without capabilities, malformed requests refused with
+ * the kernel's extended ACK text, and the CLI's JSON parsed field by field.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/netlink.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "kselftest_harness.h"
+#include "acpi_common.h"
+#include "json.h"
+#include "vfio_common.h"
+#include "vfioext.h"
+#include "../../lib/internal.h"
+
+#define CLI "/usr/bin/vfio-ext"
+#define POLICY_HELP \
+	"invalid _DSM policy command (allow UUID|* LIST|all, deny UUID|*, clear, reset)"
+
+/* ------------------------------------------------------------------ */
+/* Ground truth helpers                                                */
+/* ------------------------------------------------------------------ */
+
+static int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* One-line sysfs value without its newline. */
+static int sysfs_line(const char *bdf, const char *attr, char *buf, size_t len)
+{
+	int n = read_sysfs(bdf, attr, buf, len);
+
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return n;
+}
+
+static int link_name(const char *bdf, const char *link, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, link);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	snprintf(buf, len, "%s", basename(target));
+	return 0;
+}
+
+static const struct vfioext_nl_dev *find_dev(const struct vfioext_nl_dev *v,
+					     size_t n, const char *bdf)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, bdf))
+			return &v[i];
+	return NULL;
+}
+
+static bool bind_all(void)
+{
+	return !vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME) &&
+	       !vfioext_pci_bind(NODSM_BDF, VFIO_EXT_PCI_DRIVER_NAME) &&
+	       !vfioext_pci_bind(NOACPI_BDF, VFIO_EXT_PCI_DRIVER_NAME);
+}
+
+/* Every attribute of @d against sysfs (the device is not open). */
+static void check_against_sysfs(struct __test_metadata *_metadata,
+				const struct vfioext_nl_dev *d)
+{
+	char buf[4096], want[64];
+
+	ASSERT_LT(0, sysfs_line(d->name, "vendor", buf, sizeof(buf)));
+	EXPECT_EQ(strtoul(buf, NULL, 16), d->vendor);
+	ASSERT_LT(0, sysfs_line(d->name, "device", buf, sizeof(buf)));
+	EXPECT_EQ(strtoul(buf, NULL, 16), d->device);
+	ASSERT_EQ(0, link_name(d->name, "iommu_group", buf, sizeof(buf)));
+	EXPECT_EQ(atoi(buf), d->iommu_group);
+	ASSERT_EQ(0, link_name(d->name, "driver", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, d->driver);
+	if (sysfs_line(d->name, "firmware_node/path", buf, sizeof(buf)) <= 0)
+		buf[0] = '\0';
+	EXPECT_STREQ(buf, d->acpi_path);
+	ASSERT_LT(0, read_sysfs(d->name, "vfio_ext/dsm_policy", buf,
+				sizeof(buf)));
+	ASSERT_NE(NULL, d->dsm_policy);
+	EXPECT_STREQ(buf, d->dsm_policy);
+	EXPECT_EQ(read_counter(d->name, "dsm_calls"), (long)d->dsm_calls);
+	EXPECT_EQ(read_counter(d->name, "dsm_denied"), (long)d->dsm_denied);
+	ASSERT_LT(0, sysfs_line(d->name, "power_state", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, d->power_state);
+	ASSERT_LT(0, sysfs_line(d->name, "power/runtime_status", buf,
+				sizeof(buf)));
+	EXPECT_STREQ(buf, d->runtime_pm);
+	EXPECT_EQ(0, d->open);
+	EXPECT_EQ(0, d->opener_pid);
+	EXPECT_EQ(0, d->kvm_pid);
+	EXPECT_EQ(0, d->low_power);
+	EXPECT_EQ(0, d->notify_handler);
+	EXPECT_EQ(0, d->notify_eventfd);
+	EXPECT_EQ(0, d->notify_channel);
+	/* The ACPI notification index exists only with an ACPI companion. */
+	ASSERT_EQ(6, d->nr_irqs);
+	EXPECT_EQ(5, d->irqs[5].index);
+	EXPECT_EQ(d->acpi_path[0] ? 1 : 0, d->irqs[5].count);
+	snprintf(want, sizeof(want), "%s", VFIO_EXT_PCI_DRIVER_NAME);
+	EXPECT_STREQ(want, d->driver);
+}
+
+/* The dump lists exactly the devices bound to vfio-pci-ext, as sysfs has them. */
+TEST(dump_matches_sysfs)
+{
+	struct vfioext_nl_dev *v;
+	struct vfioext_nl *nl;
+	static const char * const bound[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
+	char buf[64];
+	size_t n, i;
+
+	if (!test_ssdt_loaded())
+		SKIP(return, "test SSDT not loaded (vmrun --acpi-table)");
+	ASSERT_TRUE(bind_all());
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+	/* Every listed device is bound to vfio-pci-ext in sysfs... */
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, link_name(v[i].name, "driver", buf, sizeof(buf)));
+		EXPECT_STREQ(VFIO_EXT_PCI_DRIVER_NAME, buf);
+		check_against_sysfs(_metadata, &v[i]);
+	}
+	/* ...and the ones bound here are listed, once. */
+	for (i = 0; i < 3; i++)
+		EXPECT_NE(NULL, find_dev(v, n, bound[i]));
+	EXPECT_EQ(3, n);
+	EXPECT_NE(0, find_dev(v, n, DSM_BDF)->acpi_path[0]);
+	EXPECT_EQ(0, find_dev(v, n, NOACPI_BDF)->acpi_path[0]);
+	vfioext_nl_dev_list_free(v, n);
+
+	/* Unbound: gone from the dump and from get. */
+	ASSERT_EQ(0, vfioext_pci_unbind(NOACPI_BDF));
+	ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(NULL, find_dev(v, n, NOACPI_BDF));
+	vfioext_nl_dev_list_free(v, n);
+	{
+		struct vfioext_nl_dev d;
+
+		EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(nl, NOACPI_BDF, &d));
+	}
+	vfioext_nl_close(nl);
+}
+
+/* An open device: regions and IRQs as the VFIO ioctls report them. */
+TEST(get_matches_vfio_ioctls)
+{
+	static const uint32_t regions[] = { 0, 1, 2, 3, 4, 5, 7 };
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *dv = NULL;
+	struct vfio_region_info ri;
+	struct vfio_irq_info ii;
+	struct vfioext_nl_dev d;
+	struct vfioext_nl *nl;
+	unsigned int i, j;
+	int ch;
+
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_EQ(1, d.open);
+	EXPECT_EQ((uint32_t)getpid(), d.opener_pid);
+	EXPECT_EQ(0, d.kvm_pid);	/* no KVM on the bench */
+	ASSERT_EQ(ARRAY_SIZE(regions), d.nr_regions);
+	for (i = 0; i < ARRAY_SIZE(regions); i++) {
+		ASSERT_EQ(0, vfioext_region_get_info(dv, regions[i], &ri));
+		for (j = 0; j < d.nr_regions; j++)
+			if (d.regions[j].index == regions[i])
+				break;
+		ASSERT_LT(j, d.nr_regions);
+		EXPECT_EQ(ri.size, d.regions[j].size);
+		EXPECT_EQ(ri.flags, d.regions[j].flags);
+	}
+	ASSERT_EQ(VFIO_PCI_ACPI_NTFY_IRQ_INDEX + 1, d.nr_irqs);
+	for (i = 0; i < d.nr_irqs; i++) {
+		int ret = vfioext_irq_get_info(dv, i, &ii);
+
+		/* vfio-pci refuses the index a device lacks (ERR without
+		 * PCIe): netlink reports it with no vectors.
+		 */
+		if (ret == -EINVAL)
+			ii.count = 0;
+		else
+			ASSERT_EQ(0, ret);
+		EXPECT_EQ(i, d.irqs[i].index);
+		EXPECT_EQ(ii.count, d.irqs[i].count) {
+			TH_LOG("irq index %u", i);
+		}
+	}
+	EXPECT_EQ(0, d.irqs[VFIO_PCI_ERR_IRQ_INDEX].count);	/* not PCIe */
+	EXPECT_EQ(1, d.irqs[VFIO_PCI_ACPI_NTFY_IRQ_INDEX].count);
+	EXPECT_EQ(0, d.notify_channel);
+	vfioext_nl_dev_clear(&d);
+
+	/* A notification channel: handler installed, channel open, count. */
+	ch = vfioext_acpi_notify_open(dv, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, vfioext_acpi_notify_test(dv, 9));
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_EQ(1, d.notify_handler);
+	EXPECT_EQ(1, d.notify_channel);
+	EXPECT_EQ(0, d.notify_eventfd);
+	EXPECT_LE(1, d.notify_count);
+	vfioext_nl_dev_clear(&d);
+	close(ch);
+
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_EQ(0, d.open);
+	EXPECT_EQ(0, d.opener_pid);
+	EXPECT_EQ(0, d.notify_handler);
+	vfioext_nl_dev_clear(&d);
+	vfioext_nl_close(nl);
+}
+
+/* Next event of @bdf (others are skipped), or fail. */
+static int next_event(struct vfioext_nl *ev, const char *bdf,
+		      struct vfioext_nl_event *e)
+{
+	int ret;
+
+	do {
+		ret = vfioext_nl_event_read(ev, e, 10000);
+	} while (!ret && strcmp(e->dev, bdf));
+	return ret;
+}
+
+/*
+ * Events, in order, with their values: open, a loopback, firmware
+ * notifications (test SSDT _DSM functions 12 and 13), another loopback,
+ * close; sequence numbers consecutive.
+ */
+TEST(events_in_order)
+{
+	struct vfio_ext_acpi_notify_record recs[4];
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *dv = NULL;
+	struct vfioext_nl_event e;
+	struct vfioext_nl *ev;
+	static const struct { uint32_t type, value; bool lb; } want[] = {
+		{ VFIO_EXT_EVENT_OPEN, 0, false },
+		{ VFIO_EXT_EVENT_ACPI_NOTIFY, 5, true },
+		{ VFIO_EXT_EVENT_ACPI_NOTIFY, 0x90, false },
+		{ VFIO_EXT_EVENT_ACPI_NOTIFY, 0x80, false },
+		{ VFIO_EXT_EVENT_ACPI_NOTIFY, 0x81, false },
+		{ VFIO_EXT_EVENT_ACPI_NOTIFY, 0x82, false },
+		{ VFIO_EXT_EVENT_ACPI_NOTIFY, 7, true },
+		{ VFIO_EXT_EVENT_CLOSE, 0, false },
+	};
+	uint64_t seq = 0;
+	unsigned int i;
+	int ch, got;
+
+	if (!test_ssdt_loaded())
+		SKIP(return, "test SSDT not loaded (vmrun --acpi-table)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " 12,13"));
+	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
+
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	ch = vfioext_acpi_notify_open(dv, 0);
+	ASSERT_LE(0, ch);
+	ASSERT_EQ(0, vfioext_acpi_notify_test(dv, 5));
+	/* Firmware notifications arrive from ACPICA's notify queue: wait
+	 * for them on the channel before the next loopback.
+	 */
+	ASSERT_EQ(0, fw_notify(vfioext_device_fd(dv), 0x90));
+	ASSERT_EQ(0, fw_notify3(vfioext_device_fd(dv)));
+	for (got = 1; got < 5;) {	/* the loopback is queued too */
+		int n = vfioext_acpi_notify_read(ch, recs, 4, 10000);
+
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	ASSERT_EQ(0, vfioext_acpi_notify_test(dv, 7));
+	close(ch);
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		ASSERT_EQ(0, next_event(ev, DSM_BDF, &e)) {
+			TH_LOG("event %u missing", i);
+		}
+		EXPECT_EQ(want[i].type, e.type) {
+			TH_LOG("event %u: %s", i, vfioext_nl_event_name(e.type));
+		}
+		if (i)
+			EXPECT_EQ(seq + 1, e.seq);
+		seq = e.seq;
+		EXPECT_LT(0, e.timestamp_ns);
+		if (want[i].type == VFIO_EXT_EVENT_ACPI_NOTIFY) {
+			EXPECT_EQ(want[i].value, e.value);
+			EXPECT_EQ(want[i].lb, e.loopback);
+		}
+		if (want[i].type == VFIO_EXT_EVENT_OPEN) {
+			EXPECT_EQ((uint32_t)getpid(), e.pid);
+			EXPECT_EQ(0, e.kvm_pid);
+		}
+	}
+	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 200));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	vfioext_nl_close(ev);
+}
+
+static int low_power(int device, uint32_t feature)
+{
+	struct vfio_device_feature f = {
+		.argsz = sizeof(f),
+		.flags = VFIO_DEVICE_FEATURE_SET | feature,
+	};
+
+	return ioctl(device, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+/* The user's low-power entry and exit: events and the dump's state. */
+TEST(power_events)
+{
+	struct vfio_handles h;
+	struct vfioext_nl_event e;
+	struct vfioext_nl_dev d;
+	struct vfioext_nl *ev, *nl;
+
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
+	vfio_handles_init(&h);
+	ASSERT_EQ(0, vfio_open_all(&h, DSM_BDF));
+	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
+
+	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+	EXPECT_EQ(VFIO_EXT_EVENT_POWER, e.type);
+	EXPECT_EQ(1, e.low_power);
+	EXPECT_NE(0, e.power_state[0]);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_EQ(1, d.low_power);
+	vfioext_nl_dev_clear(&d);
+
+	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+	EXPECT_EQ(VFIO_EXT_EVENT_POWER, e.type);
+	EXPECT_EQ(0, e.low_power);
+	EXPECT_STREQ("D0", e.power_state);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_EQ(0, d.low_power);
+	EXPECT_STREQ("D0", d.power_state);
+	vfioext_nl_dev_clear(&d);
+
+	/* A probe (no SET) is not a transition. */
+	{
+		struct vfio_device_feature f = {
+			.argsz = sizeof(f),
+			.flags = VFIO_DEVICE_FEATURE_PROBE |
+				 VFIO_DEVICE_FEATURE_SET |
+				 VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
+		};
+
+		EXPECT_EQ(0, ioctl(h.device, VFIO_DEVICE_FEATURE, &f));
+	}
+	vfio_close_all(&h);
+	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+	EXPECT_EQ(VFIO_EXT_EVENT_CLOSE, e.type);
+	vfioext_nl_close(ev);
+	vfioext_nl_close(nl);
+}
+
+static int drop_caps(uint32_t keep)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = { { 0 } };
+
+	data[0].effective = keep;
+	data[0].permitted = keep;
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* In a child without capabilities (but @keep): the admin command. */
+static int unprivileged_policy_set(uint32_t keep, char *msg, size_t len)
+{
+	struct vfioext_nl *nl;
+	struct vfioext_nl_dev *v;
+	size_t n;
+	int ret;
+
+	if (drop_caps(keep))
+		return 100;
+	if (vfioext_nl_open(&nl))
+		return 101;
+	/* Reading stays allowed. */
+	if (vfioext_nl_dev_list(nl, &v, &n))
+		return 102;
+	vfioext_nl_dev_list_free(v, n);
+	ret = vfioext_nl_dsm_policy_set(nl, DSM_BDF, "allow * all");
+	vfioext_nl_errmsg(nl, msg, len);
+	vfioext_nl_close(nl);
+	return ret == -EPERM ? 0 : 103;
+}
+
+static int run_child(uint32_t keep, const char *want_msg)
+{
+	char msg[256];
+	int status, ret;
+	pid_t pid = fork();
+
+	if (!pid) {
+		ret = unprivileged_policy_set(keep, msg, sizeof(msg));
+		if (!ret && strcmp(msg, want_msg))
+			ret = 104;
+		_exit(ret);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* The _DSM policy command needs CAP_NET_ADMIN and CAP_SYS_ADMIN. */
+TEST(admin_needs_capabilities)
+{
+	char before[4096], after[4096];
+	struct vfioext_nl *nl;
+
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", before,
+				sizeof(before)));
+	/* No capabilities: GENL_ADMIN_PERM refuses (no message). */
+	EXPECT_EQ(0, run_child(0, ""));
+	/* CAP_NET_ADMIN alone: our own check, with its message. */
+	EXPECT_EQ(0, run_child(1U << CAP_NET_ADMIN,
+			       "changing the _DSM policy needs CAP_SYS_ADMIN"));
+	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", after,
+				sizeof(after)));
+	EXPECT_STREQ(before, after);
+
+	/* Root: applied, as sysfs shows. */
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_dsm_policy_set(nl, DSM_BDF,
+					       "allow " TEST_UUID " 3,5"));
+	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", after,
+				sizeof(after)));
+	EXPECT_NE(NULL, strstr(after, "allow " TEST_UUID " 3,5"));
+	EXPECT_EQ(-EINVAL, vfioext_nl_dsm_policy_set(nl, DSM_BDF, "allow"));
+	EXPECT_EQ(-ENODEV,
+		  vfioext_nl_dsm_policy_set(nl, "0000:00:1f.7", "reset"));
+	ASSERT_EQ(0, vfioext_nl_dsm_policy_set(nl, DSM_BDF, "reset"));
+	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", after,
+				sizeof(after)));
+	EXPECT_STREQ(before, after);
+	vfioext_nl_close(nl);
+}
+
+/* ------------------------------------------------------------------ */
+/* Malformed requests, built by hand                                   */
+/* ------------------------------------------------------------------ */
+
+struct raw {
+	struct nl_sock *sk;
+	int family;
+};
+
+static int raw_open(struct raw *r)
+{
+	int one = 1;
+
+	r->sk = nl_socket_alloc();
+	if (!r->sk || genl_connect(r->sk))
+		return -1;
+	setsockopt(nl_socket_get_fd(r->sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	r->family = genl_ctrl_resolve(r->sk, VFIO_EXT_GENL_NAME);
+	return r->family < 0 ? -1 : 0;
+}
+
+/*
+ * Send @msg (consumed) and return the errno of its ACK (0 on success,
+ * replies skipped) and the extended ACK text in @text.
+ */
+static int raw_call(struct raw *r, struct nl_msg *msg, char *text, size_t len)
+{
+	static char buf[65536];
+	struct nlmsghdr *h;
+	ssize_t n;
+	int left;
+
+	text[0] = '\0';
+	if (nl_send_auto(r->sk, msg) < 0) {
+		nlmsg_free(msg);
+		return -1000;
+	}
+	nlmsg_free(msg);
+	for (;;) {
+		n = recv(nl_socket_get_fd(r->sk), buf, sizeof(buf), 0);
+		if (n <= 0)
+			return -1001;
+		left = (int)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				vfioext_nl_extack_msg(h, text, len);
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			}
+		}
+	}
+}
+
+static struct nl_msg *raw_msg(struct raw *r, uint8_t cmd)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, r->family, 0, NLM_F_ACK,
+		    cmd, VFIO_EXT_GENL_VERSION);
+	return msg;
+}
+
+TEST(malformed_requests_extack)
+{
+	char text[256], long_name[24];
+	struct nl_msg *m;
+	struct raw r;
+
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, raw_open(&r));
+
+	/* A well-formed request first: the helper itself works. */
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, DSM_BDF);
+	EXPECT_EQ(0, raw_call(&r, m, text, sizeof(text)));
+
+	/* Device name without its NUL. */
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	nla_put(m, VFIO_EXT_A_DEV_NAME, strlen(DSM_BDF), DSM_BDF);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("Attribute failed policy validation", text);
+
+	/* Device name too long. */
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, long_name);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("Attribute failed policy validation", text);
+
+	/* An attribute this command does not take (beyond its policy). */
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, DSM_BDF);
+	nla_put_u64(m, VFIO_EXT_A_DSM_CALLS, 1);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("Unknown attribute type", text);
+
+	/* One inside the policy's range but not accepted by the command. */
+	m = raw_msg(&r, VFIO_EXT_CMD_DSM_POLICY_SET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, DSM_BDF);
+	nla_put_u16(m, VFIO_EXT_A_DEV_VENDOR, 1);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("Unsupported attribute", text);
+
+	/* Missing attributes. */
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("missing the PCI address (dev-name)", text);
+	m = raw_msg(&r, VFIO_EXT_CMD_DSM_POLICY_SET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, DSM_BDF);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("missing the policy command (dsm-policy)", text);
+	m = raw_msg(&r, VFIO_EXT_CMD_PVIOMMU_GET);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("missing the container id (pviommu-id)", text);
+
+	/* Container id 0 is not an id. */
+	m = raw_msg(&r, VFIO_EXT_CMD_PVIOMMU_GET);
+	nla_put_u32(m, VFIO_EXT_A_PVIOMMU_ID, 0);
+	EXPECT_EQ(-ERANGE, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("integer out of range", text);
+
+	/* A u32 attribute of the wrong size. */
+	m = raw_msg(&r, VFIO_EXT_CMD_PVIOMMU_GET);
+	nla_put_u16(m, VFIO_EXT_A_PVIOMMU_ID, 1);
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("invalid attribute length", text);
+
+	/* Well-formed, but no such device / bad policy command. */
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, "0000:00:1f.7");
+	EXPECT_EQ(-ENODEV, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
+		     text);
+	m = raw_msg(&r, VFIO_EXT_CMD_DSM_POLICY_SET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, DSM_BDF);
+	nla_put_string(m, VFIO_EXT_A_DSM_POLICY, "allow nonsense 1");
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_EQ(0, strncmp(text, "invalid _DSM policy command (allow UUID|* ",
+			     42));
+	EXPECT_STREQ(POLICY_HELP, text);
+
+	/* Reserved header field set. */
+	m = raw_msg(&r, VFIO_EXT_CMD_DEV_GET);
+	((struct genlmsghdr *)nlmsg_data(nlmsg_hdr(m)))->reserved = 1;
+	EXPECT_EQ(-EINVAL, raw_call(&r, m, text, sizeof(text)));
+	EXPECT_STREQ("genlmsghdr.reserved field is not 0", text);
+
+	/* Events are not a command. */
+	m = raw_msg(&r, VFIO_EXT_CMD_EVENT);
+	EXPECT_EQ(-EOPNOTSUPP, raw_call(&r, m, text, sizeof(text)));
+	nl_socket_free(r.sk);
+}
+
+/* ------------------------------------------------------------------ */
+/* Concurrency                                                         */
+/* ------------------------------------------------------------------ */
+
+#define STORM_ROUNDS	60
+
+struct storm_state {
+	int bind_errors;
+	int opens;
+	struct vfioext_nl *ev;
+	volatile bool done;	/* the storm threads have finished */
+	int ev_opens, ev_closes, ev_lost, ev_gaps, ev_err;
+};
+
+static void *storm_binder(void *arg)
+{
+	struct storm_state *st = arg;
+	int i;
+
+	for (i = 0; i < STORM_ROUNDS; i++)
+		if (vfioext_pci_unbind(NOACPI_BDF) ||
+		    vfioext_pci_bind(NOACPI_BDF, VFIO_EXT_PCI_DRIVER_NAME))
+			st->bind_errors++;
+	return NULL;
+}
+
+static void *storm_opener(void *arg)
+{
+	struct storm_state *st = arg;
+	struct vfio_handles h;
+	int i;
+
+	for (i = 0; i < STORM_ROUNDS; i++) {
+		vfio_handles_init(&h);
+		if (!vfio_open_all(&h, DSM_BDF))
+			st->opens++;
+		vfio_close_all(&h);
+	}
+	return NULL;
+}
+
+/* A monitor: reads events while the storm runs, checks their sequence. */
+static void *storm_reader(void *arg)
+{
+	struct storm_state *st = arg;
+	struct vfioext_nl_event e;
+	uint64_t seq = 0;
+	bool first = true;
+	int ret;
+
+	for (;;) {
+		ret = vfioext_nl_event_read(st->ev, &e, 1000);
+		if (ret == -ETIMEDOUT) {
+			if (st->done)
+				return NULL;
+			continue;
+		}
+		if (ret == -ENOBUFS) {
+			st->ev_lost++;
+			continue;
+		}
+		if (ret) {
+			st->ev_err = ret;
+			return NULL;
+		}
+		if (strcmp(e.dev, DSM_BDF))
+			continue;
+		if (!first && e.seq != seq + 1)
+			st->ev_gaps++;
+		first = false;
+		seq = e.seq;
+		st->ev_opens += e.type == VFIO_EXT_EVENT_OPEN;
+		st->ev_closes += e.type == VFIO_EXT_EVENT_CLOSE;
+	}
+}
+
+/*
+ * Dumps and gets while a device is unbound and bound again and another is
+ * opened and closed: every reply is whole, and the open/close events all
+ * arrive, in sequence, none lost.
+ */
+FIXTURE(storm) {};
+FIXTURE_SETUP(storm) {}
+FIXTURE_TEARDOWN(storm) {}
+
+TEST_F_TIMEOUT(storm, dumps_during_bind_and_open, 300)
+{
+	struct vfioext_nl *nl;
+	struct vfioext_nl_dev *v, d;
+	struct storm_state st = { 0 };
+	pthread_t binder, opener, reader;
+	int dumps = 0, ret;
+	size_t n, i;
+
+	ASSERT_TRUE(bind_all());
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_events_open(&st.ev));
+	ASSERT_EQ(0, pthread_create(&reader, NULL, storm_reader, &st));
+	ASSERT_EQ(0, pthread_create(&binder, NULL, storm_binder, &st));
+	ASSERT_EQ(0, pthread_create(&opener, NULL, storm_opener, &st));
+	while (pthread_tryjoin_np(binder, NULL)) {
+		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+		EXPECT_LE(2, n);
+		EXPECT_GE(3, n);
+		for (i = 0; i < n; i++) {
+			EXPECT_TRUE(!strcmp(v[i].name, DSM_BDF) ||
+				    !strcmp(v[i].name, NODSM_BDF) ||
+				    !strcmp(v[i].name, NOACPI_BDF));
+			EXPECT_EQ(0x1234, v[i].vendor);
+			EXPECT_EQ(6, v[i].nr_irqs);
+			EXPECT_NE(NULL, v[i].dsm_policy);
+		}
+		vfioext_nl_dev_list_free(v, n);
+		ret = vfioext_nl_dev_get(nl, NOACPI_BDF, &d);
+		EXPECT_TRUE(ret == 0 || ret == -ENODEV);
+		vfioext_nl_dev_clear(&d);
+		dumps++;
+	}
+	ASSERT_EQ(0, pthread_join(opener, NULL));
+	st.done = true;
+	ASSERT_EQ(0, pthread_join(reader, NULL));
+	EXPECT_EQ(0, st.bind_errors);
+	EXPECT_EQ(STORM_ROUNDS, st.opens);
+	EXPECT_LT(0, dumps);
+	EXPECT_EQ(0, st.ev_err);
+	EXPECT_EQ(0, st.ev_lost);
+	EXPECT_EQ(0, st.ev_gaps);
+	EXPECT_EQ(STORM_ROUNDS, st.ev_opens);
+	EXPECT_EQ(STORM_ROUNDS, st.ev_closes);
+	TH_LOG("%d dumps during the storm", dumps);
+	vfioext_nl_close(st.ev);
+	vfioext_nl_close(nl);
+}
+
+/* ------------------------------------------------------------------ */
+/* The CLI                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Run @cmd, parse all of its output as one JSON value; exit status out. */
+static struct json *run_json(const char *cmd, int *status)
+{
+	static char out[65536];
+	struct json *j;
+	size_t n;
+	FILE *f;
+	int st;
+
+	f = popen(cmd, "r");
+	if (!f)
+		return NULL;
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	if (status)
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	else if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return NULL;
+	j = json_parse(out);
+	return j;
+}
+
+/* dev show -j against the library's view and sysfs, field by field. */
+TEST(cli_dev_json)
+{
+	struct vfioext_nl_dev d;
+	struct vfioext_nl *nl;
+	const struct json *x;
+	struct json *j;
+	char buf[4096];
+	uint64_t u;
+	bool b;
+	unsigned int i;
+	int st;
+
+	if (access(CLI, X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+
+	j = run_json(CLI " -j dev show " DSM_BDF, NULL);
+	ASSERT_NE(NULL, j);
+	EXPECT_STREQ(DSM_BDF, json_str(j, "device"));
+	ASSERT_LT(0, sysfs_line(DSM_BDF, "vendor", buf, sizeof(buf)));
+	EXPECT_STREQ(buf + 2, json_str(j, "vendor"));		/* "0x1234" */
+	ASSERT_LT(0, sysfs_line(DSM_BDF, "device", buf, sizeof(buf)));
+	EXPECT_STREQ(buf + 2, json_str(j, "device_id"));
+	ASSERT_EQ(0, link_name(DSM_BDF, "iommu_group", buf, sizeof(buf)));
+	EXPECT_TRUE(json_u64(j, "iommu_group", &u) && u == strtoull(buf, NULL, 10));
+	EXPECT_STREQ(VFIO_EXT_PCI_DRIVER_NAME, json_str(j, "driver"));
+	EXPECT_TRUE(json_bool(j, "open", &b) && !b);
+	EXPECT_EQ(NULL, json_get(j, "opener_pid"));
+	EXPECT_EQ(NULL, json_get(j, "kvm_pid"));
+	ASSERT_LT(0, sysfs_line(DSM_BDF, "firmware_node/path", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, json_str(j, "acpi_path"));
+	ASSERT_EQ((long)d.nr_regions, json_len(j, "regions"));
+	for (i = 0; i < d.nr_regions; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "regions.%u", i);
+		x = json_get(j, path);
+		EXPECT_TRUE(json_u64(x, "index", &u) && u == d.regions[i].index);
+		EXPECT_TRUE(json_u64(x, "size", &u) && u == d.regions[i].size);
+		EXPECT_TRUE(json_u64(x, "flags", &u) && u == d.regions[i].flags);
+	}
+	EXPECT_STREQ("bar0", json_str(j, "regions.0.name"));
+	EXPECT_TRUE(json_u64(j, "regions.0.size", &u) && u == 0x100000);
+	ASSERT_EQ((long)d.nr_irqs, json_len(j, "irqs"));
+	for (i = 0; i < d.nr_irqs; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "irqs.%u", i);
+		x = json_get(j, path);
+		EXPECT_TRUE(json_u64(x, "index", &u) && u == i);
+		EXPECT_TRUE(json_u64(x, "count", &u) && u == d.irqs[i].count);
+	}
+	EXPECT_STREQ("acpi-notify", json_str(j, "irqs.5.name"));
+	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, json_str(j, "dsm.policy"));
+	EXPECT_TRUE(json_u64(j, "dsm.calls", &u) &&
+		    (long)u == read_counter(DSM_BDF, "dsm_calls"));
+	EXPECT_TRUE(json_u64(j, "dsm.denied", &u) &&
+		    (long)u == read_counter(DSM_BDF, "dsm_denied"));
+	EXPECT_TRUE(json_bool(j, "notify.handler", &b) && !b);
+	EXPECT_TRUE(json_u64(j, "notify.count", &u) && u == d.notify_count);
+	ASSERT_LT(0, sysfs_line(DSM_BDF, "power_state", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, json_str(j, "power.state"));
+	ASSERT_LT(0, sysfs_line(DSM_BDF, "power/runtime_status", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, json_str(j, "power.runtime"));
+	EXPECT_TRUE(json_bool(j, "power.low_power", &b) && !b);
+	json_free(j);
+	vfioext_nl_dev_clear(&d);
+
+	/* -p: the same document, indented. */
+	j = run_json(CLI " -j -p dev list", NULL);
+	ASSERT_NE(NULL, j);
+	EXPECT_LE(1, json_len(j, ""));
+	for (i = 0; i < (unsigned int)json_len(j, ""); i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "%u.device", i);
+		if (!strcmp(json_str(j, path), DSM_BDF))
+			break;
+	}
+	EXPECT_LT(i, (unsigned int)json_len(j, ""));
+	json_free(j);
+
+	/* Errors: exit 1 and a JSON error object; usage errors exit 2. */
+	j = run_json(CLI " -j dev show 0000:00:1f.7 2>/dev/null", &st);
+	ASSERT_NE(NULL, j);
+	EXPECT_EQ(1, st);
+	EXPECT_STREQ("dev show", json_str(j, "error"));
+	EXPECT_TRUE(json_u64(j, "errno", &u) && u == ENODEV);
+	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
+		     json_str(j, "message"));
+	json_free(j);
+	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev show nonsense 2>/dev/null")));
+	EXPECT_EQ(2, WEXITSTATUS(system(CLI " frobnicate 2>/dev/null")));
+	vfioext_nl_close(nl);
+}
+
+/* monitor -j: one JSON object per line, every field checked. */
+TEST(cli_monitor_json)
+{
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *dv = NULL;
+	char line[1024], err[256] = "";
+	static const char * const names[] = { "open", "acpi-notify", "close" };
+	uint64_t u, seq = 0;
+	struct json *j;
+	unsigned int i;
+	bool b;
+	FILE *f;
+	int k;
+
+	if (access(CLI, X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	unlink("/tmp/monitor.err");
+	f = popen(CLI " -j monitor -n 3 -t 20 2>/tmp/monitor.err", "r");
+	ASSERT_NE(NULL, f);
+	/* It says on stderr once it is subscribed. */
+	for (k = 0; k < 100 && !strstr(err, "monitoring"); k++) {
+		int fd = open("/tmp/monitor.err", O_RDONLY);
+		ssize_t n = fd < 0 ? 0 : read(fd, err, sizeof(err) - 1);
+
+		if (fd >= 0)
+			close(fd);
+		err[n > 0 ? n : 0] = '\0';
+		usleep(50000);
+	}
+	ASSERT_NE(NULL, strstr(err, "monitoring"));
+
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	k = vfioext_acpi_notify_open(dv, 0);
+	ASSERT_LE(0, k);
+	ASSERT_EQ(0, vfioext_acpi_notify_test(dv, 0x33));
+	close(k);
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+		j = json_parse(line);
+		ASSERT_NE(NULL, j) {
+			TH_LOG("not JSON: %s", line);
+		}
+		EXPECT_STREQ(names[i], json_str(j, "event"));
+		EXPECT_STREQ(DSM_BDF, json_str(j, "device"));
+		ASSERT_TRUE(json_u64(j, "seq", &u));
+		if (i)
+			EXPECT_EQ(seq + 1, u);
+		seq = u;
+		EXPECT_TRUE(json_u64(j, "timestamp_ns", &u) && u > 0);
+		if (i == 0)
+			EXPECT_TRUE(json_u64(j, "pid", &u) &&
+				    u == (uint64_t)getpid());
+		if (i == 1) {
+			EXPECT_TRUE(json_u64(j, "value", &u) && u == 0x33);
+			EXPECT_TRUE(json_bool(j, "loopback", &b) && b);
+		}
+		json_free(j);
+	}
+	EXPECT_EQ(0, pclose(f));
+}
+
+/* ------------------------------------------------------------------ */
+/* pviommu containers                                                  */
+/* ------------------------------------------------------------------ */
+
+static void *pages(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static const struct vfioext_nl_pviommu *
+find_ctr(const struct vfioext_nl_pviommu *v, size_t n, uint32_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].owner_pid == owner)
+			return &v[i];
+	return NULL;
+}
+
+TEST(pviommu_dump)
+{
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	struct vfio_ext_pviommu_attach at = { .argsz = sizeof(at) };
+	struct vfioext_nl_pviommu *v, one;
+	const struct vfioext_nl_pviommu *p;
+	uint8_t *buf = pages(3 * 4096);
+	struct vfio_handles h;
+	struct vfioext_nl *nl;
+	char bdf[VFIOEXT_BDF_LEN];
+	size_t n;
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	EXPECT_EQ(NULL, find_ctr(v, n, getpid()));
+	vfioext_nl_pviommu_list_free(v, n);
+
+	vfio_handles_init(&h);
+	ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, VFIO_EXT_PVIOMMU_IOMMU));
+	ASSERT_EQ(0, dma_map(h.container, buf, 0x100000, 4096, 3));
+	ASSERT_EQ(0, dma_map(h.container, buf + 4096, 0x200000, 2 * 4096, 3));
+	EXPECT_NE(0, dma_map(h.container, buf, 0x100000, 4096, 3)); /* overlap */
+	EXPECT_EQ(4096, dma_unmap(h.container, 0x100000, 4096));
+	EXPECT_GT(0, dma_unmap(h.container, 0x200000, 4096));  /* splits one */
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	at.group = h.group_id;
+	at.vsid = 42;
+	at.domain = dom.id;
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_ATTACH, &at));
+
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	p = find_ctr(v, n, getpid());
+	ASSERT_NE(NULL, p);
+	EXPECT_NE(0, p->id);
+	EXPECT_EQ(1, p->mappings);
+	EXPECT_EQ(1, p->def_mappings);
+	EXPECT_EQ(2, p->pinned);
+	EXPECT_EQ(3, p->map_reqs);
+	EXPECT_EQ(1, p->map_failed);
+	EXPECT_EQ(2, p->unmap_reqs);
+	EXPECT_EQ(1, p->unmap_failed);
+	EXPECT_LT(0, p->dma_limit);
+	ASSERT_EQ(1, p->nr_endpoints);
+	EXPECT_EQ((uint32_t)h.group_id, p->endpoints[0].group);
+	EXPECT_STREQ(bdf, p->endpoints[0].dev);
+	EXPECT_EQ(1, p->endpoints[0].has_vsid);
+	EXPECT_EQ(42, p->endpoints[0].vsid);
+	EXPECT_EQ(dom.id, p->endpoints[0].domain);
+	ASSERT_EQ(1, p->nr_domains);
+	EXPECT_EQ(dom.id, p->domains[0].id);
+	EXPECT_EQ(0, p->domains[0].mappings);
+	EXPECT_EQ(1, p->domains[0].endpoints);
+
+	/* The CLI's JSON, field by field. */
+	if (!access(CLI, X_OK)) {
+		struct json *j = run_json(CLI " -j pviommu show", NULL);
+		const struct json *c = NULL;
+		uint64_t u;
+		long i;
+
+		ASSERT_NE(NULL, j);
+		for (i = 0; i < json_len(j, ""); i++) {
+			char path[32];
+
+			snprintf(path, sizeof(path), "%ld", i);
+			if (json_u64(json_get(j, path), "owner_pid", &u) &&
+			    u == (uint64_t)getpid())
+				c = json_get(j, path);
+		}
+		ASSERT_NE(NULL, c);
+		EXPECT_TRUE(json_u64(c, "id", &u) && u == p->id);
+		EXPECT_TRUE(json_u64(c, "mappings", &u) && u == 1);
+		EXPECT_TRUE(json_u64(c, "pinned_pages", &u) && u == 2);
+		EXPECT_TRUE(json_u64(c, "counters.map", &u) && u == 3);
+		EXPECT_TRUE(json_u64(c, "counters.map_failed", &u) && u == 1);
+		EXPECT_TRUE(json_u64(c, "counters.unmap", &u) && u == 2);
+		EXPECT_TRUE(json_u64(c, "counters.unmap_failed", &u) && u == 1);
+		EXPECT_EQ(1, json_len(c, "endpoints"));
+		EXPECT_TRUE(json_u64(c, "endpoints.0.group", &u) &&
+			    u == (uint64_t)h.group_id);
+		EXPECT_TRUE(json_u64(c, "endpoints.0.vsid", &u) && u == 42);
+		EXPECT_TRUE(json_u64(c, "endpoints.0.domain", &u) &&
+			    u == dom.id);
+		EXPECT_STREQ(bdf, json_str(c, "endpoints.0.device"));
+		EXPECT_TRUE(json_u64(c, "domains.0.id", &u) && u == dom.id);
+		EXPECT_TRUE(json_u64(c, "domains.0.endpoints", &u) && u == 1);
+		json_free(j);
+	}
+
+	/* get by id reports the same container. */
+	ASSERT_EQ(0, vfioext_nl_pviommu_get(nl, p->id, &one));
+	EXPECT_EQ(p->id, one.id);
+	EXPECT_EQ(p->owner_pid, one.owner_pid);
+	EXPECT_EQ(p->pinned, one.pinned);
+	EXPECT_EQ(1, one.nr_endpoints);
+	vfioext_nl_pviommu_clear(&one);
+	vfioext_nl_pviommu_list_free(v, n);
+
+	vfio_close_all(&h);
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	EXPECT_EQ(NULL, find_ctr(v, n, getpid()));
+	vfioext_nl_pviommu_list_free(v, n);
+	EXPECT_EQ(-ENOENT, vfioext_nl_pviommu_get(nl, 0x7fffffff, &one));
+	vfioext_nl_close(nl);
+}
+
+TEST_HARNESS_MAIN
