@@ -51,6 +51,7 @@ struct fctx {
 	uint32_t domain;
 	struct dsm_buf *dsm;
 	bool preenabled;
+	bool unbind_after;	/* it had no driver: leave it that way */
 };
 
 static int pv_batch1(int container, uint32_t op, uint32_t domain,
@@ -405,7 +406,7 @@ static bool case_selected(const char *name)
 
 FIXTURE_SETUP(faults)
 {
-	char bdf[VFIOEXT_BDF_LEN];
+	char bdf[VFIOEXT_BDF_LEN], drv[64];
 	int ret;
 
 	if (!case_selected(variant->fc.name))
@@ -423,6 +424,8 @@ FIXTURE_SETUP(faults)
 	if (variant->bdf ? vfioext_pci_iommu_group(bdf) < 0 :
 	    edu_find(variant->kind, bdf))
 		SKIP(_exit(255), "no such edu device on this machine");
+	self->c.unbind_after = !vfioext_pci_driver(bdf, drv, sizeof(drv)) &&
+			       !drv[0];
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfio_open_all_iommu(&self->c.h, bdf,
 					 VFIO_EXT_PVIOMMU_IOMMU));
@@ -456,6 +459,9 @@ FIXTURE_TEARDOWN(faults)
 		enable_attr(self->c.h.bdf, "0");
 		vfioext_pci_bind(self->c.h.bdf, VFIO_EXT_PCI_DRIVER_NAME);
 	}
+	/* The bench as we found it, for the tests after us. */
+	if (self->c.unbind_after)
+		vfioext_pci_unbind(self->c.h.bdf);
 }
 
 TEST_F_TIMEOUT(faults, every_allocation, 600)

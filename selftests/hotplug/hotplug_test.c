@@ -142,11 +142,12 @@ FIXTURE(hp) {
 	int ref_ext, ref_pv;
 	long vmlck0;
 	void *buf;
+	bool unbind_after;	/* it had no driver: leave it that way */
 };
 
 FIXTURE_SETUP(hp)
 {
-	char reply[512];
+	char reply[512], drv[64];
 
 	vfio_handles_init(&self->h);
 	if (vmrun_qmp("{\"execute\": \"query-pci\"}", reply, sizeof(reply),
@@ -155,6 +156,8 @@ FIXTURE_SETUP(hp)
 	/* A failed earlier run may have left it unplugged. */
 	if (hp_find(self->bdf))
 		ASSERT_EQ(0, replug(self->bdf));
+	self->unbind_after = !vfioext_pci_driver(self->bdf, drv, sizeof(drv)) &&
+			     !drv[0];
 	ASSERT_EQ(0, vfioext_pci_bind(self->bdf, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_TRUE(wait_group_node(self->bdf, 10000));
 	self->ref_ext = module_refcnt("vfio_pci_ext");
@@ -170,6 +173,9 @@ FIXTURE_TEARDOWN(hp)
 	vfio_close_all(&self->h);
 	if (self->buf && self->buf != MAP_FAILED)
 		munmap(self->buf, 1 << 20);
+	/* The bench as we found it, for the tests after us. */
+	if (self->unbind_after)
+		vfioext_pci_unbind(self->bdf);
 }
 
 /* Gone, nothing left, plugged back, bound, DMA works. */
