@@ -664,6 +664,8 @@ struct vfioext_nl_domain {
  * @unmap_reqs: unmap requests
  * @map_failed: failed map requests
  * @unmap_failed: failed unmap requests
+ * @viommu_reqs: requests to the in-kernel virtio-iommu device
+ * @viommu_failed: of those, answered with an error status
  * @nr_endpoints: entries in @endpoints
  * @endpoints: attached groups (malloc'ed)
  * @nr_domains: entries in @domains
@@ -680,6 +682,8 @@ struct vfioext_nl_pviommu {
 	uint64_t unmap_reqs;
 	uint64_t map_failed;
 	uint64_t unmap_failed;
+	uint64_t viommu_reqs;
+	uint64_t viommu_failed;
 	unsigned int nr_endpoints;
 	struct vfioext_nl_endpoint *endpoints;
 	unsigned int nr_domains;

@@ -163,6 +163,8 @@ static struct nla_policy cnt_policy[VFIO_EXT_CNT_A_MAX + 1] = {
 	[VFIO_EXT_CNT_A_UNMAP]		= { .type = NLA_U64 },
 	[VFIO_EXT_CNT_A_MAP_FAILED]	= { .type = NLA_U64 },
 	[VFIO_EXT_CNT_A_UNMAP_FAILED]	= { .type = NLA_U64 },
+	[VFIO_EXT_CNT_A_VIOMMU_REQUESTS] = { .type = NLA_U64 },
+	[VFIO_EXT_CNT_A_VIOMMU_FAILED]	= { .type = NLA_U64 },
 };
 
 static uint64_t get_u64(struct nlattr **tb, int t)
@@ -297,6 +299,8 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 		p->unmap_reqs = get_u64(ct, VFIO_EXT_CNT_A_UNMAP);
 		p->map_failed = get_u64(ct, VFIO_EXT_CNT_A_MAP_FAILED);
 		p->unmap_failed = get_u64(ct, VFIO_EXT_CNT_A_UNMAP_FAILED);
+		p->viommu_reqs = get_u64(ct, VFIO_EXT_CNT_A_VIOMMU_REQUESTS);
+		p->viommu_failed = get_u64(ct, VFIO_EXT_CNT_A_VIOMMU_FAILED);
 	}
 	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_ENDPOINTS],
 			 VFIO_EXT_A_PVIOMMU_ENDPOINT);

@@ -24,6 +24,8 @@ struct sk_buff;
  * @PVIOMMU_CNT_UNMAP: unmap requests
  * @PVIOMMU_CNT_MAP_FAILED: map requests that failed
  * @PVIOMMU_CNT_UNMAP_FAILED: unmap requests that failed
+ * @PVIOMMU_CNT_VIOMMU: requests served by the virtio-iommu device
+ * @PVIOMMU_CNT_VIOMMU_FAILED: of those, answered with an error status
  * @PVIOMMU_NR_COUNTERS: number of counters
  *
  * A new counter is a new value here, a new VFIO_EXT_CNT_A_* in the uAPI
@@ -35,6 +37,8 @@ enum pviommu_counter {
 	PVIOMMU_CNT_UNMAP,
 	PVIOMMU_CNT_MAP_FAILED,
 	PVIOMMU_CNT_UNMAP_FAILED,
+	PVIOMMU_CNT_VIOMMU,
+	PVIOMMU_CNT_VIOMMU_FAILED,
 	PVIOMMU_NR_COUNTERS
 };
 

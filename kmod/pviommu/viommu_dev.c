@@ -413,6 +413,9 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 			break;
 		}
 	}
+	if (!p->closed)
+		pviommu_count(p, PVIOMMU_CNT_VIOMMU, PVIOMMU_CNT_VIOMMU_FAILED,
+			      st != VIRTIO_IOMMU_S_OK);
 	mutex_unlock(&p->lock);
 
 	ret = 0;

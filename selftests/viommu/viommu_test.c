@@ -602,12 +602,39 @@ TEST_F(viommu, probe)
 	EXPECT_EQ(VIRTIO_IOMMU_S_UNSUPP, st);
 }
 
+/* The netlink inventory's virtio-iommu counters of our container. */
+static int viommu_counters(uint64_t *reqs, uint64_t *failed)
+{
+	struct vfioext_nl_pviommu *list;
+	struct vfioext_nl *nl;
+	size_t n, i;
+	int ret = vfioext_nl_open(&nl);
+
+	if (ret)
+		return ret;
+	ret = vfioext_nl_pviommu_list(nl, &list, &n);
+	vfioext_nl_close(nl);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (list[i].owner_pid != (uint32_t)getpid())
+			continue;
+		*reqs = list[i].viommu_reqs;
+		*failed = list[i].viommu_failed;
+		ret = 0;
+	}
+	vfioext_nl_pviommu_list_free(list, n);
+	return ret;
+}
+
 /* Every malformed request gets the spec's status, nothing else changes. */
 TEST_F(viommu, bad_requests)
 {
 	struct gvm *g = &self->g;
 	long lck0 = proc_status_kb("VmLck");
 	struct virtio_iommu_req_head h = { .type = 0x7f };
+	uint64_t reqs = 0, failed = 0;
 	uint8_t st;
 
 	ASSERT_EQ(0, guest_start(g, FEATURES));
@@ -651,6 +678,10 @@ TEST_F(viommu, bad_requests)
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, st);
 	/* The device is still fine. */
 	EXPECT_EQ(ST_DOK, get_status(g));
+	/* 21 requests, 3 answered OK; the inventory counted them. */
+	ASSERT_EQ(0, viommu_counters(&reqs, &failed));
+	EXPECT_EQ(21, reqs);
+	EXPECT_EQ(18, failed);
 }
 
 /* RLIMIT_MEMLOCK of the VMM applies to what the guest pins. */

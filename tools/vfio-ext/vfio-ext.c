@@ -882,6 +882,8 @@ static void pviommu_json(const struct vfioext_nl_pviommu *p)
 	jw_u64("unmap", p->unmap_reqs);
 	jw_u64("map_failed", p->map_failed);
 	jw_u64("unmap_failed", p->unmap_failed);
+	jw_u64("viommu_requests", p->viommu_reqs);
+	jw_u64("viommu_failed", p->viommu_failed);
 	jw_close('}');
 	jw_open("endpoints", '[');
 	for (i = 0; i < p->nr_endpoints; i++) {
@@ -920,6 +922,10 @@ static void pviommu_text(const struct vfioext_nl_pviommu *p)
 	       (unsigned long long)p->map_failed,
 	       (unsigned long long)p->unmap_reqs,
 	       (unsigned long long)p->unmap_failed);
+	if (p->viommu_reqs)
+		printf("    virtio-iommu requests %llu (%llu failed)\n",
+		       (unsigned long long)p->viommu_reqs,
+		       (unsigned long long)p->viommu_failed);
 	for (i = 0; i < p->nr_endpoints; i++) {
 		printf("    group %u (%s)", p->endpoints[i].group,
 		       p->endpoints[i].dev);

@@ -600,6 +600,10 @@ enum vfio_ext_nl_domain_attr {
  * @VFIO_EXT_CNT_A_UNMAP: unmap requests
  * @VFIO_EXT_CNT_A_MAP_FAILED: map requests that failed
  * @VFIO_EXT_CNT_A_UNMAP_FAILED: unmap requests that failed
+ * @VFIO_EXT_CNT_A_VIOMMU_REQUESTS: requests the guest sent the in-kernel
+ *	virtio-iommu device (ATTACH, DETACH, MAP, UNMAP, PROBE, malformed)
+ * @VFIO_EXT_CNT_A_VIOMMU_FAILED: of those, answered with a status other
+ *	than VIRTIO_IOMMU_S_OK
  *
  * New counters (virtio-iommu requests) get new attribute types; readers
  * skip types they do not know.
@@ -611,6 +615,8 @@ enum vfio_ext_nl_counter_attr {
 	VFIO_EXT_CNT_A_UNMAP,
 	VFIO_EXT_CNT_A_MAP_FAILED,
 	VFIO_EXT_CNT_A_UNMAP_FAILED,
+	VFIO_EXT_CNT_A_VIOMMU_REQUESTS,
+	VFIO_EXT_CNT_A_VIOMMU_FAILED,
 
 	__VFIO_EXT_CNT_A_MAX,
 	VFIO_EXT_CNT_A_MAX = __VFIO_EXT_CNT_A_MAX - 1
