@@ -840,10 +840,12 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
  * @block: no DMA at all (@to ignored)
  *
  * Blocking is detaching: VFIO owns the group, so the IOMMU core puts it
- * in the group's blocking domain, whatever IOMMU instance it is behind;
- * it cannot fail, so a blocked endpoint fails closed.
+ * in the group's blocking domain, whatever IOMMU instance it is behind.
+ * On 6.1 that attach can fail under memory pressure (the core WARNs and
+ * leaves the group where it was): then nothing changes and -ENOMEM says
+ * so, never a state that claims a block that is not there.
  *
- * Return: 0, or the IOMMU driver's error (@g stays where it was).
+ * Return: 0, -ENOMEM, or the IOMMU driver's error (@g stays where it was).
  */
 int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
 			   bool block)
@@ -855,7 +857,9 @@ int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
 		to = NULL;
 	if (g->blocked == block && (block || g->gdom == to))
 		return 0;
-	iommu_detach_group(from, g->group);	/* now blocked */
+	iommu_detach_group(from, g->group);	/* now blocked ... */
+	if (iommu_get_domain_for_dev(g->dev) == from)
+		return -ENOMEM;			/* ... unless that failed */
 	if (!block) {
 		ret = iommu_attach_group(to ? to->domain : g->domain,
 					 g->group);

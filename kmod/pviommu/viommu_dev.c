@@ -110,7 +110,8 @@ bool pviommu_viommu_blocks(struct pviommu *p)
 
 /*
  * Set bypass for unattached endpoints and place them; one that cannot
- * reach its own domain stays blocked (fails closed).  p->lock held.
+ * reach its own domain stays blocked (fails closed); one that cannot be
+ * blocked (6.1, memory pressure only) is reported.  p->lock held.
  */
 static void set_bypass(struct pviommu_viommu *v, bool bypass)
 {
@@ -122,8 +123,8 @@ static void set_bypass(struct pviommu_viommu *v, bool bypass)
 	list_for_each_entry(g, &p->groups, next)
 		if (g->has_vsid && !g->vdom &&
 		    pviommu_place_endpoint(g, NULL, !bypass))
-			pr_warn_ratelimited("endpoint %u stays blocked\n",
-					    g->vsid);
+			pr_warn_ratelimited("endpoint %u not %s\n", g->vsid,
+					    bypass ? "unblocked" : "blocked");
 }
 
 static void vdom_destroy(struct pviommu_viommu *v, struct pviommu_vdom *vd)
