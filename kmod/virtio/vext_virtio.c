@@ -667,6 +667,18 @@ static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
 	struct vext_vq *vq;
 	u32 idx;
 
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_VDPA_SET_VRING_ENABLE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+		break;
+	default:
+		return -ENOTTY;		/* before reading any argument */
+	}
 	if (get_user(idx, (u32 __user *)argp))
 		return -EFAULT;
 	if (idx >= dev->ops->nr_vqs)

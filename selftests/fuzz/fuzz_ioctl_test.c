@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -37,6 +39,7 @@
 #define BUF_SIZE	(1024 * 1024)
 #define DEVICE_ITERS	10000
 #define CONTAINER_ITERS	20000
+#define VIRTIO_ITERS	20000
 
 struct fctx {
 	int fd;			/* the surface: device or container */
@@ -359,6 +362,148 @@ static const struct fuzz_call container_calls[] = {
 };
 
 /* ------------------------------------------------------------------------- */
+/* The virtio-iommu fd (vhost / vhost-vdpa ioctls)                            */
+
+static const int e_virtio[] = { EINVAL, EFAULT, EBUSY, ENOBUFS, EOPNOTSUPP,
+				E2BIG, EBADF, ENOMEM, 0 };
+
+/* A user address: mostly inside the buffer, sometimes anywhere. */
+static uint64_t fuzz_uva(struct fuzz *f, struct fctx *c)
+{
+	if (fuzz_one_in(f, 8))
+		return fuzz_interesting(f);
+	return (uintptr_t)c->buf + (fuzz_below(f, BUF_SIZE) & ~15ULL);
+}
+
+static void fill_vring_state(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vhost_vring_state *s = arg;
+
+	s->index = fuzz_mostly(f, fuzz_below(f, 2));
+	s->num = fuzz_one_in(f, 4) ? fuzz_interesting(f) :
+		 1u << fuzz_below(f, 10);
+}
+
+static void fill_vring_addr(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vhost_vring_addr *a = arg;
+
+	a->index = fuzz_mostly(f, fuzz_below(f, 2));
+	a->flags = fuzz_mostly(f, 0);
+	a->desc_user_addr = fuzz_uva(f, ctx);
+	a->avail_user_addr = fuzz_uva(f, ctx);
+	a->used_user_addr = fuzz_uva(f, ctx);
+}
+
+static void fill_vring_file(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vhost_vring_file *v = arg;
+	struct fctx *c = ctx;
+
+	v->index = fuzz_mostly(f, fuzz_below(f, 2));
+	v->fd = fuzz_one_in(f, 4) ? (int)fuzz_interesting(f) :
+		fuzz_one_in(f, 3) ? -1 : c->efd;
+}
+
+static void fill_status(struct fuzz *f, void *arg, void *ctx)
+{
+	static const uint8_t steps[] = {
+		0, VIRTIO_CONFIG_S_ACKNOWLEDGE, 3, 11, 15, 0x80, 0x40,
+	};
+
+	*(uint8_t *)arg = fuzz_one_in(f, 4) ? fuzz_u64(f) :
+			  steps[fuzz_below(f, ARRAY_SIZE(steps))];
+}
+
+static void fill_features(struct fuzz *f, void *arg, void *ctx)
+{
+	*(uint64_t *)arg = fuzz_mostly(f, (1ULL << VIRTIO_F_VERSION_1) | 0x5f);
+}
+
+static void fill_config(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vhost_vdpa_config *cf = arg;
+
+	cf->off = fuzz_mostly(f, fuzz_below(f, 48));
+	cf->len = fuzz_mostly(f, 1 + fuzz_below(f, 48));
+	fuzz_bytes(f, cf->buf, 64);
+}
+
+static void fill_mem_table(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vhost_memory *m = arg;
+	unsigned int i, n = fuzz_below(f, 5);
+
+	m->nregions = fuzz_mostly(f, n);
+	for (i = 0; i < n; i++) {
+		m->regions[i].guest_phys_addr = fuzz_mostly(f, i * 0x100000ULL);
+		m->regions[i].memory_size = fuzz_mostly(f, 0x40000);
+		m->regions[i].userspace_addr = fuzz_uva(f, ctx);
+	}
+}
+
+static void fill_int(struct fuzz *f, void *arg, void *ctx)
+{
+	struct fctx *c = ctx;
+
+	*(int *)arg = fuzz_one_in(f, 3) ? -1 :
+		      fuzz_one_in(f, 4) ? (int)fuzz_interesting(f) : c->efd;
+}
+
+/* A guest kick: whatever the rings hold, the worker wakes and looks. */
+static long kick(const struct fuzz_call *call, void *arg, void *ctx)
+{
+	struct fctx *c = ctx;
+	uint64_t v = 1;
+
+	return write(c->efd, &v, sizeof(v)) == sizeof(v) ? 0 : -errno;
+}
+
+/* Guest memory under the rings: random bytes where the rings may be. */
+static void fill_scribble(struct fuzz *f, void *arg, void *ctx)
+{
+	struct fctx *c = ctx;
+	uint64_t off = fuzz_below(f, BUF_SIZE - 256);
+
+	fuzz_bytes(f, c->buf + off, fuzz_below(f, 256));
+	*(uint64_t *)arg = off;
+}
+
+static const struct fuzz_call virtio_calls[] = {
+	{ "VHOST_SET_FEATURES", VHOST_SET_FEATURES, fill_features,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_SET_STATUS", VHOST_VDPA_SET_STATUS, fill_status,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_GET_STATUS", VHOST_VDPA_GET_STATUS, fill_status,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_GET_CONFIG", VHOST_VDPA_GET_CONFIG, fill_config,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_SET_CONFIG", VHOST_VDPA_SET_CONFIG, fill_config,
+	  .errnos = e_virtio },
+	{ "VHOST_SET_MEM_TABLE", VHOST_SET_MEM_TABLE, fill_mem_table,
+	  .errnos = e_virtio },
+	{ "VHOST_SET_VRING_NUM", VHOST_SET_VRING_NUM, fill_vring_state,
+	  .errnos = e_virtio },
+	{ "VHOST_SET_VRING_BASE", VHOST_SET_VRING_BASE, fill_vring_state,
+	  .errnos = e_virtio },
+	{ "VHOST_GET_VRING_BASE", VHOST_GET_VRING_BASE, fill_vring_state,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_SET_VRING_ENABLE", VHOST_VDPA_SET_VRING_ENABLE,
+	  fill_vring_state, .errnos = e_virtio },
+	{ "VHOST_SET_VRING_ADDR", VHOST_SET_VRING_ADDR, fill_vring_addr,
+	  .errnos = e_virtio },
+	{ "VHOST_SET_VRING_KICK", VHOST_SET_VRING_KICK, fill_vring_file,
+	  .errnos = e_virtio },
+	{ "VHOST_SET_VRING_CALL", VHOST_SET_VRING_CALL, fill_vring_file,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_SET_CONFIG_CALL", VHOST_VDPA_SET_CONFIG_CALL, fill_int,
+	  .errnos = e_virtio },
+	{ "guest kick", 0, fill_scribble, kick, .errnos = e_virtio },
+	{ "unknown vhost ioctl", 0, fill_unknown, unknown_ioctl,
+	  .errnos = e_unknown },
+};
+
+/* ------------------------------------------------------------------------- */
 
 FIXTURE(fuzz) {
 	struct fctx c;
@@ -418,6 +563,35 @@ TEST_F_TIMEOUT(fuzz, device_ioctls, 600)
 	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, *(uint32_t *)(b->args + 32));
 	EXPECT_EQ(0x12345678ULL, *(uint64_t *)(b->args + 40));
 	free(b);
+}
+
+/*
+ * The virtio-iommu fd of the container, owned, with the edu as endpoint:
+ * every vhost ioctl with mostly-sane arguments, guest memory scribbled
+ * under whatever rings it was given, kicks.  Afterwards a reset must
+ * leave a device that still negotiates, and the container's close every
+ * pin gone (the fixture checks VmLck).
+ */
+TEST_F_TIMEOUT(fuzz, virtio_ioctls, 600)
+{
+	struct vfio_ext_pviommu_viommu a = { .argsz = sizeof(a) };
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = self->c.h.group_id, .vsid = 1,
+	};
+	uint8_t st = 0;
+	int fd;
+
+	ASSERT_EQ(0, ioctl(self->c.h.container, VFIO_EXT_PVIOMMU_ATTACH, &at));
+	fd = ioctl(self->c.h.container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL));
+	self->c.fd = fd;
+	fuzz_init(&self->f, "virtio ioctls", VIRTIO_ITERS);
+	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, virtio_calls,
+			      ARRAY_SIZE(virtio_calls), &self->c));
+	ASSERT_EQ(0, ioctl(fd, VHOST_VDPA_SET_STATUS, &st));
+	EXPECT_EQ(0, vfioext_virtio_negotiate(fd, (1ULL << VIRTIO_F_VERSION_1)));
+	close(fd);
 }
 
 TEST_F_TIMEOUT(fuzz, container_ioctls, 600)
