@@ -120,6 +120,8 @@ FIXTURE_TEARDOWN(ntfy)
 	if (self->efd >= 0)
 		close(self->efd);
 	vfio_close_all(&self->h);
+	/* Leave no Notify function allowed for the tests that follow. */
+	write_policy(DSM_BDF, "reset");
 }
 
 TEST_F(ntfy, irq_info)
