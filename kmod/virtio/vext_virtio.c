@@ -14,14 +14,28 @@
  * Hand-written: Debian 12's kernel has neither CONFIG_VHOST nor
  * CONFIG_VDPA, whose cores would otherwise carry an in-kernel device.
  *
+ * Who serves a kick.  By default (inline_kick) a kick written by a thread
+ * of the owner process -- a vCPU thread whose MMIO write KVM turned into
+ * an ioeventfd signal, or a VMM thread -- is served by that thread itself,
+ * in task work it runs before it returns to user mode (for a vCPU: before
+ * KVM re-enters the guest; kernel/entry/kvm.c runs task work on that
+ * path).  That saves the thread hand-off, which dominates a request's
+ * cost: the request is served in the VMM's own context (its mm, cgroups,
+ * memcg, CPU time), like any system call it makes.  Every other kick (a
+ * kernel context, another process, a dying thread, inline_kick=0) and any
+ * work left after one queue's worth wakes the device's worker, a kernel
+ * thread in the VMM's mm.  vhost has no counterpart: it always hands off.
+ *
  * Locking: vdev->lock (mutex) covers all device state: status, features,
  * memory table, queue configuration and eventfds, and the device's own
- * state.  The worker holds it while it serves queues, so control ioctls
- * never race with request processing; it drops it between rounds.
- * vdev->pending (an atomic bit mask of kicked queues) is set from the
- * kick eventfd's wakeup callback, which runs under the eventfd's
- * wait-queue spinlock and only sets a bit and wakes the worker.
- * vext_types_lock (mutex) covers the list of registered device types.
+ * state.  Whoever serves (worker or inline) takes the kicked queues and
+ * serves them under it, so control ioctls never race with request
+ * processing; the worker drops it between rounds.  vdev->pending (an
+ * atomic bit mask of kicked queues) and vdev->inline_queued are set from
+ * the kick eventfd's wakeup callback, which runs under the eventfd's
+ * wait-queue spinlock with interrupts off: it only sets bits, queues the
+ * task work and wakes the worker.  vext_types_lock (mutex) covers the
+ * list of registered device types.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,6 +50,7 @@
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
@@ -43,6 +58,11 @@
 #include "vfio_ext_compat.h"
 #include "vext_memtable.h"
 #include "vext_virtio.h"
+
+static bool inline_kick = true;
+module_param(inline_kick, bool, 0644);
+MODULE_PARM_DESC(inline_kick,
+		 "Serve a kick from a thread of the owner process in that thread (default: on); off: always in the device's worker thread");
 
 /* Status bits the driver may write (virtio 1.x, 2.1). */
 #define DRIVER_BITS	(VIRTIO_CONFIG_S_ACKNOWLEDGE | \
@@ -95,6 +115,10 @@ struct vext_vq {
  * @mm: the owner's address space (a user reference) after VHOST_SET_OWNER
  * @worker: serves the queues in @mm; exists while @mm is set
  * @pending: queues kicked and not yet served (atomic bit operations)
+ * @file: the device's file, set once by vext_vdev_install_fd()
+ * @inline_queued: bit 0: @inline_work is queued on some thread, which
+ *	holds a reference on @file until it has run
+ * @inline_work: the task work that serves a kick in the kicking thread
  * @status: virtio device status
  * @features: what the driver wrote with VHOST_SET_FEATURES
  * @running: DRIVER_OK, and neither FAILED nor DEVICE_NEEDS_RESET
@@ -113,6 +137,9 @@ struct vext_vdev {
 	struct mm_struct *mm;
 	struct task_struct *worker;
 	unsigned long pending;
+	struct file *file;
+	unsigned long inline_queued;
+	struct callback_head inline_work;
 	u8 status;
 	u64 features;
 	bool running;
@@ -308,12 +335,23 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 		vfio_ext_eventfd_add(vq->call, 1);
 }
 
+/*
+ * Serve the kicked queues.  Taking them under the lock makes a kick's
+ * service visible to any later holder of the lock.  lock held.
+ */
+static void serve_pending(struct vext_vdev *dev)
+{
+	unsigned long pending = xchg(&dev->pending, 0);
+	unsigned int qi;
+
+	for_each_set_bit(qi, &pending, dev->ops->nr_vqs)
+		serve_vq(dev, &dev->vqs[qi]);
+}
+
 static int vext_worker(void *data)
 {
 	struct vext_vdev *dev = data;
 	struct mem_cgroup *memcg, *old;
-	unsigned long pending;
-	unsigned int qi;
 
 	kthread_use_mm(dev->mm);
 	/* Kernel memory allocated for the guest is charged to the VMM. */
@@ -323,15 +361,13 @@ static int vext_worker(void *data)
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
 			break;
-		pending = xchg(&dev->pending, 0);
-		if (!pending) {
+		if (!READ_ONCE(dev->pending)) {
 			schedule();
 			continue;
 		}
 		__set_current_state(TASK_RUNNING);
 		mutex_lock(&dev->lock);
-		for_each_set_bit(qi, &pending, dev->ops->nr_vqs)
-			serve_vq(dev, &dev->vqs[qi]);
+		serve_pending(dev);
 		mutex_unlock(&dev->lock);
 		cond_resched();
 	}
@@ -342,11 +378,77 @@ static int vext_worker(void *data)
 	return 0;
 }
 
+static void wake_worker(struct vext_vdev *dev)
+{
+	if (dev->worker)
+		wake_up_process(dev->worker);
+}
+
 static void kick_worker(struct vext_vdev *dev, unsigned int qi)
 {
 	set_bit(qi, &dev->pending);
-	if (dev->worker)
-		wake_up_process(dev->worker);
+	wake_worker(dev);
+}
+
+/*
+ * The task work queued by kick_inline(), run by the kicking thread on its
+ * way back to user mode (or, if it is exiting, from do_exit() without an
+ * mm: then the worker takes over).
+ */
+static void inline_serve(struct callback_head *work)
+{
+	struct vext_vdev *dev = container_of(work, struct vext_vdev,
+					     inline_work);
+	struct file *file = dev->file;
+
+	clear_bit(0, &dev->inline_queued);
+	/* Cleared before @pending is taken: a kick that still sees the bit
+	 * set leaves its queue to this run (see kick_inline()).
+	 */
+	smp_mb__after_atomic();
+	if (current->mm == dev->mm && !fatal_signal_pending(current)) {
+		mutex_lock(&dev->lock);
+		serve_pending(dev);
+		mutex_unlock(&dev->lock);
+	}
+	/* More than a queue's worth, or not ours to serve: the worker. */
+	if (READ_ONCE(dev->pending))
+		wake_worker(dev);
+	fput(file);
+}
+
+/*
+ * Have the current thread serve @dev's kicked queues before it returns to
+ * user mode.  Only a user thread of the owner process qualifies (the
+ * requests are then served in the VMM's own context, as the worker would
+ * serve them).  Called with the kick eventfd's wait-queue lock held.
+ *
+ * Return: true if the kick is taken care of without the worker.
+ */
+static bool kick_inline(struct vext_vdev *dev)
+{
+	if (!READ_ONCE(inline_kick) || !in_task() || !current->mm ||
+	    current->mm != READ_ONCE(dev->mm) ||
+	    current->flags & (PF_KTHREAD | PF_EXITING | PF_IO_WORKER))
+		return false;
+	/* Fully ordered after our set_bit() of @pending: if the work is
+	 * already queued and has not yet cleared the bit, its run takes
+	 * our queue too.
+	 */
+	if (test_and_set_bit(0, &dev->inline_queued))
+		return true;
+	/* The file keeps the device (and this module) until the work has
+	 * run.  Its memory is live here: the release path takes this wait
+	 * queue's lock (kick_detach()) before it frees anything.
+	 */
+	if (dev->file && vfio_ext_file_tryget(dev->file)) {
+		init_task_work(&dev->inline_work, inline_serve);
+		if (!task_work_add(current, &dev->inline_work, TWA_RESUME))
+			return true;
+		fput(dev->file);	/* the thread is exiting */
+	}
+	clear_bit(0, &dev->inline_queued);
+	return false;
 }
 
 /* The kick eventfd was written (its wait-queue lock held, IRQs off). */
@@ -354,9 +456,13 @@ static int kick_wakeup(wait_queue_entry_t *wait, unsigned int mode, int sync,
 		       void *key)
 {
 	struct vext_vq *vq = container_of(wait, struct vext_vq, kick_wait);
+	struct vext_vdev *dev = vq->dev;
 
-	if (key_to_poll(key) & EPOLLIN)
-		kick_worker(vq->dev, vq->index);
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	set_bit(vq->index, &dev->pending);
+	if (!kick_inline(dev))
+		wake_worker(dev);
 	return 0;
 }
 
@@ -929,8 +1035,21 @@ EXPORT_SYMBOL_GPL(vext_vdev_create);
  */
 int vext_vdev_install_fd(struct vext_vdev *vdev)
 {
-	return anon_inode_getfd("[vfio-ext-virtio]", &vext_fops, vdev,
-				O_RDWR | O_CLOEXEC);
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile("[vfio-ext-virtio]", &vext_fops, vdev,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	vdev->file = file;	/* before anyone can kick: no fd yet */
+	fd_install(fd, file);
+	return fd;
 }
 EXPORT_SYMBOL_GPL(vext_vdev_install_fd);
 

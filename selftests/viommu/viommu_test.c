@@ -9,6 +9,7 @@
  * guest MAP and UNMAP took effect.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/vhost.h>
@@ -213,33 +214,42 @@ static void gvm_close(struct gvm *g)
 		close(g->cfg_call);
 }
 
-/* Post a chain of @n descriptors at @head and kick. */
-static int post_nowait(struct gvm *g, const struct vring_desc *d,
-		       unsigned int n, uint16_t head)
+/* Publish a chain of @n descriptors at @head, without a kick. */
+static void post_nokick(struct gvm *g, const struct vring_desc *d,
+			unsigned int n, uint16_t head)
 {
 	struct vring_desc *desc = gpa(g, GPA_DESC);
 	struct vring_avail *avail = gpa(g, GPA_AVAIL);
-	uint64_t v = 1;
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
 		desc[(head + i) % QNUM] = d[i];
 	avail->ring[g->avail_idx % QNUM] = head;
 	__atomic_store_n(&avail->idx, ++g->avail_idx, __ATOMIC_RELEASE);
-	return write(g->kick, &v, sizeof(v)) == sizeof(v) ? 0 : -errno;
 }
 
-/* Post a chain, wait for its used entry (the call eventfd). */
-static int post_chain(struct gvm *g, const struct vring_desc *d,
-		      unsigned int n, uint16_t head, uint32_t *used_len)
+static int kick(int fd)
+{
+	uint64_t v = 1;
+
+	return write(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -errno;
+}
+
+/* Post a chain of @n descriptors at @head and kick. */
+static int post_nowait(struct gvm *g, const struct vring_desc *d,
+		       unsigned int n, uint16_t head)
+{
+	post_nokick(g, d, n, head);
+	return kick(g->kick);
+}
+
+/* Wait for the next used entry (the call eventfd), check it is @head's. */
+static int wait_used(struct gvm *g, uint16_t head, uint32_t *used_len)
 {
 	struct vring_used *used = gpa(g, GPA_USED);
 	struct pollfd pfd = { .fd = g->call, .events = POLLIN };
 	uint64_t v;
-	int ret = post_nowait(g, d, n, head);
 
-	if (ret)
-		return ret;
 	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == g->used_seen) {
 		if (poll(&pfd, 1, 5000) != 1)
 			return -ETIMEDOUT;
@@ -252,6 +262,15 @@ static int post_chain(struct gvm *g, const struct vring_desc *d,
 		return -EPROTO;
 	g->used_seen++;
 	return 0;
+}
+
+/* Post a chain, wait for its used entry. */
+static int post_chain(struct gvm *g, const struct vring_desc *d,
+		      unsigned int n, uint16_t head, uint32_t *used_len)
+{
+	int ret = post_nowait(g, d, n, head);
+
+	return ret ? ret : wait_used(g, head, used_len);
 }
 
 /* One well-formed request: @req (@len bytes), @in_len writable bytes. */
@@ -363,6 +382,9 @@ FIXTURE_SETUP(viommu)
 FIXTURE_TEARDOWN(viommu)
 {
 	gvm_close(&self->g);
+	/* The module's default, should a test have stopped half-way. */
+	sysfs_write_str("/sys/module/vfio_ext_virtio/parameters/inline_kick",
+			"Y");
 }
 
 /* What the device says it is, and its config space. */
@@ -760,6 +782,152 @@ TEST_F_TIMEOUT(viommu, bypass, 120)
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 5, 0x400000, GPA_DATA, 0x1000,
 					    RW));
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, attach(g, 5, VSID, 0));
+}
+
+#define INLINE_KICK	"/sys/module/vfio_ext_virtio/parameters/inline_kick"
+
+static int set_inline_kick(bool on)
+{
+	return sysfs_write_str(INLINE_KICK, on ? "Y" : "N");
+}
+
+/* Voluntary context switches of the newest "vext-viommu-*" worker. */
+static long worker_switches(void)
+{
+	char path[300], line[128];
+	long best = 0, n = -1;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= best)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) &&
+		    !strncmp(line, "vext-viommu-", 12))
+			best = pid;
+		fclose(f);
+	}
+	closedir(d);
+	if (!best)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", best);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Post a 4 KiB MAP or UNMAP of IOVA 0x400000 in domain 1, no kick. */
+static uint16_t post_map_unmap(struct gvm *g, bool do_map)
+{
+	struct virtio_iommu_req_map m = {
+		.head.type = VIRTIO_IOMMU_T_MAP, .domain = 1,
+		.virt_start = 0x400000, .virt_end = 0x400fff,
+		.phys_start = GPA_DATA, .flags = RW,
+	};
+	struct virtio_iommu_req_unmap um = {
+		.head.type = VIRTIO_IOMMU_T_UNMAP, .domain = 1,
+		.virt_start = 0x400000, .virt_end = 0x400fff,
+	};
+	uint16_t head = (g->avail_idx * 2) % QNUM;
+	struct vring_desc d[2] = {
+		{ .addr = GPA_REQ, .flags = VRING_DESC_F_NEXT,
+		  .next = head + 1 },
+		{ .addr = GPA_RESP, .len = 4, .flags = VRING_DESC_F_WRITE },
+	};
+
+	if (do_map) {
+		memcpy(gpa(g, GPA_REQ), &m, sizeof(m) - 4);
+		d[0].len = sizeof(m) - 4;
+	} else {
+		memcpy(gpa(g, GPA_REQ), &um, sizeof(um) - 4);
+		d[0].len = sizeof(um) - 4;
+	}
+	memset(gpa(g, GPA_RESP), 0xee, 4);
+	post_nokick(g, d, 2, head);
+	return head;
+}
+
+static uint8_t resp_status(struct gvm *g)
+{
+	return *(uint8_t *)gpa(g, GPA_RESP);
+}
+
+/*
+ * Who serves a kick.  inline_kick on: a kick from a thread of the owner
+ * process is served before its write() returns (the used entry is there
+ * and the call eventfd readable at once), and the worker is not woken at
+ * all.  A kick from another process, and every kick with inline_kick
+ * off, is served by the worker thread.
+ */
+TEST_F_TIMEOUT(viommu, kick_paths, 120)
+{
+	struct gvm *g = &self->g;
+	struct vring_used *used = gpa(g, GPA_USED);
+	struct pollfd pfd = { .fd = g->call, .events = POLLIN };
+	long sw0, sw1;
+	uint16_t head;
+	uint64_t v;
+	pid_t pid;
+	int i, st;
+
+	ASSERT_EQ(0, set_inline_kick(true));
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	sw0 = worker_switches();
+	ASSERT_LE(0, sw0);
+	for (i = 0; i < 20; i++) {
+		head = post_map_unmap(g, !(i & 1));
+		ASSERT_EQ(0, kick(g->kick));
+		/* Served already: no waiting. */
+		ASSERT_EQ(g->used_seen + 1,
+			  __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE));
+		ASSERT_EQ(1, poll(&pfd, 1, 0));
+		ASSERT_EQ(0, wait_used(g, head, NULL));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
+	}
+	sw1 = worker_switches();
+	EXPECT_EQ(sw0, sw1);
+
+	/* Another process's kick: the worker serves it. */
+	head = post_map_unmap(g, true);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(kick(g->kick) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_EQ(0, st);
+	ASSERT_EQ(0, wait_used(g, head, NULL));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
+	sw0 = worker_switches();
+	EXPECT_LT(sw1, sw0);
+
+	/* inline_kick off: the worker serves the owner's kicks too. */
+	ASSERT_EQ(0, set_inline_kick(false));
+	for (i = 0; i < 5; i++) {
+		head = post_map_unmap(g, i & 1);
+		ASSERT_EQ(0, kick(g->kick));
+		ASSERT_EQ(0, wait_used(g, head, NULL));
+		EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
+	}
+	sw1 = worker_switches();
+	EXPECT_LT(sw0, sw1);
+	ASSERT_EQ(0, set_inline_kick(true));
+	while (read(g->call, &v, sizeof(v)) > 0)
+		;
 }
 
 static bool config_changed(struct gvm *g)

@@ -172,6 +172,17 @@ static double null_ioctl(struct ctx *x, int iters)
 	return (now_ns() - t0) / iters;
 }
 
+static void set_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		die(path, errno);
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die(path, errno);
+	close(fd);
+}
+
 static double debugfs_run(const char *path, const char *cmd)
 {
 	char out[64];
@@ -482,6 +493,11 @@ struct vguest {
 	uint8_t *ram;
 	int kick;
 	int call;
+	/* The notification: a kick eventfd write unless set (a VMM serving
+	 * in the vCPU thread, without ioeventfd).
+	 */
+	void (*notify)(struct vguest *g);
+	void *backend;
 	uint16_t avail_idx;
 	uint16_t posted;
 	double *lat;
@@ -499,6 +515,7 @@ static void vguest_init(struct vguest *g)
 	g->avail_idx = 0;
 	g->posted = 0;
 	g->nlat = 0;
+	g->notify = NULL;
 	g->kick = eventfd(0, EFD_CLOEXEC);
 	g->call = eventfd(0, EFD_CLOEXEC);
 	if (g->kick < 0 || g->call < 0)
@@ -537,7 +554,9 @@ static void vguest_kick_wait(struct vguest *g)
 	g->avail_idx += g->posted;
 	g->posted = 0;
 	__atomic_store_n(&av->idx, g->avail_idx, __ATOMIC_RELEASE);
-	if (write(g->kick, &v, sizeof(v)) != sizeof(v))
+	if (g->notify)
+		g->notify(g);
+	else if (write(g->kick, &v, sizeof(v)) != sizeof(v))
 		die("kick", errno);
 	while (__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != g->avail_idx)
 		if (read(g->call, &v, sizeof(v)) != sizeof(v))
@@ -640,34 +659,47 @@ static uint8_t ub_serve(struct ubackend *u, const struct vring_desc *d,
 	return VIRTIO_IOMMU_S_UNSUPP;
 }
 
-static void *ub_thread(void *arg)
+/* Serve everything in the driver ring. */
+static void ub_drain(struct ubackend *u)
 {
-	struct ubackend *u = arg;
 	struct vring_desc *d = gp(u->g, G_DESC);
 	struct vring_avail *av = gp(u->g, G_AVAIL);
 	struct vring_used *used = gp(u->g, G_USED);
+
+	while (__atomic_load_n(&av->idx, __ATOMIC_ACQUIRE) != u->last) {
+		uint16_t head = av->ring[u->last % G_QNUM];
+		const struct vring_desc *in = &d[(head + 1) % G_QNUM];
+
+		if (in->addr < G_RAM && in->len >= 4 &&
+		    in->len <= G_RAM - in->addr)
+			u->g->ram[in->addr] = ub_serve(u, d, head);
+		used->ring[u->last % G_QNUM].id = head;
+		used->ring[u->last % G_QNUM].len = 4;
+		u->last++;
+		__atomic_store_n(&used->idx, u->last, __ATOMIC_RELEASE);
+	}
+}
+
+static void *ub_thread(void *arg)
+{
+	struct ubackend *u = arg;
 	uint64_t v;
 
 	while (!u->stop) {
 		if (read(u->g->kick, &v, sizeof(v)) != sizeof(v))
 			break;
-		while (__atomic_load_n(&av->idx, __ATOMIC_ACQUIRE) != u->last) {
-			uint16_t head = av->ring[u->last % G_QNUM];
-			const struct vring_desc *in = &d[(head + 1) % G_QNUM];
-
-			if (in->addr < G_RAM && in->len >= 4 &&
-			    in->len <= G_RAM - in->addr)
-				u->g->ram[in->addr] = ub_serve(u, d, head);
-			used->ring[u->last % G_QNUM].id = head;
-			used->ring[u->last % G_QNUM].len = 4;
-			u->last++;
-			__atomic_store_n(&used->idx, u->last, __ATOMIC_RELEASE);
-		}
+		ub_drain(u);
 		v = 1;
 		if (write(u->g->call, &v, sizeof(v)) != sizeof(v))
 			break;
 	}
 	return NULL;
+}
+
+/* The vCPU thread serves its own notification (no ioeventfd). */
+static void ub_notify_inline(struct vguest *g)
+{
+	ub_drain(g->backend);
 }
 
 /* Pin @tid (0: the caller) to CPU 0, or back to @all. */
@@ -706,7 +738,8 @@ static pid_t viommu_worker(void)
  * worker) on one CPU, so no wakeup crosses CPUs: under TCG a cross-CPU
  * wakeup costs far more than on hardware and would hide the work itself.
  */
-static double run_user(struct vguest *g, bool same_cpu, unsigned int depth)
+static double run_user(struct vguest *g, bool same_cpu, unsigned int depth,
+		       bool in_vcpu)
 {
 	struct ubackend u = { .g = g };
 	cpu_set_t all;
@@ -718,6 +751,14 @@ static double run_user(struct vguest *g, bool same_cpu, unsigned int depth)
 	ctx_open(&x, VFIO_TYPE1v2_IOMMU);
 	u.container = vfioext_container_fd(x.c);
 	vguest_init(g);
+	if (in_vcpu) {
+		g->notify = ub_notify_inline;
+		g->backend = &u;
+		t0 = now_ns();
+		vguest_pairs(g, 1, depth);
+		dt = now_ns() - t0;
+		goto out;
+	}
 	if (sched_getaffinity(0, sizeof(all), &all))
 		die("sched_getaffinity", errno);
 	if (pthread_create(&t, NULL, ub_thread, &u))
@@ -739,13 +780,23 @@ static double run_user(struct vguest *g, bool same_cpu, unsigned int depth)
 		die("kick", errno);
 	pthread_join(t, NULL);
 	pin_cpu0(0, &all);
+out:
 	close(g->kick);
 	close(g->call);
 	ctx_close(&x);
 	return 2.0 * G_PAIRS / (dt / 1e9);
 }
 
-static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth)
+#define INLINE_KICK	"/sys/module/vfio_ext_virtio/parameters/inline_kick"
+
+/*
+ * @in_vcpu: the module's inline_kick: the kicking thread (here the
+ * guest's, standing for a vCPU thread whose MMIO write KVM turns into an
+ * ioeventfd signal) serves the requests before it returns; otherwise the
+ * device's worker thread is woken, as vhost does.
+ */
+static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
+			 bool in_vcpu)
 {
 	struct vfioext_mem_region mem = { 0, G_RAM, g->ram };
 	struct virtio_iommu_req_attach at = {
@@ -760,6 +811,7 @@ static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth)
 	double t0, dt;
 	int fd, ret;
 
+	set_param(INLINE_KICK, in_vcpu ? "Y" : "N");
 	ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
 	vguest_init(g);
 	if (sched_getaffinity(0, sizeof(all), &all))
@@ -810,6 +862,45 @@ static double pct(double *v, unsigned int n, double p)
 	return v[(unsigned int)(p * (n - 1))];
 }
 
+/*
+ * The four ways a request can be served, each measured in the same run:
+ * the in-kernel device (served in the kicking thread, or by its worker
+ * thread) and a userspace backend (a VMM thread woken by the kick, as
+ * QEMU's and crosvm's are; or in the vCPU thread itself, as a VMM
+ * without ioeventfd serves an MMIO exit).  The issue's comparison is the
+ * first against the third.
+ */
+enum { B_KERNEL, B_KERNEL_WORKER, B_USER, B_USER_VCPU, NR_B };
+
+static const char *const backend_name[NR_B] = {
+	[B_KERNEL] = "in-kernel, kicker serves",
+	[B_KERNEL_WORKER] = "in-kernel, worker thread",
+	[B_USER] = "userspace, VMM thread",
+	[B_USER_VCPU] = "userspace, in vCPU thread",
+};
+
+static const char *const backend_key[NR_B] = {
+	[B_KERNEL] = "kernel",
+	[B_KERNEL_WORKER] = "kernel_worker",
+	[B_USER] = "user",
+	[B_USER_VCPU] = "user_vcpu",
+};
+
+static double run_backend(struct vguest *g, int b, bool same_cpu,
+			  unsigned int depth)
+{
+	switch (b) {
+	case B_KERNEL:
+		return run_kernel(g, same_cpu, depth, true);
+	case B_KERNEL_WORKER:
+		return run_kernel(g, same_cpu, depth, false);
+	case B_USER:
+		return run_user(g, same_cpu, depth, false);
+	default:
+		return run_user(g, same_cpu, depth, true);
+	}
+}
+
 static void bench_viommu(void)
 {
 	static const struct {
@@ -821,53 +912,55 @@ static void bench_viommu(void)
 		{ "one at a time, same CPU", true, 1 },
 		{ "32 per kick, same CPU", true, 32 },
 	};
-	static double klat[ROUNDS * 2 * G_PAIRS], ulat[ROUNDS * 2 * G_PAIRS];
-	double ku[ROUNDS], us[ROUNDS];
-	unsigned int c, kn, un;
-	struct stat3 sk, su;
+	static double lat[NR_B][ROUNDS * 2 * G_PAIRS];
+	double rps[NR_B][ROUNDS], p50, p99;
+	unsigned int c, n[NR_B];
+	struct stat3 st[NR_B];
 	struct vguest g;
-	int r;
+	int r, b;
 
 	g.ram = buffer(G_RAM);
 	printf("\n== guest virtio-iommu MAP/UNMAP of 4 KiB: in-kernel device vs");
 	printf(" userspace backend (%d pairs x %d rounds)\n", G_PAIRS, ROUNDS);
-	printf("%-24s %22s %10s %10s %22s %10s %10s %8s\n", "pattern",
-	       "in-kernel req/s", "p50 ns", "p99 ns", "userspace req/s",
-	       "p50 ns", "p99 ns", "ratio");
+	printf("%-24s %-26s %22s %10s %10s %12s\n", "pattern", "served by",
+	       "req/s", "p50 ns", "p99 ns", "vs VMM thr.");
 	jprintf("\"guest_requests\":[");
 	for (c = 0; c < ARRAY_SIZE(cfg); c++) {
-		kn = 0;
-		un = 0;
+		memset(n, 0, sizeof(n));
 		for (r = 0; r < ROUNDS; r++) {
-			g.lat = klat + kn;
-			ku[r] = run_kernel(&g, cfg[c].same_cpu, cfg[c].depth);
-			kn += g.nlat;
-			g.lat = ulat + un;
-			us[r] = run_user(&g, cfg[c].same_cpu, cfg[c].depth);
-			un += g.nlat;
+			for (b = 0; b < NR_B; b++) {
+				g.lat = lat[b] + n[b];
+				rps[b][r] = run_backend(&g, b, cfg[c].same_cpu,
+							cfg[c].depth);
+				n[b] += g.nlat;
+			}
 		}
-		sk = stat3(ku, ROUNDS);
-		su = stat3(us, ROUNDS);
-		printf("%-24s", cfg[c].name);
-		print3(&sk);
-		printf(" %10.0f %10.0f", pct(klat, kn, 0.5), pct(klat, kn, 0.99));
-		print3(&su);
-		printf(" %10.0f %10.0f %7.2fx\n", pct(ulat, un, 0.5),
-		       pct(ulat, un, 0.99), sk.med / su.med);
-		jprintf("%s{\"pattern\":\"%s\",\"kernel_rps\":%.0f,", c ? "," : "",
-			cfg[c].name, sk.med);
-		jprintf("\"kernel_rps_min\":%.0f,\"kernel_rps_max\":%.0f,",
-			sk.min, sk.max);
-		jprintf("\"kernel_p50_ns\":%.0f,\"kernel_p99_ns\":%.0f,",
-			pct(klat, kn, 0.5), pct(klat, kn, 0.99));
-		jprintf("\"user_rps\":%.0f,\"user_rps_min\":%.0f,", su.med,
-			su.min);
-		jprintf("\"user_rps_max\":%.0f,\"user_p50_ns\":%.0f,", su.max,
-			pct(ulat, un, 0.5));
-		jprintf("\"user_p99_ns\":%.0f,\"ratio\":%.3f}",
-			pct(ulat, un, 0.99), sk.med / su.med);
+		jprintf("%s{\"pattern\":\"%s\"", c ? "," : "", cfg[c].name);
+		for (b = 0; b < NR_B; b++)
+			st[b] = stat3(rps[b], ROUNDS);
+		for (b = 0; b < NR_B; b++) {
+			p50 = pct(lat[b], n[b], 0.5);
+			p99 = pct(lat[b], n[b], 0.99);
+			printf("%-24s %-26s", b ? "" : cfg[c].name,
+			       backend_name[b]);
+			print3(&st[b]);
+			printf(" %10.0f %10.0f %11.2fx\n", p50, p99,
+			       st[b].med / st[B_USER].med);
+			jprintf(",\"%s_rps\":%.0f,\"%s_rps_min\":%.0f,",
+				backend_key[b], st[b].med, backend_key[b],
+				st[b].min);
+			jprintf("\"%s_rps_max\":%.0f,\"%s_p50_ns\":%.0f,",
+				backend_key[b], st[b].max, backend_key[b], p50);
+			jprintf("\"%s_p99_ns\":%.0f", backend_key[b], p99);
+		}
+		jprintf(",\"ratio\":%.3f,\"ratio_worker\":%.3f,",
+			st[B_KERNEL].med / st[B_USER].med,
+			st[B_KERNEL_WORKER].med / st[B_USER].med);
+		jprintf("\"ratio_vs_user_vcpu\":%.3f}",
+			st[B_KERNEL].med / st[B_USER_VCPU].med);
 	}
 	jprintf("],");
+	set_param(INLINE_KICK, "Y");
 	printf("(queued: latency is the batch's time per request)\n");
 }
 
