@@ -205,6 +205,10 @@ static int account_pages(struct pviommu *p, unsigned long n,
 		p->defer->credit -= n;	/* charged when the batch began */
 		return 0;
 	}
+	if (p->defer && p->defer->refund >= n) {
+		p->defer->refund -= n;	/* unpinned in this batch, still charged */
+		return 0;
+	}
 	if (!acct)
 		return account_locked_vm(p->mm, n, true);
 	mmap_write_lock(p->mm);
@@ -509,6 +513,7 @@ static void batch_charge(struct pviommu *p,
 
 	d->credit = 0;
 	d->refund = 0;
+	d->prev = p->defer;
 	p->defer = NULL;
 	for (i = 0; i < nr; i++) {
 		if (get_user(opc, &uops[i].op) || get_user(size, &uops[i].size))
@@ -529,9 +534,40 @@ static void batch_charge(struct pviommu *p,
 /* The batch is over: give back the unused credit and what was unpinned. */
 static void batch_settle(struct pviommu *p, struct pviommu_defer *d)
 {
-	p->defer = NULL;
+	p->defer = d->prev;
 	if (d->credit + d->refund)
 		account_locked_vm(p->mm, d->credit + d->refund, false);
+}
+
+/**
+ * pviommu_defer_begin() - defer locked_vm refunds until pviommu_defer_end()
+ * @p: the container (lock held)
+ * @d: the deferral (the caller's; zeroed here)
+ *
+ * For a virtio-iommu round: each map is still charged (and checked against
+ * the limit) on its own, but pages unpinned in the round are given back once
+ * at its end, and a later map of the round takes from them first -- one
+ * mmap_lock round trip per round instead of one per map and per unmap
+ * when the guest queues MAP/UNMAP pairs.
+ */
+void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	d->credit = 0;
+	d->refund = 0;
+	d->prev = p->defer;
+	p->defer = d;
+}
+
+/**
+ * pviommu_defer_end() - give back what pviommu_defer_begin() held back
+ * @p: the container (lock held)
+ * @d: the deferral
+ */
+void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	batch_settle(p, d);
 }
 
 /*

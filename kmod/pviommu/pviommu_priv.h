@@ -95,11 +95,18 @@ struct pviommu_acct {
 /**
  * struct pviommu_defer - locked_vm accounting deferred over one batch
  * @credit: pages charged ahead and not yet used by a map
- * @refund: pages unpinned, to uncharge when the batch ends
+ * @refund: pages unpinned, to uncharge when the batch ends; a later map
+ *	of the batch takes from them first (still charged: no new charge)
+ * @prev: the deferral this batch interrupted (a virtio-iommu round), put
+ *	back when it ends
+ *
+ * A batch is a VFIO_EXT_PVIOMMU_BATCH call, or a round of virtio-iommu
+ * requests served for one kick.
  */
 struct pviommu_defer {
 	unsigned long credit;
 	unsigned long refund;
+	struct pviommu_defer *prev;
 };
 
 /**
@@ -181,6 +188,8 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd);
 int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
 			   bool block);
 void pviommu_put(struct pviommu *p);
+void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d);
+void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d);
 
 /* viommu_dev.c */
 int pviommu_viommu_create(struct pviommu *p, void __user *arg);

@@ -84,6 +84,7 @@ struct pviommu_viommu {
 	u32 probe_size;
 	struct viommu_limits lim;
 	u64 stats[VIRTIO_IOMMU_T_PROBE + 1];
+	struct pviommu_defer defer;
 };
 
 static struct pviommu_group *endpoint(struct pviommu *p, u32 id)
@@ -343,6 +344,23 @@ static int do_probe(struct pviommu_viommu *v, const struct viommu_req *r,
 		kfree(region);
 	}
 	return st;
+}
+
+/*
+ * A round of requests (one kick's worth) begins or ends: locked_vm
+ * refunds wait for its end (pviommu_defer_begin()).
+ */
+static void viommu_round(struct vext_vdev *vdev, unsigned int qi, bool end)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct pviommu *p = v->p;
+
+	mutex_lock(&p->lock);
+	if (end)
+		pviommu_defer_end(p, &v->defer);
+	else
+		pviommu_defer_begin(p, &v->defer);
+	mutex_unlock(&p->lock);
 }
 
 /* Zero the first @len writable bytes of @c (a PROBE that failed). */
@@ -613,6 +631,7 @@ static struct vext_vdev_ops viommu_ops = {
 	.set_config	= viommu_set_config,
 	.features_ok	= viommu_features_ok,
 	.request	= viommu_request,
+	.round		= viommu_round,
 	.reset		= viommu_reset,
 	.release	= viommu_release,
 };

@@ -299,7 +299,7 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
 static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 {
 	unsigned int n;
-	bool pushed = false;
+	bool pushed = false, round = false;
 	int ret = 0, len;
 
 	if (!dev->running || !vq->enabled ||
@@ -309,6 +309,10 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 		ret = vext_vring_pop(&vq->ring, &dev->ring_mem, &dev->chain);
 		if (ret <= 0)
 			break;
+		if (!round && dev->ops->round) {
+			dev->ops->round(dev, vq->index, false);
+			round = true;
+		}
 		len = dev->ops->request(dev, vq->index, &dev->chain);
 		if (len < 0) {
 			ret = len;
@@ -320,6 +324,8 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 			break;
 		pushed = true;
 	}
+	if (round)
+		dev->ops->round(dev, vq->index, true);
 	if (ret < 0) {
 		needs_reset(dev, vq, ret);
 		return;

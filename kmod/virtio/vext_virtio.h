@@ -43,6 +43,10 @@ struct module;
  *           fill its writable part with vext_chain_read()/_write(); return
  *           the bytes written, or a negative errno when the ring or guest
  *           memory is broken (the device then needs a reset)
+ * @round: optional: a round of requests from queue @qi begins (@end
+ *         false, before the first ->request()) or ends (@end true, after
+ *         the last); a round is at most one queue's worth, served under
+ *         the device lock without letting go of it (device lock held)
  * @reset: back to the initial state (device lock held, worker idle)
  * @release: the fd is gone; free the device's state (no lock)
  * @list: in the core's list of registered types
@@ -61,6 +65,7 @@ struct vext_vdev_ops {
 	bool (*features_ok)(struct vext_vdev *vdev, u64 features);
 	int (*request)(struct vext_vdev *vdev, unsigned int qi,
 		       const struct vext_chain *c);
+	void (*round)(struct vext_vdev *vdev, unsigned int qi, bool end);
 	void (*reset)(struct vext_vdev *vdev);
 	void (*release)(struct vext_vdev *vdev);
 	struct list_head list;
