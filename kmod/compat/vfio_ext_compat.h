@@ -56,37 +56,7 @@ static inline void vfio_ext_eventfd_add(struct eventfd_ctx *ctx, u32 n)
 #endif
 }
 
-#include <linux/iommu.h>
-
-/**
- * vfio_ext_iommu_map() - iommu_map() (it takes a gfp_t from 6.3)
- */
-static inline int vfio_ext_iommu_map(struct iommu_domain *domain,
-				     unsigned long iova, phys_addr_t paddr,
-				     size_t size, int prot)
-{
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
-	return iommu_map(domain, iova, paddr, size, prot);
-#else
-	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
-#endif
-}
-
-/**
- * vfio_ext_iommu_domain_alloc() - a paging domain for @dev's IOMMU
- *
- * Return: the domain or an ERR_PTR (6.1 only says NULL: -ENOMEM).
- */
-static inline struct iommu_domain *vfio_ext_iommu_domain_alloc(struct device *dev)
-{
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
-	struct iommu_domain *d = iommu_domain_alloc(dev->bus);
-
-	return d ? d : ERR_PTR(-ENOMEM);
-#else
-	return iommu_paging_domain_alloc(dev);
-#endif
-}
+#include "vfio_ext_compat_iommu.h"
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 #include <linux/irqdomain.h>

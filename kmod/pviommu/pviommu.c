@@ -4,10 +4,7 @@
  * with type1v2 container semantics, on the kernel's IOMMU API.
  *
  * Each attached group gets a real IOMMU domain; every mapping is pinned
- * once (FOLL_LONGTERM, accounted to the VMM's locked_vm under
- * RLIMIT_MEMLOCK as type1 does) and mapped into every domain.  Pages are
- * found again for unpinning through the first domain's page table (like
- * type1), so a mapping costs one 64-byte object, not a page array.
+ * once and mapped into every domain (pviommu_map.c).
  *
  * Locking: pviommu->lock (mutex) covers the whole container state (groups,
  * domains, table, ranges, accounting) for every backend callback and
@@ -83,232 +80,6 @@ static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 }
 
 /* ------------------------------------------------------------------ */
-/* Pinning and mapping                                                 */
-/* ------------------------------------------------------------------ */
-
-/* Page counts up to this use on-stack arrays on the map/unmap paths. */
-#define SMALL_PAGES	16
-
-/*
- * Give @n pages back to locked_vm: now, or at the end of the batch in
- * progress (one mmap_lock round trip for the whole batch).  lock held.
- */
-static void uncharge(struct pviommu *p, unsigned long n)
-{
-	if (p->defer)
-		p->defer->refund += n;
-	else
-		account_locked_vm(p->mm, n, false);
-}
-
-/* Unpin @n pages whose physical addresses are in @phys; dirty if written. */
-static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
-		       unsigned long n, bool dirty)
-{
-	unsigned long i;
-
-	for (i = 0; i < n; i++) {
-		struct page *page = pfn_to_page(PHYS_PFN(phys[i]));
-
-		unpin_user_pages_dirty_lock(&page, 1, dirty);
-	}
-	p->pinned -= n;
-	uncharge(p, n);
-}
-
-/*
- * Largest IOVA window handled at once on unmap: the largest IOMMU page
- * size (capped at 1 GiB), so a window boundary never splits a superpage
- * and the transient address array stays at most 2 MiB.
- */
-static u64 unmap_window(struct pviommu *p)
-{
-	return 1ULL << min(fls64(p->pgsize_bitmap) - 1, 30);
-}
-
-/*
- * Unmap @m from every domain of @sp and unpin its pages, window by window:
- * find the pages of a window before they leave the page tables, unmap it
- * everywhere (the IOTLB is flushed), then unpin.  lock held.
- */
-static void unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
-			struct pviommu_map *m)
-{
-	u64 win = unmap_window(p), iova = m->node.start, end;
-	phys_addr_t small[SMALL_PAGES], *phys;
-	unsigned long n, i;
-	unsigned int d;
-
-	if (!m->pinned)
-		return;
-	n = min_t(u64, pviommu_map_size(m), win) >> PAGE_SHIFT;
-	/* Small maps (the common case) use the stack. */
-	phys = n <= SMALL_PAGES ? small :
-	       kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
-	while (iova <= m->node.last) {
-		/* Up to the next window boundary, or the mapping's end. */
-		end = min_t(u64, m->node.last, (iova | (win - 1)));
-		n = (end - iova + 1) >> PAGE_SHIFT;
-		for (i = 0; i < n; i++)
-			phys[i] = iommu_iova_to_phys(sp->doms[0],
-						     iova + (i << PAGE_SHIFT));
-		for (d = 0; d < sp->nr_doms; d++)
-			iommu_unmap(sp->doms[d], iova, n << PAGE_SHIFT);
-		unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
-		if (end == m->node.last)
-			break;
-		iova = end + 1;
-		cond_resched();
-	}
-	if (phys != small)
-		kvfree(phys);
-	m->pinned = false;
-}
-
-/* Map [iova, iova + len) -> phys into @domain in physically contiguous runs. */
-static int map_pages(struct iommu_domain *domain, u64 iova,
-		     struct page **pages, unsigned long n, int prot)
-{
-	unsigned long i = 0, run;
-	int ret;
-
-	while (i < n) {
-		run = 1;
-		while (i + run < n &&
-		       page_to_pfn(pages[i + run]) == page_to_pfn(pages[i]) + run)
-			run++;
-		ret = vfio_ext_iommu_map(domain, iova + (i << PAGE_SHIFT),
-					 page_to_phys(pages[i]),
-					 run << PAGE_SHIFT, prot);
-		if (ret) {
-			if (i)
-				iommu_unmap(domain, iova, i << PAGE_SHIFT);
-			return ret;
-		}
-		i += run;
-	}
-	return 0;
-}
-
-#define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
-
-/*
- * Charge @n pages to the VMM's locked_vm: against the caller's
- * RLIMIT_MEMLOCK, or @acct's for the virtio-iommu worker.
- */
-static int account_pages(struct pviommu *p, unsigned long n,
-			 const struct pviommu_acct *acct)
-{
-	int ret;
-
-	if (p->defer && p->defer->credit >= n) {
-		p->defer->credit -= n;	/* charged when the batch began */
-		return 0;
-	}
-	if (p->defer && p->defer->refund >= n) {
-		p->defer->refund -= n;	/* unpinned in this batch, still charged */
-		return 0;
-	}
-	if (!acct)
-		return account_locked_vm(p->mm, n, true);
-	mmap_write_lock(p->mm);
-	ret = __account_locked_vm(p->mm, n, true, acct->task, acct->lock_cap);
-	mmap_write_unlock(p->mm);
-	return ret;
-}
-
-/*
- * Pin @m's pages (accounted) and map them into every domain of @sp.  On
- * error nothing stays pinned, accounted or mapped.  lock held, in the VMM.
- */
-static int pin_map(struct pviommu *p, struct pviommu_space *sp,
-		   struct pviommu_map *m, const struct pviommu_acct *acct)
-{
-	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, done = 0, got;
-	unsigned int gup = FOLL_LONGTERM |
-			   (m->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
-	unsigned int d, failed;
-	struct page *small[SMALL_PAGES], **pages = small;
-	long ret;
-
-	if (current->mm != p->mm)
-		return -EPERM;	/* only the container's owner maps memory */
-	ret = account_pages(p, n, acct);
-	if (ret)
-		return ret;	/* -ENOMEM over RLIMIT_MEMLOCK */
-	if (n > SMALL_PAGES) {
-		pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
-				       sizeof(*pages), GFP_KERNEL_ACCOUNT);
-		if (!pages) {
-			ret = -ENOMEM;
-			goto err_account;
-		}
-	}
-
-	while (done < n) {
-		got = min_t(unsigned long, n - done, PIN_BATCH);
-		ret = pin_user_pages_fast(m->vaddr + (done << PAGE_SHIFT), got,
-					  gup, pages);
-		if (ret >= 0 && ret < got) {
-			unpin_user_pages(pages, ret);
-			ret = -EFAULT;
-		}
-		if (ret < 0)
-			goto err_unwind;
-		for (failed = 0; failed < sp->nr_doms; failed++) {
-			ret = map_pages(sp->doms[failed], m->node.start +
-					(done << PAGE_SHIFT), pages, got,
-					m->prot);
-			if (ret)
-				break;
-		}
-		if (ret) {
-			for (d = 0; d < failed; d++)
-				iommu_unmap(sp->doms[d], m->node.start +
-					    (done << PAGE_SHIFT),
-					    got << PAGE_SHIFT);
-			unpin_user_pages(pages, got);
-			goto err_unwind;
-		}
-		p->pinned += got;
-		done += got;
-		cond_resched();
-	}
-	if (pages != small)
-		kvfree(pages);
-	m->pinned = true;
-	return 0;
-
-err_unwind:
-	if (pages != small)
-		kvfree(pages);
-	/* Undo the batches that made it: unmap_unpin() handles [0, done). */
-	if (done) {
-		struct pviommu_map part = *m;
-
-		part.node.last = m->node.start + (done << PAGE_SHIFT) - 1;
-		part.pinned = true;
-		unmap_unpin(p, sp, &part);	/* also unaccounts those pages */
-	}
-	uncharge(p, n - done);
-	return ret;
-
-err_account:
-	uncharge(p, n);
-	return ret;
-}
-
-/* Remove @m from @sp's table, unpin it and free it.  lock held. */
-static void drop_map(struct pviommu *p, struct pviommu_space *sp,
-		     struct pviommu_map *m)
-{
-	unmap_unpin(p, sp, m);
-	pviommu_table_remove(&sp->table, m);
-	p->nr_maps--;
-	kfree(m);
-}
-
-/* ------------------------------------------------------------------ */
 /* Container ioctls                                                    */
 /* ------------------------------------------------------------------ */
 
@@ -324,132 +95,6 @@ static int map_prot(u32 flags)
 	if (flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
 	return prot;
-}
-
-/**
- * pviommu_do_map() - one map into @sp with type1v2 semantics (lock held)
- * @p: the container
- * @sp: the space
- * @vaddr: VMM address of the first byte
- * @iova: IOVA of the first byte
- * @size: bytes
- * @prot: IOMMU_READ / IOMMU_WRITE
- * @acct: whose limit the pinned pages count against; NULL for the caller
- *
- * Return: 0; -EINVAL (alignment, wrap, outside the valid IOVA ranges, no
- * permission); -EEXIST (overlaps a mapping); -ENOSPC (dma_entry_limit);
- * -ENOMEM (also over RLIMIT_MEMLOCK); -EFAULT (memory not mappable).
- */
-int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
-		   u64 iova, u64 size, int prot,
-		   const struct pviommu_acct *acct)
-{
-	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap);
-	struct pviommu_map *m;
-	int ret;
-
-	lockdep_assert_held(&p->lock);
-	if (!prot || !size || (size | iova | vaddr) & (align - 1))
-		return -EINVAL;
-	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr ||
-	    vaddr + size - 1 > ULONG_MAX)
-		return -EINVAL;
-	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
-		return -EINVAL;
-	if (p->nr_maps >= p->dma_limit)
-		return -ENOSPC;
-
-	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
-	if (!m)
-		return -ENOMEM;
-	m->node.start = iova;
-	m->node.last = iova + size - 1;
-	m->vaddr = vaddr;
-	m->prot = prot;
-	ret = pviommu_table_insert(&sp->table, m);
-	if (ret) {
-		kfree(m);
-		return ret;
-	}
-	/* Without a domain the mapping waits to be replayed on attach. */
-	if (sp->nr_doms) {
-		ret = pin_map(p, sp, m, acct);
-		if (ret) {
-			pviommu_table_remove(&sp->table, m);
-			kfree(m);
-			return ret;
-		}
-	}
-	p->nr_maps++;
-	return 0;
-}
-
-/**
- * pviommu_do_unmap() - one unmap with type1v2 semantics (lock held)
- * @p: the container
- * @sp: the space
- * @iova: first byte
- * @size: bytes
- * @all: VFIO_DMA_UNMAP_FLAG_ALL (@iova and @size 0)
- * @done: out: bytes unmapped
- *
- * Whole mappings only: a mapping crossing either end of the range fails
- * the call (-EINVAL) and nothing is unmapped; a range without mappings
- * unmaps nothing and succeeds.
- *
- * Return: 0 or -EINVAL.
- */
-int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
-		     u64 size, bool all, u64 *done)
-{
-	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
-
-	lockdep_assert_held(&p->lock);
-	*done = 0;
-	if (all) {
-		if (iova || size)
-			return -EINVAL;
-		start = 0;
-		last = U64_MAX;
-	} else {
-		if (!size || (iova | size) & (align - 1) ||
-		    iova + size - 1 < iova)
-			return -EINVAL;
-		start = iova;
-		last = iova + size - 1;
-	}
-	return pviommu_unmap_range(p, sp, start, last, done);
-}
-
-/**
- * pviommu_unmap_range() - remove every mapping inside [@start, @last]
- * (lock held)
- * @p: the container
- * @sp: the space
- * @start: first byte
- * @last: last byte
- * @done: out: bytes unmapped
- *
- * Return: 0, or -EINVAL (nothing unmapped) if a mapping crosses either
- * end of the range.
- */
-int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
-			u64 start, u64 last, u64 *done)
-{
-	struct pviommu_map *m, *next;
-	int ret;
-
-	lockdep_assert_held(&p->lock);
-	*done = 0;
-	ret = pviommu_table_unmap_check(&sp->table, start, last);
-	if (ret)
-		return ret;
-	for (m = pviommu_table_first(&sp->table, start, last); m; m = next) {
-		next = pviommu_table_next(m, start, last);
-		*done += pviommu_map_size(m);
-		drop_map(p, sp, m);
-	}
-	return 0;
 }
 
 static int pviommu_map_dma(struct pviommu *p, void __user *arg)
@@ -724,7 +369,7 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 	struct pviommu_map *m;
 
 	while ((m = pviommu_table_first(&gd->space.table, 0, U64_MAX)))
-		drop_map(p, &gd->space, m);
+		pviommu_drop_map(p, &gd->space, m);
 	list_del(&gd->next);
 	iommu_domain_free(gd->domain);
 	ida_free(&p->gdom_ids, gd->id);
@@ -1190,14 +835,14 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		rebuild_def_doms(p);
 		for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 		     m = pviommu_table_next(m, 0, U64_MAX)) {
-			ret = pin_map(p, &p->def, m, NULL);
+			ret = pviommu_pin_map(p, &p->def, m, NULL);
 			if (ret)
 				break;
 		}
 		if (ret) {
 			for (m = pviommu_table_first(&p->def.table, 0, U64_MAX);
 			     m; m = pviommu_table_next(m, 0, U64_MAX))
-				unmap_unpin(p, &p->def, m);
+				pviommu_unmap_unpin(p, &p->def, m);
 			list_del(&g->next);
 			rebuild_def_doms(p);
 			goto err_unlock;
@@ -1246,7 +891,7 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	if (list_is_singular(&p->groups)) {
 		for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
 		     m = pviommu_table_next(m, 0, U64_MAX))
-			unmap_unpin(p, &p->def, m);
+			pviommu_unmap_unpin(p, &p->def, m);
 	}
 	list_del(&found->next);
 	rebuild_def_doms(p);
@@ -1351,7 +996,7 @@ static void pviommu_release(void *data)
 						      struct pviommu_gdom,
 						      next));
 	while ((m = pviommu_table_first(&p->def.table, 0, U64_MAX)))
-		drop_map(p, &p->def, m);
+		pviommu_drop_map(p, &p->def, m);
 	WARN_ON(p->pinned);
 	p->closed = true;
 	mutex_unlock(&p->lock);

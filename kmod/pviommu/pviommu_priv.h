@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * pviommu internals shared by the container backend (pviommu.c) and the
- * in-kernel virtio-iommu device (viommu_dev.c), both in vfio-pviommu.ko.
+ * pviommu internals shared by the container backend (pviommu.c), its map
+ * paths (pviommu_map.c) and the in-kernel virtio-iommu device
+ * (viommu_dev.c), all in vfio-pviommu.ko.
  */
 #ifndef _PVIOMMU_PRIV_H
 #define _PVIOMMU_PRIV_H
@@ -174,7 +175,13 @@ static inline void pviommu_count(struct pviommu *p, enum pviommu_counter c,
 		p->counters[failed]++;
 }
 
-/* pviommu.c, all with lock held */
+/* pviommu_map.c, all with lock held */
+int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
+		    struct pviommu_map *m, const struct pviommu_acct *acct);
+void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
+			 struct pviommu_map *m);
+void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
+		      struct pviommu_map *m);
 int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 		   u64 iova, u64 size, int prot,
 		   const struct pviommu_acct *acct);
@@ -182,6 +189,8 @@ int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
 		     u64 size, bool all, u64 *done);
 int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
 			u64 start, u64 last, u64 *done);
+
+/* pviommu.c, with lock held but pviommu_put() */
 struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 				      bool viommu);
 void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd);

@@ -73,17 +73,3 @@ void pviommu_ranges_clip(struct pviommu_ranges *rs, u64 start, u64 last)
 	if (last < U64_MAX)
 		pviommu_ranges_exclude(rs, last + 1, U64_MAX);
 }
-
-/** pviommu_ranges_contain() - does one range hold all of [@start, @last]? */
-bool pviommu_ranges_contain(const struct pviommu_ranges *rs, u64 start,
-			    u64 last)
-{
-	unsigned int i;
-
-	if (start > last)
-		return false;
-	for (i = 0; i < rs->nr; i++)
-		if (start >= rs->r[i].start && last <= rs->r[i].last)
-			return true;
-	return false;
-}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel-version differences of the IOMMU API, for vfio_ext_compat.h and
+ * for pure-logic code that KUnit also builds on UML (where the rest of
+ * vfio_ext_compat.h, KVM and netlink, does not compile).
+ */
+#ifndef _VFIO_EXT_COMPAT_IOMMU_H
+#define _VFIO_EXT_COMPAT_IOMMU_H
+
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/version.h>
+
+/**
+ * vfio_ext_iommu_map() - iommu_map() (it takes a gfp_t from 6.3)
+ */
+static inline int vfio_ext_iommu_map(struct iommu_domain *domain,
+				     unsigned long iova, phys_addr_t paddr,
+				     size_t size, int prot)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	return iommu_map(domain, iova, paddr, size, prot);
+#else
+	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL_ACCOUNT);
+#endif
+}
+
+/**
+ * vfio_ext_iommu_domain_alloc() - a paging domain for @dev's IOMMU
+ *
+ * Return: the domain or an ERR_PTR (6.1 only says NULL: -ENOMEM).
+ */
+static inline struct iommu_domain *vfio_ext_iommu_domain_alloc(struct device *dev)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	struct iommu_domain *d = iommu_domain_alloc(dev->bus);
+
+	return d ? d : ERR_PTR(-ENOMEM);
+#else
+	return iommu_paging_domain_alloc(dev);
+#endif
+}
+
+#endif /* _VFIO_EXT_COMPAT_IOMMU_H */

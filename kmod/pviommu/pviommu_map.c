@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pviommu mappings in IOMMU domains: map and unmap with type1v2 semantics
+ * through a space's table.  Every mapping is pinned once (FOLL_LONGTERM,
+ * accounted to the VMM's locked_vm under RLIMIT_MEMLOCK as type1 does) and
+ * mapped into every domain of its space.  Pages are found again for
+ * unpinning through the first domain's page table (like type1), so a
+ * mapping costs one 64-byte object, not a page array.
+ *
+ * Nothing here knows VFIO: pviommu_table_kunit.c drives these paths
+ * against a real IOMMU domain in the debug VM.  Everything runs with
+ * pviommu->lock held, never in atomic context.
+ */
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "vfio_ext_compat_iommu.h"
+#include "pviommu_priv.h"
+
+/* Page counts up to this use on-stack arrays on the map/unmap paths. */
+#define SMALL_PAGES	16
+
+/*
+ * Give @n pages back to locked_vm: now, or at the end of the batch in
+ * progress (one mmap_lock round trip for the whole batch).  lock held.
+ */
+static void uncharge(struct pviommu *p, unsigned long n)
+{
+	if (p->defer)
+		p->defer->refund += n;
+	else
+		account_locked_vm(p->mm, n, false);
+}
+
+/* Unpin @n pages whose physical addresses are in @phys; dirty if written. */
+static void unpin_phys(struct pviommu *p, const phys_addr_t *phys,
+		       unsigned long n, bool dirty)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct page *page = pfn_to_page(PHYS_PFN(phys[i]));
+
+		unpin_user_pages_dirty_lock(&page, 1, dirty);
+	}
+	p->pinned -= n;
+	uncharge(p, n);
+}
+
+/*
+ * Largest IOVA window handled at once on unmap: the largest IOMMU page
+ * size (capped at 1 GiB), so a window boundary never splits a superpage
+ * and the transient address array stays at most 2 MiB.
+ */
+static u64 unmap_window(struct pviommu *p)
+{
+	return 1ULL << min(fls64(p->pgsize_bitmap) - 1, 30);
+}
+
+/**
+ * pviommu_unmap_unpin() - unmap @m from every domain of @sp and unpin its
+ * pages (lock held); @m stays in the table, not pinned
+ * @p: the container
+ * @sp: the space
+ * @m: the mapping; nothing happens unless it is pinned
+ *
+ * Window by window: find the pages of a window before they leave the page
+ * tables, unmap it everywhere (the IOTLB is flushed), then unpin.
+ */
+void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
+			 struct pviommu_map *m)
+{
+	u64 win = unmap_window(p), iova = m->node.start, end;
+	phys_addr_t small[SMALL_PAGES], *phys;
+	unsigned long n, i;
+	unsigned int d;
+
+	if (!m->pinned)
+		return;
+	n = min_t(u64, pviommu_map_size(m), win) >> PAGE_SHIFT;
+	/* Small maps (the common case) use the stack. */
+	phys = n <= SMALL_PAGES ? small :
+	       kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
+	while (iova <= m->node.last) {
+		/* Up to the next window boundary, or the mapping's end. */
+		end = min_t(u64, m->node.last, (iova | (win - 1)));
+		n = (end - iova + 1) >> PAGE_SHIFT;
+		for (i = 0; i < n; i++)
+			phys[i] = iommu_iova_to_phys(sp->doms[0],
+						     iova + (i << PAGE_SHIFT));
+		for (d = 0; d < sp->nr_doms; d++)
+			iommu_unmap(sp->doms[d], iova, n << PAGE_SHIFT);
+		unpin_phys(p, phys, n, m->prot & IOMMU_WRITE);
+		if (end == m->node.last)
+			break;
+		iova = end + 1;
+		cond_resched();
+	}
+	if (phys != small)
+		kvfree(phys);
+	m->pinned = false;
+}
+
+/* Map [iova, iova + len) -> phys into @domain in physically contiguous runs. */
+static int map_pages(struct iommu_domain *domain, u64 iova,
+		     struct page **pages, unsigned long n, int prot)
+{
+	unsigned long i = 0, run;
+	int ret;
+
+	while (i < n) {
+		run = 1;
+		while (i + run < n &&
+		       page_to_pfn(pages[i + run]) == page_to_pfn(pages[i]) + run)
+			run++;
+		ret = vfio_ext_iommu_map(domain, iova + (i << PAGE_SHIFT),
+					 page_to_phys(pages[i]),
+					 run << PAGE_SHIFT, prot);
+		if (ret) {
+			if (i)
+				iommu_unmap(domain, iova, i << PAGE_SHIFT);
+			return ret;
+		}
+		i += run;
+	}
+	return 0;
+}
+
+#define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
+
+/*
+ * Charge @n pages to the VMM's locked_vm: against the caller's
+ * RLIMIT_MEMLOCK, or @acct's for the virtio-iommu worker.
+ */
+static int account_pages(struct pviommu *p, unsigned long n,
+			 const struct pviommu_acct *acct)
+{
+	int ret;
+
+	if (p->defer && p->defer->credit >= n) {
+		p->defer->credit -= n;	/* charged when the batch began */
+		return 0;
+	}
+	if (p->defer && p->defer->refund >= n) {
+		p->defer->refund -= n;	/* unpinned in this batch, still charged */
+		return 0;
+	}
+	if (!acct)
+		return account_locked_vm(p->mm, n, true);
+	mmap_write_lock(p->mm);
+	ret = __account_locked_vm(p->mm, n, true, acct->task, acct->lock_cap);
+	mmap_write_unlock(p->mm);
+	return ret;
+}
+
+/**
+ * pviommu_pin_map() - pin @m's pages (accounted) and map them into every
+ * domain of @sp (lock held, in the VMM's mm)
+ * @p: the container
+ * @sp: the space
+ * @m: the mapping, not pinned
+ * @acct: whose limit the pages count against; NULL for the caller
+ *
+ * Return: 0, or -EPERM (not in the container's mm), -ENOMEM (also over
+ * RLIMIT_MEMLOCK), -EFAULT (memory not pinnable) or the IOMMU driver's
+ * error; then nothing stays pinned, accounted or mapped.
+ */
+int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
+		    struct pviommu_map *m, const struct pviommu_acct *acct)
+{
+	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, done = 0, got;
+	unsigned int gup = FOLL_LONGTERM |
+			   (m->prot & IOMMU_WRITE ? FOLL_WRITE : 0);
+	unsigned int d, failed;
+	struct page *small[SMALL_PAGES], **pages = small;
+	long ret;
+
+	if (current->mm != p->mm)
+		return -EPERM;	/* only the container's owner maps memory */
+	ret = account_pages(p, n, acct);
+	if (ret)
+		return ret;	/* -ENOMEM over RLIMIT_MEMLOCK */
+	if (n > SMALL_PAGES) {
+		pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
+				       sizeof(*pages), GFP_KERNEL_ACCOUNT);
+		if (!pages) {
+			ret = -ENOMEM;
+			goto err_account;
+		}
+	}
+
+	while (done < n) {
+		got = min_t(unsigned long, n - done, PIN_BATCH);
+		ret = pin_user_pages_fast(m->vaddr + (done << PAGE_SHIFT), got,
+					  gup, pages);
+		if (ret >= 0 && ret < got) {
+			unpin_user_pages(pages, ret);
+			ret = -EFAULT;
+		}
+		if (ret < 0)
+			goto err_unwind;
+		for (failed = 0; failed < sp->nr_doms; failed++) {
+			ret = map_pages(sp->doms[failed], m->node.start +
+					(done << PAGE_SHIFT), pages, got,
+					m->prot);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			for (d = 0; d < failed; d++)
+				iommu_unmap(sp->doms[d], m->node.start +
+					    (done << PAGE_SHIFT),
+					    got << PAGE_SHIFT);
+			unpin_user_pages(pages, got);
+			goto err_unwind;
+		}
+		p->pinned += got;
+		done += got;
+		cond_resched();
+	}
+	if (pages != small)
+		kvfree(pages);
+	m->pinned = true;
+	return 0;
+
+err_unwind:
+	if (pages != small)
+		kvfree(pages);
+	/* Undo the batches that made it: unmap and unpin [0, done). */
+	if (done) {
+		struct pviommu_map part = *m;
+
+		part.node.last = m->node.start + (done << PAGE_SHIFT) - 1;
+		part.pinned = true;
+		/* This also unaccounts those pages. */
+		pviommu_unmap_unpin(p, sp, &part);
+	}
+	uncharge(p, n - done);
+	return ret;
+
+err_account:
+	uncharge(p, n);
+	return ret;
+}
+
+/**
+ * pviommu_drop_map() - remove @m from @sp's table, unmap and unpin it, and
+ * free it (lock held)
+ * @p: the container
+ * @sp: the space
+ * @m: the mapping
+ */
+void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
+		      struct pviommu_map *m)
+{
+	pviommu_unmap_unpin(p, sp, m);
+	pviommu_table_remove(&sp->table, m);
+	p->nr_maps--;
+	kfree(m);
+}
+
+/**
+ * pviommu_do_map() - one map into @sp with type1v2 semantics (lock held)
+ * @p: the container
+ * @sp: the space
+ * @vaddr: VMM address of the first byte
+ * @iova: IOVA of the first byte
+ * @size: bytes
+ * @prot: IOMMU_READ / IOMMU_WRITE
+ * @acct: whose limit the pinned pages count against; NULL for the caller
+ *
+ * Return: 0; -EINVAL (alignment, wrap, outside the valid IOVA ranges, no
+ * permission); -EEXIST (overlaps a mapping); -ENOSPC (dma_entry_limit);
+ * -ENOMEM (also over RLIMIT_MEMLOCK); -EFAULT (memory not mappable).
+ */
+int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
+		   u64 iova, u64 size, int prot,
+		   const struct pviommu_acct *acct)
+{
+	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap);
+	struct pviommu_map *m;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	if (!prot || !size || (size | iova | vaddr) & (align - 1))
+		return -EINVAL;
+	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr ||
+	    vaddr + size - 1 > ULONG_MAX)
+		return -EINVAL;
+	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
+		return -EINVAL;
+	if (p->nr_maps >= p->dma_limit)
+		return -ENOSPC;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return -ENOMEM;
+	m->node.start = iova;
+	m->node.last = iova + size - 1;
+	m->vaddr = vaddr;
+	m->prot = prot;
+	ret = pviommu_table_insert(&sp->table, m);
+	if (ret) {
+		kfree(m);
+		return ret;
+	}
+	/* Without a domain the mapping waits to be replayed on attach. */
+	if (sp->nr_doms) {
+		ret = pviommu_pin_map(p, sp, m, acct);
+		if (ret) {
+			pviommu_table_remove(&sp->table, m);
+			kfree(m);
+			return ret;
+		}
+	}
+	p->nr_maps++;
+	return 0;
+}
+
+/**
+ * pviommu_do_unmap() - one unmap with type1v2 semantics (lock held)
+ * @p: the container
+ * @sp: the space
+ * @iova: first byte
+ * @size: bytes
+ * @all: VFIO_DMA_UNMAP_FLAG_ALL (@iova and @size 0)
+ * @done: out: bytes unmapped
+ *
+ * Whole mappings only: a mapping crossing either end of the range fails
+ * the call (-EINVAL) and nothing is unmapped; a range without mappings
+ * unmaps nothing and succeeds.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
+		     u64 size, bool all, u64 *done)
+{
+	u64 align = (u64)1 << __ffs64(p->pgsize_bitmap), start, last;
+
+	lockdep_assert_held(&p->lock);
+	*done = 0;
+	if (all) {
+		if (iova || size)
+			return -EINVAL;
+		start = 0;
+		last = U64_MAX;
+	} else {
+		if (!size || (iova | size) & (align - 1) ||
+		    iova + size - 1 < iova)
+			return -EINVAL;
+		start = iova;
+		last = iova + size - 1;
+	}
+	return pviommu_unmap_range(p, sp, start, last, done);
+}
+
+/**
+ * pviommu_unmap_range() - remove every mapping inside [@start, @last]
+ * (lock held)
+ * @p: the container
+ * @sp: the space
+ * @start: first byte
+ * @last: last byte
+ * @done: out: bytes unmapped
+ *
+ * Return: 0, or -EINVAL (nothing unmapped) if a mapping crosses either
+ * end of the range.
+ */
+int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
+			u64 start, u64 last, u64 *done)
+{
+	struct pviommu_map *m, *next;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	*done = 0;
+	ret = pviommu_table_unmap_check(&sp->table, start, last);
+	if (ret)
+		return ret;
+	for (m = pviommu_table_first(&sp->table, start, last); m; m = next) {
+		next = pviommu_table_next(m, start, last);
+		*done += pviommu_map_size(m);
+		pviommu_drop_map(p, sp, m);
+	}
+	return 0;
+}
