@@ -450,25 +450,6 @@ static void warm_heap(void)
 	free(p);
 }
 
-static int read_policy(const char *bdf, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path),
-		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The first field where two device descriptions differ, or NULL. */
 static const char *nl_dev_diff(const struct vfioext_nl_dev *a,
 			       const struct vfioext_nl_dev *b)

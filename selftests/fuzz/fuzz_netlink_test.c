@@ -765,25 +765,6 @@ static const struct fuzz_call nl_calls[] = {
 
 /* ------------------------------------------------------------------ */
 
-static int read_policy(const char *bdf, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path),
-		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* Put back a policy as dsm_policy showed it: "clear", then its lines. */
 static int restore_policy(const char *bdf, const char *text)
 {
