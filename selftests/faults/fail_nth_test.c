@@ -481,8 +481,13 @@ static const char *nl_dev_diff(const struct vfioext_nl_dev *a,
 	    a->notify_channel != b->notify_channel ||
 	    a->notify_count != b->notify_count)
 		return "notify-*";
-	if (strcmp(a->power_state, b->power_state) ||
-	    strcmp(a->runtime_pm, b->runtime_pm))
+	/*
+	 * Power only while open (ours): a device the previous case closed
+	 * may still be runtime-suspending (vfio-pci-core suspends an idle
+	 * device asynchronously).
+	 */
+	if (a->open && (strcmp(a->power_state, b->power_state) ||
+			strcmp(a->runtime_pm, b->runtime_pm)))
 		return "power-*";
 	return NULL;
 }
