@@ -1067,7 +1067,7 @@ TEST_F_TIMEOUT(faults, every_allocation, 600)
 {
 	fail_nth_run(_metadata, self->nth, &variant->fc, &self->c);
 	if (self->c.nl_applied)
-		TH_LOG("%s: %u failed calls had taken effect (their ACK could not be allocated)",
+		TH_LOG("%s: %u of the failed calls had taken effect (no memory for the ACK)",
 		       variant->fc.name, self->c.nl_applied);
 	if (self->c.ev_lost)
 		TH_LOG("%s: %u events lost, each seen as a gap in event-seq",
