@@ -371,16 +371,27 @@ static int put_acpi(struct sk_buff *skb, struct vfio_ext_device *edev)
 {
 	acpi_handle handle = ACPI_HANDLE(&edev->core.pdev->dev);
 	struct acpi_buffer path = { ACPI_ALLOCATE_BUFFER, NULL };
+	acpi_status status;
 	char *policy;
 	int ret;
 
-	if (handle && ACPI_SUCCESS(acpi_get_name(handle, ACPI_FULL_PATHNAME,
-						 &path))) {
-		ret = nla_put_string(skb, VFIO_EXT_A_DEV_ACPI_PATH,
-				     path.pointer);
-		ACPI_FREE(path.pointer);
-		if (ret)
-			return ret;
+	if (handle) {
+		status = acpi_get_name(handle, ACPI_FULL_PATHNAME, &path);
+		/*
+		 * ACPICA allocates the path: when it cannot, fail the
+		 * message.  Leaving the attribute out would answer "no ACPI
+		 * companion" for a device that has one (found by fault
+		 * injection, selftests/faults).
+		 */
+		if (status == AE_NO_MEMORY)
+			return -ENOMEM;
+		if (ACPI_SUCCESS(status)) {
+			ret = nla_put_string(skb, VFIO_EXT_A_DEV_ACPI_PATH,
+					     path.pointer);
+			ACPI_FREE(path.pointer);
+			if (ret)
+				return ret;
+		}
 	}
 
 	policy = kmalloc(PAGE_SIZE, GFP_KERNEL);

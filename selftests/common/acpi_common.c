@@ -58,6 +58,26 @@ int write_policy(const char *bdf, const char *cmd)
 	return sysfs_write_str(path, cmd);
 }
 
+/* The dsm_policy attribute's text (NUL-terminated, cut to @len - 1). */
+int read_policy(const char *bdf, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = '\0';
+	return 0;
+}
+
 long read_counter(const char *bdf, const char *name)
 {
 	char path[128];

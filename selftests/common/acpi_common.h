@@ -41,6 +41,7 @@ void blob_obj(struct blob *w, uint32_t type, uint32_t size, const void *data,
 	      size_t n, int pad);
 int dsm(int device, struct dsm_buf *b, unsigned long nr);
 int write_policy(const char *bdf, const char *cmd);
+int read_policy(const char *bdf, char *buf, size_t len);
 long read_counter(const char *bdf, const char *name);
 bool test_ssdt_loaded(void);
 int fw_notify(int device, uint32_t value);

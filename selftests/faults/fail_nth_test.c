@@ -4,7 +4,9 @@
  * or pins (selftests/common/fail_nth.h has the method and what is
  * asserted): device open, container attach, pviommu map and unmap, batch,
  * guest domains and endpoint attach, _DSM, notification enable and the
- * notification channel.  Each path is one fixture variant: a struct
+ * notification channel, and the generic netlink family (dev-get do and
+ * dump, pviommu-get do and dump, dsm-policy-set, the events subscription
+ * and an event emitted in the caller's context).  Each path is one fixture variant: a struct
  * fault_case, the device it needs and a prepare() that brings the fixture
  * to the call's precondition.  Adding a path is one variant.
  *
@@ -23,6 +25,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,12 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
+#include <linux/netlink.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
 
 #include "kselftest_harness.h"
 #include "vfioext.h"
@@ -53,6 +61,21 @@ struct fctx {
 	struct dsm_buf *dsm;
 	bool preenabled;
 	bool unbind_after;	/* it had no driver: leave it that way */
+	/* netlink cases */
+	struct vfioext_nl *nl;	/* request handle; NULL after a failed call */
+	struct vfioext_nl *ev;	/* events handle */
+	struct vfioext_nl_dev nl_dev;	/* what dev-get said before injection */
+	struct vfioext_nl_dev *nl_devs;	/* ... and the dump */
+	size_t nl_ndevs;
+	struct vfioext_nl_pviommu *nl_pvs;	/* the pviommu dump */
+	size_t nl_npvs;
+	const struct vfioext_nl_pviommu *nl_pv;	/* our container in it */
+	char pol_before[512], pol_after[512];
+	int nl_grp;		/* the "events" multicast group */
+	uint64_t ev_seq;	/* last event received */
+	bool ev_gap_due;	/* an event was lost since */
+	unsigned int nl_applied;	/* failed calls that took effect */
+	unsigned int ev_lost;
 };
 
 static int pv_batch1(int container, uint32_t op, uint32_t domain,
@@ -357,10 +380,486 @@ static int prepare_acpi(struct fctx *c)
 	return test_ssdt_loaded() ? 0 : -ENOENT;
 }
 
+/* --- netlink: the "vfio-ext" generic netlink family ---------------------- */
+
+/*
+ * Requests go through libvfio-ext (libnl-3), as the CLI and a VMM send
+ * them.  The socket is opened and the family resolved outside the
+ * injection (prepare() and before()), so the faults land on the request
+ * path only: the request skb (netlink core, sendmsg), the generic netlink
+ * core's attribute table and dump state, our handlers' allocations (reply
+ * skb, the policy text and the ACPI path of every device, the pviommu
+ * snapshot) and the ACK.  Dumps run in the caller's context too: the
+ * first part from sendmsg (__netlink_dump_start()), the rest from
+ * recvmsg.
+ *
+ * A call that fails closes its socket, and the harness's retry (not under
+ * injection) opens a new one: when the first part of a dump cannot be
+ * allocated, 6.1 answers with an error ACK (ENOBUFS) but leaves the dump
+ * running on that socket (__netlink_dump_start() returns with cb_running
+ * set), so the next dump there would get EBUSY and the next recvmsg() the
+ * rest of the old dump; a failed ACK allocation sets ENOBUFS on the socket
+ * instead (netlink_ack()).  Closing ends a running dump (netlink_release()
+ * runs its done() and drops the module reference).
+ *
+ * A call that succeeds must return the whole answer: the same as before
+ * injection.  Glibc's heap is grown and touched beforehand, so no page
+ * fault of the test's own memory (the library's buffers) allocates under
+ * injection: copy_to_user() in recvmsg() would fail with EFAULT and lose
+ * the message, which is the injection's doing, not the path's.
+ */
+#define NL_POLICY_CMD	"allow " TEST_UUID " 1-3"
+#define NL_LOOPBACK	0x42
+
+static void nl_complain(const char *what)
+{
+	printf("# netlink: %s\n", what);
+	fflush(stdout);
+}
+
+static int nl_ready(struct fctx *c)
+{
+	return c->nl ? 0 : vfioext_nl_open(&c->nl);
+}
+
+static int nl_before(void *p)
+{
+	return nl_ready(p);
+}
+
+/* After a failed call: a new socket for the next one. */
+static int nl_done(struct fctx *c, int ret)
+{
+	if (ret) {
+		vfioext_nl_close(c->nl);
+		c->nl = NULL;
+	}
+	return ret;
+}
+
+static void warm_heap(void)
+{
+	size_t n = 4 << 20;
+	void *p;
+
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	p = malloc(n);
+	if (p)
+		memset(p, 1, n);
+	free(p);
+}
+
+/* The first field where two device descriptions differ, or NULL. */
+static const char *nl_dev_diff(const struct vfioext_nl_dev *a,
+			       const struct vfioext_nl_dev *b)
+{
+	if (strcmp(a->name, b->name))
+		return "dev-name";
+	if (a->vendor != b->vendor || a->device != b->device)
+		return "dev-vendor/dev-device";
+	if (a->iommu_group != b->iommu_group)
+		return "dev-iommu-group";
+	if (strcmp(a->driver, b->driver))
+		return "dev-driver";
+	if (a->nr_regions != b->nr_regions ||
+	    memcmp(a->regions, b->regions, sizeof(a->regions)))
+		return "dev-regions";
+	if (a->nr_irqs != b->nr_irqs || memcmp(a->irqs, b->irqs, sizeof(a->irqs)))
+		return "dev-irqs";
+	if (a->open != b->open || a->opener_pid != b->opener_pid)
+		return "dev-open/dev-opener-pid";
+	if (strcmp(a->acpi_path, b->acpi_path))
+		return "dev-acpi-path";
+	if (!a->dsm_policy || !b->dsm_policy ||
+	    strcmp(a->dsm_policy, b->dsm_policy))
+		return "dsm-policy";
+	if (a->dsm_calls != b->dsm_calls || a->dsm_denied != b->dsm_denied)
+		return "dsm-calls/dsm-denied";
+	if (a->notify_handler != b->notify_handler ||
+	    a->notify_eventfd != b->notify_eventfd ||
+	    a->notify_channel != b->notify_channel ||
+	    a->notify_count != b->notify_count)
+		return "notify-*";
+	/*
+	 * Power only while open (ours): a device the previous case closed
+	 * may still be runtime-suspending (vfio-pci-core suspends an idle
+	 * device asynchronously).
+	 */
+	if (a->open && (strcmp(a->power_state, b->power_state) ||
+			strcmp(a->runtime_pm, b->runtime_pm)))
+		return "power-*";
+	return NULL;
+}
+
+static bool nl_dev_same(const struct vfioext_nl_dev *a,
+			const struct vfioext_nl_dev *b)
+{
+	const char *what = nl_dev_diff(a, b);
+
+	if (what)
+		printf("# netlink: %s %s differs from before\n", a->name, what);
+	return !what;
+}
+
+static bool nl_pv_same(const struct vfioext_nl_pviommu *a,
+		       const struct vfioext_nl_pviommu *b)
+{
+	return a->id == b->id && a->owner_pid == b->owner_pid &&
+	       a->mappings == b->mappings &&
+	       a->def_mappings == b->def_mappings &&
+	       a->pinned == b->pinned && a->dma_limit == b->dma_limit &&
+	       a->map_reqs == b->map_reqs && a->unmap_reqs == b->unmap_reqs &&
+	       a->map_failed == b->map_failed &&
+	       a->unmap_failed == b->unmap_failed &&
+	       a->viommu_reqs == b->viommu_reqs &&
+	       a->viommu_failed == b->viommu_failed &&
+	       a->nr_endpoints == b->nr_endpoints &&
+	       !memcmp(a->endpoints, b->endpoints,
+		       a->nr_endpoints * sizeof(*a->endpoints)) &&
+	       a->nr_domains == b->nr_domains &&
+	       !memcmp(a->domains, b->domains,
+		       a->nr_domains * sizeof(*a->domains));
+}
+
+/* dev-get (do): one device, the reply built in dev_get_doit(). */
+static int nl_dev_get_call(void *p)
+{
+	struct fctx *c = p;
+	struct vfioext_nl_dev d;
+	int ret = nl_ready(c);
+
+	if (!ret)
+		ret = vfioext_nl_dev_get(c->nl, c->h.bdf, &d);
+	if (!ret) {
+		if (!nl_dev_same(&d, &c->nl_dev)) {
+			nl_complain("dev-get succeeded with another answer");
+			ret = -EBADMSG;
+		}
+		vfioext_nl_dev_clear(&d);
+	}
+	return nl_done(c, ret);
+}
+
+/* dev-get (dump): every bound device. */
+static int nl_dev_dump_call(void *p)
+{
+	struct vfioext_nl_dev *v;
+	struct fctx *c = p;
+	size_t i, n;
+	int ret = nl_ready(c);
+
+	if (!ret)
+		ret = vfioext_nl_dev_list(c->nl, &v, &n);
+	if (ret)
+		return nl_done(c, ret);
+	if (n != c->nl_ndevs) {
+		nl_complain("dev dump succeeded with a device missing");
+		ret = -EBADMSG;
+	}
+	for (i = 0; !ret && i < n; i++) {
+		if (!nl_dev_same(&v[i], &c->nl_devs[i])) {
+			nl_complain("dev dump succeeded with another answer");
+			ret = -EBADMSG;
+		}
+	}
+	vfioext_nl_dev_list_free(v, n);
+	return nl_done(c, ret);
+}
+
+static const struct vfioext_nl_pviommu *
+nl_find_pv(const struct vfioext_nl_pviommu *v, size_t n, uint32_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].owner_pid == owner)
+			return &v[i];
+	return NULL;
+}
+
+/* pviommu-get (dump): every container, ours with an endpoint, a domain
+ * and a mapping (the snapshot allocates for them).
+ */
+static int nl_pv_dump_call(void *p)
+{
+	const struct vfioext_nl_pviommu *pv;
+	struct vfioext_nl_pviommu *v;
+	struct fctx *c = p;
+	size_t n;
+	int ret = nl_ready(c);
+
+	if (!ret)
+		ret = vfioext_nl_pviommu_list(c->nl, &v, &n);
+	if (ret)
+		return nl_done(c, ret);
+	pv = nl_find_pv(v, n, getpid());
+	if (n != c->nl_npvs || !pv || !nl_pv_same(pv, c->nl_pv)) {
+		nl_complain("pviommu dump succeeded with another answer");
+		ret = -EBADMSG;
+	}
+	vfioext_nl_pviommu_list_free(v, n);
+	return nl_done(c, ret);
+}
+
+/* pviommu-get (do): our container by id. */
+static int nl_pv_get_call(void *p)
+{
+	struct vfioext_nl_pviommu one;
+	struct fctx *c = p;
+	int ret = nl_ready(c);
+
+	if (!ret)
+		ret = vfioext_nl_pviommu_get(c->nl, c->nl_pv->id, &one);
+	if (ret)
+		return nl_done(c, ret);
+	if (!nl_pv_same(&one, c->nl_pv)) {
+		nl_complain("pviommu-get succeeded with another answer");
+		ret = -EBADMSG;
+	}
+	vfioext_nl_pviommu_clear(&one);
+	return nl_done(c, ret);
+}
+
+/*
+ * dsm-policy-set: our handler allocates nothing (the command is parsed in
+ * place); the request, the attribute table and the ACK do.  A failed call
+ * left the policy as it was, or applied it whole: the ACK is allocated
+ * after the handler ran, and when that fails the sender sees ENOBUFS on
+ * its socket (netlink core) although the command took effect.
+ */
+static int nl_policy_call(void *p)
+{
+	struct fctx *c = p;
+	char now[sizeof(c->pol_before)];
+	int ret = nl_ready(c);
+
+	if (!ret)
+		ret = vfioext_nl_dsm_policy_set(c->nl, c->h.bdf, NL_POLICY_CMD);
+	if (ret) {
+		if (read_policy(c->h.bdf, now, sizeof(now))) {
+			nl_complain("cannot read the policy");
+			ret = -EBADMSG;
+		} else if (!strcmp(now, c->pol_after)) {
+			c->nl_applied++;
+		} else if (strcmp(now, c->pol_before)) {
+			nl_complain("a failed dsm-policy-set changed the policy");
+			ret = -EBADMSG;
+		}
+	}
+	return nl_done(c, ret);
+}
+
+static int nl_policy_undo(void *p)
+{
+	struct fctx *c = p;
+
+	return write_policy(c->h.bdf, "reset");
+}
+
+static int prepare_nl(struct fctx *c)
+{
+	int ret;
+
+	warm_heap();
+	ret = write_policy(c->h.bdf, "reset");
+	if (!ret)
+		ret = vfioext_nl_open(&c->nl);
+	if (!ret)
+		ret = vfioext_nl_dev_get(c->nl, c->h.bdf, &c->nl_dev);
+	if (!ret)
+		ret = vfioext_nl_dev_list(c->nl, &c->nl_devs, &c->nl_ndevs);
+	if (!ret && !c->nl_dev.acpi_path[0])
+		ret = -EBADMSG;	/* the ACPI path is part of what is checked */
+	return ret;
+}
+
+static int prepare_nl_policy(struct fctx *c)
+{
+	int ret = prepare_nl(c);
+
+	if (!ret)
+		ret = read_policy(c->h.bdf, c->pol_before, sizeof(c->pol_before));
+	if (!ret)
+		ret = write_policy(c->h.bdf, NL_POLICY_CMD);
+	if (!ret)
+		ret = read_policy(c->h.bdf, c->pol_after, sizeof(c->pol_after));
+	if (!ret && !strcmp(c->pol_before, c->pol_after))
+		ret = -EBADMSG;
+	return ret ? ret : write_policy(c->h.bdf, "reset");
+}
+
+static int prepare_nl_pviommu(struct fctx *c)
+{
+	int ret = pv_domain_alloc(c->h.container, &c->domain);
+
+	if (!ret)
+		ret = pv_attach(c, c->domain);	/* endpoint 7 in it */
+	if (!ret)
+		ret = map_call(c);		/* and one own mapping */
+	if (!ret)
+		ret = prepare_nl(c);
+	if (!ret)
+		ret = vfioext_nl_pviommu_list(c->nl, &c->nl_pvs, &c->nl_npvs);
+	if (ret)
+		return ret;
+	c->nl_pv = nl_find_pv(c->nl_pvs, c->nl_npvs, getpid());
+	if (!c->nl_pv || c->nl_pv->nr_endpoints != 1 ||
+	    c->nl_pv->nr_domains != 1 || c->nl_pv->mappings != 1)
+		return -EBADMSG;
+	return 0;
+}
+
+/*
+ * Subscribing to "events": setsockopt(NETLINK_ADD_MEMBERSHIP) on a new
+ * socket (made in before()).  The netlink core allocates the socket's
+ * group bitmap; the generic netlink core checks the group; our family has
+ * no bind callback and allocates nothing.
+ */
+static int nl_sub_socket(void *p)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct fctx *c = p;
+
+	if (c->fd >= 0)
+		return 0;
+	c->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (c->fd < 0)
+		return -errno;
+	return bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+}
+
+static int nl_sub_call(void *p)
+{
+	struct fctx *c = p;
+	uint32_t groups[64] = { 0 };
+	socklen_t len = sizeof(groups);
+	int ret = nl_sub_socket(p);
+
+	if (ret)
+		return ret;
+	if (setsockopt(c->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &c->nl_grp,
+		       sizeof(c->nl_grp)))
+		return -errno;
+	/* A member now, and of that group only. */
+	if (getsockopt(c->fd, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, groups,
+		       &len) || c->nl_grp > 32 * (int)ARRAY_SIZE(groups) ||
+	    !(groups[(c->nl_grp - 1) / 32] & (1u << ((c->nl_grp - 1) % 32)))) {
+		nl_complain("subscribed, but not a member of the group");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int prepare_nl_events(struct fctx *c)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int ret = -ENOMEM;
+
+	if (sk && !genl_connect(sk))
+		ret = genl_ctrl_resolve_grp(sk, VFIO_EXT_GENL_NAME,
+					    VFIO_EXT_GENL_MCGRP_EVENTS);
+	nl_socket_free(sk);
+	if (ret <= 0)
+		return ret ? -EIO : -EBADMSG;
+	c->nl_grp = ret;
+	return 0;
+}
+
+/*
+ * An event emitted in the caller's context: a notification loopback
+ * (SET_IRQS DATA_BOOL on the ACPI notify index) with a listener
+ * subscribed.  The ioctl itself allocates nothing; the event message is
+ * built with GFP_ATOMIC (vfio_ext_nl_emit()) and the netlink core may
+ * clone it for the listener.  Documented behaviour on failure: the
+ * notification still reaches the eventfd, the event is lost, and the
+ * listener sees a gap in event-seq (or ENOBUFS on its socket).
+ */
+static int loopback(int device, uint32_t value)
+{
+	struct {
+		struct vfio_irq_set s;
+		uint32_t v;
+	} a = {
+		.s = { .argsz = sizeof(a), .index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX,
+		       .flags = VFIO_IRQ_SET_DATA_BOOL |
+				VFIO_IRQ_SET_ACTION_TRIGGER,
+		       .count = 1 },
+		.v = value,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &a) ? -errno : 0;
+}
+
+static int nl_emit_call(void *p)
+{
+	struct vfioext_nl_event e;
+	struct fctx *c = p;
+	uint64_t v = 0;
+	int ret = loopback(c->h.device, NL_LOOPBACK);
+
+	if (ret)
+		return ret;
+	if (eventfd_wait(c->efd, 1000, &v) || v != NL_LOOPBACK) {
+		nl_complain("the notification did not reach the eventfd");
+		return -EBADMSG;
+	}
+	/* Emitted before the ioctl returned: there now, or lost. */
+	ret = vfioext_nl_event_read(c->ev, &e, 0);
+	if (ret == -ETIMEDOUT || ret == -ENOBUFS) {
+		c->ev_lost++;
+		c->ev_gap_due = true;
+		return 0;
+	}
+	if (ret) {
+		nl_complain("reading the event failed");
+		return -EBADMSG;
+	}
+	if (e.type != VFIO_EXT_EVENT_ACPI_NOTIFY || e.value != NL_LOOPBACK ||
+	    !e.loopback || strcmp(e.dev, c->h.bdf)) {
+		nl_complain("another event than the loopback");
+		return -EBADMSG;
+	}
+	if (c->ev_gap_due ? e.seq <= c->ev_seq + 1 : e.seq != c->ev_seq + 1) {
+		nl_complain(c->ev_gap_due ? "a lost event left no gap" :
+			    "a gap in event-seq without a lost event");
+		return -EBADMSG;
+	}
+	c->ev_seq = e.seq;
+	c->ev_gap_due = false;
+	return 0;
+}
+
+static int prepare_nl_emit(struct fctx *c)
+{
+	struct vfioext_nl_event e;
+	uint64_t v;
+	int ret;
+
+	warm_heap();
+	ret = irq_set_eventfd(c->h.device, VFIO_PCI_ACPI_NTFY_IRQ_INDEX, 0,
+			      c->efd);
+	if (!ret)
+		ret = vfioext_nl_events_open(&c->ev);
+	if (!ret)
+		ret = loopback(c->h.device, NL_LOOPBACK);
+	if (!ret)
+		ret = eventfd_wait(c->efd, 1000, &v);
+	if (!ret)
+		ret = vfioext_nl_event_read(c->ev, &e, 1000);
+	if (!ret)
+		c->ev_seq = e.seq;
+	return ret;
+}
+
 /* ------------------------------------------------------------------------- */
 
 static const int efault[] = { EFAULT, 0 };
 static const int fd_errnos[] = { EMFILE, 0 };
+/* The netlink core's: an skb it could not allocate (sendmsg, dump, ACK);
+ * ours: a reply that could not be built.
+ */
+static const int nl_errnos[] = { ENOBUFS, EMSGSIZE, 0 };
 
 FIXTURE(faults) {
 	struct fctx c;
@@ -439,6 +938,53 @@ FIXTURE_VARIANT_ADD(faults, notify_channel) {
 	.prepare = prepare_acpi,
 };
 
+FIXTURE_VARIANT_ADD(faults, nl_dev_get) {
+	.fc = { .name = "netlink dev-get", .before = nl_before,
+		.call = nl_dev_get_call, .undo = nothing,
+		.errnos = nl_errnos },
+	.prepare = prepare_nl,
+};
+
+FIXTURE_VARIANT_ADD(faults, nl_dev_dump) {
+	.fc = { .name = "netlink dev dump", .before = nl_before,
+		.call = nl_dev_dump_call, .undo = nothing,
+		.errnos = nl_errnos },
+	.prepare = prepare_nl,
+};
+
+FIXTURE_VARIANT_ADD(faults, nl_pviommu_dump) {
+	.fc = { .name = "netlink pviommu dump", .before = nl_before,
+		.call = nl_pv_dump_call, .undo = nothing,
+		.errnos = nl_errnos },
+	.prepare = prepare_nl_pviommu,
+};
+
+FIXTURE_VARIANT_ADD(faults, nl_pviommu_get) {
+	.fc = { .name = "netlink pviommu-get", .before = nl_before,
+		.call = nl_pv_get_call, .undo = nothing,
+		.errnos = nl_errnos },
+	.prepare = prepare_nl_pviommu,
+};
+
+FIXTURE_VARIANT_ADD(faults, nl_dsm_policy_set) {
+	.fc = { .name = "netlink dsm-policy-set", .before = nl_before,
+		.call = nl_policy_call, .undo = nl_policy_undo,
+		.errnos = nl_errnos },
+	.prepare = prepare_nl_policy,
+};
+
+FIXTURE_VARIANT_ADD(faults, nl_events_subscribe) {
+	.fc = { .name = "netlink events subscribe", .before = nl_sub_socket,
+		.call = nl_sub_call, .undo = close_fd },
+	.prepare = prepare_nl_events,
+};
+
+FIXTURE_VARIANT_ADD(faults, nl_event_emit) {
+	.fc = { .name = "netlink event emit", .call = nl_emit_call,
+		.undo = nothing },
+	.prepare = prepare_nl_emit,
+};
+
 /* VFIOEXT_FAULT_CASE=<name> runs one case ('_' matches ' '). */
 static bool case_selected(const char *name)
 {
@@ -496,9 +1042,14 @@ FIXTURE_TEARDOWN(faults)
 		pv_attach(&self->c, 0);
 		pv_domain_free(self->c.h.container, self->c.domain);
 	}
-	if (self->c.dsm)
+	if (self->c.dsm || self->c.nl || self->c.nl_devs)
 		write_policy(self->c.h.bdf, "reset");
 	free(self->c.dsm);
+	vfioext_nl_close(self->c.nl);
+	vfioext_nl_close(self->c.ev);
+	vfioext_nl_dev_clear(&self->c.nl_dev);
+	vfioext_nl_dev_list_free(self->c.nl_devs, self->c.nl_ndevs);
+	vfioext_nl_pviommu_list_free(self->c.nl_pvs, self->c.nl_npvs);
 	if (self->c.fd >= 0)
 		close(self->c.fd);
 	vfio_close_all(&self->c.h);
@@ -515,6 +1066,12 @@ FIXTURE_TEARDOWN(faults)
 TEST_F_TIMEOUT(faults, every_allocation, 600)
 {
 	fail_nth_run(_metadata, self->nth, &variant->fc, &self->c);
+	if (self->c.nl_applied)
+		TH_LOG("%s: %u of the failed calls had taken effect (no memory for the ACK)",
+		       variant->fc.name, self->c.nl_applied);
+	if (self->c.ev_lost)
+		TH_LOG("%s: %u events lost, each seen as a gap in event-seq",
+		       variant->fc.name, self->c.ev_lost);
 }
 
 TEST_HARNESS_MAIN
