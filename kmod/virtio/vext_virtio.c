@@ -309,7 +309,8 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 		ret = vext_vring_pop(&vq->ring, &dev->ring_mem, &dev->chain);
 		if (ret <= 0)
 			break;
-		if (!round && dev->ops->round) {
+		/* A round is worth its hooks from its second request on. */
+		if (n == 1 && dev->ops->round) {
 			dev->ops->round(dev, vq->index, false);
 			round = true;
 		}

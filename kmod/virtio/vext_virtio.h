@@ -44,9 +44,10 @@ struct module;
  *           the bytes written, or a negative errno when the ring or guest
  *           memory is broken (the device then needs a reset)
  * @round: optional: a round of requests from queue @qi begins (@end
- *         false, before the first ->request()) or ends (@end true, after
- *         the last); a round is at most one queue's worth, served under
- *         the device lock without letting go of it (device lock held)
+ *         false, before its second ->request(): a kick's lone request is
+ *         served without it) or ends (@end true, after the last); a round
+ *         is at most one queue's worth, served under the device lock
+ *         without letting go of it (device lock held)
  * @reset: back to the initial state (device lock held, worker idle)
  * @release: the fd is gone; free the device's state (no lock)
  * @list: in the core's list of registered types

@@ -968,6 +968,7 @@ static void bench_viommu(void)
 
 int main(int argc, char **argv)
 {
+	const char *only;
 	int ret;
 
 	ret = argc > 1 ? vfioext_bdf_canon(argv[1], bdf) :
@@ -982,10 +983,16 @@ int main(int argc, char **argv)
 	printf("vfio-ext bench on %s (IOMMU group %d)\n", bdf, group_id);
 	printf("ratios are the result; absolute times are TCG's\n");
 	jprintf("{\"device\":\"%s\",", bdf);
-	bench_pairs();
-	bench_viommu();
-	bench_scale();
-	bench_dsm();
+	/* VFIOEXT_BENCH_ONLY=pairs|guest|scale|dsm: one part (profiling). */
+	only = getenv("VFIOEXT_BENCH_ONLY");
+	if (!only || !strcmp(only, "pairs"))
+		bench_pairs();
+	if (!only || !strcmp(only, "guest"))
+		bench_viommu();
+	if (!only || !strcmp(only, "scale"))
+		bench_scale();
+	if (!only || !strcmp(only, "dsm"))
+		bench_dsm();
 	jprintf("\"rounds\":%d}", ROUNDS);
 	fclose(json);
 	printf("\nBENCH-JSON-BEGIN\n%s\nBENCH-JSON-END\n", jbuf);
