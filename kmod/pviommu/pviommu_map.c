@@ -137,21 +137,33 @@ static int map_pages(struct iommu_domain *domain, u64 iova,
 static int account_pages(struct pviommu *p, unsigned long n,
 			 const struct pviommu_acct *acct)
 {
+	unsigned long reuse = 0;
 	int ret;
 
 	if (p->defer && p->defer->credit >= n) {
 		p->defer->credit -= n;	/* charged when the batch began */
 		return 0;
 	}
-	if (p->defer && p->defer->refund >= n) {
-		p->defer->refund -= n;	/* unpinned in this batch, still charged */
-		return 0;
+	if (p->defer) {
+		/* Unpinned in this batch and still charged: used first, so
+		 * the limit sees what it would without the deferral.
+		 */
+		reuse = min(p->defer->refund, n);
+		p->defer->refund -= reuse;
+		n -= reuse;
+		if (!n)
+			return 0;
 	}
-	if (!acct)
-		return account_locked_vm(p->mm, n, true);
-	mmap_write_lock(p->mm);
-	ret = __account_locked_vm(p->mm, n, true, acct->task, acct->lock_cap);
-	mmap_write_unlock(p->mm);
+	if (!acct) {
+		ret = account_locked_vm(p->mm, n, true);
+	} else {
+		mmap_write_lock(p->mm);
+		ret = __account_locked_vm(p->mm, n, true, acct->task,
+					  acct->lock_cap);
+		mmap_write_unlock(p->mm);
+	}
+	if (ret && reuse)
+		p->defer->refund += reuse;
 	return ret;
 }
 

@@ -697,6 +697,14 @@ static void dom_limits_body(struct kunit *test, struct dom_ctx *c)
 	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
 						  &done), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 4UL);
+	/* A map larger than the refunds takes them all, charges the rest. */
+	KUNIT_EXPECT_EQ(test, dom_map(c, 0, DOM_IOVA, 5, DOM_RW), 0);
+	KUNIT_EXPECT_EQ(test, d.refund, 0UL);
+	KUNIT_EXPECT_EQ(test, d.credit, 1UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 6UL);
+	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
+						  &done), 0);
+	KUNIT_EXPECT_EQ(test, d.refund, 5UL);
 	c->p.defer = NULL;
 	/* batch_settle() */
 	account_locked_vm(dom_env.mm, d.credit + d.refund, false);

@@ -118,6 +118,7 @@ struct vext_vq {
  * @file: the device's file, set once by vext_vdev_install_fd()
  * @inline_queued: bit 0: @inline_work is queued on some thread, which
  *	holds a reference on @file until it has run
+ * @inline_task: that thread (a hint, never dereferenced)
  * @inline_work: the task work that serves a kick in the kicking thread
  * @status: virtio device status
  * @features: what the driver wrote with VHOST_SET_FEATURES
@@ -139,6 +140,7 @@ struct vext_vdev {
 	unsigned long pending;
 	struct file *file;
 	unsigned long inline_queued;
+	struct task_struct *inline_task;
 	struct callback_head inline_work;
 	u8 status;
 	u64 features;
@@ -408,6 +410,7 @@ static void inline_serve(struct callback_head *work)
 					     inline_work);
 	struct file *file = dev->file;
 
+	WRITE_ONCE(dev->inline_task, NULL);
 	clear_bit(0, &dev->inline_queued);
 	/* Cleared before @pending is taken: a kick that still sees the bit
 	 * set leaves its queue to this run (see kick_inline()).
@@ -440,10 +443,13 @@ static bool kick_inline(struct vext_vdev *dev)
 		return false;
 	/* Fully ordered after our set_bit() of @pending: if the work is
 	 * already queued and has not yet cleared the bit, its run takes
-	 * our queue too.
+	 * our queue too.  Queued on another thread, which may be slow to
+	 * get back to user mode (preempted, throttled): the worker is woken
+	 * as well, and whichever takes the device lock first serves.
 	 */
 	if (test_and_set_bit(0, &dev->inline_queued))
-		return true;
+		return READ_ONCE(dev->inline_task) == current;
+	WRITE_ONCE(dev->inline_task, current);
 	/* The file keeps the device (and this module) until the work has
 	 * run.  Its memory is live here: the release path takes this wait
 	 * queue's lock (kick_detach()) before it frees anything.
