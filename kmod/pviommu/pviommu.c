@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
+#include <linux/xarray.h>
 
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat.h"
@@ -39,12 +40,13 @@ MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
 
 /*
- * Every container, for the netlink inventory (pviommu_nl.c).  Lock order:
- * pviommu_all_lock, then a container's lock.
+ * Every container by its inventory id, for the netlink family
+ * (pviommu_nl.c).  pviommu_all_lock keeps a container found there alive
+ * while its own lock is taken (release erases it under the same mutex).
+ * Lock order: pviommu_all_lock, then a container's lock.
  */
-static LIST_HEAD(pviommu_all);
+static DEFINE_XARRAY_ALLOC1(pviommu_xa);
 static DEFINE_MUTEX(pviommu_all_lock);
-static DEFINE_IDA(pviommu_ida);
 
 static struct pviommu_group *first_group(struct pviommu *p)
 {
@@ -950,12 +952,6 @@ static void *pviommu_open(unsigned long arg)
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
-	ret = ida_alloc_min(&pviommu_ida, 1, GFP_KERNEL);
-	if (ret < 0) {
-		kfree(p);
-		return ERR_PTR(ret);
-	}
-	p->id = ret;
 	p->owner = task_tgid_nr(current);
 	mutex_init(&p->lock);
 	kref_init(&p->ref);
@@ -966,11 +962,18 @@ static void *pviommu_open(unsigned long arg)
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
+	/* Published last: the inventory may lock it at once. */
+	mutex_lock(&pviommu_all_lock);
+	ret = xa_alloc(&pviommu_xa, &p->id, p, xa_limit_31b, GFP_KERNEL);
+	mutex_unlock(&pviommu_all_lock);
+	if (ret) {
+		ida_destroy(&p->gdom_ids);
+		mutex_destroy(&p->lock);
+		kfree(p);
+		return ERR_PTR(ret);
+	}
 	p->mm = current->mm;
 	mmgrab(p->mm);
-	mutex_lock(&pviommu_all_lock);
-	list_add_tail(&p->all, &pviommu_all);
-	mutex_unlock(&pviommu_all_lock);
 	return p;
 }
 
@@ -980,9 +983,8 @@ static void pviommu_release(void *data)
 	struct pviommu_map *m;
 
 	mutex_lock(&pviommu_all_lock);
-	list_del(&p->all);
+	xa_erase(&pviommu_xa, p->id);
 	mutex_unlock(&pviommu_all_lock);
-	ida_free(&pviommu_ida, p->id);
 
 	/*
 	 * The core detached every group first: the container's mappings are
@@ -1077,18 +1079,17 @@ static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
  */
 int pviommu_nl_snapshot(u32 min_id, struct pviommu_nl_snap *s)
 {
-	struct pviommu *p, *best = NULL;
+	unsigned long index = min_id;
+	struct pviommu *p;
 	int ret = -ENOENT;
 
 	memset(s, 0, sizeof(*s));
 	mutex_lock(&pviommu_all_lock);
-	list_for_each_entry(p, &pviommu_all, all)
-		if (p->id >= min_id && (!best || p->id < best->id))
-			best = p;
-	if (best) {
-		mutex_lock(&best->lock);
-		ret = snapshot_one(best, s);
-		mutex_unlock(&best->lock);
+	p = xa_find(&pviommu_xa, &index, U32_MAX, XA_PRESENT);
+	if (p) {
+		mutex_lock(&p->lock);
+		ret = snapshot_one(p, s);
+		mutex_unlock(&p->lock);
 	}
 	mutex_unlock(&pviommu_all_lock);
 	if (ret)

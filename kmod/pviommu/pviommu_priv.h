@@ -128,7 +128,6 @@ struct pviommu_defer {
  * @viommu: the virtio-iommu device, or NULL
  * @closed: the container is gone (its groups, mappings, domains too)
  * @counters: request counters (enum pviommu_counter, pviommu_nl.h)
- * @all: in the list of containers (pviommu.c's pviommu_all_lock)
  * @id: container id for the netlink inventory (immutable)
  * @owner: tgid of the process that opened it (immutable)
  */
@@ -149,7 +148,6 @@ struct pviommu {
 	struct pviommu_viommu *viommu;
 	bool closed;
 	u64 counters[PVIOMMU_NR_COUNTERS];
-	struct list_head all;
 	u32 id;
 	pid_t owner;
 };
