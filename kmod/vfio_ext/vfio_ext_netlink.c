@@ -16,11 +16,15 @@
  *    waits for vfio_ext_reg_lock.
  *  - edev->nl_lock (spinlock) protects the open/opener/KVM state below.
  *  - vfio_ext_ev_lock (spinlock, irqsave) serialises event emission: the
- *    sequence number is taken and the message multicast under it, so
- *    every listener receives events in sequence order.  It nests inside
- *    a device's notify_ev_lock (ACPI notifications are emitted from the
- *    delivery path) and nothing nests inside it but the netlink core's
- *    own broadcast locking; messages are allocated with GFP_ATOMIC.
+ *    sequence number is taken and the message queued under it, so the
+ *    queue holds events in sequence order.  It nests inside a device's
+ *    notify_ev_lock (ACPI notifications are emitted from the delivery
+ *    path) and nothing nests inside it but the queue's own lock; messages
+ *    are allocated with GFP_ATOMIC.  The multicast itself runs from a work
+ *    item (one work item never runs concurrently with itself, so the
+ *    order holds): netlink_broadcast() may hand a message to taps such as
+ *    nlmon through dev_queue_xmit(), which must not run with interrupts
+ *    off.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,8 +51,23 @@ static DEFINE_IDA(vfio_ext_reg_ida);
 
 static DEFINE_SPINLOCK(vfio_ext_ev_lock);
 static u64 vfio_ext_ev_seq;
+static struct sk_buff_head vfio_ext_ev_queue;
+
+/* Events waiting for the work item, at most; beyond, the seq gap shows. */
+#define EVENT_QUEUE_MAX	1024
 
 static struct genl_family vfio_ext_genl;
+
+/* Multicast the queued events, in order, from process context. */
+static void vfio_ext_ev_send(struct work_struct *work)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&vfio_ext_ev_queue)))
+		genlmsg_multicast(&vfio_ext_genl, skb, 0, 0, GFP_KERNEL);
+}
+
+static DECLARE_WORK(vfio_ext_ev_work, vfio_ext_ev_send);
 
 /* ------------------------------------------------------------------ */
 /* Registry                                                            */
@@ -145,9 +164,11 @@ static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
 	seq = vfio_ext_ev_seq++;
 	if (!genl_has_listeners(&vfio_ext_genl, &init_net, 0))
 		goto out;
+	if (skb_queue_len(&vfio_ext_ev_queue) >= EVENT_QUEUE_MAX)
+		goto out;	/* the sequence gap tells the listener */
 	skb = genlmsg_new(EVENT_MSG_SIZE, GFP_ATOMIC);
 	if (!skb)
-		goto out;	/* the sequence gap tells the listener */
+		goto out;	/* likewise */
 	hdr = genlmsg_put(skb, 0, 0, &vfio_ext_genl, 0, VFIO_EXT_CMD_EVENT);
 	if (!hdr ||
 	    nla_put_u32(skb, VFIO_EXT_A_EVENT_TYPE, ev->type) ||
@@ -177,7 +198,8 @@ static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
 		break;
 	}
 	genlmsg_end(skb, hdr);
-	genlmsg_multicast(&vfio_ext_genl, skb, 0, 0, GFP_ATOMIC);
+	skb_queue_tail(&vfio_ext_ev_queue, skb);
+	schedule_work(&vfio_ext_ev_work);
 	goto out;
 cancel:
 	nlmsg_free(skb);
@@ -791,10 +813,14 @@ static struct genl_family vfio_ext_genl __ro_after_init = {
 
 int __init vfio_ext_nl_init(void)
 {
+	skb_queue_head_init(&vfio_ext_ev_queue);
 	return genl_register_family(&vfio_ext_genl);
 }
 
+/* After the driver is gone: no device emits any more. */
 void vfio_ext_nl_exit(void)
 {
+	flush_work(&vfio_ext_ev_work);
+	skb_queue_purge(&vfio_ext_ev_queue);
 	genl_unregister_family(&vfio_ext_genl);
 }

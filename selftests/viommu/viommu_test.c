@@ -926,6 +926,23 @@ static long worker_switches(void)
 	return n;
 }
 
+/*
+ * The worker's count once it has gone back to sleep after serving: it
+ * counts a switch only when it sleeps, which may come after the guest saw
+ * the used entry.  Polls for a change from @before, up to 5 s.
+ */
+static long worker_switches_after(long before)
+{
+	long n = worker_switches();
+	int i;
+
+	for (i = 0; i < 500 && n == before; i++) {
+		usleep(10000);
+		n = worker_switches();
+	}
+	return n;
+}
+
 /* Post a 4 KiB MAP or UNMAP of IOVA 0x400000 in domain 1, no kick. */
 static uint16_t post_map_unmap(struct gvm *g, bool do_map)
 {
@@ -983,7 +1000,14 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 	ASSERT_EQ(0, set_inline_kick(true));
 	ASSERT_EQ(0, guest_start(g, FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
-	sw0 = worker_switches();
+	/* Settled: the new worker has gone to sleep for good. */
+	for (i = 0, sw0 = -1; i < 50; i++) {
+		sw1 = sw0;
+		usleep(100000);
+		sw0 = worker_switches();
+		if (sw0 == sw1)
+			break;
+	}
 	ASSERT_LE(0, sw0);
 	for (i = 0; i < 20; i++) {
 		head = post_map_unmap(g, !(i & 1));
@@ -1008,7 +1032,7 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 	ASSERT_EQ(0, st);
 	ASSERT_EQ(0, wait_used(g, head, NULL));
 	EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
-	sw0 = worker_switches();
+	sw0 = worker_switches_after(sw1);
 	EXPECT_LT(sw1, sw0);
 
 	/* inline_kick off: the worker serves the owner's kicks too. */
@@ -1019,7 +1043,7 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 		ASSERT_EQ(0, wait_used(g, head, NULL));
 		EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
 	}
-	sw1 = worker_switches();
+	sw1 = worker_switches_after(sw0);
 	EXPECT_LT(sw0, sw1);
 	ASSERT_EQ(0, set_inline_kick(true));
 	while (read(g->call, &v, sizeof(v)) > 0)

@@ -9,6 +9,7 @@
  * usage: vfio-ext-bench [BDF]   (default: the first edu alone in its group)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -718,12 +719,19 @@ static void pin_cpu0(pid_t tid, const cpu_set_t *all)
 /* The newest in-kernel virtio worker ("vext-viommu-PID"), or 0. */
 static pid_t viommu_worker(void)
 {
-	char path[64], comm[32];
+	char path[300], comm[32];
 	pid_t best = 0, pid;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
 	FILE *f;
 
-	for (pid = 2; pid < 32768; pid++) {
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		pid = atoi(de->d_name);
+		if (pid <= best)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -732,6 +740,7 @@ static pid_t viommu_worker(void)
 			best = pid;
 		fclose(f);
 	}
+	closedir(d);
 	return best;
 }
 
@@ -919,8 +928,20 @@ static void bench_viommu(void)
 	unsigned int c, n[NR_B];
 	struct stat3 st[NR_B];
 	struct vguest g;
+	char kick0[8];
 	int r, b;
+	FILE *f;
 
+	f = fopen(INLINE_KICK, "r");
+	if (!f || !fgets(kick0, sizeof(kick0), f)) {
+		printf("\n== guest virtio-iommu: skipped (%s: %s)\n", INLINE_KICK,
+		       strerror(errno));
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	kick0[strcspn(kick0, "\n")] = '\0';
 	g.ram = buffer(G_RAM);
 	printf("\n== guest virtio-iommu MAP/UNMAP of 4 KiB: in-kernel device vs");
 	printf(" userspace backend (%d pairs x %d rounds)\n", G_PAIRS, G_ROUNDS);
@@ -962,7 +983,7 @@ static void bench_viommu(void)
 			st[B_KERNEL].med / st[B_USER_VCPU].med);
 	}
 	jprintf("],");
-	set_param(INLINE_KICK, "Y");
+	set_param(INLINE_KICK, kick0);
 	printf("(queued: latency is the batch's time per request)\n");
 }
 

@@ -256,12 +256,14 @@ static int cmd_dsm(int argc, char **argv)
 			rev = strtoull(optarg, &end, 0);
 			if (errno || *end || optarg[0] == '-') {
 				fprintf(stderr, "%s: bad revision '%s'\n", prog, optarg);
+				status = 2;
 				goto out;
 			}
 			break;
 		case 'a':
 			if (nargs == MAX_ARGS) {
 				fprintf(stderr, "%s: too many -a\n", prog);
+				status = 2;
 				goto out;
 			}
 			args[nargs] = parse_arg(optarg);
@@ -269,6 +271,7 @@ static int cmd_dsm(int argc, char **argv)
 				fprintf(stderr,
 					"%s: bad argument '%s' (int:N, str:TEXT, buf:HEX)\n",
 					prog, optarg);
+				status = 2;
 				goto out;
 			}
 			nargs++;
@@ -278,6 +281,7 @@ static int cmd_dsm(int argc, char **argv)
 			arg3 = parse_hex_buffer(optarg);
 			if (!arg3) {
 				fprintf(stderr, "%s: bad hex buffer '%s'\n", prog, optarg);
+				status = 2;
 				goto out;
 			}
 			break;
@@ -478,7 +482,12 @@ static int cmd_watch(int argc, char **argv)
 			print_record(&recs[i], json, t0);
 		}
 	}
-	status = count >= 0 && seen < count ? 1 : 0;
+	status = 0;
+	if (count >= 0 && seen < count) {
+		fprintf(stderr, "%s: timed out after %ld of %ld notifications\n",
+			prog, seen, count);
+		status = 1;
+	}
 out:
 	if (ch >= 0)
 		close(ch);
@@ -1126,7 +1135,12 @@ static int cmd_monitor(int argc, char **argv)
 		seen++;
 	}
 	vfioext_nl_close(nl);
-	return count >= 0 && seen < count ? 1 : 0;
+	if (count >= 0 && seen < count) {
+		fprintf(stderr, "%s: timed out after %ld of %ld events\n",
+			prog, seen, count);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
