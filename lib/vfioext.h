@@ -544,12 +544,26 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
 /* ------------------------------------------------------------------ */
 
 /*
- * A struct vfioext_nl handle owns one netlink socket (libnl-3); requests
- * on one handle are serialised by a lock inside it, so a handle may be
- * shared between threads; use one handle per thread to run requests in
- * parallel.  An event handle (vfioext_nl_events_open()) only receives.
- * After a failed request vfioext_nl_errmsg() gives the kernel's extended
- * ACK message, if it sent one.
+ * A struct vfioext_nl handle talks to the family over libnl-3.
+ *
+ * Threads: every function taking a handle may be called from several
+ * threads at once on the same handle, except vfioext_nl_close(), which
+ * the caller must not race with any other use of the handle.
+ *
+ * - Requests (dev, pviommu and dsm-policy functions) share the handle's
+ *   request socket and are serialised by a lock held from the send to the
+ *   last reply: one request at a time per handle, so use one handle per
+ *   thread to run requests in parallel.
+ * - Events: a handle from vfioext_nl_events_open() also has a socket of
+ *   its own subscribed to the events group.  vfioext_nl_event_read()
+ *   waits without holding any lock that a request takes, so a thread
+ *   blocked in it never delays a request, vfioext_nl_errmsg() or another
+ *   reader on the same handle; requests on such a handle work as on any
+ *   other, and their replies never mix with events.  Two threads reading
+ *   events from one handle each get different events (each event once).
+ * - vfioext_nl_errmsg() gives the kernel's extended ACK message of the
+ *   handle's last failed request, whichever thread made it: a thread that
+ *   needs the message of its own request uses a handle of its own.
  */
 struct vfioext_nl;
 
@@ -782,17 +796,27 @@ VFIOEXT_EXPORT void vfioext_nl_pviommu_list_free(struct vfioext_nl_pviommu *p,
 						 size_t n);
 
 /**
- * vfioext_nl_events_open() - subscribe to the "events" multicast group
- * Return: as vfioext_nl_open().  The handle only receives events.
+ * vfioext_nl_events_open() - a handle subscribed to the "events" group
+ * Return: as vfioext_nl_open().  Requests work on it as on any handle.
  */
 VFIOEXT_EXPORT int vfioext_nl_events_open(struct vfioext_nl **out);
-/** vfioext_nl_fd() - the handle's socket, to poll for events */
+/**
+ * vfioext_nl_fd() - the socket to poll() for events
+ * Return: on an events handle its event socket (readable when
+ * vfioext_nl_event_read() has something, or an overrun, to report); on
+ * other handles the request socket.  The handle owns it: do not read from
+ * it or close it.
+ */
 VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl);
 /**
  * vfioext_nl_event_read() - the next event
  * @timeout_ms: -1 waits forever, 0 does not wait
+ *
+ * Waits without holding the handle's request lock (see above): other
+ * threads' calls on the handle go on meanwhile.
  * Return: 0 and *@ev; -ETIMEDOUT; -ENOBUFS the socket overran (events were
  * lost; reading continues with later ones); -EPROTO a malformed event;
+ * -EINVAL not an events handle; -EINTR a signal interrupted the wait;
  * other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <linux/netlink.h>
 
 #include <netlink/netlink.h>
@@ -28,13 +29,30 @@
 
 #define EV_QUEUE	32
 #define EV_RCVBUF	1048576	/* bytes */
+#define EV_BUFSZ	65536	/* one datagram */
 
+/*
+ * Two locks, never nested, so that a thread waiting for events never holds
+ * up a request on the same handle (nor the other way round):
+ *
+ * @lock serialises requests: the request socket @sk and @errmsg, from the
+ * send to the last reply.
+ *
+ * @ev_lock guards the event side's receive buffer and queue, and is held
+ * only to receive a datagram that poll() said is there (MSG_DONTWAIT) and
+ * to take an event off the queue; the wait itself happens without a lock.
+ * Events arrive on their own socket @ev_sk, so request replies never mix
+ * with them.
+ */
 struct vfioext_nl {
-	pthread_mutex_t lock;		/* the socket and everything below */
+	pthread_mutex_t lock;
 	struct nl_sock *sk;
 	int family;
 	char errmsg[256];
-	/* events handles: parsed events not yet returned */
+
+	pthread_mutex_t ev_lock;
+	struct nl_sock *ev_sk;		/* NULL on a request-only handle */
+	char *ev_buf;			/* EV_BUFSZ */
 	struct vfioext_nl_event evq[EV_QUEUE];
 	unsigned int ev_head, ev_len;
 };
@@ -396,10 +414,58 @@ static int nle_errno(int nle)
 	}
 }
 
+/* A socket of the NETLINK_GENERIC protocol, with extended ACK messages. */
+static int sock_new(struct nl_sock **out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int one = 1, ret;
+
+	*out = NULL;
+	if (!sk)
+		return -ENOMEM;
+	ret = genl_connect(sk);
+	if (ret) {
+		nl_socket_free(sk);
+		return nle_errno(ret);
+	}
+	/* Kernel error messages (extended ACK), without the echoed request. */
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof(one));
+	*out = sk;
+	return 0;
+}
+
+/* The event socket of @nl: its own, subscribed to the events group. */
+static int events_subscribe(struct vfioext_nl *nl)
+{
+	/*
+	 * Room for bursts (an event costs about 1 KiB of buffer): best
+	 * effort, the kernel caps it at net.core.rmem_max.
+	 */
+	int rcvbuf = EV_RCVBUF, grp, ret;
+
+	nl->ev_buf = malloc(EV_BUFSZ);
+	if (!nl->ev_buf)
+		return -ENOMEM;
+	ret = sock_new(&nl->ev_sk);
+	if (ret)
+		return ret;
+	setsockopt(nl_socket_get_fd(nl->ev_sk), SOL_SOCKET, SO_RCVBUF,
+		   &rcvbuf, sizeof(rcvbuf));
+	grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_GENL_NAME,
+				    VFIO_EXT_GENL_MCGRP_EVENTS);
+	if (grp < 0)
+		return nle_errno(grp);
+	ret = nl_socket_add_membership(nl->ev_sk, grp);
+	return ret ? nle_errno(ret) : 0;
+}
+
 static int handle_new(struct vfioext_nl **out, bool events)
 {
 	struct vfioext_nl *nl;
-	int one = 1, ret, grp;
+	int ret;
 
 	*out = NULL;
 	nl = calloc(1, sizeof(*nl));
@@ -409,20 +475,14 @@ static int handle_new(struct vfioext_nl **out, bool events)
 		free(nl);
 		return -ENOMEM;
 	}
-	ret = -ENOMEM;
-	nl->sk = nl_socket_alloc();
-	if (!nl->sk)
-		goto err;
-	ret = genl_connect(nl->sk);
-	if (ret) {
-		ret = nle_errno(ret);
-		goto err;
+	if (pthread_mutex_init(&nl->ev_lock, NULL)) {
+		pthread_mutex_destroy(&nl->lock);
+		free(nl);
+		return -ENOMEM;
 	}
-	/* Kernel error messages (extended ACK), without the echoed request. */
-	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_EXT_ACK,
-		   &one, sizeof(one));
-	setsockopt(nl_socket_get_fd(nl->sk), SOL_NETLINK, NETLINK_CAP_ACK,
-		   &one, sizeof(one));
+	ret = sock_new(&nl->sk);
+	if (ret)
+		goto err;
 	nl_socket_enable_msg_peek(nl->sk);
 	nl->family = genl_ctrl_resolve(nl->sk, VFIO_EXT_GENL_NAME);
 	if (nl->family < 0) {
@@ -430,25 +490,9 @@ static int handle_new(struct vfioext_nl **out, bool events)
 		goto err;
 	}
 	if (events) {
-		/*
-		 * Room for bursts (an event costs about 1 KiB of buffer):
-		 * best effort, the kernel caps it at net.core.rmem_max.
-		 */
-		int rcvbuf = EV_RCVBUF;
-
-		setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF,
-			   &rcvbuf, sizeof(rcvbuf));
-		grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_GENL_NAME,
-					    VFIO_EXT_GENL_MCGRP_EVENTS);
-		if (grp < 0) {
-			ret = nle_errno(grp);
+		ret = events_subscribe(nl);
+		if (ret)
 			goto err;
-		}
-		ret = nl_socket_add_membership(nl->sk, grp);
-		if (ret) {
-			ret = nle_errno(ret);
-			goto err;
-		}
 	}
 	*out = nl;
 	return 0;
@@ -473,13 +517,17 @@ VFIOEXT_EXPORT void vfioext_nl_close(struct vfioext_nl *nl)
 		return;
 	if (nl->sk)
 		nl_socket_free(nl->sk);
+	if (nl->ev_sk)
+		nl_socket_free(nl->ev_sk);
+	free(nl->ev_buf);
+	pthread_mutex_destroy(&nl->ev_lock);
 	pthread_mutex_destroy(&nl->lock);
 	free(nl);
 }
 
 VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl)
 {
-	return nl_socket_get_fd(nl->sk);
+	return nl_socket_get_fd(nl->ev_sk ? nl->ev_sk : nl->sk);
 }
 
 VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
@@ -859,34 +907,24 @@ VFIOEXT_EXPORT int vfioext_nl_pviommu_get(struct vfioext_nl *nl, uint32_t id,
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Receive one datagram and queue its events.  lock held. */
-static int ev_fill(struct vfioext_nl *nl, int timeout_ms)
+/*
+ * Receive one datagram without waiting and queue its events: 0 (events
+ * queued, or a datagram of something else), -EAGAIN nothing there,
+ * -ENOBUFS, -EPROTO, other -errno.  ev_lock held.
+ */
+static int ev_recv(struct vfioext_nl *nl)
 {
-	int fd = nl_socket_get_fd(nl->sk);
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	static const size_t bufsz = 65536;
 	struct nlmsghdr *h;
-	char *buf;
 	ssize_t n;
 	int ret, len;
 
-	ret = poll(&pfd, 1, timeout_ms);
-	if (ret < 0)
-		return -errno;
-	if (!ret)
-		return -ETIMEDOUT;
-	buf = malloc(bufsz);
-	if (!buf)
-		return -ENOMEM;
-	n = recv(fd, buf, bufsz, MSG_DONTWAIT);
-	if (n < 0) {
-		ret = errno == EAGAIN ? -ETIMEDOUT : -errno;
-		free(buf);
-		return ret;
-	}
+	n = recv(nl_socket_get_fd(nl->ev_sk), nl->ev_buf, EV_BUFSZ,
+		 MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	len = (int)n;
 	ret = 0;
-	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+	for (h = (struct nlmsghdr *)nl->ev_buf; NLMSG_OK(h, len);
 	     h = NLMSG_NEXT(h, len)) {
 		struct vfioext_nl_event ev;
 
@@ -900,30 +938,63 @@ static int ev_fill(struct vfioext_nl *nl, int timeout_ms)
 			break;	/* cannot happen: one event per datagram */
 		nl->evq[(nl->ev_head + nl->ev_len++) % EV_QUEUE] = ev;
 	}
-	free(buf);
 	return ret;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
 					 struct vfioext_nl_event *ev,
 					 int timeout_ms)
 {
-	int ret = 0;
+	int64_t deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	struct pollfd pfd = { .events = POLLIN };
+	int ret, wait_ms;
 
-	pthread_mutex_lock(&nl->lock);
-	while (!nl->ev_len) {
-		ret = ev_fill(nl, timeout_ms);
-		if (ret)
-			break;
+	if (!nl->ev_sk)
+		return -EINVAL;
+	pfd.fd = nl_socket_get_fd(nl->ev_sk);
+	for (;;) {
+		pthread_mutex_lock(&nl->ev_lock);
+		ret = nl->ev_len ? 0 : ev_recv(nl);
+		if (nl->ev_len) {
+			*ev = nl->evq[nl->ev_head];
+			nl->ev_head = (nl->ev_head + 1) % EV_QUEUE;
+			nl->ev_len--;
+			ret = 0;
+		} else if (!ret) {
+			ret = -EAGAIN;	/* a datagram without an event */
+		}
+		pthread_mutex_unlock(&nl->ev_lock);
+		if (ret != -EAGAIN)
+			return ret;
+
+		/*
+		 * Nothing queued: wait without a lock.  Another reader of
+		 * the handle may take what arrives; then wait again for what
+		 * is left of the timeout.
+		 */
+		if (timeout_ms < 0) {
+			wait_ms = -1;
+		} else {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0 && timeout_ms)
+				return -ETIMEDOUT;
+			wait_ms = left > 0 ? (int)left : 0;
+		}
+		ret = poll(&pfd, 1, wait_ms);
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
 	}
-	if (nl->ev_len) {
-		*ev = nl->evq[nl->ev_head];
-		nl->ev_head = (nl->ev_head + 1) % EV_QUEUE;
-		nl->ev_len--;
-		ret = 0;
-	}
-	pthread_mutex_unlock(&nl->lock);
-	return ret;
 }
 
 VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type)
