@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/netlink.h>
@@ -417,6 +419,141 @@ TEST(power_events)
 	EXPECT_EQ(VFIO_EXT_EVENT_CLOSE, e.type);
 	vfioext_nl_close(ev);
 	vfioext_nl_close(nl);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A thread waiting in vfioext_nl_event_read() on a shared handle. */
+struct ev_reader {
+	pthread_t thread;
+	struct vfioext_nl *ev;
+	int timeout_ms;
+	struct vfioext_nl_event e;
+	int ret;
+	long waited_ms;
+	atomic_bool started, returned;
+};
+
+static void *ev_reader_main(void *arg)
+{
+	struct ev_reader *r = arg;
+	long t0 = now_ms();
+
+	atomic_store(&r->started, true);
+	r->ret = vfioext_nl_event_read(r->ev, &r->e, r->timeout_ms);
+	r->waited_ms = now_ms() - t0;
+	atomic_store(&r->returned, true);
+	return NULL;
+}
+
+static int ev_reader_start(struct ev_reader *r, struct vfioext_nl *ev,
+			   int timeout_ms)
+{
+	memset(r, 0, sizeof(*r));
+	r->ev = ev;
+	r->timeout_ms = timeout_ms;
+	if (pthread_create(&r->thread, NULL, ev_reader_main, r))
+		return -1;
+	while (!atomic_load(&r->started))
+		usleep(1000);
+	usleep(200000);		/* well inside its wait by now */
+	return 0;
+}
+
+/*
+ * A thread blocked in vfioext_nl_event_read() holds up nothing else on the
+ * same handle: requests, a failed request's extended ACK message and its
+ * replies go on meanwhile and never reach the reader, which then gets the
+ * next event.  Two readers of one handle share its events, each once.
+ */
+TEST(event_read_blocks_no_request)
+{
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *dv = NULL;
+	struct ev_reader r, r2;
+	struct vfioext_nl_dev d, *devs;
+	struct vfioext_nl_event e;
+	struct vfioext_nl *ev, *nl;
+	char msg[256];
+	long t0, took;
+	size_t n;
+
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	EXPECT_EQ(-EINVAL, vfioext_nl_event_read(nl, &e, 0));
+	vfioext_nl_close(nl);
+	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
+
+	ASSERT_EQ(0, ev_reader_start(&r, ev, 8000));
+	t0 = now_ms();
+	ASSERT_EQ(0, vfioext_nl_dev_get(ev, DSM_BDF, &d));
+	EXPECT_STREQ(DSM_BDF, d.name);
+	vfioext_nl_dev_clear(&d);
+	ASSERT_EQ(0, vfioext_nl_dev_list(ev, &devs, &n));
+	EXPECT_NE(NULL, find_dev(devs, n, DSM_BDF));
+	vfioext_nl_dev_list_free(devs, n);
+	EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(ev, "0000:00:1f.7", &d));
+	vfioext_nl_errmsg(ev, msg, sizeof(msg));
+	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
+		     msg);
+	took = now_ms() - t0;
+	/* All of it while the reader waited, in far less than its timeout. */
+	EXPECT_FALSE(atomic_load(&r.returned)) {
+		TH_LOG("the reader returned %d after %ld ms", r.ret,
+		       r.waited_ms);
+	}
+	EXPECT_GT(2000, took) {
+		TH_LOG("3 requests took %ld ms beside a blocked reader", took);
+	}
+
+	/* The reader gets the next event, not a reply. */
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	ASSERT_EQ(0, pthread_join(r.thread, NULL));
+	ASSERT_EQ(0, r.ret);
+	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, r.e.type);
+	EXPECT_STREQ(DSM_BDF, r.e.dev);
+	EXPECT_EQ((uint32_t)getpid(), r.e.pid);
+	EXPECT_GT(8000, r.waited_ms);
+
+	/* Two readers, two events (close, then open again): one each. */
+	ASSERT_EQ(0, ev_reader_start(&r, ev, 8000));
+	ASSERT_EQ(0, ev_reader_start(&r2, ev, 8000));
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	ASSERT_EQ(0, pthread_join(r.thread, NULL));
+	ASSERT_EQ(0, pthread_join(r2.thread, NULL));
+	ASSERT_EQ(0, r.ret);
+	ASSERT_EQ(0, r2.ret);
+	EXPECT_EQ(r.e.seq < r2.e.seq ? r.e.seq + 1 : r2.e.seq + 1,
+		  r.e.seq < r2.e.seq ? r2.e.seq : r.e.seq);
+	EXPECT_EQ(VFIO_EXT_EVENT_CLOSE,
+		  r.e.seq < r2.e.seq ? r.e.type : r2.e.type);
+	EXPECT_EQ(VFIO_EXT_EVENT_OPEN,
+		  r.e.seq < r2.e.seq ? r2.e.type : r.e.type);
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+	EXPECT_EQ(VFIO_EXT_EVENT_CLOSE, e.type);
+
+	/* Nothing more: the timeout is kept, neither early nor late. */
+	t0 = now_ms();
+	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300));
+	took = now_ms() - t0;
+	EXPECT_LE(290, took);
+	EXPECT_GT(2000, took);
+	vfioext_nl_close(ev);
 }
 
 static int drop_caps(uint32_t keep)
