@@ -1056,6 +1056,36 @@ TEST(cli_dev_json)
 	json_free(j);
 	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev show nonsense 2>/dev/null")));
 	EXPECT_EQ(2, WEXITSTATUS(system(CLI " frobnicate 2>/dev/null")));
+	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev list --bogus 2>/dev/null")));
+	EXPECT_EQ(2, WEXITSTATUS(system(CLI " -x dev list 2>/dev/null")));
+	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev list extra 2>/dev/null")));
+
+	/* The common options go after the command too, -j and -p combined. */
+	j = run_json(CLI " dev show " DSM_BDF " -j", NULL);
+	ASSERT_NE(NULL, j);
+	EXPECT_STREQ(DSM_BDF, json_str(j, "device"));
+	json_free(j);
+	j = run_json(CLI " dev -jp list", NULL);
+	ASSERT_NE(NULL, j);
+	EXPECT_LE(1, json_len(j, ""));
+	json_free(j);
+
+	/* Every command's errors have the same JSON shape. */
+	j = run_json(CLI " dev dsm-policy " DSM_BDF " frobnicate -j 2>/dev/null",
+		     &st);
+	ASSERT_NE(NULL, j);
+	EXPECT_EQ(1, st);
+	EXPECT_STREQ("dev dsm-policy", json_str(j, "error"));
+	EXPECT_TRUE(json_u64(j, "errno", &u) && u == EINVAL);
+	EXPECT_STREQ(POLICY_HELP, json_str(j, "message"));
+	json_free(j);
+	j = run_json(CLI " dev bind 0000:00:1f.7 -j 2>/dev/null", &st);
+	ASSERT_NE(NULL, j);
+	EXPECT_EQ(1, st);
+	EXPECT_STREQ("dev bind", json_str(j, "error"));
+	EXPECT_TRUE(json_u64(j, "errno", &u) && u == ENODEV);
+	EXPECT_STREQ("no such PCI device", json_str(j, "message"));
+	json_free(j);
 	vfioext_nl_close(nl);
 }
 

@@ -2,16 +2,20 @@
 /*
  * vfio-ext: the operator's command line for vfio-ext (see vfio-ext(8)).
  *
- *   vfio-ext [-j [-p]] dev list
- *   vfio-ext [-j [-p]] dev show BDF
+ *   vfio-ext dev list
+ *   vfio-ext dev show BDF
  *   vfio-ext dev bind BDF [DRIVER]      (driver_override + bind)
  *   vfio-ext dev unbind BDF
  *   vfio-ext dev dsm-policy BDF COMMAND (admin: the _DSM policy)
- *   vfio-ext [-j [-p]] pviommu show [ID]
- *   vfio-ext [-j [-p]] monitor [-n COUNT] [-t SECONDS]
- *   vfio-ext dsm [-j] [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX]
+ *   vfio-ext pviommu show [ID]
+ *   vfio-ext monitor [-n COUNT] [-t SECONDS]
+ *   vfio-ext dsm [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX]
  *                BDF UUID FUNCTION
- *   vfio-ext notify watch [-j] [-n COUNT] [-t SECONDS] [--loopback V] BDF
+ *   vfio-ext notify watch [-n COUNT] [-t SECONDS] [--loopback V] BDF
+ *
+ * The common options -j (JSON), -p (indent it), -V and -h go anywhere:
+ * before the command ("vfio-ext -j dev list") or among its arguments
+ * ("vfio-ext dev list -j"); "--" ends the options.
  *
  * Inventory and events come from the kernel's "vfio-ext" generic netlink
  * family through libvfio-ext; dsm and notify watch open the device's VFIO
@@ -23,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,21 +45,23 @@ static bool g_json, g_pretty;
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: %s [-j [-p]] dev list | dev show BDF\n"
-		"       %s dev bind BDF [DRIVER] | dev unbind BDF\n"
-		"       %s dev dsm-policy BDF COMMAND\n"
-		"       %s [-j [-p]] pviommu show [ID]\n"
-		"       %s [-j [-p]] monitor [-n COUNT] [-t SECONDS]\n"
-		"  -j, --json        print JSON\n"
+		"usage: %s [OPTIONS] dev list | dev show BDF\n"
+		"       %s [OPTIONS] dev bind BDF [DRIVER] | dev unbind BDF\n"
+		"       %s [OPTIONS] dev dsm-policy BDF COMMAND\n"
+		"       %s [OPTIONS] pviommu show [ID]\n"
+		"       %s [OPTIONS] monitor [-n COUNT] [-t SECONDS]\n"
+		"\n"
+		"OPTIONS, before the command or among its arguments:\n"
+		"  -j, --json        print JSON (errors too, on stdout)\n"
 		"  -p, --pretty      indent the JSON\n"
 		"  -V, --version     print the version\n"
+		"  -h, --help        print this help\n"
 		"\n",
 		prog, prog, prog, prog, prog);
 	fprintf(f,
-		"usage: %s dsm [-j] [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX] BDF UUID FUNCTION\n"
+		"usage: %s [OPTIONS] dsm [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX] BDF UUID FUNCTION\n"
 		"\n"
 		"Evaluate the ACPI _DSM of a device bound to vfio-pci-ext.\n"
-		"  -j, --json        print JSON\n"
 		"      --bind        bind the device to vfio-pci-ext first\n"
 		"  -r, --revision N  Arg1 (default 0)\n"
 		"  -a, --arg T:V     add a Package element: int:N, str:TEXT, buf:HEX\n"
@@ -62,7 +69,7 @@ static void print_usage(FILE *f)
 		"The host policy (/sys/bus/pci/devices/BDF/vfio_ext/dsm_policy)\n"
 		"applies; by default only function 0 is allowed.\n"
 		"\n"
-		"usage: %s notify watch [-j] [-n COUNT] [-t SECONDS] [--loopback VALUE] BDF\n"
+		"usage: %s [OPTIONS] notify watch [-n COUNT] [-t SECONDS] [--loopback VALUE] BDF\n"
 		"\n"
 		"Print the device's ACPI notifications as they arrive.\n"
 		"  -n, --count N     stop after N notifications\n"
@@ -71,20 +78,318 @@ static void print_usage(FILE *f)
 		prog, prog);
 }
 
-/* What each documented errno of the call means, for people. */
-static const char *dsm_errno_text(int err)
+/* ------------------------------------------------------------------ */
+/* Options every command takes                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every long option of every command, in one table; each command passes
+ * getopt_long() its own short options, and an option of another command
+ * is a usage error (common_opt()).
+ */
+#define COMMON_SHORT	"jpVh"
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	/* monitor, notify watch */
+	{ "count", required_argument, NULL, 'n' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "loopback", required_argument, NULL, 'L' },
+	/* dsm */
+	{ "bind", no_argument, NULL, 'B' },
+	{ "revision", required_argument, NULL, 'r' },
+	{ "arg", required_argument, NULL, 'a' },
+	{ "buffer", required_argument, NULL, 'b' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* common_opt(): not an exit status, go on. */
+#define CONTINUE	(-1)
+
+/*
+ * One of the common options, getopt's '?' (an unknown option or a missing
+ * argument, which getopt has reported) or another command's long option
+ * (long_opts[@idx]) given to command @cmd: CONTINUE to go on parsing, or
+ * the exit status.
+ */
+static int common_opt(int opt, const char *cmd, int idx)
 {
-	switch (err) {
-	case ENODEV: return "the device has no ACPI companion";
-	case ENOENT: return "the device's ACPI node has no _DSM";
-	case EACCES: return "denied by the host policy (see dsm_policy)";
-	case EIO: return "the firmware method failed or returned nothing";
-	case ENOSPC: return "the result is larger than 64 KiB";
-	case EOPNOTSUPP: return "the result holds an object the layout cannot carry";
-	case ENOTTY: return "the device is not bound to vfio-pci-ext";
-	default: return strerror(err);
+	switch (opt) {
+	case 'j':
+		g_json = true;
+		return CONTINUE;
+	case 'p':
+		g_pretty = true;
+		return CONTINUE;
+	case 'V':
+		printf("vfio-ext %s\n", vfioext_version());
+		return 0;
+	case 'h':
+		print_usage(stdout);
+		return 0;
+	case '?':
+		break;
+	default:
+		fprintf(stderr, "%s: option '--%s' is not one of this command's\n",
+			cmd, long_opts[idx].name);
+		break;
+	}
+	print_usage(stderr);
+	return 2;
+}
+
+/*
+ * Parse a command that has no options of its own: argv[0] is the command,
+ * its other arguments end up from argv[optind] on, in order.
+ */
+static int common_opts_only(int argc, char **argv)
+{
+	int opt, ret, idx;
+
+	optind = 0;	/* glibc: start over, permuting */
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT, long_opts,
+				  &idx)) != -1) {
+		ret = common_opt(opt, argv[0], idx);
+		if (ret != CONTINUE)
+			return ret;
+	}
+	return CONTINUE;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON output (-j, -p)                                                */
+/* ------------------------------------------------------------------ */
+
+static void json_string(const char *s, size_t len)
+{
+	size_t i;
+
+	putchar('"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/*
+ * A minimal writer: objects and arrays nest, commas are placed for us;
+ * each top-level value ends with a newline and is flushed (monitor and
+ * watch print one per event).
+ */
+static struct {
+	int depth;
+	bool need_comma[32];
+} jw;
+
+static void jw_indent(void)
+{
+	int i;
+
+	if (!g_pretty)
+		return;
+	putchar('\n');
+	for (i = 0; i < jw.depth; i++)
+		fputs("    ", stdout);
+}
+
+/* Start a member (@name) or an element (NULL name). */
+static void jw_key(const char *name)
+{
+	if (jw.depth && jw.need_comma[jw.depth])
+		putchar(',');
+	if (jw.depth)
+		jw_indent();
+	jw.need_comma[jw.depth] = true;
+	if (name)
+		printf(g_pretty ? "\"%s\": " : "\"%s\":", name);
+}
+
+static void jw_open(const char *name, char c)
+{
+	jw_key(name);
+	putchar(c);
+	jw.depth++;
+	jw.need_comma[jw.depth] = false;
+}
+
+static void jw_close(char c)
+{
+	bool had = jw.need_comma[jw.depth];
+
+	jw.depth--;
+	if (had)
+		jw_indent();
+	putchar(c);
+	if (!jw.depth) {
+		putchar('\n');
+		fflush(stdout);
 	}
 }
+
+static void jw_str(const char *name, const char *v)
+{
+	jw_key(name);
+	json_string(v, strlen(v));
+}
+
+static void jw_u64(const char *name, uint64_t v)
+{
+	jw_key(name);
+	printf("%llu", (unsigned long long)v);
+}
+
+static void jw_bool(const char *name, bool v)
+{
+	jw_key(name);
+	fputs(v ? "true" : "false", stdout);
+}
+
+static void jw_hex(const char *name, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	jw_key(name);
+	putchar('"');
+	for (i = 0; i < len; i++)
+		printf("%02x", b[i]);
+	putchar('"');
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Where an errno comes from: the same number means different things. */
+enum err_ctx {
+	ERR_NL_CONNECT	= 1 << 0,	/* reaching the netlink family */
+	ERR_NL		= 1 << 1,	/* netlink queries */
+	ERR_NL_ADMIN	= 1 << 2,	/* dsm-policy over netlink */
+	ERR_PCI		= 1 << 3,	/* bind and unbind through sysfs */
+	ERR_VFIO	= 1 << 4,	/* container, group and device open */
+	ERR_DSM		= 1 << 5,	/* the _DSM call */
+	ERR_NOTIFY	= 1 << 6,	/* the notification channel */
+	ERR_OTHER	= 1 << 7,	/* plain errnos */
+};
+
+/* What an errno means in each context, and what to do about it. */
+static const struct {
+	unsigned int ctx;	/* enum err_ctx bits */
+	int err;
+	const char *text;
+} errno_texts[] = {
+	{ ERR_NL_CONNECT, ENOENT,
+	  "no vfio-ext netlink family: load the module (modprobe vfio-pci-ext)" },
+	{ ERR_NL_CONNECT, EPROTONOSUPPORT, "this kernel has no generic netlink" },
+	{ ERR_NL | ERR_NL_ADMIN, ENODEV,
+	  "the device is not bound to vfio-pci-ext (vfio-ext dev bind BDF)" },
+	{ ERR_NL, ENOENT,
+	  "no such pviommu container (vfio-ext pviommu show lists them)" },
+	{ ERR_NL_ADMIN, EPERM,
+	  "permission denied: needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run as root)" },
+	{ ERR_NL_ADMIN, EINVAL,
+	  "invalid _DSM policy command (allow UUID|* LIST|all, deny UUID|*, clear, reset)" },
+	{ ERR_NL_ADMIN, ENOSPC,
+	  "the device has too many _DSM policy rules (clear or reset them first)" },
+	{ ERR_PCI, ENODEV, "no such PCI device" },
+	{ ERR_PCI, ENOENT, "the driver is not loaded (modprobe it first)" },
+	{ ERR_PCI, EBUSY, "the driver did not take the device (see dmesg)" },
+	{ ERR_PCI, EINVAL,
+	  "the driver refused the device or does not exist (see dmesg)" },
+	{ ERR_PCI | ERR_VFIO | ERR_NOTIFY, EACCES,
+	  "permission denied (run as root)" },
+	{ ERR_PCI, EPERM, "permission denied (run as root)" },
+	{ ERR_VFIO, ENOENT,
+	  "no VFIO group: bind the device to vfio-pci-ext (vfio-ext dev bind BDF), IOMMU on" },
+	{ ERR_VFIO, EPERM,
+	  "IOMMU group not viable: bind every device of the group to a VFIO driver" },
+	{ ERR_VFIO, EBUSY,
+	  "the device is in use: another process (a VMM?) has its VFIO group open" },
+	{ ERR_VFIO, ENODEV, "no such device, or the IOMMU backend is missing" },
+	{ ERR_DSM, ENODEV, "the device has no ACPI companion" },
+	{ ERR_DSM, ENOENT, "the device's ACPI node has no _DSM" },
+	{ ERR_DSM, EACCES,
+	  "denied by the host policy (allow it with: vfio-ext dev dsm-policy BDF allow ...)" },
+	{ ERR_DSM, EIO, "the firmware method failed or returned nothing" },
+	{ ERR_DSM, ENOSPC, "the result is larger than 64 KiB" },
+	{ ERR_DSM, EOPNOTSUPP,
+	  "the result holds an object the layout cannot carry" },
+	{ ERR_DSM, ENOTTY,
+	  "the device is not bound to vfio-pci-ext (vfio-ext dev bind BDF, or dsm --bind)" },
+	{ ERR_NOTIFY, ENODEV,
+	  "the device has no ACPI companion: it gets no notifications" },
+	{ ERR_NOTIFY, EBUSY,
+	  "a notification channel is already open on the device" },
+};
+
+static const char *errno_text(enum err_ctx ctx, int err)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errno_texts); i++)
+		if ((errno_texts[i].ctx & ctx) && errno_texts[i].err == err)
+			return errno_texts[i].text;
+	return strerror(err);
+}
+
+/*
+ * Report that @what failed with errno @err (positive): the kernel's own
+ * message @detail when it gave one (a netlink extended ACK), else what
+ * @err means in @ctx.  On stderr for people; with -j also as one JSON
+ * object on stdout, the same shape for every command:
+ * {"error": @what, "errno": @err, "message": text}.
+ * Return: 1, the exit status of a failed operation.
+ */
+static int fail(enum err_ctx ctx, const char *what, int err,
+		const char *detail)
+{
+	const char *text = detail && detail[0] ? detail : errno_text(ctx, err);
+
+	if (g_json) {
+		jw_open(NULL, '{');
+		jw_str("error", what);
+		jw_u64("errno", (uint64_t)err);
+		jw_str("message", text);
+		jw_close('}');
+	}
+	if (text == detail)
+		fprintf(stderr, "%s: %s: %s (%s)\n", prog, what, text,
+			strerror(err));
+	else
+		fprintf(stderr, "%s: %s: %s\n", prog, what, text);
+	return 1;
+}
+
+/* fail() for a netlink request on @nl, with the kernel's message. */
+static int nl_fail(struct vfioext_nl *nl, enum err_ctx ctx, const char *what,
+		   int err)
+{
+	char msg[256] = "";
+
+	vfioext_nl_errmsg(nl, msg, sizeof(msg));
+	return fail(ctx, what, err, msg);
+}
+
+static int open_nl(struct vfioext_nl **nl, bool events)
+{
+	int ret = events ? vfioext_nl_events_open(nl) : vfioext_nl_open(nl);
+
+	if (ret)
+		return fail(ERR_NL_CONNECT, "netlink", -ret, NULL);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* dsm, notify watch                                                   */
+/* ------------------------------------------------------------------ */
 
 static int hexval(int c)
 {
@@ -141,113 +446,86 @@ static struct vfioext_acpi_obj *parse_arg(const char *s)
 	return NULL;
 }
 
-static void json_string(const char *s, size_t len)
-{
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void print_obj(const struct vfioext_acpi_obj *o, bool json, int depth)
+/* A _DSM result as text, one object a line, Package elements indented. */
+static void obj_text(const struct vfioext_acpi_obj *o, int depth)
 {
 	size_t i;
 
 	switch (o->type) {
 	case VFIOEXT_ACPI_INTEGER:
-		if (json)
-			printf("{\"type\":\"integer\",\"value\":%llu}",
-			       (unsigned long long)o->integer);
-		else
-			printf("Integer 0x%llx (%llu)\n",
-			       (unsigned long long)o->integer,
-			       (unsigned long long)o->integer);
+		printf("Integer 0x%llx (%llu)\n",
+		       (unsigned long long)o->integer,
+		       (unsigned long long)o->integer);
 		break;
 	case VFIOEXT_ACPI_STRING:
-		if (json) {
-			printf("{\"type\":\"string\",\"value\":");
-			json_string(o->string, o->length);
-			putchar('}');
-		} else {
-			printf("String (%zu) ", o->length);
-			json_string(o->string, o->length);
-			putchar('\n');
-		}
+		printf("String (%zu) ", o->length);
+		json_string(o->string, o->length);
+		putchar('\n');
 		break;
 	case VFIOEXT_ACPI_BUFFER:
-		printf(json ? "{\"type\":\"buffer\",\"value\":\"" :
-			      "Buffer (%zu)", o->length);
+		printf("Buffer (%zu)", o->length);
 		for (i = 0; i < o->length; i++)
-			printf(json ? "%02x" : " %02x", o->buffer[i]);
-		printf(json ? "\"}" : "\n");
+			printf(" %02x", o->buffer[i]);
+		putchar('\n');
 		break;
 	case VFIOEXT_ACPI_PACKAGE:
-		printf(json ? "{\"type\":\"package\",\"elements\":[" :
-			      "Package (%zu)\n", o->count);
+		printf("Package (%zu)\n", o->count);
 		for (i = 0; i < o->count; i++) {
-			if (json)
-				printf(i ? "," : "");
-			else
-				printf("%*s[%zu] ", 2 * (depth + 1), "", i);
-			print_obj(o->elements[i], json, depth + 1);
+			printf("%*s[%zu] ", 2 * (depth + 1), "", i);
+			obj_text(o->elements[i], depth + 1);
 		}
-		printf(json ? "]}" : "");
 		break;
 	}
 }
 
-static int fail(bool json, const char *what, int err)
+/* A _DSM result as JSON member @name (NULL: an array element). */
+static void obj_json(const char *name, const struct vfioext_acpi_obj *o)
 {
-	/* The _DSM errnos have specific meanings; others are plain errnos. */
-	const char *text = strcmp(what, "dsm") ? strerror(err) :
-			   dsm_errno_text(err);
+	size_t i;
 
-	if (json) {
-		printf("{\"error\":\"%s\",\"errno\":%d,\"message\":", what, err);
-		json_string(text, strlen(text));
-		printf("}\n");
+	jw_open(name, '{');
+	switch (o->type) {
+	case VFIOEXT_ACPI_INTEGER:
+		jw_str("type", "integer");
+		jw_u64("value", o->integer);
+		break;
+	case VFIOEXT_ACPI_STRING:
+		jw_str("type", "string");
+		jw_key("value");
+		json_string(o->string, o->length);
+		break;
+	case VFIOEXT_ACPI_BUFFER:
+		jw_str("type", "buffer");
+		jw_hex("value", o->buffer, o->length);
+		break;
+	case VFIOEXT_ACPI_PACKAGE:
+		jw_str("type", "package");
+		jw_open("elements", '[');
+		for (i = 0; i < o->count; i++)
+			obj_json(NULL, o->elements[i]);
+		jw_close(']');
+		break;
 	}
-	fprintf(stderr, "%s: %s: %s\n", prog, what, text);
-	return 1;
+	jw_close('}');
 }
 
 static int cmd_dsm(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "bind", no_argument, NULL, 'B' },
-		{ "revision", required_argument, NULL, 'r' },
-		{ "arg", required_argument, NULL, 'a' },
-		{ "buffer", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vfioext_acpi_obj *args[MAX_ARGS], *arg3 = NULL, *res = NULL;
 	struct vfioext_container *c = NULL;
 	struct vfioext_group *g = NULL;
 	struct vfioext_device *d = NULL;
-	bool json = false, bind = false;
+	bool bind = false;
 	uint64_t rev = 0, func;
 	size_t nargs = 0, i;
 	char bdf[VFIOEXT_BDF_LEN], *end;
 	uint8_t uuid[16];
-	int opt, ret, status = 1;
+	int opt, ret, idx, status = 1;
 
-	while ((opt = getopt_long(argc, argv, "jr:a:b:h", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT "r:a:b:", long_opts,
+				  &idx)) != -1) {
 		switch (opt) {
-		case 'j':
-			json = true;
-			break;
 		case 'B':
 			bind = true;
 			break;
@@ -285,17 +563,14 @@ static int cmd_dsm(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'h':
-			print_usage(stdout);
-			status = 0;
-			goto out;
 		default:
-			print_usage(stderr);
-			status = 2;
-			goto out;
+			ret = common_opt(opt, argv[0], idx);
+			if (ret != CONTINUE) {
+				status = ret;
+				goto out;
+			}
 		}
 	}
-	json |= g_json;
 	if (argc - optind != 3 || (arg3 && nargs)) {
 		print_usage(stderr);
 		status = 2;
@@ -317,7 +592,7 @@ static int cmd_dsm(int argc, char **argv)
 	if (nargs) {
 		arg3 = vfioext_acpi_package(nargs);
 		if (!arg3) {
-			status = fail(json, "arguments", ENOMEM);
+			status = fail(ERR_OTHER, "arguments", ENOMEM, NULL);
 			goto out;
 		}
 		for (i = 0; i < nargs; i++) {
@@ -330,33 +605,34 @@ static int cmd_dsm(int argc, char **argv)
 	if (bind) {
 		ret = vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME);
 		if (ret) {
-			status = fail(json, "bind", -ret);
+			status = fail(ERR_PCI, "bind", -ret, NULL);
 			goto out;
 		}
 	}
 	ret = vfioext_open_device(bdf, VFIO_TYPE1v2_IOMMU, &c, &g, &d);
 	if (ret) {
-		status = fail(json, "open", -ret);
+		status = fail(ERR_VFIO, "open", -ret, NULL);
 		goto out;
 	}
 
 	ret = vfioext_acpi_dsm(d, uuid, rev, func, arg3, &res);
 	if (ret) {
-		status = fail(json, "dsm", -ret);
+		status = fail(ERR_DSM, "dsm", -ret, NULL);
 		goto out;
 	}
-	if (json) {
-		printf("{\"device\":\"%s\",\"uuid\":\"%s\",", bdf,
-		       argv[optind + 1]);
-		printf("\"revision\":%llu,\"function\":%llu,\"result\":",
-		       (unsigned long long)rev, (unsigned long long)func);
-		print_obj(res, true, 0);
-		printf("}\n");
+	if (g_json) {
+		jw_open(NULL, '{');
+		jw_str("device", bdf);
+		jw_str("uuid", argv[optind + 1]);
+		jw_u64("revision", rev);
+		jw_u64("function", func);
+		obj_json("result", res);
+		jw_close('}');
 	} else {
 		printf("%s _DSM %s revision %llu function %llu:\n", bdf,
 		       argv[optind + 1], (unsigned long long)rev,
 		       (unsigned long long)func);
-		print_obj(res, false, 0);
+		obj_text(res, 0);
 	}
 	status = 0;
 out:
@@ -371,115 +647,139 @@ out:
 }
 
 static void print_record(const struct vfio_ext_acpi_notify_record *r,
-			 bool json, uint64_t t0)
+			 uint64_t t0)
 {
 	bool lb = r->flags & VFIO_EXT_ACPI_NOTIFY_LOOPBACK;
 
-	if (json) {
-		printf("{\"seq\":%llu,\"timestamp_ns\":%llu,\"value\":%u,",
-		       (unsigned long long)r->seq,
-		       (unsigned long long)r->timestamp_ns, r->value);
-		printf("\"loopback\":%s,\"dropped\":%u}\n",
-		       lb ? "true" : "false", r->dropped);
-	} else {
-		if (r->dropped)
-			printf("(%u notifications dropped: reader too slow)\n",
-			       r->dropped);
-		printf("#%-6llu +%.6f s  value 0x%02x (%s)%s\n",
-		       (unsigned long long)r->seq,
-		       (r->timestamp_ns - t0) / 1e9, r->value,
-		       r->value < 0x80 ? "system" : "device-specific",
-		       lb ? "  [loopback]" : "");
+	if (g_json) {
+		jw_open(NULL, '{');
+		jw_u64("seq", r->seq);
+		jw_u64("timestamp_ns", r->timestamp_ns);
+		jw_u64("value", r->value);
+		jw_bool("loopback", lb);
+		jw_u64("dropped", r->dropped);
+		jw_close('}');
+		return;
 	}
+	if (r->dropped)
+		printf("(%u notifications dropped: reader too slow)\n",
+		       r->dropped);
+	printf("#%-6llu +%.6f s  value 0x%02x (%s)%s\n",
+	       (unsigned long long)r->seq, (r->timestamp_ns - t0) / 1e9,
+	       r->value, r->value < 0x80 ? "system" : "device-specific",
+	       lb ? "  [loopback]" : "");
 	fflush(stdout);
 }
 
-static int cmd_watch(int argc, char **argv)
+/*
+ * The argument of -n, -t or --loopback: a number from 0 to @max, else a
+ * usage error (false, said on stderr).
+ */
+static bool parse_number(const char *s, long max, long *out)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "loopback", required_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || end == s || *end || v < 0 || v > max) {
+		fprintf(stderr, "%s: bad number '%s' (0..%ld)\n", prog, s, max);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* The longest -t (seconds) and the library's timeout for a -t value. */
+#define MAX_TIMEOUT_S	(INT_MAX / 1000)
+
+static int timeout_ms(long seconds)
+{
+	return seconds < 0 ? -1 : (int)seconds * 1000;
+}
+
+/* notify watch (@notify: argv[0] is "notify", "watch" follows), watch */
+static int cmd_watch(int argc, char **argv, bool notify)
+{
 	struct vfio_ext_acpi_notify_record recs[16];
 	struct vfioext_container *c = NULL;
 	struct vfioext_group *g = NULL;
 	struct vfioext_device *d = NULL;
 	long count = -1, timeout = -1, loopback = -1, seen = 0;
-	char bdf[VFIOEXT_BDF_LEN], *end;
-	bool json = false;
+	char bdf[VFIOEXT_BDF_LEN], **arg;
 	uint64_t t0 = 0;
-	int opt, ret, ch = -1, n, i, status = 1;
+	int opt, ret, idx, ch = -1, n, i, nargs, status = 1;
 
-	while ((opt = getopt_long(argc, argv, "jn:t:h", opts, NULL)) != -1) {
-		errno = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT "n:t:", long_opts,
+				  &idx)) != -1) {
 		switch (opt) {
-		case 'j':
-			json = true;
-			break;
 		case 'n':
-			count = strtol(optarg, &end, 0);
+			if (!parse_number(optarg, LONG_MAX, &count))
+				return 2;
 			break;
 		case 't':
-			timeout = strtol(optarg, &end, 0);
+			if (!parse_number(optarg, MAX_TIMEOUT_S, &timeout))
+				return 2;
 			break;
 		case 'L':
-			loopback = strtol(optarg, &end, 0);
+			if (!parse_number(optarg, 255, &loopback))
+				return 2;
 			break;
-		case 'h':
-			print_usage(stdout);
-			return 0;
 		default:
-			print_usage(stderr);
-			return 2;
-		}
-		if (opt != 'j' && (errno || *end || strtol(optarg, NULL, 0) < 0)) {
-			fprintf(stderr, "%s: bad number '%s'\n", prog, optarg);
-			return 2;
+			ret = common_opt(opt, argv[0], idx);
+			if (ret != CONTINUE)
+				return ret;
 		}
 	}
-	json |= g_json;
-	if (argc - optind != 1 || vfioext_bdf_canon(argv[optind], bdf)) {
+	arg = argv + optind;
+	nargs = argc - optind;
+	if (notify && nargs && !strcmp(arg[0], "watch")) {
+		arg++;
+		nargs--;
+	} else if (notify) {
+		fprintf(stderr, "%s: notify: the command is 'notify watch'\n",
+			prog);
+		print_usage(stderr);
+		return 2;
+	}
+	if (nargs != 1 || vfioext_bdf_canon(arg[0], bdf)) {
 		print_usage(stderr);
 		return 2;
 	}
 
 	ret = vfioext_open_device(bdf, VFIO_TYPE1v2_IOMMU, &c, &g, &d);
 	if (ret) {
-		status = fail(json, "open", -ret);
+		status = fail(ERR_VFIO, "open", -ret, NULL);
 		goto out;
 	}
 	ch = vfioext_acpi_notify_open(d, 0);
 	if (ch < 0) {
-		status = fail(json, "channel", -ch);
+		status = fail(ERR_NOTIFY, "channel", -ch, NULL);
 		goto out;
 	}
 	if (loopback >= 0) {
 		ret = vfioext_acpi_notify_test(d, (uint32_t)loopback);
 		if (ret) {
-			status = fail(json, "loopback", -ret);
+			status = fail(ERR_NOTIFY, "loopback", -ret, NULL);
 			goto out;
 		}
 	}
-	if (!json)
+	if (!g_json)
 		printf("watching ACPI notifications of %s%s\n", bdf,
 		       count < 0 && timeout < 0 ? " (Ctrl-C stops)" : "");
 	while (count < 0 || seen < count) {
-		n = vfioext_acpi_notify_read(ch, recs, 16,
-					     timeout < 0 ? -1 : (int)timeout * 1000);
+		n = vfioext_acpi_notify_read(ch, recs, 16, timeout_ms(timeout));
 		if (n == -ETIMEDOUT || n == 0)
 			break;
 		if (n < 0) {
-			status = fail(json, "read", -n);
+			status = fail(ERR_NOTIFY, "read", -n, NULL);
 			goto out;
 		}
 		for (i = 0; i < n && (count < 0 || seen < count); i++, seen++) {
 			if (!t0)
 				t0 = recs[i].timestamp_ns;
-			print_record(&recs[i], json, t0);
+			print_record(&recs[i], t0);
 		}
 	}
 	status = 0;
@@ -495,130 +795,6 @@ out:
 	vfioext_group_close(g);
 	vfioext_container_close(c);
 	return status;
-}
-
-/* ------------------------------------------------------------------ */
-/* JSON output (-j, -p)                                                */
-/* ------------------------------------------------------------------ */
-
-/* A minimal writer: objects and arrays nest, commas are placed for us. */
-static struct {
-	int depth;
-	bool need_comma[32];
-} jw;
-
-static void jw_indent(void)
-{
-	int i;
-
-	if (!g_pretty)
-		return;
-	putchar('\n');
-	for (i = 0; i < jw.depth; i++)
-		fputs("    ", stdout);
-}
-
-/* Start a member (@name) or an element (NULL name). */
-static void jw_key(const char *name)
-{
-	if (jw.depth && jw.need_comma[jw.depth])
-		putchar(',');
-	if (jw.depth)
-		jw_indent();
-	jw.need_comma[jw.depth] = true;
-	if (name)
-		printf(g_pretty ? "\"%s\": " : "\"%s\":", name);
-}
-
-static void jw_open(const char *name, char c)
-{
-	jw_key(name);
-	putchar(c);
-	jw.depth++;
-	jw.need_comma[jw.depth] = false;
-}
-
-static void jw_close(char c)
-{
-	bool had = jw.need_comma[jw.depth];
-
-	jw.depth--;
-	if (had)
-		jw_indent();
-	putchar(c);
-	if (!jw.depth)
-		putchar('\n');
-}
-
-static void jw_str(const char *name, const char *v)
-{
-	jw_key(name);
-	json_string(v, strlen(v));
-}
-
-static void jw_u64(const char *name, uint64_t v)
-{
-	jw_key(name);
-	printf("%llu", (unsigned long long)v);
-}
-
-static void jw_bool(const char *name, bool v)
-{
-	jw_key(name);
-	fputs(v ? "true" : "false", stdout);
-}
-
-/* ------------------------------------------------------------------ */
-/* Errors                                                              */
-/* ------------------------------------------------------------------ */
-
-/* What to do about the errors of netlink requests, for people. */
-static const char *nl_errno_hint(int err)
-{
-	switch (err) {
-	case ENOENT:
-		return "no vfio-ext netlink family: modprobe vfio-pci-ext";
-	case EPERM:
-		return "permission denied: needs CAP_NET_ADMIN and CAP_SYS_ADMIN (root)";
-	case ENODEV: return "the device is not bound to vfio-pci-ext (vfio-ext dev bind BDF)";
-	case EPROTONOSUPPORT: return "this kernel has no generic netlink";
-	default: return strerror(err);
-	}
-}
-
-/*
- * Report a failed netlink operation: the kernel's own message when it
- * gave one, else the hint.  JSON on stdout too with -j.
- */
-static int nl_fail(struct vfioext_nl *nl, const char *what, int err)
-{
-	char msg[256] = "";
-
-	if (nl)
-		vfioext_nl_errmsg(nl, msg, sizeof(msg));
-	if (g_json) {
-		jw_open(NULL, '{');
-		jw_str("error", what);
-		jw_u64("errno", err);
-		jw_str("message", msg[0] ? msg : nl_errno_hint(err));
-		jw_close('}');
-	}
-	if (msg[0])
-		fprintf(stderr, "%s: %s: %s (%s)\n", prog, what, msg,
-			strerror(err));
-	else
-		fprintf(stderr, "%s: %s: %s\n", prog, what, nl_errno_hint(err));
-	fflush(stdout);
-	return 1;
-}
-
-static int open_nl(struct vfioext_nl **nl, bool events)
-{
-	int ret = events ? vfioext_nl_events_open(nl) : vfioext_nl_open(nl);
-
-	if (ret)
-		return nl_fail(NULL, "netlink", -ret);
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -767,7 +943,7 @@ static int dev_list(void)
 		return 1;
 	ret = vfioext_nl_dev_list(nl, &devs, &n);
 	if (ret) {
-		ret = nl_fail(nl, "dev list", -ret);
+		ret = nl_fail(nl, ERR_NL, "dev list", -ret);
 		vfioext_nl_close(nl);
 		return ret;
 	}
@@ -798,7 +974,7 @@ static int dev_show(const char *bdf)
 		return 1;
 	ret = vfioext_nl_dev_get(nl, bdf, &d);
 	if (ret) {
-		ret = nl_fail(nl, "dev show", -ret);
+		ret = nl_fail(nl, ERR_NL, "dev show", -ret);
 		vfioext_nl_close(nl);
 		return ret;
 	}
@@ -811,62 +987,69 @@ static int dev_show(const char *bdf)
 	return 0;
 }
 
-static const char *bind_errno_text(int err)
+/* dev bind and dev unbind: @driver NULL unbinds. */
+static int dev_bind(const char *bdf, const char *driver)
 {
-	switch (err) {
-	case ENODEV: return "no such PCI device";
-	case ENOENT: return "the driver is not loaded (modprobe it first)";
-	case EBUSY: return "the driver did not take the device (see dmesg)";
-	case EACCES:
-	case EPERM: return "permission denied (run as root)";
-	default: return strerror(err);
-	}
+	int ret = driver ? vfioext_pci_bind(bdf, driver) :
+		  vfioext_pci_unbind(bdf);
+
+	if (ret)
+		return fail(ERR_PCI, driver ? "dev bind" : "dev unbind", -ret,
+			    NULL);
+	return 0;
+}
+
+static int dev_dsm_policy(const char *bdf, const char *cmd)
+{
+	struct vfioext_nl *nl;
+	int ret;
+
+	if (open_nl(&nl, false))
+		return 1;
+	ret = vfioext_nl_dsm_policy_set(nl, bdf, cmd);
+	if (ret)
+		ret = nl_fail(nl, ERR_NL_ADMIN, "dev dsm-policy", -ret);
+	vfioext_nl_close(nl);
+	return ret;
 }
 
 static int cmd_dev(int argc, char **argv)
 {
 	char bdf[VFIOEXT_BDF_LEN];
-	const char *sub = argc > 1 ? argv[1] : "list";
-	struct vfioext_nl *nl;
-	int ret;
+	const char *sub;
+	char **arg;
+	int ret, n;
 
-	if (!strcmp(sub, "list") && argc <= 2)
+	ret = common_opts_only(argc, argv);
+	if (ret != CONTINUE)
+		return ret;
+	arg = argv + optind;	/* the command's own words, in order */
+	n = argc - optind;
+	sub = n ? arg[0] : "list";
+	if (!strcmp(sub, "list")) {
+		if (n > 1)
+			goto usage;
 		return dev_list();
-	if (argc < 3 || vfioext_bdf_canon(argv[2], bdf)) {
+	}
+	if (strcmp(sub, "show") && strcmp(sub, "bind") &&
+	    strcmp(sub, "unbind") && strcmp(sub, "dsm-policy")) {
+		fprintf(stderr, "%s: unknown dev command '%s'\n", prog, sub);
+		goto usage;
+	}
+	if (n < 2 || vfioext_bdf_canon(arg[1], bdf)) {
 		fprintf(stderr, "%s: dev %s: give a PCI address (dddd:bb:dd.f)\n",
 			prog, sub);
 		return 2;
 	}
-	if (!strcmp(sub, "show") && argc == 3)
+	if (!strcmp(sub, "show") && n == 2)
 		return dev_show(bdf);
-	if (!strcmp(sub, "bind") && (argc == 3 || argc == 4)) {
-		ret = vfioext_pci_bind(bdf, argc == 4 ? argv[3] :
-				       VFIO_EXT_PCI_DRIVER_NAME);
-		if (ret) {
-			fprintf(stderr, "%s: bind %s: %s\n", prog, bdf,
-				bind_errno_text(-ret));
-			return 1;
-		}
-		return 0;
-	}
-	if (!strcmp(sub, "unbind") && argc == 3) {
-		ret = vfioext_pci_unbind(bdf);
-		if (ret) {
-			fprintf(stderr, "%s: unbind %s: %s\n", prog, bdf,
-				bind_errno_text(-ret));
-			return 1;
-		}
-		return 0;
-	}
-	if (!strcmp(sub, "dsm-policy") && argc == 4) {
-		if (open_nl(&nl, false))
-			return 1;
-		ret = vfioext_nl_dsm_policy_set(nl, bdf, argv[3]);
-		if (ret)
-			ret = nl_fail(nl, "dsm-policy", -ret);
-		vfioext_nl_close(nl);
-		return ret;
-	}
+	if (!strcmp(sub, "bind") && (n == 2 || n == 3))
+		return dev_bind(bdf, n == 3 ? arg[2] : VFIO_EXT_PCI_DRIVER_NAME);
+	if (!strcmp(sub, "unbind") && n == 2)
+		return dev_bind(bdf, NULL);
+	if (!strcmp(sub, "dsm-policy") && n == 3)
+		return dev_dsm_policy(bdf, arg[2]);
+usage:
 	print_usage(stderr);
 	return 2;
 }
@@ -957,19 +1140,24 @@ static int cmd_pviommu(int argc, char **argv)
 	struct vfioext_nl *nl;
 	unsigned long id = 0;
 	size_t n = 0, i;
-	char *end;
-	int ret;
+	char **arg, *end;
+	int ret, nargs;
 
-	if (argc < 2 || strcmp(argv[1], "show") || argc > 3) {
+	ret = common_opts_only(argc, argv);
+	if (ret != CONTINUE)
+		return ret;
+	arg = argv + optind;
+	nargs = argc - optind;
+	if (nargs < 1 || strcmp(arg[0], "show") || nargs > 2) {
 		print_usage(stderr);
 		return 2;
 	}
-	if (argc == 3) {
+	if (nargs == 2) {
 		errno = 0;
-		id = strtoul(argv[2], &end, 0);
+		id = strtoul(arg[1], &end, 0);
 		if (errno || *end || !id || id > UINT32_MAX) {
 			fprintf(stderr, "%s: bad container id '%s'\n", prog,
-				argv[2]);
+				arg[1]);
 			return 2;
 		}
 	}
@@ -985,7 +1173,7 @@ static int cmd_pviommu(int argc, char **argv)
 		ret = vfioext_nl_pviommu_list(nl, &v, &n);
 	}
 	if (ret) {
-		ret = nl_fail(nl, "pviommu show", -ret);
+		ret = nl_fail(nl, ERR_NL, "pviommu show", -ret);
 		vfioext_nl_close(nl);
 		return ret;
 	}
@@ -1064,39 +1252,29 @@ static void event_print(const struct vfioext_nl_event *ev)
 
 static int cmd_monitor(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vfioext_nl_event ev;
 	struct vfioext_nl *nl;
 	long count = -1, timeout = -1, seen = 0;
 	uint64_t next_seq = 0;
 	bool first = true;
-	char *end;
-	int opt, ret;
+	int opt, ret, idx;
 
-	while ((opt = getopt_long(argc, argv, "n:t:h", opts, NULL)) != -1) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT "n:t:", long_opts,
+				  &idx)) != -1) {
 		switch (opt) {
 		case 'n':
-		case 't':
-			errno = 0;
-			*(opt == 'n' ? &count : &timeout) =
-				strtol(optarg, &end, 0);
-			if (errno || *end || optarg[0] == '-') {
-				fprintf(stderr, "%s: bad number '%s'\n", prog,
-					optarg);
+			if (!parse_number(optarg, LONG_MAX, &count))
 				return 2;
-			}
 			break;
-		case 'h':
-			print_usage(stdout);
-			return 0;
+		case 't':
+			if (!parse_number(optarg, MAX_TIMEOUT_S, &timeout))
+				return 2;
+			break;
 		default:
-			print_usage(stderr);
-			return 2;
+			ret = common_opt(opt, argv[0], idx);
+			if (ret != CONTINUE)
+				return ret;
 		}
 	}
 	if (optind != argc) {
@@ -1113,8 +1291,7 @@ static int cmd_monitor(int argc, char **argv)
 		count < 0 && timeout < 0 ? " (Ctrl-C stops)" : "");
 	fflush(g_json ? stderr : stdout);
 	while (count < 0 || seen < count) {
-		ret = vfioext_nl_event_read(nl, &ev, timeout < 0 ? -1 :
-					    (int)timeout * 1000);
+		ret = vfioext_nl_event_read(nl, &ev, timeout_ms(timeout));
 		if (ret == -ETIMEDOUT)
 			break;
 		if (ret == -ENOBUFS) {
@@ -1124,7 +1301,7 @@ static int cmd_monitor(int argc, char **argv)
 		}
 		if (ret) {
 			vfioext_nl_close(nl);
-			return nl_fail(NULL, "monitor", -ret);
+			return fail(ERR_NL, "monitor", -ret, NULL);
 		}
 		if (!first && ev.seq != next_seq && !g_json)
 			printf("(%llu events not delivered)\n",
@@ -1145,52 +1322,44 @@ static int cmd_monitor(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int i = 1;
+	const char *cmd;
+	char name[64];
+	int opt, ret, idx;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *o = argv[i];
-
-		if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
-			print_usage(stdout);
-			return 0;
-		}
-		if (!strcmp(o, "-V") || !strcmp(o, "--version")) {
-			printf("vfio-ext %s\n", vfioext_version());
-			return 0;
-		}
-		if (!strcmp(o, "-j") || !strcmp(o, "--json")) {
-			g_json = true;
-		} else if (!strcmp(o, "-p") || !strcmp(o, "--pretty")) {
-			g_pretty = true;
-		} else if (!strcmp(o, "-jp") || !strcmp(o, "-pj")) {
-			g_json = true;
-			g_pretty = true;
-		} else {
-			fprintf(stderr, "%s: unknown option '%s'\n", prog, o);
-			print_usage(stderr);
-			return 2;
-		}
+	argv[0] = (char *)prog;
+	/* The common options before the command ("+": stop at it). */
+	while ((opt = getopt_long(argc, argv, "+" COMMON_SHORT, long_opts,
+				  &idx)) != -1) {
+		ret = common_opt(opt, argv[0], idx);
+		if (ret != CONTINUE)
+			return ret;
 	}
-	if (i == argc) {
+	if (optind == argc) {
 		print_usage(stderr);
 		return 2;
 	}
-	argc -= i - 1;
-	argv += i - 1;
-	if (!strcmp(argv[1], "dev"))
-		return cmd_dev(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "pviommu"))
-		return cmd_pviommu(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "monitor"))
-		return cmd_monitor(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "dsm"))
-		return cmd_dsm(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "notify") && argc > 2 &&
-	    !strcmp(argv[2], "watch"))
-		return cmd_watch(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "watch"))
-		return cmd_watch(argc - 1, argv + 1);
-	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+	/*
+	 * Each command parses its own words, argv[0] being its name (which
+	 * getopt's messages name: "vfio-ext dev: unrecognized option").
+	 */
+	argc -= optind;
+	argv += optind;
+	cmd = argv[0];
+	snprintf(name, sizeof(name), "%s %s", prog, cmd);
+	argv[0] = name;
+	if (!strcmp(cmd, "dev"))
+		return cmd_dev(argc, argv);
+	if (!strcmp(cmd, "pviommu"))
+		return cmd_pviommu(argc, argv);
+	if (!strcmp(cmd, "monitor"))
+		return cmd_monitor(argc, argv);
+	if (!strcmp(cmd, "dsm"))
+		return cmd_dsm(argc, argv);
+	if (!strcmp(cmd, "notify"))
+		return cmd_watch(argc, argv, true);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(argc, argv, false);
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
 	print_usage(stderr);
 	return 2;
 }
