@@ -959,6 +959,35 @@ static struct json *run_json(const char *cmd, int *status)
 	return j;
 }
 
+/*
+ * @cmd fails: exit status 1, and on stdout one JSON object with exactly
+ * "error" (@what), "errno" (@err) and "message" (@msg).
+ */
+static void check_cli_error(struct __test_metadata *_metadata,
+			    const char *cmd, const char *what, int err,
+			    const char *msg)
+{
+	char line[512];
+	struct json *j;
+	uint64_t u;
+	int st;
+
+	snprintf(line, sizeof(line), "%s 2>/dev/null", cmd);
+	j = run_json(line, &st);
+	ASSERT_NE(NULL, j) {
+		TH_LOG("%s: no JSON", cmd);
+	}
+	EXPECT_EQ(1, st);
+	EXPECT_EQ(JSON_OBJ, j->type);
+	EXPECT_EQ(3, j->n);
+	EXPECT_STREQ(what, json_str(j, "error"));
+	EXPECT_TRUE(json_u64(j, "errno", &u) && u == (uint64_t)err) {
+		TH_LOG("%s: errno", cmd);
+	}
+	EXPECT_STREQ(msg, json_str(j, "message"));
+	json_free(j);
+}
+
 /* dev show -j against the library's view and sysfs, field by field. */
 TEST(cli_dev_json)
 {
@@ -970,7 +999,6 @@ TEST(cli_dev_json)
 	uint64_t u;
 	bool b;
 	unsigned int i;
-	int st;
 
 	if (access(CLI, X_OK))
 		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
@@ -1045,15 +1073,18 @@ TEST(cli_dev_json)
 	EXPECT_LT(i, (unsigned int)json_len(j, ""));
 	json_free(j);
 
-	/* Errors: exit 1 and a JSON error object; usage errors exit 2. */
-	j = run_json(CLI " -j dev show 0000:00:1f.7 2>/dev/null", &st);
-	ASSERT_NE(NULL, j);
-	EXPECT_EQ(1, st);
-	EXPECT_STREQ("dev show", json_str(j, "error"));
-	EXPECT_TRUE(json_u64(j, "errno", &u) && u == ENODEV);
-	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
-		     json_str(j, "message"));
-	json_free(j);
+	/*
+	 * Errors: exit 1 and a JSON error object of one shape for every
+	 * command (the kernel's message when it gave one, else the CLI's
+	 * text for that command's errno); usage errors exit 2.
+	 */
+	check_cli_error(_metadata, CLI " -j dev show 0000:00:1f.7", "dev show",
+			ENODEV,
+			"no device with this PCI address is bound to vfio-pci-ext");
+	check_cli_error(_metadata, CLI " dev dsm-policy " DSM_BDF " frobnicate -j",
+			"dev dsm-policy", EINVAL, POLICY_HELP);
+	check_cli_error(_metadata, CLI " dev bind 0000:00:1f.7 -j", "dev bind",
+			ENODEV, "no such PCI device");
 	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev show nonsense 2>/dev/null")));
 	EXPECT_EQ(2, WEXITSTATUS(system(CLI " frobnicate 2>/dev/null")));
 	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev list --bogus 2>/dev/null")));
@@ -1070,22 +1101,6 @@ TEST(cli_dev_json)
 	EXPECT_LE(1, json_len(j, ""));
 	json_free(j);
 
-	/* Every command's errors have the same JSON shape. */
-	j = run_json(CLI " dev dsm-policy " DSM_BDF " frobnicate -j 2>/dev/null",
-		     &st);
-	ASSERT_NE(NULL, j);
-	EXPECT_EQ(1, st);
-	EXPECT_STREQ("dev dsm-policy", json_str(j, "error"));
-	EXPECT_TRUE(json_u64(j, "errno", &u) && u == EINVAL);
-	EXPECT_STREQ(POLICY_HELP, json_str(j, "message"));
-	json_free(j);
-	j = run_json(CLI " dev bind 0000:00:1f.7 -j 2>/dev/null", &st);
-	ASSERT_NE(NULL, j);
-	EXPECT_EQ(1, st);
-	EXPECT_STREQ("dev bind", json_str(j, "error"));
-	EXPECT_TRUE(json_u64(j, "errno", &u) && u == ENODEV);
-	EXPECT_STREQ("no such PCI device", json_str(j, "message"));
-	json_free(j);
 	vfioext_nl_close(nl);
 }
 
