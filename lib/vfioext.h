@@ -714,8 +714,10 @@ struct vfioext_nl_pviommu {
  * @loopback: injected by the user (ACPI_NOTIFY)
  * @pid: opener (OPEN)
  * @kvm_pid: KVM VM identity (OPEN), 0 if none
- * @low_power: low power after the transition (POWER)
- * @power_state: PCI power state after it (POWER)
+ * @low_power: the user holds the device in low power (POWER)
+ * @power_state: PCI power state (POWER); "" after a runtime suspend, whose
+ *               PCI state the PCI core sets after the event
+ * @runtime_pm: runtime PM status, "active" or "suspended" (POWER)
  */
 struct vfioext_nl_event {
 	uint32_t type;
@@ -728,6 +730,7 @@ struct vfioext_nl_event {
 	uint32_t kvm_pid;
 	int low_power;
 	char power_state[16];
+	char runtime_pm[16];
 };
 
 /**

@@ -388,6 +388,8 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
 	ev->low_power = get_u8(tb, VFIO_EXT_A_POWER_LOW_POWER);
 	copy_str(ev->power_state, sizeof(ev->power_state),
 		 tb[VFIO_EXT_A_POWER_STATE]);
+	copy_str(ev->runtime_pm, sizeof(ev->runtime_pm),
+		 tb[VFIO_EXT_A_POWER_RUNTIME]);
 	return 0;
 }
 

@@ -14,7 +14,9 @@
  *    pci_dev).  Inside it the fill code takes a device's policy_lock and
  *    notify_lock (mutexes) and its spinlocks; nothing taking those ever
  *    waits for vfio_ext_reg_lock.
- *  - edev->nl_lock (spinlock) protects the open/opener/KVM state below.
+ *  - edev->nl_lock (spinlock) protects the open/opener/KVM state and the
+ *    power state last reported; power events are emitted under it, so
+ *    it nests outside vfio_ext_ev_lock.  Taken in process context only.
  *  - vfio_ext_ev_lock (spinlock, irqsave) serialises event emission: the
  *    sequence number is taken and the message queued under it, so the
  *    queue holds events in sequence order.  It nests inside a device's
@@ -148,6 +150,7 @@ struct vfio_ext_ev {
 	pid_t pid;		/* OPEN */
 	pid_t kvm_pid;		/* OPEN */
 	bool low_power;		/* POWER */
+	bool suspended;		/* POWER */
 };
 
 /* Emit @ev for @edev.  Any context; see the lock comment at the top. */
@@ -191,9 +194,17 @@ static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
 			goto cancel;
 		break;
 	case VFIO_EXT_EVENT_POWER:
+		/*
+		 * After a runtime suspend callback the PCI core has yet to
+		 * lower the device's PCI state: it is left out rather than
+		 * reported wrong.
+		 */
 		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
-		    nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
-				   pci_power_name(READ_ONCE(pdev->current_state))))
+		    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
+				   ev->suspended ? "suspended" : "active") ||
+		    (!ev->suspended &&
+		     nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
+				    pci_power_name(READ_ONCE(pdev->current_state)))))
 			goto cancel;
 		break;
 	}
@@ -269,18 +280,47 @@ void vfio_ext_nl_close(struct vfio_ext_device *edev)
 }
 
 /**
- * vfio_ext_nl_power() - the user entered or left low power
+ * vfio_ext_nl_power() - report the device's power state if it changed
  * @edev: the device
- * @low_power: the low-power state after the transition
+ * @state: the runtime PM state after a runtime callback, or
+ *         %VFIO_EXT_PM_UNCHANGED after a change of the user's low-power state
+ *
+ * An event is emitted only when the user's low-power state or the runtime
+ * PM state differs from the last one reported, so a redundant exit
+ * request, or an exit the core already made on wakeup, reports nothing.
+ * Emitted under nl_lock so that events keep the order of the states.
  */
-void vfio_ext_nl_power(struct vfio_ext_device *edev, bool low_power)
+void vfio_ext_nl_power(struct vfio_ext_device *edev,
+		       enum vfio_ext_pm_state state)
 {
-	struct vfio_ext_ev ev = {
-		.type = VFIO_EXT_EVENT_POWER,
-		.low_power = low_power,
-	};
+	struct vfio_ext_ev ev = { .type = VFIO_EXT_EVENT_POWER };
 
-	vfio_ext_nl_emit(edev, &ev);
+	spin_lock(&edev->nl_lock);
+	ev.low_power = READ_ONCE(edev->core.pm_runtime_engaged);
+	if (state == VFIO_EXT_PM_UNCHANGED)
+		ev.suspended = edev->nl_suspended;
+	else
+		ev.suspended = state == VFIO_EXT_PM_SUSPENDED;
+	if (ev.low_power != edev->nl_low_power ||
+	    ev.suspended != edev->nl_suspended) {
+		edev->nl_low_power = ev.low_power;
+		edev->nl_suspended = ev.suspended;
+		vfio_ext_nl_emit(edev, &ev);
+	}
+	spin_unlock(&edev->nl_lock);
+}
+
+/**
+ * vfio_ext_nl_power_init() - the power state events start from (probe)
+ * @edev: the device
+ * @suspended: the device is runtime suspended
+ */
+void vfio_ext_nl_power_init(struct vfio_ext_device *edev, bool suspended)
+{
+	spin_lock(&edev->nl_lock);
+	edev->nl_low_power = READ_ONCE(edev->core.pm_runtime_engaged);
+	edev->nl_suspended = suspended;
+	spin_unlock(&edev->nl_lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -339,27 +379,23 @@ static u32 vdev_irq_count(struct vfio_ext_device *edev, u32 index)
 {
 	struct vfio_pci_core_device *vdev = &edev->core;
 	struct pci_dev *pdev = vdev->pdev;
-	u16 flags;
-	u8 pin;
 
+	/*
+	 * No config space access: the device may be runtime suspended (or
+	 * in the user's low-power state), and a query must neither wake it
+	 * nor read a powered-down function.  The pin is the PCI core's copy;
+	 * the MSI and MSI-X sizes are read-only and were read at probe.
+	 */
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (vdev->nointx || pdev->is_virtfn ||
 		    pdev->irq == IRQ_NOTCONNECTED)
 			return 0;
-		pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
-		return pin ? 1 : 0;
+		return pdev->pin ? 1 : 0;
 	case VFIO_PCI_MSI_IRQ_INDEX:
-		if (!pdev->msi_cap)
-			return 0;
-		pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags);
-		return 1 << ((flags & PCI_MSI_FLAGS_QMASK) >> 1);
+		return edev->msi_vecs;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
-		if (!pdev->msix_cap)
-			return 0;
-		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
-				     &flags);
-		return (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
+		return edev->msix_vecs;
 	case VFIO_PCI_ERR_IRQ_INDEX:
 		return pci_is_pcie(pdev) ? 1 : 0;
 	case VFIO_PCI_REQ_IRQ_INDEX:
@@ -612,9 +648,12 @@ static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	/*
 	 * GENL_ADMIN_PERM checked CAP_NET_ADMIN; the policy decides what a
 	 * VM may do to host firmware, which is CAP_SYS_ADMIN's business, as
-	 * for writes to the dsm_policy sysfs attribute (root only).
+	 * for writes to the dsm_policy sysfs attribute (root only).  Like
+	 * GENL_ADMIN_PERM, netlink_capable() also requires it of whoever
+	 * opened the socket, so a privileged helper cannot be fooled into
+	 * sending on a socket an unprivileged process handed it.
 	 */
-	if (!capable(CAP_SYS_ADMIN)) {
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "changing the _DSM policy needs CAP_SYS_ADMIN");
 		return -EPERM;

@@ -1223,7 +1223,9 @@ static void event_print(const struct vfioext_nl_event *ev)
 			break;
 		case VFIO_EXT_EVENT_POWER:
 			jw_bool("low_power", ev->low_power);
-			jw_str("state", ev->power_state);
+			jw_str("runtime", ev->runtime_pm);
+			if (ev->power_state[0])
+				jw_str("state", ev->power_state);
 			break;
 		}
 		jw_close('}');
@@ -1241,8 +1243,11 @@ static void event_print(const struct vfioext_nl_event *ev)
 				printf(" vm kvm-%u", ev->kvm_pid);
 			break;
 		case VFIO_EXT_EVENT_POWER:
-			printf(" %s (%s)", ev->low_power ? "low power" :
-			       "full power", ev->power_state);
+			printf(" %s, runtime %s", ev->low_power ?
+			       "user low power" : "no user low power",
+			       ev->runtime_pm);
+			if (ev->power_state[0])
+				printf(" (%s)", ev->power_state);
 			break;
 		}
 		putchar('\n');
