@@ -893,6 +893,7 @@ static void pviommu_json(const struct vfioext_nl_pviommu *p)
 	jw_u64("unmap_failed", p->unmap_failed);
 	jw_u64("viommu_requests", p->viommu_reqs);
 	jw_u64("viommu_failed", p->viommu_failed);
+	jw_u64("faults", p->faults);
 	jw_close('}');
 	jw_open("endpoints", '[');
 	for (i = 0; i < p->nr_endpoints; i++) {
@@ -935,6 +936,9 @@ static void pviommu_text(const struct vfioext_nl_pviommu *p)
 		printf("    virtio-iommu requests %llu (%llu failed)\n",
 		       (unsigned long long)p->viommu_reqs,
 		       (unsigned long long)p->viommu_failed);
+	if (p->faults)
+		printf("    DMA faults reported %llu\n",
+		       (unsigned long long)p->faults);
 	for (i = 0; i < p->nr_endpoints; i++) {
 		printf("    group %u (%s)", p->endpoints[i].group,
 		       p->endpoints[i].dev);
@@ -1039,6 +1043,12 @@ static void event_print(const struct vfioext_nl_event *ev)
 			if (ev->power_state[0])
 				jw_str("state", ev->power_state);
 			break;
+		case VFIO_EXT_EVENT_IOMMU_FAULT:
+			jw_u64("container", ev->container);
+			jw_u64("domain", ev->domain);
+			jw_u64("iova", ev->iova);
+			jw_bool("write", ev->fault_flags & VFIO_EXT_FAULT_WRITE);
+			break;
 		}
 		jw_close('}');
 	} else {
@@ -1060,6 +1070,13 @@ static void event_print(const struct vfioext_nl_event *ev)
 			       ev->runtime_pm);
 			if (ev->power_state[0])
 				printf(" (%s)", ev->power_state);
+			break;
+		case VFIO_EXT_EVENT_IOMMU_FAULT:
+			printf(" %s at iova 0x%llx, container %u domain %u",
+			       ev->fault_flags & VFIO_EXT_FAULT_WRITE ?
+			       "write" : "read",
+			       (unsigned long long)ev->iova, ev->container,
+			       ev->domain);
 			break;
 		}
 		putchar('\n');
