@@ -1079,7 +1079,9 @@ TEST(cli_monitor_json)
 		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	unlink("/tmp/monitor.err");
-	f = popen(CLI " -j monitor -n 3 -t 20 2>/tmp/monitor.err", "r");
+	/* Power transitions interleave (power_events): filtered out. */
+	f = popen(CLI " -j monitor -e open,acpi-notify,close -d " DSM_BDF
+		  " -n 3 -t 20 2>/tmp/monitor.err", "r");
 	ASSERT_NE(NULL, f);
 	/* It says on stderr once it is subscribed. */
 	for (k = 0; k < 100 && !strstr(err, "monitoring"); k++) {
@@ -1112,8 +1114,9 @@ TEST(cli_monitor_json)
 		EXPECT_STREQ(names[i], json_str(j, "event"));
 		EXPECT_STREQ(DSM_BDF, json_str(j, "device"));
 		ASSERT_TRUE(json_u64(j, "seq", &u));
+		/* Power events between them were filtered: increasing. */
 		if (i)
-			EXPECT_EQ(seq + 1, u);
+			EXPECT_LT(seq, u);
 		seq = u;
 		EXPECT_TRUE(json_u64(j, "timestamp_ns", &u) && u > 0);
 		if (i == 0)
