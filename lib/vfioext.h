@@ -680,6 +680,7 @@ struct vfioext_nl_domain {
  * @unmap_failed: failed unmap requests
  * @viommu_reqs: requests to the in-kernel virtio-iommu device
  * @viommu_failed: of those, answered with an error status
+ * @faults: DMA faults the host IOMMU driver reported in its domains
  * @nr_endpoints: entries in @endpoints
  * @endpoints: attached groups (malloc'ed)
  * @nr_domains: entries in @domains
@@ -698,6 +699,7 @@ struct vfioext_nl_pviommu {
 	uint64_t unmap_failed;
 	uint64_t viommu_reqs;
 	uint64_t viommu_failed;
+	uint64_t faults;
 	unsigned int nr_endpoints;
 	struct vfioext_nl_endpoint *endpoints;
 	unsigned int nr_domains;
@@ -718,6 +720,10 @@ struct vfioext_nl_pviommu {
  * @power_state: PCI power state (POWER); "" after a runtime suspend, whose
  *               PCI state the PCI core sets after the event
  * @runtime_pm: runtime PM status, "active" or "suspended" (POWER)
+ * @container: pviommu container id (IOMMU_FAULT)
+ * @domain: its guest domain id, 0 for its own space (IOMMU_FAULT)
+ * @iova: faulting address (IOMMU_FAULT)
+ * @fault_flags: enum vfio_ext_fault_flags (IOMMU_FAULT)
  */
 struct vfioext_nl_event {
 	uint32_t type;
@@ -731,6 +737,10 @@ struct vfioext_nl_event {
 	int low_power;
 	char power_state[16];
 	char runtime_pm[16];
+	uint32_t container;
+	uint32_t domain;
+	uint64_t iova;
+	uint32_t fault_flags;
 };
 
 /**

@@ -145,19 +145,58 @@ static struct vfio_ext_device *reg_find(struct genl_info *info)
 
 struct vfio_ext_ev {
 	u32 type;
+	const char *name;	/* the device */
 	u32 value;		/* ACPI_NOTIFY */
 	bool loopback;		/* ACPI_NOTIFY */
 	pid_t pid;		/* OPEN */
 	pid_t kvm_pid;		/* OPEN */
 	bool low_power;		/* POWER */
 	bool suspended;		/* POWER */
+	const char *pci_state;	/* POWER, NULL if unknown */
+	u64 iova;		/* IOMMU_FAULT */
+	u32 flags;		/* IOMMU_FAULT */
+	u32 container;		/* IOMMU_FAULT */
+	u32 domain;		/* IOMMU_FAULT */
 };
 
-/* Emit @ev for @edev.  Any context; see the lock comment at the top. */
-static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
-			     const struct vfio_ext_ev *ev)
+static int vfio_ext_ev_put(struct sk_buff *skb, const struct vfio_ext_ev *ev)
 {
-	struct pci_dev *pdev = edev->core.pdev;
+	switch (ev->type) {
+	case VFIO_EXT_EVENT_ACPI_NOTIFY:
+		if (nla_put_u32(skb, VFIO_EXT_A_NOTIFY_VALUE, ev->value) ||
+		    (ev->loopback &&
+		     nla_put_flag(skb, VFIO_EXT_A_NOTIFY_LOOPBACK)))
+			return -EMSGSIZE;
+		break;
+	case VFIO_EXT_EVENT_OPEN:
+		if (nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, ev->pid) ||
+		    (ev->kvm_pid &&
+		     nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, ev->kvm_pid)))
+			return -EMSGSIZE;
+		break;
+	case VFIO_EXT_EVENT_POWER:
+		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
+		    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
+				   ev->suspended ? "suspended" : "active") ||
+		    (ev->pci_state &&
+		     nla_put_string(skb, VFIO_EXT_A_POWER_STATE, ev->pci_state)))
+			return -EMSGSIZE;
+		break;
+	case VFIO_EXT_EVENT_IOMMU_FAULT:
+		if (nla_put_u32(skb, VFIO_EXT_A_PVIOMMU_ID, ev->container) ||
+		    nla_put_u32(skb, VFIO_EXT_A_FAULT_DOMAIN, ev->domain) ||
+		    nla_put_u64_64bit(skb, VFIO_EXT_A_FAULT_IOVA, ev->iova,
+				      VFIO_EXT_A_PAD) ||
+		    nla_put_u32(skb, VFIO_EXT_A_FAULT_FLAGS, ev->flags))
+			return -EMSGSIZE;
+		break;
+	}
+	return 0;
+}
+
+/* Emit @ev.  Any context; see the lock comment at the top. */
+static void vfio_ext_nl_emit(const struct vfio_ext_ev *ev)
+{
 	struct sk_buff *skb;
 	unsigned long flags;
 	void *hdr;
@@ -178,36 +217,9 @@ static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_EVENT_SEQ, seq, VFIO_EXT_A_PAD) ||
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_EVENT_TIMESTAMP, ktime_get_ns(),
 			      VFIO_EXT_A_PAD) ||
-	    nla_put_string(skb, VFIO_EXT_A_DEV_NAME, pci_name(pdev)))
+	    nla_put_string(skb, VFIO_EXT_A_DEV_NAME, ev->name) ||
+	    vfio_ext_ev_put(skb, ev))
 		goto cancel;
-	switch (ev->type) {
-	case VFIO_EXT_EVENT_ACPI_NOTIFY:
-		if (nla_put_u32(skb, VFIO_EXT_A_NOTIFY_VALUE, ev->value) ||
-		    (ev->loopback &&
-		     nla_put_flag(skb, VFIO_EXT_A_NOTIFY_LOOPBACK)))
-			goto cancel;
-		break;
-	case VFIO_EXT_EVENT_OPEN:
-		if (nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, ev->pid) ||
-		    (ev->kvm_pid &&
-		     nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, ev->kvm_pid)))
-			goto cancel;
-		break;
-	case VFIO_EXT_EVENT_POWER:
-		/*
-		 * After a runtime suspend callback the PCI core has yet to
-		 * lower the device's PCI state: it is left out rather than
-		 * reported wrong.
-		 */
-		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
-		    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
-				   ev->suspended ? "suspended" : "active") ||
-		    (!ev->suspended &&
-		     nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
-				    pci_power_name(READ_ONCE(pdev->current_state)))))
-			goto cancel;
-		break;
-	}
 	genlmsg_end(skb, hdr);
 	skb_queue_tail(&vfio_ext_ev_queue, skb);
 	schedule_work(&vfio_ext_ev_work);
@@ -232,11 +244,12 @@ void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
 {
 	struct vfio_ext_ev ev = {
 		.type = VFIO_EXT_EVENT_ACPI_NOTIFY,
+		.name = pci_name(edev->core.pdev),
 		.value = value,
 		.loopback = loopback,
 	};
 
-	vfio_ext_nl_emit(edev, &ev);
+	vfio_ext_nl_emit(&ev);
 }
 
 /**
@@ -251,6 +264,7 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
 {
 	struct vfio_ext_ev ev = {
 		.type = VFIO_EXT_EVENT_OPEN,
+		.name = pci_name(edev->core.pdev),
 		.pid = task_tgid_nr(current),
 		.kvm_pid = vfio_ext_vdev_kvm_pid(&edev->core.vdev),
 	};
@@ -260,7 +274,7 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
 	edev->nl_opener = ev.pid;
 	edev->nl_kvm_pid = ev.kvm_pid;
 	spin_unlock(&edev->nl_lock);
-	vfio_ext_nl_emit(edev, &ev);
+	vfio_ext_nl_emit(&ev);
 }
 
 /**
@@ -269,14 +283,17 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
  */
 void vfio_ext_nl_close(struct vfio_ext_device *edev)
 {
-	struct vfio_ext_ev ev = { .type = VFIO_EXT_EVENT_CLOSE };
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_CLOSE,
+		.name = pci_name(edev->core.pdev),
+	};
 
 	spin_lock(&edev->nl_lock);
 	edev->nl_open = false;
 	edev->nl_opener = 0;
 	edev->nl_kvm_pid = 0;
 	spin_unlock(&edev->nl_lock);
-	vfio_ext_nl_emit(edev, &ev);
+	vfio_ext_nl_emit(&ev);
 }
 
 /**
@@ -293,7 +310,11 @@ void vfio_ext_nl_close(struct vfio_ext_device *edev)
 void vfio_ext_nl_power(struct vfio_ext_device *edev,
 		       enum vfio_ext_pm_state state)
 {
-	struct vfio_ext_ev ev = { .type = VFIO_EXT_EVENT_POWER };
+	struct pci_dev *pdev = edev->core.pdev;
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_POWER,
+		.name = pci_name(pdev),
+	};
 
 	spin_lock(&edev->nl_lock);
 	ev.low_power = READ_ONCE(edev->core.pm_runtime_engaged);
@@ -301,11 +322,17 @@ void vfio_ext_nl_power(struct vfio_ext_device *edev,
 		ev.suspended = edev->nl_suspended;
 	else
 		ev.suspended = state == VFIO_EXT_PM_SUSPENDED;
+	/*
+	 * After a runtime suspend callback the PCI core has yet to lower
+	 * the PCI state: it is left out rather than reported wrong.
+	 */
+	if (!ev.suspended)
+		ev.pci_state = pci_power_name(READ_ONCE(pdev->current_state));
 	if (ev.low_power != edev->nl_low_power ||
 	    ev.suspended != edev->nl_suspended) {
 		edev->nl_low_power = ev.low_power;
 		edev->nl_suspended = ev.suspended;
-		vfio_ext_nl_emit(edev, &ev);
+		vfio_ext_nl_emit(&ev);
 	}
 	spin_unlock(&edev->nl_lock);
 }
@@ -322,6 +349,34 @@ void vfio_ext_nl_power_init(struct vfio_ext_device *edev, bool suspended)
 	edev->nl_suspended = suspended;
 	spin_unlock(&edev->nl_lock);
 }
+
+/**
+ * vfio_ext_nl_iommu_fault() - the IOMMU driver reported a DMA fault
+ * @dev: the faulting device
+ * @container: the pviommu container whose domain it is
+ * @domain: guest domain id, 0 for the container's own space
+ * @iova: the faulting address
+ * @flags: enum vfio_ext_fault_flags
+ *
+ * Called by vfio-pviommu's fault handler through symbol_get() (this module
+ * does not depend on that one, nor that one on this), in whatever context
+ * the IOMMU driver reports faults in, possibly hard interrupt context.
+ */
+void vfio_ext_nl_iommu_fault(struct device *dev, u32 container, u32 domain,
+			     u64 iova, u32 flags)
+{
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_IOMMU_FAULT,
+		.name = dev_name(dev),
+		.container = container,
+		.domain = domain,
+		.iova = iova,
+		.flags = flags,
+	};
+
+	vfio_ext_nl_emit(&ev);
+}
+EXPORT_SYMBOL_GPL(vfio_ext_nl_iommu_fault);
 
 /* ------------------------------------------------------------------ */
 /* Device attributes                                                   */

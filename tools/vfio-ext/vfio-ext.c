@@ -8,7 +8,7 @@
  *   vfio-ext dev unbind BDF
  *   vfio-ext dev dsm-policy BDF COMMAND (admin: the _DSM policy)
  *   vfio-ext pviommu show [ID]
- *   vfio-ext monitor [-n COUNT] [-t SECONDS]
+ *   vfio-ext monitor [-n COUNT] [-t SECONDS] [-e TYPE,...] [-d BDF]
  *   vfio-ext dsm [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX]
  *                BDF UUID FUNCTION
  *   vfio-ext notify watch [-n COUNT] [-t SECONDS] [--loopback V] BDF
@@ -49,7 +49,7 @@ static void print_usage(FILE *f)
 		"       %s [OPTIONS] dev bind BDF [DRIVER] | dev unbind BDF\n"
 		"       %s [OPTIONS] dev dsm-policy BDF COMMAND\n"
 		"       %s [OPTIONS] pviommu show [ID]\n"
-		"       %s [OPTIONS] monitor [-n COUNT] [-t SECONDS]\n"
+		"       %s [OPTIONS] monitor [-n COUNT] [-t SECONDS] [-e TYPE,...] [-d BDF]\n"
 		"\n"
 		"OPTIONS, before the command or among its arguments:\n"
 		"  -j, --json        print JSON (errors too, on stdout)\n"
@@ -96,6 +96,8 @@ static const struct option long_opts[] = {
 	/* monitor, notify watch */
 	{ "count", required_argument, NULL, 'n' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "event", required_argument, NULL, 'e' },
+	{ "dev", required_argument, NULL, 'd' },
 	{ "loopback", required_argument, NULL, 'L' },
 	/* dsm */
 	{ "bind", no_argument, NULL, 'B' },
@@ -1076,6 +1078,7 @@ static void pviommu_json(const struct vfioext_nl_pviommu *p)
 	jw_u64("unmap_failed", p->unmap_failed);
 	jw_u64("viommu_requests", p->viommu_reqs);
 	jw_u64("viommu_failed", p->viommu_failed);
+	jw_u64("faults", p->faults);
 	jw_close('}');
 	jw_open("endpoints", '[');
 	for (i = 0; i < p->nr_endpoints; i++) {
@@ -1118,6 +1121,9 @@ static void pviommu_text(const struct vfioext_nl_pviommu *p)
 		printf("    virtio-iommu requests %llu (%llu failed)\n",
 		       (unsigned long long)p->viommu_reqs,
 		       (unsigned long long)p->viommu_failed);
+	if (p->faults)
+		printf("    DMA faults reported %llu\n",
+		       (unsigned long long)p->faults);
 	for (i = 0; i < p->nr_endpoints; i++) {
 		printf("    group %u (%s)", p->endpoints[i].group,
 		       p->endpoints[i].dev);
@@ -1227,6 +1233,12 @@ static void event_print(const struct vfioext_nl_event *ev)
 			if (ev->power_state[0])
 				jw_str("state", ev->power_state);
 			break;
+		case VFIO_EXT_EVENT_IOMMU_FAULT:
+			jw_u64("container", ev->container);
+			jw_u64("domain", ev->domain);
+			jw_u64("iova", ev->iova);
+			jw_bool("write", ev->fault_flags & VFIO_EXT_FAULT_WRITE);
+			break;
 		}
 		jw_close('}');
 	} else {
@@ -1249,10 +1261,42 @@ static void event_print(const struct vfioext_nl_event *ev)
 			if (ev->power_state[0])
 				printf(" (%s)", ev->power_state);
 			break;
+		case VFIO_EXT_EVENT_IOMMU_FAULT:
+			printf(" %s at iova 0x%llx, container %u domain %u",
+			       ev->fault_flags & VFIO_EXT_FAULT_WRITE ?
+			       "write" : "read",
+			       (unsigned long long)ev->iova, ev->container,
+			       ev->domain);
+			break;
 		}
 		putchar('\n');
 	}
 	fflush(stdout);
+}
+
+/* "open,close,...": a bit per event type; 0 on an unknown name. */
+static unsigned int event_mask(const char *list)
+{
+	char buf[128], *tok, *save = NULL;
+	unsigned int mask = 0, t;
+
+	if (strlen(list) >= sizeof(buf))
+		return 0;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (t = VFIO_EXT_EVENT_ACPI_NOTIFY;
+		     t <= VFIO_EXT_EVENT_IOMMU_FAULT; t++)
+			if (!strcmp(tok, vfioext_nl_event_name(t)))
+				break;
+		if (t > VFIO_EXT_EVENT_IOMMU_FAULT) {
+			fprintf(stderr, "%s: unknown event '%s' (acpi-notify, open, close, power, iommu-fault)\n",
+				prog, tok);
+			return 0;
+		}
+		mask |= 1u << t;
+	}
+	return mask;
 }
 
 static int cmd_monitor(int argc, char **argv)
@@ -1260,14 +1304,28 @@ static int cmd_monitor(int argc, char **argv)
 	struct vfioext_nl_event ev;
 	struct vfioext_nl *nl;
 	long count = -1, timeout = -1, seen = 0;
+	unsigned int mask = ~0u;
+	char dev[VFIOEXT_BDF_LEN] = "";
 	uint64_t next_seq = 0;
 	bool first = true;
 	int opt, ret, idx;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, COMMON_SHORT "n:t:", long_opts,
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT "n:t:e:d:", long_opts,
 				  &idx)) != -1) {
 		switch (opt) {
+		case 'e':
+			mask = event_mask(optarg);
+			if (!mask)
+				return 2;
+			break;
+		case 'd':
+			if (vfioext_bdf_canon(optarg, dev)) {
+				fprintf(stderr, "%s: bad device address '%s'\n",
+					prog, optarg);
+				return 2;
+			}
+			break;
 		case 'n':
 			if (!parse_number(optarg, LONG_MAX, &count))
 				return 2;
@@ -1308,11 +1366,15 @@ static int cmd_monitor(int argc, char **argv)
 			vfioext_nl_close(nl);
 			return fail(ERR_NL, "monitor", -ret, NULL);
 		}
+		/* Gaps are counted over every event, filtered or not. */
 		if (!first && ev.seq != next_seq && !g_json)
 			printf("(%llu events not delivered)\n",
 			       (unsigned long long)(ev.seq - next_seq));
 		first = false;
 		next_seq = ev.seq + 1;
+		if (ev.type >= 32 || !(mask & (1u << ev.type)) ||
+		    (dev[0] && strcmp(dev, ev.dev)))
+			continue;
 		event_print(&ev);
 		seen++;
 	}
