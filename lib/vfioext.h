@@ -745,6 +745,7 @@ struct vfioext_nl_event {
 
 /**
  * vfioext_nl_open() - connect to the vfio-ext family
+ * @out: receives the handle; close it with vfioext_nl_close()
  * Return: 0; -ENOENT when the family is not registered (vfio-pci-ext not
  * loaded); -ENOMEM; other -errno.
  */
@@ -754,7 +755,9 @@ VFIOEXT_EXPORT void vfioext_nl_close(struct vfioext_nl *nl);
 
 /**
  * vfioext_nl_errmsg() - the extended ACK message of the last failed request
+ * @nl: the handle the request was made on
  * @buf: receives it ("" when the kernel gave none)
+ * @len: size of @buf, the NUL included
  * Return: the length copied (possibly truncated).
  */
 VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
@@ -762,6 +765,9 @@ VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
 
 /**
  * vfioext_nl_dev_get() - describe one device
+ * @nl: a handle
+ * @bdf: the device's PCI address
+ * @out: receives the description
  * Return: 0; -ENODEV not bound to vfio-pci-ext; -EINVAL bad address;
  * -EPROTO malformed reply; other -errno.  Free with vfioext_nl_dev_clear().
  */
@@ -769,6 +775,7 @@ VFIOEXT_EXPORT int vfioext_nl_dev_get(struct vfioext_nl *nl, const char *bdf,
 				      struct vfioext_nl_dev *out);
 /**
  * vfioext_nl_dev_list() - describe every device bound to vfio-pci-ext
+ * @nl: a handle
  * @devs: receives a malloc'ed array (NULL when empty);
  *	  vfioext_nl_dev_list_free()
  * @n: receives its length
@@ -783,6 +790,8 @@ VFIOEXT_EXPORT void vfioext_nl_dev_list_free(struct vfioext_nl_dev *devs,
 
 /**
  * vfioext_nl_dsm_policy_set() - apply one _DSM policy command to a device
+ * @nl: a handle
+ * @bdf: the device's PCI address
  * @cmd: as written to the dsm_policy sysfs attribute ("allow UUID 1,2",
  *	 "deny *", "clear", "reset")
  * Return: 0; -EPERM without CAP_NET_ADMIN and CAP_SYS_ADMIN; -ENODEV;
@@ -793,6 +802,9 @@ VFIOEXT_EXPORT int vfioext_nl_dsm_policy_set(struct vfioext_nl *nl,
 
 /**
  * vfioext_nl_pviommu_get() - describe pviommu container @id
+ * @nl: a handle
+ * @id: the container's id (from 1)
+ * @out: receives the description
  * Return: 0; -ENOENT no such container or vfio-pviommu not loaded.  Free
  * with vfioext_nl_pviommu_clear().
  */
@@ -810,11 +822,13 @@ VFIOEXT_EXPORT void vfioext_nl_pviommu_list_free(struct vfioext_nl_pviommu *p,
 
 /**
  * vfioext_nl_events_open() - a handle subscribed to the "events" group
+ * @out: receives the handle; close it with vfioext_nl_close()
  * Return: as vfioext_nl_open().  Requests work on it as on any handle.
  */
 VFIOEXT_EXPORT int vfioext_nl_events_open(struct vfioext_nl **out);
 /**
  * vfioext_nl_fd() - the socket to poll() for events
+ * @nl: a handle
  * Return: on an events handle its event socket (readable when
  * vfioext_nl_event_read() has something, or an overrun, to report); on
  * other handles the request socket.  The handle owns it: do not read from
@@ -823,6 +837,8 @@ VFIOEXT_EXPORT int vfioext_nl_events_open(struct vfioext_nl **out);
 VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl);
 /**
  * vfioext_nl_event_read() - the next event
+ * @nl: a handle from vfioext_nl_events_open()
+ * @ev: receives the event
  * @timeout_ms: -1 waits forever, 0 does not wait
  *
  * Waits without holding the handle's request lock (see above): other
