@@ -69,6 +69,7 @@ VFIOEXT_EXPORT int vfioext_pci_find(uint16_t vendor, uint16_t device,
 
 /**
  * vfioext_pci_iommu_group() - IOMMU group number of a PCI device
+ * @bdf: a PCI address
  * Return: the group number (>= 0), -ENODEV if the device does not exist,
  * -ENOENT if it has no IOMMU group.
  */
@@ -76,13 +77,16 @@ VFIOEXT_EXPORT int vfioext_pci_iommu_group(const char *bdf);
 
 /**
  * vfioext_pci_driver() - name of the driver a PCI device is bound to
+ * @bdf: a PCI address
  * @buf: receives the name, or "" when the device has no driver
+ * @len: size of @buf
  * Return: 0, -ENODEV, -EINVAL for a bad address, -ENAMETOOLONG.
  */
 VFIOEXT_EXPORT int vfioext_pci_driver(const char *bdf, char *buf, size_t len);
 
 /**
  * vfioext_pci_bind() - bind a PCI device to a driver through driver_override
+ * @bdf: a PCI address
  * @driver: e.g. VFIO_EXT_PCI_DRIVER_NAME or "vfio-pci"
  *
  * Sets driver_override, unbinds the current driver if it is another one and
@@ -97,6 +101,7 @@ VFIOEXT_EXPORT int vfioext_pci_bind(const char *bdf, const char *driver);
 
 /**
  * vfioext_pci_unbind() - unbind a PCI device and clear driver_override
+ * @bdf: a PCI address
  *
  * Blocks while a VFIO user holds the device open (the driver asks the user
  * to release it through the VFIO request IRQ).
@@ -114,6 +119,7 @@ struct vfioext_device;
 
 /**
  * vfioext_container_open() - open /dev/vfio/vfio and check its API version
+ * @out: receives the container; close it with vfioext_container_close()
  * Return: 0; -ENOENT without VFIO; -EPROTO if the API version is not
  * VFIO_API_VERSION; -ENOMEM; other -errno from open().
  */
@@ -125,6 +131,7 @@ VFIOEXT_EXPORT int vfioext_container_fd(const struct vfioext_container *c);
 
 /**
  * vfioext_container_set_iommu() - select the IOMMU backend
+ * @c: the container
  * @type: e.g. VFIO_TYPE1v2_IOMMU; at least one group must be attached
  * Return: 0, -ENODEV if the backend is not available, or -errno.
  */
@@ -158,6 +165,8 @@ struct vfioext_iommu_info {
 
 /**
  * vfioext_iommu_get_info() - VFIO_IOMMU_GET_INFO with its capabilities
+ * @c: the container, its IOMMU backend selected
+ * @info: receives what the backend offers
  * Return: 0; -EINVAL; -ENOMEM; -E2BIG if the kernel asks for more than
  * 1 MiB of info; -EIO if the capability chain is malformed; other -errno.
  */
@@ -166,7 +175,10 @@ VFIOEXT_EXPORT int vfioext_iommu_get_info(struct vfioext_container *c,
 
 /**
  * vfioext_dma_map() - map user memory for device DMA
- * @vaddr: page-aligned user address; @iova, @size aligned likewise
+ * @c: the container
+ * @vaddr: page-aligned user address
+ * @iova: the device address it gets, aligned likewise
+ * @size: bytes, aligned likewise
  * @flags: VFIO_DMA_MAP_FLAG_READ and/or VFIO_DMA_MAP_FLAG_WRITE
  * Return: 0; -EINVAL for misaligned or wrapping ranges; -EEXIST if the
  * range overlaps a mapping; -ENOSPC when out of mappings; -ENOMEM when the
@@ -178,6 +190,9 @@ VFIOEXT_EXPORT int vfioext_dma_map(struct vfioext_container *c, void *vaddr,
 
 /**
  * vfioext_dma_unmap() - remove mappings
+ * @c: the container
+ * @iova: start of the range
+ * @size: its length in bytes
  * Return: bytes unmapped (>= 0) or -errno.  Type1v2 requires the range
  * to cover whole mappings (-EINVAL otherwise).
  */
@@ -186,6 +201,9 @@ VFIOEXT_EXPORT int64_t vfioext_dma_unmap(struct vfioext_container *c,
 
 /**
  * vfioext_group_open() - open /dev/vfio/@group and attach it to @c
+ * @c: the container
+ * @group: the IOMMU group number
+ * @out: receives the group; close it with vfioext_group_close()
  * Return: 0; -ENOENT if no such VFIO group; -EPERM if the group is not
  * viable (a device in it is bound to a non-VFIO driver); -EBUSY if it is
  * already open elsewhere; other -errno.
@@ -207,8 +225,11 @@ VFIOEXT_EXPORT int vfioext_device_fd(const struct vfioext_device *d);
 
 /**
  * vfioext_open_device() - container, group and device for @bdf in one call
+ * @bdf: the device's PCI address
  * @iommu_type: e.g. VFIO_TYPE1v2_IOMMU
- * @c, @g, @d: receive the objects; close them in reverse order
+ * @c: receives the container
+ * @g: receives the group
+ * @d: receives the device; close the three in reverse order
  *
  * Opens a new container, attaches the device's IOMMU group, selects
  * @iommu_type and opens the device.  On failure nothing stays open.
@@ -230,6 +251,11 @@ VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d,
 
 /**
  * vfioext_region_read() - read @len bytes at @off of region @index
+ * @d: the device
+ * @index: the region (VFIO_PCI_*_REGION_INDEX)
+ * @off: offset in the region
+ * @buf: receives the bytes
+ * @len: how many
  * Return: 0 when all bytes were read; -EINVAL if the range is outside the
  * region; -EACCES if the region is not readable; -EIO on a short access;
  * other -errno.
@@ -243,7 +269,10 @@ VFIOEXT_EXPORT int vfioext_region_write(struct vfioext_device *d,
 
 /**
  * vfioext_region_mmap() - map a whole mmap-capable region
+ * @d: the device
+ * @index: the region (VFIO_PCI_*_REGION_INDEX)
  * @addr: receives the mapping; release it with munmap(*addr, *len)
+ * @len: receives its length
  * Return: 0; -EINVAL if the region cannot be mmapped; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,
@@ -256,6 +285,10 @@ VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d,
 
 /**
  * vfioext_irq_set_eventfds() - route interrupts of @index to eventfds
+ * @d: the device
+ * @index: the IRQ index (VFIO_PCI_*_IRQ_INDEX)
+ * @start: the first vector
+ * @count: how many vectors
  * @fds: @count eventfds for vectors @start..@start+@count-1; -1 unassigns
  *       that vector (its trigger is torn down); @count 0 disables the
  *       whole index
@@ -270,6 +303,8 @@ VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
 
 /**
  * vfioext_pci_set_bus_master() - set or clear Bus Master Enable
+ * @d: the device
+ * @enable: non-zero sets the bit, 0 clears it
  *
  * A device must be bus master before it can DMA.
  */
@@ -282,6 +317,8 @@ VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
 
 /**
  * vfioext_dma_batch() - VFIO_EXT_PVIOMMU_BATCH: many maps/unmaps at once
+ * @c: the container
+ * @n: the number of entries in @ops
  * @ops: @n entries, run in order (UNMAP entries get their size replaced
  *       by the bytes unmapped)
  * @done: receives how many entries completed (may be NULL)
@@ -296,6 +333,8 @@ VFIOEXT_EXPORT int vfioext_dma_batch(struct vfioext_container *c,
 
 /**
  * vfioext_pviommu_sids() - stream IDs of the device in IOMMU group @group
+ * @c: the container
+ * @group: an IOMMU group attached to it
  * @nr: receives 1 for a single-device group (an endpoint), 0 otherwise
  * Return: 0; -ENOENT if the group is not in @c; -ENOTTY on type1.
  */
@@ -303,19 +342,27 @@ VFIOEXT_EXPORT int vfioext_pviommu_sids(struct vfioext_container *c,
 					uint32_t group, uint32_t *nr);
 /**
  * vfioext_pviommu_domain_alloc() - a new guest domain; its id in *@id
+ * @c: the container
+ * @id: receives the domain id
  * Return: 0; -ENODEV without a group in @c; -ENOSPC; -ENOMEM.
  */
 VFIOEXT_EXPORT int vfioext_pviommu_domain_alloc(struct vfioext_container *c,
 						uint32_t *id);
 /**
  * vfioext_pviommu_domain_free() - free guest domain @id and its mappings
+ * @c: the container
+ * @id: the domain
  * Return: 0; -ENOENT; -EBUSY while an endpoint is attached to it.
  */
 VFIOEXT_EXPORT int vfioext_pviommu_domain_free(struct vfioext_container *c,
 					       uint32_t id);
 /**
- * vfioext_pviommu_attach() - attach endpoint (@group, @sid_index) named
- * @vsid to guest domain @domain (0: the container's own mappings)
+ * vfioext_pviommu_attach() - attach an endpoint to a guest domain
+ * @c: the container
+ * @group: the endpoint's IOMMU group
+ * @sid_index: which of its stream IDs (vfioext_pviommu_sids())
+ * @vsid: the virtual stream id the guest names it by
+ * @domain: the guest domain, 0 for the container's own mappings
  * Return: 0 or the errnos of VFIO_EXT_PVIOMMU_ATTACH.
  */
 VFIOEXT_EXPORT int vfioext_pviommu_attach(struct vfioext_container *c,
@@ -341,6 +388,8 @@ VFIOEXT_EXPORT int vfioext_iova_allocator_new(const struct vfioext_iommu_info *i
 VFIOEXT_EXPORT void vfioext_iova_allocator_free(struct vfioext_iova_allocator *a);
 /**
  * vfioext_iova_alloc() - reserve @size bytes of IOVA space
+ * @a: the allocator
+ * @size: bytes, a multiple of the minimum alignment
  * @align: a power of two, or 0 for the minimum; smaller values are raised
  *         to the minimum
  * @iova: receives the start (the allocation's handle)
@@ -352,6 +401,10 @@ VFIOEXT_EXPORT int vfioext_iova_alloc(struct vfioext_iova_allocator *a,
 				      uint64_t *iova);
 /**
  * vfioext_iova_get() - the allocation containing @iova
+ * @a: the allocator
+ * @iova: any address in the allocation
+ * @start: receives its start
+ * @size: receives its size
  * Return: 0 with *@start and *@size set; -ENOENT if none.
  */
 VFIOEXT_EXPORT int vfioext_iova_get(struct vfioext_iova_allocator *a,
@@ -359,6 +412,8 @@ VFIOEXT_EXPORT int vfioext_iova_get(struct vfioext_iova_allocator *a,
 				    uint64_t *size);
 /**
  * vfioext_iova_release() - give back the allocation starting at @iova
+ * @a: the allocator
+ * @iova: the start of the allocation
  * Return: 0, or -ENOENT if no allocation starts there.
  */
 VFIOEXT_EXPORT int vfioext_iova_release(struct vfioext_iova_allocator *a,
@@ -410,6 +465,7 @@ VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data,
 							    size_t len);
 /**
  * vfioext_acpi_package() - new Package of @count empty slots, or NULL
+ * @count: the number of elements
  *
  * Fill every slot with vfioext_acpi_package_set() before use; at most
  * VFIO_ACPI_DSM_MAX_ELEMENTS.
@@ -417,6 +473,9 @@ VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data,
 VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_package(size_t count);
 /**
  * vfioext_acpi_package_set() - put @elem into slot @i of @pkg
+ * @pkg: a Package
+ * @i: the slot, below its count
+ * @elem: the element (not a Package)
  *
  * Takes ownership of @elem, also on failure (it is freed then), and frees
  * what the slot held.
@@ -431,6 +490,7 @@ VFIOEXT_EXPORT void vfioext_acpi_free(struct vfioext_acpi_obj *obj);
 
 /**
  * vfioext_uuid_parse() - parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+ * @s: the text
  * @out: the 16 bytes in ACPI ToUUID() order (first three fields little
  *       endian), as the _DSM layout wants them
  * Return: 0 or -EINVAL.
@@ -442,8 +502,12 @@ VFIOEXT_EXPORT void vfioext_uuid_format(const uint8_t uuid[16],
 
 /**
  * vfioext_dsm_encode_args() - write a call in the _DSM args layout
+ * @uuid: Arg0
+ * @rev: Arg1
+ * @func: Arg2
  * @arg3: Arg3 or NULL; Packages are written with padded elements
- * @buf: destination; @len its size
+ * @buf: destination
+ * @len: its size
  * @used: receives the bytes written (may be NULL)
  * Return: 0; -ENOSPC if @len is too small; -EINVAL for an object the
  * layout cannot carry (nested Package, unfilled slot, bad type); -E2BIG
@@ -456,7 +520,8 @@ VFIOEXT_EXPORT int vfioext_dsm_encode_args(const uint8_t uuid[16],
 					   size_t *used);
 /**
  * vfioext_dsm_decode_result() - read the result out of the args layout
- * @buf: the args after the call; @len their size
+ * @buf: the args after the call
+ * @len: their size
  * @result: receives a new object tree; free it with vfioext_acpi_free()
  * Return: 0; -EINVAL if the result is malformed (a size or count past
  * @len, a String without its NUL, a nested Package, an unknown type);
@@ -469,7 +534,9 @@ VFIOEXT_EXPORT int vfioext_dsm_decode_result(const void *buf, size_t len,
  * vfioext_acpi_dsm() - evaluate the device's _DSM
  * @d: a device bound to vfio-pci-ext
  * @uuid: Arg0 (see vfioext_uuid_parse())
- * @rev: Arg1; @func: Arg2; @arg3: Arg3 or NULL
+ * @rev: Arg1
+ * @func: Arg2
+ * @arg3: Arg3 or NULL
  * @result: receives the result tree; free it with vfioext_acpi_free()
  *
  * Uses VFIO_EXT_DEVICE_ACPI_DSM with a 64 KiB args buffer.
@@ -487,6 +554,7 @@ VFIOEXT_EXPORT int vfioext_acpi_dsm(struct vfioext_device *d,
 
 /**
  * vfioext_acpi_dsm_raw() - pass a crosvm args blob through unchanged
+ * @d: a device bound to vfio-pci-ext
  * @args: @len bytes in the _DSM args layout; the result is written back
  * @len: VFIO_ACPI_DSM_ARGS_MIN .. VFIO_ACPI_DSM_ARGSZ_MAX - 8
  * Return: 0 or a negative errno as for VFIO_EXT_DEVICE_ACPI_DSM.
@@ -500,6 +568,7 @@ VFIOEXT_EXPORT int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args,
 
 /**
  * vfioext_acpi_notify_enable() - firmware notifications to an eventfd
+ * @d: a device bound to vfio-pci-ext
  * @eventfd: each Notify(device, value) adds value to its counter (values
  *           coalesce; use the channel for every value); replaces a
  *           previous eventfd
@@ -510,17 +579,21 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_enable(struct vfioext_device *d,
 					      int eventfd);
 /**
  * vfioext_acpi_notify_disable() - stop notifications to the eventfd
+ * @d: the device
  * Return: 0; -EINVAL if they were not enabled.
  */
 VFIOEXT_EXPORT int vfioext_acpi_notify_disable(struct vfioext_device *d);
 /**
  * vfioext_acpi_notify_test() - loop @value (0..255) back as if notified
+ * @d: the device
+ * @value: the notification value
  * Return: 0; -EINVAL for a value above 255.
  */
 VFIOEXT_EXPORT int vfioext_acpi_notify_test(struct vfioext_device *d,
 					    uint32_t value);
 /**
  * vfioext_acpi_notify_open() - open the lossless notification channel
+ * @d: a device bound to vfio-pci-ext
  * @nonblock: non-zero for O_NONBLOCK reads
  * Return: a file descriptor (close it with close()); -ENODEV without an
  * ACPI companion; -EBUSY if a channel is already open on the device.
@@ -531,6 +604,7 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_open(struct vfioext_device *d,
  * vfioext_acpi_notify_read() - read records from a channel
  * @fd: from vfioext_acpi_notify_open()
  * @recs: room for @max records
+ * @max: how many records fit in @recs
  * @timeout_ms: how long to wait for the first record; -1 forever
  * Return: the number of records read (>= 1); 0 once the device was closed
  * and every record read; -ETIMEDOUT; -EINTR; other -errno.
@@ -921,19 +995,27 @@ VFIOEXT_EXPORT int vfioext_virtio_negotiate(int fd, uint64_t features);
 
 /**
  * vfioext_virtio_set_status() - write the device status (0 resets)
+ * @fd: a device fd
+ * @status: the new status bits
  * Return: 0 or -errno.
  */
 VFIOEXT_EXPORT int vfioext_virtio_set_status(int fd, uint8_t status);
 
 /**
  * vfioext_virtio_get_status() - read the device status into *@status
+ * @fd: a device fd
+ * @status: receives the status bits
  * Return: 0 or -errno.
  */
 VFIOEXT_EXPORT int vfioext_virtio_get_status(int fd, uint8_t *status);
 
 /**
- * vfioext_virtio_config() - read (@write 0) or write @len bytes of config
- * space at @off
+ * vfioext_virtio_config() - read or write the device's config space
+ * @fd: a device fd
+ * @off: offset in the config space
+ * @buf: the bytes read or to write
+ * @len: how many
+ * @write: 0 reads, non-zero writes
  * Return: 0 or -errno (-EINVAL outside the config space).
  */
 VFIOEXT_EXPORT int vfioext_virtio_config(int fd, unsigned int off,
