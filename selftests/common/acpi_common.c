@@ -145,3 +145,24 @@ int fw_notify3(int device)
 	blob_init(&b, 0, FN_NOTIFY3);
 	return dsm(device, &b, VFIO_EXT_DEVICE_ACPI_DSM);
 }
+
+/*
+ * A notification loopback: SET_IRQS with DATA_BOOL on the ACPI notify
+ * index delivers @value as if the firmware had notified it (the ABI
+ * refuses values above 255).
+ */
+int acpi_notify_loopback(int device, uint32_t value)
+{
+	struct {
+		struct vfio_irq_set s;
+		uint32_t v;
+	} a = {
+		.s = { .argsz = sizeof(a), .index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX,
+		       .flags = VFIO_IRQ_SET_DATA_BOOL |
+				VFIO_IRQ_SET_ACTION_TRIGGER,
+		       .count = 1 },
+		.v = value,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &a) ? -errno : 0;
+}
