@@ -165,13 +165,20 @@ int drv_bound_count(const char *driver)
 	return n;
 }
 
-/* @len bytes of fresh anonymous memory (not populated), or NULL. */
+/*
+ * @len bytes of fresh anonymous memory, or NULL.  Written (0x11), so pins
+ * are real pages: a read-only pin of untouched memory would be the zero
+ * page, which is reserved and not accounted.
+ */
 void *anon_pages(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0x11, len);
+	return p;
 }
 
 /* The pviommu container of an inventory dump that @owner opened. */

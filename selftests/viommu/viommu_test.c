@@ -683,9 +683,10 @@ TEST_F(viommu, probe)
 /* The netlink inventory's virtio-iommu counters of our container. */
 static int viommu_counters(uint64_t *reqs, uint64_t *failed)
 {
+	const struct vfioext_nl_pviommu *ours;
 	struct vfioext_nl_pviommu *list;
 	struct vfioext_nl *nl;
-	size_t n, i;
+	size_t n;
 	int ret = vfioext_nl_open(&nl);
 
 	if (ret)
@@ -694,16 +695,13 @@ static int viommu_counters(uint64_t *reqs, uint64_t *failed)
 	vfioext_nl_close(nl);
 	if (ret)
 		return ret;
-	ret = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (list[i].owner_pid != (uint32_t)getpid())
-			continue;
-		*reqs = list[i].viommu_reqs;
-		*failed = list[i].viommu_failed;
-		ret = 0;
+	ours = pviommu_by_owner(list, n, getpid());
+	if (ours) {
+		*reqs = ours->viommu_reqs;
+		*failed = ours->viommu_failed;
 	}
 	vfioext_nl_pviommu_list_free(list, n);
-	return ret;
+	return ours ? 0 : -ENOENT;
 }
 
 /* Every malformed request gets the spec's status, nothing else changes. */
