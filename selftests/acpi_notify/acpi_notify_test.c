@@ -114,6 +114,14 @@ FIXTURE_TEARDOWN(ntfy)
 	if (self->efd >= 0)
 		close(self->efd);
 	vfio_close_all(&self->h);
+	/*
+	 * A test that unloads the module or unbinds the device restores
+	 * them at its end; whatever its outcome, the module is loaded and
+	 * the device bound for the tests that follow.
+	 */
+	if (module_refcnt("vfio_pci_ext") < 0 && system("modprobe vfio_pci_ext"))
+		TH_LOG("modprobe vfio_pci_ext failed");
+	vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME);
 	/* Leave no Notify function allowed for the tests that follow. */
 	write_policy(DSM_BDF, "reset");
 }
