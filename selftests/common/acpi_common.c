@@ -61,38 +61,18 @@ int write_policy(const char *bdf, const char *cmd)
 /* The dsm_policy attribute's text (NUL-terminated, cut to @len - 1). */
 int read_policy(const char *bdf, char *buf, size_t len)
 {
-	char path[128];
-	ssize_t n;
-	int fd;
+	int n = read_sysfs(bdf, "vfio_ext/dsm_policy", buf, len);
 
-	snprintf(path, sizeof(path),
-		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
+	return n < 0 ? n : 0;
 }
 
 long read_counter(const char *bdf, const char *name)
 {
 	char path[128];
-	long v = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio_ext/%s",
 		 bdf, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -EIO;
-	fclose(f);
-	return v;
+	return sysfs_read_long(path);
 }
 
 /* Is our test SSDT loaded?  Look for its OEM table ID. */

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,20 +210,48 @@ int sysfs_write_str(const char *path, const char *val)
 	return (size_t)n == strlen(val) ? 0 : -EIO;
 }
 
-int module_refcnt(const char *module)
+/*
+ * Attribute @attr of PCI device @bdf (a path below its sysfs directory):
+ * its length, NUL-terminated in @buf (cut to @len - 1), or -errno.
+ */
+int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len)
 {
-	char path[128];
-	FILE *f;
-	int v = -1;
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
 
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
-	f = fopen(path, "r");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* A file holding one decimal number: the number, or -errno. */
+long sysfs_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v;
+
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%d", &v) != 1)
+	if (fscanf(f, "%ld", &v) != 1)
 		v = -EIO;
 	fclose(f);
 	return v;
+}
+
+int module_refcnt(const char *module)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
+	return (int)sysfs_read_long(path);
 }
 
 /* A "Field:   N kB" line of /proc/self/status, in kB; -1 if absent. */

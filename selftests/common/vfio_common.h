@@ -72,6 +72,8 @@ const struct vfioext_nl_pviommu *
 pviommu_by_owner(const struct vfioext_nl_pviommu *v, size_t n,
 		 uint32_t owner);
 int sysfs_write_str(const char *path, const char *val);
+int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len);
+long sysfs_read_long(const char *path);
 int module_refcnt(const char *module);
 long proc_status_kb(const char *field);
 

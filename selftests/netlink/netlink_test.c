@@ -42,24 +42,6 @@
 /* Ground truth helpers                                                */
 /* ------------------------------------------------------------------ */
 
-static int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 /* One-line sysfs value without its newline. */
 static int sysfs_line(const char *bdf, const char *attr, char *buf, size_t len)
 {
