@@ -666,6 +666,7 @@ struct vfioext_nl_domain {
  * @unmap_failed: failed unmap requests
  * @viommu_reqs: requests to the in-kernel virtio-iommu device
  * @viommu_failed: of those, answered with an error status
+ * @faults: DMA faults the host IOMMU driver reported in its domains
  * @nr_endpoints: entries in @endpoints
  * @endpoints: attached groups (malloc'ed)
  * @nr_domains: entries in @domains
@@ -684,6 +685,7 @@ struct vfioext_nl_pviommu {
 	uint64_t unmap_failed;
 	uint64_t viommu_reqs;
 	uint64_t viommu_failed;
+	uint64_t faults;
 	unsigned int nr_endpoints;
 	struct vfioext_nl_endpoint *endpoints;
 	unsigned int nr_domains;
@@ -700,8 +702,14 @@ struct vfioext_nl_pviommu {
  * @loopback: injected by the user (ACPI_NOTIFY)
  * @pid: opener (OPEN)
  * @kvm_pid: KVM VM identity (OPEN), 0 if none
- * @low_power: low power after the transition (POWER)
- * @power_state: PCI power state after it (POWER)
+ * @low_power: the user holds the device in low power (POWER)
+ * @power_state: PCI power state (POWER); "" after a runtime suspend, whose
+ *               PCI state the PCI core sets after the event
+ * @runtime_pm: runtime PM status, "active" or "suspended" (POWER)
+ * @container: pviommu container id (IOMMU_FAULT)
+ * @domain: its guest domain id, 0 for its own space (IOMMU_FAULT)
+ * @iova: faulting address (IOMMU_FAULT)
+ * @fault_flags: enum vfio_ext_fault_flags (IOMMU_FAULT)
  */
 struct vfioext_nl_event {
 	uint32_t type;
@@ -714,6 +722,11 @@ struct vfioext_nl_event {
 	uint32_t kvm_pid;
 	int low_power;
 	char power_state[16];
+	char runtime_pm[16];
+	uint32_t container;
+	uint32_t domain;
+	uint64_t iova;
+	uint32_t fault_flags;
 };
 
 /**

@@ -127,6 +127,9 @@ static struct nla_policy dev_policy[VFIO_EXT_A_MAX + 1] = {
 	[VFIO_EXT_A_PVIOMMU_OWNER_PID]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_PVIOMMU_MAPPINGS]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS] = { .type = NLA_U32 },
+	[VFIO_EXT_A_FAULT_IOVA]		= { .type = NLA_U64 },
+	[VFIO_EXT_A_FAULT_FLAGS]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_FAULT_DOMAIN]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_PVIOMMU_PINNED]	= { .type = NLA_U64 },
 	[VFIO_EXT_A_PVIOMMU_DMA_LIMIT]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_PVIOMMU_ENDPOINTS]	= { .type = NLA_NESTED },
@@ -165,6 +168,7 @@ static struct nla_policy cnt_policy[VFIO_EXT_CNT_A_MAX + 1] = {
 	[VFIO_EXT_CNT_A_UNMAP_FAILED]	= { .type = NLA_U64 },
 	[VFIO_EXT_CNT_A_VIOMMU_REQUESTS] = { .type = NLA_U64 },
 	[VFIO_EXT_CNT_A_VIOMMU_FAILED]	= { .type = NLA_U64 },
+	[VFIO_EXT_CNT_A_FAULTS]		= { .type = NLA_U64 },
 };
 
 static uint64_t get_u64(struct nlattr **tb, int t)
@@ -301,6 +305,7 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 		p->unmap_failed = get_u64(ct, VFIO_EXT_CNT_A_UNMAP_FAILED);
 		p->viommu_reqs = get_u64(ct, VFIO_EXT_CNT_A_VIOMMU_REQUESTS);
 		p->viommu_failed = get_u64(ct, VFIO_EXT_CNT_A_VIOMMU_FAILED);
+		p->faults = get_u64(ct, VFIO_EXT_CNT_A_FAULTS);
 	}
 	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_ENDPOINTS],
 			 VFIO_EXT_A_PVIOMMU_ENDPOINT);
@@ -370,6 +375,12 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
 	ev->low_power = get_u8(tb, VFIO_EXT_A_POWER_LOW_POWER);
 	copy_str(ev->power_state, sizeof(ev->power_state),
 		 tb[VFIO_EXT_A_POWER_STATE]);
+	copy_str(ev->runtime_pm, sizeof(ev->runtime_pm),
+		 tb[VFIO_EXT_A_POWER_RUNTIME]);
+	ev->container = get_u32(tb, VFIO_EXT_A_PVIOMMU_ID);
+	ev->domain = get_u32(tb, VFIO_EXT_A_FAULT_DOMAIN);
+	ev->iova = get_u64(tb, VFIO_EXT_A_FAULT_IOVA);
+	ev->fault_flags = get_u32(tb, VFIO_EXT_A_FAULT_FLAGS);
 	return 0;
 }
 

@@ -218,6 +218,48 @@ void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d)
 }
 
 /*
+ * DMA faults.  IOMMU drivers that report faults to the IOMMU core (AMD-Vi,
+ * and some Arm ones; not Intel VT-d on 6.1, which only logs them) call the
+ * domain's handler from their fault path, possibly in interrupt context:
+ * count it, tell the netlink family if vfio-pci-ext is loaded, and return
+ * -ENOSYS, which report_iommu_fault() documents as "not handled, do what
+ * you do by default": the driver logs the fault as it would without us.
+ */
+#define PVIOMMU_FAULT_UNHANDLED	(-ENOSYS)
+
+static void pviommu_fault_report(struct pviommu *p, u32 domain,
+				 struct device *dev, unsigned long iova,
+				 int flags)
+{
+	void (*report)(struct device *dev, u32 container, u32 domain, u64 iova,
+		       u32 flags);
+
+	atomic64_inc(&p->faults);
+	report = symbol_get(vfio_ext_nl_iommu_fault);
+	if (report) {
+		report(dev, p->id, domain, iova,
+		       flags & IOMMU_FAULT_WRITE ? VFIO_EXT_FAULT_WRITE : 0);
+		symbol_put(vfio_ext_nl_iommu_fault);
+	}
+}
+
+static int pviommu_fault_def(struct iommu_domain *domain, struct device *dev,
+			     unsigned long iova, int flags, void *token)
+{
+	pviommu_fault_report(token, 0, dev, iova, flags);
+	return PVIOMMU_FAULT_UNHANDLED;
+}
+
+static int pviommu_fault_gdom(struct iommu_domain *domain, struct device *dev,
+			      unsigned long iova, int flags, void *token)
+{
+	struct pviommu_gdom *gd = token;
+
+	pviommu_fault_report(gd->p, gd->id, dev, iova, flags);
+	return PVIOMMU_FAULT_UNHANDLED;
+}
+
+/*
  * VFIO_EXT_PVIOMMU_BATCH: many maps and unmaps for one syscall and one
  * lock round trip, in order, stopping at the first failure.
  */
@@ -409,6 +451,7 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 		return ERR_PTR(ret);
 	}
 	gd->id = ret;
+	gd->p = p;
 	gd->domain = vfio_ext_iommu_domain_alloc(dev);
 	if (IS_ERR(gd->domain)) {
 		ret = PTR_ERR(gd->domain);
@@ -416,6 +459,7 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 		kfree(gd);
 		return ERR_PTR(ret);
 	}
+	iommu_set_fault_handler(gd->domain, pviommu_fault_gdom, gd);
 	pviommu_table_init(&gd->space.table);
 	gd->space.doms = &gd->domain;
 	gd->space.nr_doms = 1;
@@ -804,6 +848,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		ret = PTR_ERR(g->domain);
 		goto err_free;
 	}
+	iommu_set_fault_handler(g->domain, pviommu_fault_def, p);
 	ret = iommu_attach_group(g->domain, group);
 	if (ret)
 		goto err_domain;
@@ -1043,6 +1088,7 @@ static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
 	s->pinned = p->pinned;
 	s->dma_limit = p->dma_limit;
 	memcpy(s->counters, p->counters, sizeof(s->counters));
+	s->counters[PVIOMMU_CNT_FAULTS] = atomic64_read(&p->faults);
 	list_for_each_entry(g, &p->groups, next)
 		s->nr_eps++;
 	list_for_each_entry(gd, &p->gdoms, next)

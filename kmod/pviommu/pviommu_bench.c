@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vfio-pviommu-bench: in-kernel floors for `make bench`.
+ * vfio-pviommu-bench: in-kernel floors for `make bench`, and a DMA fault
+ * report for the tests.
  *
- * Not used by the data path.  Two debugfs files under
- * /sys/kernel/debug/vfio_ext_bench/, both written by the bench program
- * and read back for the result:
+ * Not used by the data path.  Three debugfs files under
+ * /sys/kernel/debug/vfio_ext_bench/, the first two written by the bench
+ * program and read back for the result:
  *
  *   floor  "GROUP VADDR SIZE ITERS [ACCT]": claim IOMMU group GROUP (no
  *          VFIO user may hold it), attach a fresh domain, then ITERS times
@@ -14,6 +15,14 @@
  *          the accounting in a pair); read: "ns_per_pair N"
  *   dsm    "BDF UUID FUNC ITERS": acpi_evaluate_dsm() of the device's
  *          companion ITERS times; read: "ns_per_call N"
+ *   fault  "BDF IOVA r|w": report a DMA fault of the device at IOVA to the
+ *          IOMMU core, as an IOMMU driver's fault path does:
+ *          report_iommu_fault() on the domain the device is attached to.
+ *          The emulated VT-d of the test bench never reports faults to the
+ *          core (6.1's Intel driver only logs them; QEMU's AMD-Vi flags its
+ *          page faults as interrupt requests, which the AMD driver does not
+ *          report), so this is how the tests reach the domain's fault
+ *          handler.  The writer keeps the device's domain in place.
  *
  * Root only (debugfs).  Every run undoes what it set up.
  */
@@ -34,6 +43,7 @@
 static struct dentry *bench_dir;
 static DEFINE_MUTEX(bench_lock);	/* one run at a time; protects results */
 static u64 floor_ns, dsm_ns;
+static u64 fault_tag;	/* only the fault file's identity */
 
 static int first_dev(struct device *dev, void *data)
 {
@@ -160,10 +170,33 @@ out:
 	return ret;
 }
 
+static int fault_run(const char *bdf, u64 iova, const char *dir)
+{
+	unsigned int dom, bus, slot, fn;
+	struct iommu_domain *domain;
+	struct pci_dev *pdev;
+	int flags;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &slot, &fn) != 4 ||
+	    (strcmp(dir, "r") && strcmp(dir, "w")))
+		return -EINVAL;
+	flags = dir[0] == 'w' ? IOMMU_FAULT_WRITE : IOMMU_FAULT_READ;
+	pdev = pci_get_domain_bus_and_slot(dom, bus, PCI_DEVFN(slot, fn));
+	if (!pdev)
+		return -ENODEV;
+	domain = iommu_get_domain_for_dev(&pdev->dev);
+	/* The result is the handler's: -ENOSYS from none and from ours. */
+	if (domain)
+		report_iommu_fault(domain, &pdev->dev, iova, flags);
+	pci_dev_put(pdev);
+	return domain ? 0 : -ENOENT;
+}
+
 static ssize_t bench_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
 	bool is_floor = file->private_data == &floor_ns;
+	bool is_fault = file->private_data == &fault_tag;
 	char buf[128], a[40], b[40];
 	unsigned long long x, y;
 	unsigned int iters;
@@ -183,6 +216,9 @@ static ssize_t bench_write(struct file *file, const char __user *ubuf,
 			   &acct);
 		ret = n >= 4 ? floor_run(group, x, y, iters, acct == 1,
 					 &floor_ns) : -EINVAL;
+	} else if (is_fault) {
+		ret = sscanf(buf, "%39s %llx %39s", a, &x, b) == 3 ?
+		      fault_run(a, x, b) : -EINVAL;
 	} else {
 		ret = sscanf(buf, "%39s %39s %llu %u", a, b, &x, &iters) == 4 ?
 		      dsm_run(a, b, x, iters, &dsm_ns) : -EINVAL;
@@ -219,6 +255,7 @@ static int __init bench_init(void)
 	bench_dir = debugfs_create_dir("vfio_ext_bench", NULL);
 	debugfs_create_file("floor", 0600, bench_dir, &floor_ns, &bench_fops);
 	debugfs_create_file("dsm", 0600, bench_dir, &dsm_ns, &bench_fops);
+	debugfs_create_file("fault", 0200, bench_dir, &fault_tag, &bench_fops);
 	return 0;
 }
 module_init(bench_init);
@@ -230,4 +267,4 @@ static void __exit bench_exit(void)
 module_exit(bench_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vfio-ext benchmark floors (pin/map/unmap/unpin, _DSM)");
+MODULE_DESCRIPTION("vfio-ext benchmark floors (pin/map/unmap/unpin, _DSM) and fault reports for tests");

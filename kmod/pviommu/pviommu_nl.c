@@ -17,6 +17,7 @@ static const u16 counter_attr[PVIOMMU_NR_COUNTERS] = {
 	[PVIOMMU_CNT_UNMAP_FAILED]	= VFIO_EXT_CNT_A_UNMAP_FAILED,
 	[PVIOMMU_CNT_VIOMMU]		= VFIO_EXT_CNT_A_VIOMMU_REQUESTS,
 	[PVIOMMU_CNT_VIOMMU_FAILED]	= VFIO_EXT_CNT_A_VIOMMU_FAILED,
+	[PVIOMMU_CNT_FAULTS]		= VFIO_EXT_CNT_A_FAULTS,
 };
 
 /** pviommu_nl_snap_free() - free what pviommu_nl_snapshot() allocated */

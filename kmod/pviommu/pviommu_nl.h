@@ -26,6 +26,8 @@ struct sk_buff;
  * @PVIOMMU_CNT_UNMAP_FAILED: unmap requests that failed
  * @PVIOMMU_CNT_VIOMMU: requests served by the virtio-iommu device
  * @PVIOMMU_CNT_VIOMMU_FAILED: of those, answered with an error status
+ * @PVIOMMU_CNT_FAULTS: DMA faults reported in the container's domains
+ *                      (counted without the lock, see pviommu_fault())
  * @PVIOMMU_NR_COUNTERS: number of counters
  *
  * A new counter is a new value here, a new VFIO_EXT_CNT_A_* in the uAPI
@@ -39,6 +41,7 @@ enum pviommu_counter {
 	PVIOMMU_CNT_UNMAP_FAILED,
 	PVIOMMU_CNT_VIOMMU,
 	PVIOMMU_CNT_VIOMMU_FAILED,
+	PVIOMMU_CNT_FAULTS,
 	PVIOMMU_NR_COUNTERS
 };
 
@@ -102,5 +105,10 @@ int pviommu_nl_snapshot(u32 min_id, struct pviommu_nl_snap *s);
 void pviommu_nl_snap_free(struct pviommu_nl_snap *s);
 
 int vfio_ext_pviommu_nl_fill(struct sk_buff *skb, u32 *id);
+
+struct device;
+/* In vfio-pci-ext, for vfio-pviommu's fault handler (symbol_get()). */
+void vfio_ext_nl_iommu_fault(struct device *dev, u32 container, u32 domain,
+			     u64 iova, u32 flags);
 
 #endif /* _PVIOMMU_NL_H */

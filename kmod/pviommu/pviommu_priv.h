@@ -39,6 +39,7 @@ struct pviommu_space {
 /**
  * struct pviommu_gdom - a guest domain (the paravirtual model)
  * @next: in pviommu->gdoms
+ * @p: its container (immutable; for the fault handler)
  * @id: its id, never 0
  * @domain: its IOMMU domain
  * @space: its mappings (@doms = &@domain)
@@ -48,6 +49,7 @@ struct pviommu_space {
  */
 struct pviommu_gdom {
 	struct list_head next;
+	struct pviommu *p;
 	u32 id;
 	struct iommu_domain *domain;
 	struct pviommu_space space;
@@ -112,7 +114,7 @@ struct pviommu_defer {
 
 /**
  * struct pviommu - one container's backend state
- * @lock: protects everything below but @ref
+ * @lock: protects everything below but @ref and @faults
  * @ref: the container and a virtio-iommu device each hold one
  * @groups: struct pviommu_group, in attach order
  * @def: the container's own mappings, in every group's domain
@@ -128,6 +130,8 @@ struct pviommu_defer {
  * @viommu: the virtio-iommu device, or NULL
  * @closed: the container is gone (its groups, mappings, domains too)
  * @counters: request counters (enum pviommu_counter, pviommu_nl.h)
+ * @faults: DMA faults reported in its domains (atomic: the fault handler
+ *	runs in the IOMMU driver's context and takes no lock)
  * @id: container id for the netlink inventory (immutable)
  * @owner: tgid of the process that opened it (immutable)
  */
@@ -148,6 +152,7 @@ struct pviommu {
 	struct pviommu_viommu *viommu;
 	bool closed;
 	u64 counters[PVIOMMU_NR_COUNTERS];
+	atomic64_t faults;
 	u32 id;
 	pid_t owner;
 };

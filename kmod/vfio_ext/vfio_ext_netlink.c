@@ -14,7 +14,9 @@
  *    pci_dev).  Inside it the fill code takes a device's policy_lock and
  *    notify_lock (mutexes) and its spinlocks; nothing taking those ever
  *    waits for vfio_ext_reg_lock.
- *  - edev->nl_lock (spinlock) protects the open/opener/KVM state below.
+ *  - edev->nl_lock (spinlock) protects the open/opener/KVM state and the
+ *    power state last reported; power events are emitted under it, so
+ *    it nests outside vfio_ext_ev_lock.  Taken in process context only.
  *  - vfio_ext_ev_lock (spinlock, irqsave) serialises event emission: the
  *    sequence number is taken and the message queued under it, so the
  *    queue holds events in sequence order.  It nests inside a device's
@@ -143,18 +145,58 @@ static struct vfio_ext_device *reg_find(struct genl_info *info)
 
 struct vfio_ext_ev {
 	u32 type;
+	const char *name;	/* the device */
 	u32 value;		/* ACPI_NOTIFY */
 	bool loopback;		/* ACPI_NOTIFY */
 	pid_t pid;		/* OPEN */
 	pid_t kvm_pid;		/* OPEN */
 	bool low_power;		/* POWER */
+	bool suspended;		/* POWER */
+	const char *pci_state;	/* POWER, NULL if unknown */
+	u64 iova;		/* IOMMU_FAULT */
+	u32 flags;		/* IOMMU_FAULT */
+	u32 container;		/* IOMMU_FAULT */
+	u32 domain;		/* IOMMU_FAULT */
 };
 
-/* Emit @ev for @edev.  Any context; see the lock comment at the top. */
-static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
-			     const struct vfio_ext_ev *ev)
+static int vfio_ext_ev_put(struct sk_buff *skb, const struct vfio_ext_ev *ev)
 {
-	struct pci_dev *pdev = edev->core.pdev;
+	switch (ev->type) {
+	case VFIO_EXT_EVENT_ACPI_NOTIFY:
+		if (nla_put_u32(skb, VFIO_EXT_A_NOTIFY_VALUE, ev->value) ||
+		    (ev->loopback &&
+		     nla_put_flag(skb, VFIO_EXT_A_NOTIFY_LOOPBACK)))
+			return -EMSGSIZE;
+		break;
+	case VFIO_EXT_EVENT_OPEN:
+		if (nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, ev->pid) ||
+		    (ev->kvm_pid &&
+		     nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, ev->kvm_pid)))
+			return -EMSGSIZE;
+		break;
+	case VFIO_EXT_EVENT_POWER:
+		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
+		    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
+				   ev->suspended ? "suspended" : "active") ||
+		    (ev->pci_state &&
+		     nla_put_string(skb, VFIO_EXT_A_POWER_STATE, ev->pci_state)))
+			return -EMSGSIZE;
+		break;
+	case VFIO_EXT_EVENT_IOMMU_FAULT:
+		if (nla_put_u32(skb, VFIO_EXT_A_PVIOMMU_ID, ev->container) ||
+		    nla_put_u32(skb, VFIO_EXT_A_FAULT_DOMAIN, ev->domain) ||
+		    nla_put_u64_64bit(skb, VFIO_EXT_A_FAULT_IOVA, ev->iova,
+				      VFIO_EXT_A_PAD) ||
+		    nla_put_u32(skb, VFIO_EXT_A_FAULT_FLAGS, ev->flags))
+			return -EMSGSIZE;
+		break;
+	}
+	return 0;
+}
+
+/* Emit @ev.  Any context; see the lock comment at the top. */
+static void vfio_ext_nl_emit(const struct vfio_ext_ev *ev)
+{
 	struct sk_buff *skb;
 	unsigned long flags;
 	void *hdr;
@@ -175,28 +217,9 @@ static void vfio_ext_nl_emit(struct vfio_ext_device *edev,
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_EVENT_SEQ, seq, VFIO_EXT_A_PAD) ||
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_EVENT_TIMESTAMP, ktime_get_ns(),
 			      VFIO_EXT_A_PAD) ||
-	    nla_put_string(skb, VFIO_EXT_A_DEV_NAME, pci_name(pdev)))
+	    nla_put_string(skb, VFIO_EXT_A_DEV_NAME, ev->name) ||
+	    vfio_ext_ev_put(skb, ev))
 		goto cancel;
-	switch (ev->type) {
-	case VFIO_EXT_EVENT_ACPI_NOTIFY:
-		if (nla_put_u32(skb, VFIO_EXT_A_NOTIFY_VALUE, ev->value) ||
-		    (ev->loopback &&
-		     nla_put_flag(skb, VFIO_EXT_A_NOTIFY_LOOPBACK)))
-			goto cancel;
-		break;
-	case VFIO_EXT_EVENT_OPEN:
-		if (nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, ev->pid) ||
-		    (ev->kvm_pid &&
-		     nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, ev->kvm_pid)))
-			goto cancel;
-		break;
-	case VFIO_EXT_EVENT_POWER:
-		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
-		    nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
-				   pci_power_name(READ_ONCE(pdev->current_state))))
-			goto cancel;
-		break;
-	}
 	genlmsg_end(skb, hdr);
 	skb_queue_tail(&vfio_ext_ev_queue, skb);
 	schedule_work(&vfio_ext_ev_work);
@@ -221,11 +244,12 @@ void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
 {
 	struct vfio_ext_ev ev = {
 		.type = VFIO_EXT_EVENT_ACPI_NOTIFY,
+		.name = pci_name(edev->core.pdev),
 		.value = value,
 		.loopback = loopback,
 	};
 
-	vfio_ext_nl_emit(edev, &ev);
+	vfio_ext_nl_emit(&ev);
 }
 
 /**
@@ -240,6 +264,7 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
 {
 	struct vfio_ext_ev ev = {
 		.type = VFIO_EXT_EVENT_OPEN,
+		.name = pci_name(edev->core.pdev),
 		.pid = task_tgid_nr(current),
 		.kvm_pid = vfio_ext_vdev_kvm_pid(&edev->core.vdev),
 	};
@@ -249,7 +274,7 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
 	edev->nl_opener = ev.pid;
 	edev->nl_kvm_pid = ev.kvm_pid;
 	spin_unlock(&edev->nl_lock);
-	vfio_ext_nl_emit(edev, &ev);
+	vfio_ext_nl_emit(&ev);
 }
 
 /**
@@ -258,30 +283,100 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
  */
 void vfio_ext_nl_close(struct vfio_ext_device *edev)
 {
-	struct vfio_ext_ev ev = { .type = VFIO_EXT_EVENT_CLOSE };
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_CLOSE,
+		.name = pci_name(edev->core.pdev),
+	};
 
 	spin_lock(&edev->nl_lock);
 	edev->nl_open = false;
 	edev->nl_opener = 0;
 	edev->nl_kvm_pid = 0;
 	spin_unlock(&edev->nl_lock);
-	vfio_ext_nl_emit(edev, &ev);
+	vfio_ext_nl_emit(&ev);
 }
 
 /**
- * vfio_ext_nl_power() - the user entered or left low power
+ * vfio_ext_nl_power() - report the device's power state if it changed
  * @edev: the device
- * @low_power: the low-power state after the transition
+ * @state: the runtime PM state after a runtime callback, or
+ *         %VFIO_EXT_PM_UNCHANGED after a change of the user's low-power state
+ *
+ * An event is emitted only when the user's low-power state or the runtime
+ * PM state differs from the last one reported, so a redundant exit
+ * request, or an exit the core already made on wakeup, reports nothing.
+ * Emitted under nl_lock so that events keep the order of the states.
  */
-void vfio_ext_nl_power(struct vfio_ext_device *edev, bool low_power)
+void vfio_ext_nl_power(struct vfio_ext_device *edev,
+		       enum vfio_ext_pm_state state)
 {
+	struct pci_dev *pdev = edev->core.pdev;
 	struct vfio_ext_ev ev = {
 		.type = VFIO_EXT_EVENT_POWER,
-		.low_power = low_power,
+		.name = pci_name(pdev),
 	};
 
-	vfio_ext_nl_emit(edev, &ev);
+	spin_lock(&edev->nl_lock);
+	ev.low_power = READ_ONCE(edev->core.pm_runtime_engaged);
+	if (state == VFIO_EXT_PM_UNCHANGED)
+		ev.suspended = edev->nl_suspended;
+	else
+		ev.suspended = state == VFIO_EXT_PM_SUSPENDED;
+	/*
+	 * After a runtime suspend callback the PCI core has yet to lower
+	 * the PCI state: it is left out rather than reported wrong.
+	 */
+	if (!ev.suspended)
+		ev.pci_state = pci_power_name(READ_ONCE(pdev->current_state));
+	if (ev.low_power != edev->nl_low_power ||
+	    ev.suspended != edev->nl_suspended) {
+		edev->nl_low_power = ev.low_power;
+		edev->nl_suspended = ev.suspended;
+		vfio_ext_nl_emit(&ev);
+	}
+	spin_unlock(&edev->nl_lock);
 }
+
+/**
+ * vfio_ext_nl_power_init() - the power state events start from (probe)
+ * @edev: the device
+ * @suspended: the device is runtime suspended
+ */
+void vfio_ext_nl_power_init(struct vfio_ext_device *edev, bool suspended)
+{
+	spin_lock(&edev->nl_lock);
+	edev->nl_low_power = READ_ONCE(edev->core.pm_runtime_engaged);
+	edev->nl_suspended = suspended;
+	spin_unlock(&edev->nl_lock);
+}
+
+/**
+ * vfio_ext_nl_iommu_fault() - the IOMMU driver reported a DMA fault
+ * @dev: the faulting device
+ * @container: the pviommu container whose domain it is
+ * @domain: guest domain id, 0 for the container's own space
+ * @iova: the faulting address
+ * @flags: enum vfio_ext_fault_flags
+ *
+ * Called by vfio-pviommu's fault handler through symbol_get() (this module
+ * does not depend on that one, nor that one on this), in whatever context
+ * the IOMMU driver reports faults in, possibly hard interrupt context.
+ */
+void vfio_ext_nl_iommu_fault(struct device *dev, u32 container, u32 domain,
+			     u64 iova, u32 flags)
+{
+	struct vfio_ext_ev ev = {
+		.type = VFIO_EXT_EVENT_IOMMU_FAULT,
+		.name = dev_name(dev),
+		.container = container,
+		.domain = domain,
+		.iova = iova,
+		.flags = flags,
+	};
+
+	vfio_ext_nl_emit(&ev);
+}
+EXPORT_SYMBOL_GPL(vfio_ext_nl_iommu_fault);
 
 /* ------------------------------------------------------------------ */
 /* Device attributes                                                   */
@@ -339,27 +434,23 @@ static u32 vdev_irq_count(struct vfio_ext_device *edev, u32 index)
 {
 	struct vfio_pci_core_device *vdev = &edev->core;
 	struct pci_dev *pdev = vdev->pdev;
-	u16 flags;
-	u8 pin;
 
+	/*
+	 * No config space access: the device may be runtime suspended (or
+	 * in the user's low-power state), and a query must neither wake it
+	 * nor read a powered-down function.  The pin is the PCI core's copy;
+	 * the MSI and MSI-X sizes are read-only and were read at probe.
+	 */
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (vdev->nointx || pdev->is_virtfn ||
 		    pdev->irq == IRQ_NOTCONNECTED)
 			return 0;
-		pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
-		return pin ? 1 : 0;
+		return pdev->pin ? 1 : 0;
 	case VFIO_PCI_MSI_IRQ_INDEX:
-		if (!pdev->msi_cap)
-			return 0;
-		pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags);
-		return 1 << ((flags & PCI_MSI_FLAGS_QMASK) >> 1);
+		return edev->msi_vecs;
 	case VFIO_PCI_MSIX_IRQ_INDEX:
-		if (!pdev->msix_cap)
-			return 0;
-		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
-				     &flags);
-		return (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
+		return edev->msix_vecs;
 	case VFIO_PCI_ERR_IRQ_INDEX:
 		return pci_is_pcie(pdev) ? 1 : 0;
 	case VFIO_PCI_REQ_IRQ_INDEX:
@@ -612,9 +703,12 @@ static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 	/*
 	 * GENL_ADMIN_PERM checked CAP_NET_ADMIN; the policy decides what a
 	 * VM may do to host firmware, which is CAP_SYS_ADMIN's business, as
-	 * for writes to the dsm_policy sysfs attribute (root only).
+	 * for writes to the dsm_policy sysfs attribute (root only).  Like
+	 * GENL_ADMIN_PERM, netlink_capable() also requires it of whoever
+	 * opened the socket, so a privileged helper cannot be fooled into
+	 * sending on a socket an unprivileged process handed it.
 	 */
-	if (!capable(CAP_SYS_ADMIN)) {
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
 		NL_SET_ERR_MSG(info->extack,
 			       "changing the _DSM policy needs CAP_SYS_ADMIN");
 		return -EPERM;

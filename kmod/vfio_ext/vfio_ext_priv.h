@@ -33,10 +33,15 @@ struct vfio_ext_notify_chan;
  * @notify_seq: sequence number of the next notification
  * @reg_node: in the netlink registry (vfio_ext_netlink.c)
  * @reg_id: registry id, the dump order
- * @nl_lock: protects @nl_open, @nl_opener, @nl_kvm_pid
+ * @nl_lock: protects @nl_open, @nl_opener, @nl_kvm_pid, @nl_low_power and
+ *           @nl_suspended
  * @nl_open: a user has the device open
  * @nl_opener: tgid of the process that opened it
  * @nl_kvm_pid: KVM's pid identity of the VM associated at open, or 0
+ * @nl_low_power: the user's low-power state last reported in an event
+ * @nl_suspended: the runtime PM state last reported in an event
+ * @msi_vecs: vectors of the MSI capability, read at probe
+ * @msix_vecs: table size of the MSI-X capability, read at probe
  */
 struct vfio_ext_device {
 	struct vfio_pci_core_device core;
@@ -57,6 +62,10 @@ struct vfio_ext_device {
 	bool nl_open;
 	pid_t nl_opener;
 	pid_t nl_kvm_pid;
+	bool nl_low_power;
+	bool nl_suspended;
+	u32 msi_vecs;
+	u32 msix_vecs;
 };
 
 static inline struct vfio_ext_device *
@@ -84,6 +93,16 @@ void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
 			      bool loopback);
 void vfio_ext_nl_open(struct vfio_ext_device *edev);
 void vfio_ext_nl_close(struct vfio_ext_device *edev);
-void vfio_ext_nl_power(struct vfio_ext_device *edev, bool low_power);
+
+/* Runtime PM state passed to vfio_ext_nl_power(). */
+enum vfio_ext_pm_state {
+	VFIO_EXT_PM_UNCHANGED,	/* only the user's low-power state may have */
+	VFIO_EXT_PM_ACTIVE,	/* runtime resumed */
+	VFIO_EXT_PM_SUSPENDED,	/* runtime suspended */
+};
+
+void vfio_ext_nl_power(struct vfio_ext_device *edev,
+		       enum vfio_ext_pm_state state);
+void vfio_ext_nl_power_init(struct vfio_ext_device *edev, bool suspended);
 
 #endif /* _VFIO_EXT_PRIV_H */

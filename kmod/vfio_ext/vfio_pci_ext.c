@@ -18,6 +18,7 @@
 
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
@@ -120,6 +121,8 @@ static void vfio_ext_close_device(struct vfio_device *core_vdev)
 
 	vfio_ext_notify_close(edev);
 	vfio_pci_core_close_device(core_vdev);
+	/* The core ended the user's low-power state, if it was in one. */
+	vfio_ext_nl_power(edev, VFIO_EXT_PM_UNCHANGED);
 	vfio_ext_nl_close(edev);
 }
 
@@ -152,11 +155,7 @@ static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	}
 }
 
-/*
- * The core's device features, plus power events: 6.1 gives a variant
- * driver no hook into the core's runtime PM callbacks, so the transitions
- * reported are the user's explicit low-power entries and exits.
- */
+/* The core's device features; a low-power entry or exit is reported. */
 static int vfio_ext_device_feature(struct vfio_device *core_vdev, u32 flags,
 				   void __user *arg, size_t argsz)
 {
@@ -169,10 +168,10 @@ static int vfio_ext_device_feature(struct vfio_device *core_vdev, u32 flags,
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
 	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
-		vfio_ext_nl_power(vfio_ext_from_vdev(core_vdev), true);
-		break;
 	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
-		vfio_ext_nl_power(vfio_ext_from_vdev(core_vdev), false);
+		/* Reported only if the state changed: an exit may be late. */
+		vfio_ext_nl_power(vfio_ext_from_vdev(core_vdev),
+				  VFIO_EXT_PM_UNCHANGED);
 		break;
 	}
 	return 0;
@@ -194,6 +193,75 @@ static const struct vfio_device_ops vfio_ext_ops = {
 	VFIO_EXT_IOMMUFD_PHYS_OPS
 };
 
+/*
+ * Runtime power transitions.  vfio-pci-core points the driver's PM
+ * callbacks (dev->driver->pm) at its own static ops in every
+ * vfio_pci_core_register_device() and gives a variant driver no hook into
+ * them (6.1 and 6.12 alike), so they are wrapped by hand: after each
+ * registration the driver's pm pointer is set to a copy of the core's ops
+ * whose runtime callbacks call the core's and then report the new state.
+ *
+ * A concurrent probe of another device re-points the driver at the core's
+ * ops for a moment; a transition made in that window is not reported.
+ * Events carry the state, not a delta, so the next event is still right.
+ *
+ * vfio_ext_pm_lock serialises the hooking; vfio_ext_core_pm and the copy
+ * are written once, under it, before the driver can point at the copy.
+ */
+static DEFINE_MUTEX(vfio_ext_pm_lock);
+static const struct dev_pm_ops *vfio_ext_core_pm;
+static struct dev_pm_ops vfio_ext_pm_ops;
+
+static struct vfio_ext_device *vfio_ext_from_dev(struct device *dev)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+
+	return vfio_ext_from_vdev(&vdev->vdev);
+}
+
+static int vfio_ext_runtime_suspend(struct device *dev)
+{
+	int ret = vfio_ext_core_pm->runtime_suspend(dev);
+
+	if (!ret)
+		vfio_ext_nl_power(vfio_ext_from_dev(dev), VFIO_EXT_PM_SUSPENDED);
+	return ret;
+}
+
+static int vfio_ext_runtime_resume(struct device *dev)
+{
+	int ret = vfio_ext_core_pm->runtime_resume(dev);
+
+	/* A resume with a wakeup eventfd also ended the low-power state. */
+	if (!ret)
+		vfio_ext_nl_power(vfio_ext_from_dev(dev), VFIO_EXT_PM_ACTIVE);
+	return ret;
+}
+
+/* After vfio_pci_core_register_device(); see the comment above. */
+static void vfio_ext_pm_hook(struct vfio_ext_device *edev)
+{
+	struct device *dev = &edev->core.pdev->dev;
+	struct device_driver *drv = dev->driver;
+
+	mutex_lock(&vfio_ext_pm_lock);
+	if (!vfio_ext_core_pm) {
+		vfio_ext_core_pm = drv->pm;
+		if (drv->pm)
+			vfio_ext_pm_ops = *drv->pm;
+		if (vfio_ext_pm_ops.runtime_suspend)
+			vfio_ext_pm_ops.runtime_suspend = vfio_ext_runtime_suspend;
+		if (vfio_ext_pm_ops.runtime_resume)
+			vfio_ext_pm_ops.runtime_resume = vfio_ext_runtime_resume;
+	}
+	/* Anything but the core's ops (or ours) is not ours to wrap. */
+	if (vfio_ext_core_pm && drv->pm == vfio_ext_core_pm)
+		WRITE_ONCE(drv->pm, &vfio_ext_pm_ops);
+	mutex_unlock(&vfio_ext_pm_lock);
+	/* A transition before the hook went unreported: start from now. */
+	vfio_ext_nl_power_init(edev, pm_runtime_suspended(dev));
+}
+
 static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct vfio_ext_device *edev;
@@ -208,9 +276,18 @@ static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(edev);
 
 	dev_set_drvdata(&pdev->dev, &edev->core);
+	/*
+	 * The capability sizes are read-only: read them while probe holds
+	 * the device active, so queries never touch a suspended device.
+	 */
+	ret = pdev->msi_cap ? pci_msi_vec_count(pdev) : 0;
+	edev->msi_vecs = max(ret, 0);
+	ret = pdev->msix_cap ? pci_msix_vec_count(pdev) : 0;
+	edev->msix_vecs = max(ret, 0);
 	ret = vfio_pci_core_register_device(&edev->core);
 	if (ret)
 		goto out_put;
+	vfio_ext_pm_hook(edev);
 	ret = vfio_ext_nl_register(edev);
 	if (ret)
 		goto out_unregister;

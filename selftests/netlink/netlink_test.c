@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -336,10 +337,18 @@ TEST_F(policy, events_in_order)
 		ASSERT_EQ(0, next_event(ev, DSM_BDF, &e)) {
 			TH_LOG("event %u missing", i);
 		}
+		/* Runtime PM transitions (power_events) interleave. */
+		if (e.type == VFIO_EXT_EVENT_POWER) {
+			if (seq)
+				EXPECT_EQ(seq + 1, e.seq);
+			seq = e.seq;
+			i--;
+			continue;
+		}
 		EXPECT_EQ(want[i].type, e.type) {
 			TH_LOG("event %u: %s", i, vfioext_nl_event_name(e.type));
 		}
-		if (i)
+		if (seq)
 			EXPECT_EQ(seq + 1, e.seq);
 		seq = e.seq;
 		EXPECT_LT(0, e.timestamp_ns);
@@ -367,40 +376,149 @@ static int low_power(int device, uint32_t feature)
 	return ioctl(device, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
 }
 
-/* The user's low-power entry and exit: events and the dump's state. */
+/* The next POWER event of @bdf; other events of the device are not allowed. */
+static int next_power(struct __test_metadata *_metadata,
+		      struct vfioext_nl *ev, const char *bdf,
+		      struct vfioext_nl_event *e)
+{
+	int ret = next_event(ev, bdf, e);
+
+	if (!ret && e->type != VFIO_EXT_EVENT_POWER) {
+		TH_LOG("%s event where a power event was due",
+		       vfioext_nl_event_name(e->type));
+		return -EBADMSG;
+	}
+	return ret;
+}
+
+/* The next event of @bdf is POWER with this state. */
+#define EXPECT_POWER(ev, lp, runtime) do {				\
+	const char *_want = (runtime);					\
+	struct vfioext_nl_event _e;					\
+									\
+	ASSERT_EQ(0, next_power(_metadata, ev, DSM_BDF, &_e));		\
+	EXPECT_EQ(lp, _e.low_power);					\
+	EXPECT_STREQ(_want, _e.runtime_pm);				\
+	/* The PCI state follows a suspend callback: left out. */	\
+	if (!strcmp(_want, "active")) {					\
+		EXPECT_STREQ("D0", _e.power_state);			\
+	} else {							\
+		EXPECT_STREQ("", _e.power_state);			\
+	}								\
+} while (0)
+
+/* Poll dev-get until the runtime PM status settles to @want (2 s). */
+static int runtime_settles(struct vfioext_nl *nl, const char *want,
+			   struct vfioext_nl_dev *d)
+{
+	int i, ret = -ETIMEDOUT;
+
+	for (i = 0; i < 200; i++) {
+		ret = vfioext_nl_dev_get(nl, DSM_BDF, d);
+		if (ret)
+			return ret;
+		if (!strcmp(d->runtime_pm, want))
+			return 0;
+		vfioext_nl_dev_clear(d);
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Power transitions as events: the device resumes for its user, the
+ * user's low-power entry (runtime suspend follows), a resume for an ioctl
+ * with the user's low power still held, the exit; a second exit is no
+ * transition; a wakeup-eventfd entry ended by an access is reported as
+ * the exit it is; a close in low power ends it.  Queries never wake the
+ * device.
+ */
 TEST(power_events)
 {
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_low_power_entry_with_wakeup w;
+	} fw = {
+		.f.argsz = sizeof(fw),
+		.f.flags = VFIO_DEVICE_FEATURE_SET |
+			   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
+	};
 	struct vfio_handles h;
 	struct vfioext_nl_event e;
 	struct vfioext_nl_dev d;
 	struct vfioext_nl *ev, *nl;
+	bool saw_active = false;
+	uint64_t v = 0;
+	int efd;
 
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	/* Unused and bound: runtime suspended (vfio-pci-core's idle D3). */
+	ASSERT_EQ(0, runtime_settles(nl, "suspended", &d));
+	vfioext_nl_dev_clear(&d);
 	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
 	vfio_handles_init(&h);
 	ASSERT_EQ(0, vfio_open_all(&h, DSM_BDF));
+	/* The resume for the user, then the open. */
+	EXPECT_POWER(ev, 0, "active");
 	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
 	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
 
+	/* Entry: the user's low power, then the runtime suspend. */
 	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
-	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
-	EXPECT_EQ(VFIO_EXT_EVENT_POWER, e.type);
-	EXPECT_EQ(1, e.low_power);
-	EXPECT_NE(0, e.power_state[0]);
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_POWER(ev, 1, "active");
+	EXPECT_POWER(ev, 1, "suspended");
+	ASSERT_EQ(0, runtime_settles(nl, "suspended", &d));
 	EXPECT_EQ(1, d.low_power);
 	vfioext_nl_dev_clear(&d);
+	/* Queries (dev-get above, a dump here) did not wake it. */
+	{
+		struct vfioext_nl_dev *all;
+		size_t n;
 
+		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &all, &n));
+		vfioext_nl_dev_list_free(all, n);
+	}
+	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
+		TH_LOG("unexpected %s event", vfioext_nl_event_name(e.type));
+	}
+
+	/* An ioctl resumes it; the user's low power stays (no eventfd). */
+	ASSERT_EQ(0, ioctl(h.device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_POWER(ev, 1, "active");
+	EXPECT_POWER(ev, 1, "suspended");
+
+	/* Exit: resumed for the ioctl, then out of low power. */
 	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
-	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
-	EXPECT_EQ(VFIO_EXT_EVENT_POWER, e.type);
-	EXPECT_EQ(0, e.low_power);
-	EXPECT_STREQ("D0", e.power_state);
+	EXPECT_POWER(ev, 1, "active");
+	EXPECT_POWER(ev, 0, "active");
 	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
 	EXPECT_EQ(0, d.low_power);
 	EXPECT_STREQ("D0", d.power_state);
+	EXPECT_STREQ("active", d.runtime_pm);
 	vfioext_nl_dev_clear(&d);
+	/* A second exit changes nothing and reports nothing. */
+	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
+		TH_LOG("unexpected %s event", vfioext_nl_event_name(e.type));
+	}
+
+	/* Entry with a wakeup eventfd; an access ends it: the exit event. */
+	efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	fw.w.wakeup_eventfd = efd;
+	ASSERT_EQ(0, ioctl(h.device, VFIO_DEVICE_FEATURE, &fw));
+	EXPECT_POWER(ev, 1, "active");
+	EXPECT_POWER(ev, 1, "suspended");
+	ASSERT_EQ(0, ioctl(h.device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_POWER(ev, 0, "active");
+	EXPECT_EQ(sizeof(v), read(efd, &v, sizeof(v)));
+	EXPECT_EQ(1, v);
+	close(efd);
+	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
+		TH_LOG("unexpected %s event", vfioext_nl_event_name(e.type));
+	}
 
 	/* A probe (no SET) is not a transition. */
 	{
@@ -413,9 +531,28 @@ TEST(power_events)
 
 		EXPECT_EQ(0, ioctl(h.device, VFIO_DEVICE_FEATURE, &f));
 	}
+
+	/* Closed in low power: the core ends it; then idle suspend. */
+	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+	EXPECT_POWER(ev, 1, "active");
+	EXPECT_POWER(ev, 1, "suspended");
 	vfio_close_all(&h);
-	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
-	EXPECT_EQ(VFIO_EXT_EVENT_CLOSE, e.type);
+	/* Before the close event: back to full power.  The idle suspend
+	 * is asynchronous: before or after it.
+	 */
+	for (;;) {
+		ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+		if (e.type == VFIO_EXT_EVENT_CLOSE)
+			break;
+		ASSERT_EQ(VFIO_EXT_EVENT_POWER, e.type);
+		EXPECT_EQ(0, e.low_power);
+		if (!strcmp(e.runtime_pm, "active"))
+			saw_active = true;
+	}
+	EXPECT_TRUE(saw_active);
+	ASSERT_EQ(0, runtime_settles(nl, "suspended", &d));
+	EXPECT_EQ(0, d.low_power);
+	vfioext_nl_dev_clear(&d);
 	vfioext_nl_close(ev);
 	vfioext_nl_close(nl);
 }
@@ -727,12 +864,13 @@ static void *storm_reader(void *arg)
 			st->ev_err = ret;
 			return NULL;
 		}
-		if (strcmp(e.dev, DSM_BDF))
-			continue;
+		/* Family-wide sequence: other devices' events count too. */
 		if (!first && e.seq != seq + 1)
 			st->ev_gaps++;
 		first = false;
 		seq = e.seq;
+		if (strcmp(e.dev, DSM_BDF))
+			continue;
 		st->ev_opens += e.type == VFIO_EXT_EVENT_OPEN;
 		st->ev_closes += e.type == VFIO_EXT_EVENT_CLOSE;
 	}
@@ -1110,6 +1248,137 @@ TEST(pviommu_dump)
 	EXPECT_EQ(NULL, pviommu_by_owner(v, n, getpid()));
 	vfioext_nl_pviommu_list_free(v, n);
 	EXPECT_EQ(-ENOENT, vfioext_nl_pviommu_get(nl, 0x7fffffff, &one));
+	vfioext_nl_close(nl);
+}
+
+#define FAULT_FILE "/sys/kernel/debug/vfio_ext_bench/fault"
+
+/* Report a DMA fault of @bdf to the IOMMU core (vfio-pviommu-bench). */
+static int report_fault(const char *bdf, uint64_t iova, char dir)
+{
+	char buf[64];
+	int fd, n, ret = 0;
+
+	fd = open(FAULT_FILE, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%s %llx %c", bdf,
+		     (unsigned long long)iova, dir);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The next event of @bdf that is not a power transition. */
+static int next_nonpower(struct vfioext_nl *ev, const char *bdf,
+			 struct vfioext_nl_event *e, int timeout_ms)
+{
+	int ret;
+
+	do {
+		ret = vfioext_nl_event_read(ev, e, timeout_ms);
+	} while (!ret && (strcmp(e->dev, bdf) ||
+			  e->type == VFIO_EXT_EVENT_POWER));
+	return ret;
+}
+
+static uint64_t ctr_faults(struct __test_metadata *_metadata,
+			   struct vfioext_nl *nl)
+{
+	const struct vfioext_nl_pviommu *p;
+	struct vfioext_nl_pviommu *v;
+	uint64_t faults = UINT64_MAX;
+	size_t n;
+
+	if (vfioext_nl_pviommu_list(nl, &v, &n))
+		return UINT64_MAX;
+	p = find_ctr(v, n, getpid());
+	if (p)
+		faults = p->faults;
+	vfioext_nl_pviommu_list_free(v, n);
+	return faults;
+}
+
+/*
+ * A DMA fault the IOMMU driver reports in a pviommu container's domain is
+ * an event with the container, the guest domain, the address and the
+ * direction, and counted; in a type1 container's domain nobody listens.
+ */
+TEST(iommu_fault_events)
+{
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	struct vfio_ext_pviommu_attach at = { .argsz = sizeof(at) };
+	const struct vfioext_nl_pviommu *p;
+	struct vfioext_nl_pviommu *v;
+	struct vfioext_nl_event e;
+	struct vfioext_nl *ev, *nl;
+	struct vfio_handles h;
+	char bdf[VFIOEXT_BDF_LEN];
+	uint32_t id;
+	size_t n;
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	if (access(FAULT_FILE, W_OK))
+		SKIP(return, "vfio-pviommu-bench (fault reports) not loaded");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, vfioext_nl_open(&nl));
+	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
+	vfio_handles_init(&h);
+	ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, VFIO_EXT_PVIOMMU_IOMMU));
+	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
+	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	p = find_ctr(v, n, getpid());
+	ASSERT_NE(NULL, p);
+	id = p->id;
+	EXPECT_EQ(0, p->faults);
+	vfioext_nl_pviommu_list_free(v, n);
+
+	/* The container's own space. */
+	ASSERT_EQ(0, report_fault(bdf, 0x123000, 'w'));
+	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
+	EXPECT_EQ(VFIO_EXT_EVENT_IOMMU_FAULT, e.type);
+	EXPECT_EQ(id, e.container);
+	EXPECT_EQ(0, e.domain);
+	EXPECT_EQ(0x123000, e.iova);
+	EXPECT_EQ(VFIO_EXT_FAULT_WRITE, e.fault_flags);
+	ASSERT_EQ(0, report_fault(bdf, 0xfff000, 'r'));
+	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
+	EXPECT_EQ(VFIO_EXT_EVENT_IOMMU_FAULT, e.type);
+	EXPECT_EQ(0xfff000, e.iova);
+	EXPECT_EQ(0, e.fault_flags);
+	EXPECT_EQ(2, ctr_faults(_metadata, nl));
+
+	/* A guest domain: its id. */
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	at.group = h.group_id;
+	at.vsid = 7;
+	at.domain = dom.id;
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_ATTACH, &at));
+	ASSERT_EQ(0, report_fault(bdf, 0x5000, 'w'));
+	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
+	EXPECT_EQ(VFIO_EXT_EVENT_IOMMU_FAULT, e.type);
+	EXPECT_EQ(id, e.container);
+	EXPECT_EQ(dom.id, e.domain);
+	EXPECT_EQ(0x5000, e.iova);
+	EXPECT_EQ(3, ctr_faults(_metadata, nl));
+	vfio_close_all(&h);
+	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
+	EXPECT_EQ(VFIO_EXT_EVENT_CLOSE, e.type);
+
+	/* type1 installs no handler: the report reaches nobody. */
+	vfio_handles_init(&h);
+	ASSERT_EQ(0, vfio_open_all(&h, bdf));
+	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
+	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
+	ASSERT_EQ(0, report_fault(bdf, 0x123000, 'w'));
+	EXPECT_EQ(-ETIMEDOUT, next_nonpower(ev, bdf, &e, 300)) {
+		TH_LOG("unexpected %s event", vfioext_nl_event_name(e.type));
+	}
+	vfio_close_all(&h);
+	vfioext_nl_close(ev);
 	vfioext_nl_close(nl);
 }
 

@@ -893,6 +893,7 @@ static void pviommu_json(const struct vfioext_nl_pviommu *p)
 	jw_u64("unmap_failed", p->unmap_failed);
 	jw_u64("viommu_requests", p->viommu_reqs);
 	jw_u64("viommu_failed", p->viommu_failed);
+	jw_u64("faults", p->faults);
 	jw_close('}');
 	jw_open("endpoints", '[');
 	for (i = 0; i < p->nr_endpoints; i++) {
@@ -935,6 +936,9 @@ static void pviommu_text(const struct vfioext_nl_pviommu *p)
 		printf("    virtio-iommu requests %llu (%llu failed)\n",
 		       (unsigned long long)p->viommu_reqs,
 		       (unsigned long long)p->viommu_failed);
+	if (p->faults)
+		printf("    DMA faults reported %llu\n",
+		       (unsigned long long)p->faults);
 	for (i = 0; i < p->nr_endpoints; i++) {
 		printf("    group %u (%s)", p->endpoints[i].group,
 		       p->endpoints[i].dev);
@@ -1035,7 +1039,15 @@ static void event_print(const struct vfioext_nl_event *ev)
 			break;
 		case VFIO_EXT_EVENT_POWER:
 			jw_bool("low_power", ev->low_power);
-			jw_str("state", ev->power_state);
+			jw_str("runtime", ev->runtime_pm);
+			if (ev->power_state[0])
+				jw_str("state", ev->power_state);
+			break;
+		case VFIO_EXT_EVENT_IOMMU_FAULT:
+			jw_u64("container", ev->container);
+			jw_u64("domain", ev->domain);
+			jw_u64("iova", ev->iova);
+			jw_bool("write", ev->fault_flags & VFIO_EXT_FAULT_WRITE);
 			break;
 		}
 		jw_close('}');
@@ -1053,8 +1065,18 @@ static void event_print(const struct vfioext_nl_event *ev)
 				printf(" vm kvm-%u", ev->kvm_pid);
 			break;
 		case VFIO_EXT_EVENT_POWER:
-			printf(" %s (%s)", ev->low_power ? "low power" :
-			       "full power", ev->power_state);
+			printf(" %s, runtime %s", ev->low_power ?
+			       "user low power" : "no user low power",
+			       ev->runtime_pm);
+			if (ev->power_state[0])
+				printf(" (%s)", ev->power_state);
+			break;
+		case VFIO_EXT_EVENT_IOMMU_FAULT:
+			printf(" %s at iova 0x%llx, container %u domain %u",
+			       ev->fault_flags & VFIO_EXT_FAULT_WRITE ?
+			       "write" : "read",
+			       (unsigned long long)ev->iova, ev->container,
+			       ev->domain);
 			break;
 		}
 		putchar('\n');

@@ -403,10 +403,17 @@ enum vfio_ext_nl_cmd {
  *	only while a user listens (eventfd or channel), as forwarding itself
  * @VFIO_EXT_EVENT_OPEN: the device was opened by a user (first open)
  * @VFIO_EXT_EVENT_CLOSE: its last user closed it
- * @VFIO_EXT_EVENT_POWER: its user entered or left the low-power state
- *	(VFIO_DEVICE_FEATURE_LOW_POWER_*): @VFIO_EXT_A_POWER_LOW_POWER
- * @VFIO_EXT_EVENT_IOMMU_FAULT: reserved: no supported kernel reports DMA
- *	faults of VFIO devices to drivers (see Documentation/netlink.rst)
+ * @VFIO_EXT_EVENT_POWER: its power state changed: a runtime suspend or
+ *	resume, or its user entered or left the low-power state
+ *	(VFIO_DEVICE_FEATURE_LOW_POWER_*); @VFIO_EXT_A_POWER_LOW_POWER and
+ *	@VFIO_EXT_A_POWER_RUNTIME give the new state, @VFIO_EXT_A_POWER_STATE
+ *	the PCI state unless the device was just runtime suspended
+ * @VFIO_EXT_EVENT_IOMMU_FAULT: the host IOMMU driver reported a DMA fault
+ *	of the device (@VFIO_EXT_A_DEV_NAME) in a pviommu container's domain:
+ *	@VFIO_EXT_A_PVIOMMU_ID, @VFIO_EXT_A_FAULT_DOMAIN, @VFIO_EXT_A_FAULT_IOVA,
+ *	@VFIO_EXT_A_FAULT_FLAGS; only IOMMU drivers that report faults to the
+ *	IOMMU core do (AMD-Vi does, Intel VT-d on 6.1 only logs them; see
+ *	Documentation/netlink.rst), and type1 containers install no handler
  */
 enum vfio_ext_nl_event {
 	VFIO_EXT_EVENT_UNSPEC,
@@ -468,6 +475,10 @@ enum vfio_ext_nl_event {
  * @VFIO_EXT_A_PVIOMMU_DOMAIN: nest (enum vfio_ext_nl_domain_attr)
  * @VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS: u32: mappings of the container's own
  *	space (the type1-style MAP_DMA space)
+ * @VFIO_EXT_A_FAULT_IOVA: u64: the faulting I/O virtual address
+ * @VFIO_EXT_A_FAULT_FLAGS: u32: enum vfio_ext_fault_flags
+ * @VFIO_EXT_A_FAULT_DOMAIN: u32: guest domain id of the faulting domain, 0
+ *	for the container's own space
  */
 enum vfio_ext_nl_attr {
 	VFIO_EXT_A_UNSPEC,
@@ -511,9 +522,20 @@ enum vfio_ext_nl_attr {
 	VFIO_EXT_A_PVIOMMU_ENDPOINT,
 	VFIO_EXT_A_PVIOMMU_DOMAIN,
 	VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS,
+	VFIO_EXT_A_FAULT_IOVA,
+	VFIO_EXT_A_FAULT_FLAGS,
+	VFIO_EXT_A_FAULT_DOMAIN,
 
 	__VFIO_EXT_A_MAX,
 	VFIO_EXT_A_MAX = __VFIO_EXT_A_MAX - 1
+};
+
+/**
+ * enum vfio_ext_fault_flags - bits of VFIO_EXT_A_FAULT_FLAGS
+ * @VFIO_EXT_FAULT_WRITE: the faulting access was a write (else a read)
+ */
+enum vfio_ext_fault_flags {
+	VFIO_EXT_FAULT_WRITE = 1 << 0,
 };
 
 /** VFIO_EXT_NL_POLICY_MAX - longest VFIO_EXT_A_DSM_POLICY command */
@@ -604,6 +626,8 @@ enum vfio_ext_nl_domain_attr {
  *	virtio-iommu device (ATTACH, DETACH, MAP, UNMAP, PROBE, malformed)
  * @VFIO_EXT_CNT_A_VIOMMU_FAILED: of those, answered with a status other
  *	than VIRTIO_IOMMU_S_OK
+ * @VFIO_EXT_CNT_A_FAULTS: DMA faults the host IOMMU driver reported in the
+ *	container's domains (VFIO_EXT_EVENT_IOMMU_FAULT)
  *
  * New counters (virtio-iommu requests) get new attribute types; readers
  * skip types they do not know.
@@ -617,6 +641,7 @@ enum vfio_ext_nl_counter_attr {
 	VFIO_EXT_CNT_A_UNMAP_FAILED,
 	VFIO_EXT_CNT_A_VIOMMU_REQUESTS,
 	VFIO_EXT_CNT_A_VIOMMU_FAILED,
+	VFIO_EXT_CNT_A_FAULTS,
 
 	__VFIO_EXT_CNT_A_MAX,
 	VFIO_EXT_CNT_A_MAX = __VFIO_EXT_CNT_A_MAX - 1
