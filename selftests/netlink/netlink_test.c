@@ -1293,7 +1293,7 @@ static uint64_t ctr_faults(struct __test_metadata *_metadata,
 
 	if (vfioext_nl_pviommu_list(nl, &v, &n))
 		return UINT64_MAX;
-	p = find_ctr(v, n, getpid());
+	p = pviommu_by_owner(v, n, getpid());
 	if (p)
 		faults = p->faults;
 	vfioext_nl_pviommu_list_free(v, n);
@@ -1330,7 +1330,7 @@ TEST(iommu_fault_events)
 	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
 	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
 	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
-	p = find_ctr(v, n, getpid());
+	p = pviommu_by_owner(v, n, getpid());
 	ASSERT_NE(NULL, p);
 	id = p->id;
 	EXPECT_EQ(0, p->faults);
