@@ -8,7 +8,7 @@
  *   vfio-ext dev unbind BDF
  *   vfio-ext dev dsm-policy BDF COMMAND (admin: the _DSM policy)
  *   vfio-ext [-j [-p]] pviommu show [ID]
- *   vfio-ext [-j [-p]] monitor [-n COUNT] [-t SECONDS]
+ *   vfio-ext [-j [-p]] monitor [-n COUNT] [-t SECONDS] [-e TYPES] [-d BDF]
  *   vfio-ext dsm [-j] [--bind] [-r REV] [-a TYPE:VALUE]... [-b HEX]
  *                BDF UUID FUNCTION
  *   vfio-ext notify watch [-j] [-n COUNT] [-t SECONDS] [--loopback V] BDF
@@ -44,7 +44,7 @@ static void print_usage(FILE *f)
 		"       %s dev bind BDF [DRIVER] | dev unbind BDF\n"
 		"       %s dev dsm-policy BDF COMMAND\n"
 		"       %s [-j [-p]] pviommu show [ID]\n"
-		"       %s [-j [-p]] monitor [-n COUNT] [-t SECONDS]\n"
+		"       %s [-j [-p]] monitor [-n COUNT] [-t SECONDS] [-e TYPE,...] [-d BDF]\n"
 		"  -j, --json        print JSON\n"
 		"  -p, --pretty      indent the JSON\n"
 		"  -V, --version     print the version\n"
@@ -1084,24 +1084,61 @@ static void event_print(const struct vfioext_nl_event *ev)
 	fflush(stdout);
 }
 
+/* "open,close,...": a bit per event type; 0 on an unknown name. */
+static unsigned int event_mask(const char *list)
+{
+	char buf[128], *tok, *save = NULL;
+	unsigned int mask = 0, t;
+
+	if (strlen(list) >= sizeof(buf))
+		return 0;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (t = VFIO_EXT_EVENT_ACPI_NOTIFY;
+		     t <= VFIO_EXT_EVENT_IOMMU_FAULT; t++)
+			if (!strcmp(tok, vfioext_nl_event_name(t)))
+				break;
+		if (t > VFIO_EXT_EVENT_IOMMU_FAULT) {
+			fprintf(stderr, "%s: unknown event '%s' (acpi-notify, open, close, power, iommu-fault)\n",
+				prog, tok);
+			return 0;
+		}
+		mask |= 1u << t;
+	}
+	return mask;
+}
+
 static int cmd_monitor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "dev", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vfioext_nl_event ev;
 	struct vfioext_nl *nl;
 	long count = -1, timeout = -1, seen = 0;
+	unsigned int mask = ~0u;
+	const char *dev = NULL;
 	uint64_t next_seq = 0;
 	bool first = true;
 	char *end;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "n:t:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:t:e:d:h", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'e':
+			mask = event_mask(optarg);
+			if (!mask)
+				return 2;
+			break;
+		case 'd':
+			dev = optarg;
+			break;
 		case 'n':
 		case 't':
 			errno = 0;
@@ -1148,11 +1185,15 @@ static int cmd_monitor(int argc, char **argv)
 			vfioext_nl_close(nl);
 			return nl_fail(NULL, "monitor", -ret);
 		}
+		/* Gaps are counted over every event, filtered or not. */
 		if (!first && ev.seq != next_seq && !g_json)
 			printf("(%llu events not delivered)\n",
 			       (unsigned long long)(ev.seq - next_seq));
 		first = false;
 		next_seq = ev.seq + 1;
+		if (ev.type >= 32 || !(mask & (1u << ev.type)) ||
+		    (dev && strcmp(dev, ev.dev)))
+			continue;
 		event_print(&ev);
 		seen++;
 	}
