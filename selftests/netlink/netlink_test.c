@@ -1308,7 +1308,6 @@ static int report_fault(const char *bdf, uint64_t iova, char dir)
 	return ret;
 }
 
-
 static uint64_t ctr_faults(struct __test_metadata *_metadata,
 			   struct vfioext_nl *nl)
 {
