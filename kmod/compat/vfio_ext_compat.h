@@ -69,6 +69,7 @@ static inline int vfio_ext_dev_intr_remap(struct device *dev, void *data)
 
 /**
  * vfio_ext_group_msi_isolated() - can the group's devices not forge MSIs?
+ * @group: the IOMMU group
  *
  * The test type1 applies before it lets a user DMA: interrupt remapping
  * (or an MSI controller that isolates).  6.3 folded it into the IOMMU core.

@@ -13,6 +13,13 @@
 
 /**
  * vfio_ext_iommu_map() - iommu_map() (it takes a gfp_t from 6.3)
+ * @domain: the domain
+ * @iova: first I/O virtual address
+ * @paddr: first physical address
+ * @size: bytes to map
+ * @prot: IOMMU_READ, IOMMU_WRITE, ...
+ *
+ * Return: 0 or -errno, as iommu_map().
  */
 static inline int vfio_ext_iommu_map(struct iommu_domain *domain,
 				     unsigned long iova, phys_addr_t paddr,
@@ -27,6 +34,7 @@ static inline int vfio_ext_iommu_map(struct iommu_domain *domain,
 
 /**
  * vfio_ext_iommu_domain_alloc() - a paging domain for @dev's IOMMU
+ * @dev: a device behind the IOMMU
  *
  * Return: the domain or an ERR_PTR (6.1 only says NULL: -ENOMEM).
  */

@@ -22,6 +22,9 @@ void pviommu_ranges_init(struct pviommu_ranges *rs, u64 start, u64 last)
 
 /**
  * pviommu_ranges_exclude() - remove [@start, @last] from @rs
+ * @rs: the ranges
+ * @start: first address to remove
+ * @last: last address to remove (inclusive)
  *
  * Return: 0; -ENOSPC if a split needs more than PVIOMMU_MAX_RANGES (then
  * @rs is unchanged); -EINVAL if @start > @last.

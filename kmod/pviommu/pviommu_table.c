@@ -17,6 +17,8 @@ void pviommu_table_init(struct pviommu_table *t)
 
 /**
  * pviommu_table_insert() - add a mapping
+ * @t: the table
+ * @m: the mapping, its range in @m->node
  * Return: 0, or -EEXIST if it overlaps an existing mapping.
  */
 int pviommu_table_insert(struct pviommu_table *t, struct pviommu_map *m)
@@ -56,6 +58,9 @@ struct pviommu_map *pviommu_table_next(struct pviommu_map *m, u64 start,
 
 /**
  * pviommu_table_unmap_check() - may [@start, @last] be unmapped?
+ * @t: the table
+ * @start: first address of the range
+ * @last: last address of the range (inclusive)
  *
  * Type1v2 semantics: an unmap covers whole mappings; a mapping that
  * crosses either end of the range would be split.

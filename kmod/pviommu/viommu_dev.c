@@ -65,6 +65,7 @@ struct pviommu_vdom {
  * struct pviommu_viommu - the device
  * @p: its container (a reference)
  * @acct: whose RLIMIT_MEMLOCK the guest's mappings count against
+ * @defer: locked_vm deferral of the round being served (p->lock)
  * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
  * @bypass_now: endpoints no domain holds bypass (p->lock)
  * @boot_bypass: @bypass when the device is created

@@ -201,6 +201,9 @@ int vfio_ext_dsm_policy_apply(struct vfio_ext_dsm_policy *p, const char *cmd)
 
 /**
  * vfio_ext_dsm_policy_show() - the policy as "allow" commands, one a line
+ * @p: the policy
+ * @buf: receives the text, NUL-terminated
+ * @len: size of @buf
  * Return: bytes written (without NUL); output is truncated to @len - 1.
  */
 int vfio_ext_dsm_policy_show(const struct vfio_ext_dsm_policy *p, char *buf,

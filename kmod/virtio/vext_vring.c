@@ -29,6 +29,11 @@ struct vext_desc {
 
 /**
  * vext_vring_init() - set up a queue after the driver described it
+ * @vr: the queue
+ * @num: its size (VHOST_SET_VRING_NUM)
+ * @desc: guest-physical address of the descriptor table
+ * @avail: guest-physical address of the available ring
+ * @used: guest-physical address of the used ring
  * Return: 0, or -EINVAL for a size that is not a power of two in
  * 1..32768 or a misaligned ring part.
  */
@@ -136,6 +141,10 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 
 /**
  * vext_vring_push() - return chain @head with @len bytes written
+ * @vr: the queue
+ * @m: the memory table the ring lives in
+ * @head: the chain's first descriptor
+ * @len: bytes the device wrote into the chain
  * Return: 0 or -EFAULT.
  */
 int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
@@ -166,6 +175,8 @@ int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
 /**
  * vext_vring_want_interrupt() - does the driver want a used-buffer
  * notification (VRING_AVAIL_F_NO_INTERRUPT clear)?
+ * @vr: the queue
+ * @m: the memory table the ring lives in
  * Return: 1, 0, or -EFAULT.
  */
 int vext_vring_want_interrupt(const struct vext_vring *vr,

@@ -1100,8 +1100,9 @@ static unsigned int event_mask(const char *list)
 			if (!strcmp(tok, vfioext_nl_event_name(t)))
 				break;
 		if (t > VFIO_EXT_EVENT_IOMMU_FAULT) {
-			fprintf(stderr, "%s: unknown event '%s' (acpi-notify, open, close, power, iommu-fault)\n",
-				prog, tok);
+			fprintf(stderr,
+				"%s: unknown event '%s' (%s)\n", prog, tok,
+				"acpi-notify, open, close, power, iommu-fault");
 			return 0;
 		}
 		mask |= 1u << t;

@@ -383,6 +383,8 @@ struct vfio_ext_pviommu_sids {
  *	loaded); replies carry the VFIO_EXT_A_PVIOMMU_* attributes
  * @VFIO_EXT_CMD_EVENT: multicast to group "events": one event, kind in
  *	@VFIO_EXT_A_EVENT_TYPE
+ * @__VFIO_EXT_CMD_MAX: one past the last value
+ * @VFIO_EXT_CMD_MAX: the last value
  */
 enum vfio_ext_nl_cmd {
 	VFIO_EXT_CMD_UNSPEC,
@@ -479,6 +481,8 @@ enum vfio_ext_nl_event {
  * @VFIO_EXT_A_FAULT_FLAGS: u32: enum vfio_ext_fault_flags
  * @VFIO_EXT_A_FAULT_DOMAIN: u32: guest domain id of the faulting domain, 0
  *	for the container's own space
+ * @__VFIO_EXT_A_MAX: one past the last value
+ * @VFIO_EXT_A_MAX: the last value
  */
 enum vfio_ext_nl_attr {
 	VFIO_EXT_A_UNSPEC,
@@ -550,6 +554,8 @@ enum vfio_ext_fault_flags {
  * @VFIO_EXT_REGION_A_FLAGS: u32: VFIO_REGION_INFO_FLAG_* as
  *	VFIO_DEVICE_GET_REGION_INFO reports them (MMAP is known once the
  *	device has been opened)
+ * @__VFIO_EXT_REGION_A_MAX: one past the last value
+ * @VFIO_EXT_REGION_A_MAX: the last value
  */
 enum vfio_ext_nl_region_attr {
 	VFIO_EXT_REGION_A_UNSPEC,
@@ -567,6 +573,8 @@ enum vfio_ext_nl_region_attr {
  * @VFIO_EXT_IRQ_A_UNSPEC: unused
  * @VFIO_EXT_IRQ_A_INDEX: u32: VFIO IRQ index (5: ACPI notifications)
  * @VFIO_EXT_IRQ_A_COUNT: u32: vectors, as VFIO_DEVICE_GET_IRQ_INFO
+ * @__VFIO_EXT_IRQ_A_MAX: one past the last value
+ * @VFIO_EXT_IRQ_A_MAX: the last value
  */
 enum vfio_ext_nl_irq_attr {
 	VFIO_EXT_IRQ_A_UNSPEC,
@@ -585,6 +593,8 @@ enum vfio_ext_nl_irq_attr {
  * @VFIO_EXT_EP_A_VSID: u32: virtual stream id (absent: not an endpoint)
  * @VFIO_EXT_EP_A_DOMAIN: u32: guest domain it is attached to (0: the
  *	container's own mappings)
+ * @__VFIO_EXT_EP_A_MAX: one past the last value
+ * @VFIO_EXT_EP_A_MAX: the last value
  */
 enum vfio_ext_nl_endpoint_attr {
 	VFIO_EXT_EP_A_UNSPEC,
@@ -603,6 +613,8 @@ enum vfio_ext_nl_endpoint_attr {
  * @VFIO_EXT_DOM_A_ID: u32: domain id (never 0)
  * @VFIO_EXT_DOM_A_MAPPINGS: u32: its mappings
  * @VFIO_EXT_DOM_A_ENDPOINTS: u32: endpoints attached to it
+ * @__VFIO_EXT_DOM_A_MAX: one past the last value
+ * @VFIO_EXT_DOM_A_MAX: the last value
  */
 enum vfio_ext_nl_domain_attr {
 	VFIO_EXT_DOM_A_UNSPEC,
@@ -631,6 +643,8 @@ enum vfio_ext_nl_domain_attr {
  *
  * New counters (virtio-iommu requests) get new attribute types; readers
  * skip types they do not know.
+ * @__VFIO_EXT_CNT_A_MAX: one past the last value
+ * @VFIO_EXT_CNT_A_MAX: the last value
  */
 enum vfio_ext_nl_counter_attr {
 	VFIO_EXT_CNT_A_UNSPEC,
