@@ -538,20 +538,37 @@ TEST_F(dsm, cli)
 	}
 }
 
-/* Upstream vfio-pci does not know the call. */
-TEST(vfio_pci_has_no_dsm)
-{
+/*
+ * Upstream vfio-pci does not know the call.  The device goes back to the
+ * driver it had, whatever the outcome.
+ */
+FIXTURE(upstream) {
 	struct vfio_handles h;
+	struct drv_binding bind;
+};
+
+FIXTURE_SETUP(upstream)
+{
+	vfio_handles_init(&self->h);
+	if (vfioext_pci_iommu_group(DSM_BDF) < 0)
+		SKIP(_exit(255), "no %s on this machine", DSM_BDF);
+	ASSERT_EQ(0, drv_bind_save(&self->bind, DSM_BDF, "vfio-pci"));
+}
+
+FIXTURE_TEARDOWN(upstream)
+{
+	vfio_close_all(&self->h);
+	drv_restore(&self->bind);
+}
+
+TEST_F(upstream, vfio_pci_has_no_dsm)
+{
 	struct dsm_buf b;
 
-	if (vfioext_pci_iommu_group(DSM_BDF) < 0)
-		SKIP(return, "no %s on this machine", DSM_BDF);
-	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, "vfio-pci"));
-	ASSERT_EQ(0, vfio_open_all(&h, DSM_BDF));
+	ASSERT_EQ(0, vfio_open_all(&self->h, DSM_BDF));
 	blob_init(&b, 0, 0);
-	EXPECT_EQ(-ENOTTY, dsm(h.device, &b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(-ENOTTY, dsm(h.device, &b, VFIO_DEVICE_ACPI_DSM));
-	vfio_close_all(&h);
+	EXPECT_EQ(-ENOTTY, dsm(self->h.device, &b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(-ENOTTY, dsm(self->h.device, &b, VFIO_DEVICE_ACPI_DSM));
 }
 
 TEST_HARNESS_MAIN

@@ -58,12 +58,6 @@ static int irqn_disable(int device)
 			VFIO_IRQ_SET_DATA_NONE, 0, 0, NULL, 0);
 }
 
-static int irqn_loopback(int device, uint32_t value)
-{
-	return irqn_set(device, VFIO_IRQ_SET_ACTION_TRIGGER |
-			VFIO_IRQ_SET_DATA_BOOL, 0, 1, &value, sizeof(value));
-}
-
 static int chan_open(int device, unsigned long flags)
 {
 	int fd = ioctl(device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, flags);
@@ -120,6 +114,14 @@ FIXTURE_TEARDOWN(ntfy)
 	if (self->efd >= 0)
 		close(self->efd);
 	vfio_close_all(&self->h);
+	/*
+	 * A test that unloads the module or unbinds the device restores
+	 * them at its end; whatever its outcome, the module is loaded and
+	 * the device bound for the tests that follow.
+	 */
+	if (module_refcnt("vfio_pci_ext") < 0 && system("modprobe vfio_pci_ext"))
+		TH_LOG("modprobe vfio_pci_ext failed");
+	vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME);
 	/* Leave no Notify function allowed for the tests that follow. */
 	write_policy(DSM_BDF, "reset");
 }
@@ -206,13 +208,13 @@ TEST_F(ntfy, loopback)
 	ch = chan_open(self->h.device, 0);
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
-	ASSERT_EQ(0, irqn_loopback(self->h.device, 0x42));
+	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 0x42));
 	EXPECT_EQ(0x42, efd_collect(self->efd, 0x42, 2000));
 	ASSERT_EQ(1, chan_read(ch, &r, 1, 2000));
 	EXPECT_EQ(0x42, r.value);
 	EXPECT_EQ(VFIO_EXT_ACPI_NOTIFY_LOOPBACK, r.flags);
 
-	EXPECT_EQ(-EINVAL, irqn_loopback(self->h.device, 256));
+	EXPECT_EQ(-EINVAL, acpi_notify_loopback(self->h.device, 256));
 	/* DATA_BOOL needs its u32. */
 	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
 				    VFIO_IRQ_SET_DATA_BOOL, 0, 1, &big, 1));
@@ -276,7 +278,7 @@ TEST_F(ntfy, bad_input)
 	/* Enabling twice replaces the eventfd. */
 	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
 	ASSERT_EQ(0, irqn_enable(self->h.device, other));
-	ASSERT_EQ(0, irqn_loopback(self->h.device, 7));
+	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 7));
 	EXPECT_EQ(7, efd_collect(other, 7, 2000));
 	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(self->efd, 300, &v));
 	close(other);
@@ -311,13 +313,13 @@ TEST_F(ntfy, overflow_is_counted)
 	ch = chan_open(self->h.device, O_NONBLOCK);
 	ASSERT_LE(0, ch);
 	for (i = 0; i < q + 44; i++)
-		ASSERT_EQ(0, irqn_loopback(self->h.device, i & 0xff));
+		ASSERT_EQ(0, acpi_notify_loopback(self->h.device, i & 0xff));
 	ASSERT_EQ(q * sizeof(REC), read(ch, r, sizeof(r)));
 	EXPECT_EQ(0, r[0].dropped);
 	EXPECT_EQ(r[0].seq + q - 1, r[q - 1].seq);
 	EXPECT_EQ((q - 1) & 0xff, r[q - 1].value);
 	/* The next record carries the 44 that found the queue full. */
-	ASSERT_EQ(0, irqn_loopback(self->h.device, 0x33));
+	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 0x33));
 	ASSERT_EQ(sizeof(REC), read(ch, r, sizeof(r)));
 	EXPECT_EQ(44, r[0].dropped);
 	EXPECT_EQ(0x33, r[0].value);
@@ -335,7 +337,7 @@ static void *storm_loopback(void *arg)
 	struct storm *s = arg;
 
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		if (!irqn_loopback(s->device, 1))
+		if (!acpi_notify_loopback(s->device, 1))
 			__atomic_add_fetch(&s->sent, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -429,7 +431,7 @@ TEST_F_TIMEOUT(ntfy, close_device_first, 60)
 	ch = chan_open(self->h.device, 0);
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
-	ASSERT_EQ(0, irqn_loopback(self->h.device, 5));
+	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 5));
 	EXPECT_EQ(5, efd_collect(self->efd, 5, 2000));
 	vfio_close_all(&self->h);
 
@@ -444,7 +446,7 @@ TEST_F_TIMEOUT(ntfy, close_device_first, 60)
 	/* And the device opens again, notifications work again. */
 	ASSERT_EQ(0, vfio_open_all(&self->h, DSM_BDF));
 	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
-	ASSERT_EQ(0, irqn_loopback(self->h.device, 9));
+	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 9));
 	EXPECT_EQ(9, efd_collect(self->efd, 9, 2000));
 }
 

@@ -61,38 +61,18 @@ int write_policy(const char *bdf, const char *cmd)
 /* The dsm_policy attribute's text (NUL-terminated, cut to @len - 1). */
 int read_policy(const char *bdf, char *buf, size_t len)
 {
-	char path[128];
-	ssize_t n;
-	int fd;
+	int n = read_sysfs(bdf, "vfio_ext/dsm_policy", buf, len);
 
-	snprintf(path, sizeof(path),
-		 "/sys/bus/pci/devices/%s/vfio_ext/dsm_policy", bdf);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -EIO;
-	buf[n] = '\0';
-	return 0;
+	return n < 0 ? n : 0;
 }
 
 long read_counter(const char *bdf, const char *name)
 {
 	char path[128];
-	long v = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio_ext/%s",
 		 bdf, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -EIO;
-	fclose(f);
-	return v;
+	return sysfs_read_long(path);
 }
 
 /* Is our test SSDT loaded?  Look for its OEM table ID. */
@@ -144,4 +124,25 @@ int fw_notify3(int device)
 
 	blob_init(&b, 0, FN_NOTIFY3);
 	return dsm(device, &b, VFIO_EXT_DEVICE_ACPI_DSM);
+}
+
+/*
+ * A notification loopback: SET_IRQS with DATA_BOOL on the ACPI notify
+ * index delivers @value as if the firmware had notified it (the ABI
+ * refuses values above 255).
+ */
+int acpi_notify_loopback(int device, uint32_t value)
+{
+	struct {
+		struct vfio_irq_set s;
+		uint32_t v;
+	} a = {
+		.s = { .argsz = sizeof(a), .index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX,
+		       .flags = VFIO_IRQ_SET_DATA_BOOL |
+				VFIO_IRQ_SET_ACTION_TRIGGER,
+		       .count = 1 },
+		.v = value,
+	};
+
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, &a) ? -errno : 0;
 }

@@ -46,5 +46,6 @@ long read_counter(const char *bdf, const char *name);
 bool test_ssdt_loaded(void);
 int fw_notify(int device, uint32_t value);
 int fw_notify3(int device);
+int acpi_notify_loopback(int device, uint32_t value);
 
 #endif /* ACPI_COMMON_H */

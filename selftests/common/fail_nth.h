@@ -12,6 +12,10 @@
  *             call's precondition (e.g. map what the call unmaps)
  *   call()    the uAPI call: 0 or a negative errno
  *   undo()    after a successful call: back to the precondition
+ *   verify()  optional, once after the last round, not under fault
+ *             injection: the path still works (e.g. an event emitter
+ *             that would stop for good after an injected failure, which
+ *             each round alone cannot tell from one more lost event)
  *
  * fail_nth_run() asserts, for every round:
  *   - a failed call returns a clean errno (ENOMEM, or one the case lists);
@@ -58,6 +62,8 @@ struct fault_case {
 	int (*before)(void *ctx);
 	int (*call)(void *ctx);
 	int (*undo)(void *ctx);
+	/* Optional: after the last round, unfaulted; 0 if the path works. */
+	int (*verify)(void *ctx);
 	/* Clean errnos beyond ENOMEM, 0-terminated. */
 	const int *errnos;
 	/* Bound on allocation points (default FAIL_NTH_MAX). */
@@ -244,6 +250,13 @@ static inline int fail_nth_run(struct __test_metadata *_metadata, int nth,
 	       n - 1, failures);
 	/* It allocates (a fault was injected), unless it must not. */
 	EXPECT_EQ(!fc->no_alloc, n > first);
+	if (fc->verify) {
+		ret = fc->verify(ctx);
+		EXPECT_EQ(0, ret) {
+			TH_LOG("%s: after the faults: %s", fc->name,
+			       strerror(-ret));
+		}
+	}
 	return n - 1;
 }
 

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +100,100 @@ int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN])
 	return -ENODEV;
 }
 
+/* Remember @bdf's driver ("" when it has none) for drv_restore(). */
+int drv_save(struct drv_binding *b, const char *bdf)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->bdf, sizeof(b->bdf), "%s", bdf);
+	ret = vfioext_pci_driver(bdf, b->prev, sizeof(b->prev));
+	b->saved = !ret;
+	return ret;
+}
+
+/*
+ * Bind @bdf to @driver (driver_override, then bind), remembering the
+ * driver it had.  0 or -errno; the binding is remembered even when the
+ * bind fails, so drv_restore() in a teardown always has something to do.
+ */
+int drv_bind_save(struct drv_binding *b, const char *bdf, const char *driver)
+{
+	int ret = drv_save(b, bdf);
+
+	return ret ? ret : vfioext_pci_bind(bdf, driver);
+}
+
+/*
+ * Put the device back on the driver drv_save() found: unbind it if it had
+ * none, bind it back to another one.  Nothing to do without a save.
+ */
+int drv_restore(struct drv_binding *b)
+{
+	char now[64];
+	int ret;
+
+	if (!b->saved)
+		return 0;
+	ret = vfioext_pci_driver(b->bdf, now, sizeof(now));
+	if (ret || !strcmp(now, b->prev))
+		return ret;
+	if (!b->prev[0])
+		return vfioext_pci_unbind(b->bdf);
+	return vfioext_pci_bind(b->bdf, b->prev);
+}
+
+/*
+ * How many devices are bound to @driver: the device links in its sysfs
+ * directory ("0000:00:10.0"...), the ground truth for inventories.
+ */
+int drv_bound_count(const char *driver)
+{
+	unsigned int dom, bus, dev, fn;
+	struct dirent *de;
+	char path[128];
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		n += sscanf(de->d_name, "%4x:%2x:%2x.%1x", &dom, &bus, &dev,
+			    &fn) == 4;
+	closedir(d);
+	return n;
+}
+
+/*
+ * @len bytes of fresh anonymous memory, or NULL.  Written (0x11), so pins
+ * are real pages: a read-only pin of untouched memory would be the zero
+ * page, which is reserved and not accounted.
+ */
+void *anon_pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	memset(p, 0x11, len);
+	return p;
+}
+
+/* The pviommu container of an inventory dump that @owner opened. */
+const struct vfioext_nl_pviommu *
+pviommu_by_owner(const struct vfioext_nl_pviommu *v, size_t n, uint32_t owner)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].owner_pid == owner)
+			return &v[i];
+	return NULL;
+}
+
 int sysfs_write_str(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -115,20 +210,48 @@ int sysfs_write_str(const char *path, const char *val)
 	return (size_t)n == strlen(val) ? 0 : -EIO;
 }
 
-int module_refcnt(const char *module)
+/*
+ * Attribute @attr of PCI device @bdf (a path below its sysfs directory):
+ * its length, NUL-terminated in @buf (cut to @len - 1), or -errno.
+ */
+int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len)
 {
-	char path[128];
-	FILE *f;
-	int v = -1;
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
 
-	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
-	f = fopen(path, "r");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* A file holding one decimal number: the number, or -errno. */
+long sysfs_read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v;
+
 	if (!f)
 		return -errno;
-	if (fscanf(f, "%d", &v) != 1)
+	if (fscanf(f, "%ld", &v) != 1)
 		v = -EIO;
 	fclose(f);
 	return v;
+}
+
+int module_refcnt(const char *module)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", module);
+	return (int)sysfs_read_long(path);
 }
 
 /* A "Field:   N kB" line of /proc/self/status, in kB; -1 if absent. */

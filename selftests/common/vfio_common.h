@@ -51,8 +51,29 @@ struct vfio_handles {
 	int device;
 };
 
+/*
+ * A device a test binds, and the driver it had before ("" for none), so
+ * that the fixture's teardown can leave the bench as it found it whatever
+ * the test's outcome.
+ */
+struct drv_binding {
+	char bdf[VFIOEXT_BDF_LEN];
+	char prev[64];
+	bool saved;
+};
+
 int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN]);
+int drv_save(struct drv_binding *b, const char *bdf);
+int drv_bind_save(struct drv_binding *b, const char *bdf, const char *driver);
+int drv_restore(struct drv_binding *b);
+int drv_bound_count(const char *driver);
+void *anon_pages(size_t len);
+const struct vfioext_nl_pviommu *
+pviommu_by_owner(const struct vfioext_nl_pviommu *v, size_t n,
+		 uint32_t owner);
 int sysfs_write_str(const char *path, const char *val);
+int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len);
+long sysfs_read_long(const char *path);
 int module_refcnt(const char *module);
 long proc_status_kb(const char *field);
 

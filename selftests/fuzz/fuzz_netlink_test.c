@@ -814,7 +814,7 @@ FIXTURE(nlfuzz) {
 	size_t ndevs;
 	struct vfioext_nl_pviommu pv;
 	char policy[1024];
-	bool unbind_after;	/* it had no driver: leave it that way */
+	struct drv_binding bind;	/* its driver before: put back */
 };
 
 FIXTURE_SETUP(nlfuzz)
@@ -822,19 +822,18 @@ FIXTURE_SETUP(nlfuzz)
 	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
 	struct vfio_ext_pviommu_attach at = { .argsz = sizeof(at) };
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	const struct vfioext_nl_pviommu *pv;
 	struct vfioext_nl_pviommu *v;
 	int one = 1, rcvbuf = 1 << 20;
 	struct nl_sock *sk;
-	char drv[64];
 	size_t i, n;
 
 	vfio_handles_init(&self->h);
 	self->c.fd = -1;
 	if (edu_find(EDU_ALONE, self->c.bdf))
 		SKIP(_exit(255), "no edu device on this machine");
-	self->unbind_after = !vfioext_pci_driver(self->c.bdf, drv, sizeof(drv)) &&
-			     !drv[0];
-	ASSERT_EQ(0, vfioext_pci_bind(self->c.bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, drv_bind_save(&self->bind, self->c.bdf,
+				   VFIO_EXT_PCI_DRIVER_NAME));
 
 	/* A container with an endpoint in a guest domain and a mapping. */
 	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->c.bdf,
@@ -858,10 +857,9 @@ FIXTURE_SETUP(nlfuzz)
 	ASSERT_EQ(0, vfioext_nl_open(&self->nl));
 	ASSERT_EQ(0, vfioext_nl_dev_list(self->nl, &self->devs, &self->ndevs));
 	ASSERT_EQ(0, vfioext_nl_pviommu_list(self->nl, &v, &n));
-	for (i = 0; i < n; i++)
-		if (v[i].owner_pid == (uint32_t)getpid())
-			break;
-	ASSERT_LT(i, n);
+	pv = pviommu_by_owner(v, n, getpid());
+	ASSERT_NE(NULL, pv);
+	i = pv - v;
 	self->pv = v[i];
 	v[i].endpoints = NULL;	/* moved into self->pv */
 	v[i].domains = NULL;
@@ -916,8 +914,7 @@ FIXTURE_TEARDOWN(nlfuzz)
 	vfioext_nl_close(self->nl);
 	vfio_close_all(&self->h);
 	/* The bench as we found it (the netlink suite counts bound devices). */
-	if (self->unbind_after)
-		vfioext_pci_unbind(self->c.bdf);
+	drv_restore(&self->bind);
 }
 
 TEST_F_TIMEOUT(nlfuzz, messages, 600)

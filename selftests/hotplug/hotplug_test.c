@@ -164,12 +164,12 @@ FIXTURE(hp) {
 	int ref_ext, ref_pv;
 	long vmlck0;
 	void *buf;
-	bool unbind_after;	/* it had no driver: leave it that way */
+	struct drv_binding bind;	/* its driver before: put back */
 };
 
 FIXTURE_SETUP(hp)
 {
-	char reply[512], drv[64];
+	char reply[512];
 
 	vfio_handles_init(&self->h);
 	if (vmrun_qmp("{\"execute\": \"query-pci\"}", reply, sizeof(reply),
@@ -178,8 +178,7 @@ FIXTURE_SETUP(hp)
 	/* A failed earlier run may have left it unplugged. */
 	if (hp_find(self->bdf))
 		ASSERT_EQ(0, replug(self->bdf));
-	self->unbind_after = !vfioext_pci_driver(self->bdf, drv, sizeof(drv)) &&
-			     !drv[0];
+	ASSERT_EQ(0, drv_save(&self->bind, self->bdf));
 	ASSERT_EQ(0, bind_ext(self->bdf));
 	self->ref_ext = module_refcnt("vfio_pci_ext");
 	self->ref_pv = module_refcnt("vfio_pviommu");
@@ -195,8 +194,7 @@ FIXTURE_TEARDOWN(hp)
 	if (self->buf && self->buf != MAP_FAILED)
 		munmap(self->buf, 1 << 20);
 	/* The bench as we found it, for the tests after us. */
-	if (self->unbind_after)
-		vfioext_pci_unbind(self->bdf);
+	drv_restore(&self->bind);
 }
 
 /* Gone, nothing left, plugged back, bound, DMA works. */

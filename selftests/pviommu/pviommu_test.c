@@ -30,17 +30,6 @@
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define PORT_BDF	"0000:01:00.0"
 
-static void *pages(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	memset(p, 0x11, len);	/* populated: pins are real pages */
-	return p;
-}
-
 static int limit_path(unsigned long iommu, char *buf, size_t len)
 {
 	return snprintf(buf, len, "/sys/module/%s/parameters/dma_entry_limit",
@@ -106,7 +95,7 @@ TEST_F(ctr, info)
 			EXPECT_LT(ii.ranges[i - 1].end, ii.ranges[i].start);
 	}
 	avail = ii.dma_avail;
-	ASSERT_EQ(0, vfioext_dma_map(c, pages(4096), 0x100000, 4096, RD));
+	ASSERT_EQ(0, vfioext_dma_map(c, anon_pages(4096), 0x100000, 4096, RD));
 	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
 	EXPECT_EQ(avail - 1, ii.dma_avail);
 	vfioext_device_close(d);
@@ -144,7 +133,7 @@ TEST_F(ctr, bad_maps)
 		.flags = VFIO_DMA_UNMAP_FLAG_ALL,
 	};
 	int c = self->h.container;
-	uint8_t *buf = pages(3 * 4096);
+	uint8_t *buf = anon_pages(3 * 4096);
 
 	ASSERT_NE(NULL, buf);
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 0, RW));		/* size 0 */
@@ -179,7 +168,7 @@ TEST_F(ctr, bad_maps)
 TEST_F(ctr, entry_limit)
 {
 	char path[128], old[32] = "";
-	uint8_t *buf = pages(4 * 4096);
+	uint8_t *buf = anon_pages(4 * 4096);
 	FILE *f;
 	int i;
 
@@ -223,7 +212,7 @@ static int drop_ipc_lock(void)
 TEST_F(ctr, memlock_limit)
 {
 	struct rlimit rl = { 64 * 1024, 64 * 1024 };
-	uint8_t *buf = pages(256 * 1024);
+	uint8_t *buf = anon_pages(256 * 1024);
 	long lck0 = proc_status_kb("VmLck");
 
 	ASSERT_NE(NULL, buf);
@@ -245,7 +234,7 @@ TEST_F(ctr, memlock_limit)
 TEST_F_TIMEOUT(ctr, read_only_mapping, 60)
 {
 	volatile uint32_t *bar;
-	uint8_t *ro = pages(4096), *src = pages(4096), *ctl = pages(4096);
+	uint8_t *ro = anon_pages(4096), *src = anon_pages(4096), *ctl = anon_pages(4096);
 	size_t len;
 
 	ASSERT_NE(NULL, ro);
@@ -273,7 +262,7 @@ TEST_F_TIMEOUT(ctr, munmap_behind_mapping, 60)
 {
 	long lck0 = proc_status_kb("VmLck");
 	volatile uint32_t *bar;
-	uint8_t *buf = pages(64 * 1024), *src = pages(4096);
+	uint8_t *buf = anon_pages(64 * 1024), *src = anon_pages(4096);
 	size_t len;
 
 	ASSERT_NE(NULL, buf);
@@ -334,7 +323,7 @@ TEST_F_TIMEOUT(ctr, concurrent_mappers, 120)
 
 	for (i = 0; i < 4; i++) {
 		m[i] = (struct mapper){ .container = self->h.container,
-					.id = i, .buf = pages(4 * 4096) };
+					.id = i, .buf = anon_pages(4 * 4096) };
 		ASSERT_NE(NULL, m[i].buf);
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, mapper_thread, &m[i]));
 	}
@@ -354,7 +343,7 @@ TEST_F_TIMEOUT(ctr, concurrent_mappers, 120)
  */
 TEST_F_TIMEOUT(ctr, second_group_replay, 90)
 {
-	uint8_t *src = pages(4096), *dst = pages(4096);
+	uint8_t *src = anon_pages(4096), *dst = anon_pages(4096);
 	volatile uint32_t *bar;
 	char path[32];
 	int grp, group2, dev2;
@@ -407,7 +396,7 @@ TEST_F_TIMEOUT(ctr, batch_and_allocator, 60)
 	struct vfioext_device *d;
 	struct vfioext_iommu_info ii;
 	struct vfioext_iova_allocator *a;
-	uint8_t *buf = pages(101 * 4096);
+	uint8_t *buf = anon_pages(101 * 4096);
 	uint64_t iova[100];
 	uint32_t done = 12345;
 	int i;
@@ -530,8 +519,8 @@ TEST(paravirtual_domains)
 {
 	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
 	struct vfio_ext_pviommu_sids sids = { .argsz = sizeof(sids) };
-	uint8_t *a = pages(4096), *d = pages(4096), *b = pages(4096);
-	uint8_t *gdst = pages(4096);
+	uint8_t *a = anon_pages(4096), *d = anon_pages(4096), *b = anon_pages(4096);
+	uint8_t *gdst = anon_pages(4096);
 	struct vfio_handles h;
 	volatile uint32_t *bar;
 	char bdf[VFIOEXT_BDF_LEN];
@@ -690,7 +679,7 @@ TEST(batch_memlock)
 	struct rlimit rl;
 	struct vfio_handles h;
 	char bdf[VFIOEXT_BDF_LEN];
-	uint8_t *buf = pages(256 * 1024);
+	uint8_t *buf = anon_pages(256 * 1024);
 	long lck0 = proc_status_kb("VmLck");
 	struct vfio_ext_pviommu_op ops[8];
 	uint32_t done;

@@ -69,14 +69,6 @@ static void bind_or_skip(struct __test_metadata *_metadata, enum edu_kind kind,
 	}
 }
 
-static void *page_alloc(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* ------------------------------------------------------------------ */
 /* An edu alone in its IOMMU group, opened through a type1v2 container */
 /* ------------------------------------------------------------------ */
@@ -101,9 +93,24 @@ FIXTURE_SETUP(edu)
 
 FIXTURE_TEARDOWN(edu)
 {
+	char cmd[128], drv[64];
+
 	if (self->bar)
 		munmap((void *)self->bar, self->bar_len);
 	vfio_close_all(&self->h);
+	/*
+	 * Some tests unload the module or unbind the device and restore
+	 * them at their end; whatever their outcome, leave the module
+	 * loaded and the device bound for the tests that follow.
+	 */
+	if (module_refcnt(variant->drv.module) < 0) {
+		snprintf(cmd, sizeof(cmd), "modprobe %s", variant->drv.module);
+		if (system(cmd))
+			TH_LOG("%s failed", cmd);
+	}
+	if (self->h.bdf[0] &&
+	    !vfioext_pci_driver(self->h.bdf, drv, sizeof(drv)) && !drv[0])
+		vfioext_pci_bind(self->h.bdf, variant->drv.driver);
 }
 
 static void map_bar(struct __test_metadata *_metadata,
@@ -319,8 +326,8 @@ TEST_F_TIMEOUT(edu, dma_roundtrip, 60)
 	unsigned int i;
 
 	map_bar(_metadata, self);
-	src = page_alloc(4096);
-	dst = page_alloc(4096);
+	src = anon_pages(4096);
+	dst = anon_pages(4096);
 	ASSERT_NE(NULL, src);
 	ASSERT_NE(NULL, dst);
 	for (i = 0; i < 4096; i++)
@@ -355,9 +362,9 @@ TEST_F_TIMEOUT(edu, dma_unmapped_blocked, 60)
 	unsigned int i;
 
 	map_bar(_metadata, self);
-	src = page_alloc(8192);
-	victim = page_alloc(4096);
-	control = page_alloc(4096);
+	src = anon_pages(8192);
+	victim = anon_pages(4096);
+	control = anon_pages(4096);
 	ASSERT_NE(NULL, src);
 	ASSERT_NE(NULL, victim);
 	ASSERT_NE(NULL, control);
@@ -504,7 +511,7 @@ TEST_F_TIMEOUT(edu, close_order, 120)
 	ref0 = module_refcnt(variant->drv.module);
 	lck0 = proc_status_kb("VmLck");
 	ASSERT_LE(0, ref0);
-	buf = page_alloc(64 * 1024);
+	buf = anon_pages(64 * 1024);
 	ASSERT_NE(NULL, buf);
 	/* Populate: read-only pins of untouched memory would be the zero page,
 	 * which is reserved and not accounted.
@@ -708,7 +715,7 @@ TEST_F_TIMEOUT(edu_port, device_reset, 60)
 	edu_wr(bar, EDU_REG_LIVENESS, 1);
 	EXPECT_EQ(~1u, edu_rd(bar, EDU_REG_LIVENESS));
 
-	buf = page_alloc(4096);
+	buf = anon_pages(4096);
 	ASSERT_NE(NULL, buf);
 	memset(buf, 0x3c, 2048);
 	memset(buf + 2048, 0, 2048);

@@ -33,14 +33,15 @@
 #include "kselftest_harness.h"
 #include "vfioext.h"
 #include "vfio_common.h"
+#include "vring_guest.h"
 
 #define RAM_SIZE	0x200000	/* guest RAM: GPA 0 .. 2 MiB */
 #define QNUM		16
-#define GPA_DESC	0x1000
-#define GPA_AVAIL	0x2000
-#define GPA_USED	0x3000
-#define GPA_REQ		0x10000		/* request bytes */
-#define GPA_RESP	0x11000		/* device-writable part */
+#define GPA_DESC	VG_DESC
+#define GPA_AVAIL	VG_AVAIL
+#define GPA_USED	VG_USED
+#define GPA_REQ		VG_REQ		/* request bytes */
+#define GPA_RESP	VG_RESP		/* device-writable part */
 #define GPA_DATA	0x100000	/* guest buffers for DMA */
 #define VSID		1
 #define BIT_ULL(n)	(1ULL << (n))
@@ -58,20 +59,16 @@
 /* The VMM and guest of one test. */
 struct gvm {
 	struct vfio_handles h;
-	uint8_t *ram;
+	struct vring_guest vg;	/* the guest's queue, in its RAM */
 	int dev;		/* the virtio-iommu fd */
-	int kick;
-	int call;
 	int cfg_call;
-	uint16_t avail_idx;	/* guest's next driver-ring index */
-	uint16_t used_seen;
 	volatile uint32_t *bar;
 	size_t bar_len;
 };
 
 static void *gpa(struct gvm *g, uint64_t a)
 {
-	return g->ram + a;
+	return vg_gpa(&g->vg, a);
 }
 
 static int vx(int fd, unsigned long cmd, void *arg)
@@ -124,7 +121,7 @@ static int vmm_setup(struct gvm *g)
 	} mem = {
 		.m.nregions = 1,
 		.r = { .guest_phys_addr = 0, .memory_size = RAM_SIZE,
-		       .userspace_addr = (uintptr_t)g->ram },
+		       .userspace_addr = (uintptr_t)g->vg.ram },
 	};
 	int ret = vx(g->dev, VHOST_SET_OWNER, NULL);
 
@@ -135,12 +132,10 @@ static int vmm_setup(struct gvm *g)
 
 static int vmm_queue(struct gvm *g)
 {
-	memset(gpa(g, GPA_DESC), 0, 0x3000);
-	g->avail_idx = 0;
-	g->used_seen = 0;
+	vg_reset(&g->vg);
 	return vfioext_virtio_setup_vring(g->dev, 0, QNUM, gpa(g, GPA_DESC),
 					  gpa(g, GPA_AVAIL), gpa(g, GPA_USED),
-					  g->kick, g->call);
+					  g->vg.kick, g->vg.call);
 }
 
 /* Guest side: negotiate and start. */
@@ -159,8 +154,9 @@ static int gvm_open(struct gvm *g, uint32_t flags)
 	memset(g, 0, sizeof(*g));
 	vfio_handles_init(&g->h);
 	g->dev = -1;
-	g->kick = -1;
-	g->call = -1;
+	g->vg.qnum = QNUM;
+	g->vg.kick = -1;
+	g->vg.call = -1;
 	g->cfg_call = -1;
 	if (edu_find(EDU_ALONE, bdf))
 		return -ENODEV;
@@ -169,22 +165,24 @@ static int gvm_open(struct gvm *g, uint32_t flags)
 		ret = vfio_open_all_iommu(&g->h, bdf, VFIO_EXT_PVIOMMU_IOMMU);
 	if (ret)
 		return ret;
-	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (g->ram == MAP_FAILED)
+	g->vg.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (g->vg.ram == MAP_FAILED) {
+		g->vg.ram = NULL;
 		return -ENOMEM;
+	}
 	g->bar = bar0_map(g->h.device, &g->bar_len);
 	if (!g->bar || edu_set_bus_master(g->h.device, true))
 		return -EIO;
 	/* The VMM's own mapping of guest RAM (what bypass reaches). */
-	ret = dma_map(g->h.container, g->ram, 0, RAM_SIZE,
+	ret = dma_map(g->h.container, g->vg.ram, 0, RAM_SIZE,
 		      VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 	if (!ret)
 		ret = name_endpoint(g->h.container, g->h.group_id, VSID);
 	if (ret)
 		return ret;
-	g->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	g->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->vg.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->vg.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	g->cfg_call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	g->dev = create_dev(g, flags);
 	if (g->dev < 0)
@@ -204,12 +202,12 @@ static void gvm_close(struct gvm *g)
 	if (g->bar)
 		munmap((void *)g->bar, g->bar_len);
 	vfio_close_all(&g->h);
-	if (g->ram && g->ram != MAP_FAILED)
-		munmap(g->ram, RAM_SIZE);
-	if (g->kick >= 0)
-		close(g->kick);
-	if (g->call >= 0)
-		close(g->call);
+	if (g->vg.ram)
+		munmap(g->vg.ram, RAM_SIZE);
+	if (g->vg.kick >= 0)
+		close(g->vg.kick);
+	if (g->vg.call >= 0)
+		close(g->vg.call);
 	if (g->cfg_call >= 0)
 		close(g->cfg_call);
 }
@@ -218,21 +216,8 @@ static void gvm_close(struct gvm *g)
 static void post_nokick(struct gvm *g, const struct vring_desc *d,
 			unsigned int n, uint16_t head)
 {
-	struct vring_desc *desc = gpa(g, GPA_DESC);
-	struct vring_avail *avail = gpa(g, GPA_AVAIL);
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		desc[(head + i) % QNUM] = d[i];
-	avail->ring[g->avail_idx % QNUM] = head;
-	__atomic_store_n(&avail->idx, ++g->avail_idx, __ATOMIC_RELEASE);
-}
-
-static int kick(int fd)
-{
-	uint64_t v = 1;
-
-	return write(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -errno;
+	vg_add(&g->vg, d, n, head);
+	vg_publish(&g->vg);
 }
 
 /* Post a chain of @n descriptors at @head and kick. */
@@ -240,55 +225,27 @@ static int post_nowait(struct gvm *g, const struct vring_desc *d,
 		       unsigned int n, uint16_t head)
 {
 	post_nokick(g, d, n, head);
-	return kick(g->kick);
+	return vg_kick(&g->vg);
 }
 
 /* Wait for the next used entry (the call eventfd), check it is @head's. */
 static int wait_used(struct gvm *g, uint16_t head, uint32_t *used_len)
 {
-	struct vring_used *used = gpa(g, GPA_USED);
-	struct pollfd pfd = { .fd = g->call, .events = POLLIN };
-	uint64_t v;
-
-	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) == g->used_seen) {
-		if (poll(&pfd, 1, 5000) != 1)
-			return -ETIMEDOUT;
-		if (read(g->call, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			return -errno;
-	}
-	if (used_len)
-		*used_len = used->ring[g->used_seen % QNUM].len;
-	if (used->ring[g->used_seen % QNUM].id != head)
-		return -EPROTO;
-	g->used_seen++;
-	return 0;
-}
-
-/* Post a chain, wait for its used entry. */
-static int post_chain(struct gvm *g, const struct vring_desc *d,
-		      unsigned int n, uint16_t head, uint32_t *used_len)
-{
-	int ret = post_nowait(g, d, n, head);
-
-	return ret ? ret : wait_used(g, head, used_len);
+	return vg_wait_used(&g->vg, head, used_len, 5000);
 }
 
 /* One well-formed request: @req (@len bytes), @in_len writable bytes. */
 static int request(struct gvm *g, const void *req, size_t len, size_t in_len,
 		   uint8_t *status)
 {
-	struct vring_desc d[2] = {
-		{ .addr = GPA_REQ, .len = len, .flags = VRING_DESC_F_NEXT,
-		  .next = (g->avail_idx * 2 + 1) % QNUM },
-		{ .addr = GPA_RESP, .len = in_len,
-		  .flags = VRING_DESC_F_WRITE },
-	};
+	uint16_t head = vg_add_req(&g->vg, 0, req, len, in_len);
 	uint32_t used_len = 0;
 	int ret;
 
-	memcpy(gpa(g, GPA_REQ), req, len);
-	memset(gpa(g, GPA_RESP), 0xee, in_len);
-	ret = post_chain(g, d, 2, (g->avail_idx * 2) % QNUM, &used_len);
+	vg_publish(&g->vg);
+	ret = vg_kick(&g->vg);
+	if (!ret)
+		ret = wait_used(g, head, &used_len);
 	if (ret)
 		return ret;
 	if (used_len != in_len)
@@ -378,48 +335,32 @@ static void queue_req(struct gvm *g, unsigned int slot, uint8_t type,
 		.virt_start = iova, .virt_end = iova + size - 1,
 		.phys_start = phys, .flags = RW,
 	};
-	uint16_t head = (g->avail_idx * 2) % QNUM;
-	struct vring_desc d[2] = {
-		{ .addr = GPA_REQ + 64 * slot, .flags = VRING_DESC_F_NEXT,
-		  .next = head + 1 },
-		{ .addr = GPA_RESP + 16 * slot, .len = 4,
-		  .flags = VRING_DESC_F_WRITE },
-	};
-
 	/* UNMAP is MAP's first 28 bytes (its 4 reserved bytes are the low
 	 * bytes of phys_start: UNMAPs pass 0).
 	 */
-	d[0].len = type == VIRTIO_IOMMU_T_MAP ? sizeof(m) - 4 :
-		   sizeof(struct virtio_iommu_req_unmap) - 4;
-	memcpy(gpa(g, GPA_REQ + 64 * slot), &m, d[0].len);
-	memset(gpa(g, GPA_RESP + 16 * slot), 0xee, 4);
-	post_nokick(g, d, 2, head);
+	uint32_t len = type == VIRTIO_IOMMU_T_MAP ? sizeof(m) - 4 :
+		       sizeof(struct virtio_iommu_req_unmap) - 4;
+
+	vg_add_req(&g->vg, slot, &m, len, 4);
+	vg_publish(&g->vg);
 }
 
 static uint8_t slot_status(struct gvm *g, unsigned int slot)
 {
-	return *(uint8_t *)gpa(g, GPA_RESP + 16 * slot);
+	return vg_slot_status(&g->vg, slot);
 }
 
 /* Kick once, wait until the @n queued requests are all used. */
 static int kick_wait(struct gvm *g, unsigned int n)
 {
-	struct vring_used *used = gpa(g, GPA_USED);
-	struct pollfd pfd = { .fd = g->call, .events = POLLIN };
-	uint16_t want = g->used_seen + n;
-	uint64_t v;
-	int ret = kick(g->kick);
+	uint16_t want = g->vg.used_seen + n;
+	int ret = vg_kick(&g->vg);
 
-	if (ret)
-		return ret;
-	while (__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) != want) {
-		if (poll(&pfd, 1, 5000) != 1)
-			return -ETIMEDOUT;
-		if (read(g->call, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			return -errno;
-	}
-	g->used_seen = want;
-	return 0;
+	if (!ret)
+		ret = vg_wait_used_idx(&g->vg, want, 5000);
+	if (!ret)
+		g->vg.used_seen = want;
+	return ret;
 }
 
 FIXTURE(viommu) {
@@ -683,9 +624,10 @@ TEST_F(viommu, probe)
 /* The netlink inventory's virtio-iommu counters of our container. */
 static int viommu_counters(uint64_t *reqs, uint64_t *failed)
 {
+	const struct vfioext_nl_pviommu *ours;
 	struct vfioext_nl_pviommu *list;
 	struct vfioext_nl *nl;
-	size_t n, i;
+	size_t n;
 	int ret = vfioext_nl_open(&nl);
 
 	if (ret)
@@ -694,16 +636,13 @@ static int viommu_counters(uint64_t *reqs, uint64_t *failed)
 	vfioext_nl_close(nl);
 	if (ret)
 		return ret;
-	ret = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (list[i].owner_pid != (uint32_t)getpid())
-			continue;
-		*reqs = list[i].viommu_reqs;
-		*failed = list[i].viommu_failed;
-		ret = 0;
+	ours = pviommu_by_owner(list, n, getpid());
+	if (ours) {
+		*reqs = ours->viommu_reqs;
+		*failed = ours->viommu_failed;
 	}
 	vfioext_nl_pviommu_list_free(list, n);
-	return ret;
+	return ours ? 0 : -ENOENT;
 }
 
 /* Every malformed request gets the spec's status, nothing else changes. */
@@ -890,32 +829,14 @@ static int set_inline_kick(bool on)
 /* Voluntary context switches of the newest "vext-viommu-*" worker. */
 static long worker_switches(void)
 {
-	char path[300], line[128];
-	long best = 0, n = -1;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
+	char path[64], line[128];
+	pid_t pid = vg_viommu_worker();
+	long n = -1;
 	FILE *f;
 
-	if (!d)
+	if (!pid)
 		return -1;
-	while ((de = readdir(d))) {
-		long pid = strtol(de->d_name, NULL, 10);
-
-		if (pid <= best)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(line, sizeof(line), f) &&
-		    !strncmp(line, "vext-viommu-", 12))
-			best = pid;
-		fclose(f);
-	}
-	closedir(d);
-	if (!best)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%ld/status", best);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -955,28 +876,19 @@ static uint16_t post_map_unmap(struct gvm *g, bool do_map)
 		.head.type = VIRTIO_IOMMU_T_UNMAP, .domain = 1,
 		.virt_start = 0x400000, .virt_end = 0x400fff,
 	};
-	uint16_t head = (g->avail_idx * 2) % QNUM;
-	struct vring_desc d[2] = {
-		{ .addr = GPA_REQ, .flags = VRING_DESC_F_NEXT,
-		  .next = head + 1 },
-		{ .addr = GPA_RESP, .len = 4, .flags = VRING_DESC_F_WRITE },
-	};
+	uint16_t head;
 
-	if (do_map) {
-		memcpy(gpa(g, GPA_REQ), &m, sizeof(m) - 4);
-		d[0].len = sizeof(m) - 4;
-	} else {
-		memcpy(gpa(g, GPA_REQ), &um, sizeof(um) - 4);
-		d[0].len = sizeof(um) - 4;
-	}
-	memset(gpa(g, GPA_RESP), 0xee, 4);
-	post_nokick(g, d, 2, head);
+	if (do_map)
+		head = vg_add_req(&g->vg, 0, &m, sizeof(m) - 4, 4);
+	else
+		head = vg_add_req(&g->vg, 0, &um, sizeof(um) - 4, 4);
+	vg_publish(&g->vg);
 	return head;
 }
 
 static uint8_t resp_status(struct gvm *g)
 {
-	return *(uint8_t *)gpa(g, GPA_RESP);
+	return vg_slot_status(&g->vg, 0);
 }
 
 /*
@@ -990,7 +902,7 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 {
 	struct gvm *g = &self->g;
 	struct vring_used *used = gpa(g, GPA_USED);
-	struct pollfd pfd = { .fd = g->call, .events = POLLIN };
+	struct pollfd pfd = { .fd = g->vg.call, .events = POLLIN };
 	long sw0, sw1;
 	uint16_t head;
 	uint64_t v;
@@ -1011,9 +923,9 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 	ASSERT_LE(0, sw0);
 	for (i = 0; i < 20; i++) {
 		head = post_map_unmap(g, !(i & 1));
-		ASSERT_EQ(0, kick(g->kick));
+		ASSERT_EQ(0, vg_kick(&g->vg));
 		/* Served already: no waiting. */
-		ASSERT_EQ(g->used_seen + 1,
+		ASSERT_EQ(g->vg.used_seen + 1,
 			  __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE));
 		ASSERT_EQ(1, poll(&pfd, 1, 0));
 		ASSERT_EQ(0, wait_used(g, head, NULL));
@@ -1027,7 +939,7 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(kick(g->kick) ? 1 : 0);
+		_exit(vg_kick(&g->vg) ? 1 : 0);
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_EQ(0, st);
 	ASSERT_EQ(0, wait_used(g, head, NULL));
@@ -1039,14 +951,14 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 	ASSERT_EQ(0, set_inline_kick(false));
 	for (i = 0; i < 5; i++) {
 		head = post_map_unmap(g, i & 1);
-		ASSERT_EQ(0, kick(g->kick));
+		ASSERT_EQ(0, vg_kick(&g->vg));
 		ASSERT_EQ(0, wait_used(g, head, NULL));
 		EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
 	}
 	sw1 = worker_switches_after(sw0);
 	EXPECT_LT(sw0, sw1);
 	ASSERT_EQ(0, set_inline_kick(true));
-	while (read(g->call, &v, sizeof(v)) > 0)
+	while (read(g->vg.call, &v, sizeof(v)) > 0)
 		;
 }
 
@@ -1143,7 +1055,7 @@ TEST_F_TIMEOUT(viommu, ring_fuzz, 300)
 			random() % 8 ? 0 : random();
 		__atomic_store_n(&((struct vring_avail *)gpa(g, GPA_AVAIL))->idx,
 				 random() % 8 ? 1 : random(), __ATOMIC_RELEASE);
-		ASSERT_EQ(sizeof(v), write(g->kick, &v, sizeof(v)));
+		ASSERT_EQ(sizeof(v), write(g->vg.kick, &v, sizeof(v)));
 		/* Wait until the device answered or gave up. */
 		for (i = 0; i < 200; i++) {
 			if (((struct vring_used *)gpa(g, GPA_USED))->idx ||

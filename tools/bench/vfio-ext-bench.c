@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "vfioext.h"
+#include "vring_guest.h"
 
 #define ROUNDS		3
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -476,11 +477,6 @@ static void bench_dsm(void)
 
 #define G_RAM		0x200000	/* guest RAM: GPA 0 .. 2 MiB */
 #define G_QNUM		64
-#define G_DESC		0x1000
-#define G_AVAIL		0x2000
-#define G_USED		0x3000
-#define G_REQ		0x10000
-#define G_RESP		0x11000
 #define G_DATA		0x100000
 #define G_PAIRS		2000
 #define G_IOVA		0x400000
@@ -493,35 +489,30 @@ static void bench_dsm(void)
  * an IOTLB sync, so both one-at-a-time and queued patterns occur).
  */
 struct vguest {
-	uint8_t *ram;
-	int kick;
-	int call;
+	struct vring_guest vg;	/* selftests/common/vring_guest.h */
 	/* The notification: a kick eventfd write unless set (a VMM serving
 	 * in the vCPU thread, without ioeventfd).
 	 */
 	void (*notify)(struct vguest *g);
 	void *backend;
-	uint16_t avail_idx;
-	uint16_t posted;
 	double *lat;
 	unsigned int nlat;
 };
 
 static void *gp(struct vguest *g, uint64_t a)
 {
-	return g->ram + a;
+	return vg_gpa(&g->vg, a);
 }
 
 static void vguest_init(struct vguest *g)
 {
-	memset(g->ram, 0, 0x4000);
-	g->avail_idx = 0;
-	g->posted = 0;
+	g->vg.qnum = G_QNUM;
+	vg_reset(&g->vg);
 	g->nlat = 0;
 	g->notify = NULL;
-	g->kick = eventfd(0, EFD_CLOEXEC);
-	g->call = eventfd(0, EFD_CLOEXEC);
-	if (g->kick < 0 || g->call < 0)
+	g->vg.kick = eventfd(0, EFD_CLOEXEC);
+	g->vg.call = eventfd(0, EFD_CLOEXEC);
+	if (g->vg.kick < 0 || g->vg.call < 0)
 		die("eventfd", errno);
 }
 
@@ -529,44 +520,30 @@ static void vguest_init(struct vguest *g)
 static void vguest_post(struct vguest *g, const void *req, size_t len,
 			unsigned int slot)
 {
-	struct vring_desc *d = gp(g, G_DESC);
-	struct vring_avail *av = gp(g, G_AVAIL);
-	uint16_t head = ((g->avail_idx + g->posted) * 2) % G_QNUM;
-
-	memcpy(gp(g, G_REQ + slot * 64), req, len);
-	*(uint8_t *)gp(g, G_RESP + slot * 16) = 0xff;
-	d[head] = (struct vring_desc){ .addr = G_REQ + slot * 64, .len = len,
-				       .flags = VRING_DESC_F_NEXT,
-				       .next = head + 1 };
-	d[head + 1] = (struct vring_desc){ .addr = G_RESP + slot * 16,
-					   .len = 4,
-					   .flags = VRING_DESC_F_WRITE };
-	av->ring[(g->avail_idx + g->posted) % G_QNUM] = head;
-	g->posted++;
+	vg_add_req(&g->vg, slot, req, len, 4);
 }
 
 /* Publish what was queued, kick, wait for all of it; per-request time. */
 static void vguest_kick_wait(struct vguest *g)
 {
-	struct vring_avail *av = gp(g, G_AVAIL);
-	struct vring_used *u = gp(g, G_USED);
-	unsigned int i, n = g->posted;
-	uint64_t v = 1;
+	unsigned int i, n = g->vg.pending;
 	double t0 = now_ns(), dt;
+	int ret = 0;
 
-	g->avail_idx += g->posted;
-	g->posted = 0;
-	__atomic_store_n(&av->idx, g->avail_idx, __ATOMIC_RELEASE);
+	vg_publish(&g->vg);
 	if (g->notify)
 		g->notify(g);
-	else if (write(g->kick, &v, sizeof(v)) != sizeof(v))
-		die("kick", errno);
-	while (__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != g->avail_idx)
-		if (read(g->call, &v, sizeof(v)) != sizeof(v))
-			die("call", errno);
+	else
+		ret = vg_kick(&g->vg);
+	if (ret)
+		die("kick", ret);
+	ret = vg_wait_used_idx(&g->vg, g->vg.avail_idx, -1);
+	if (ret)
+		die("call", ret);
+	g->vg.used_seen = g->vg.avail_idx;
 	dt = (now_ns() - t0) / n;
 	for (i = 0; i < n; i++) {
-		if (*(uint8_t *)gp(g, G_RESP + i * 16))
+		if (vg_slot_status(&g->vg, i))
 			die("guest request status", EIO);
 		g->lat[g->nlat++] = dt;
 	}
@@ -639,7 +616,7 @@ static uint8_t ub_serve(struct ubackend *u, const struct vring_desc *d,
 	/* What a careful VMM checks before trusting guest bytes. */
 	if (out->addr >= G_RAM || out->len > G_RAM - out->addr)
 		return VIRTIO_IOMMU_S_DEVERR;
-	memcpy(&r, u->g->ram + out->addr,
+	memcpy(&r, u->g->vg.ram + out->addr,
 	       out->len < sizeof(r) ? out->len : sizeof(r));
 	switch (r.h.type) {
 	case VIRTIO_IOMMU_T_MAP:
@@ -648,7 +625,7 @@ static uint8_t ub_serve(struct ubackend *u, const struct vring_desc *d,
 		    G_RAM - r.map.phys_start)
 			return VIRTIO_IOMMU_S_RANGE;
 		m.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-		m.vaddr = (uintptr_t)u->g->ram + r.map.phys_start;
+		m.vaddr = (uintptr_t)u->g->vg.ram + r.map.phys_start;
 		m.iova = r.map.virt_start;
 		m.size = r.map.virt_end - r.map.virt_start + 1;
 		return ioctl(u->container, VFIO_IOMMU_MAP_DMA, &m) ?
@@ -665,9 +642,9 @@ static uint8_t ub_serve(struct ubackend *u, const struct vring_desc *d,
 /* Serve everything in the driver ring. */
 static void ub_drain(struct ubackend *u)
 {
-	struct vring_desc *d = gp(u->g, G_DESC);
-	struct vring_avail *av = gp(u->g, G_AVAIL);
-	struct vring_used *used = gp(u->g, G_USED);
+	struct vring_desc *d = gp(u->g, VG_DESC);
+	struct vring_avail *av = gp(u->g, VG_AVAIL);
+	struct vring_used *used = gp(u->g, VG_USED);
 
 	while (__atomic_load_n(&av->idx, __ATOMIC_ACQUIRE) != u->last) {
 		uint16_t head = av->ring[u->last % G_QNUM];
@@ -675,7 +652,7 @@ static void ub_drain(struct ubackend *u)
 
 		if (in->addr < G_RAM && in->len >= 4 &&
 		    in->len <= G_RAM - in->addr)
-			u->g->ram[in->addr] = ub_serve(u, d, head);
+			u->g->vg.ram[in->addr] = ub_serve(u, d, head);
 		used->ring[u->last % G_QNUM].id = head;
 		used->ring[u->last % G_QNUM].len = 4;
 		u->last++;
@@ -689,11 +666,11 @@ static void *ub_thread(void *arg)
 	uint64_t v;
 
 	while (!u->stop) {
-		if (read(u->g->kick, &v, sizeof(v)) != sizeof(v))
+		if (read(u->g->vg.kick, &v, sizeof(v)) != sizeof(v))
 			break;
 		ub_drain(u);
 		v = 1;
-		if (write(u->g->call, &v, sizeof(v)) != sizeof(v))
+		if (write(u->g->vg.call, &v, sizeof(v)) != sizeof(v))
 			break;
 	}
 	return NULL;
@@ -714,34 +691,6 @@ static void pin_cpu0(pid_t tid, const cpu_set_t *all)
 	CPU_SET(0, &one);
 	if (sched_setaffinity(tid, sizeof(one), all ? all : &one))
 		die("sched_setaffinity", errno);
-}
-
-/* The newest in-kernel virtio worker ("vext-viommu-PID"), or 0. */
-static pid_t viommu_worker(void)
-{
-	char path[300], comm[32];
-	pid_t best = 0, pid;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	FILE *f;
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		pid = atoi(de->d_name);
-		if (pid <= best)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) &&
-		    !strncmp(comm, "vext-viommu-", 12))
-			best = pid;
-		fclose(f);
-	}
-	closedir(d);
-	return best;
 }
 
 /*
@@ -787,13 +736,13 @@ static double run_user(struct vguest *g, bool same_cpu, unsigned int depth,
 	vguest_pairs(g, 1, depth);
 	dt = now_ns() - t0;
 	u.stop = 1;
-	if (write(g->kick, &v, sizeof(v)) != sizeof(v))
+	if (write(g->vg.kick, &v, sizeof(v)) != sizeof(v))
 		die("kick", errno);
 	pthread_join(t, NULL);
 	pin_cpu0(0, &all);
 out:
-	close(g->kick);
-	close(g->call);
+	close(g->vg.kick);
+	close(g->vg.call);
 	ctx_close(&x);
 	return 2.0 * G_PAIRS / (dt / 1e9);
 }
@@ -809,7 +758,7 @@ out:
 static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
 			 bool in_vcpu)
 {
-	struct vfioext_mem_region mem = { 0, G_RAM, g->ram };
+	struct vfioext_mem_region mem = { 0, G_RAM, g->vg.ram };
 	struct virtio_iommu_req_attach at = {
 		.head.type = VIRTIO_IOMMU_T_ATTACH, .domain = 1, .endpoint = 1,
 	};
@@ -832,9 +781,9 @@ static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
 		ret = vfioext_viommu_open(x.c, 0, &mem, 1, &fd);
 	if (ret)
 		die("viommu", ret);
-	ret = vfioext_virtio_setup_vring(fd, 0, G_QNUM, gp(g, G_DESC),
-					 gp(g, G_AVAIL), gp(g, G_USED),
-					 g->kick, g->call);
+	ret = vfioext_virtio_setup_vring(fd, 0, G_QNUM, gp(g, VG_DESC),
+					 gp(g, VG_AVAIL), gp(g, VG_USED),
+					 g->vg.kick, g->vg.call);
 	if (!ret)
 		ret = vfioext_virtio_negotiate(fd, f);
 	if (!ret)
@@ -845,7 +794,7 @@ static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
 	if (ret)
 		die("viommu setup", ret);
 	if (same_cpu) {
-		pid_t w = viommu_worker();
+		pid_t w = vg_viommu_worker();
 
 		if (!w)
 			die("no virtio worker thread", ESRCH);
@@ -859,8 +808,8 @@ static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
 	dt = now_ns() - t0;
 	pin_cpu0(0, &all);
 	close(fd);
-	close(g->kick);
-	close(g->call);
+	close(g->vg.kick);
+	close(g->vg.call);
 	ctx_close(&x);
 	return 2.0 * G_PAIRS / (dt / 1e9);
 }
@@ -942,7 +891,7 @@ static void bench_viommu(void)
 	}
 	fclose(f);
 	kick0[strcspn(kick0, "\n")] = '\0';
-	g.ram = buffer(G_RAM);
+	g.vg.ram = buffer(G_RAM);
 	printf("\n== guest virtio-iommu MAP/UNMAP of 4 KiB: in-kernel device vs");
 	printf(" userspace backend (%d pairs x %d rounds)\n", G_PAIRS, G_ROUNDS);
 	printf("%-24s %-26s %22s %10s %10s %12s\n", "pattern", "served by",
