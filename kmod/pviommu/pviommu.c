@@ -1007,18 +1007,19 @@ static void *pviommu_open(unsigned long arg)
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
+	p->mm = current->mm;
+	mmgrab(p->mm);
 	/* Published last: the inventory may lock it at once. */
 	mutex_lock(&pviommu_all_lock);
 	ret = xa_alloc(&pviommu_xa, &p->id, p, xa_limit_31b, GFP_KERNEL);
 	mutex_unlock(&pviommu_all_lock);
 	if (ret) {
+		mmdrop(p->mm);
 		ida_destroy(&p->gdom_ids);
 		mutex_destroy(&p->lock);
 		kfree(p);
 		return ERR_PTR(ret);
 	}
-	p->mm = current->mm;
-	mmgrab(p->mm);
 	return p;
 }
 
