@@ -149,6 +149,38 @@ static inline bool fail_nth_disarm(int fd)
 	return atoi(buf) == 0;
 }
 
+/*
+ * For a call() that checks its outcome with syscalls of its own (a sysfs
+ * read allocates too) or needs to know whether the fault hit it: the
+ * allocations still to go before the armed fault (0: it was injected, or
+ * nothing was armed), or -errno.  Reading allocates nothing.
+ */
+static inline int fail_nth_left(int fd)
+{
+	char buf[16] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	return n ? atoi(buf) : -EIO;
+}
+
+/* Hold the armed fault (fail_nth_left()'s answer) for fail_nth_resume(). */
+static inline int fail_nth_pause(int fd)
+{
+	int left = fail_nth_left(fd);
+
+	if (left > 0 && fail_nth_arm(fd, 0))
+		return -EIO;
+	return left;
+}
+
+/* Re-arm what fail_nth_pause() held: fail_nth_run() goes on unaware. */
+static inline int fail_nth_resume(int fd, int left)
+{
+	return left > 0 ? fail_nth_arm(fd, left) : 0;
+}
+
 static inline int fault_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

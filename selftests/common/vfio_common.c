@@ -114,14 +114,21 @@ int drv_save(struct drv_binding *b, const char *bdf)
 
 /*
  * Bind @bdf to @driver (driver_override, then bind), remembering the
- * driver it had.  0 or -errno; the binding is remembered even when the
- * bind fails, so drv_restore() in a teardown always has something to do.
+ * driver it had.  0 or -errno.  A failed bind is undone here (drv_restore())
+ * before returning: 6.1's kselftest_harness runs FIXTURE_TEARDOWN only
+ * after a FIXTURE_SETUP that completed, so a setup failing on this bind
+ * gets no teardown to put the device back.
  */
 int drv_bind_save(struct drv_binding *b, const char *bdf, const char *driver)
 {
 	int ret = drv_save(b, bdf);
 
-	return ret ? ret : vfioext_pci_bind(bdf, driver);
+	if (ret)
+		return ret;
+	ret = vfioext_pci_bind(bdf, driver);
+	if (ret)
+		drv_restore(b);
+	return ret;
 }
 
 /*

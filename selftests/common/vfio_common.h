@@ -62,6 +62,32 @@ struct drv_binding {
 	bool saved;
 };
 
+/*
+ * Checks in a FIXTURE_SETUP after it changed the bench (bound a device to
+ * a driver...).  6.1's kselftest_harness runs FIXTURE_TEARDOWN only after
+ * a setup that completed: a failed ASSERT in setup skips it, and the
+ * device would stay on the wrong driver for the tests after us.  These run
+ * @undo (the fixture's cleanup, safe on a half-done setup) and then fail
+ * the setup like ASSERT_TRUE()/ASSERT_EQ(), naming the failed step.  For
+ * test files that include kselftest_harness.h.
+ */
+#define SETUP_ASSERT(undo, cond) do {					\
+	if (!(cond)) {							\
+		undo;							\
+		ASSERT_TRUE(0) TH_LOG("setup: %s failed", #cond);	\
+	}								\
+} while (0)
+
+#define SETUP_ASSERT_EQ(undo, expected, seen) do {			\
+	long long __setup_seen = (long long)(seen);			\
+									\
+	if (__setup_seen != (long long)(expected)) {			\
+		undo;							\
+		ASSERT_EQ((long long)(expected), __setup_seen)		\
+			TH_LOG("setup: %s", #seen);			\
+	}								\
+} while (0)
+
 int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN]);
 int drv_save(struct drv_binding *b, const char *bdf);
 int drv_bind_save(struct drv_binding *b, const char *bdf, const char *driver);

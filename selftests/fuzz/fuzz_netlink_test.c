@@ -817,6 +817,21 @@ FIXTURE(nlfuzz) {
 	struct drv_binding bind;	/* its driver before: put back */
 };
 
+/* The teardown, also run by a setup that fails half-way (SETUP_ASSERT). */
+static void nlfuzz_cleanup(FIXTURE_DATA(nlfuzz) *self)
+{
+	if (self->c.fd >= 0)
+		close(self->c.fd);
+	if (self->c.bdf[0] && self->policy[0])
+		restore_policy(self->c.bdf, self->policy);
+	vfioext_nl_dev_list_free(self->devs, self->ndevs);
+	vfioext_nl_pviommu_clear(&self->pv);
+	vfioext_nl_close(self->nl);
+	vfio_close_all(&self->h);
+	/* The bench as we found it (the netlink suite counts bound devices). */
+	drv_restore(&self->bind);
+}
+
 FIXTURE_SETUP(nlfuzz)
 {
 	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
@@ -836,29 +851,41 @@ FIXTURE_SETUP(nlfuzz)
 				   VFIO_EXT_PCI_DRIVER_NAME));
 
 	/* A container with an endpoint in a guest domain and a mapping. */
-	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, self->c.bdf,
-					 VFIO_EXT_PVIOMMU_IOMMU));
+	/* Bound: from here a failing step undoes the setup (no teardown). */
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			vfio_open_all_iommu(&self->h, self->c.bdf,
+					    VFIO_EXT_PVIOMMU_IOMMU));
 	self->buf = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	ASSERT_EQ(0, dma_map(self->h.container, self->buf, 0x100000, MAP_SIZE,
-			     VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE));
-	ASSERT_EQ(0, ioctl(self->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
-			   &dom));
+	SETUP_ASSERT(nlfuzz_cleanup(self), self->buf != MAP_FAILED);
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			dma_map(self->h.container, self->buf, 0x100000,
+				MAP_SIZE, VFIO_DMA_MAP_FLAG_READ |
+				VFIO_DMA_MAP_FLAG_WRITE));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			ioctl(self->h.container,
+			      VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
 	self->domain = dom.id;
 	at.group = self->h.group_id;
 	at.vsid = 3;
 	at.domain = dom.id;
-	ASSERT_EQ(0, ioctl(self->h.container, VFIO_EXT_PVIOMMU_ATTACH, &at));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			ioctl(self->h.container, VFIO_EXT_PVIOMMU_ATTACH,
+			      &at));
 
 	/* Ground truth: the devices, our container, our policy. */
-	ASSERT_EQ(0, read_policy(self->c.bdf, self->policy,
-				 sizeof(self->policy)));
-	ASSERT_EQ(0, vfioext_nl_open(&self->nl));
-	ASSERT_EQ(0, vfioext_nl_dev_list(self->nl, &self->devs, &self->ndevs));
-	ASSERT_EQ(0, vfioext_nl_pviommu_list(self->nl, &v, &n));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			read_policy(self->c.bdf, self->policy,
+				    sizeof(self->policy)));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0, vfioext_nl_open(&self->nl));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			vfioext_nl_dev_list(self->nl, &self->devs,
+					    &self->ndevs));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			vfioext_nl_pviommu_list(self->nl, &v, &n));
 	pv = pviommu_by_owner(v, n, getpid());
-	ASSERT_NE(NULL, pv);
+	SETUP_ASSERT((vfioext_nl_pviommu_list_free(v, n), nlfuzz_cleanup(self)),
+		     pv);
 	i = pv - v;
 	self->pv = v[i];
 	v[i].endpoints = NULL;	/* moved into self->pv */
@@ -883,21 +910,25 @@ FIXTURE_SETUP(nlfuzz)
 	for (i = 0; i < self->ndevs && i < MAX_NAMES; i++)
 		snprintf(self->c.names[self->c.nr_names++], VFIOEXT_BDF_LEN,
 			 "%s", self->devs[i].name);
-	ASSERT_LT(0, self->c.nr_names);
+	SETUP_ASSERT(nlfuzz_cleanup(self), self->c.nr_names > 0);
 
 	sk = nl_socket_alloc();
-	ASSERT_NE(NULL, sk);
-	ASSERT_EQ(0, genl_connect(sk));
+	SETUP_ASSERT(nlfuzz_cleanup(self), sk);
+	SETUP_ASSERT_EQ((nl_socket_free(sk), nlfuzz_cleanup(self)), 0,
+			genl_connect(sk));
 	self->c.family = genl_ctrl_resolve(sk, VFIO_EXT_GENL_NAME);
 	nl_socket_free(sk);
-	ASSERT_LT(0, self->c.family);
+	SETUP_ASSERT(nlfuzz_cleanup(self), self->c.family > 0);
 
 	self->c.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 			    NETLINK_GENERIC);
-	ASSERT_LE(0, self->c.fd);
-	ASSERT_EQ(0, bind(self->c.fd, (struct sockaddr *)&sa, sizeof(sa)));
-	ASSERT_EQ(0, setsockopt(self->c.fd, SOL_NETLINK, NETLINK_EXT_ACK,
-				&one, sizeof(one)));
+	SETUP_ASSERT(nlfuzz_cleanup(self), self->c.fd >= 0);
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			bind(self->c.fd, (struct sockaddr *)&sa,
+			     sizeof(sa)));
+	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
+			setsockopt(self->c.fd, SOL_NETLINK, NETLINK_EXT_ACK,
+				   &one, sizeof(one)));
 	setsockopt(self->c.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	self->c.seq = 1;
 	self->c.f = &self->f;
@@ -905,16 +936,7 @@ FIXTURE_SETUP(nlfuzz)
 
 FIXTURE_TEARDOWN(nlfuzz)
 {
-	if (self->c.fd >= 0)
-		close(self->c.fd);
-	if (self->c.bdf[0] && self->policy[0])
-		restore_policy(self->c.bdf, self->policy);
-	vfioext_nl_dev_list_free(self->devs, self->ndevs);
-	vfioext_nl_pviommu_clear(&self->pv);
-	vfioext_nl_close(self->nl);
-	vfio_close_all(&self->h);
-	/* The bench as we found it (the netlink suite counts bound devices). */
-	drv_restore(&self->bind);
+	nlfuzz_cleanup(self);
 }
 
 TEST_F_TIMEOUT(nlfuzz, messages, 600)

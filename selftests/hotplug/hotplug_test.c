@@ -178,14 +178,18 @@ FIXTURE_SETUP(hp)
 	/* A failed earlier run may have left it unplugged. */
 	if (hp_find(self->bdf))
 		ASSERT_EQ(0, replug(self->bdf));
-	ASSERT_EQ(0, drv_save(&self->bind, self->bdf));
-	ASSERT_EQ(0, bind_ext(self->bdf));
-	self->ref_ext = module_refcnt("vfio_pci_ext");
-	self->ref_pv = module_refcnt("vfio_pviommu");
-	self->vmlck0 = proc_status_kb("VmLck");
 	self->buf = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, drv_save(&self->bind, self->bdf));
+	/*
+	 * The bind is the last step that can fail: a failed setup gets no
+	 * teardown, so it puts the device back itself.
+	 */
+	SETUP_ASSERT_EQ(drv_restore(&self->bind), 0, bind_ext(self->bdf));
+	self->ref_ext = module_refcnt("vfio_pci_ext");
+	self->ref_pv = module_refcnt("vfio_pviommu");
+	self->vmlck0 = proc_status_kb("VmLck");
 }
 
 FIXTURE_TEARDOWN(hp)
