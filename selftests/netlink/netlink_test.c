@@ -35,6 +35,7 @@
 #include "json.h"
 #include "vfio_common.h"
 #include "vfioext.h"
+#include "vmrun_host.h"
 #include "../../lib/internal.h"
 
 #define CLI "/usr/bin/vfio-ext"
@@ -575,14 +576,6 @@ TEST(power_events)
 	vfioext_nl_close(nl);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A thread waiting in vfioext_nl_event_read() on a shared handle. */
 struct ev_reader {
 	pthread_t thread;
@@ -591,17 +584,48 @@ struct ev_reader {
 	struct vfioext_nl_event e;
 	int ret;
 	long waited_ms;
-	atomic_bool started, returned;
+	atomic_int tid;
+	atomic_bool returned;
 };
+
+/*
+ * Whether thread @tid sleeps in poll() (vfioext_nl_event_read()'s wait):
+ * state S in /proc/self/task/TID/stat and the poll system call in
+ * .../syscall, not merely asleep on the handle's lock.
+ */
+static bool thread_polls(int tid)
+{
+	char path[64], buf[512], *p;
+	bool ret = false;
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || strncmp(p, ") S ", 4))
+		return false;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &nr) == 1)
+		ret = nr == SYS_poll || nr == SYS_ppoll;
+	fclose(f);
+	return ret;
+}
 
 static void *ev_reader_main(void *arg)
 {
 	struct ev_reader *r = arg;
-	long t0 = now_ms();
+	long t0 = vmrun_now_ms();
 
-	atomic_store(&r->started, true);
+	atomic_store(&r->tid, (int)syscall(SYS_gettid));
 	r->ret = vfioext_nl_event_read(r->ev, &r->e, r->timeout_ms);
-	r->waited_ms = now_ms() - t0;
+	r->waited_ms = vmrun_now_ms() - t0;
 	atomic_store(&r->returned, true);
 	return NULL;
 }
@@ -609,14 +633,19 @@ static void *ev_reader_main(void *arg)
 static int ev_reader_start(struct ev_reader *r, struct vfioext_nl *ev,
 			   int timeout_ms)
 {
+	long deadline = vmrun_now_ms() + 5000;
+
 	memset(r, 0, sizeof(*r));
 	r->ev = ev;
 	r->timeout_ms = timeout_ms;
 	if (pthread_create(&r->thread, NULL, ev_reader_main, r))
 		return -1;
-	while (!atomic_load(&r->started))
+	/* Really blocked in its wait (bounded), or -ETIMEDOUT. */
+	while (!atomic_load(&r->tid) || !thread_polls(atomic_load(&r->tid))) {
+		if (vmrun_now_ms() > deadline || atomic_load(&r->returned))
+			return -ETIMEDOUT;
 		usleep(1000);
-	usleep(200000);		/* well inside its wait by now */
+	}
 	return 0;
 }
 
@@ -660,7 +689,7 @@ TEST(event_read_blocks_no_request)
 	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
 
 	ASSERT_EQ(0, ev_reader_start(&r, ev, 8000));
-	t0 = now_ms();
+	t0 = vmrun_now_ms();
 	ASSERT_EQ(0, vfioext_nl_dev_get(ev, DSM_BDF, &d));
 	EXPECT_STREQ(DSM_BDF, d.name);
 	vfioext_nl_dev_clear(&d);
@@ -671,7 +700,7 @@ TEST(event_read_blocks_no_request)
 	vfioext_nl_errmsg(ev, msg, sizeof(msg));
 	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
 		     msg);
-	took = now_ms() - t0;
+	took = vmrun_now_ms() - t0;
 	/* All of it while the reader waited, in far less than its timeout. */
 	EXPECT_FALSE(atomic_load(&r.returned)) {
 		TH_LOG("the reader returned %d after %ld ms", r.ret,
@@ -715,11 +744,11 @@ TEST(event_read_blocks_no_request)
 	EXPECT_EQ(0x42, hi->e.value);
 
 	/* Nothing more: the timeout is kept, neither early nor late. */
-	t0 = now_ms();
+	t0 = vmrun_now_ms();
 	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
 		TH_LOG("unexpected %s event", vfioext_nl_event_name(e.type));
 	}
-	took = now_ms() - t0;
+	took = vmrun_now_ms() - t0;
 	EXPECT_LE(290, took);
 	EXPECT_GT(2000, took);
 
