@@ -46,18 +46,6 @@ static int irqn_set(int device, uint32_t flags, uint32_t start, uint32_t count,
 	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
 }
 
-static int irqn_enable(int device, int32_t fd)
-{
-	return irqn_set(device, VFIO_IRQ_SET_ACTION_TRIGGER |
-			VFIO_IRQ_SET_DATA_EVENTFD, 0, 1, &fd, sizeof(fd));
-}
-
-static int irqn_disable(int device)
-{
-	return irqn_set(device, VFIO_IRQ_SET_ACTION_TRIGGER |
-			VFIO_IRQ_SET_DATA_NONE, 0, 0, NULL, 0);
-}
-
 static int chan_open(int device, unsigned long flags)
 {
 	int fd = ioctl(device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, flags);
@@ -146,7 +134,7 @@ TEST_F_TIMEOUT(ntfy, firmware_to_eventfd, 60)
 {
 	uint64_t v;
 
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
 	ASSERT_EQ(0, fw_notify(self->h.device, 0x90));
 	EXPECT_EQ(0x90, efd_collect(self->efd, 0x90, 5000));
 	/* Two notifications coalesce into one summed value. */
@@ -207,7 +195,7 @@ TEST_F(ntfy, loopback)
 	/* Loopback without an eventfd still reaches the channel. */
 	ch = chan_open(self->h.device, 0);
 	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
 	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 0x42));
 	EXPECT_EQ(0x42, efd_collect(self->efd, 0x42, 2000));
 	ASSERT_EQ(1, chan_read(ch, &r, 1, 2000));
@@ -228,10 +216,10 @@ TEST_F_TIMEOUT(ntfy, disable, 60)
 	REC r;
 	int ch;
 
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
-	ASSERT_EQ(0, irqn_disable(self->h.device));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
+	ASSERT_EQ(0, irq_disable(self->h.device, NTFY));
 	/* Disabling when disabled: EINVAL, as vfio-pci's own indexes. */
-	EXPECT_EQ(-EINVAL, irqn_disable(self->h.device));
+	EXPECT_EQ(-EINVAL, irq_disable(self->h.device, NTFY));
 
 	/* Positive control on the channel: the firmware did notify. */
 	ch = chan_open(self->h.device, 0);
@@ -242,9 +230,9 @@ TEST_F_TIMEOUT(ntfy, disable, 60)
 	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(self->efd, 1000, &v));
 
 	/* fd -1 also disables; with nothing enabled it is accepted. */
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
-	EXPECT_EQ(0, irqn_enable(self->h.device, -1));
-	EXPECT_EQ(0, irqn_enable(self->h.device, -1));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
+	EXPECT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, -1));
+	EXPECT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, -1));
 	close(ch);
 }
 
@@ -271,13 +259,13 @@ TEST_F(ntfy, bad_input)
 	/* EVENTFD with count 0; bad fds. */
 	EXPECT_EQ(-EINVAL, irqn_set(self->h.device, VFIO_IRQ_SET_ACTION_TRIGGER |
 				    VFIO_IRQ_SET_DATA_EVENTFD, 0, 0, NULL, 0));
-	EXPECT_EQ(-EINVAL, irqn_enable(self->h.device, -5));
-	EXPECT_EQ(-EBADF, irqn_enable(self->h.device, 9999));
-	EXPECT_EQ(-EINVAL, irqn_enable(self->h.device, self->h.group));
+	EXPECT_EQ(-EINVAL, irq_set_eventfd(self->h.device, NTFY, 0, -5));
+	EXPECT_EQ(-EBADF, irq_set_eventfd(self->h.device, NTFY, 0, 9999));
+	EXPECT_EQ(-EINVAL, irq_set_eventfd(self->h.device, NTFY, 0, self->h.group));
 
 	/* Enabling twice replaces the eventfd. */
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
-	ASSERT_EQ(0, irqn_enable(self->h.device, other));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, other));
 	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 7));
 	EXPECT_EQ(7, efd_collect(other, 7, 2000));
 	EXPECT_EQ(-ETIMEDOUT, eventfd_wait(self->efd, 300, &v));
@@ -298,7 +286,7 @@ TEST(no_companion)
 	ASSERT_EQ(0, vfio_open_all(&h, NOACPI_BDF));
 	ASSERT_EQ(0, ioctl(h.device, VFIO_DEVICE_GET_IRQ_INFO, &ii));
 	EXPECT_EQ(0, ii.count);
-	EXPECT_EQ(-EINVAL, irqn_enable(h.device, efd));
+	EXPECT_EQ(-EINVAL, irq_set_eventfd(h.device, NTFY, 0, efd));
 	EXPECT_EQ(-ENODEV, chan_open(h.device, 0));
 	vfio_close_all(&h);
 	close(efd);
@@ -398,11 +386,11 @@ TEST_F_TIMEOUT(ntfy, storm, 120)
 	 */
 	for (i = 0; i < 300 || (__atomic_load_n(&s.sent, __ATOMIC_RELAXED) <
 				500 && i < 200000); i++) {
-		EXPECT_EQ(0, irqn_enable(self->h.device, self->efd));
+		EXPECT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
 		eventfd_wait(self->efd, 0, &v);
 		if (i % 16 == 15)
 			sched_yield();	/* a turn for the loopback thread */
-		irqn_disable(self->h.device);
+		irq_disable(self->h.device, NTFY);
 		/* Drain now and then, so the queue both fills and empties. */
 		if (i % 50 == 49)
 			account(ch, &expect_seq, &total, &dropped, &ok);
@@ -430,7 +418,7 @@ TEST_F_TIMEOUT(ntfy, close_device_first, 60)
 
 	ch = chan_open(self->h.device, 0);
 	ASSERT_LE(0, ch);
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
 	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 5));
 	EXPECT_EQ(5, efd_collect(self->efd, 5, 2000));
 	vfio_close_all(&self->h);
@@ -445,7 +433,7 @@ TEST_F_TIMEOUT(ntfy, close_device_first, 60)
 	close(ch);
 	/* And the device opens again, notifications work again. */
 	ASSERT_EQ(0, vfio_open_all(&self->h, DSM_BDF));
-	ASSERT_EQ(0, irqn_enable(self->h.device, self->efd));
+	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
 	ASSERT_EQ(0, acpi_notify_loopback(self->h.device, 9));
 	EXPECT_EQ(9, efd_collect(self->efd, 9, 2000));
 }

@@ -75,18 +75,11 @@ static void storm_notify(struct vfio_handles *h, struct fuzz *f)
 {
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int ch = ioctl(h->device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, 0);
-	char set_buf[sizeof(struct vfio_irq_set) + 4];
-	struct vfio_irq_set *set = (void *)set_buf;
 	struct dsm_buf *b = malloc(sizeof(*b));
 
 	if (efd < 0 || ch < 0 || !b ||
 	    irq_set_eventfd(h->device, VFIO_PCI_ACPI_NTFY_IRQ_INDEX, 0, efd))
 		_exit(2);
-	set->argsz = sizeof(set_buf);
-	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER | VFIO_IRQ_SET_DATA_BOOL;
-	set->index = VFIO_PCI_ACPI_NTFY_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
 	for (;;) {
 		uint32_t v = 0x80 + fuzz_below(f, 0x40);
 
@@ -94,8 +87,7 @@ static void storm_notify(struct vfio_handles *h, struct fuzz *f)
 			blob_init(b, 0, FN_NOTIFY3);	/* firmware Notify */
 			dsm(h->device, b, VFIO_EXT_DEVICE_ACPI_DSM);
 		} else {
-			memcpy(set->data, &v, 4);
-			ioctl(h->device, VFIO_DEVICE_SET_IRQS, set);
+			acpi_notify_loopback(h->device, v);
 		}
 	}
 }
