@@ -54,8 +54,10 @@ struct drv_variant {
 			 VFIO_EXT_PVIOMMU_IOMMU },			\
 	}
 
+/* @b: where to remember the driver it had (drv_restore()), or NULL. */
 static void bind_or_skip(struct __test_metadata *_metadata, enum edu_kind kind,
-			 const char *driver, char bdf[VFIOEXT_BDF_LEN])
+			 const char *driver, char bdf[VFIOEXT_BDF_LEN],
+			 struct drv_binding *b)
 {
 	/*
 	 * 6.1's harness runs the test body even when setup skipped, so end
@@ -64,7 +66,8 @@ static void bind_or_skip(struct __test_metadata *_metadata, enum edu_kind kind,
 	if (edu_find(kind, bdf))
 		SKIP(_exit(255), "no edu device of kind %d on this machine",
 		     kind);
-	ASSERT_EQ(0, vfioext_pci_bind(bdf, driver)) {
+	ASSERT_EQ(0, b ? drv_bind_save(b, bdf, driver) :
+		  vfioext_pci_bind(bdf, driver)) {
 		TH_LOG("binding %s to %s", bdf, driver);
 	}
 }
@@ -77,6 +80,7 @@ FIXTURE(edu) {
 	struct vfio_handles h;
 	volatile uint32_t *bar;
 	size_t bar_len;
+	struct drv_binding bind;	/* its driver before: put back */
 };
 
 DRIVER_VARIANTS(edu);
@@ -87,30 +91,33 @@ FIXTURE_SETUP(edu)
 
 	vfio_handles_init(&self->h);
 	self->bar = NULL;
-	bind_or_skip(_metadata, EDU_ALONE, variant->drv.driver, bdf);
-	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf, variant->drv.iommu));
+	bind_or_skip(_metadata, EDU_ALONE, variant->drv.driver, bdf,
+		     &self->bind);
+	/* Bound: a failing step undoes the setup (no teardown then). */
+	SETUP_ASSERT_EQ((vfio_close_all(&self->h), drv_restore(&self->bind)),
+			0, vfio_open_all_iommu(&self->h, bdf,
+					       variant->drv.iommu));
 }
 
 FIXTURE_TEARDOWN(edu)
 {
-	char cmd[128], drv[64];
+	char cmd[128];
 
 	if (self->bar)
 		munmap((void *)self->bar, self->bar_len);
 	vfio_close_all(&self->h);
 	/*
-	 * Some tests unload the module or unbind the device and restore
-	 * them at their end; whatever their outcome, leave the module
-	 * loaded and the device bound for the tests that follow.
+	 * Some tests unload the module, unbind the device or move it to
+	 * another driver, and restore them at their end; whatever their
+	 * outcome, leave the module loaded and the device on the driver it
+	 * had before the setup, for the tests that follow.
 	 */
 	if (module_refcnt(variant->drv.module) < 0) {
 		snprintf(cmd, sizeof(cmd), "modprobe %s", variant->drv.module);
 		if (system(cmd))
 			TH_LOG("%s failed", cmd);
 	}
-	if (self->h.bdf[0] &&
-	    !vfioext_pci_driver(self->h.bdf, drv, sizeof(drv)) && !drv[0])
-		vfioext_pci_bind(self->h.bdf, variant->drv.driver);
+	drv_restore(&self->bind);
 }
 
 static void map_bar(struct __test_metadata *_metadata,
@@ -676,7 +683,8 @@ FIXTURE_SETUP(edu_port)
 	char bdf[VFIOEXT_BDF_LEN];
 
 	vfio_handles_init(&self->h);
-	bind_or_skip(_metadata, EDU_BEHIND_PORT, variant->drv.driver, bdf);
+	bind_or_skip(_metadata, EDU_BEHIND_PORT, variant->drv.driver, bdf,
+		     NULL);
 	ASSERT_EQ(0, vfio_open_all_iommu(&self->h, bdf, variant->drv.iommu));
 }
 
@@ -758,7 +766,7 @@ DRIVER_VARIANTS(edu_shared);
 FIXTURE_SETUP(edu_shared)
 {
 	bind_or_skip(_metadata, EDU_SHARED_GROUP, variant->drv.driver,
-		     self->bdf);
+		     self->bdf, NULL);
 }
 
 FIXTURE_TEARDOWN(edu_shared)
