@@ -174,6 +174,8 @@ static double null_ioctl(struct ctx *x, int iters)
 	return (now_ns() - t0) / iters;
 }
 
+#define INLINE_KICK	"/sys/module/vfio_ext_virtio/parameters/inline_kick"
+
 static void set_param(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY);
@@ -183,6 +185,39 @@ static void set_param(const char *path, const char *val)
 	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
 		die(path, errno);
 	close(fd);
+}
+
+/*
+ * inline_kick as the guest section found it, "" when it has nothing to
+ * put back: restored at exit, whatever path ends the run (die() too).
+ */
+static char inline_kick0[8];
+
+/* 0 or -errno; nothing to do is 0. */
+static int restore_inline_kick(void)
+{
+	size_t len = strlen(inline_kick0);
+	int fd, ret = 0;
+
+	if (!len)
+		return 0;
+	fd = open(INLINE_KICK, O_WRONLY);
+	if (fd < 0 || write(fd, inline_kick0, len) != (ssize_t)len)
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	inline_kick0[0] = '\0';
+	return ret;
+}
+
+/* atexit(): exit() from die() on any path after the first change. */
+static void restore_inline_kick_at_exit(void)
+{
+	int ret = restore_inline_kick();
+
+	if (ret)
+		fprintf(stderr, "bench: restoring %s: %s\n", INLINE_KICK,
+			strerror(-ret));
 }
 
 static double debugfs_run(const char *path, const char *cmd)
@@ -747,7 +782,6 @@ out:
 	return 2.0 * G_PAIRS / (dt / 1e9);
 }
 
-#define INLINE_KICK	"/sys/module/vfio_ext_virtio/parameters/inline_kick"
 
 /*
  * @in_vcpu: the module's inline_kick: the kicking thread (here the
@@ -877,8 +911,8 @@ static void bench_viommu(void)
 	unsigned int c, n[NR_B];
 	struct stat3 st[NR_B];
 	struct vguest g;
-	char kick0[8];
-	int r, b;
+	char kick0[sizeof(inline_kick0)];
+	int r, b, ret;
 	FILE *f;
 
 	f = fopen(INLINE_KICK, "r");
@@ -891,12 +925,14 @@ static void bench_viommu(void)
 	}
 	fclose(f);
 	kick0[strcspn(kick0, "\n")] = '\0';
+	memcpy(inline_kick0, kick0, sizeof(inline_kick0));
+	atexit(restore_inline_kick_at_exit);
 	g.vg.ram = buffer(G_RAM);
 	printf("\n== guest virtio-iommu MAP/UNMAP of 4 KiB: in-kernel device vs");
 	printf(" userspace backend (%d pairs x %d rounds)\n", G_PAIRS, G_ROUNDS);
 	printf("%-24s %-26s %22s %10s %10s %12s\n", "pattern", "served by",
 	       "req/s", "p50 ns", "p99 ns", "vs VMM thr.");
-	jprintf("\"guest_requests\":[");
+	jprintf("\"guest_rounds\":%d,\"guest_requests\":[", G_ROUNDS);
 	for (c = 0; c < ARRAY_SIZE(cfg); c++) {
 		memset(n, 0, sizeof(n));
 		for (r = 0; r < G_ROUNDS; r++) {
@@ -932,7 +968,9 @@ static void bench_viommu(void)
 			st[B_KERNEL].med / st[B_USER_VCPU].med);
 	}
 	jprintf("],");
-	set_param(INLINE_KICK, kick0);
+	ret = restore_inline_kick();
+	if (ret)
+		die(INLINE_KICK, ret);
 	printf("(queued: latency is the batch's time per request)\n");
 }
 
