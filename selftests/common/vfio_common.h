@@ -79,11 +79,12 @@ struct drv_binding {
 } while (0)
 
 #define SETUP_ASSERT_EQ(undo, expected, seen) do {			\
+	long long __setup_want = (long long)(expected);			\
 	long long __setup_seen = (long long)(seen);			\
 									\
-	if (__setup_seen != (long long)(expected)) {			\
+	if (__setup_seen != __setup_want) {				\
 		undo;							\
-		ASSERT_EQ((long long)(expected), __setup_seen)		\
+		ASSERT_EQ(__setup_want, __setup_seen)			\
 			TH_LOG("setup: %s", #seen);			\
 	}								\
 } while (0)

@@ -782,7 +782,6 @@ out:
 	return 2.0 * G_PAIRS / (dt / 1e9);
 }
 
-
 /*
  * @in_vcpu: the module's inline_kick: the kicking thread (here the
  * guest's, standing for a vCPU thread whose MMIO write KVM turns into an
