@@ -615,9 +615,10 @@ static int nl_pv_get_call(void *p)
  * dsm-policy-set: our handler allocates nothing (the command is parsed in
  * place); the request, the attribute table and the ACK do.  A successful
  * call applied the policy.  A failed call left the policy as it was, or,
- * only when it failed with ENOBUFS, applied it whole: the ACK is allocated
- * after the handler ran, and when that fails the sender sees ENOBUFS on
- * its socket (netlink core) although the command took effect.
+ * only when its ACK failed, applied it whole: the ACK is allocated after
+ * the handler ran, and when that fails the sender sees ENOBUFS on its
+ * socket (netlink core) although the command took effect.  libnl reports
+ * that socket error as NLE_NOMEM, which the library returns as -ENOMEM.
  */
 static int nl_policy_call(void *p)
 {
@@ -642,9 +643,12 @@ static int nl_policy_call(void *p)
 			nl_complain("a successful dsm-policy-set did not apply the policy");
 			ret = -EBADMSG;
 		}
-	} else if (ret == -ENOBUFS && !strcmp(now, c->pol_after)) {
+	} else if ((ret == -ENOMEM || ret == -ENOBUFS) &&
+		   !strcmp(now, c->pol_after)) {
 		c->nl_applied++;
 	} else if (strcmp(now, c->pol_before)) {
+		printf("# netlink: dsm-policy-set failed with %s\n",
+		       strerror(-ret));
 		nl_complain("a failed dsm-policy-set changed the policy");
 		ret = -EBADMSG;
 	}
