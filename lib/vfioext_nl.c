@@ -942,14 +942,24 @@ static int ev_recv(struct vfioext_nl *nl, struct vfioext_nl_event *ev)
 		struct nlmsghdr h;	/* aligned for it */
 		char b[EV_BUFSZ];
 	} buf;
+	struct sockaddr_nl from;
+	socklen_t fromlen = sizeof(from);
 	ssize_t n;
 
-	n = recv(nl_socket_get_fd(nl->ev_sk), buf.b, sizeof(buf.b),
-		 MSG_DONTWAIT | MSG_TRUNC);
+	n = recvfrom(nl_socket_get_fd(nl->ev_sk), buf.b, sizeof(buf.b),
+		     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from,
+		     &fromlen);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if ((size_t)n > sizeof(buf.b))
 		return -EMSGSIZE;	/* truncated, and gone */
+	/*
+	 * Only the kernel (port 0) sends events; a privileged process can
+	 * multicast to the group too, and is not believed.
+	 */
+	if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK ||
+	    from.nl_pid != 0)
+		return -EAGAIN;
 	return vfioext_nl_event_decode(buf.b, (size_t)n, nl->family, ev);
 }
 
