@@ -3,10 +3,10 @@
 # vfio-ext top-level build.
 #
 #   make               modules (against KDIR), library, tools, selftests
-#   make check         every test suite (host unit, KUnit on UML, VM)
+#   make check         every test suite (lint, host unit, KUnit on UML, VM)
 #   make demo          boot the bench and run the DMA demo
 #   make bench         pviommu vs type1 vs the in-kernel floor (build/bench.json)
-#   make lint          checkpatch --strict and sparse
+#   make lint          checkpatch --strict, sparse, kernel-doc, netlink spec
 #   make install       modules, library, headers, tools (DESTDIR honoured)
 #
 # KDIR defaults to the Debian kernel headers chosen by tools/setup-deps,

@@ -60,5 +60,11 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 					    struct vfioext_nl_pviommu *p);
 VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
 					  struct vfioext_nl_event *ev);
+/*
+ * The event in one datagram of the events group (@family's id): -EAGAIN
+ * when it holds none (another family or command: skipped), -EPROTO.
+ */
+VFIOEXT_HIDDEN int vfioext_nl_event_decode(void *buf, size_t len, int family,
+					   struct vfioext_nl_event *ev);
 
 #endif /* VFIOEXT_INTERNAL_H */

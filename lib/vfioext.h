@@ -630,11 +630,12 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
  *   thread to run requests in parallel.
  * - Events: a handle from vfioext_nl_events_open() also has a socket of
  *   its own subscribed to the events group.  vfioext_nl_event_read()
- *   waits without holding any lock that a request takes, so a thread
- *   blocked in it never delays a request, vfioext_nl_errmsg() or another
- *   reader on the same handle; requests on such a handle work as on any
- *   other, and their replies never mix with events.  Two threads reading
- *   events from one handle each get different events (each event once).
+ *   takes no lock at all (each event is one datagram, received whole by
+ *   one call), so a thread blocked in it never delays a request,
+ *   vfioext_nl_errmsg() or another reader on the same handle; requests on
+ *   such a handle work as on any other, and their replies never mix with
+ *   events.  Two threads reading events from one handle each get
+ *   different events (each event once).
  * - vfioext_nl_errmsg() gives the kernel's extended ACK message of the
  *   handle's last failed request, whichever thread made it: a thread that
  *   needs the message of its own request uses a handle of its own.
@@ -904,9 +905,10 @@ VFIOEXT_EXPORT int vfioext_nl_events_open(struct vfioext_nl **out);
  * vfioext_nl_fd() - the socket to poll() for events
  * @nl: a handle
  * Return: on an events handle its event socket (readable when
- * vfioext_nl_event_read() has something, or an overrun, to report); on
- * other handles the request socket.  The handle owns it: do not read from
- * it or close it.
+ * vfioext_nl_event_read() has something, or an overrun, to report; a
+ * datagram the library skips, of another command, also wakes poll());
+ * -EINVAL on a handle from vfioext_nl_open(), which has nothing to poll
+ * for.  The handle owns the socket: do not read from it or close it.
  */
 VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl);
 /**
@@ -915,10 +917,13 @@ VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl);
  * @ev: receives the event
  * @timeout_ms: -1 waits forever, 0 does not wait
  *
- * Waits without holding the handle's request lock (see above): other
- * threads' calls on the handle go on meanwhile.
+ * Waits without holding any lock (see above): other threads' calls on
+ * the handle go on meanwhile.  A retried wait (another reader took what
+ * arrived, or a message of another command was skipped: a newer kernel
+ * may send some) waits only for what is left of @timeout_ms.
  * Return: 0 and *@ev; -ETIMEDOUT; -ENOBUFS the socket overran (events were
- * lost; reading continues with later ones); -EPROTO a malformed event;
+ * lost: reported once, reading continues with later ones); -EPROTO a
+ * malformed event; -EMSGSIZE a datagram larger than 8 KiB (dropped);
  * -EINVAL not an events handle; -EINTR a signal interrupted the wait;
  * other -errno.
  */

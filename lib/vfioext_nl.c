@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -27,22 +28,23 @@
 #define SOL_NETLINK 270
 #endif
 
-#define EV_QUEUE	32
 #define EV_RCVBUF	1048576	/* bytes */
-#define EV_BUFSZ	65536	/* one datagram */
+/*
+ * One datagram of the events group: the kernel sends one event per
+ * datagram, a few hundred bytes; nothing it multicasts is larger than
+ * NLMSG_GOODSIZE, at most 8 KiB.
+ */
+#define EV_BUFSZ	8192
 
 /*
- * Two locks, never nested, so that a thread waiting for events never holds
- * up a request on the same handle (nor the other way round):
- *
  * @lock serialises requests: the request socket @sk and @errmsg, from the
  * send to the last reply.
  *
- * @ev_lock guards the event side's receive buffer and queue, and is held
- * only to receive a datagram that poll() said is there (MSG_DONTWAIT) and
- * to take an event off the queue; the wait itself happens without a lock.
- * Events arrive on their own socket @ev_sk, so request replies never mix
- * with them.
+ * The event side needs no lock: events arrive on their own socket @ev_sk
+ * (so request replies never mix with them), one event per datagram, and
+ * each reader receives a whole datagram into a buffer of its own with one
+ * recv(), which is atomic: readers sharing the handle each get different
+ * events, and a thread waiting for events never holds up a request.
  */
 struct vfioext_nl {
 	pthread_mutex_t lock;
@@ -50,11 +52,7 @@ struct vfioext_nl {
 	int family;
 	char errmsg[256];
 
-	pthread_mutex_t ev_lock;
 	struct nl_sock *ev_sk;		/* NULL on a request-only handle */
-	char *ev_buf;			/* EV_BUFSZ */
-	struct vfioext_nl_event evq[EV_QUEUE];
-	unsigned int ev_head, ev_len;
 };
 
 /* ------------------------------------------------------------------ */
@@ -451,20 +449,16 @@ static int sock_new(struct nl_sock **out)
 /* The event socket of @nl: its own, subscribed to the events group. */
 static int events_subscribe(struct vfioext_nl *nl)
 {
+	int grp, ret;
+
+	ret = sock_new(&nl->ev_sk);
+	if (ret)
+		return ret;
 	/*
 	 * Room for bursts (an event costs about 1 KiB of buffer): best
 	 * effort, the kernel caps it at net.core.rmem_max.
 	 */
-	int rcvbuf = EV_RCVBUF, grp, ret;
-
-	nl->ev_buf = malloc(EV_BUFSZ);
-	if (!nl->ev_buf)
-		return -ENOMEM;
-	ret = sock_new(&nl->ev_sk);
-	if (ret)
-		return ret;
-	setsockopt(nl_socket_get_fd(nl->ev_sk), SOL_SOCKET, SO_RCVBUF,
-		   &rcvbuf, sizeof(rcvbuf));
+	nl_socket_set_buffer_size(nl->ev_sk, EV_RCVBUF, 0);
 	grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_GENL_NAME,
 				    VFIO_EXT_GENL_MCGRP_EVENTS);
 	if (grp < 0)
@@ -482,14 +476,10 @@ static int handle_new(struct vfioext_nl **out, bool events)
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		return -ENOMEM;
-	if (pthread_mutex_init(&nl->lock, NULL)) {
+	ret = pthread_mutex_init(&nl->lock, NULL);
+	if (ret) {
 		free(nl);
-		return -ENOMEM;
-	}
-	if (pthread_mutex_init(&nl->ev_lock, NULL)) {
-		pthread_mutex_destroy(&nl->lock);
-		free(nl);
-		return -ENOMEM;
+		return -ret;
 	}
 	ret = sock_new(&nl->sk);
 	if (ret)
@@ -530,15 +520,13 @@ VFIOEXT_EXPORT void vfioext_nl_close(struct vfioext_nl *nl)
 		nl_socket_free(nl->sk);
 	if (nl->ev_sk)
 		nl_socket_free(nl->ev_sk);
-	free(nl->ev_buf);
-	pthread_mutex_destroy(&nl->ev_lock);
 	pthread_mutex_destroy(&nl->lock);
 	free(nl);
 }
 
 VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl)
 {
-	return nl_socket_get_fd(nl->ev_sk ? nl->ev_sk : nl->sk);
+	return nl->ev_sk ? nl_socket_get_fd(nl->ev_sk) : -EINVAL;
 }
 
 VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
@@ -919,37 +907,60 @@ VFIOEXT_EXPORT int vfioext_nl_pviommu_get(struct vfioext_nl *nl, uint32_t id,
 /* ------------------------------------------------------------------ */
 
 /*
- * Receive one datagram without waiting and queue its events: 0 (events
- * queued, or a datagram of something else), -EAGAIN nothing there,
- * -ENOBUFS, -EPROTO, other -errno.  ev_lock held.
+ * The event in one datagram of @len bytes from the events group: 0 and
+ * *@ev; -EAGAIN it holds none (a message of another family or another
+ * command, which a newer kernel may send: skipped); -EPROTO a malformed
+ * event.
  */
-static int ev_recv(struct vfioext_nl *nl)
+VFIOEXT_HIDDEN int vfioext_nl_event_decode(void *buf, size_t len, int family,
+					   struct vfioext_nl_event *ev)
 {
 	struct nlmsghdr *h;
-	ssize_t n;
-	int ret, len;
+	int rem = len > INT_MAX ? INT_MAX : (int)len;
 
-	n = recv(nl_socket_get_fd(nl->ev_sk), nl->ev_buf, EV_BUFSZ,
-		 MSG_DONTWAIT);
+	for (h = buf; NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
+		if (h->nlmsg_type != family)
+			continue;
+		if (!genlmsg_valid_hdr(h, 0))
+			return -EPROTO;
+		if (((struct genlmsghdr *)nlmsg_data(h))->cmd !=
+		    VFIO_EXT_CMD_EVENT)
+			continue;
+		return vfioext_nl_parse_event(h, ev);
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Receive one datagram without waiting into a buffer of this call's own
+ * and decode it: 0 and *@ev; -EAGAIN nothing there, or nothing for us;
+ * -ENOBUFS, -EMSGSIZE, -EPROTO, other -errno.
+ */
+static int ev_recv(struct vfioext_nl *nl, struct vfioext_nl_event *ev)
+{
+	union {
+		struct nlmsghdr h;	/* aligned for it */
+		char b[EV_BUFSZ];
+	} buf;
+	struct sockaddr_nl from;
+	socklen_t fromlen = sizeof(from);
+	ssize_t n;
+
+	n = recvfrom(nl_socket_get_fd(nl->ev_sk), buf.b, sizeof(buf.b),
+		     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from,
+		     &fromlen);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	len = (int)n;
-	ret = 0;
-	for (h = (struct nlmsghdr *)nl->ev_buf; NLMSG_OK(h, len);
-	     h = NLMSG_NEXT(h, len)) {
-		struct vfioext_nl_event ev;
-
-		if (h->nlmsg_type != nl->family)
-			continue;
-		if (vfioext_nl_parse_event(h, &ev)) {
-			ret = -EPROTO;
-			continue;
-		}
-		if (nl->ev_len == EV_QUEUE)
-			break;	/* cannot happen: one event per datagram */
-		nl->evq[(nl->ev_head + nl->ev_len++) % EV_QUEUE] = ev;
-	}
-	return ret;
+	if ((size_t)n > sizeof(buf.b))
+		return -EMSGSIZE;	/* truncated, and gone */
+	/*
+	 * Only the kernel (port 0) sends events; a privileged process can
+	 * multicast to the group too, and is not believed.
+	 */
+	if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK ||
+	    from.nl_pid != 0)
+		return -EAGAIN;
+	return vfioext_nl_event_decode(buf.b, (size_t)n, nl->family, ev);
 }
 
 static int64_t now_ms(void)
@@ -972,24 +983,14 @@ VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
 		return -EINVAL;
 	pfd.fd = nl_socket_get_fd(nl->ev_sk);
 	for (;;) {
-		pthread_mutex_lock(&nl->ev_lock);
-		ret = nl->ev_len ? 0 : ev_recv(nl);
-		if (nl->ev_len) {
-			*ev = nl->evq[nl->ev_head];
-			nl->ev_head = (nl->ev_head + 1) % EV_QUEUE;
-			nl->ev_len--;
-			ret = 0;
-		} else if (!ret) {
-			ret = -EAGAIN;	/* a datagram without an event */
-		}
-		pthread_mutex_unlock(&nl->ev_lock);
+		ret = ev_recv(nl, ev);
 		if (ret != -EAGAIN)
 			return ret;
 
 		/*
-		 * Nothing queued: wait without a lock.  Another reader of
-		 * the handle may take what arrives; then wait again for what
-		 * is left of the timeout.
+		 * Nothing there: wait.  Another reader of the handle may take
+		 * what arrives; then wait again for what is left of the
+		 * timeout.
 		 */
 		if (timeout_ms < 0) {
 			wait_ms = -1;

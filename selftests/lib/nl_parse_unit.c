@@ -333,6 +333,49 @@ TEST(events)
 	EXPECT_STREQ("unknown", vfioext_nl_event_name(99));
 }
 
+/*
+ * A datagram from the events group: our event; another family's message
+ * and another command of ours are skipped (a newer kernel may send them);
+ * a message too short for its genetlink header is malformed.
+ */
+TEST(event_datagrams)
+{
+	struct vfioext_nl_event ev;
+	struct nlmsghdr *h;
+	struct nl_msg *m;
+
+	m = reply(VFIO_EXT_CMD_EVENT);
+	nla_put_u32(m, VFIO_EXT_A_EVENT_TYPE, VFIO_EXT_EVENT_IOMMU_FAULT);
+	nla_put_u64(m, VFIO_EXT_A_EVENT_SEQ, 5);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, "0000:00:10.0");
+	nla_put_u32(m, VFIO_EXT_A_PVIOMMU_ID, 3);
+	nla_put_u32(m, VFIO_EXT_A_FAULT_DOMAIN, 2);
+	nla_put_u64(m, VFIO_EXT_A_FAULT_IOVA, 0x5000);
+	nla_put_u32(m, VFIO_EXT_A_FAULT_FLAGS, VFIO_EXT_FAULT_WRITE);
+	h = nlmsg_hdr(m);
+	ASSERT_EQ(0, vfioext_nl_event_decode(h, h->nlmsg_len, FAMILY, &ev));
+	EXPECT_EQ(VFIO_EXT_EVENT_IOMMU_FAULT, ev.type);
+	EXPECT_EQ(3, ev.container);
+	EXPECT_EQ(2, ev.domain);
+	EXPECT_EQ(0x5000, ev.iova);
+	EXPECT_EQ(VFIO_EXT_FAULT_WRITE, ev.fault_flags);
+	/* The same bytes under another family id: not ours. */
+	EXPECT_EQ(-EAGAIN, vfioext_nl_event_decode(h, h->nlmsg_len,
+						   FAMILY + 1, &ev));
+	nlmsg_free(m);
+
+	m = reply(VFIO_EXT_CMD_DEV_GET);
+	nla_put_string(m, VFIO_EXT_A_DEV_NAME, "0000:00:10.0");
+	h = nlmsg_hdr(m);
+	EXPECT_EQ(-EAGAIN, vfioext_nl_event_decode(h, h->nlmsg_len, FAMILY,
+						   &ev));
+	/* A bare netlink header of our family: no room for genetlink's. */
+	h->nlmsg_len = NLMSG_HDRLEN;
+	EXPECT_EQ(-EPROTO, vfioext_nl_event_decode(h, h->nlmsg_len, FAMILY,
+						   &ev));
+	nlmsg_free(m);
+}
+
 /* An NLMSG_ERROR as the kernel builds it, with TLVs appended raw. */
 static size_t error_msg(uint8_t *buf, bool capped, const void *tlvs,
 			size_t tlv_len, size_t echo)

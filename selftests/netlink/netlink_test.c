@@ -1319,7 +1319,8 @@ TEST(cli_dev_json)
 
 /*
  * `vfio-ext -j monitor ARGS -t 20`, once it says (on stderr) that it is
- * subscribed; NULL if it does not within 5 s.
+ * subscribed; NULL if it does not within 5 s.  Its pid is in
+ * /tmp/monitor.pid (monitor_pid()).
  */
 static FILE *monitor_start(const char *args)
 {
@@ -1328,8 +1329,9 @@ static FILE *monitor_start(const char *args)
 	int k;
 
 	unlink("/tmp/monitor.err");
-	snprintf(cmd, sizeof(cmd), CLI " -j monitor %s -t 20 2>/tmp/monitor.err",
-		 args);
+	snprintf(cmd, sizeof(cmd),
+		 "echo $$ >/tmp/monitor.pid; exec " CLI
+		 " -j monitor %s -t 20 2>/tmp/monitor.err", args);
 	f = popen(cmd, "r");
 	if (!f)
 		return NULL;
@@ -1349,7 +1351,25 @@ static FILE *monitor_start(const char *args)
 	return f;
 }
 
-/* monitor -j: one JSON object per line, every field checked. */
+/* The pid of the monitor monitor_start() started, 0 if unknown. */
+static pid_t monitor_pid(void)
+{
+	FILE *f = fopen("/tmp/monitor.pid", "r");
+	int pid = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return pid;
+}
+
+/*
+ * monitor -j: one JSON object per line, every field checked.  The events
+ * filtered out leave gaps in the sequence numbers that are not losses: no
+ * {"lost": N} object comes between the three events.
+ */
 TEST(cli_monitor_json)
 {
 	struct vfioext_container *c = NULL;
@@ -1404,6 +1424,220 @@ TEST(cli_monitor_json)
 		}
 		json_free(j);
 	}
+	EXPECT_EQ(0, pclose(f));
+}
+
+/*
+ * Run @cmd (stderr to /tmp/cli.err): its exit status, what it printed on
+ * stdout in @out and on stderr in @err.
+ */
+static int run_capture(const char *cmd, char *out, size_t olen, char *err,
+		       size_t elen)
+{
+	char line[512];
+	size_t n;
+	FILE *f;
+	int st, fd;
+	ssize_t m;
+
+	snprintf(line, sizeof(line), "%s 2>/tmp/cli.err", cmd);
+	f = popen(line, "r");
+	if (!f)
+		return -1;
+	n = fread(out, 1, olen - 1, f);
+	out[n] = '\0';
+	st = pclose(f);
+	fd = open("/tmp/cli.err", O_RDONLY);
+	m = fd < 0 ? 0 : read(fd, err, elen - 1);
+	err[m > 0 ? m : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Usage errors exit 2 with a message on stderr and nothing on stdout, even
+ * with -j: empty -e lists and names, an empty _DSM revision or function.
+ */
+TEST(cli_usage_errors)
+{
+	static const struct {
+		const char *cmd, *msg;
+	} cases[] = {
+		{ CLI " -j monitor -e ''", "empty event name in -e ''" },
+		{ CLI " -j monitor -e ,", "empty event name in -e ','" },
+		{ CLI " -j monitor -e open,,close", "empty event name" },
+		{ CLI " -j monitor -e open -e frob", "unknown event 'frob'" },
+		{ CLI " -j dsm -r '' " DSM_BDF " " TEST_UUID " 0",
+		  "bad revision ''" },
+		{ CLI " -j dsm " DSM_BDF " " TEST_UUID " ''",
+		  "bad function ''" },
+	};
+	char out[4096], err[1024];
+	unsigned int i;
+
+	if (access(CLI, X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		EXPECT_EQ(2, run_capture(cases[i].cmd, out, sizeof(out), err,
+					 sizeof(err))) {
+			TH_LOG("%s", cases[i].cmd);
+		}
+		EXPECT_STREQ("", out);
+		EXPECT_NE(NULL, strstr(err, cases[i].msg)) {
+			TH_LOG("%s: stderr '%s'", cases[i].cmd, err);
+		}
+	}
+	/* Every event name the library has is listed as valid. */
+	EXPECT_EQ(2, run_capture(CLI " monitor -e ''", out, sizeof(out), err,
+				 sizeof(err)));
+	for (i = VFIO_EXT_EVENT_ACPI_NOTIFY; i <= VFIO_EXT_EVENT_IOMMU_FAULT; i++)
+		EXPECT_NE(NULL, strstr(err, vfioext_nl_event_name(i)));
+}
+
+/* Loopback ACPI notifications from a child for @ms ms, @every_ms apart. */
+static pid_t notify_child(long ms, long every_ms)
+{
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *dv = NULL;
+	pid_t pid = fork();
+	long t0;
+	int ch, n = 0;
+
+	if (pid)
+		return pid;
+	if (vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g, &dv))
+		_exit(2);
+	ch = vfioext_acpi_notify_open(dv, 0);
+	if (ch < 0)
+		_exit(3);
+	t0 = now_ms();
+	while (now_ms() - t0 < ms) {
+		if (vfioext_acpi_notify_test(dv, 0x41))
+			_exit(4);
+		n++;
+		usleep(every_ms * 1000);
+	}
+	_exit(n > 0 ? 0 : 5);
+}
+
+/*
+ * -t counts the time without a printed event: events that keep arriving
+ * but are filtered out do not extend it.  Then -n not reached is a
+ * failure of the common shape (JSON error object, ETIMEDOUT).
+ */
+TEST(cli_monitor_timeout)
+{
+	long t0, took;
+	pid_t child;
+	int st;
+
+	if (access(CLI, X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	check_cli_error(_metadata,
+			CLI " -j monitor -e iommu-fault -d 0000:00:1f.7 -n 1 -t 1",
+			"monitor", ETIMEDOUT, "timed out after 0 of 1 events");
+
+	/* acpi-notify every 50 ms for 6 s; the monitor waits for a fault. */
+	child = notify_child(6000, 50);
+	ASSERT_LT(0, child);
+	usleep(300000);
+	t0 = now_ms();
+	check_cli_error(_metadata, CLI " -j monitor -e iommu-fault -n 1 -t 2",
+			"monitor", ETIMEDOUT, "timed out after 0 of 1 events");
+	took = now_ms() - t0;
+	ASSERT_EQ(child, waitpid(child, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		TH_LOG("notification child: status 0x%x", st);
+	}
+	/* 2 s after the start, not after the notifications stopped (6 s). */
+	EXPECT_LE(1900, took);
+	EXPECT_GT(4500, took) {
+		TH_LOG("-t 2 took %ld ms while filtered events arrived", took);
+	}
+}
+
+/*
+ * A real loss in JSON: the monitor stopped (SIGSTOP) while thousands of
+ * notifications arrive overruns its socket.  Once it runs again it says
+ * {"lost": null} for the overrun and {"lost": N} for the gap it sees
+ * before the close event it waits for; nothing else but that event (the
+ * notifications are filtered out).
+ */
+TEST(cli_monitor_json_lost)
+{
+	struct vfioext_container *c = NULL;
+	struct vfioext_group *g = NULL;
+	struct vfioext_device *dv = NULL;
+	uint64_t u, lost = 0;
+	char line[1024];
+	int k, i, nulls = 0;
+	bool closed = false;
+	struct json *j;
+	pid_t pid;
+	FILE *f;
+
+	if (access(CLI, X_OK))
+		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	f = monitor_start("-e close -d " DSM_BDF " -n 1");
+	ASSERT_NE(NULL, f);
+	pid = monitor_pid();
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	k = vfioext_acpi_notify_open(dv, 0);
+	ASSERT_LE(0, k);
+	for (i = 0; i < 4000; i++)
+		ASSERT_EQ(0, vfioext_acpi_notify_test(dv, 0x42));
+	close(k);
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+	usleep(200000);		/* the kernel's work item sends them */
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	/* The close above may have been lost too: one more, once drained. */
+	usleep(1000000);
+	c = NULL;
+	g = NULL;
+	dv = NULL;
+	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
+					 &dv));
+	vfioext_device_close(dv);
+	vfioext_group_close(g);
+	vfioext_container_close(c);
+
+	for (i = 0; i < 16 && !closed && fgets(line, sizeof(line), f); i++) {
+		const struct json *x;
+
+		j = json_parse(line);
+		ASSERT_NE(NULL, j) {
+			TH_LOG("not JSON: %s", line);
+		}
+		x = json_get(j, "lost");
+		if (x) {
+			EXPECT_EQ(1, j->n);
+			if (x->type == JSON_NULL) {
+				nulls++;
+			} else {
+				EXPECT_TRUE(json_u64(j, "lost", &u) && u > 0);
+				lost += u;
+			}
+		} else {
+			EXPECT_STREQ("close", json_str(j, "event"));
+			closed = true;
+		}
+		json_free(j);
+	}
+	EXPECT_TRUE(closed);
+	EXPECT_LT(0, lost);
+	EXPECT_GE(1, nulls);
+	TH_LOG("%llu events lost, %d overrun(s) reported",
+	       (unsigned long long)lost, nulls);
 	EXPECT_EQ(0, pclose(f));
 }
 

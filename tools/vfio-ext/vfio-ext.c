@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfioext.h"
@@ -253,6 +254,12 @@ static void jw_bool(const char *name, bool v)
 {
 	jw_key(name);
 	fputs(v ? "true" : "false", stdout);
+}
+
+static void jw_null(const char *name)
+{
+	jw_key(name);
+	fputs("null", stdout);
 }
 
 static void jw_hex(const char *name, const uint8_t *b, size_t len)
@@ -534,7 +541,7 @@ static int cmd_dsm(int argc, char **argv)
 		case 'r':
 			errno = 0;
 			rev = strtoull(optarg, &end, 0);
-			if (errno || *end || optarg[0] == '-') {
+			if (errno || end == optarg || *end || optarg[0] == '-') {
 				fprintf(stderr, "%s: bad revision '%s'\n", prog, optarg);
 				status = 2;
 				goto out;
@@ -586,7 +593,8 @@ static int cmd_dsm(int argc, char **argv)
 	}
 	errno = 0;
 	func = strtoull(argv[optind + 2], &end, 0);
-	if (errno || *end || argv[optind + 2][0] == '-') {
+	if (errno || end == argv[optind + 2] || *end ||
+	    argv[optind + 2][0] == '-') {
 		fprintf(stderr, "%s: bad function '%s'\n", prog, argv[optind + 2]);
 		status = 2;
 		goto out;
@@ -692,6 +700,17 @@ static bool parse_number(const char *s, long max, long *out)
 	return true;
 }
 
+/* -n COUNT not reached before -t: fail() with ETIMEDOUT (1). */
+static int timed_out(const char *what, long seen, long count,
+		     const char *things)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "timed out after %ld of %ld %s", seen,
+		 count, things);
+	return fail(ERR_OTHER, what, ETIMEDOUT, msg);
+}
+
 /* The longest -t (seconds) and the library's timeout for a -t value. */
 #define MAX_TIMEOUT_S	(INT_MAX / 1000)
 
@@ -785,11 +804,8 @@ static int cmd_watch(int argc, char **argv, bool notify)
 		}
 	}
 	status = 0;
-	if (count >= 0 && seen < count) {
-		fprintf(stderr, "%s: timed out after %ld of %ld notifications\n",
-			prog, seen, count);
-		status = 1;
-	}
+	if (count >= 0 && seen < count)
+		status = timed_out("read", seen, count, "notifications");
 out:
 	if (ch >= 0)
 		close(ch);
@@ -1274,30 +1290,88 @@ static void event_print(const struct vfioext_nl_event *ev)
 	fflush(stdout);
 }
 
-/* "open,close,...": a bit per event type; 0 on an unknown name. */
-static unsigned int event_mask(const char *list)
+/* The event names -e takes, on stderr. */
+static void event_names(void)
 {
-	char buf[128], *tok, *save = NULL;
-	unsigned int mask = 0, t;
+	const char *sep = "";
+	unsigned int t;
 
-	if (strlen(list) >= sizeof(buf))
-		return 0;
-	strcpy(buf, list);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		for (t = VFIO_EXT_EVENT_ACPI_NOTIFY;
-		     t <= VFIO_EXT_EVENT_IOMMU_FAULT; t++)
-			if (!strcmp(tok, vfioext_nl_event_name(t)))
-				break;
-		if (t > VFIO_EXT_EVENT_IOMMU_FAULT) {
-			fprintf(stderr,
-				"%s: unknown event '%s' (%s)\n", prog, tok,
-				"acpi-notify, open, close, power, iommu-fault");
-			return 0;
+	fputs(" (events:", stderr);
+	for (t = 0; t < 32; t++) {
+		const char *name = vfioext_nl_event_name(t);
+
+		if (strcmp(name, "unknown")) {
+			fprintf(stderr, "%s %s", sep, name);
+			sep = ",";
 		}
-		mask |= 1u << t;
 	}
-	return mask;
+	fputs(")\n", stderr);
+}
+
+/*
+ * -e "open,close,...": a bit per event type ORed into *@mask (repeated -e
+ * add up).  False, said on stderr, on an empty or unknown name.
+ */
+static bool event_mask(const char *list, unsigned int *mask)
+{
+	const char *p = list;
+	unsigned int m = 0, t;
+	size_t n;
+
+	do {
+		n = strcspn(p, ",");
+		for (t = 0; t < 32; t++) {
+			const char *name = vfioext_nl_event_name(t);
+
+			if (strcmp(name, "unknown") && strlen(name) == n &&
+			    !strncmp(p, name, n))
+				break;
+		}
+		if (t == 32) {
+			if (n)
+				fprintf(stderr, "%s: unknown event '%.*s'", prog,
+					(int)n, p);
+			else
+				fprintf(stderr, "%s: empty event name in -e '%s'",
+					prog, list);
+			event_names();
+			return false;
+		}
+		m |= 1u << t;
+		p += n;
+	} while (*p++ == ',');
+	*mask |= m;
+	return true;
+}
+
+/*
+ * Events lost: @n of them (a gap in the sequence numbers, counted over
+ * every event, filtered or not), or an unknown number (@n 0: the socket
+ * overran; the gap before the next event tells how many).
+ */
+static void events_lost(uint64_t n)
+{
+	if (g_json) {
+		jw_open(NULL, '{');
+		if (n)
+			jw_u64("lost", n);
+		else
+			jw_null("lost");
+		jw_close('}');
+	} else if (n) {
+		printf("(%llu events not delivered)\n", (unsigned long long)n);
+		fflush(stdout);
+	} else {
+		fprintf(stderr, "%s: events lost (reader too slow)\n", prog);
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int cmd_monitor(int argc, char **argv)
@@ -1305,9 +1379,10 @@ static int cmd_monitor(int argc, char **argv)
 	struct vfioext_nl_event ev;
 	struct vfioext_nl *nl;
 	long count = -1, timeout = -1, seen = 0;
-	unsigned int mask = ~0u;
+	unsigned int mask = 0;
 	char dev[VFIOEXT_BDF_LEN] = "";
 	uint64_t next_seq = 0;
+	int64_t deadline = 0, left;
 	bool first = true;
 	int opt, ret, idx;
 
@@ -1316,8 +1391,7 @@ static int cmd_monitor(int argc, char **argv)
 				  &idx)) != -1) {
 		switch (opt) {
 		case 'e':
-			mask = event_mask(optarg);
-			if (!mask)
+			if (!event_mask(optarg, &mask))
 				return 2;
 			break;
 		case 'd':
@@ -1345,6 +1419,8 @@ static int cmd_monitor(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
+	if (!mask)
+		mask = ~0u;
 	if (open_nl(&nl, true))
 		return 1;
 	/*
@@ -1354,23 +1430,29 @@ static int cmd_monitor(int argc, char **argv)
 	fprintf(g_json ? stderr : stdout, "monitoring vfio-ext events%s\n",
 		count < 0 && timeout < 0 ? " (Ctrl-C stops)" : "");
 	fflush(g_json ? stderr : stdout);
+	/* -t: time without a printed event; filtered ones do not count. */
+	if (timeout >= 0)
+		deadline = now_ms() + timeout_ms(timeout);
 	while (count < 0 || seen < count) {
-		ret = vfioext_nl_event_read(nl, &ev, timeout_ms(timeout));
+		left = -1;
+		if (timeout >= 0) {
+			left = deadline - now_ms();
+			if (left <= 0)
+				break;
+		}
+		ret = vfioext_nl_event_read(nl, &ev, (int)left);
 		if (ret == -ETIMEDOUT)
 			break;
 		if (ret == -ENOBUFS) {
-			fprintf(stderr, "%s: events lost (reader too slow)\n",
-				prog);
+			events_lost(0);
 			continue;
 		}
 		if (ret) {
 			vfioext_nl_close(nl);
-			return fail(ERR_NL, "monitor", -ret, NULL);
+			return fail(ERR_OTHER, "monitor", -ret, NULL);
 		}
-		/* Gaps are counted over every event, filtered or not. */
-		if (!first && ev.seq != next_seq && !g_json)
-			printf("(%llu events not delivered)\n",
-			       (unsigned long long)(ev.seq - next_seq));
+		if (!first && ev.seq > next_seq)
+			events_lost(ev.seq - next_seq);
 		first = false;
 		next_seq = ev.seq + 1;
 		if (ev.type >= 32 || !(mask & (1u << ev.type)) ||
@@ -1378,13 +1460,12 @@ static int cmd_monitor(int argc, char **argv)
 			continue;
 		event_print(&ev);
 		seen++;
+		if (timeout >= 0)
+			deadline = now_ms() + timeout_ms(timeout);
 	}
 	vfioext_nl_close(nl);
-	if (count >= 0 && seen < count) {
-		fprintf(stderr, "%s: timed out after %ld of %ld events\n",
-			prog, seen, count);
-		return 1;
-	}
+	if (count >= 0 && seen < count)
+		return timed_out("monitor", seen, count, "events");
 	return 0;
 }
 
