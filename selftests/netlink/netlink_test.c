@@ -576,6 +576,12 @@ TEST(power_events)
 	vfioext_nl_close(nl);
 }
 
+/* Monotonic milliseconds: common's clock (vmrun_host.h), no copy of it. */
+static inline long now_ms(void)
+{
+	return vmrun_now_ms();
+}
+
 /* A thread waiting in vfioext_nl_event_read() on a shared handle. */
 struct ev_reader {
 	pthread_t thread;
@@ -621,11 +627,11 @@ static bool thread_polls(int tid)
 static void *ev_reader_main(void *arg)
 {
 	struct ev_reader *r = arg;
-	long t0 = vmrun_now_ms();
+	long t0 = now_ms();
 
 	atomic_store(&r->tid, (int)syscall(SYS_gettid));
 	r->ret = vfioext_nl_event_read(r->ev, &r->e, r->timeout_ms);
-	r->waited_ms = vmrun_now_ms() - t0;
+	r->waited_ms = now_ms() - t0;
 	atomic_store(&r->returned, true);
 	return NULL;
 }
@@ -633,7 +639,7 @@ static void *ev_reader_main(void *arg)
 static int ev_reader_start(struct ev_reader *r, struct vfioext_nl *ev,
 			   int timeout_ms)
 {
-	long deadline = vmrun_now_ms() + 5000;
+	long deadline = now_ms() + 5000;
 
 	memset(r, 0, sizeof(*r));
 	r->ev = ev;
@@ -642,7 +648,7 @@ static int ev_reader_start(struct ev_reader *r, struct vfioext_nl *ev,
 		return -1;
 	/* Really blocked in its wait (bounded), or -ETIMEDOUT. */
 	while (!atomic_load(&r->tid) || !thread_polls(atomic_load(&r->tid))) {
-		if (vmrun_now_ms() > deadline || atomic_load(&r->returned))
+		if (now_ms() > deadline || atomic_load(&r->returned))
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
@@ -689,7 +695,7 @@ TEST(event_read_blocks_no_request)
 	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
 
 	ASSERT_EQ(0, ev_reader_start(&r, ev, 8000));
-	t0 = vmrun_now_ms();
+	t0 = now_ms();
 	ASSERT_EQ(0, vfioext_nl_dev_get(ev, DSM_BDF, &d));
 	EXPECT_STREQ(DSM_BDF, d.name);
 	vfioext_nl_dev_clear(&d);
@@ -700,7 +706,7 @@ TEST(event_read_blocks_no_request)
 	vfioext_nl_errmsg(ev, msg, sizeof(msg));
 	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
 		     msg);
-	took = vmrun_now_ms() - t0;
+	took = now_ms() - t0;
 	/* All of it while the reader waited, in far less than its timeout. */
 	EXPECT_FALSE(atomic_load(&r.returned)) {
 		TH_LOG("the reader returned %d after %ld ms", r.ret,
@@ -744,11 +750,11 @@ TEST(event_read_blocks_no_request)
 	EXPECT_EQ(0x42, hi->e.value);
 
 	/* Nothing more: the timeout is kept, neither early nor late. */
-	t0 = vmrun_now_ms();
+	t0 = now_ms();
 	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
 		TH_LOG("unexpected %s event", vfioext_nl_event_name(e.type));
 	}
-	took = vmrun_now_ms() - t0;
+	took = now_ms() - t0;
 	EXPECT_LE(290, took);
 	EXPECT_GT(2000, took);
 
