@@ -9,7 +9,8 @@
 
 #include <linux/err.h>
 #include <linux/iommu.h>
-#include <linux/version.h>
+#include <linux/irqdomain.h>
+#include "vfio_ext_compat_version.h"
 
 /**
  * vfio_ext_iommu_map() - iommu_map() (it takes a gfp_t from 6.3)
@@ -46,6 +47,32 @@ static inline struct iommu_domain *vfio_ext_iommu_domain_alloc(struct device *de
 	return d ? d : ERR_PTR(-ENOMEM);
 #else
 	return iommu_paging_domain_alloc(dev);
+#endif
+}
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+static inline int vfio_ext_dev_intr_remap(struct device *dev, void *data)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+}
+#endif
+
+/**
+ * vfio_ext_group_msi_isolated() - can the group's devices not forge MSIs?
+ * @group: the IOMMU group
+ *
+ * The test type1 applies before it lets a user DMA: interrupt remapping
+ * (or an MSI controller that isolates).  6.3 folded it into the IOMMU core.
+ *
+ * Return: true if MSIs of the group are isolated.
+ */
+static inline bool vfio_ext_group_msi_isolated(struct iommu_group *group)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+	return irq_domain_check_msi_remap() ||
+	       iommu_group_for_each_dev(group, NULL, vfio_ext_dev_intr_remap);
+#else
+	return iommu_group_has_isolated_msi(group);
 #endif
 }
 

@@ -7,6 +7,7 @@
  */
 #include <linux/build_bug.h>
 #include <linux/stddef.h>
+#include <linux/version.h>
 
 /* Our declarations, renamed so both can live in this file. */
 #define vfio_iommu_driver_ops		chk_vfio_iommu_driver_ops
@@ -56,10 +57,14 @@ SAME_MEMBER(register_device);
 SAME_MEMBER(unregister_device);
 SAME_MEMBER(dma_rw);
 SAME_MEMBER(group_iommu_domain);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 SAME_MEMBER(notify);
+#endif
 static_assert((int)VFIO_IOMMU == (int)CHK_VFIO_IOMMU, "VFIO_IOMMU");
 static_assert((int)VFIO_EMULATED_IOMMU == (int)CHK_VFIO_EMULATED_IOMMU,
 	      "VFIO_EMULATED_IOMMU");
 static_assert((int)VFIO_NO_IOMMU == (int)CHK_VFIO_NO_IOMMU, "VFIO_NO_IOMMU");
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 static_assert((int)VFIO_IOMMU_CONTAINER_CLOSE ==
 	      (int)CHK_VFIO_IOMMU_CONTAINER_CLOSE, "VFIO_IOMMU_CONTAINER_CLOSE");
+#endif

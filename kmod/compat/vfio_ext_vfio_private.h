@@ -14,23 +14,28 @@
 #include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/types.h>
-#include <linux/version.h>
 #include <linux/vfio.h>
+#include "vfio_ext_compat_version.h"
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#error "declare the 6.2+ vfio_iommu_driver_ops layout here first"
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0) && !IS_ENABLED(CONFIG_VFIO_CONTAINER)
+#error "vfio-pviommu needs CONFIG_VFIO_CONTAINER=y (the legacy container API)"
 #endif
 
-/* drivers/vfio/vfio.h, Linux 6.1 */
+/*
+ * drivers/vfio/vfio.h of 6.1, 6.12 and 7.3: identical but for the
+ * trailing notify() that 6.1 has and 6.3 removed (with its enum).
+ */
 enum vfio_group_type {
 	VFIO_IOMMU,
 	VFIO_EMULATED_IOMMU,
 	VFIO_NO_IOMMU,
 };
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 enum vfio_iommu_notify_type {
 	VFIO_IOMMU_CONTAINER_CLOSE = 0,
 };
+#endif
 
 struct vfio_iommu_driver_ops {
 	char		*name;
@@ -59,8 +64,10 @@ struct vfio_iommu_driver_ops {
 				  void *data, size_t count, bool write);
 	struct iommu_domain *(*group_iommu_domain)(void *iommu_data,
 						   struct iommu_group *group);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 	void		(*notify)(void *iommu_data,
 				  enum vfio_iommu_notify_type event);
+#endif
 };
 
 int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);

@@ -24,7 +24,7 @@
 #include <linux/xarray.h>
 
 #include <linux/vfio_ext.h>
-#include "vfio_ext_compat.h"
+#include "vfio_ext_compat_iommu.h"
 #include "vfio_ext_vfio_private.h"
 #include "pviommu_nl.h"
 #include "pviommu_priv.h"

@@ -38,7 +38,7 @@
 #include <linux/uaccess.h>
 #include <linux/uuid.h>
 
-#include "vfio_ext_compat.h"
+#include "vfio_ext_compat_iommu.h"
 
 static struct dentry *bench_dir;
 static DEFINE_MUTEX(bench_lock);	/* one run at a time; protects results */
@@ -49,6 +49,32 @@ static int first_dev(struct device *dev, void *data)
 {
 	*(struct device **)data = dev;
 	return 1;
+}
+
+static int dev_in_group(struct device *dev, const void *data)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	int match = group && iommu_group_id(group) == *(const int *)data;
+
+	iommu_group_put(group);
+	return match;
+}
+
+/*
+ * The group with id @id.  iommu_group_get_by_id() is gone from 7.x, and
+ * the IOMMU core has no other lookup by id: find a PCI device in it.
+ */
+static struct iommu_group *bench_group_get(int id)
+{
+	struct device *dev;
+	struct iommu_group *group;
+
+	dev = bus_find_device(&pci_bus_type, NULL, &id, dev_in_group);
+	if (!dev)
+		return NULL;
+	group = iommu_group_get(dev);
+	put_device(dev);
+	return group;
 }
 
 static int floor_run(int group_id, unsigned long vaddr, size_t size,
@@ -64,7 +90,7 @@ static int floor_run(int group_id, unsigned long vaddr, size_t size,
 
 	if (!n || size & ~PAGE_MASK || n > 512 || !iters)
 		return -EINVAL;
-	group = iommu_group_get_by_id(group_id);
+	group = bench_group_get(group_id);
 	if (!group)
 		return -ENOENT;
 	iommu_group_for_each_dev(group, &dev, first_dev);

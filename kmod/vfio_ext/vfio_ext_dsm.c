@@ -10,7 +10,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
+#include "vfio_ext_compat_unaligned.h"
 
 #include <linux/vfio_ext.h>
 #include "vfio_ext_dsm.h"

@@ -43,7 +43,9 @@
 #include <net/genetlink.h>
 
 #include <linux/vfio_ext.h>
-#include "vfio_ext_compat.h"
+#include "vfio_ext_compat_kvm.h"
+#include "vfio_ext_compat_netlink.h"
+#include "vfio_ext_compat_pm.h"
 #include "vfio_ext_priv.h"
 #include "pviommu_nl.h"
 
@@ -558,14 +560,10 @@ static const char *runtime_status(struct device *dev)
 	if (dev->power.disable_depth &&
 	    dev->power.runtime_status == RPM_ACTIVE)
 		return "unsupported";
-	switch (READ_ONCE(dev->power.runtime_status)) {
-	case RPM_ACTIVE: return "active";
-	case RPM_RESUMING: return "resuming";
-	case RPM_SUSPENDED: return "suspended";
-	case RPM_SUSPENDING: return "suspending";
-	}
-#endif
+	return vfio_ext_rpm_status_name(READ_ONCE(dev->power.runtime_status));
+#else
 	return "unsupported";
+#endif
 }
 
 /* One device message.  vfio_ext_reg_lock held. */

@@ -29,7 +29,7 @@
 #include <linux/vfio.h>
 
 #include <linux/vfio_ext.h>
-#include "vfio_ext_compat.h"
+#include "vfio_ext_compat_eventfd.h"
 #include "vfio_ext_priv.h"
 
 #define NOTIFY_VALUE_MAX	0xff	/* ACPI Notify values are a byte */

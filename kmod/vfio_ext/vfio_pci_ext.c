@@ -23,7 +23,7 @@
 #include <linux/vfio_pci_core.h>
 
 #include <linux/vfio_ext.h>
-#include "vfio_ext_compat.h"
+#include "vfio_ext_compat_vfio.h"
 #include "vfio_ext_ids.h"
 #include "vfio_ext_priv.h"
 

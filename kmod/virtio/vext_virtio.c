@@ -55,7 +55,8 @@
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 
-#include "vfio_ext_compat.h"
+#include "vfio_ext_compat_eventfd.h"
+#include "vfio_ext_compat_fs.h"
 #include "vext_memtable.h"
 #include "vext_virtio.h"
 
@@ -290,7 +291,7 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
 		 dev->ops->name, vq->index, err);
 	/* The spec's configuration change notification (2.1.2). */
 	if (dev->config_call)
-		vfio_ext_eventfd_add(dev->config_call, 1);
+		vfio_ext_eventfd_signal(dev->config_call);
 }
 
 /*
@@ -341,7 +342,7 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 	if (ret < 0)
 		needs_reset(dev, vq, ret);
 	else if (ret && vq->call)
-		vfio_ext_eventfd_add(vq->call, 1);
+		vfio_ext_eventfd_signal(vq->call);
 }
 
 /*

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel-version differences of the public VFIO driver API
+ * (<linux/vfio.h>, <linux/vfio_pci_core.h>).  The private IOMMU-backend
+ * interface is in vfio_ext_vfio_private.h.
+ */
+#ifndef _VFIO_EXT_COMPAT_VFIO_H
+#define _VFIO_EXT_COMPAT_VFIO_H
+
+#include <linux/vfio.h>
+#include "vfio_ext_compat_version.h"
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0) && IS_ENABLED(CONFIG_IOMMUFD)
+/*
+ * With IOMMUFD a physical VFIO device must provide the iommufd callbacks
+ * (6.2+); detach_ioas joined them in 6.6.  The VFIO core exports them.
+ */
+#define VFIO_EXT_IOMMUFD_PHYS_OPS					\
+	.bind_iommufd	= vfio_iommufd_physical_bind,			\
+	.unbind_iommufd	= vfio_iommufd_physical_unbind,			\
+	.attach_ioas	= vfio_iommufd_physical_attach_ioas,		\
+	.detach_ioas	= vfio_iommufd_physical_detach_ioas,
+#else
+/* 6.1 has no IOMMUFD; Debian builds 6.12 and 7.3 without it. */
+#define VFIO_EXT_IOMMUFD_PHYS_OPS
+#endif
+
+#endif /* _VFIO_EXT_COMPAT_VFIO_H */
