@@ -23,31 +23,30 @@ static inline void vfio_ext_eventfd_signal(struct eventfd_ctx *ctx)
 #endif
 }
 
-/*
- * VFIO_EXT_EVENTFD_ADDS_VALUE - whether the kernel can add an arbitrary
- * amount to an eventfd counter in one step.  Before 6.8 eventfd_signal()
- * does; from 6.8 nothing exported does (eventfd_signal() adds 1 and the
- * file has no write_iter for kernel_write()), and n separate signals let
- * a concurrent reader see part of the sum.  Callers that forward a value
- * decide what the counter means where this is 0.
- */
-#define VFIO_EXT_EVENTFD_ADDS_VALUE					\
-	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0))
-
 /**
- * vfio_ext_eventfd_add() - add @n to @ctx's counter in one step
+ * vfio_ext_eventfd_add_value() - add @value to @ctx's counter in one step
+ *				  where the kernel can, else signal once
  * @ctx: the eventfd
- * @n: the amount
+ * @value: the amount
  *
- * Only where VFIO_EXT_EVENTFD_ADDS_VALUE; elsewhere it signals once, and
- * callers must not rely on it (they test the macro first).
+ * Before 6.8 eventfd_signal() adds any amount under the eventfd's lock,
+ * so a reader sees all of it or none.  From 6.8 nothing exported adds
+ * more than 1 (eventfd_signal() adds 1, and the file has no write_iter
+ * for kernel_write()): @value separate signals would let a concurrent
+ * reader see part of it, so the counter counts the call instead.  What
+ * that means for a caller's users is the caller's to document.
+ *
+ * Return: true if @value was added, false if 1 was.
  */
-static inline void vfio_ext_eventfd_add(struct eventfd_ctx *ctx, u32 n)
+static inline bool vfio_ext_eventfd_add_value(struct eventfd_ctx *ctx,
+					      u32 value)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
-	eventfd_signal(ctx, n);
+	eventfd_signal(ctx, value);
+	return true;
 #else
 	eventfd_signal(ctx);
+	return false;
 #endif
 }
 

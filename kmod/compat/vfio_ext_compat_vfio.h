@@ -25,4 +25,19 @@
 #define VFIO_EXT_IOMMUFD_PHYS_OPS
 #endif
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#include <linux/vfio_pci_core.h>
+/*
+ * Not in 6.12, both in 7.3: the VFIO core answers
+ * VFIO_DEVICE_GET_REGION_INFO itself through get_region_info_caps (EINVAL
+ * without it), and vfio_pci_core_match() calls match_token_uuid
+ * unconditionally.  vfio-pci sets both to the core's functions.
+ */
+#define VFIO_EXT_PCI_CORE_OPS						\
+	.get_region_info_caps	= vfio_pci_ioctl_get_region_info,	\
+	.match_token_uuid	= vfio_pci_core_match_token_uuid,
+#else
+#define VFIO_EXT_PCI_CORE_OPS
+#endif
+
 #endif /* _VFIO_EXT_COMPAT_VFIO_H */

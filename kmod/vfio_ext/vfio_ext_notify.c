@@ -105,8 +105,14 @@ static void vfio_ext_notify_deliver(struct vfio_ext_device *edev, u32 value,
 
 	spin_lock_irqsave(&edev->notify_ev_lock, flags);
 	rec.seq = edev->notify_seq++;
+	/*
+	 * The counter gains the value before 6.8 (crosvm's ABI), 1 per
+	 * notification from 6.8, where no kernel call adds a value in one
+	 * step (uapi.rst, "Behaviour per kernel"); the channel carries the
+	 * value on every kernel.
+	 */
 	if (edev->notify_trigger)
-		vfio_ext_eventfd_add(edev->notify_trigger, value);
+		vfio_ext_eventfd_add_value(edev->notify_trigger, value);
 	if (edev->notify_chan)
 		chan_push(edev->notify_chan, &rec);
 	/* Under ev_lock: netlink events keep the records' order. */

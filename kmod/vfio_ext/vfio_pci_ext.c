@@ -190,6 +190,7 @@ static const struct vfio_device_ops vfio_ext_ops = {
 	.mmap		= vfio_pci_core_mmap,
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
+	VFIO_EXT_PCI_CORE_OPS
 	VFIO_EXT_IOMMUFD_PHYS_OPS
 };
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -527,4 +528,24 @@ int edu_dma_check(struct vfio_handles *h)
 	dma_unmap(h->container, 0x300000, 4096);
 	munmap(src, 8192);
 	return ret;
+}
+
+bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+uint64_t ntfy_efd_amount(uint32_t value)
+{
+	return kernel_at_least(6, 8) ? 1 : value;
+}
+
+bool crosvm_dsm_number_reaches_driver(void)
+{
+	return !kernel_at_least(6, 6);
 }

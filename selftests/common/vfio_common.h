@@ -140,4 +140,18 @@ int irq_set_eventfd(int device, uint32_t index, uint32_t start, int efd);
 int irq_disable(int device, uint32_t index);
 int edu_dma_check(struct vfio_handles *h);
 
+/*
+ * Behaviour that differs between the supported kernels is decided per
+ * kernel (Documentation/uapi.rst, "Behaviour per kernel"); tests expect
+ * what the running kernel's column says.
+ */
+/* The running kernel is at least MAJOR.MINOR (uname). */
+bool kernel_at_least(int major, int minor);
+/* What the ACPI IRQ-index eventfd counter gains for a Notify of @value:
+ * the value before 6.8, 1 (one notification) from 6.8. */
+uint64_t ntfy_efd_amount(uint32_t value);
+/* crosvm's VFIO_DEVICE_ACPI_DSM number reaches the driver (before 6.6;
+ * from 6.6 the VFIO core answers it as VFIO_DEVICE_BIND_IOMMUFD). */
+bool crosvm_dsm_number_reaches_driver(void);
+
 #endif /* VFIO_COMMON_H */
