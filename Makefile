@@ -2,7 +2,9 @@
 #
 # vfio-ext top-level build.
 #
-#   make               modules (against KDIR), library, tools, selftests
+#   make               modules (against KDIR: TARGET=6.1|6.12|7.3 or KVER=
+#                      pick a kernel of tools/kernels), library, tools,
+#                      selftests
 #   make check         every test suite (lint, host unit, KUnit on UML, VM)
 #   make demo          boot the bench and run the DMA demo
 #   make bench         pviommu vs type1 vs the in-kernel floor (build/bench.json)
@@ -14,6 +16,9 @@
 
 KDIR ?= $(shell tools/env.sh KDIR)
 KVER ?= $(shell tools/env.sh KVER)
+# The target's compiler userland (tools/kernels): empty for the host, else
+# the Debian root whose gcc built that kernel; KDIR is then under it.
+KROOT ?= $(shell tools/env.sh KROOT)
 # linux-source of the target, when present: proves the private VFIO
 # declarations in kmod/compat/ against drivers/vfio/vfio.h at build time.
 KSRC ?= $(shell tools/env.sh KSRC)
@@ -25,7 +30,8 @@ C ?= 0
 all: modules lib tools selftests
 
 modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) C=$(C) VFIOEXT_KSRC=$(VFIOEXT_KSRC) modules
+	tools/userland "$(KROOT)" $(MAKE) -C $(patsubst $(KROOT)%,%,$(KDIR)) \
+		M=$(CURDIR) C=$(C) VFIOEXT_KSRC=$(VFIOEXT_KSRC) modules
 
 lib:
 	$(MAKE) -C lib

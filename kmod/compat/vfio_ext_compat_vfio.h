@@ -7,6 +7,7 @@
 #ifndef _VFIO_EXT_COMPAT_VFIO_H
 #define _VFIO_EXT_COMPAT_VFIO_H
 
+#include <linux/pci.h>
 #include <linux/vfio.h>
 #include "vfio_ext_compat_version.h"
 
@@ -39,5 +40,24 @@
 #else
 #define VFIO_EXT_PCI_CORE_OPS
 #endif
+
+/**
+ * vfio_ext_err_irq_count() - vectors VFIO_DEVICE_GET_IRQ_INFO reports for
+ *			      VFIO_PCI_ERR_IRQ_INDEX
+ * @pdev: the device
+ *
+ * Up to 6.12 vfio-pci-core offers the error index to PCIe devices only
+ * (and refuses it to others with EINVAL); 7.3 offers it to every device.
+ *
+ * Return: 0 or 1.
+ */
+static inline u32 vfio_ext_err_irq_count(struct pci_dev *pdev)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+	return pci_is_pcie(pdev) ? 1 : 0;
+#else
+	return 1;
+#endif
+}
 
 #endif /* _VFIO_EXT_COMPAT_VFIO_H */

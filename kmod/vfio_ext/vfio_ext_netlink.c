@@ -46,6 +46,7 @@
 #include "vfio_ext_compat_kvm.h"
 #include "vfio_ext_compat_netlink.h"
 #include "vfio_ext_compat_pm.h"
+#include "vfio_ext_compat_vfio.h"
 #include "vfio_ext_priv.h"
 #include "pviommu_nl.h"
 
@@ -454,7 +455,7 @@ static u32 vdev_irq_count(struct vfio_ext_device *edev, u32 index)
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		return edev->msix_vecs;
 	case VFIO_PCI_ERR_IRQ_INDEX:
-		return pci_is_pcie(pdev) ? 1 : 0;
+		return vfio_ext_err_irq_count(pdev);
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
 	case VFIO_PCI_ACPI_NTFY_IRQ_INDEX:
