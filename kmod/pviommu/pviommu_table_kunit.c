@@ -332,7 +332,7 @@ static struct page *dom_expect_mapped(struct kunit *test,
 		return NULL;
 	KUNIT_EXPECT_EQ(test, offset_in_page(phys), offset_in_page(iova));
 	pg = pfn_to_page(PHYS_PFN(phys));
-	KUNIT_EXPECT_TRUE(test, page_maybe_dma_pinned(pg));
+	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(pg)));
 	va = kmap_local_page(pg);
 	word = va[0];
 	kunmap_local(va);
@@ -357,7 +357,7 @@ static void dom_expect_unpinned(struct kunit *test, struct dom_ctx *c,
 	for (i = first; i < first + n; i++) {
 		if (get_user_pages_fast(dom_uaddr(c, i), 1, 0, &pg) != 1)
 			continue;	/* not even present */
-		bad += page_maybe_dma_pinned(pg);
+		bad += folio_maybe_dma_pinned(page_folio(pg));
 		put_page(pg);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0UL, "pinned pages among %lu", n);
@@ -404,7 +404,8 @@ static void dom_map_unmap_body(struct kunit *test, struct dom_ctx *c)
 	for (i = 0; i < n; i++) {
 		dom_expect_unmapped(test, c->domain, DOM_IOVA + DOM_PAGES(i));
 		if (pages[i])
-			KUNIT_EXPECT_FALSE(test, page_maybe_dma_pinned(pages[i]));
+			KUNIT_EXPECT_FALSE(test,
+					   folio_maybe_dma_pinned(page_folio(pages[i])));
 	}
 	dom_expect_empty(test, c);
 }

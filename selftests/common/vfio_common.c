@@ -549,3 +549,8 @@ bool crosvm_dsm_number_reaches_driver(void)
 {
 	return !kernel_at_least(6, 6);
 }
+
+bool err_irq_on_every_device(void)
+{
+	return kernel_at_least(6, 13);
+}
