@@ -829,7 +829,8 @@ static int nl_emit_check(struct fctx *c, bool may_lose)
 		return -EBADMSG;
 	}
 	injected = may_lose && ret == 0;
-	if (eventfd_wait(c->efd, 1000, &v) || v != NL_LOOPBACK) {
+	if (eventfd_wait(c->efd, 1000, &v) ||
+	    v != ntfy_efd_amount(NL_LOOPBACK)) {
 		nl_complain("the notification did not reach the eventfd");
 		return -EBADMSG;
 	}
