@@ -13,11 +13,16 @@
 
 #include <linux/version.h>
 
-#define VFIO_EXT_SERIES(v, p)						\
-	(LINUX_VERSION_CODE >= KERNEL_VERSION(v, p, 0) &&		\
-	 LINUX_VERSION_CODE < KERNEL_VERSION(v, p + 1, 0))
-
-#if !(VFIO_EXT_SERIES(6, 1) || VFIO_EXT_SERIES(6, 12) || VFIO_EXT_SERIES(7, 3))
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define VFIO_EXT_SUPPORTED_SERIES 1
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+#define VFIO_EXT_SUPPORTED_SERIES 1
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(7, 3, 0) && \
+	LINUX_VERSION_CODE < KERNEL_VERSION(7, 4, 0)
+#define VFIO_EXT_SUPPORTED_SERIES 1
+#else
 #error "vfio-ext supports Linux 6.1, 6.12 and 7.3 (Documentation/admin-guide.rst)"
 #endif
 

@@ -147,14 +147,20 @@ int edu_dma_check(struct vfio_handles *h);
  */
 /* The running kernel is at least MAJOR.MINOR (uname). */
 bool kernel_at_least(int major, int minor);
-/* What the ACPI IRQ-index eventfd counter gains for a Notify of @value:
- * the value before 6.8, 1 (one notification) from 6.8. */
+/*
+ * What the ACPI IRQ-index eventfd counter gains for a Notify of @value:
+ * the value before 6.8, 1 (one notification) from 6.8.
+ */
 uint64_t ntfy_efd_amount(uint32_t value);
-/* crosvm's VFIO_DEVICE_ACPI_DSM number reaches the driver (before 6.6;
- * from 6.6 the VFIO core answers it as VFIO_DEVICE_BIND_IOMMUFD). */
+/*
+ * crosvm's VFIO_DEVICE_ACPI_DSM number reaches the driver (before 6.6;
+ * from 6.6 the VFIO core answers it as VFIO_DEVICE_BIND_IOMMUFD).
+ */
 bool crosvm_dsm_number_reaches_driver(void);
-/* vfio-pci-core offers VFIO_PCI_ERR_IRQ_INDEX to every device, not only
- * to PCIe ones (7.3; 6.1 and 6.12: PCIe only, EINVAL for others). */
+/*
+ * vfio-pci-core offers VFIO_PCI_ERR_IRQ_INDEX to every device, not only
+ * to PCIe ones (7.3; 6.1 and 6.12: PCIe only, EINVAL for others).
+ */
 bool err_irq_on_every_device(void);
 
 #endif /* VFIO_COMMON_H */
