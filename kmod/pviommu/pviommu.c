@@ -4,7 +4,8 @@
  * with type1v2 container semantics, on the kernel's IOMMU API.
  *
  * Each attached group gets a real IOMMU domain; every mapping is pinned
- * once and mapped into every domain (pviommu_map.c).
+ * once (RAM; device memory is mapped unpinned, as type1 maps it) and
+ * mapped into every domain (pviommu_map.c).
  *
  * Locking: pviommu->lock (mutex) covers the whole container state (groups,
  * domains, table, ranges, accounting) for every backend callback and
