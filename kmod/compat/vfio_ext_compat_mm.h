@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Kernel-version differences of the mm API that pviommu's map path uses
- * to reach device memory (VM_PFNMAP: an mmap of a BAR).  Like
- * vfio_ext_compat_iommu.h it builds on UML, where KUnit compiles the map
- * path.
+ * to reach device memory (VM_PFNMAP: an mmap of a BAR), and of the errno
+ * type1 gives for a DMA range that wraps.  Like vfio_ext_compat_iommu.h it
+ * builds on UML, where KUnit compiles the map path.
  *
- * Checked against drivers/vfio/vfio_iommu_type1.c and mm/memory.c of
- * Debian's 6.1.192 and 6.12.118 and of upstream from the 7.0 cycle (the
- * 7.x lane); 6.10 and 6.11 are not built here.
+ * Checked against drivers/vfio/vfio_iommu_type1.c, mm/memory.c and
+ * include/linux/mm.h of Debian's 6.1.192, 6.12.118 and 7.3.4; the
+ * boundaries in between (6.4, 6.10, 6.12, 6.15, 6.19) are where upstream
+ * changed, and 6.10, 6.11 and 6.13-6.18 are not built here.
  */
 #ifndef _VFIO_EXT_COMPAT_MM_H
 #define _VFIO_EXT_COMPAT_MM_H
@@ -16,6 +17,23 @@
 #include <linux/mm.h>
 #include <linux/version.h>
 
+/*
+ * VFIO_EXT_DMA_WRAP_ERRNO - what type1 returns (negated) when a MAP_DMA
+ * or UNMAP_DMA range wraps the u64 space, IOVA or vaddr.  Up to 6.18 the
+ * test is "iova + size - 1 < iova" and the answer EINVAL (6.1.192 and
+ * 6.12.118 still); the series that made type1 map up to the last page of
+ * the address space (Alex Mastro, "vfio: handle DMA map/unmap up to the
+ * addressable limit", posted after the 6.18 merge window: 6.19 is taken
+ * as its first release) tests with check_add_overflow() and answers
+ * EOVERFLOW (7.3.4), before the permission and alignment checks of a map
+ * (an unmap still checks its alignment first).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+#define VFIO_EXT_DMA_WRAP_ERRNO	EINVAL
+#else
+#define VFIO_EXT_DMA_WRAP_ERRNO	EOVERFLOW
+#endif
+
 /**
  * vfio_ext_untagged_addr() - @addr without the tag bits a user may put in
  * it, for looking up its vma in @mm (mmap_lock held)
@@ -23,9 +41,9 @@
  * @addr: a user address
  *
  * untagged_addr_remote() appeared with x86 LAM (6.4) and is what type1
- * uses from then; before, untagged_addr().  Not untagged_addr() on newer
- * kernels: with CONFIG_ADDRESS_MASKING it reads a per-CPU variable that
- * is not exported to modules.
+ * uses from then: it untags with @mm's own mask, which also holds in the
+ * virtio-iommu worker (a kernel thread borrowing the VMM's mm); before,
+ * untagged_addr().
  *
  * Return: the untagged address.
  */

@@ -447,16 +447,17 @@ void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
  * @vaddr: VMM address of the first byte
  * @iova: IOVA of the first byte
  * @size: bytes
- * @prot: IOMMU_READ / IOMMU_WRITE
+ * @prot: IOMMU_READ / IOMMU_WRITE, or 0 (refused, after the wrap check)
  * @acct: whose limit the pinned pages count against; NULL for the caller
  *
  * The memory may be RAM (pinned) or device memory (a VM_PFNMAP mmap: not
  * pinned, not charged), as with type1.
  *
- * Return: 0; -EINVAL (alignment, wrap, outside the valid IOVA ranges, no
- * permission); -EEXIST (overlaps a mapping); -ENOSPC (dma_entry_limit);
- * -ENOMEM (also over RLIMIT_MEMLOCK); -EFAULT (memory neither pinnable
- * nor device memory).
+ * Return: 0; -EINVAL (size 0, alignment, outside the valid IOVA ranges,
+ * no permission); -VFIO_EXT_DMA_WRAP_ERRNO (the IOVA or vaddr range
+ * wraps: -EINVAL or -EOVERFLOW, as type1 on this kernel); -EEXIST
+ * (overlaps a mapping); -ENOSPC (dma_entry_limit); -ENOMEM (also over
+ * RLIMIT_MEMLOCK); -EFAULT (memory neither pinnable nor device memory).
  */
 int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 		   u64 iova, u64 size, int prot,
@@ -467,15 +468,22 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 	int ret;
 
 	lockdep_assert_held(&p->lock);
-	if (!prot || !size || (size | iova | vaddr) & (align - 1))
+	/* In type1's order, which decides the errno of a request with
+	 * several faults.
+	 */
+	if (!size)
 		return -EINVAL;
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr ||
 	    vaddr + size - 1 > ULONG_MAX)
+		return -VFIO_EXT_DMA_WRAP_ERRNO;
+	if (!prot || (size | iova | vaddr) & (align - 1))
 		return -EINVAL;
-	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
-		return -EINVAL;
+	if (pviommu_table_first(&sp->table, iova, iova + size - 1))
+		return -EEXIST;
 	if (p->nr_maps >= p->dma_limit)
 		return -ENOSPC;
+	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
+		return -EINVAL;
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
@@ -515,7 +523,8 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
  * the call (-EINVAL) and nothing is unmapped; a range without mappings
  * unmaps nothing and succeeds.
  *
- * Return: 0 or -EINVAL.
+ * Return: 0, -EINVAL, or -VFIO_EXT_DMA_WRAP_ERRNO (an aligned range that
+ * wraps, as type1 on this kernel).
  */
 int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
 		     u64 size, bool all, u64 *done)
@@ -530,9 +539,10 @@ int pviommu_do_unmap(struct pviommu *p, struct pviommu_space *sp, u64 iova,
 		start = 0;
 		last = U64_MAX;
 	} else {
-		if (!size || (iova | size) & (align - 1) ||
-		    iova + size - 1 < iova)
+		if (!size || (iova | size) & (align - 1))
 			return -EINVAL;
+		if (iova + size - 1 < iova)
+			return -VFIO_EXT_DMA_WRAP_ERRNO;
 		start = iova;
 		last = iova + size - 1;
 	}
