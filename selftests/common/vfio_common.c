@@ -101,6 +101,25 @@ int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN])
 	return -ENODEV;
 }
 
+/*
+ * First edu of @kind in address order other than @not (a test's first
+ * device, for a second one); -ENODEV if the bench has no other.
+ */
+int edu_find_other(enum edu_kind kind, const char *not,
+		   char bdf[VFIOEXT_BDF_LEN])
+{
+	char found[VFIOEXT_BDF_LEN];
+	unsigned int n;
+
+	for (n = 0; !vfioext_pci_find(EDU_VENDOR, EDU_DEVICE, n, found); n++) {
+		if (strcmp(found, not) && kind_matches(found, kind)) {
+			snprintf(bdf, VFIOEXT_BDF_LEN, "%s", found);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
 /* Remember @bdf's driver ("" when it has none) for drv_restore(). */
 int drv_save(struct drv_binding *b, const char *bdf)
 {
