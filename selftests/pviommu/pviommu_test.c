@@ -21,7 +21,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -41,12 +40,7 @@
  */
 static int wrap_errno(void)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return -EINVAL;
-	return major > 6 || (major == 6 && minor >= 19) ? -EOVERFLOW : -EINVAL;
+	return kernel_at_least(6, 19) ? -EOVERFLOW : -EINVAL;
 }
 
 static int limit_path(unsigned long iommu, char *buf, size_t len)
