@@ -120,6 +120,39 @@ int edu_find_other(enum edu_kind kind, const char *not,
 	return -ENODEV;
 }
 
+/*
+ * Bind @bdf to vfio-pci-ext, attach its group to @container and open the
+ * device: a second device beside a test's own.  The device fd, or
+ * -errno with nothing left open; *group gets the group fd.
+ */
+int peer_open(const char *bdf, int container, int *group)
+{
+	char path[32];
+	int g, dev, ret;
+
+	ret = vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/dev/vfio/%d",
+		 vfioext_pci_iommu_group(bdf));
+	g = open(path, O_RDWR | O_CLOEXEC);
+	if (g < 0)
+		return -errno;
+	if (ioctl(g, VFIO_GROUP_SET_CONTAINER, &container)) {
+		ret = -errno;
+		close(g);
+		return ret;
+	}
+	dev = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (dev < 0) {
+		ret = -errno;
+		close(g);
+		return ret;
+	}
+	*group = g;
+	return dev;
+}
+
 /* Remember @bdf's driver ("" when it has none) for drv_restore(). */
 int drv_save(struct drv_binding *b, const char *bdf)
 {

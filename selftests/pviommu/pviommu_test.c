@@ -344,7 +344,7 @@ TEST_F_TIMEOUT(ctr, peer_bar, 90)
 	struct rlimit rl;
 	volatile uint32_t *bar, *peer;
 	uint8_t *src = anon_pages(4096), *dst = anon_pages(4096);
-	char bdf2[VFIOEXT_BDF_LEN], path[32];
+	char bdf2[VFIOEXT_BDF_LEN];
 	int c = self->h.container, group2, dev2;
 	size_t len, plen;
 	long lck;
@@ -353,13 +353,7 @@ TEST_F_TIMEOUT(ctr, peer_bar, 90)
 	ASSERT_NE(NULL, dst);
 	if (edu_find_other(EDU_ALONE, self->bdf, bdf2))
 		SKIP(return, "no second edu alone in its IOMMU group");
-	ASSERT_EQ(0, vfioext_pci_bind(bdf2, VFIO_EXT_PCI_DRIVER_NAME));
-	snprintf(path, sizeof(path), "/dev/vfio/%d",
-		 vfioext_pci_iommu_group(bdf2));
-	group2 = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, group2);
-	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &c));
-	dev2 = ioctl(group2, VFIO_GROUP_GET_DEVICE_FD, bdf2);
+	dev2 = peer_open(bdf2, c, &group2);
 	ASSERT_LE(0, dev2);
 	peer = bar0_map(dev2, &plen);
 	ASSERT_NE(NULL, peer);

@@ -582,7 +582,7 @@ TEST_F_TIMEOUT(viommu, map_peer_bar, 120)
 		struct vhost_memory m;
 		struct vhost_memory_region r[2];
 	} mem = { .m.nregions = 2 };
-	char bdf2[VFIOEXT_BDF_LEN], path[32];
+	char bdf2[VFIOEXT_BDF_LEN];
 	volatile uint32_t *peer;
 	int group2, dev2;
 	size_t plen;
@@ -590,13 +590,7 @@ TEST_F_TIMEOUT(viommu, map_peer_bar, 120)
 
 	if (edu_find_other(EDU_ALONE, g->h.bdf, bdf2))
 		SKIP(return, "no second edu alone in its IOMMU group");
-	ASSERT_EQ(0, vfioext_pci_bind(bdf2, VFIO_EXT_PCI_DRIVER_NAME));
-	snprintf(path, sizeof(path), "/dev/vfio/%d",
-		 vfioext_pci_iommu_group(bdf2));
-	group2 = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, group2);
-	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &g->h.container));
-	dev2 = ioctl(group2, VFIO_GROUP_GET_DEVICE_FD, bdf2);
+	dev2 = peer_open(bdf2, g->h.container, &group2);
 	ASSERT_LE(0, dev2);
 	peer = bar0_map(dev2, &plen);
 	ASSERT_NE(NULL, peer);
