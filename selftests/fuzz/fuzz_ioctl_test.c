@@ -66,6 +66,8 @@ static int e_map[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM, 0, 0 };
 static int e_batch[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
 			 E2BIG, ENOENT, 0, 0 };
 static int e_unmap[] = { EINVAL, ENOENT, EFAULT, 0, 0 };
+static const int e_dom[] = { EINVAL, ENOENT, EBUSY, ENOSPC, EFAULT, EEXIST,
+			     ENODEV, 0 };
 
 /* Add @e to a 0-terminated errno list that has a spare slot. */
 static void errnos_add(int *list, int e)
@@ -75,8 +77,6 @@ static void errnos_add(int *list, int e)
 	list[0] = e;
 	list[1] = 0;
 }
-static const int e_dom[] = { EINVAL, ENOENT, EBUSY, ENOSPC, EFAULT, EEXIST,
-			     ENODEV, 0 };
 
 /* --- device surface ------------------------------------------------------ */
 
