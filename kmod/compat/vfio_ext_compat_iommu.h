@@ -50,6 +50,8 @@ static inline struct iommu_domain *vfio_ext_iommu_domain_alloc(struct device *de
 #endif
 }
 
+/* The rest needs the IOMMU API itself, which UML (KUnit) lacks. */
+#if IS_ENABLED(CONFIG_IOMMU_API)
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 static inline int vfio_ext_dev_intr_remap(struct device *dev, void *data)
 {
@@ -75,5 +77,6 @@ static inline bool vfio_ext_group_msi_isolated(struct iommu_group *group)
 	return iommu_group_has_isolated_msi(group);
 #endif
 }
+#endif /* CONFIG_IOMMU_API */
 
 #endif /* _VFIO_EXT_COMPAT_IOMMU_H */

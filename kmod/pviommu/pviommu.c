@@ -4,7 +4,8 @@
  * with type1v2 container semantics, on the kernel's IOMMU API.
  *
  * Each attached group gets a real IOMMU domain; every mapping is pinned
- * once and mapped into every domain (pviommu_map.c).
+ * once (RAM; device memory is mapped unpinned, as type1 maps it) and
+ * mapped into every domain (pviommu_map.c).
  *
  * Locking: pviommu->lock (mutex) covers the whole container state (groups,
  * domains, table, ranges, accounting) for every backend callback and
@@ -85,13 +86,17 @@ static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 /* Container ioctls                                                    */
 /* ------------------------------------------------------------------ */
 
-/* VFIO_DMA_MAP_FLAG_* to IOMMU_*; 0 for none or unknown flags. */
+/*
+ * VFIO_DMA_MAP_FLAG_* to IOMMU_*: 0 for none (pviommu_do_map() refuses
+ * it, after the checks type1 makes first), -EINVAL for unknown flags
+ * (refused at once, as type1 does; VADDR is unsupported).
+ */
 static int map_prot(u32 flags)
 {
 	int prot = 0;
 
 	if (flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
-		return 0;
+		return -EINVAL;
 	if (flags & VFIO_DMA_MAP_FLAG_READ)
 		prot |= IOMMU_READ;
 	if (flags & VFIO_DMA_MAP_FLAG_WRITE)
@@ -103,15 +108,16 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	struct vfio_iommu_type1_dma_map map;
-	int ret;
+	int prot, ret;
 
 	if (copy_from_user(&map, arg, minsz))
 		return -EFAULT;
-	if (map.argsz < minsz || !map_prot(map.flags))
+	prot = map_prot(map.flags);
+	if (map.argsz < minsz || prot < 0)
 		return -EINVAL;
 	mutex_lock(&p->lock);
-	ret = pviommu_do_map(p, &p->def, map.vaddr, map.iova, map.size,
-			     map_prot(map.flags), NULL);
+	ret = pviommu_do_map(p, &p->def, map.vaddr, map.iova, map.size, prot,
+			     NULL);
 	pviommu_count(p, PVIOMMU_CNT_MAP, PVIOMMU_CNT_MAP_FAILED, ret);
 	mutex_unlock(&p->lock);
 	return ret;
@@ -296,8 +302,10 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		}
 		switch (op.op) {
 		case VFIO_EXT_PVIOMMU_OP_MAP:
-			ret = pviommu_do_map(p, sp, op.vaddr, op.iova, op.size,
-					     map_prot(op.flags), NULL);
+			ret = map_prot(op.flags);
+			if (ret >= 0)
+				ret = pviommu_do_map(p, sp, op.vaddr, op.iova,
+						     op.size, ret, NULL);
 			pviommu_count(p, PVIOMMU_CNT_MAP,
 				      PVIOMMU_CNT_MAP_FAILED, ret);
 			break;

@@ -15,13 +15,20 @@
  * @node: IOVA range, inclusive (start, last)
  * @vaddr: user address of the first byte
  * @prot: IOMMU_READ / IOMMU_WRITE
- * @pinned: the pages are pinned, accounted and mapped in every domain
+ * @pinned: the memory is mapped in every domain, its pages pinned and
+ *	accounted
+ * @has_pages: some of it is pinned pages (the VMM's RAM); valid while
+ *	@pinned
+ * @has_rsvd: some of it is reserved pfns, neither pinned nor accounted
+ *	(device memory: an mmap of a BAR; the zero page); valid while @pinned
  */
 struct pviommu_map {
 	struct interval_tree_node node;
 	unsigned long vaddr;
 	u32 prot;
 	bool pinned;
+	bool has_pages;
+	bool has_rsvd;
 };
 
 /**

@@ -8,10 +8,11 @@
  * pviommu_domain: the map and unmap paths of pviommu_map.c, through the
  * table into a real IOMMU domain with real pinned pages: what the IOMMU
  * translates after a map and after an unmap, the split rules, u64 edges,
- * and that a failing iommu_map(), pin or charge leaves no table entry, pin
- * or charge behind.  It needs a PCI device behind an IOMMU (the debug VM's
- * emulated VT-d: without one it fails there) and a loading process; on UML
- * every case is skipped.
+ * reserved pages (neither pinned nor charged), and that a failing
+ * iommu_map(), pin or charge leaves no table entry, pin or charge behind.
+ * It needs a PCI device behind an IOMMU (the debug VM's emulated VT-d:
+ * without one it fails there) and a loading process; on UML every case
+ * is skipped.
  */
 #include <kunit/test.h>
 #include <linux/highmem.h>
@@ -512,11 +513,14 @@ static void dom_u64_edges_body(struct kunit *test, struct dom_ctx *c)
 	dom_expect_mapped(test, c->domain, last + PAGE_SIZE - 1, 0);
 	KUNIT_EXPECT_EQ(test, dom_map(c, 1, end + 1, 1, DOM_RW), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dom_map(c, 1, top, 1, DOM_RW), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dom_map(c, 1, top, 2, DOM_RW), -EINVAL);
+	/* Wraps: type1's errno on this kernel. */
+	KUNIT_EXPECT_EQ(test, dom_map(c, 1, top, 2, DOM_RW),
+			-VFIO_EXT_DMA_WRAP_ERRNO);
 	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp,
 					     ULONG_MAX - PAGE_SIZE + 1,
 					     DOM_IOVA, DOM_PAGES(2), DOM_RW, NULL),
-			-EINVAL);
+			-VFIO_EXT_DMA_WRAP_ERRNO);
+	KUNIT_EXPECT_EQ(test, dom_map(c, 1, top, 2, 0), -VFIO_EXT_DMA_WRAP_ERRNO);
 	/* Alignment, size and permission. */
 	KUNIT_EXPECT_EQ(test, dom_map(c, 1, DOM_IOVA + 0x800, 1, DOM_RW), -EINVAL);
 	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, dom_uaddr(c, 1) + 8,
@@ -531,7 +535,7 @@ static void dom_u64_edges_body(struct kunit *test, struct dom_ctx *c)
 	/* Unmap: a wrapping range is refused, the top holds nothing. */
 	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, top,
 					       DOM_PAGES(2), false, &done),
-			-EINVAL);
+			-VFIO_EXT_DMA_WRAP_ERRNO);
 	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, top, PAGE_SIZE,
 					       false, &done), 0);
 	KUNIT_EXPECT_EQ(test, done, 0ULL);
@@ -645,6 +649,43 @@ static void dom_pin_fails_body(struct kunit *test, struct dom_ctx *c)
 static void dom_pin_fails(struct kunit *test)
 {
 	dom_run(test, dom_pin_fails_body);
+}
+
+/*
+ * Reserved pages among pinned ones: a read-only map of memory never
+ * written gets the zero page, which type1 neither pins nor charges.  It
+ * is mapped, counted nowhere, and the unmap unpins nothing of it; a page
+ * written in between is pinned and charged as usual.
+ */
+static void dom_zero_page_body(struct kunit *test, struct dom_ctx *c)
+{
+	phys_addr_t zero = page_to_phys(ZERO_PAGE(0));
+	u64 done;
+
+	if (!dom_mem(test, c, 3, false))
+		return;
+	if (put_user(dom_word(1), (u64 __user *)dom_uaddr(c, 1))) {
+		KUNIT_FAIL(test, "writing user page 1");
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, dom_map(c, 0, DOM_IOVA, 3, IOMMU_READ), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(c->domain, DOM_IOVA), zero);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(c->domain,
+						 DOM_IOVA + DOM_PAGES(2)),
+			zero);
+	dom_expect_mapped(test, c->domain, DOM_IOVA + DOM_PAGES(1), 1);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, 1UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 1UL);
+	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, DOM_IOVA,
+					       DOM_PAGES(3), false, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, DOM_PAGES(3));
+	dom_expect_unpinned(test, c, 0, 3);
+	dom_expect_empty(test, c);
+}
+
+static void dom_zero_page(struct kunit *test)
+{
+	dom_run(test, dom_zero_page_body);
 }
 
 /*
@@ -785,6 +826,7 @@ static struct kunit_case pviommu_domain_test_cases[] = {
 	KUNIT_CASE(dom_u64_edges),
 	KUNIT_CASE(dom_iommu_map_fails),
 	KUNIT_CASE(dom_pin_fails),
+	KUNIT_CASE(dom_zero_page),
 	KUNIT_CASE(dom_limits),
 	KUNIT_CASE(dom_two_domains),
 	{}

@@ -276,6 +276,7 @@ static int do_map(struct pviommu_viommu *v, struct vext_vdev *vdev,
 	case -EEXIST:
 		return VIRTIO_IOMMU_S_INVAL;	/* overlaps a mapping */
 	case -EINVAL:
+	case -EOVERFLOW:
 		return VIRTIO_IOMMU_S_RANGE;	/* a reserved or invalid IOVA */
 	case -ENOMEM:
 	case -ENOSPC:

@@ -101,6 +101,58 @@ int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN])
 	return -ENODEV;
 }
 
+/*
+ * First edu of @kind in address order other than @not (a test's first
+ * device, for a second one); -ENODEV if the bench has no other.
+ */
+int edu_find_other(enum edu_kind kind, const char *not,
+		   char bdf[VFIOEXT_BDF_LEN])
+{
+	char found[VFIOEXT_BDF_LEN];
+	unsigned int n;
+
+	for (n = 0; !vfioext_pci_find(EDU_VENDOR, EDU_DEVICE, n, found); n++) {
+		if (strcmp(found, not) && kind_matches(found, kind)) {
+			snprintf(bdf, VFIOEXT_BDF_LEN, "%s", found);
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+/*
+ * Bind @bdf to vfio-pci-ext, attach its group to @container and open the
+ * device: a second device beside a test's own.  The device fd, or
+ * -errno with nothing left open; *group gets the group fd.
+ */
+int peer_open(const char *bdf, int container, int *group)
+{
+	char path[32];
+	int g, dev, ret;
+
+	ret = vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/dev/vfio/%d",
+		 vfioext_pci_iommu_group(bdf));
+	g = open(path, O_RDWR | O_CLOEXEC);
+	if (g < 0)
+		return -errno;
+	if (ioctl(g, VFIO_GROUP_SET_CONTAINER, &container)) {
+		ret = -errno;
+		close(g);
+		return ret;
+	}
+	dev = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	if (dev < 0) {
+		ret = -errno;
+		close(g);
+		return ret;
+	}
+	*group = g;
+	return dev;
+}
+
 /* Remember @bdf's driver ("" when it has none) for drv_restore(). */
 int drv_save(struct drv_binding *b, const char *bdf)
 {

@@ -90,6 +90,9 @@ struct drv_binding {
 } while (0)
 
 int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN]);
+int edu_find_other(enum edu_kind kind, const char *not,
+		   char bdf[VFIOEXT_BDF_LEN]);
+int peer_open(const char *bdf, int container, int *group);
 int drv_save(struct drv_binding *b, const char *bdf);
 int drv_bind_save(struct drv_binding *b, const char *bdf, const char *driver);
 int drv_restore(struct drv_binding *b);

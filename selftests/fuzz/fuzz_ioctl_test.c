@@ -61,11 +61,20 @@ static const int e_irq[] = { EINVAL, EFAULT, EBADF, ENOTTY, EBUSY, EIO,
 static const int e_info[] = { EINVAL, EFAULT, 0 };
 static const int e_unknown[] = { ENOTTY, EINVAL, 0 };
 static const int e_chan[] = { EINVAL, EBUSY, EMFILE, 0 };
-static const int e_map[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
-			     0 };
-static const int e_batch[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
-			       E2BIG, ENOENT, 0 };
-static const int e_unmap[] = { EINVAL, ENOENT, EFAULT, 0 };
+/* Each with a spare slot: a wrapping range is EOVERFLOW from 6.19 (type1's). */
+static int e_map[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM, 0, 0 };
+static int e_batch[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
+			 E2BIG, ENOENT, 0, 0 };
+static int e_unmap[] = { EINVAL, ENOENT, EFAULT, 0, 0 };
+
+/* Add @e to a 0-terminated errno list that has a spare slot. */
+static void errnos_add(int *list, int e)
+{
+	while (*list)
+		list++;
+	list[0] = e;
+	list[1] = 0;
+}
 static const int e_dom[] = { EINVAL, ENOENT, EBUSY, ENOSPC, EFAULT, EEXIST,
 			     ENODEV, 0 };
 
@@ -566,8 +575,8 @@ TEST_F_TIMEOUT(fuzz, device_ioctls, 600)
 	blob_init(b, 0, 7);
 	ASSERT_EQ(-EACCES, dsm(self->c.h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 	if (!crosvm_dsm_number_reaches_driver()) {
-		e_dsm_crosvm[0] = ENOTTY;
-		e_dsm_crosvm[1] = 0;
+		e_dsm_crosvm[0] = 0;
+		errnos_add(e_dsm_crosvm, ENOTTY);
 	}
 	self->c.fd = self->c.h.device;
 	fuzz_init(&self->f, "device ioctls", DEVICE_ITERS);
@@ -618,6 +627,11 @@ TEST_F_TIMEOUT(fuzz, container_ioctls, 600)
 	struct vfio_iommu_type1_dma_unmap all = {
 		.argsz = sizeof(all), .flags = VFIO_DMA_UNMAP_FLAG_ALL,
 	};
+	if (kernel_at_least(6, 19)) {
+		errnos_add(e_map, EOVERFLOW);
+		errnos_add(e_batch, EOVERFLOW);
+		errnos_add(e_unmap, EOVERFLOW);
+	}
 	self->c.fd = self->c.h.container;
 	fuzz_init(&self->f, "container ioctls", CONTAINER_ITERS);
 	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, container_calls,

@@ -13,9 +13,11 @@
  *
  * and in both cases nothing is left behind (module references, pinned
  * pages), and after device_add the new device binds to vfio-pci-ext and
- * carries an edu DMA round trip.  No oops, leak or hang: the runner scans
- * the kernel log, kmemleak at the end, and the harness timeout bounds every
- * wait.
+ * carries an edu DMA round trip.  A third case unplugs it while another
+ * device's container (type1 and pviommu alike) still maps its BAR for
+ * peer-to-peer DMA: the device goes, and that mapping is unmapped
+ * cleanly.  No oops, leak or hang: the runner scans the kernel log,
+ * kmemleak at the end, and the harness timeout bounds every wait.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -294,6 +296,91 @@ TEST_F_TIMEOUT(hp, unplug_held_vmm_killed, 180)
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	after_removal(_metadata, self);
+}
+
+#define PEER_IOVA	0x4000000ULL	/* below edu's 28-bit DMA mask */
+
+/*
+ * The BAR goes away under a peer-to-peer mapping: another edu's (A)
+ * container maps the hot-pluggable edu's (B) BAR0, through B's mmap, as
+ * QEMU maps an assigned device's BARs.  B's fds close (B's group leaves
+ * the container; the mapping stays, as the VMM did not unmap it) and B is
+ * unplugged.  Neither backend holds B or its pfns: the removal is not
+ * held up; A's DMA to the stale IOVA reaches no device and harms nothing;
+ * the unmap then succeeds and unpins nothing (device memory was never
+ * pinned or charged).  type1 first, then pviommu: the same on both.
+ */
+TEST_F_TIMEOUT(hp, unplug_peer_bar_mapped, 240)
+{
+	static const unsigned long iommus[] = {
+		VFIO_TYPE1v2_IOMMU, VFIO_EXT_PVIOMMU_IOMMU,
+	};
+	volatile uint32_t *bar, *peer;
+	uint8_t *src = self->buf;
+	char bdf_a[VFIOEXT_BDF_LEN], path[32], reply[512];
+	struct vfio_handles a;
+	int group2, dev2;
+	size_t len, plen;
+	unsigned int i;
+
+	if (edu_find(EDU_ALONE, bdf_a))
+		SKIP(return, "no edu alone in its IOMMU group");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf_a, VFIO_EXT_PCI_DRIVER_NAME));
+	for (i = 0; i < 2; i++) {
+		TH_LOG("%s", iommus[i] == VFIO_TYPE1v2_IOMMU ? "type1v2" :
+							       "pviommu");
+		ASSERT_EQ(0, vfio_open_all_iommu(&a, bdf_a, iommus[i]));
+		snprintf(path, sizeof(path), "/dev/vfio/%d",
+			 vfioext_pci_iommu_group(self->bdf));
+		group2 = open(path, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, group2);
+		ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER,
+				   &a.container));
+		dev2 = ioctl(group2, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+		ASSERT_LE(0, dev2);
+		peer = bar0_map(dev2, &plen);
+		ASSERT_NE(NULL, peer);
+		bar = bar0_map(a.device, &len);
+		ASSERT_NE(NULL, bar);
+		ASSERT_EQ(0, edu_set_bus_master(a.device, true));
+		ASSERT_EQ(0, dma_map(a.container, src, 0x100000, 4096,
+				     VFIO_DMA_MAP_FLAG_READ));
+		ASSERT_EQ(0, dma_map(a.container, (void *)peer, PEER_IOVA,
+				     plen, VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE));
+		/* The mapping reaches B: B answers ~value in liveness. */
+		*(uint32_t *)src = 0x600d + i;
+		ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 4, false));
+		ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF,
+				     PEER_IOVA + EDU_REG_LIVENESS, 4, true));
+		EXPECT_EQ(~(0x600du + i), edu_rd(peer, EDU_REG_LIVENESS));
+
+		/* B's VMM side goes; the container still maps its BAR. */
+		munmap((void *)peer, plen);
+		close(dev2);
+		close(group2);
+		ASSERT_EQ(0, vmrun_qmp(HP_DEL, reply, sizeof(reply), 10000)) {
+			TH_LOG("device_del: %s", reply);
+		}
+		ASSERT_TRUE(wait_present(self->bdf, false, 30000)) {
+			TH_LOG("%s held up by a mapping of its BAR",
+			       self->bdf);
+		}
+		/* DMA to where B was: completes, reaches nothing. */
+		ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF,
+				     PEER_IOVA + EDU_REG_LIVENESS, 4, true));
+		EXPECT_EQ((long long)plen, dma_unmap(a.container, PEER_IOVA,
+						     plen));
+		EXPECT_EQ(4096, dma_unmap(a.container, 0x100000, 4096));
+		EXPECT_EQ(self->vmlck0, proc_status_kb("VmLck"));
+		edu_set_bus_master(a.device, false);
+		munmap((void *)bar, len);
+		vfio_close_all(&a);
+		EXPECT_EQ(self->ref_pv, module_refcnt("vfio_pviommu"));
+
+		ASSERT_EQ(0, replug(self->bdf));
+		ASSERT_EQ(0, bind_ext(self->bdf));
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -5,7 +5,8 @@
  * results.  The edu DMA tests of selftests/vfio_pci_ext/ also run on
  * pviommu; this file covers what they do not: GET_INFO, limits, memlock
  * accounting, hostile map/unmap arguments, read-only mappings, munmap
- * behind a live mapping, concurrent mappers and several groups.
+ * behind a live mapping, device memory (a peer's BAR), concurrent mappers
+ * and several groups.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +30,18 @@
 #define RD	VFIO_DMA_MAP_FLAG_READ
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define PORT_BDF	"0000:01:00.0"
+#define TOP_PAGE	0xfffffffffffff000ULL	/* the last page of the u64 space */
+
+/*
+ * What type1 answers for a MAP_DMA or UNMAP_DMA range that wraps the u64
+ * space on the running kernel: -EINVAL until 6.18, -EOVERFLOW from 6.19
+ * (check_add_overflow() in vfio_dma_do_map() and vfio_dma_do_unmap());
+ * pviommu answers the same (kmod/compat/vfio_ext_compat_mm.h).
+ */
+static int wrap_errno(void)
+{
+	return kernel_at_least(6, 19) ? -EOVERFLOW : -EINVAL;
+}
 
 static int limit_path(unsigned long iommu, char *buf, size_t len)
 {
@@ -209,7 +222,7 @@ TEST_F(ctr, bad_maps)
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 2048, RW));	/* size */
 	EXPECT_EQ(-EINVAL, dma_map(c, buf + 8, 0x100000, 4096, RW));	/* vaddr */
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 4096, 0));	/* no prot */
-	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0xfffffffffffff000ULL, 8192, RW));
+	EXPECT_EQ(wrap_errno(), dma_map(c, buf, TOP_PAGE, 8192, RW));
 	/* Every reserved region (the MSI window...): its first, last page. */
 	for (j = 0; j < nresv; j++) {
 		uint64_t first = resv[j].start & ~4095ULL;
@@ -273,7 +286,7 @@ TEST_F(ctr, bad_maps)
 	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x101000, 4096));
 	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 4095));
 	EXPECT_EQ(-EINVAL, dma_unmap(c, 0x100000, 0));
-	EXPECT_EQ(-EINVAL, dma_unmap(c, 0xfffffffffffff000ULL, 8192));
+	EXPECT_EQ(wrap_errno(), dma_unmap(c, TOP_PAGE, 8192));
 	EXPECT_EQ(0, dma_unmap(c, 0x200000, 4096));
 	ASSERT_EQ(0, dma_map(c, buf + 8192, 0x300000, 4096, RD));
 	u.iova = 4096;
@@ -283,6 +296,41 @@ TEST_F(ctr, bad_maps)
 	ASSERT_EQ(0, ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u));
 	EXPECT_EQ(3 * 4096, u.size);
 	EXPECT_EQ(0, dma_unmap(c, 0x100000, 8192));
+}
+
+/*
+ * Ranges that wrap the u64 space, IOVA or vaddr: the errno type1 gives on
+ * this kernel (wrap_errno()), whatever else is wrong with the request
+ * where type1 checks the wrap first; the last page alone is no wrap.
+ */
+TEST_F(ctr, wrap)
+{
+	int c = self->h.container, e = wrap_errno();
+	uint8_t *buf = anon_pages(2 * 4096);
+	struct vfioext_iommu_info ii;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, iommu_info_fd(c, &ii));
+	EXPECT_EQ(e, dma_map(c, buf, TOP_PAGE, 8192, RW));		/* iova */
+	EXPECT_EQ(e, dma_map(c, (void *)(uintptr_t)TOP_PAGE, 0x100000, 8192,
+			     RW));					/* vaddr */
+	EXPECT_EQ(e, dma_map(c, buf, TOP_PAGE, 8192, 0));		/* no prot */
+	EXPECT_EQ(e, dma_map(c, buf, TOP_PAGE, 8192 + 2048, RW));	/* size */
+	EXPECT_EQ(e, dma_unmap(c, TOP_PAGE, 8192));
+	/* Unmap checks the alignment first on every kernel. */
+	EXPECT_EQ(-EINVAL, dma_unmap(c, TOP_PAGE, 8192 + 2048));
+	/*
+	 * Not a wrap: the last page alone.  Outside the valid ranges (VT-d,
+	 * 7.3's AMD-Vi) it is refused; where the IOVA space reaches it (6.1
+	 * and 6.12's AMD-Vi) bad_maps maps it, as far as type1 can.
+	 * Nothing to unmap either way.
+	 */
+	if (!iova_valid(&ii, TOP_PAGE, 4096))
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, TOP_PAGE, 4096, RW));
+	EXPECT_EQ(0, dma_unmap(c, TOP_PAGE, 4096));
+	/* Nothing was mapped on the way. */
+	EXPECT_EQ(0, dma_map(c, buf, 0x100000, 8192, RW));
+	EXPECT_EQ(8192, dma_unmap(c, 0, 1ULL << 40));
 }
 
 /* The mapping-count limit: the module parameter, then ENOSPC. */
@@ -404,6 +452,90 @@ TEST_F_TIMEOUT(ctr, munmap_behind_mapping, 60)
 	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x100000, 4096));
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
 	munmap((void *)bar, len);
+}
+
+#define PEER_IOVA	0x4000000ULL	/* below edu's 28-bit DMA mask */
+#define PEER_WORD	0x12345678u
+
+/*
+ * Device memory: MAP_DMA of an mmap of another assigned device's BAR0,
+ * what QEMU does so that assigned devices can DMA peer to peer.  The
+ * mapping is made before the mmap was ever touched (the backend faults
+ * it in) and takes nothing from locked_vm, even at RLIMIT_MEMLOCK: MMIO
+ * is not pinned.  Through it this edu (A) reads the peer's (B) ID
+ * register and writes B's liveness register, which B answers with the
+ * complement of the value: the IOVA reaches B's BAR, both ways.  After
+ * the unmap the same write no longer arrives (the guest logs a DMA
+ * fault).
+ */
+TEST_F_TIMEOUT(ctr, peer_bar, 90)
+{
+	struct rlimit rl;
+	volatile uint32_t *bar, *peer;
+	uint8_t *src = anon_pages(4096), *dst = anon_pages(4096);
+	char bdf2[VFIOEXT_BDF_LEN];
+	int c = self->h.container, group2, dev2;
+	size_t len, plen;
+	long lck;
+
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, dst);
+	if (edu_find_other(EDU_ALONE, self->bdf, bdf2))
+		SKIP(return, "no second edu alone in its IOMMU group");
+	dev2 = peer_open(bdf2, c, &group2);
+	ASSERT_LE(0, dev2);
+	peer = bar0_map(dev2, &plen);
+	ASSERT_NE(NULL, peer);
+	bar = bar0_map(self->h.device, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_set_bus_master(self->h.device, true));
+	ASSERT_EQ(0, dma_map(c, src, 0x100000, 4096, RD));
+	ASSERT_EQ(0, dma_map(c, dst, 0x200000, 4096, RW));
+
+	lck = proc_status_kb("VmLck");
+	ASSERT_EQ(0, dma_map(c, (void *)peer, PEER_IOVA, plen, RW));
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
+	EXPECT_EQ(-EEXIST, dma_map(c, (void *)peer, PEER_IOVA + plen - 4096,
+				   8192, RW));
+
+	/* A reads B's ID register into RAM. */
+	memset(dst, 0, 4096);
+	ASSERT_EQ(0, edu_dma(bar, PEER_IOVA + EDU_REG_ID, EDU_DMA_BUF, 4,
+			     false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 4, true));
+	EXPECT_EQ(edu_rd(peer, EDU_REG_ID), *(uint32_t *)dst);
+	EXPECT_NE(0, *(uint32_t *)dst);
+	/* A writes B's liveness register from RAM. */
+	*(uint32_t *)src = PEER_WORD;
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 4, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, PEER_IOVA + EDU_REG_LIVENESS,
+			     4, true));
+	EXPECT_EQ(~PEER_WORD, edu_rd(peer, EDU_REG_LIVENESS));
+
+	/* Unmapped: the IOMMU no longer translates it. */
+	EXPECT_EQ((long long)plen, dma_unmap(c, PEER_IOVA, plen));
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
+	*(uint32_t *)src = ~PEER_WORD;
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 4, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, PEER_IOVA + EDU_REG_LIVENESS,
+			     4, true));
+	EXPECT_EQ(~PEER_WORD, edu_rd(peer, EDU_REG_LIVENESS));
+
+	/* Not charged at all: it maps with no locked_vm to spare. */
+	ASSERT_EQ(0, drop_ipc_lock());
+	rl.rlim_cur = lck * 1024;
+	rl.rlim_max = rl.rlim_cur;
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	EXPECT_EQ(-ENOMEM, dma_map(c, src, 0x300000, 4096, RD));
+	ASSERT_EQ(0, dma_map(c, (void *)peer, PEER_IOVA, plen, RD));
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
+	EXPECT_EQ((long long)plen, dma_unmap(c, PEER_IOVA, plen));
+
+	edu_set_bus_master(self->h.device, false);
+	munmap((void *)bar, len);
+	munmap((void *)peer, plen);
+	close(dev2);
+	close(group2);
 }
 
 struct mapper {

@@ -6,7 +6,7 @@
  * describes), negotiates, posts virtio-iommu requests and kicks; the
  * kernel worker serves them; the test waits on the call eventfd and checks
  * every status.  edu DMA through the real (emulated) VT-d proves that
- * guest MAP and UNMAP took effect.
+ * guest MAP and UNMAP took effect, of RAM and of a peer device's BAR.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -567,6 +567,73 @@ TEST_F_TIMEOUT(viommu, map_unmap_dma, 120)
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
 	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, map(g, 1, 0x400000, GPA_DATA, 0x1000,
 					    RD));
+}
+
+#define GPA_PEER	0x10000000ULL	/* where the guest sees a peer's BAR0 */
+#define PEER_IOVA	0x4000000ULL	/* below edu's 28-bit DMA mask */
+#define PEER_WORD	0x12345678u
+
+/*
+ * A guest MAP of device memory: the VMM's memory table also describes
+ * another assigned device's BAR0 (its mmap, at GPA_PEER, as a VMM places
+ * an assigned BAR in guest-physical space), and the guest maps it for
+ * peer-to-peer DMA.  The MAP takes nothing from locked_vm (MMIO is not
+ * pinned) and this edu's DMA through the guest domain reaches the peer:
+ * it writes the peer's liveness register, which answers with the
+ * complement.  After UNMAP the write no longer arrives.
+ */
+TEST_F_TIMEOUT(viommu, map_peer_bar, 120)
+{
+	struct gvm *g = &self->g;
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r[2];
+	} mem = { .m.nregions = 2 };
+	char bdf2[VFIOEXT_BDF_LEN];
+	volatile uint32_t *peer;
+	int group2, dev2;
+	size_t plen;
+	long lck;
+
+	if (edu_find_other(EDU_ALONE, g->h.bdf, bdf2))
+		SKIP(return, "no second edu alone in its IOMMU group");
+	dev2 = peer_open(bdf2, g->h.container, &group2);
+	ASSERT_LE(0, dev2);
+	peer = bar0_map(dev2, &plen);
+	ASSERT_NE(NULL, peer);
+	mem.r[0] = (struct vhost_memory_region){
+		.guest_phys_addr = 0, .memory_size = RAM_SIZE,
+		.userspace_addr = (uintptr_t)g->vg.ram,
+	};
+	mem.r[1] = (struct vhost_memory_region){
+		.guest_phys_addr = GPA_PEER, .memory_size = plen,
+		.userspace_addr = (uintptr_t)peer,
+	};
+	ASSERT_EQ(0, vx(g->dev, VHOST_SET_MEM_TABLE, &mem));
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x1000, RD));
+
+	lck = proc_status_kb("VmLck");
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, PEER_IOVA, GPA_PEER, plen, RW));
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
+	*(uint32_t *)gpa(g, GPA_DATA) = PEER_WORD;
+	ASSERT_EQ(0, edu_dma(g->bar, 0x400000, EDU_DMA_BUF, 4, false));
+	ASSERT_EQ(0, edu_dma(g->bar, EDU_DMA_BUF, PEER_IOVA + EDU_REG_LIVENESS,
+			     4, true));
+	EXPECT_EQ(~PEER_WORD, edu_rd(peer, EDU_REG_LIVENESS));
+
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, PEER_IOVA, plen));
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
+	*(uint32_t *)gpa(g, GPA_DATA) = ~PEER_WORD;
+	ASSERT_EQ(0, edu_dma(g->bar, 0x400000, EDU_DMA_BUF, 4, false));
+	ASSERT_EQ(0, edu_dma(g->bar, EDU_DMA_BUF, PEER_IOVA + EDU_REG_LIVENESS,
+			     4, true));
+	EXPECT_EQ(~PEER_WORD, edu_rd(peer, EDU_REG_LIVENESS));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, detach(g, 1, VSID));
+	munmap((void *)peer, plen);
+	close(dev2);
+	close(group2);
 }
 
 /* Moving an endpoint between domains, and a domain's mappings. */
