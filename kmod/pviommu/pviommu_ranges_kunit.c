@@ -51,6 +51,45 @@ static void ranges_edges(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pviommu_ranges_contain(&rs, 0, 0));
 }
 
+/*
+ * AMD-Vi's layout on 6.1 and 6.12: an aperture reaching the top of the u64
+ * space (the v1 page table), the MSI window and HyperTransport's range
+ * reserved: three ranges, the last one ending at U64_MAX.
+ */
+static void ranges_amd_vi(struct kunit *test)
+{
+	static const struct pviommu_range want[] = {
+		{ 0, 0xfedfffff }, { 0xfef00000, 0xfcffffffffULL },
+		{ 0x10000000000ULL, U64_MAX },
+	};
+	struct pviommu_ranges rs;
+
+	pviommu_ranges_init(&rs, 0, U64_MAX);
+	pviommu_ranges_clip(&rs, 0, U64_MAX);
+	KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, 0xfee00000,
+						     0xfeefffff), 0);
+	KUNIT_ASSERT_EQ(test, pviommu_ranges_exclude(&rs, 0xfd00000000ULL,
+						     0xffffffffffULL), 0);
+	expect_ranges(test, &rs, want, 3);
+	/* Around HyperTransport's range, and the last page of the space. */
+	KUNIT_EXPECT_TRUE(test, pviommu_ranges_contain(&rs, 0xfcfffff000ULL,
+						       0xfcffffffffULL));
+	KUNIT_EXPECT_FALSE(test, pviommu_ranges_contain(&rs, 0xfcfffff000ULL,
+							0xfd00000fffULL));
+	KUNIT_EXPECT_FALSE(test, pviommu_ranges_contain(&rs, 0xfffffff000ULL,
+							0x10000000fffULL));
+	KUNIT_EXPECT_TRUE(test, pviommu_ranges_contain(&rs, U64_MAX - 0xfff,
+						       U64_MAX));
+	/* A second group whose aperture is smaller (a 48-bit VT-d). */
+	pviommu_ranges_clip(&rs, 0, (1ULL << 48) - 1);
+	KUNIT_EXPECT_EQ(test, rs.nr, 3U);
+	KUNIT_EXPECT_EQ(test, rs.r[2].last, (1ULL << 48) - 1);
+	/* One that ends inside the HyperTransport hole. */
+	pviommu_ranges_clip(&rs, 0, 0xfe00000000ULL);
+	KUNIT_EXPECT_EQ(test, rs.nr, 2U);
+	KUNIT_EXPECT_EQ(test, rs.r[1].last, 0xfcffffffffULL);
+}
+
 static void ranges_full(struct kunit *test)
 {
 	/*
@@ -80,6 +119,7 @@ static void ranges_full(struct kunit *test)
 
 static struct kunit_case pviommu_ranges_test_cases[] = {
 	KUNIT_CASE(ranges_edges),
+	KUNIT_CASE(ranges_amd_vi),
 	KUNIT_CASE(ranges_full),
 	{}
 };

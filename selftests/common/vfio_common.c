@@ -425,6 +425,175 @@ volatile uint32_t *bar0_map(int device, size_t *len)
 	return p;
 }
 
+/*
+ * The reserved regions of IOMMU group @group, as sysfs lists them (the
+ * IOMMU driver's, e.g. the MSI window, and the firmware's), in its order:
+ * how many there are (possibly more than @max, of which @max are stored),
+ * or -errno.
+ */
+int group_resv_regions(int group, struct resv_region *r, int max)
+{
+	char path[80], line[128];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/iommu_groups/%d/reserved_regions", group);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long start, end;
+		char type[24];
+
+		if (sscanf(line, "%llx %llx %23s", &start, &end, type) != 3 ||
+		    end < start) {
+			n = -EIO;
+			break;
+		}
+		if (n < max) {
+			r[n].start = start;
+			r[n].end = end;
+			snprintf(r[n].type, sizeof(r[n].type), "%s", type);
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Whether a VFIO IOMMU backend keeps @r out of its valid IOVA ranges: all
+ * but a relaxable direct mapping, which type1 leaves usable (an RMRR of a
+ * USB or graphics device; none on the bench).
+ */
+bool resv_region_excluded(const struct resv_region *r)
+{
+	return strcmp(r->type, "direct-relaxable") != 0;
+}
+
+/*
+ * VFIO_IOMMU_GET_INFO on a container fd with raw ioctls (the library's
+ * vfioext_iommu_get_info() does the same on its own handle): page sizes,
+ * the IOVA_RANGE capability and DMA_AVAIL.  0 or -errno; -EIO for a
+ * capability chain that does not parse.
+ */
+int iommu_info_fd(int container, struct vfioext_iommu_info *ii)
+{
+	struct vfio_iommu_type1_info *ti;
+	uint32_t argsz = sizeof(*ti), off;
+	int ret = 0;
+
+	memset(ii, 0, sizeof(*ii));
+	ii->dma_avail = UINT32_MAX;
+	for (;;) {
+		ti = calloc(1, argsz);
+		if (!ti)
+			return -ENOMEM;
+		ti->argsz = argsz;
+		if (ioctl(container, VFIO_IOMMU_GET_INFO, ti)) {
+			ret = -errno;
+			goto out;
+		}
+		if (ti->argsz <= argsz)
+			break;
+		argsz = ti->argsz;
+		free(ti);
+		if (argsz > (1u << 20))
+			return -E2BIG;
+	}
+	if (ti->flags & VFIO_IOMMU_INFO_PGSIZES)
+		ii->pgsizes = ti->iova_pgsizes;
+	if (!(ti->flags & VFIO_IOMMU_INFO_CAPS))
+		goto out;
+	for (off = ti->cap_offset; off; ) {
+		struct vfio_info_cap_header *h;
+
+		if (off < sizeof(*ti) || off > argsz - sizeof(*h) || off % 4) {
+			ret = -EIO;
+			goto out;
+		}
+		h = (struct vfio_info_cap_header *)((char *)ti + off);
+		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			struct vfio_iommu_type1_info_cap_iova_range *c =
+				(void *)h;
+			uint32_t i, n;
+
+			if (off + sizeof(*c) > argsz ||
+			    c->nr_iovas > (argsz - off - sizeof(*c)) /
+					  sizeof(c->iova_ranges[0])) {
+				ret = -EIO;
+				goto out;
+			}
+			ii->nr_ranges_total = c->nr_iovas;
+			n = c->nr_iovas < VFIOEXT_MAX_IOVA_RANGES ?
+			    c->nr_iovas : VFIOEXT_MAX_IOVA_RANGES;
+			for (i = 0; i < n; i++) {
+				ii->ranges[i].start = c->iova_ranges[i].start;
+				ii->ranges[i].end = c->iova_ranges[i].end;
+			}
+			ii->nr_ranges = n;
+		} else if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
+			struct vfio_iommu_type1_info_dma_avail *a = (void *)h;
+
+			if (off + sizeof(*a) > argsz) {
+				ret = -EIO;
+				goto out;
+			}
+			ii->dma_avail = a->avail;
+		}
+		if (h->next && h->next <= off) {
+			ret = -EIO;	/* a loop */
+			goto out;
+		}
+		off = h->next;
+	}
+out:
+	free(ti);
+	return ret;
+}
+
+/* Whether [@iova, @iova + @size) lies wholly inside one valid range. */
+bool iova_valid(const struct vfioext_iommu_info *ii, uint64_t iova,
+		uint64_t size)
+{
+	uint64_t last = iova + size - 1;
+	uint32_t i;
+
+	if (!size || last < iova)
+		return false;
+	for (i = 0; i < ii->nr_ranges; i++)
+		if (iova >= ii->ranges[i].start && last <= ii->ranges[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the reserved regions @r (@n of them) cover every address of
+ * [@first, @last]: a hole between two valid IOVA ranges must be one the
+ * IOMMU reserves, not one the backend made up.
+ */
+bool iova_hole_is_reserved(const struct resv_region *r, int n,
+			   uint64_t first, uint64_t last)
+{
+	bool progress = true;
+	int i;
+
+	/* Advance @first over any region containing it, until none does. */
+	while (progress) {
+		progress = false;
+		for (i = 0; i < n; i++) {
+			if (r[i].start <= first && r[i].end >= first) {
+				if (r[i].end >= last)
+					return true;
+				first = r[i].end + 1;
+				progress = true;
+			}
+		}
+	}
+	return false;
+}
+
 int edu_set_bus_master(int device, bool on)
 {
 	struct vfio_region_info ri;

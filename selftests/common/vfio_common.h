@@ -132,6 +132,31 @@ static inline void edu_wr64(volatile uint32_t *bar, uint32_t reg, uint64_t v)
 	bar[reg / 4 + 1] = (uint32_t)(v >> 32);
 }
 
+/*
+ * What the IOMMU of a group or container offers, as the kernel reports it:
+ * the tests read apertures, IOVA ranges, page sizes and reserved regions,
+ * and never assume an IOMMU's (VT-d: 0xfee00000.. MSI window, a 39- or
+ * 48-bit aperture; AMD-Vi: the same MSI window, the HyperTransport range
+ * 0xfd00000000..0xffffffffff, and on 6.1/6.12 an aperture reaching the top
+ * of the u64 space).
+ */
+#define MAX_RESV_REGIONS	32
+
+/* One line of /sys/kernel/iommu_groups/N/reserved_regions. */
+struct resv_region {
+	uint64_t start;
+	uint64_t end;		/* inclusive */
+	char type[24];		/* "msi", "reserved", "direct", ... */
+};
+
+int group_resv_regions(int group, struct resv_region *r, int max);
+bool resv_region_excluded(const struct resv_region *r);
+int iommu_info_fd(int container, struct vfioext_iommu_info *ii);
+bool iova_valid(const struct vfioext_iommu_info *ii, uint64_t iova,
+		uint64_t size);
+bool iova_hole_is_reserved(const struct resv_region *r, int n,
+			   uint64_t first, uint64_t last);
+
 int edu_set_bus_master(int device, bool on);
 int edu_dma(volatile uint32_t *bar, uint64_t src, uint64_t dst,
 	    uint32_t count, bool to_ram);

@@ -81,34 +81,81 @@ FIXTURE_TEARDOWN(ctr)
 	vfio_close_all(&self->h);
 }
 
-/* GET_INFO through the library: page sizes, ranges, mappings left. */
+/*
+ * GET_INFO through the library: page sizes, ranges, mappings left.  The
+ * ranges are the IOMMU's aperture minus the group's reserved regions
+ * (sysfs): no range meets a reserved region, and every hole between two
+ * ranges is reserved (the MSI window; under AMD-Vi also HyperTransport).
+ */
 TEST_F(ctr, info)
 {
+	struct resv_region resv[MAX_RESV_REGIONS];
 	struct vfioext_container *c;
 	struct vfioext_group *g;
 	struct vfioext_device *d;
-	struct vfioext_iommu_info ii;
+	struct vfioext_iommu_info ii, raw;
+	uint64_t align, iova;
 	unsigned int i;
 	uint32_t avail;
+	int nresv, j;
 
+	nresv = group_resv_regions(self->h.group_id, resv, MAX_RESV_REGIONS);
+	ASSERT_LE(0, nresv);
+	ASSERT_GE(MAX_RESV_REGIONS, nresv);
 	vfio_close_all(&self->h);
 	ASSERT_EQ(0, vfioext_open_device(self->bdf, variant->iommu, &c, &g,
 					 &d));
 	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
 	EXPECT_TRUE(ii.pgsizes & 4096);
 	EXPECT_EQ(0, ii.pgsizes & 4095);
-	ASSERT_LE(2, ii.nr_ranges);
+	align = ii.pgsizes & -ii.pgsizes;
+	TH_LOG("page sizes %#llx", (unsigned long long)ii.pgsizes);
+	ASSERT_LE(1, ii.nr_ranges);
 	EXPECT_EQ(ii.nr_ranges, ii.nr_ranges_total);
-	EXPECT_EQ(0, ii.ranges[0].start);
+	/* The raw ioctl says the same as the library. */
+	ASSERT_EQ(0, iommu_info_fd(vfioext_container_fd(c), &raw));
+	EXPECT_EQ(ii.pgsizes, raw.pgsizes);
+	EXPECT_EQ(ii.dma_avail, raw.dma_avail);
+	ASSERT_EQ(ii.nr_ranges, raw.nr_ranges);
+	EXPECT_EQ(0, memcmp(ii.ranges, raw.ranges,
+			    ii.nr_ranges * sizeof(ii.ranges[0])));
 	for (i = 0; i < ii.nr_ranges; i++) {
-		/* The x86 MSI window is never a valid IOVA. */
-		EXPECT_FALSE(ii.ranges[i].start <= 0xfee00000 &&
-			     ii.ranges[i].end >= 0xfee00000);
-		if (i)
-			EXPECT_LT(ii.ranges[i - 1].end, ii.ranges[i].start);
+		TH_LOG("valid IOVA range [%#llx, %#llx]",
+		       (unsigned long long)ii.ranges[i].start,
+		       (unsigned long long)ii.ranges[i].end);
+		EXPECT_LT(ii.ranges[i].start, ii.ranges[i].end);
+		EXPECT_EQ(0, ii.ranges[i].start & (align - 1));
+		EXPECT_EQ(0, (ii.ranges[i].end + 1) & (align - 1));
+		for (j = 0; j < nresv; j++) {
+			if (!resv_region_excluded(&resv[j]))
+				continue;
+			EXPECT_FALSE(ii.ranges[i].start <= resv[j].end &&
+				     ii.ranges[i].end >= resv[j].start)
+				TH_LOG("range %u meets reserved %s region [%#llx, %#llx]",
+				       i, resv[j].type,
+				       (unsigned long long)resv[j].start,
+				       (unsigned long long)resv[j].end);
+		}
+		if (!i)
+			continue;
+		ASSERT_LT(ii.ranges[i - 1].end, ii.ranges[i].start);
+		EXPECT_TRUE(iova_hole_is_reserved(resv, nresv,
+						  ii.ranges[i - 1].end + 1,
+						  ii.ranges[i].start - 1))
+			TH_LOG("hole [%#llx, %#llx] is not reserved",
+			       (unsigned long long)ii.ranges[i - 1].end + 1,
+			       (unsigned long long)ii.ranges[i].start - 1);
+	}
+	/* A reserved region inside the ranges' span made a hole. */
+	for (j = 0; j < nresv; j++) {
+		if (resv_region_excluded(&resv[j]) &&
+		    resv[j].start > ii.ranges[0].start &&
+		    resv[j].end < ii.ranges[ii.nr_ranges - 1].end)
+			EXPECT_LE(2, ii.nr_ranges);
 	}
 	avail = ii.dma_avail;
-	ASSERT_EQ(0, vfioext_dma_map(c, anon_pages(4096), 0x100000, 4096, RD));
+	iova = ii.ranges[0].start;
+	ASSERT_EQ(0, vfioext_dma_map(c, anon_pages(4096), iova, 4096, RD));
 	ASSERT_EQ(0, vfioext_iommu_get_info(c, &ii));
 	EXPECT_EQ(avail - 1, ii.dma_avail);
 	vfioext_device_close(d);
@@ -139,24 +186,98 @@ TEST_F(ctr, info_short_argsz)
 		EXPECT_EQ(0xa5, buf.canary[i]);
 }
 
+/*
+ * Hostile maps and unmaps.  Where the IOVA space ends and where it has
+ * holes comes from the container (IOVA_RANGE) and the group (sysfs
+ * reserved regions), never from one IOMMU's layout: VT-d ends at its
+ * address width, 6.1's AMD-Vi at the top of the u64 space, and AMD-Vi
+ * reserves HyperTransport's range besides the MSI window.
+ */
 TEST_F(ctr, bad_maps)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u),
 		.flags = VFIO_DMA_UNMAP_FLAG_ALL,
 	};
+	struct resv_region resv[MAX_RESV_REGIONS];
+	struct vfioext_iommu_info ii;
 	int c = self->h.container;
 	uint8_t *buf = anon_pages(3 * 4096);
+	uint64_t last, top;
+	unsigned int i;
+	int nresv, j;
 
 	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, iommu_info_fd(c, &ii));
+	ASSERT_LE(1, ii.nr_ranges);
+	ASSERT_EQ(ii.nr_ranges, ii.nr_ranges_total);
+	nresv = group_resv_regions(self->h.group_id, resv, MAX_RESV_REGIONS);
+	ASSERT_LE(0, nresv);
+	ASSERT_GE(MAX_RESV_REGIONS, nresv);
+	/* The fixed IOVAs below are valid here. */
+	ASSERT_TRUE(iova_valid(&ii, 0xff000, 0x203000));
+
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 0, RW));		/* size 0 */
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100800, 4096, RW));	/* iova */
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 2048, RW));	/* size */
 	EXPECT_EQ(-EINVAL, dma_map(c, buf + 8, 0x100000, 4096, RW));	/* vaddr */
 	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0x100000, 4096, 0));	/* no prot */
 	EXPECT_EQ(wrap_errno(), dma_map(c, buf, TOP_PAGE, 8192, RW));
-	EXPECT_EQ(-EINVAL, dma_map(c, buf, 0xfee00000, 4096, RW));	/* MSI */
-	EXPECT_EQ(-EINVAL, dma_map(c, buf, 1ULL << 62, 4096, RW));	/* > aw */
+	/* Every reserved region (the MSI window...): its first, last page. */
+	for (j = 0; j < nresv; j++) {
+		uint64_t first = resv[j].start & ~4095ULL;
+		uint64_t end = resv[j].end & ~4095ULL;
+
+		if (!resv_region_excluded(&resv[j]))
+			continue;
+		TH_LOG("reserved %s region [%#llx, %#llx]", resv[j].type,
+		       (unsigned long long)resv[j].start,
+		       (unsigned long long)resv[j].end);
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, first, 4096, RW));
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, end, 4096, RW));
+	}
+	/* Every hole between valid ranges, and maps reaching into it. */
+	for (i = 1; i < ii.nr_ranges; i++) {
+		uint64_t lo = ii.ranges[i - 1].end + 1;
+		uint64_t hi = ii.ranges[i].start;
+
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, lo, 4096, RW));
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, hi - 4096, 4096, RW));
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, lo - 4096, 8192, RW));
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, hi - 4096, 8192, RW));
+	}
+	/*
+	 * The end of the IOVA space: past it (when the aperture ends below
+	 * the top of the u64 space, as VT-d's does) nothing maps; its last
+	 * page maps, is seen by overlap checks and unmaps.
+	 */
+	last = ii.ranges[ii.nr_ranges - 1].end;
+	top = last - 4095;
+	TH_LOG("IOVA space ends at %#llx", (unsigned long long)last);
+	if (last != UINT64_MAX) {
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, last + 1, 4096, RW));
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, top, 8192, RW));
+	}
+	if (last == UINT64_MAX && variant->iommu == VFIO_TYPE1v2_IOMMU &&
+	    !kernel_at_least(6, 19)) {
+		/*
+		 * 6.1's AMD-Vi aperture reaches 2^64 - 1, and type1 up to
+		 * 6.12 at least ends a mapping at iova + size, which wraps
+		 * to 0 there: the mapping is made, then overlap checks and
+		 * unmaps miss it, and closing the container leaves its pages
+		 * pinned for good.  Upstream fixed it in late 2025 (7.3 has
+		 * it; 6.19 is the first release it can be in).  Not done to
+		 * such a type1 (pviommu is checked).
+		 */
+		TH_LOG("type1 < 6.19: last page of the u64 space left alone");
+	} else {
+		ASSERT_EQ(0, dma_map(c, buf, top, 4096, RW));
+		EXPECT_EQ(-EEXIST, dma_map(c, buf + 4096, top, 4096, RW));
+		EXPECT_EQ(-EEXIST, dma_map(c, buf, top - 4096, 8192, RW));
+		EXPECT_EQ(4096, dma_unmap(c, top, 4096));
+		EXPECT_EQ(0, dma_unmap(c, top, 4096));
+	}
+
 	ASSERT_EQ(0, dma_map(c, buf, 0x100000, 8192, RW));
 	EXPECT_EQ(-EEXIST, dma_map(c, buf, 0x101000, 4096, RW));
 	EXPECT_EQ(-EEXIST, dma_map(c, buf, 0xff000, 8192, RW));
@@ -186,8 +307,10 @@ TEST_F(ctr, wrap)
 {
 	int c = self->h.container, e = wrap_errno();
 	uint8_t *buf = anon_pages(2 * 4096);
+	struct vfioext_iommu_info ii;
 
 	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, iommu_info_fd(c, &ii));
 	EXPECT_EQ(e, dma_map(c, buf, TOP_PAGE, 8192, RW));		/* iova */
 	EXPECT_EQ(e, dma_map(c, (void *)(uintptr_t)TOP_PAGE, 0x100000, 8192,
 			     RW));					/* vaddr */
@@ -196,8 +319,14 @@ TEST_F(ctr, wrap)
 	EXPECT_EQ(e, dma_unmap(c, TOP_PAGE, 8192));
 	/* Unmap checks the alignment first on every kernel. */
 	EXPECT_EQ(-EINVAL, dma_unmap(c, TOP_PAGE, 8192 + 2048));
-	/* Not a wrap: an IOVA outside the valid ranges, nothing to unmap. */
-	EXPECT_EQ(-EINVAL, dma_map(c, buf, TOP_PAGE, 4096, RW));
+	/*
+	 * Not a wrap: the last page alone.  Outside the valid ranges (VT-d,
+	 * 7.3's AMD-Vi) it is refused; where the IOVA space reaches it (6.1
+	 * and 6.12's AMD-Vi) bad_maps maps it, as far as type1 can.
+	 * Nothing to unmap either way.
+	 */
+	if (!iova_valid(&ii, TOP_PAGE, 4096))
+		EXPECT_EQ(-EINVAL, dma_map(c, buf, TOP_PAGE, 4096, RW));
 	EXPECT_EQ(0, dma_unmap(c, TOP_PAGE, 4096));
 	/* Nothing was mapped on the way. */
 	EXPECT_EQ(0, dma_map(c, buf, 0x100000, 8192, RW));

@@ -401,6 +401,7 @@ FIXTURE_TEARDOWN(viommu)
 TEST_F(viommu, identity_and_config)
 {
 	struct virtio_iommu_config cfg;
+	struct vfioext_iommu_info ii;
 	uint32_t id = 0, nvq = 0, csz = 0;
 	uint64_t f = 0;
 	uint16_t qmax = 0;
@@ -421,6 +422,12 @@ TEST_F(viommu, identity_and_config)
 	EXPECT_NE(0, cfg.page_size_mask & 4096);	/* the real IOMMU's */
 	EXPECT_EQ(0, cfg.page_size_mask & 4095);
 	EXPECT_LT(cfg.input_range.start, cfg.input_range.end);
+	/* The container's page sizes, and the span of its IOVA ranges. */
+	ASSERT_EQ(0, iommu_info_fd(self->g.h.container, &ii));
+	ASSERT_LE(1, ii.nr_ranges);
+	EXPECT_EQ(ii.pgsizes, cfg.page_size_mask);
+	EXPECT_EQ(ii.ranges[0].start, cfg.input_range.start);
+	EXPECT_EQ(ii.ranges[ii.nr_ranges - 1].end, cfg.input_range.end);
 	EXPECT_EQ(1, cfg.domain_range.start);
 	EXPECT_EQ(1023, cfg.domain_range.end);
 	EXPECT_EQ(512, cfg.probe_size);
@@ -654,7 +661,11 @@ TEST_F_TIMEOUT(viommu, reattach_and_reset, 120)
 				GPA_DATA + 0x1000, 0x44));
 }
 
-/* PROBE reports the host IOMMU's reserved regions: the MSI window. */
+/*
+ * PROBE reports the host IOMMU's reserved regions, exactly those of the
+ * endpoint's group (sysfs, in its order): the MSI window as MSI, the rest
+ * (under AMD-Vi, HyperTransport's range) as RESERVED; MAP refuses them.
+ */
 TEST_F(viommu, probe)
 {
 	struct gvm *g = &self->g;
@@ -662,10 +673,15 @@ TEST_F(viommu, probe)
 		.head.type = VIRTIO_IOMMU_T_PROBE, .endpoint = VSID,
 	};
 	struct virtio_iommu_probe_resv_mem *p;
+	struct resv_region resv[MAX_RESV_REGIONS];
 	uint8_t st, *out;
 	bool msi = false;
+	int nresv, n = 0, i;
 	size_t off;
 
+	nresv = group_resv_regions(g->h.group_id, resv, MAX_RESV_REGIONS);
+	ASSERT_LE(1, nresv);
+	ASSERT_GE(MAX_RESV_REGIONS, nresv);
 	ASSERT_EQ(0, guest_start(g, FEATURES));
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 512 + 4, &st));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, st);
@@ -676,16 +692,40 @@ TEST_F(viommu, probe)
 			break;
 		ASSERT_EQ(VIRTIO_IOMMU_PROBE_T_RESV_MEM, p->head.type);
 		ASSERT_EQ(sizeof(*p) - sizeof(p->head), p->head.length);
-		if (p->subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI) {
-			EXPECT_EQ(0xfee00000, p->start);
-			EXPECT_EQ(0xfeefffff, p->end);
+		ASSERT_GT(nresv, n);
+		TH_LOG("PROBE: %s [%#llx, %#llx]; sysfs: %s [%#llx, %#llx]",
+		       p->subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI ? "MSI" :
+		       "RESERVED", (unsigned long long)p->start,
+		       (unsigned long long)p->end, resv[n].type,
+		       (unsigned long long)resv[n].start,
+		       (unsigned long long)resv[n].end);
+		EXPECT_EQ(resv[n].start, p->start);
+		EXPECT_EQ(resv[n].end, p->end);
+		EXPECT_EQ(!strcmp(resv[n].type, "msi") ?
+			  VIRTIO_IOMMU_RESV_MEM_T_MSI :
+			  VIRTIO_IOMMU_RESV_MEM_T_RESERVED, p->subtype);
+		if (p->subtype == VIRTIO_IOMMU_RESV_MEM_T_MSI)
 			msi = true;
-		}
+		n++;
 	}
-	EXPECT_TRUE(msi);
+	EXPECT_EQ(nresv, n);
+	EXPECT_TRUE(msi);	/* x86: the IOMMU's MSI window */
 	/* The rest of the property area is zero (type NONE). */
 	for (; off < 512; off++)
 		ASSERT_EQ(0, out[off]);
+	/* The guest cannot map a reserved region: first and last page. */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	for (i = 0; i < nresv; i++) {
+		if (!resv_region_excluded(&resv[i]))
+			continue;
+		EXPECT_EQ(VIRTIO_IOMMU_S_RANGE,
+			  map(g, 1, resv[i].start & ~0xfffULL, GPA_DATA,
+			      0x1000, RW));
+		EXPECT_EQ(VIRTIO_IOMMU_S_RANGE,
+			  map(g, 1, resv[i].end & ~0xfffULL, GPA_DATA,
+			      0x1000, RW));
+	}
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, detach(g, 1, VSID));
 	r.endpoint = 99;
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 512 + 4, &st));
 	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, st);
@@ -699,6 +739,54 @@ TEST_F(viommu, probe)
 	ASSERT_EQ(0, guest_start(g, FEATURES & ~BIT_ULL(VIRTIO_IOMMU_F_PROBE)));
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
 	EXPECT_EQ(VIRTIO_IOMMU_S_UNSUPP, st);
+}
+
+/*
+ * The ends of input_range (the container's IOVA space): its last page maps
+ * and DMA-free round trips through MAP/UNMAP work there (6.1's AMD-Vi:
+ * the top of the u64 space); past it (VT-d: its address width) MAP is
+ * refused.
+ */
+TEST_F(viommu, input_range_edges)
+{
+	struct gvm *g = &self->g;
+	struct virtio_iommu_config cfg;
+	long lck0 = proc_status_kb("VmLck");
+	uint64_t top;
+
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, 0, &cfg, sizeof(cfg), 0));
+	TH_LOG("input_range [%#llx, %#llx]",
+	       (unsigned long long)cfg.input_range.start,
+	       (unsigned long long)cfg.input_range.end);
+	top = cfg.input_range.end - 0xfff;
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	if (cfg.input_range.end != UINT64_MAX) {
+		EXPECT_EQ(VIRTIO_IOMMU_S_RANGE,
+			  map(g, 1, cfg.input_range.end + 1, GPA_DATA, 0x1000,
+			      RW));
+		EXPECT_EQ(VIRTIO_IOMMU_S_RANGE,
+			  map(g, 1, top, GPA_DATA, 0x2000, RW));
+	}
+	if (cfg.input_range.start) {
+		EXPECT_EQ(VIRTIO_IOMMU_S_RANGE,
+			  map(g, 1, cfg.input_range.start - 0x1000, GPA_DATA,
+			      0x1000, RW));
+	}
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, top, GPA_DATA, 0x1000, RW));
+	EXPECT_EQ(lck0 + 4, proc_status_kb("VmLck"));
+	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 1, top, GPA_DATA + 0x1000,
+					    0x1000, RW));	/* overlaps */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, cfg.input_range.start,
+					 GPA_DATA, 0x1000, RW));
+	/* One UNMAP over the whole input range takes both. */
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, cfg.input_range.start,
+					   cfg.input_range.end -
+					   cfg.input_range.start + 1));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, top, GPA_DATA, 0x1000, RW));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, top, 0x1000));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
 }
 
 /* The netlink inventory's virtio-iommu counters of our container. */
@@ -731,9 +819,18 @@ TEST_F(viommu, bad_requests)
 	struct gvm *g = &self->g;
 	long lck0 = proc_status_kb("VmLck");
 	struct virtio_iommu_req_head h = { .type = 0x7f };
-	uint64_t reqs = 0, failed = 0;
+	struct resv_region resv[MAX_RESV_REGIONS];
+	uint64_t reqs = 0, failed = 0, msi = 0;
+	int nresv, i;
 	uint8_t st;
 
+	/* The host IOMMU's MSI window, where it says it is. */
+	nresv = group_resv_regions(g->h.group_id, resv, MAX_RESV_REGIONS);
+	ASSERT_LE(0, nresv);
+	for (i = 0; i < nresv && i < MAX_RESV_REGIONS; i++)
+		if (!strcmp(resv[i].type, "msi") && !msi)
+			msi = resv[i].start & ~0xfffULL;
+	ASSERT_NE(0, msi);
 	ASSERT_EQ(0, guest_start(g, FEATURES));
 	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, attach(g, 1, 42, 0));
 	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, attach(g, 0, VSID, 0));
@@ -750,8 +847,8 @@ TEST_F(viommu, bad_requests)
 					    RW));		/* not RAM */
 	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, 0x400000, RAM_SIZE - 0x1000,
 					    0x2000, RW));	/* leaves RAM */
-	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, 0xfee00000, GPA_DATA,
-					    0x1000, RW));	/* MSI window */
+	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, map(g, 1, msi, GPA_DATA, 0x1000,
+					    RW));		/* MSI window */
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 1, 0x400000, GPA_DATA, 0x1000,
 					    0x8));		/* MMIO flag */
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, map(g, 1, 0x400000, GPA_DATA, 0x1000,

@@ -14,13 +14,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
-from .vmrun_common import die, log
+from .vmrun_common import MARK, die, log
 from .vmrun_initramfs import build_initramfs
 from .vmrun_kernel import pvh_kernel
 from .vmrun_machine import (Qmp, compile_acpi, host_request, kvm_works,
-			    qemu_command, qmp_path)
+			    plug_list, qemu_command, qmp_path)
 from .vmrun_results import Results, report
 
 POWEROFF_GRACE = 30	# seconds from the end marker to QEMU's exit
@@ -250,8 +251,45 @@ def die_with_parent():
 		pass
 
 
-def run_interactive(cmd):
+def serve_plug_requests(srv, qmp):
+	"""In interactive mode: answer the init's host requests (its plug
+	step, BRIDGED_EDUS in vmrun_machine) on the result channel, which
+	nothing else uses there; a thread, done when QEMU closes the
+	channel."""
+	try:
+		conn, _ = srv.accept()
+	except OSError:
+		return
+	buf = b''
+	with conn:
+		while True:
+			try:
+				data = conn.recv(4096)
+			except OSError:
+				break
+			if not data:
+				break
+			buf += data
+			while b'\n' in buf:
+				raw, buf = buf.split(b'\n', 1)
+				words = raw.decode(errors='replace').strip().split(' ')
+				if len(words) > 2 and words[:2] == [MARK, 'qmp']:
+					line = host_request(qmp, words[2:])
+					conn.sendall((line + '\n').encode())
+	qmp.close()
+
+
+def run_interactive(cmd, sock=None):
+	"""QEMU on the terminal; with sock (--iommu amd), the result channel
+	is served for the init's plug requests (serve_plug_requests())."""
 	log('interactive guest: Ctrl-a x quits, Ctrl-a c is the monitor')
+	if sock:
+		srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		srv.bind(sock)
+		srv.listen(1)
+		threading.Thread(target=serve_plug_requests,
+				 args=(srv, Qmp(qmp_path(sock))),
+				 daemon=True).start()
 	try:
 		return subprocess.call(cmd, preexec_fn=die_with_parent)
 	except OSError as e:
@@ -282,7 +320,7 @@ def boot(args, mode, tests, kernel, kmoddir, kver, tmp, cache_dir):
 		print(cmdline)
 		return 0
 	if mode == 'interactive':
-		return run_interactive(cmd)
+		return run_interactive(cmd, sock if plug_list(args) else None)
 
 	logf = open(args.log, 'w') if args.log else None
 	if logf:

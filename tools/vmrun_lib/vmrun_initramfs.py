@@ -16,7 +16,7 @@ import time
 from .vmrun_common import MARK, REPO, die, log
 from .vmrun_kernel import (BOOT_MODULES, STOCK_MODULES, ModuleTree,
 			   ext_modules, modinfo, module_name, read_module)
-from .vmrun_machine import KVM_PROBE_SCRIPT
+from .vmrun_machine import KVM_PROBE_SCRIPT, plug_list
 
 GUEST_INIT = os.path.join(REPO, 'tools', 'vmrun-init')
 LIBDIR = '/vmrun/lib'	# shared libraries of the ELFs put into the guest
@@ -311,6 +311,7 @@ def build_initramfs(args, mode, tests, kmoddir, kver, tmp):
 			'VFIOEXT_KVER': kver,
 			'VMRUN_LIBDIR': LIBDIR,
 			'VMRUN_QMP': '' if mode == 'interactive' else '1',
+			'VMRUN_PLUG': plug_list(args),
 		}))
 	initrd = os.path.join(tmp, 'initrd.img')
 	ramfs.pack(initrd)

@@ -37,7 +37,29 @@ from .vmrun_common import MARK, die, log
 #   02:00.0  edu          QEMU id vmrun_hp0: tests unplug and re-plug it
 #                         through the host (see "host requests" in
 #                         --help)
-HOTPLUG_EDU = 'edu,id=vmrun_hp0,bus=vmrun_rp1,addr=00.0'
+#
+# Under --iommu amd the two edus behind root ports are not on the command
+# line: the guest's init plugs them (device_add through the host, see
+# plug_devices() in tools/vmrun-init) before it loads any module.  QEMU's
+# AMD-Vi (7.2 and upstream at the time of writing, amdvi_host_dma_iommu())
+# gives each device the address space of the bus *number* its bus has when
+# the device is created; a bus behind a root port is numbered by the
+# firmware later, so a device created with the machine is 00:00.0 to the
+# IOMMU: its DMA is translated through the host bridge's DTE, and none of
+# its mappings take effect.  A device plugged after the firmware numbered
+# the buses gets its own requester ID.  VT-d looks the number up at
+# translation time and keeps them on the command line.
+BRIDGED_EDUS = [
+	# (QEMU id, root port, guest address)
+	('vmrun_port0', 'vmrun_rp0', '0000:01:00.0'),
+	('vmrun_hp0', 'vmrun_rp1', '0000:02:00.0'),
+]
+ROOT_PORT_ARGS = [
+	'-device', 'pcie-root-port,id=vmrun_rp0,bus=pcie.0,addr=1c.0,'
+		   'chassis=1,slot=1',
+	'-device', 'pcie-root-port,id=vmrun_rp1,bus=pcie.0,addr=1d.0,'
+		   'chassis=2,slot=2',
+]
 TOPOLOGY_ARGS = [
 	'-device', 'edu,addr=10.0',
 	'-device', 'edu,addr=11.0,multifunction=on',
@@ -46,13 +68,22 @@ TOPOLOGY_ARGS = [
 	'-device', 'edu,addr=12.0,multifunction=on',
 	'-device', 'edu,addr=12.1',
 	'-device', 'edu,addr=13.0',
-	'-device', 'pcie-root-port,id=vmrun_rp0,bus=pcie.0,addr=1c.0,'
-		   'chassis=1,slot=1',
-	'-device', 'edu,bus=vmrun_rp0,addr=00.0',
-	'-device', 'pcie-root-port,id=vmrun_rp1,bus=pcie.0,addr=1d.0,'
-		   'chassis=2,slot=2',
-	'-device', HOTPLUG_EDU,
-]
+] + ROOT_PORT_ARGS
+
+
+def bridged_edu_args():
+	"""-device arguments of the edus behind the root ports."""
+	out = []
+	for dev_id, bus, _ in BRIDGED_EDUS:
+		out += ['-device', 'edu,id=%s,bus=%s,addr=00.0' % (dev_id, bus)]
+	return out
+
+
+def plug_list(args):
+	"""What the guest's init plugs (VMRUN_PLUG): 'id,bus,address' words."""
+	if args.iommu != 'amd':
+		return ''
+	return ' '.join(','.join(e) for e in BRIDGED_EDUS)
 
 
 # --- KVM or TCG -------------------------------------------------------------
@@ -187,13 +218,25 @@ def qemu_command(args, kernel, initrd, sock, acpi_tables, accel):
 	       # Before every PCI device.
 	       '-device', iommu]
 	cmd += TOPOLOGY_ARGS
+	# Under AMD-Vi the guest plugs them (BRIDGED_EDUS).
+	if not plug_list(args):
+		cmd += bridged_edu_args()
 	if args.interactive:
 		# Equivalent to -serial mon:stdio, plus a log file.
 		cmd += ['-chardev', 'stdio,id=vmrun_con,mux=on,signal=off' +
 			(',logfile=%s' % args.log if args.log else ''),
 			'-serial', 'chardev:vmrun_con',
-			'-mon', 'chardev=vmrun_con,mode=readline',
-			'-serial', 'null']
+			'-mon', 'chardev=vmrun_con,mode=readline']
+		if plug_list(args):
+			# The init's plug requests (serve_plug_requests() in
+			# vmrun_guest).
+			cmd += ['-chardev',
+				'socket,id=vmrun_res,path=%s' % sock,
+				'-serial', 'chardev:vmrun_res',
+				'-qmp', 'unix:%s,server=on,wait=off' %
+				qmp_path(sock)]
+		else:
+			cmd += ['-serial', 'null']
 	else:
 		cmd += ['-chardev', 'stdio,id=vmrun_con,signal=off',
 			'-serial', 'chardev:vmrun_con',

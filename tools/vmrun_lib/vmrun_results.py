@@ -295,6 +295,16 @@ class Results:
 				' '.join(words[2:]), words[1])
 			self.failures.append(why)
 			return 'vmrun: FAIL: ' + why
+		elif what == 'plug':
+			# plug RC ADDRESS [WHY]: the init's plug step
+			# (BRIDGED_EDUS in vmrun_machine)
+			if words[1] != '0':
+				why = 'the bench could not plug %s (%s)' % (
+					words[2], ' '.join(words[3:]) or
+					'exit %s' % words[1])
+				self.failures.append(why)
+				return 'vmrun: FAIL: ' + why
+			return 'vmrun: plugged %s' % words[2]
 		elif what == 'begin':
 			self.current = TestResult(' '.join(words[1:]))
 			return 'vmrun: ---- %s' % self.current.name

@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""--self-test: the result counting, the kernel error scan and the host
-request protocol on built-in samples, without a guest."""
+"""--self-test: the result counting, the kernel error scan, the host
+request protocol and the bench's plug step (marker and command lines) on
+built-in samples, without a guest."""
 
+import argparse
 import functools
 
 from .vmrun_common import MARK
-from .vmrun_machine import host_request
+from .vmrun_machine import (BRIDGED_EDUS, host_request, plug_list,
+			    qemu_command)
 from .vmrun_results import EARLY_MARK, KSFT_SKIP, Results, TestResult
 
 
@@ -194,7 +197,41 @@ def self_test():
 	bad += not ok
 	print('%s host request marker: answered on the channel in a run, '
 	      'ignored in a saved log' % ('ok  ' if ok else 'FAIL'))
+	# The init's plug step: a device that did not come fails the run.
+	plug = []
+	for words, failures in (('plug 0 0000:01:00.0', 0),
+				('plug 1 0000:01:00.0 no answer from the host',
+				 1)):
+		r = Results()
+		r.result_line('%s %s' % (MARK, words))
+		ok = len(r.failures) == failures
+		plug.append(ok)
+		bad += not ok
+		print('%s marker %r: %d run failures' % (
+			'ok  ' if ok else 'FAIL', words, len(r.failures)))
+	# The edus behind root ports: on the command line under VT-d; under
+	# AMD-Vi, plugged by the guest (BRIDGED_EDUS), in every mode.
+	for iommu, interactive in (('intel', False), ('amd', False),
+				   ('amd', True)):
+		a = argparse.Namespace(qemu='qemu', mem=1024, smp=2, iommu=iommu,
+				       interactive=interactive, log=None,
+				       append=[], qemu_arg=[])
+		cmd = ' '.join(qemu_command(a, 'k', 'i', '/t/result.sock', [],
+					    'tcg'))
+		on_cmdline = all(('id=%s,bus=%s' % (i, b)) in cmd
+				 for i, b, _ in BRIDGED_EDUS)
+		plugged = plug_list(a)
+		ok = (on_cmdline != bool(plugged) and
+		      (iommu == 'amd') == bool(plugged) and
+		      (not plugged or 'path=/t/result.sock' in cmd))
+		plug.append(ok)
+		bad += not ok
+		print('%s topology %s%s: bridged edus %s' % (
+			'ok  ' if ok else 'FAIL', iommu,
+			' interactive' if interactive else '',
+			'plugged by the guest (%s)' % plugged if plugged else
+			'on the command line'))
 	total = len(cases) + len(logs) + 1 + len(inj) + len(early) + \
-		len(reqs) + 1
+		len(reqs) + 1 + len(plug)
 	print('%d passed, %d failed, 0 skipped' % (total - bad, bad))
 	return 1 if bad else 0
