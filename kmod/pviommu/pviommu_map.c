@@ -392,8 +392,15 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 		} else {
 			got = min_t(u64, n - done,
 				    (win - (iova & (win - 1))) >> PAGE_SHIFT);
-			ret = pfnmap_run(p->mm, vaddr, got, write,
-					 ret ? ret : -EFAULT, &pfn);
+			/*
+			 * From 6.12 the fast path answers a range that ends
+			 * exactly at the top of the address space with
+			 * -EOVERFLOW where type1's slow path finds no VMA:
+			 * -EFAULT, as type1.
+			 */
+			if (!ret || ret == -EOVERFLOW)
+				ret = -EFAULT;
+			ret = pfnmap_run(p->mm, vaddr, got, write, ret, &pfn);
 			if (ret > 0)
 				ret = map_rsvd(sp, m, iova, pfn, ret);
 		}
