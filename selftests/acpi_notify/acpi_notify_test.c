@@ -427,7 +427,7 @@ static void *efd_reader(void *arg)
 
 	while (r->sum < r->want && !eventfd_wait(r->efd, 5000, &v)) {
 		r->sum += v;
-		r->reads++;
+		__atomic_add_fetch(&r->reads, 1, __ATOMIC_RELEASE);
 		if (v % r->unit)
 			r->torn++;
 	}
@@ -454,8 +454,21 @@ TEST_F_TIMEOUT(ntfy, eventfd_storm_reader, 120)
 
 	ASSERT_EQ(0, irq_set_eventfd(self->h.device, NTFY, 0, self->efd));
 	ASSERT_EQ(0, pthread_create(&t, NULL, efd_reader, &r));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, acpi_notify_loopback(self->h.device, value));
+		/*
+		 * Halfway, let the reader in (bounded: 2 s) so that reads
+		 * and notifications really interleave, however the two
+		 * threads are scheduled.
+		 */
+		if (i == n / 2) {
+			int ms;
+
+			for (ms = 0; ms < 2000 &&
+			     !__atomic_load_n(&r.reads, __ATOMIC_ACQUIRE); ms++)
+				usleep(1000);
+		}
+	}
 	pthread_join(t, NULL);
 	TH_LOG("%d notifications of 0x%x, %lu reads", n, value, r.reads);
 	EXPECT_EQ(0, r.torn);
