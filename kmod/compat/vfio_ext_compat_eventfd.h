@@ -35,18 +35,14 @@ static inline void vfio_ext_eventfd_signal(struct eventfd_ctx *ctx)
  * for kernel_write()): @value separate signals would let a concurrent
  * reader see part of it, so the counter counts the call instead.  What
  * that means for a caller's users is the caller's to document.
- *
- * Return: true if @value was added, false if 1 was.
  */
-static inline bool vfio_ext_eventfd_add_value(struct eventfd_ctx *ctx,
+static inline void vfio_ext_eventfd_add_value(struct eventfd_ctx *ctx,
 					      u32 value)
 {
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
 	eventfd_signal(ctx, value);
-	return true;
 #else
 	eventfd_signal(ctx);
-	return false;
 #endif
 }
 

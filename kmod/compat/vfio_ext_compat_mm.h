@@ -70,8 +70,8 @@ static inline unsigned long vfio_ext_untagged_addr(struct mm_struct *mm,
  *	@nr pages
  *
  * What type1's follow_fault_pfn() reads before or after it faults the
- * page in: follow_pte() up to 6.11 (which takes the mm until 6.10, the
- * vma from then), follow_pfnmap_start()/follow_pfnmap_end() from 6.12,
+ * page in: follow_pte() on 6.1 (it took the vma from 6.10, a series we do
+ * not build for), follow_pfnmap_start()/follow_pfnmap_end() from 6.12,
  * where follow_pte() is gone; the walk's mask (args.addr_mask) appeared
  * in 6.15, where type1 began mapping a whole leaf per lookup.  Nothing is
  * referenced: the pfn is only as stable as the caller's mmap_lock.
@@ -88,11 +88,7 @@ static inline int vfio_ext_follow_pfnmap(struct vm_area_struct *vma,
 	pte_t *ptep, pte;
 	int ret;
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
 	ret = follow_pte(vma->vm_mm, addr, &ptep, &ptl);
-#else
-	ret = follow_pte(vma, addr, &ptep, &ptl);
-#endif
 	if (ret)
 		return ret;
 	__acquire(ptl);		/* for sparse: follow_pte() took it */
