@@ -410,20 +410,67 @@ free:
 /* The paravirtual model: guest domains and endpoints                  */
 /* ------------------------------------------------------------------ */
 
+/*
+ * As type1: where MSI doorbells sit behind the IOMMU (a software MSI
+ * window, IOMMU_RESV_SW_MSI: Arm's SMMU; x86 has none, its MSI range is
+ * never translated), @domain needs the cookie with which the DMA layer
+ * maps the doorbells for @dev's group.  Return: 0 or -errno.
+ */
+static int msi_cookie(struct iommu_domain *domain, struct device *dev)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	struct iommu_resv_region *region, *tmp;
+	bool sw_msi = false;
+	dma_addr_t base = 0;
+	LIST_HEAD(resv);
+	int ret;
+
+	if (!group)
+		return -ENODEV;
+	ret = iommu_get_group_resv_regions(group, &resv);
+	iommu_group_put(group);
+	list_for_each_entry_safe(region, tmp, &resv, list) {
+		if (region->type == IOMMU_RESV_SW_MSI) {
+			base = region->start;
+			sw_msi = true;
+		}
+		kfree(region);
+	}
+	if (!ret && sw_msi) {
+		ret = iommu_get_msi_cookie(domain, base);
+		if (ret == -ENODEV)
+			ret = 0;	/* no DMA layer: type1 goes on too */
+	}
+	return ret;
+}
+
 /**
  * pviommu_gdom_free() - unmap and unpin a guest domain's mappings, then
- * free it (lock held; no endpoint may be attached)
+ * free it (lock held; no endpoint may be attached, but one that left
+ * without being blocked keeps its IOMMU domain allocated)
  * @p: the container
  * @gd: the domain
  */
 void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 {
+	struct pviommu_group *g;
 	struct pviommu_map *m;
+	bool in_use = false;
 
+	/* A group that left but could not be blocked may still use it. */
+	list_for_each_entry(g, &p->stale, next) {
+		if (g->gdom != gd)
+			continue;
+		in_use |= iommu_get_domain_for_dev(g->dev) == gd->domain;
+		g->gdom = NULL;
+	}
 	while ((m = pviommu_table_first(&gd->space.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &gd->space, m);
 	list_del(&gd->next);
-	iommu_domain_free(gd->domain);
+	if (in_use)
+		pr_err("guest domain %u still in use: leaked\n", gd->id);
+	else
+		iommu_domain_free(gd->domain);
 	ida_free(&p->gdom_ids, gd->id);
 	kfree(gd);
 }
@@ -461,8 +508,11 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	gd->id = ret;
 	gd->p = p;
 	gd->domain = vfio_ext_iommu_domain_alloc(dev);
-	if (IS_ERR(gd->domain)) {
-		ret = PTR_ERR(gd->domain);
+	ret = IS_ERR(gd->domain) ? PTR_ERR(gd->domain) :
+	      msi_cookie(gd->domain, dev);
+	if (ret) {
+		if (!IS_ERR(gd->domain))
+			iommu_domain_free(gd->domain);
 		ida_free(&p->gdom_ids, gd->id);
 		kfree(gd);
 		return ERR_PTR(ret);
@@ -765,41 +815,6 @@ static int compute_geometry(struct pviommu *p, struct pviommu_group *extra,
 	return ret;
 }
 
-/*
- * Copy every pinned mapping of the container's space from @from into @to,
- * in physically contiguous runs (so superpages survive).  lock held.
- */
-static int replay_into(struct pviommu *p, struct iommu_domain *from,
-		       struct iommu_domain *to)
-{
-	struct pviommu_map *m;
-	phys_addr_t phys, run_phys;
-	u64 off, size, run_off;
-	int ret;
-
-	for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
-	     m = pviommu_table_next(m, 0, U64_MAX)) {
-		size = pviommu_map_size(m);
-		run_off = 0;
-		run_phys = iommu_iova_to_phys(from, m->node.start);
-		for (off = PAGE_SIZE; off <= size; off += PAGE_SIZE) {
-			phys = off < size ?
-			       iommu_iova_to_phys(from, m->node.start + off) : 0;
-			if (off < size && phys == run_phys + (off - run_off))
-				continue;
-			ret = vfio_ext_iommu_map(to, m->node.start + run_off,
-						 run_phys, off - run_off,
-						 m->prot);
-			if (ret)
-				return ret;	/* the caller frees @to */
-			run_off = off;
-			run_phys = phys;
-		}
-		cond_resched();
-	}
-	return 0;
-}
-
 static int space_in_ranges(struct pviommu_space *sp,
 			   const struct pviommu_ranges *valid)
 {
@@ -857,6 +872,9 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		goto err_free;
 	}
 	iommu_set_fault_handler(g->domain, pviommu_fault_def, p);
+	ret = msi_cookie(g->domain, dev);
+	if (ret)
+		goto err_domain;
 	ret = iommu_attach_group(g->domain, group);
 	if (ret)
 		goto err_domain;
@@ -879,7 +897,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 
 	first = first_group(p);
 	if (first) {
-		ret = replay_into(p, first->domain, g->domain);
+		ret = pviommu_replay(p, &p->def, first->domain, g->domain);
 		if (ret)
 			goto err_unlock;
 		list_add_tail(&g->next, &p->groups);
@@ -919,6 +937,25 @@ err_free:
 	return ret;
 }
 
+/*
+ * Is @g still in one of our domains after a detach?  The IOMMU core
+ * leaves a group where it was when the blocking (or default) domain
+ * cannot be attached.
+ */
+static bool group_stuck(struct pviommu_group *g)
+{
+	struct iommu_domain *cur = iommu_get_domain_for_dev(g->dev);
+
+	return cur == g->domain || (g->gdom && cur == g->gdom->domain);
+}
+
+static void group_free(struct pviommu_group *g)
+{
+	iommu_domain_free(g->domain);
+	put_device(g->dev);
+	kfree(g);
+}
+
 static void pviommu_detach_group(void *data, struct iommu_group *group)
 {
 	struct pviommu *p = data;
@@ -937,11 +974,8 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	if (found->vdom)
 		pviommu_viommu_group_gone(p, found);
 	/* An endpoint in a guest domain leaves it. */
-	if (found->gdom) {
+	if (found->gdom)
 		iommu_detach_group(found->gdom->domain, group);
-		found->gdom->nr_endpoints--;
-		found->gdom = NULL;
-	}
 	/* The last domain goes: unpin everything, keep the mappings. */
 	if (list_is_singular(&p->groups)) {
 		for (m = pviommu_table_first(&p->def.table, 0, U64_MAX); m;
@@ -951,9 +985,23 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	list_del(&found->next);
 	rebuild_def_doms(p);
 	iommu_detach_group(found->domain, group);
-	iommu_domain_free(found->domain);
-	put_device(found->dev);
-	kfree(found);
+	if (group_stuck(found)) {
+		/*
+		 * The core could not block the group (it WARNed): never free
+		 * a domain a device may still use.  Its own domain no longer
+		 * maps anything that may be unpinned; both wait for the
+		 * container's release (the core restores the group's default
+		 * domain after us).
+		 */
+		pr_err_ratelimited("IOMMU group %d could not be blocked; its domains are kept\n",
+				   iommu_group_id(group));
+		pviommu_space_unmap_dom(p, &p->def, found->domain);
+		list_add(&found->next, &p->stale);
+	} else {
+		if (found->gdom)
+			found->gdom->nr_endpoints--;
+		group_free(found);
+	}
 	/*
 	 * The remaining groups' geometry is at least as permissive; keep the
 	 * old one if the recomputation fails (never publish a partial one).
@@ -1009,6 +1057,7 @@ static void *pviommu_open(unsigned long arg)
 	mutex_init(&p->lock);
 	kref_init(&p->ref);
 	INIT_LIST_HEAD(&p->groups);
+	INIT_LIST_HEAD(&p->stale);
 	INIT_LIST_HEAD(&p->gdoms);
 	pviommu_table_init(&p->def.table);
 	ida_init(&p->gdom_ids);
@@ -1034,6 +1083,7 @@ static void *pviommu_open(unsigned long arg)
 static void pviommu_release(void *data)
 {
 	struct pviommu *p = data;
+	struct pviommu_group *g, *tmp;
 	struct pviommu_map *m;
 
 	mutex_lock(&pviommu_all_lock);
@@ -1051,6 +1101,18 @@ static void pviommu_release(void *data)
 		pviommu_gdom_free(p, list_first_entry(&p->gdoms,
 						      struct pviommu_gdom,
 						      next));
+	/*
+	 * Groups the core could not block when they left: by now it gave
+	 * them their default domain back, or they keep what they use.
+	 */
+	list_for_each_entry_safe(g, tmp, &p->stale, next) {
+		list_del(&g->next);
+		if (group_stuck(g))
+			pr_err("IOMMU group %d still in a pviommu domain: leaked\n",
+			       iommu_group_id(g->group));
+		else
+			group_free(g);
+	}
 	while ((m = pviommu_table_first(&p->def.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &p->def, m);
 	WARN_ON(p->pinned);

@@ -51,38 +51,83 @@ static void uncharge(struct pviommu *p, unsigned long n)
 }
 
 /*
- * Unpin the pages among @n physical addresses of @m, dirty if @m was
- * writable, and uncharge them.  A reserved pfn was neither pinned nor
- * charged (type1's put_pfn()); a mapping without any (!@m->has_rsvd) is
- * not asked, so RAM is released whatever became of the pfns of device
- * memory elsewhere.
+ * Unpin the @n physically contiguous pages from @phys on, pinned for @m,
+ * dirty if @m was writable; a reserved pfn among them was neither pinned
+ * nor charged (type1's put_pfn()); a mapping without any (!@m->has_rsvd)
+ * is not asked, so RAM is released whatever became of the pfns of device
+ * memory elsewhere.  Return: the pages unpinned.
  */
-static void unpin_phys(struct pviommu *p, const struct pviommu_map *m,
-		       const phys_addr_t *phys, unsigned long n)
+static unsigned long unpin_run(const struct pviommu_map *m, phys_addr_t phys,
+			       unsigned long n)
 {
-	unsigned long i, pinned = 0;
-	struct page *page;
+	unsigned long pfn = PHYS_PFN(phys), i, run, done = 0;
 
-	for (i = 0; i < n; i++) {
-		if (m->has_rsvd && pfn_reserved(PHYS_PFN(phys[i])))
+	for (i = 0; i < n; i += run) {
+		run = 1;
+		if (m->has_rsvd && pfn_reserved(pfn + i))
 			continue;
-		page = pfn_to_page(PHYS_PFN(phys[i]));
-		unpin_user_pages_dirty_lock(&page, 1, m->prot & IOMMU_WRITE);
-		pinned++;
+		while (i + run < n &&
+		       !(m->has_rsvd && pfn_reserved(pfn + i + run)))
+			run++;
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfn + i), run,
+						 m->prot & IOMMU_WRITE);
+		done += run;
 	}
-	p->pinned -= pinned;
-	uncharge(p, pinned);
+	return done;
 }
 
 /*
- * Largest IOVA window handled at once on unmap, and for a run of device
- * memory on map: the largest IOMMU page size (capped at 1 GiB), so a
- * window boundary never splits a superpage and the transient address
- * array stays at most 2 MiB.
+ * Unpin the pages at @n physical addresses of @m (one per IOVA page, read
+ * before the unmap), in physically contiguous runs.  0 is no page
+ * (iommu_iova_to_phys() found none): never unpinned.  Return: the pages
+ * unpinned.
  */
-static u64 unmap_window(struct pviommu *p)
+static unsigned long unpin_phys(const struct pviommu_map *m,
+				const phys_addr_t *phys, unsigned long n)
+{
+	unsigned long i, run, pinned = 0;
+
+	for (i = 0; i < n; i += run) {
+		run = 1;
+		if (WARN_ON_ONCE(!phys[i]))
+			continue;	/* a hole in a pinned mapping: a bug */
+		while (i + run < n && phys[i + run] == phys[i] + run * PAGE_SIZE)
+			run++;
+		pinned += unpin_run(m, phys[i], run);
+	}
+	return pinned;
+}
+
+/*
+ * The IOVA window: the largest page size every domain of the container
+ * has (capped at 1 GiB; it bounds the transient address array at 2 MiB).
+ * Maps and replays cut their runs at window boundaries, so no domain
+ * makes a page larger than the window; but the window shrinks when a
+ * group whose IOMMU has smaller pages joins, so unmapping never assumes
+ * it (unmap_dom()).
+ */
+static u64 pviommu_window(struct pviommu *p)
 {
 	return 1ULL << min(fls64(p->pgsize_bitmap) - 1, 30);
+}
+
+/*
+ * Unmap @size bytes from @iova in @domain.  Return: the bytes actually
+ * unmapped from @iova on, more than @size when a page of the domain
+ * reaches past the range (IOMMU drivers unmap a large page whole and say
+ * so, as type1 relies on).  A hole, at which an IOMMU driver may stop
+ * (7.3's generic page table does), is stepped over page by page.
+ */
+static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
+{
+	u64 done = 0;
+	size_t n;
+
+	while (done < size) {
+		n = iommu_unmap(domain, iova + done, size - done);
+		done += n ? n : PAGE_SIZE;
+	}
+	return done;
 }
 
 /**
@@ -92,41 +137,54 @@ static u64 unmap_window(struct pviommu *p)
  * @sp: the space
  * @m: the mapping; nothing happens unless it is pinned
  *
- * Window by window: find the pages of a window before they leave the page
- * tables, unmap it everywhere (the IOTLB is flushed), then unpin.  A
- * mapping of device memory alone has nothing to find or unpin.
+ * Window by window, as type1 does by the size actually unmapped: find the
+ * pages of a window before they leave the page tables, unmap it from the
+ * first domain (the IOTLB is flushed), then from the others by as much
+ * as the first one unmapped (a page reaching past the window goes whole),
+ * then unpin the window's pages and those of the page reaching past it
+ * (contiguous with the window's last).  A mapping of device memory alone
+ * has nothing to find or unpin.  Yields between windows.
  */
 void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			 struct pviommu_map *m)
 {
-	u64 win = unmap_window(p), iova = m->node.start, end;
+	u64 win = pviommu_window(p), iova = m->node.start, left, size, got;
 	phys_addr_t small[SMALL_PAGES], *phys = NULL;
-	unsigned long n, i;
+	unsigned long n, i, pinned;
 	unsigned int d;
 
 	if (!m->pinned)
 		return;
+	left = pviommu_map_size(m);
 	if (m->has_pages) {
-		n = min_t(u64, pviommu_map_size(m), win) >> PAGE_SHIFT;
+		n = min(left, win) >> PAGE_SHIFT;
 		/* Small maps (the common case) use the stack. */
 		phys = n <= SMALL_PAGES ? small :
 		       kvmalloc_array(n, sizeof(*phys),
 				      GFP_KERNEL | __GFP_NOFAIL);
 	}
-	while (iova <= m->node.last) {
+	while (left) {
 		/* Up to the next window boundary, or the mapping's end. */
-		end = min_t(u64, m->node.last, (iova | (win - 1)));
-		n = (end - iova + 1) >> PAGE_SHIFT;
+		size = min(left, win - (iova & (win - 1)));
+		n = size >> PAGE_SHIFT;
 		for (i = 0; phys && i < n; i++)
 			phys[i] = iommu_iova_to_phys(sp->doms[0],
 						     iova + (i << PAGE_SHIFT));
-		for (d = 0; d < sp->nr_doms; d++)
-			iommu_unmap(sp->doms[d], iova, n << PAGE_SHIFT);
-		if (phys)
-			unpin_phys(p, m, phys, n);
-		if (end == m->node.last)
-			break;
-		iova = end + 1;
+		/* Never past the mapping: its pages end there. */
+		got = min(unmap_dom(sp->doms[0], iova, size), left);
+		for (d = 1; d < sp->nr_doms; d++)
+			unmap_dom(sp->doms[d], iova, got);
+		if (phys) {
+			pinned = unpin_phys(m, phys, n);
+			/* The rest of a page reaching past the window. */
+			if (got > size && phys[n - 1])
+				pinned += unpin_run(m, phys[n - 1] + PAGE_SIZE,
+						    (got - size) >> PAGE_SHIFT);
+			p->pinned -= pinned;
+			uncharge(p, pinned);
+		}
+		iova += got;
+		left -= got;
 		cond_resched();
 	}
 	if (phys != small)
@@ -136,9 +194,12 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 	m->has_rsvd = false;
 }
 
-/* Map [iova, iova + len) -> phys into @domain in physically contiguous runs. */
+/*
+ * Map @n @pages at @iova into @domain in physically contiguous runs, cut
+ * at boundaries of the window @win (pviommu_window()).
+ */
 static int map_pages(struct iommu_domain *domain, u64 iova,
-		     struct page **pages, unsigned long n, int prot)
+		     struct page **pages, unsigned long n, int prot, u64 win)
 {
 	unsigned long i = 0, run;
 	int ret;
@@ -146,7 +207,8 @@ static int map_pages(struct iommu_domain *domain, u64 iova,
 	while (i < n) {
 		run = 1;
 		while (i + run < n &&
-		       page_to_pfn(pages[i + run]) == page_to_pfn(pages[i]) + run)
+		       page_to_pfn(pages[i + run]) == page_to_pfn(pages[i]) + run &&
+		       (iova + ((i + run) << PAGE_SHIFT)) & (win - 1))
 			run++;
 		ret = vfio_ext_iommu_map(domain, iova + (i << PAGE_SHIFT),
 					 page_to_phys(pages[i]),
@@ -163,17 +225,19 @@ static int map_pages(struct iommu_domain *domain, u64 iova,
 
 /*
  * Map @n pages at @iova into every domain of @sp: @pages, or, without
- * @pages, the contiguous pfns from @pfn on.  On failure no domain keeps
- * any of them.
+ * @pages, the contiguous pfns from @pfn on (within one window: the
+ * caller cuts them).  On failure no domain keeps any of them.
  */
-static int map_all(struct pviommu_space *sp, u64 iova, struct page **pages,
-		   unsigned long pfn, unsigned long n, int prot)
+static int map_all(struct pviommu *p, struct pviommu_space *sp, u64 iova,
+		   struct page **pages, unsigned long pfn, unsigned long n,
+		   int prot)
 {
+	u64 win = pviommu_window(p);
 	unsigned int d;
 	int ret = 0;
 
 	for (d = 0; d < sp->nr_doms; d++) {
-		ret = pages ? map_pages(sp->doms[d], iova, pages, n, prot) :
+		ret = pages ? map_pages(sp->doms[d], iova, pages, n, prot, win) :
 		      vfio_ext_iommu_map(sp->doms[d], iova, PFN_PHYS(pfn),
 					 n << PAGE_SHIFT, prot);
 		if (ret)
@@ -247,7 +311,7 @@ static long map_pinned(struct pviommu *p, struct pviommu_space *sp,
 	ret = account_pages(p, got - rsvd, acct);
 	if (ret)
 		goto err_unpin;
-	ret = map_all(sp, iova, pages, 0, got, m->prot);
+	ret = map_all(p, sp, iova, pages, 0, got, m->prot);
 	if (ret) {
 		uncharge(p, got - rsvd);
 		goto err_unpin;
@@ -331,10 +395,11 @@ out:
  *
  * Return: @n, or the IOMMU driver's error (then nothing is mapped).
  */
-static long map_rsvd(struct pviommu_space *sp, struct pviommu_map *m,
-		     u64 iova, unsigned long pfn, unsigned long n)
+static long map_rsvd(struct pviommu *p, struct pviommu_space *sp,
+		     struct pviommu_map *m, u64 iova, unsigned long pfn,
+		     unsigned long n)
 {
-	int ret = map_all(sp, iova, NULL, pfn, n, m->prot);
+	int ret = map_all(p, sp, iova, NULL, pfn, n, m->prot);
 
 	if (ret)
 		return ret;
@@ -367,7 +432,7 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 	bool write = m->prot & IOMMU_WRITE;
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	struct page *small[SMALL_PAGES], **pages = small;
-	u64 win = unmap_window(p), iova;
+	u64 win = pviommu_window(p), iova;
 	unsigned long vaddr, pfn;
 	long ret;
 
@@ -402,7 +467,7 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 				ret = -EFAULT;
 			ret = pfnmap_run(p->mm, vaddr, got, write, ret, &pfn);
 			if (ret > 0)
-				ret = map_rsvd(sp, m, iova, pfn, ret);
+				ret = map_rsvd(p, sp, m, iova, pfn, ret);
 		}
 		if (ret < 0)
 			goto err_unwind;
@@ -429,6 +494,80 @@ err_unwind:
 	m->has_pages = false;
 	m->has_rsvd = false;
 	return ret;
+}
+
+/**
+ * pviommu_replay() - map every pinned mapping of @sp, as @from holds it,
+ * into @to (lock held)
+ * @p: the container
+ * @sp: the space
+ * @from: a domain of @sp
+ * @to: a new domain, about to join @sp
+ *
+ * In physically contiguous runs (so superpages survive), cut at window
+ * boundaries (pviommu_window()) so that @to holds no page larger than
+ * the window; yields between runs.
+ *
+ * Return: 0, or the IOMMU driver's error, or -EFAULT when @from lacks a
+ * page of a pinned mapping (a bug: nothing maps the pfn 0 it reads as);
+ * then the caller frees @to with what was mapped.
+ */
+int pviommu_replay(struct pviommu *p, struct pviommu_space *sp,
+		   struct iommu_domain *from, struct iommu_domain *to)
+{
+	u64 win = pviommu_window(p), off, size, run_off;
+	phys_addr_t phys, run_phys;
+	struct pviommu_map *m;
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	for (m = pviommu_table_first(&sp->table, 0, U64_MAX); m;
+	     m = pviommu_table_next(m, 0, U64_MAX)) {
+		if (!m->pinned)
+			continue;
+		size = pviommu_map_size(m);
+		run_off = 0;
+		run_phys = iommu_iova_to_phys(from, m->node.start);
+		for (off = PAGE_SIZE; off <= size; off += PAGE_SIZE) {
+			phys = off < size ?
+			       iommu_iova_to_phys(from, m->node.start + off) : 0;
+			if (off < size && phys == run_phys + (off - run_off) &&
+			    (m->node.start + off) & (win - 1))
+				continue;
+			if (WARN_ON_ONCE(!run_phys))
+				return -EFAULT;
+			ret = vfio_ext_iommu_map(to, m->node.start + run_off,
+						 run_phys, off - run_off,
+						 m->prot);
+			if (ret)
+				return ret;
+			run_off = off;
+			run_phys = phys;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/**
+ * pviommu_space_unmap_dom() - unmap every pinned mapping of @sp from
+ * @domain, which is leaving @sp (lock held); nothing is unpinned
+ * @p: the container
+ * @sp: the space
+ * @domain: no longer one of @sp->doms
+ */
+void pviommu_space_unmap_dom(struct pviommu *p, struct pviommu_space *sp,
+			     struct iommu_domain *domain)
+{
+	struct pviommu_map *m;
+
+	lockdep_assert_held(&p->lock);
+	for (m = pviommu_table_first(&sp->table, 0, U64_MAX); m;
+	     m = pviommu_table_next(m, 0, U64_MAX)) {
+		if (m->pinned)
+			unmap_dom(domain, m->node.start, pviommu_map_size(m));
+		cond_resched();
+	}
 }
 
 /**
@@ -498,7 +637,8 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 	m->node.start = iova;
 	m->node.last = iova + size - 1;
 	m->vaddr = vaddr;
-	m->prot = prot;
+	/* Cache-coherent DMA where the IOMMU can enforce it, as type1. */
+	m->prot = prot | IOMMU_CACHE;
 	ret = pviommu_table_insert(&sp->table, m);
 	if (ret) {
 		kfree(m);

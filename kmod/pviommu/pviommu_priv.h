@@ -117,6 +117,8 @@ struct pviommu_defer {
  * @lock: protects everything below but @ref and @faults
  * @ref: the container and a virtio-iommu device each hold one
  * @groups: struct pviommu_group, in attach order
+ * @stale: groups that left but that the IOMMU core could not block: their
+ *	domains are kept until the container's release
  * @def: the container's own mappings, in every group's domain
  * @gdoms: guest domains (struct pviommu_gdom)
  * @gdom_ids: ids of guest domains
@@ -139,6 +141,7 @@ struct pviommu {
 	struct mutex lock;	/* the whole container state */
 	struct kref ref;
 	struct list_head groups;
+	struct list_head stale;
 	struct pviommu_space def;
 	struct list_head gdoms;
 	struct ida gdom_ids;
@@ -185,6 +188,10 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			 struct pviommu_map *m);
 void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
 		      struct pviommu_map *m);
+int pviommu_replay(struct pviommu *p, struct pviommu_space *sp,
+		   struct iommu_domain *from, struct iommu_domain *to);
+void pviommu_space_unmap_dom(struct pviommu *p, struct pviommu_space *sp,
+			     struct iommu_domain *domain);
 int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 		   u64 iova, u64 size, int prot,
 		   const struct pviommu_acct *acct);

@@ -824,6 +824,262 @@ static void dom_two_domains(struct kunit *test)
 	dom_run(test, dom_two_domains_body);
 }
 
+static int count_dev(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/* dom_large_page's second domain, attached, or NULL. */
+static struct iommu_domain *dom_large_d2;
+
+/* Pages of the physically contiguous memory of dom_contig_mem(). */
+#define DOM_CONTIG_ORDER	(21 - PAGE_SHIFT)	/* 2 MiB */
+#define DOM_CONTIG_PAGES	(1UL << DOM_CONTIG_ORDER)
+#define DOM_CONTIG_IOVA		0x400000ULL		/* 2 MiB-aligned */
+
+/*
+ * DOM_CONTIG_PAGES physically contiguous pages of user memory at a
+ * 2 MiB-aligned address, shared read-only, as a driver's mmap gives them
+ * (vm_insert_pages(): the debug kernel has neither THP nor hugetlbfs);
+ * page i holds dom_word(i).  Their pfns go to @pages (freed by
+ * dom_contig_free(), after the case's munmap).
+ */
+static bool dom_contig_mem(struct kunit *test, struct dom_ctx *c,
+			   struct page **pages)
+{
+	unsigned long addr, num = DOM_CONTIG_PAGES, i;
+	struct vm_area_struct *vma;
+	struct page *page;
+	int ret = -EFAULT;
+
+	page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, DOM_CONTIG_ORDER);
+	if (!page) {
+		KUNIT_FAIL(test, "no 2 MiB of contiguous memory");
+		return false;
+	}
+	split_page(page, DOM_CONTIG_ORDER);
+	for (i = 0; i < DOM_CONTIG_PAGES; i++) {
+		pages[i] = page + i;
+		*(u64 *)page_address(pages[i]) = dom_word(i);
+	}
+	/* Shared: a long-term pin of a private one would copy (unshare). */
+	addr = vm_mmap(NULL, 0, 2 * SZ_2M, PROT_READ,
+		       MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, 0);
+	if (IS_ERR_VALUE(addr)) {
+		KUNIT_FAIL(test, "vm_mmap: %ld", (long)addr);
+		return false;
+	}
+	c->uaddr = addr;
+	c->ulen = 2 * SZ_2M;
+	mmap_write_lock(dom_env.mm);
+	vma = vma_lookup(dom_env.mm, ALIGN(addr, SZ_2M));
+	if (vma)
+		ret = vm_insert_pages(vma, ALIGN(addr, SZ_2M), pages, &num);
+	mmap_write_unlock(dom_env.mm);
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "vm_insert_pages");
+	return !ret;
+}
+
+/* After the munmap: the case's references are the only ones left. */
+static void dom_contig_free(struct kunit *test, struct dom_ctx *c,
+			    struct page **pages)
+{
+	unsigned long i, bad = 0;
+
+	if (c->uaddr)
+		vm_munmap(c->uaddr, c->ulen);
+	c->uaddr = 0;
+	for (i = 0; i < DOM_CONTIG_PAGES && pages[i]; i++) {
+		bad += page_ref_count(pages[i]) != 1;
+		__free_page(pages[i]);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0UL, "pages still referenced (pinned)");
+}
+
+/*
+ * A domain holding a page larger than the container's unmap window: the
+ * window is the largest page size all the container's domains have, and
+ * it shrinks when a group whose IOMMU has smaller pages joins (or,
+ * here, when the container is made to believe so).  The unmap takes
+ * back exactly the pages mapped, by what the IOMMU driver says it
+ * unmapped: every page unpinned, nothing else touched (pfn 0's
+ * reference count), nothing charged.
+ */
+/*
+ * A second group joins a space whose first domain holds a 2 MiB page,
+ * while the window is 4 KiB: the replay gives the new domain 4 KiB
+ * pages, and the unmap of the space of both takes everything back.
+ */
+static void dom_large_replay(struct kunit *test, struct dom_ctx *c,
+			     struct page **pages, struct iommu_domain *d2)
+{
+	struct iommu_domain *doms[2] = { c->domain, d2 };
+	u64 iova = DOM_CONTIG_IOVA, done;
+
+	c->p.pgsize_bitmap = PAGE_MASK & c->domain->pgsize_bitmap;
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp,
+					     ALIGN(c->uaddr, SZ_2M), iova,
+					     SZ_2M, IOMMU_READ, NULL), 0);
+	c->p.pgsize_bitmap = PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, pviommu_replay(&c->p, &c->sp, c->domain, d2), 0);
+	dom_expect_mapped(test, d2, iova, 0);
+	dom_expect_mapped(test, d2, iova + SZ_2M - PAGE_SIZE,
+			  DOM_CONTIG_PAGES - 1);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(d2, iova + SZ_1M, PAGE_SIZE),
+			(size_t)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vfio_ext_iommu_map(d2, iova + SZ_1M,
+						 page_to_phys(pages[256]),
+						 PAGE_SIZE, IOMMU_READ), 0);
+	c->sp.doms = doms;
+	c->sp.nr_doms = 2;
+	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, iova, SZ_2M,
+					       false, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, (u64)SZ_2M);
+	dom_expect_unmapped(test, c->domain, iova + SZ_1M);
+	dom_expect_unmapped(test, d2, iova);
+	dom_expect_unmapped(test, d2, iova + SZ_1M);
+	dom_expect_unmapped(test, d2, iova + SZ_2M - PAGE_SIZE);
+	dom_expect_unpinned(test, c, (ALIGN(c->uaddr, SZ_2M) - c->uaddr) >>
+				     PAGE_SHIFT, DOM_CONTIG_PAGES);
+	c->sp.doms = &c->domain;
+	c->sp.nr_doms = 1;
+	dom_expect_empty(test, c);
+}
+
+static void dom_large_page_body(struct kunit *test, struct dom_ctx *c)
+{
+	/* pfn 0: what iommu_iova_to_phys() answers for no page. */
+	struct page **pages, *pfn0 = pfn_valid(0) ? pfn_to_page(0) : NULL;
+	int pfn0_ref = pfn0 ? page_ref_count(pfn0) : 0;
+	struct iommu_domain *d2 = dom_large_d2;
+	u64 iova = DOM_CONTIG_IOVA, done;
+
+	pages = kunit_kcalloc(test, DOM_CONTIG_PAGES, sizeof(*pages),
+			      GFP_KERNEL);
+	if (!pages) {
+		KUNIT_FAIL(test, "no page array");
+		return;
+	}
+	if (!dom_contig_mem(test, c, pages))
+		goto out;
+	/* Mapped with the domain's own page sizes: a 2 MiB page. */
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp,
+					     ALIGN(c->uaddr, SZ_2M), iova,
+					     SZ_2M, IOMMU_READ, NULL), 0);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, DOM_CONTIG_PAGES);
+	dom_expect_mapped(test, c->domain, iova, 0);
+	dom_expect_mapped(test, c->domain, iova + SZ_2M - PAGE_SIZE,
+			  DOM_CONTIG_PAGES - 1);
+	/* A group without 2 MiB pages joins: the window is now 4 KiB. */
+	c->p.pgsize_bitmap = PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, iova, SZ_2M,
+					       false, &done), 0);
+	KUNIT_EXPECT_EQ(test, done, (u64)SZ_2M);
+	dom_expect_unmapped(test, c->domain, iova);
+	dom_expect_unmapped(test, c->domain, iova + SZ_2M - PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, 0UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
+	dom_expect_unpinned(test, c, (ALIGN(c->uaddr, SZ_2M) - c->uaddr) >>
+				     PAGE_SHIFT, DOM_CONTIG_PAGES);
+	if (pfn0)
+		KUNIT_EXPECT_EQ_MSG(test, page_ref_count(pfn0), pfn0_ref,
+				    "pfn 0 was unpinned");
+
+	/*
+	 * Mapped while the window is 4 KiB: the domain holds 4 KiB pages
+	 * (one unmaps alone; put back).
+	 */
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp,
+					     ALIGN(c->uaddr, SZ_2M), iova,
+					     SZ_2M, IOMMU_READ, NULL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(c->domain, iova + SZ_1M, PAGE_SIZE),
+			(size_t)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, vfio_ext_iommu_map(c->domain, iova + SZ_1M,
+						 page_to_phys(pages[256]),
+						 PAGE_SIZE, IOMMU_READ), 0);
+	dom_expect_mapped(test, c->domain, iova + SZ_1M, 256);
+	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, iova, SZ_2M,
+					       false, &done), 0);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, 0UL);
+	if (pfn0)
+		KUNIT_EXPECT_EQ_MSG(test, page_ref_count(pfn0), pfn0_ref,
+				    "pfn 0 was unpinned");
+	dom_expect_empty(test, c);
+	if (d2)
+		dom_large_replay(test, c, pages, d2);
+out:
+	c->p.pgsize_bitmap = PAGE_MASK & c->domain->pgsize_bitmap;
+	dom_contig_free(test, c, pages);
+}
+
+/*
+ * An edu of the bench in a group of its own that nobody uses: the case's
+ * domain is attached to it (some IOMMU drivers, 6.12's VT-d among them,
+ * give a domain its superpages only at its first attach).  Return: the
+ * group, its DMA claimed and @domain attached, or NULL.
+ */
+static struct iommu_group *dom_attach_free_group(struct iommu_domain *domain)
+{
+	struct iommu_group *group;
+	struct pci_dev *pdev = NULL;
+	unsigned int nr;
+
+	while ((pdev = pci_get_device(0x1234, 0x11e8, pdev))) {
+		group = iommu_group_get(&pdev->dev);
+		if (!group)
+			continue;
+		nr = 0;
+		iommu_group_for_each_dev(group, &nr, count_dev);
+		if (nr == 1 && !iommu_group_claim_dma_owner(group, &dom_env)) {
+			if (!iommu_attach_group(domain, group)) {
+				pci_dev_put(pdev);
+				return group;
+			}
+			iommu_group_release_dma_owner(group);
+		}
+		iommu_group_put(group);
+	}
+	return NULL;
+}
+
+static void dom_large_page(struct kunit *test)
+{
+	struct dom_ctx *c = test->priv;
+	struct iommu_group *group = dom_attach_free_group(c->domain);
+	struct iommu_group *group2 = NULL;
+
+	if (!group)
+		kunit_skip(test, "no free edu to attach a domain to");
+	/* A second domain, for a replay (skipped without a second edu). */
+	dom_large_d2 = vfio_ext_iommu_domain_alloc(&dom_env.pdev->dev);
+	if (!IS_ERR(dom_large_d2))
+		group2 = dom_attach_free_group(dom_large_d2);
+	if (!group2) {
+		if (!IS_ERR(dom_large_d2))
+			iommu_domain_free(dom_large_d2);
+		dom_large_d2 = NULL;
+		kunit_info(test, "no second free edu: no replay\n");
+	}
+	if (c->domain->pgsize_bitmap & SZ_2M) {
+		c->p.pgsize_bitmap = PAGE_MASK & c->domain->pgsize_bitmap;
+		dom_run(test, dom_large_page_body);
+	}
+	if (group2) {
+		iommu_detach_group(dom_large_d2, group2);
+		iommu_group_release_dma_owner(group2);
+		iommu_group_put(group2);
+		iommu_domain_free(dom_large_d2);
+		dom_large_d2 = NULL;
+	}
+	iommu_detach_group(c->domain, group);
+	iommu_group_release_dma_owner(group);
+	iommu_group_put(group);
+	if (!(c->domain->pgsize_bitmap & SZ_2M))
+		kunit_skip(test, "the domain has no 2 MiB pages (%#lx)",
+			   c->domain->pgsize_bitmap);
+}
+
 static struct kunit_case pviommu_domain_test_cases[] = {
 	KUNIT_CASE(dom_map_unmap),
 	KUNIT_CASE(dom_whole_mappings),
@@ -833,6 +1089,7 @@ static struct kunit_case pviommu_domain_test_cases[] = {
 	KUNIT_CASE(dom_zero_page),
 	KUNIT_CASE(dom_limits),
 	KUNIT_CASE(dom_two_domains),
+	KUNIT_CASE(dom_large_page),
 	{}
 };
 
