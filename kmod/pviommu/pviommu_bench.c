@@ -22,7 +22,12 @@
  *          core (6.1's Intel driver only logs them; QEMU's AMD-Vi flags its
  *          page faults as interrupt requests, which the AMD driver does not
  *          report), so this is how the tests reach the domain's fault
- *          handler.  The writer keeps the device's domain in place.
+ *          handler.  The writer keeps the device's domain in place: the
+ *          IOMMU API has no reference on a domain, and the domain's
+ *          owner (a VFIO backend) frees it under locks of its own, so a
+ *          write racing the container's teardown can use a freed
+ *          domain.  Hence a debug module, built only with
+ *          VFIOEXT_BENCH=1 (kmod/pviommu/Kbuild), never installed.
  *
  * Root only (debugfs).  Every run undoes what it set up.
  */

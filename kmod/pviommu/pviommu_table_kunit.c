@@ -835,7 +835,7 @@ static struct iommu_domain *dom_large_d2;
 
 /* Pages of the physically contiguous memory of dom_contig_mem(). */
 #define DOM_CONTIG_ORDER	(21 - PAGE_SHIFT)	/* 2 MiB */
-#define DOM_CONTIG_PAGES	(1UL << DOM_CONTIG_ORDER)
+#define DOM_CONTIG_PAGES	BIT(DOM_CONTIG_ORDER)
 #define DOM_CONTIG_IOVA		0x400000ULL		/* 2 MiB-aligned */
 
 /*
