@@ -561,14 +561,28 @@ static void viommu_reset(struct vext_vdev *vdev)
 	mutex_unlock(&p->lock);
 }
 
-/* Undo everything the device did to the container.  p->lock held. */
+/*
+ * Undo everything the device did to the container.  An endpoint that
+ * could not leave its guest domain stays there (the domain is freed with
+ * the container; the VMM can move the endpoint out), but keeps no link
+ * to the device's domains, which go with the device.  p->lock held.
+ */
 static void viommu_detach(struct pviommu_viommu *v)
 {
 	struct pviommu *p = v->p;
+	struct pviommu_group *g;
+	struct pviommu_vdom *vd;
+	unsigned long id;
 
 	if (p->closed)
 		return;		/* pviommu_viommu_container_gone() did it */
 	drop_guest_state(v, false);
+	list_for_each_entry(g, &p->groups, next)
+		g->vdom = NULL;
+	xa_for_each(&v->vdoms, id, vd) {
+		xa_erase(&v->vdoms, id);
+		kfree(vd);
+	}
 	p->viommu = NULL;
 }
 

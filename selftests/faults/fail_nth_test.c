@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_iommu.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -46,6 +48,7 @@
 #include "vfio_common.h"
 #include "acpi_common.h"
 #include "fail_nth.h"
+#include "vring_guest.h"
 
 #define IOVA		0x100000ULL
 /* \_SB.PCI0.S98: the test SSDT's NotSerialized _DSM. */
@@ -78,6 +81,7 @@ struct fctx {
 	unsigned int nl_applied;	/* failed calls that took effect */
 	unsigned int ev_lost;
 	int nth;		/* fail-nth: was the fault injected? */
+	struct vring_guest vg;	/* virtio cases: the guest's request queue */
 };
 
 static int pv_batch1(int container, uint32_t op, uint32_t domain,
@@ -361,6 +365,115 @@ static int virtio_setup_call(void *p)
 static int prepare_endpoint(struct fctx *c)
 {
 	return pv_attach(c, 0);		/* name the edu endpoint 7 */
+}
+
+/*
+ * --- virtio release: the device goes while the guest has an endpoint in
+ * a domain of its own ---------------------------------------------------------
+ *
+ * Closing the device's fd moves the endpoint back to its own domain
+ * (blocking first, then attaching: both allocate).  When that fails the
+ * endpoint stays in the guest's domain, which outlives the device (freed
+ * with the container); nothing of the device may still point at it.
+ * Each round the guest attaches endpoint 7 to its domain 1 on a new
+ * device, detaches and attaches it again: a stale link from the last
+ * device makes the new one lose its domain 1 (DETACH: NOENT).
+ */
+#define VIO_RAM		0x20000		/* rings and request slots */
+#define VIO_QNUM	16
+#define VIO_FEATURES	((1ULL << VIRTIO_F_VERSION_1) | \
+			 (1ULL << VIRTIO_IOMMU_F_MAP_UNMAP))
+
+static int vio_request(struct fctx *c, const void *req, size_t len)
+{
+	uint16_t head = vg_add_req(&c->vg, 0, req, len, 4);
+	uint32_t used_len = 0;
+	int ret;
+
+	vg_publish(&c->vg);
+	ret = vg_kick(&c->vg);
+	if (!ret)
+		ret = vg_wait_used(&c->vg, head, &used_len, 5000);
+	if (!ret && used_len != 4)
+		ret = -EPROTO;
+	return ret ? ret : vg_slot_status(&c->vg, 0);
+}
+
+static int vio_attach(struct fctx *c, uint8_t type)
+{
+	struct virtio_iommu_req_attach r = {
+		.head.type = type, .domain = 1, .endpoint = 7,
+	};
+
+	/* ATTACH and DETACH have the same layout up to the tail. */
+	return vio_request(c, &r, sizeof(r) - 4);
+}
+
+static int vio_before(void *p)
+{
+	struct fctx *c = p;
+	uint8_t st = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		     VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mem = {
+		.m.nregions = 1,
+		.r = { .guest_phys_addr = 0, .memory_size = VIO_RAM,
+		       .userspace_addr = (uintptr_t)c->vg.ram },
+	};
+	int ret = virtio_create(c);
+
+	if (!ret && (ioctl(c->fd, VHOST_SET_OWNER, NULL) ||
+		     ioctl(c->fd, VHOST_SET_MEM_TABLE, &mem)))
+		ret = -errno;
+	vg_reset(&c->vg);
+	if (!ret)
+		ret = vfioext_virtio_setup_vring(c->fd, 0, VIO_QNUM,
+						 vg_gpa(&c->vg, VG_DESC),
+						 vg_gpa(&c->vg, VG_AVAIL),
+						 vg_gpa(&c->vg, VG_USED),
+						 c->vg.kick, c->vg.call);
+	if (!ret)
+		ret = vfioext_virtio_negotiate(c->fd, VIO_FEATURES);
+	if (!ret && ioctl(c->fd, VHOST_VDPA_SET_STATUS, &st))
+		ret = -errno;
+	if (!ret)
+		ret = vio_attach(c, VIRTIO_IOMMU_T_ATTACH);
+	if (!ret)
+		ret = vio_attach(c, VIRTIO_IOMMU_T_DETACH);
+	if (!ret)
+		ret = vio_attach(c, VIRTIO_IOMMU_T_ATTACH);
+	if (ret)
+		fprintf(stderr, "# virtio release: setup: %d\n", ret);
+	return ret;
+}
+
+static int vio_release_call(void *p)
+{
+	return close_fd(p);
+}
+
+/* An endpoint left in the old device's domain goes back to its own. */
+static int vio_undo(void *p)
+{
+	return pv_attach(p, 0);
+}
+
+static int prepare_virtio(struct fctx *c)
+{
+	c->vg.qnum = VIO_QNUM;
+	c->vg.ram = mmap(NULL, VIO_RAM, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (c->vg.ram == MAP_FAILED) {
+		c->vg.ram = NULL;
+		return -ENOMEM;
+	}
+	c->vg.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->vg.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->vg.kick < 0 || c->vg.call < 0)
+		return -errno;
+	return prepare_endpoint(c);
 }
 
 /* --- _DSM: echo of a Package with every element type --------------------- */
@@ -1013,6 +1126,12 @@ FIXTURE_VARIANT_ADD(faults, virtio_setup) {
 	.prepare = prepare_endpoint,
 };
 
+FIXTURE_VARIANT_ADD(faults, virtio_release) {
+	.fc = { .name = "virtio release", .before = vio_before,
+		.call = vio_release_call, .undo = vio_undo },
+	.prepare = prepare_virtio,
+};
+
 FIXTURE_VARIANT_ADD(faults, dsm) {
 	.fc = { .name = "_DSM", .call = dsm_call, .undo = nothing,
 		.errnos = efault },
@@ -1109,6 +1228,12 @@ static void faults_cleanup(FIXTURE_DATA(faults) *self)
 	vfioext_nl_pviommu_list_free(self->c.nl_pvs, self->c.nl_npvs);
 	if (self->c.fd >= 0)
 		close(self->c.fd);
+	if (self->c.vg.ram)
+		munmap(self->c.vg.ram, VIO_RAM);
+	if (self->c.vg.kick >= 0)
+		close(self->c.vg.kick);
+	if (self->c.vg.call >= 0)
+		close(self->c.vg.call);
 	vfio_close_all(&self->c.h);
 	if (self->c.preenabled) {
 		vfioext_pci_unbind(self->c.h.bdf);
@@ -1130,6 +1255,8 @@ FIXTURE_SETUP(faults)
 	vfio_handles_init(&self->c.h);
 	self->c.fd = -1;
 	self->c.efd = -1;
+	self->c.vg.kick = -1;
+	self->c.vg.call = -1;
 	self->c.nth = -1;
 	self->nth = fail_nth_open();
 	if (self->nth == -ENOENT)
