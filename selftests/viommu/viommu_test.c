@@ -1062,7 +1062,7 @@ static void param_read(const char *path, char *buf, size_t len)
 
 /*
  * The guest's MAPs have their own budget: exhausting it answers NOMEM
- * (insufficient resources, 5.13.6.6) and leaves the VMM's own MAP_DMA
+ * (the status for insufficient resources) and leaves the VMM's own MAP_DMA
  * (memory hotplug) its full dma_entry_limit; the VMM lowers the guest's
  * budget with VFIO_EXT_PVIOMMU_LIMITS.
  */

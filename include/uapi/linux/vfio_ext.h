@@ -708,7 +708,8 @@ enum vfio_ext_nl_counter_attr {
  * @flags: VFIO_EXT_VIOMMU_F_BOOT_BYPASS: endpoints that the guest has not
  *         attached reach guest memory through the container's own
  *         mappings until the driver says otherwise (the config field
- *         bypass starts at 1); without it they are blocked (bypass 0)
+ *         bypass starts at 1); without it they are blocked (bypass 0);
+ *         every device reset (status 0) starts there again
  * @probe_size: size of PROBE's property area the device announces; 0 for
  *              the default (512); at most 4096, a multiple of 4
  * @max_queue: largest queue size the device accepts; 0 for the default
