@@ -894,6 +894,15 @@ TEST(paravirtual_library)
 	ASSERT_EQ(0, vfioext_pviommu_attach(c, grp, 0, 3, 0));
 	EXPECT_EQ(0, vfioext_pviommu_domain_free(c, id));
 	EXPECT_EQ(-ENOENT, vfioext_pviommu_sids(c, grp + 1000, &nr));
+	/* The guest budget: read, lowered, refused above its ceiling. */
+	ASSERT_EQ(0, vfioext_pviommu_guest_limit(c, NULL, &nr, &id));
+	EXPECT_LE(1, nr);
+	EXPECT_EQ(0, id);
+	id = nr + 1;
+	EXPECT_EQ(-EINVAL, vfioext_pviommu_guest_limit(c, &id, NULL, NULL));
+	id = 1;
+	ASSERT_EQ(0, vfioext_pviommu_guest_limit(c, &id, &nr, NULL));
+	EXPECT_EQ(1, nr);
 	vfioext_device_close(d);
 	vfioext_group_close(g);
 	vfioext_container_close(c);
