@@ -368,6 +368,8 @@ static int pviommu_limits(struct pviommu *p, void __user *arg)
 		return -EFAULT;
 	if (argsz < offsetofend(struct vfio_ext_pviommu_limits, guest_mapped))
 		return -EINVAL;
+	if (argsz > PAGE_SIZE)
+		return -E2BIG;	/* no scan of a huge tail for zeroes */
 	ret = copy_struct_from_user(&l, sizeof(l), arg, argsz);
 	if (ret)
 		return ret;

@@ -1129,6 +1129,10 @@ TEST(guest_budget)
 	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
 	EXPECT_EQ(E2BIG, errno);
 	big.more[1] = 0;
+	big.l.argsz = 1u << 20;		/* never scanned */
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.l.argsz = sizeof(big);
 	EXPECT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
 	EXPECT_EQ(4, big.l.guest_maps);
 	EXPECT_EQ(3, big.l.guest_mapped);

@@ -262,8 +262,9 @@ struct vfio_ext_pviommu_batch {
 
 /**
  * struct vfio_ext_pviommu_limits - argument of VFIO_EXT_PVIOMMU_LIMITS
- * @argsz: bytes of the structure the caller has (at least 16); a larger
- *         one must be zero beyond the fields known here (E2BIG)
+ * @argsz: bytes of the structure the caller has (at least 16, at most
+ *         the page size); a larger one must be zero beyond the fields
+ *         known here (E2BIG)
  * @flags: VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST to set @guest_maps; 0 to
  *         only read the limits
  * @guest_maps: in, with the flag: the new limit of guest-domain mappings,
@@ -291,8 +292,9 @@ struct vfio_ext_pviommu_limits {
  * VFIO_EXT_PVIOMMU_LIMITS - read or set the container's guest-domain
  * mapping limit (container fd)
  *
- * Errors: EINVAL bad argsz, unknown flags, a limit above the ceiling;
- * E2BIG non-zero bytes beyond the known fields; EFAULT.
+ * Errors: EINVAL argsz below 16, unknown flags, a limit above the
+ * ceiling; E2BIG argsz above the page size or non-zero bytes beyond the
+ * known fields; EFAULT.
  */
 #define VFIO_EXT_PVIOMMU_LIMITS		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x16, \
 					      struct vfio_ext_pviommu_limits)
