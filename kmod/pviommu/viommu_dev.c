@@ -280,7 +280,8 @@ static int do_map(struct pviommu_viommu *v, struct vext_vdev *vdev,
 		return VIRTIO_IOMMU_S_RANGE;	/* a reserved or invalid IOVA */
 	case -ENOMEM:
 	case -ENOSPC:
-		return VIRTIO_IOMMU_S_NOMEM;	/* also RLIMIT_MEMLOCK */
+		/* RLIMIT_MEMLOCK, or the guest budget (guest_limit) */
+		return VIRTIO_IOMMU_S_NOMEM;
 	default:
 		return VIRTIO_IOMMU_S_DEVERR;	/* the VMM's memory is gone */
 	}
