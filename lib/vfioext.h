@@ -368,6 +368,20 @@ VFIOEXT_EXPORT int vfioext_pviommu_domain_free(struct vfioext_container *c,
 VFIOEXT_EXPORT int vfioext_pviommu_attach(struct vfioext_container *c,
 					  uint32_t group, uint32_t sid_index,
 					  uint32_t vsid, uint32_t domain);
+/**
+ * vfioext_pviommu_guest_limit() - VFIO_EXT_PVIOMMU_LIMITS: read or set
+ * the mapping budget of the container's guest domains
+ * @c: the container
+ * @set: NULL to read only; else the new limit (at most the module
+ *       parameter guest_dma_entry_limit when @c was set up)
+ * @limit: receives the limit now (may be NULL)
+ * @mapped: receives the guest domains' mappings now (may be NULL)
+ * Return: 0; -EINVAL above the ceiling; -ENOTTY on type1.
+ */
+VFIOEXT_EXPORT int vfioext_pviommu_guest_limit(struct vfioext_container *c,
+					       const uint32_t *set,
+					       uint32_t *limit,
+					       uint32_t *mapped);
 
 struct vfioext_iova_allocator;
 

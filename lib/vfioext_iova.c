@@ -71,6 +71,28 @@ int vfioext_pviommu_domain_free(struct vfioext_container *c, uint32_t id)
 	       -errno : 0;
 }
 
+int vfioext_pviommu_guest_limit(struct vfioext_container *c,
+				const uint32_t *set, uint32_t *limit,
+				uint32_t *mapped)
+{
+	struct vfio_ext_pviommu_limits l = { .argsz = sizeof(l) };
+	int fd = vfioext_container_fd(c);
+
+	if (fd < 0)
+		return fd;
+	if (set) {
+		l.flags = VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST;
+		l.guest_maps = *set;
+	}
+	if (ioctl(fd, VFIO_EXT_PVIOMMU_LIMITS, &l))
+		return -errno;
+	if (limit)
+		*limit = l.guest_maps;
+	if (mapped)
+		*mapped = l.guest_mapped;
+	return 0;
+}
+
 int vfioext_pviommu_attach(struct vfioext_container *c, uint32_t group,
 			   uint32_t sid_index, uint32_t vsid, uint32_t domain)
 {

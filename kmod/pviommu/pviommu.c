@@ -40,6 +40,11 @@ module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of mappings per container, read when a container is set up (default 65535, as type1)");
 
+static unsigned int guest_dma_entry_limit = U16_MAX;
+module_param(guest_dma_entry_limit, uint, 0644);
+MODULE_PARM_DESC(guest_dma_entry_limit,
+		 "Maximum number of mappings in a container's guest domains, apart from dma_entry_limit; read when a container is set up; the VMM may lower it per container (default 65535)");
+
 /*
  * Every container by its inventory id, for the netlink family
  * (pviommu_nl.c).  pviommu_all_lock keeps a container found there alive
@@ -150,32 +155,28 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 /*
  * Charge locked_vm once for every page the batch's maps will pin, so each
  * map takes from the credit instead of taking mmap_lock twice; unmaps
- * give back at the end (batch_settle()).  The sizes are read ahead; if
- * the charge fails (RLIMIT_MEMLOCK), the whole batch is accounted op by
- * op, refunds at once, exactly as without batching, so an over-limit map
- * fails on the right entry; a map beyond the credit (sizes changed under
- * us) charges for itself.  lock held.
+ * give back at the end (batch_settle()).  If the charge fails
+ * (RLIMIT_MEMLOCK), the whole batch is accounted op by op, refunds at
+ * once, exactly as without batching, so an over-limit map fails on the
+ * right entry.  lock held.
  */
 static void batch_charge(struct pviommu *p,
-			 struct vfio_ext_pviommu_op __user *uops, u32 nr,
+			 const struct vfio_ext_pviommu_op *ops, u32 nr,
 			 struct pviommu_defer *d)
 {
 	unsigned long pages = 0;
-	u32 i, opc;
-	u64 size;
+	u32 i;
 
 	d->credit = 0;
 	d->refund = 0;
 	d->prev = p->defer;
 	p->defer = NULL;
 	for (i = 0; i < nr; i++) {
-		if (get_user(opc, &uops[i].op) || get_user(size, &uops[i].size))
-			return;
-		if (opc != VFIO_EXT_PVIOMMU_OP_MAP)
+		if (ops[i].op != VFIO_EXT_PVIOMMU_OP_MAP)
 			continue;
-		if (size >> PAGE_SHIFT > ULONG_MAX / 2 - pages)
+		if (ops[i].size >> PAGE_SHIFT > ULONG_MAX / 2 - pages)
 			return;		/* absurd: no credit, let the map fail */
-		pages += size >> PAGE_SHIFT;
+		pages += ops[i].size >> PAGE_SHIFT;
 	}
 	/* Refunds wait for the end only when the maps are paid ahead. */
 	if (pages && !account_locked_vm(p->mm, pages, true)) {
@@ -268,17 +269,22 @@ static int pviommu_fault_gdom(struct iommu_domain *domain, struct device *dev,
 /*
  * VFIO_EXT_PVIOMMU_BATCH: many maps and unmaps for one syscall and one
  * lock round trip, in order, stopping at the first failure.
+ *
+ * The entries are copied in once, before the lock (a fault on them -- a
+ * userfaultfd-backed array -- stalls this caller alone, never the
+ * virtio-iommu or another ioctl waiting for the container), and what runs
+ * is what batch_charge() saw; the UNMAP sizes go back after the unlock.
  */
 static int pviommu_batch(struct pviommu *p, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_ext_pviommu_batch, ops);
+	struct vfio_ext_pviommu_op *ops, *op, __user *uops;
 	struct vfio_ext_pviommu_batch b;
-	struct vfio_ext_pviommu_op op, __user *uops;
 	struct pviommu_defer defer;
 	struct pviommu_space *sp;
-	u32 i;
+	u32 i = 0, j;
 	u64 done;
-	int ret = 0;
+	int ret;
 
 	if (copy_from_user(&b, arg, minsz))
 		return -EFAULT;
@@ -287,37 +293,40 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	if (b.nr > VFIO_EXT_PVIOMMU_BATCH_MAX)
 		return -E2BIG;
 	uops = u64_to_user_ptr(b.ops);
+	ops = vmemdup_user(uops, array_size(b.nr, sizeof(*ops)));
+	if (IS_ERR(ops)) {
+		ret = PTR_ERR(ops);
+		goto out;
+	}
 
+	ret = 0;
 	mutex_lock(&p->lock);
-	batch_charge(p, uops, b.nr, &defer);
+	batch_charge(p, ops, b.nr, &defer);
 	for (i = 0; i < b.nr; i++) {
-		if (copy_from_user(&op, &uops[i], sizeof(op))) {
-			ret = -EFAULT;
+		op = &ops[i];
+		sp = space_of(p, op->domain);
+		if (!sp || op->reserved) {
+			ret = op->reserved ? -EINVAL : -ENOENT;
 			break;
 		}
-		sp = space_of(p, op.domain);
-		if (!sp || op.reserved) {
-			ret = op.reserved ? -EINVAL : -ENOENT;
-			break;
-		}
-		switch (op.op) {
+		switch (op->op) {
 		case VFIO_EXT_PVIOMMU_OP_MAP:
-			ret = map_prot(op.flags);
+			ret = map_prot(op->flags);
 			if (ret >= 0)
-				ret = pviommu_do_map(p, sp, op.vaddr, op.iova,
-						     op.size, ret, NULL);
+				ret = pviommu_do_map(p, sp, op->vaddr, op->iova,
+						     op->size, ret, NULL);
 			pviommu_count(p, PVIOMMU_CNT_MAP,
 				      PVIOMMU_CNT_MAP_FAILED, ret);
 			break;
 		case VFIO_EXT_PVIOMMU_OP_UNMAP:
-			ret = op.flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
-			      pviommu_do_unmap(p, sp, op.iova, op.size,
-					       op.flags & VFIO_DMA_UNMAP_FLAG_ALL,
+			ret = op->flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
+			      pviommu_do_unmap(p, sp, op->iova, op->size,
+					       op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
 					       &done);
 			pviommu_count(p, PVIOMMU_CNT_UNMAP,
 				      PVIOMMU_CNT_UNMAP_FAILED, ret);
-			if (!ret && put_user(done, &uops[i].size))
-				ret = -EFAULT;
+			if (!ret)
+				op->size = done;
 			break;
 		default:
 			ret = -EINVAL;
@@ -327,10 +336,58 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	}
 	batch_settle(p, &defer);
 	mutex_unlock(&p->lock);
+
+	/* Every entry before @i ran: give the unmapped sizes back. */
+	for (j = 0; j < i; j++) {
+		if (ops[j].op == VFIO_EXT_PVIOMMU_OP_UNMAP &&
+		    put_user(ops[j].size, &uops[j].size)) {
+			ret = -EFAULT;
+			break;
+		}
+	}
+	kvfree(ops);
+out:
 	b.done = i;
 	if (copy_to_user(arg, &b, minsz))
 		return -EFAULT;
 	return ret;
+}
+
+/*
+ * VFIO_EXT_PVIOMMU_LIMITS: read, or lower (up to the ceiling), the
+ * container's guest-domain mapping budget.  The argument grows by argsz
+ * (copy_struct_from_user(): unknown trailing bytes must be zero).
+ */
+static int pviommu_limits(struct pviommu *p, void __user *arg)
+{
+	struct vfio_ext_pviommu_limits l;
+	u32 argsz;
+	int ret;
+
+	if (get_user(argsz, (u32 __user *)arg))
+		return -EFAULT;
+	if (argsz < offsetofend(struct vfio_ext_pviommu_limits, guest_mapped))
+		return -EINVAL;
+	if (argsz > PAGE_SIZE)
+		return -E2BIG;	/* no scan of a huge tail for zeroes */
+	ret = copy_struct_from_user(&l, sizeof(l), arg, argsz);
+	if (ret)
+		return ret;
+	if (l.flags & ~VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST)
+		return -EINVAL;
+
+	mutex_lock(&p->lock);
+	if (l.flags & VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST) {
+		if (l.guest_maps > p->guest_limit_max) {
+			mutex_unlock(&p->lock);
+			return -EINVAL;
+		}
+		p->guest_limit = l.guest_maps;
+	}
+	l.guest_maps = p->guest_limit;
+	l.guest_mapped = p->nr_guest_maps;
+	mutex_unlock(&p->lock);
+	return copy_to_user(arg, &l, sizeof(l)) ? -EFAULT : 0;
 }
 
 static int pviommu_get_info(struct pviommu *p, void __user *arg)
@@ -343,7 +400,7 @@ static int pviommu_get_info(struct pviommu *p, void __user *arg)
 	struct vfio_iommu_type1_info info = {};
 	struct vfio_info_cap_header *hdr;
 	size_t size, outsz;
-	unsigned int i;
+	unsigned int i, n;
 	int ret = 0;
 
 	if (copy_from_user(&info, arg, minsz))
@@ -374,8 +431,9 @@ static int pviommu_get_info(struct pviommu *p, void __user *arg)
 
 	avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	avail.header.version = 1;
-	avail.avail = p->dma_limit > p->nr_maps ?
-		      p->dma_limit - p->nr_maps : 0;
+	/* The container's own budget: guest domains have theirs. */
+	n = p->nr_maps - p->nr_guest_maps;
+	avail.avail = p->dma_limit > n ? p->dma_limit - n : 0;
 	hdr = vfio_info_cap_add(&caps, sizeof(avail),
 				VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
 	if (IS_ERR(hdr)) {
@@ -521,6 +579,7 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	pviommu_table_init(&gd->space.table);
 	gd->space.doms = &gd->domain;
 	gd->space.nr_doms = 1;
+	gd->space.guest = true;
 	gd->viommu = viommu;
 	list_add_tail(&gd->next, &p->gdoms);
 	return gd;
@@ -757,6 +816,8 @@ static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 		return pviommu_sids(p, (void __user *)arg);
 	case VFIO_EXT_PVIOMMU_VIOMMU:
 		return pviommu_viommu_create(p, (void __user *)arg);
+	case VFIO_EXT_PVIOMMU_LIMITS:
+		return pviommu_limits(p, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -1064,6 +1125,8 @@ static void *pviommu_open(unsigned long arg)
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
+	p->guest_limit_max = READ_ONCE(guest_dma_entry_limit);
+	p->guest_limit = p->guest_limit_max;
 	p->mm = current->mm;
 	mmgrab(p->mm);
 	/* Published last: the inventory may lock it at once. */

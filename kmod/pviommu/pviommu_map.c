@@ -583,6 +583,8 @@ void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
 	pviommu_unmap_unpin(p, sp, m);
 	pviommu_table_remove(&sp->table, m);
 	p->nr_maps--;
+	if (sp->guest)
+		p->nr_guest_maps--;
 	kfree(m);
 }
 
@@ -602,7 +604,8 @@ void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
  * Return: 0; -EINVAL (size 0, alignment, outside the valid IOVA ranges,
  * no permission); -VFIO_EXT_DMA_WRAP_ERRNO (the IOVA or vaddr range
  * wraps: -EINVAL or -EOVERFLOW, as type1 on this kernel); -EEXIST
- * (overlaps a mapping); -ENOSPC (dma_entry_limit); -ENOMEM (also over
+ * (overlaps a mapping); -ENOSPC (dma_entry_limit, or in a guest domain
+ * the guest budget); -ENOMEM (also over
  * RLIMIT_MEMLOCK); -EFAULT (memory neither pinnable nor device memory).
  */
 int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
@@ -626,7 +629,9 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 		return -EINVAL;
 	if (pviommu_table_first(&sp->table, iova, iova + size - 1))
 		return -EEXIST;
-	if (p->nr_maps >= p->dma_limit)
+	/* A guest exhausting its budget leaves the VMM's own alone. */
+	if (sp->guest ? p->nr_guest_maps >= p->guest_limit :
+	    p->nr_maps - p->nr_guest_maps >= p->dma_limit)
 		return -ENOSPC;
 	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
 		return -EINVAL;
@@ -654,6 +659,8 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 		}
 	}
 	p->nr_maps++;
+	if (sp->guest)
+		p->nr_guest_maps++;
 	return 0;
 }
 

@@ -29,11 +29,14 @@ struct pviommu_vdom;
  * @table: the mappings
  * @doms: the IOMMU domains; pages are found again through @doms[0]
  * @nr_doms: number of @doms
+ * @guest: a guest domain's: its mappings count against the guest budget
+ *	(pviommu->guest_limit), not dma_entry_limit
  */
 struct pviommu_space {
 	struct pviommu_table table;
 	struct iommu_domain **doms;
 	unsigned int nr_doms;
+	bool guest;
 };
 
 /**
@@ -122,12 +125,17 @@ struct pviommu_defer {
  * @def: the container's own mappings, in every group's domain
  * @gdoms: guest domains (struct pviommu_gdom)
  * @gdom_ids: ids of guest domains
- * @nr_maps: mappings in all spaces (the dma_entry_limit counts them all)
+ * @nr_maps: mappings in all spaces
+ * @nr_guest_maps: of those, mappings in guest domains; @dma_limit counts
+ *	the others, @guest_limit these
  * @valid: usable IOVA ranges (apertures minus reserved regions)
  * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
  * @mm: the VMM's mm, for locked_vm accounting
  * @pinned: pages pinned now
  * @dma_limit: dma_entry_limit when the container was set up (as type1)
+ * @guest_limit: most mappings in guest domains (VFIO_EXT_PVIOMMU_LIMITS)
+ * @guest_limit_max: guest_dma_entry_limit when the container was set up:
+ *	@guest_limit's default and ceiling
  * @defer: accounting of the batch in progress, or NULL
  * @viommu: the virtio-iommu device, or NULL
  * @closed: the container is gone (its groups, mappings, domains too)
@@ -146,11 +154,14 @@ struct pviommu {
 	struct list_head gdoms;
 	struct ida gdom_ids;
 	unsigned int nr_maps;
+	unsigned int nr_guest_maps;
 	struct pviommu_ranges valid;
 	u64 pgsize_bitmap;
 	struct mm_struct *mm;
 	unsigned long pinned;
 	unsigned int dma_limit;
+	unsigned int guest_limit;
+	unsigned int guest_limit_max;
 	struct pviommu_defer *defer;
 	struct pviommu_viommu *viommu;
 	bool closed;

@@ -69,8 +69,8 @@ struct pviommu_vdom {
  * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
  * @bypass_now: endpoints no domain holds bypass (p->lock)
  * @boot_bypass: @bypass when the device is created
- * @bypass: the config field (device lock); kept across device resets, as
- *          QEMU's device keeps it
+ * @bypass: the config field (device lock); a device reset puts
+ *          @boot_bypass back
  * @probe_size: the config field
  * @lim: what the driver negotiated (device lock)
  * @stats: requests served by type (VIRTIO_IOMMU_T_*), [0]: others
@@ -280,7 +280,8 @@ static int do_map(struct pviommu_viommu *v, struct vext_vdev *vdev,
 		return VIRTIO_IOMMU_S_RANGE;	/* a reserved or invalid IOVA */
 	case -ENOMEM:
 	case -ENOSPC:
-		return VIRTIO_IOMMU_S_NOMEM;	/* also RLIMIT_MEMLOCK */
+		/* RLIMIT_MEMLOCK, or the guest budget (guest_limit) */
+		return VIRTIO_IOMMU_S_NOMEM;
 	default:
 		return VIRTIO_IOMMU_S_DEVERR;	/* the VMM's memory is gone */
 	}
@@ -552,6 +553,12 @@ static void viommu_reset(struct vext_vdev *vdev)
 	struct pviommu *p = v->p;
 
 	memset(&v->lim, 0, sizeof(v->lim));
+	/*
+	 * As created: the VMM relays a guest reboot as this reset and has
+	 * no other way to give firmware its boot bypass back (QEMU restores
+	 * the field on system reset, which this device does not see apart).
+	 */
+	v->bypass = v->boot_bypass;
 	mutex_lock(&p->lock);
 	if (!p->closed) {
 		/* Features are gone: the field alone decides again. */

@@ -353,6 +353,23 @@ static void fill_sids(struct fuzz *f, void *arg, void *ctx)
 	s->group = fuzz_mostly(f, c->h.group_id);
 }
 
+static void fill_limits(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_pviommu_limits *l = arg;
+
+	/* A larger structure too, its tail mostly zero (E2BIG otherwise). */
+	l->argsz = fuzz_one_in(f, 4) ? fuzz_interesting(f) :
+		   fuzz_mostly(f, sizeof(*l));
+	if (l->argsz > sizeof(*l) && l->argsz <= FUZZ_ARG_MAX &&
+	    fuzz_one_in(f, 4))
+		fuzz_bytes(f, l + 1, l->argsz - sizeof(*l));
+	l->flags = fuzz_mostly(f, fuzz_below(f, 2));
+	l->guest_maps = fuzz_one_in(f, 4) ? fuzz_interesting(f) :
+			0x10000 - fuzz_below(f, 4);
+}
+
+static const int e_limits[] = { EINVAL, E2BIG, EFAULT, 0 };
+
 static const struct fuzz_call container_calls[] = {
 	{ "VFIO_IOMMU_MAP_DMA", VFIO_IOMMU_MAP_DMA, fill_map,
 	  .errnos = e_map },
@@ -370,6 +387,8 @@ static const struct fuzz_call container_calls[] = {
 	  .errnos = e_dom },
 	{ "VFIO_EXT_PVIOMMU_SIDS", VFIO_EXT_PVIOMMU_SIDS, fill_sids,
 	  .errnos = e_dom },
+	{ "VFIO_EXT_PVIOMMU_LIMITS", VFIO_EXT_PVIOMMU_LIMITS, fill_limits,
+	  .errnos = e_limits },
 	{ "VFIO_CHECK_EXTENSION", VFIO_CHECK_EXTENSION, fill_small,
 	  .errnos = e_info, .by_value = true },
 	{ "unknown 0xE7 ioctl", 0, fill_unknown, unknown_ioctl,

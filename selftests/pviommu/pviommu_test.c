@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -891,6 +894,15 @@ TEST(paravirtual_library)
 	ASSERT_EQ(0, vfioext_pviommu_attach(c, grp, 0, 3, 0));
 	EXPECT_EQ(0, vfioext_pviommu_domain_free(c, id));
 	EXPECT_EQ(-ENOENT, vfioext_pviommu_sids(c, grp + 1000, &nr));
+	/* The guest budget: read, lowered, refused above its ceiling. */
+	ASSERT_EQ(0, vfioext_pviommu_guest_limit(c, NULL, &nr, &id));
+	EXPECT_LE(1, nr);
+	EXPECT_EQ(0, id);
+	id = nr + 1;
+	EXPECT_EQ(-EINVAL, vfioext_pviommu_guest_limit(c, &id, NULL, NULL));
+	id = 1;
+	ASSERT_EQ(0, vfioext_pviommu_guest_limit(c, &id, &nr, NULL));
+	EXPECT_EQ(1, nr);
 	vfioext_device_close(d);
 	vfioext_group_close(g);
 	vfioext_container_close(c);
@@ -983,6 +995,269 @@ TEST(batch_memlock)
 	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));
 	vfio_close_all(&h);
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+}
+
+#define PV_PARAM(name)	"/sys/module/vfio_pviommu/parameters/" name
+
+/* A module parameter's value into @buf ("" if it does not exist). */
+static void param_read(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static int pv_limits(int container, uint32_t flags, uint32_t *guest_maps,
+		     uint32_t *guest_mapped)
+{
+	struct vfio_ext_pviommu_limits l = {
+		.argsz = sizeof(l), .flags = flags, .guest_maps = *guest_maps,
+	};
+	int ret = ioctl(container, VFIO_EXT_PVIOMMU_LIMITS, &l) ? -errno : 0;
+
+	*guest_maps = l.guest_maps;
+	if (guest_mapped)
+		*guest_mapped = l.guest_mapped;
+	return ret;
+}
+
+static int pv_unmap(int container, uint32_t domain, uint64_t iova)
+{
+	struct vfio_ext_pviommu_op op = {
+		.op = VFIO_EXT_PVIOMMU_OP_UNMAP, .iova = iova, .size = 4096,
+		.domain = domain,
+	};
+	struct vfio_ext_pviommu_batch b = {
+		.argsz = sizeof(b), .nr = 1, .ops = (uintptr_t)&op,
+	};
+
+	return ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
+}
+
+/*
+ * Guest domains have their own mapping budget (guest_dma_entry_limit,
+ * lowered per container with VFIO_EXT_PVIOMMU_LIMITS): mappings made for
+ * the guest never make the VMM's own MAP_DMA fail, and the VMM's never
+ * take the guest's room.
+ */
+TEST(guest_budget)
+{
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	struct {
+		struct vfio_ext_pviommu_limits l;
+		uint32_t more[2];
+	} big = { .l = { .argsz = sizeof(big) } };
+	char old_dma[32], old_guest[32], bdf[VFIOEXT_BDF_LEN];
+	uint8_t *buf = anon_pages(8 * 4096);
+	uint32_t lim, mapped;
+	struct vfio_handles h;
+	int i, ret;
+
+	if (edu_find(EDU_ALONE, bdf))
+		SKIP(return, "no edu device on this machine");
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	param_read(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
+	param_read(PV_PARAM("guest_dma_entry_limit"), old_guest,
+		   sizeof(old_guest));
+	ASSERT_NE('\0', old_dma[0]);
+	/* Both are read when the container is set up. */
+	ASSERT_EQ(0, sysfs_write_str(PV_PARAM("dma_entry_limit"), "3"));
+	if (old_guest[0])
+		sysfs_write_str(PV_PARAM("guest_dma_entry_limit"), "4");
+	ret = vfio_open_all_iommu(&h, bdf, VFIO_EXT_PVIOMMU_IOMMU);
+	sysfs_write_str(PV_PARAM("dma_entry_limit"), old_dma);
+	if (old_guest[0])
+		sysfs_write_str(PV_PARAM("guest_dma_entry_limit"), old_guest);
+	ASSERT_EQ(0, ret);
+
+	ASSERT_EQ(0, dma_map(h.container, buf, 0x100000, 4096, RW));
+	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	/* The guest's four, whatever the VMM has mapped. */
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, pv_map(h.container, dom.id, buf + i * 4096,
+				    0x400000 + i * 4096, RW));
+	EXPECT_EQ(-ENOSPC, pv_map(h.container, dom.id, buf, 0x500000, RW));
+	/* The VMM's three (memory hotplug), whatever the guest has mapped. */
+	EXPECT_EQ(0, dma_map(h.container, buf + 4096, 0x101000, 4096, RW));
+	EXPECT_EQ(0, dma_map(h.container, buf + 8192, 0x102000, 4096, RW));
+	EXPECT_EQ(-ENOSPC, dma_map(h.container, buf + 12288, 0x103000, 4096,
+				   RW));
+
+	/* The per-container limit: the parameter is its ceiling. */
+	lim = 0;
+	ASSERT_EQ(0, pv_limits(h.container, 0, &lim, &mapped));
+	EXPECT_EQ(4, lim);
+	EXPECT_EQ(4, mapped);
+	lim = 5;
+	EXPECT_EQ(-EINVAL, pv_limits(h.container,
+				     VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST, &lim,
+				     NULL));
+	lim = 2;
+	ASSERT_EQ(0, pv_limits(h.container, VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST,
+			       &lim, &mapped));
+	EXPECT_EQ(2, lim);
+	EXPECT_EQ(4, mapped);
+	/* Above the new limit: nothing new until enough are gone. */
+	EXPECT_EQ(0, pv_unmap(h.container, dom.id, 0x400000));
+	EXPECT_EQ(0, pv_unmap(h.container, dom.id, 0x401000));
+	EXPECT_EQ(-ENOSPC, pv_map(h.container, dom.id, buf, 0x500000, RW));
+	EXPECT_EQ(0, pv_unmap(h.container, dom.id, 0x402000));
+	EXPECT_EQ(0, pv_map(h.container, dom.id, buf, 0x500000, RW));
+	/* Back up to the ceiling. */
+	lim = 4;
+	EXPECT_EQ(0, pv_limits(h.container, VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST,
+			       &lim, NULL));
+	EXPECT_EQ(0, pv_map(h.container, dom.id, buf, 0x501000, RW));
+
+	/* argsz first, unknown flags refused, unknown trailing bytes zero. */
+	big.l.argsz = 8;
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
+	EXPECT_EQ(EINVAL, errno);
+	big.l.argsz = sizeof(big);
+	big.l.flags = 1u << 1;
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
+	EXPECT_EQ(EINVAL, errno);
+	big.l.flags = 0;
+	big.more[1] = 1;
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.more[1] = 0;
+	big.l.argsz = 1u << 20;		/* never scanned */
+	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.l.argsz = sizeof(big);
+	EXPECT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_LIMITS, &big));
+	EXPECT_EQ(4, big.l.guest_maps);
+	EXPECT_EQ(3, big.l.guest_mapped);
+	vfio_close_all(&h);
+}
+
+struct uffd_batch {
+	int container;
+	struct vfio_ext_pviommu_op *ops;
+	uint32_t done;
+	int ret;
+	volatile int finished;
+};
+
+static void *uffd_batch_thread(void *arg)
+{
+	struct uffd_batch *u = arg;
+
+	u->ret = batch(u->container, u->ops, 1, &u->done);
+	u->finished = 1;
+	return NULL;
+}
+
+struct uffd_mapper {
+	int container;
+	void *buf;
+	int ret;
+	volatile int finished;
+};
+
+static void *uffd_mapper_thread(void *arg)
+{
+	struct uffd_mapper *m = arg;
+
+	m->ret = dma_map(m->container, m->buf, 0x200000, 4096, RW);
+	m->finished = 1;
+	return NULL;
+}
+
+/* Wait up to @ms for *@flag. */
+static bool wait_flag(volatile int *flag, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms && !*flag; i++)
+		usleep(1000);
+	return *flag;
+}
+
+/*
+ * A batch whose op array sits on a userfaultfd-registered page: the call
+ * faults on it once, while reading the array, before it takes the
+ * container lock -- so the VMM's MAP_DMA on the same container goes
+ * through while the fault is unresolved (a stalled batch must not stall
+ * the virtio-iommu and the vCPUs with it), and nothing reads the array
+ * again.
+ */
+TEST_F_TIMEOUT(ctr, batch_ops_read_once, 60)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct vfio_ext_pviommu_op *src;
+	struct uffdio_copy copy = {};
+	struct uffd_mapper m = {};
+	struct uffd_batch u = {};
+	struct uffd_msg msg;
+	uint8_t *buf = anon_pages(8192);
+	pthread_t tb, tm;
+	struct pollfd pfd;
+	long psz = sysconf(_SC_PAGESIZE);
+	void *area;
+	int uffd;
+
+	if (variant->iommu != VFIO_EXT_PVIOMMU_IOMMU)
+		SKIP(return, "VFIO_EXT_PVIOMMU_BATCH is pviommu's");
+	ASSERT_NE(NULL, buf);
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	area = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	reg.range.start = (uintptr_t)area;
+	reg.range.len = psz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	src = aligned_alloc(psz, psz);
+	ASSERT_NE(NULL, src);
+	memset(src, 0, psz);
+	src[0] = bop(VFIO_EXT_PVIOMMU_OP_MAP, buf, 0x100000, 4096);
+
+	u.container = self->h.container;
+	u.ops = area;
+	ASSERT_EQ(0, pthread_create(&tb, NULL, uffd_batch_thread, &u));
+	/* The batch faults on its op array. */
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 10000));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)area, msg.arg.pagefault.address & ~(psz - 1));
+
+	/* Unresolved: the container lock is free for the VMM. */
+	m.container = self->h.container;
+	m.buf = buf + 4096;
+	ASSERT_EQ(0, pthread_create(&tm, NULL, uffd_mapper_thread, &m));
+	EXPECT_TRUE(wait_flag(&m.finished, 3000));
+	EXPECT_FALSE(u.finished);
+
+	copy.dst = (uintptr_t)area;
+	copy.src = (uintptr_t)src;
+	copy.len = psz;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &copy));
+	pthread_join(tb, NULL);
+	pthread_join(tm, NULL);
+	EXPECT_EQ(0, m.ret);
+	EXPECT_EQ(0, u.ret);
+	EXPECT_EQ(1, u.done);
+	/* One fault, nothing since. */
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x100000, 4096));
+	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x200000, 4096));
+	free(src);
+	munmap(area, psz);
+	close(uffd);
 }
 
 TEST_HARNESS_MAIN

@@ -996,6 +996,141 @@ TEST_F_TIMEOUT(viommu, bypass, 120)
 	EXPECT_EQ(VIRTIO_IOMMU_S_INVAL, attach(g, 5, VSID, 0));
 }
 
+/*
+ * A device reset returns the device to how it was created: the bypass
+ * field the guest wrote goes back to VFIO_EXT_VIOMMU_F_BOOT_BYPASS's value
+ * (firmware after a guest reboot gets its DMA back), and endpoints leave
+ * the guest's domains for that state.
+ */
+TEST_F_TIMEOUT(viommu, reset_restores_boot_bypass, 120)
+{
+	struct gvm *g = &self->g;
+	uint8_t one = 1, zero = 0, b = 0xff;
+
+	/* Created blocked; the guest lets endpoints bypass, then resets. */
+	ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &one, 1, 1));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x21));
+	ASSERT_EQ(0, set_status(g, 0));
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &b, 1, 0));
+	EXPECT_EQ(0, b);
+	ASSERT_EQ(0, vmm_queue(g));
+	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x22));
+
+	/* Created with boot bypass; the guest blocks and translates. */
+	close(g->dev);
+	g->dev = create_dev(g, VFIO_EXT_VIOMMU_F_BOOT_BYPASS);
+	ASSERT_LE(0, g->dev);
+	ASSERT_EQ(0, vmm_setup(g));
+	ASSERT_EQ(0, vmm_queue(g));
+	ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &zero, 1, 1));
+	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x23));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x2000, RW));
+	EXPECT_TRUE(dma_copies(g, 0x400000, 0x401000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x24));
+	/* Reset (a reboot): bypass as created, the guest's domain gone. */
+	ASSERT_EQ(0, set_status(g, 0));
+	b = 0xff;
+	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &b, 1, 0));
+	EXPECT_EQ(1, b);
+	ASSERT_EQ(0, vmm_queue(g));
+	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
+			       GPA_DATA + 0x1000, 0x25));
+	EXPECT_FALSE(dma_copies(g, 0x400000, 0x401000, GPA_DATA,
+				GPA_DATA + 0x1000, 0x26));
+}
+
+#define PV_PARAM(name)	"/sys/module/vfio_pviommu/parameters/" name
+
+static void param_read(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * The guest's MAPs have their own budget: exhausting it answers NOMEM
+ * (the status for insufficient resources) and leaves the VMM's own MAP_DMA
+ * (memory hotplug) its full dma_entry_limit; the VMM lowers the guest's
+ * budget with VFIO_EXT_PVIOMMU_LIMITS.
+ */
+TEST_F_TIMEOUT(viommu, guest_map_budget, 120)
+{
+	struct vfio_ext_pviommu_limits l = { .argsz = sizeof(l) };
+	char old_dma[32], old_guest[32];
+	struct gvm *g = &self->g;
+	uint8_t *hot = NULL;
+	int i, ret;
+
+	param_read(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
+	param_read(PV_PARAM("guest_dma_entry_limit"), old_guest,
+		   sizeof(old_guest));
+	ASSERT_NE('\0', old_dma[0]);
+	/* Read when a container is set up: set up another. */
+	gvm_close(g);
+	ASSERT_EQ(0, sysfs_write_str(PV_PARAM("dma_entry_limit"), "4"));
+	if (old_guest[0])
+		sysfs_write_str(PV_PARAM("guest_dma_entry_limit"), "6");
+	ret = gvm_open(g, 0);
+	sysfs_write_str(PV_PARAM("dma_entry_limit"), old_dma);
+	if (old_guest[0])
+		sysfs_write_str(PV_PARAM("guest_dma_entry_limit"), old_guest);
+	ASSERT_EQ(0, ret);
+	hot = anon_pages(3 * 4096);
+	ASSERT_NE(NULL, hot);
+
+	/* The VMM has one mapping (guest RAM); the guest gets its six. */
+	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(VIRTIO_IOMMU_S_OK,
+			  map(g, 1, 0x400000 + i * 0x1000, GPA_DATA, 0x1000,
+			      RW));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOMEM, map(g, 1, 0x500000, GPA_DATA, 0x1000,
+					    RW));
+	/* The VMM's hotplug still maps, up to its own limit. */
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, dma_map(g->h.container, hot + i * 4096,
+				     0x40000000 + i * 4096, 4096,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE));
+	EXPECT_EQ(-ENOSPC, dma_map(g->h.container, hot, 0x40100000, 4096,
+				   VFIO_DMA_MAP_FLAG_READ));
+
+	/* The VMM lowers the guest's budget below what it holds. */
+	l.flags = VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST;
+	l.guest_maps = 4;
+	ASSERT_EQ(0, ioctl(g->h.container, VFIO_EXT_PVIOMMU_LIMITS, &l));
+	EXPECT_EQ(6, l.guest_mapped);
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, 0x400000, 0x2000));
+	EXPECT_EQ(VIRTIO_IOMMU_S_NOMEM, map(g, 1, 0x500000, GPA_DATA, 0x1000,
+					    RW));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, unmap(g, 1, 0x402000, 0x1000));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x500000, GPA_DATA, 0x1000,
+					 RW));
+	/* A reset gives the guest's mappings back, not the VMM's. */
+	ASSERT_EQ(0, set_status(g, 0));
+	l.flags = 0;
+	ASSERT_EQ(0, ioctl(g->h.container, VFIO_EXT_PVIOMMU_LIMITS, &l));
+	EXPECT_EQ(4, l.guest_maps);
+	EXPECT_EQ(0, l.guest_mapped);
+	EXPECT_EQ(-ENOSPC, dma_map(g->h.container, hot, 0x40100000, 4096,
+				   VFIO_DMA_MAP_FLAG_READ));
+	munmap(hot, 3 * 4096);
+}
+
 static int set_inline_kick(bool on)
 {
 	return sysfs_write_str(INLINE_KICK, on ? "Y" : "N");

@@ -249,12 +249,55 @@ struct vfio_ext_pviommu_batch {
 /**
  * VFIO_EXT_PVIOMMU_BATCH - many maps/unmaps in one call (container fd)
  *
- * Entries run in order under one lock; the first failure stops the batch
- * and is the call's error (entries before it stay done).  EINVAL bad
- * flags or op; E2BIG @nr above the maximum; EFAULT.
+ * The @nr entries are read once, before anything runs (changing them
+ * during the call changes nothing); entries then run in order under one
+ * lock; the first failure stops the batch and is the call's error
+ * (entries before it stay done); UNMAP sizes are written back after the
+ * last entry ran.  EINVAL bad flags or op; E2BIG @nr above the maximum;
+ * EFAULT reading @ops (nothing ran, @done 0) or writing a size back
+ * (@done entries ran).
  */
 #define VFIO_EXT_PVIOMMU_BATCH		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x10, \
 					      struct vfio_ext_pviommu_batch)
+
+/**
+ * struct vfio_ext_pviommu_limits - argument of VFIO_EXT_PVIOMMU_LIMITS
+ * @argsz: bytes of the structure the caller has (at least 16, at most
+ *         the page size); a larger one must be zero beyond the fields
+ *         known here (E2BIG)
+ * @flags: VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST to set @guest_maps; 0 to
+ *         only read the limits
+ * @guest_maps: in, with the flag: the new limit of guest-domain mappings,
+ *              at most the vfio-pviommu parameter guest_dma_entry_limit
+ *              as it was when the container was set up (EINVAL beyond);
+ *              out: the limit now
+ * @guest_mapped: out: mappings in guest domains now
+ *
+ * Guest domains (VFIO_EXT_PVIOMMU_DOMAIN_ALLOC's and the virtio-iommu
+ * device's) have their own budget of mappings, apart from the
+ * container's own (VFIO_IOMMU_MAP_DMA, counted against dma_entry_limit):
+ * a guest that exhausts its budget cannot make the VMM's MAP_DMA fail.
+ * A lower limit than @guest_mapped keeps the mappings and refuses new
+ * ones until enough are gone.
+ */
+struct vfio_ext_pviommu_limits {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST	(1 << 0)
+	__u32 guest_maps;
+	__u32 guest_mapped;
+};
+
+/**
+ * VFIO_EXT_PVIOMMU_LIMITS - read or set the container's guest-domain
+ * mapping limit (container fd)
+ *
+ * Errors: EINVAL argsz below 16, unknown flags, a limit above the
+ * ceiling; E2BIG argsz above the page size or non-zero bytes beyond the
+ * known fields; EFAULT.
+ */
+#define VFIO_EXT_PVIOMMU_LIMITS		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x16, \
+					      struct vfio_ext_pviommu_limits)
 
 /*
  * The paravirtual model (pKVM's pvIOMMU): endpoints are devices named by
@@ -667,7 +710,8 @@ enum vfio_ext_nl_counter_attr {
  * @flags: VFIO_EXT_VIOMMU_F_BOOT_BYPASS: endpoints that the guest has not
  *         attached reach guest memory through the container's own
  *         mappings until the driver says otherwise (the config field
- *         bypass starts at 1); without it they are blocked (bypass 0)
+ *         bypass starts at 1); without it they are blocked (bypass 0);
+ *         every device reset (status 0) starts there again
  * @probe_size: size of PROBE's property area the device announces; 0 for
  *              the default (512); at most 4096, a multiple of 4
  * @max_queue: largest queue size the device accepts; 0 for the default
