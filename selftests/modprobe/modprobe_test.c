@@ -9,14 +9,16 @@
  * entry.
  *
  * The test unloads vfio-pci-ext (and, for the softdeps, vfio-pci and
- * vfio_iommu_type1): it skips when a device is bound to either driver or
- * the modules are in use, so it never takes a device from a running VM.
- * It leaves the modules loaded without parameters.
+ * vfio_iommu_type1): it skips when the modules are in use (a device open),
+ * so it never takes a device from a running VM.  It leaves the modules
+ * loaded without parameters and the devices it found bound to them bound
+ * again.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,11 +97,48 @@ static bool in_kernel_log(const char *text)
 	return found;
 }
 
+#define MAX_BOUND	32
+
+/* Devices bound to the drivers the test unloads, to bind them back. */
+struct bound {
+	unsigned int n;
+	char bdf[MAX_BOUND][VFIOEXT_BDF_LEN];
+	const char *drv[MAX_BOUND];
+};
+
+static void bound_save(struct bound *b, const char *drv)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", drv);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d)) && b->n < MAX_BOUND) {
+		if (!pci_present(e->d_name) || strlen(e->d_name) >= VFIOEXT_BDF_LEN)
+			continue;
+		snprintf(b->bdf[b->n], VFIOEXT_BDF_LEN, "%s", e->d_name);
+		b->drv[b->n++] = drv;
+	}
+	closedir(d);
+}
+
+static void bound_restore(struct bound *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++)
+		vfioext_pci_bind(b->bdf[i], b->drv[i]);
+}
+
 FIXTURE(reload) {
 	char bdf[VFIOEXT_BDF_LEN];
 	char id[16];		/* "vvvv:dddd" of the device */
 	char conf[64];		/* a modprobe.d file of the test's */
 	struct drv_binding bind;
+	struct bound bound;
 };
 
 FIXTURE_SETUP(reload)
@@ -116,12 +155,15 @@ FIXTURE_SETUP(reload)
 		SKIP(_exit(255), "vfio-pci-ext not installed, or no kmod modprobe");
 	if (edu_find(EDU_ALONE, self->bdf))
 		SKIP(_exit(255), "no edu device on this machine (VFIOEXT_TEST_BDF)");
-	if (drv_bound_count(EXT_DRV) > 0 || drv_bound_count("vfio-pci") > 0)
-		SKIP(_exit(255), "devices bound to vfio-pci or vfio-pci-ext: in use");
+	if (module_refcnt(EXT_MOD) > 0 || module_refcnt("vfio_pci") > 0)
+		SKIP(_exit(255), "vfio-pci or vfio-pci-ext in use (a device is open)");
 	ASSERT_LT(0, read_sysfs(self->bdf, "vendor", v, sizeof(v)));
 	ASSERT_LT(0, read_sysfs(self->bdf, "device", d, sizeof(d)));
 	snprintf(self->id, sizeof(self->id), "%.4s:%.4s", v + 2, d + 2);
 	ASSERT_EQ(0, drv_save(&self->bind, self->bdf));
+	memset(&self->bound, 0, sizeof(self->bound));
+	bound_save(&self->bound, EXT_DRV);
+	bound_save(&self->bound, "vfio-pci");
 	ASSERT_EQ(0, unload(EXT_MOD)) TH_LOG("vfio-pci-ext is in use");
 }
 
@@ -136,6 +178,7 @@ FIXTURE_TEARDOWN(reload)
 	unload(EXT_MOD);
 	EXPECT_EQ(0, run(MODPROBE " vfio-pci-ext"));
 	EXPECT_EQ(0, run(MODPROBE " vfio-pci && " MODPROBE " vfio_iommu_type1"));
+	bound_restore(&self->bound);
 }
 
 /* modprobe vfio-pci-ext loads what its softdeps name. */
