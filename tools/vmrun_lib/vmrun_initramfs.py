@@ -282,6 +282,15 @@ TARGET_VARS = ('TARGET', 'KVER', 'KSRC', 'KDIR', 'KIMAGE', 'KMODDIR',
 	       'KROOT', 'USERLAND', 'KSUITE')
 
 
+def host_tool(name, package):
+	"""A program of the host's that the guest gets, as a host has it."""
+	path = shutil.which(name, path='/usr/bin:/bin:/usr/sbin:/sbin')
+	if not path:
+		die('%s not found on this machine (Debian package %s)' %
+		    (name, package))
+	return path
+
+
 def repo_test(path):
 	"""'suite/name' of one of our VM tests (selftests/SUITE/NAME_test
 	built from NAME_test.c), else None."""
@@ -339,8 +348,7 @@ def install_collection(ramfs, tests, timeout, tmp):
 	ramfs.install_tree(stage, KSFT_DIR)
 	# The runner calls /usr/bin/timeout --foreground, which busybox's
 	# lacks: the guest gets the host's coreutils one, as a host has.
-	ramfs.install(shutil.which('timeout', path='/usr/bin:/bin'),
-		      '/usr/bin/timeout')
+	ramfs.install(host_tool('timeout', 'coreutils'), '/usr/bin/timeout')
 	return entries
 
 
@@ -358,7 +366,7 @@ def build_initramfs(args, mode, tests, kmoddir, kver, tmp):
 	load = [m for m in BOOT_MODULES + args.stock_module
 		if m in tree.index] + names
 	# kmod's modprobe, as a host has: busybox's ignores softdeps.
-	ramfs.install(shutil.which('kmod', path='/usr/bin:/bin'), '/usr/bin/kmod')
+	ramfs.install(host_tool('kmod', 'kmod'), '/usr/bin/kmod')
 	for tool in ('modprobe', 'rmmod', 'insmod', 'lsmod', 'modinfo',
 		     'depmod'):
 		out = ramfs.path('/sbin', tool)
