@@ -187,13 +187,15 @@ static void policy_param_bad(struct kunit *test)
 	unsigned int i;
 	const char *bad;
 	size_t len;
+	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		bad = NULL;
 		len = 0;
-		KUNIT_EXPECT_EQ_MSG(test, vfio_ext_dsm_policy_param_check(
-				&scratch, cases[i].param, &bad, &len),
-				cases[i].ret, "%s", cases[i].param);
+		ret = vfio_ext_dsm_policy_param_check(&scratch, cases[i].param,
+						      &bad, &len);
+		KUNIT_EXPECT_EQ_MSG(test, ret, cases[i].ret, "%s",
+				    cases[i].param);
 		KUNIT_ASSERT_NOT_NULL(test, bad);
 		KUNIT_EXPECT_EQ_MSG(test, len, strlen(cases[i].entry), "%s",
 				    cases[i].param);
