@@ -13,6 +13,10 @@
  *   deny <uuid|*>               drop the rule for that UUID (or "*")
  *   clear                       deny everything
  *   reset                       back to the default
+ *
+ * The module parameter dsm_policy= holds commands keyed by PCI ID, applied
+ * to every device of that ID when it binds (a device starts from the
+ * default at every bind): "VVVV:DDDD command[; VVVV:DDDD command...]".
  */
 #include <linux/ctype.h>
 #include <linux/errno.h>
@@ -242,4 +246,120 @@ int vfio_ext_dsm_policy_show(const struct vfio_ext_dsm_policy *p, char *buf,
 		n += scnprintf(buf + n, len - n, "\n");
 	}
 	return n;
+}
+
+/* Four hex digits, exactly. */
+static int parse_id16(const char *s, u16 *v)
+{
+	unsigned int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		if (!isxdigit(s[i]))
+			return -EINVAL;
+		*v = *v << 4 | (isdigit(s[i]) ? s[i] - '0' :
+				tolower(s[i]) - 'a' + 10);
+	}
+	return 0;
+}
+
+/*
+ * Next entry of a dsm_policy= value into @vendor, @device and @cmd; @entry
+ * and @elen locate it in the value (for messages).  Returns 1 for an entry,
+ * 0 at the end, or -EINVAL for a malformed one (its command not checked).
+ */
+static int next_param_entry(const char **s, u16 *vendor, u16 *device,
+			    char *cmd, size_t len, const char **entry,
+			    size_t *elen)
+{
+	const char *p, *end;
+	size_t n;
+
+	do {
+		p = skip_spaces(*s);
+		end = strchrnul(p, ';');
+		*s = *end ? end + 1 : end;
+	} while (p == end && *end);
+	if (p == end)
+		return 0;
+	*entry = p;
+	*elen = end - p;
+	while (*elen && isspace(p[*elen - 1]))
+		(*elen)--;
+	if (*elen < 10 || parse_id16(p, vendor) || p[4] != ':' ||
+	    parse_id16(p + 5, device) || !isspace(p[9]))
+		return -EINVAL;
+	p = skip_spaces(p + 9);
+	n = *entry + *elen - p;
+	if (n >= len)
+		return -EINVAL;
+	memcpy(cmd, p, n);
+	cmd[n] = '\0';
+	return 1;
+}
+
+/**
+ * vfio_ext_dsm_policy_param() - apply the dsm_policy= entries of one PCI ID
+ * @p: the policy of a device of that ID (usually the default)
+ * @param: the parameter's value
+ * @vendor: the device's vendor ID
+ * @device: the device's device ID
+ * @bad: set to the entry that failed
+ * @bad_len: set to its length
+ *
+ * Entries of other IDs are skipped (their commands unchecked; see
+ * vfio_ext_dsm_policy_param_check()).
+ *
+ * Return: 0, or the error of the first malformed or failing entry (the
+ * entries before it are applied).
+ */
+int vfio_ext_dsm_policy_param(struct vfio_ext_dsm_policy *p,
+			      const char *param, u16 vendor, u16 device,
+			      const char **bad, size_t *bad_len)
+{
+	char cmd[128];
+	u16 v, d;
+	int ret;
+
+	while ((ret = next_param_entry(&param, &v, &d, cmd, sizeof(cmd),
+				       bad, bad_len)) > 0) {
+		if (v != vendor || d != device)
+			continue;
+		ret = vfio_ext_dsm_policy_apply(p, cmd);
+		if (ret)
+			return ret;
+	}
+	return ret;
+}
+
+/**
+ * vfio_ext_dsm_policy_param_check() - validate a dsm_policy= value
+ * @scratch: room for one policy
+ * @param: the value
+ * @bad: set to the entry that failed
+ * @bad_len: set to its length
+ *
+ * Applies, for the ID of each entry, every entry of that ID to a default
+ * policy, as a bind would.
+ *
+ * Return: 0, or the first error (see vfio_ext_dsm_policy_param()).
+ */
+int vfio_ext_dsm_policy_param_check(struct vfio_ext_dsm_policy *scratch,
+				    const char *param, const char **bad,
+				    size_t *bad_len)
+{
+	const char *s = param;
+	char cmd[128];
+	u16 v, d;
+	int ret;
+
+	while ((ret = next_param_entry(&s, &v, &d, cmd, sizeof(cmd), bad,
+				       bad_len)) > 0) {
+		vfio_ext_dsm_policy_default(scratch);
+		ret = vfio_ext_dsm_policy_param(scratch, param, v, d, bad,
+						bad_len);
+		if (ret)
+			return ret;
+	}
+	return ret;
 }

@@ -41,5 +41,11 @@ bool vfio_ext_dsm_policy_allows(const struct vfio_ext_dsm_policy *p,
 int vfio_ext_dsm_policy_apply(struct vfio_ext_dsm_policy *p, const char *cmd);
 int vfio_ext_dsm_policy_show(const struct vfio_ext_dsm_policy *p, char *buf,
 			     size_t len);
+int vfio_ext_dsm_policy_param(struct vfio_ext_dsm_policy *p,
+			      const char *param, u16 vendor, u16 device,
+			      const char **bad, size_t *bad_len);
+int vfio_ext_dsm_policy_param_check(struct vfio_ext_dsm_policy *scratch,
+				    const char *param, const char **bad,
+				    size_t *bad_len);
 
 #endif /* _VFIO_EXT_POLICY_H */

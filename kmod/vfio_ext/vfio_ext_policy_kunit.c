@@ -125,11 +125,100 @@ static void policy_full(struct kunit *test)
 			0);
 }
 
+/* dsm_policy=: the entries of one ID apply in order, others are skipped. */
+static void policy_param(struct kunit *test)
+{
+	static const char param[] =
+		" 1234:11e8 clear ;ffff:0001 allow * all;;"
+		"1234:11E8 allow " UUID_A " 1-3;  1234:11e8   allow * 5 ; ";
+	struct vfio_ext_dsm_policy p, scratch;
+	guid_t a = guid_of(UUID_A), b = guid_of(UUID_B);
+	const char *bad = NULL;
+	size_t len = 0;
+
+	vfio_ext_dsm_policy_default(&p);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_policy_param(&p, param, 0x1234,
+							0x11e8, &bad, &len), 0);
+	KUNIT_EXPECT_FALSE(test, vfio_ext_dsm_policy_allows(&p, &b, 0));
+	KUNIT_EXPECT_TRUE(test, vfio_ext_dsm_policy_allows(&p, &b, 5));
+	KUNIT_EXPECT_TRUE(test, vfio_ext_dsm_policy_allows(&p, &a, 2));
+	KUNIT_EXPECT_FALSE(test, vfio_ext_dsm_policy_allows(&p, &a, 4));
+	KUNIT_EXPECT_FALSE(test, vfio_ext_dsm_policy_allows(&p, &a, 0x40));
+
+	/* Another ID: its own entry only. */
+	vfio_ext_dsm_policy_default(&p);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_policy_param(&p, param, 0xffff,
+							0x0001, &bad, &len), 0);
+	KUNIT_EXPECT_TRUE(test, vfio_ext_dsm_policy_allows(&p, &b, 0x40));
+
+	/* No entry for the ID, or an empty value: the default stays. */
+	vfio_ext_dsm_policy_default(&scratch);
+	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_policy_param(&p, "", 1, 2, &bad,
+							&len), 0);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_policy_param_check(&scratch, param,
+							      &bad, &len), 0);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_policy_param_check(&scratch, " ; ",
+							      &bad, &len), 0);
+}
+
+static void policy_param_bad(struct kunit *test)
+{
+	static const struct {
+		const char *param;
+		const char *entry;	/* what the message names */
+		int ret;
+	} cases[] = {
+		{ "1234:11e8", "1234:11e8", -EINVAL },
+		{ "1234:11e8 ", "1234:11e8", -EINVAL },
+		{ "12:34 allow * 0", "12:34 allow * 0", -EINVAL },
+		{ "0x1234:11e8 clear", "0x1234:11e8 clear", -EINVAL },
+		{ "1234:11e8x clear", "1234:11e8x clear", -EINVAL },
+		{ "1234-11e8 clear", "1234-11e8 clear", -EINVAL },
+		{ "1234:11e8 frob", "1234:11e8 frob", -EINVAL },
+		{ "ffff:0001 clear;1234:11e8 allow * 64", "1234:11e8 allow * 64",
+		  -ERANGE },
+		{ "1234:11e8 clear; 1234:11e8 deny * ", "1234:11e8 deny *",
+		  -ENOENT },
+		{ "1234:11e8 allow * 0-3 and more", "1234:11e8 allow * 0-3 and more",
+		  -EINVAL },
+	};
+	struct vfio_ext_dsm_policy scratch;
+	char longer[200];
+	unsigned int i;
+	const char *bad;
+	size_t len;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		bad = NULL;
+		len = 0;
+		ret = vfio_ext_dsm_policy_param_check(&scratch, cases[i].param,
+						      &bad, &len);
+		KUNIT_EXPECT_EQ_MSG(test, ret, cases[i].ret, "%s",
+				    cases[i].param);
+		KUNIT_ASSERT_NOT_NULL(test, bad);
+		KUNIT_EXPECT_EQ_MSG(test, len, strlen(cases[i].entry), "%s",
+				    cases[i].param);
+		KUNIT_EXPECT_EQ_MSG(test, strncmp(bad, cases[i].entry, len), 0,
+				    "%s", cases[i].param);
+	}
+	/* A command longer than any valid one. */
+	memset(longer, 'a', sizeof(longer));
+	memcpy(longer, "1234:11e8 ", 10);
+	longer[sizeof(longer) - 1] = '\0';
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_policy_param_check(&scratch, longer,
+							      &bad, &len),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, len, sizeof(longer) - 1);
+}
+
 static struct kunit_case vfio_ext_policy_test_cases[] = {
 	KUNIT_CASE(policy_default),
 	KUNIT_CASE(policy_commands),
 	KUNIT_CASE(policy_bad_commands),
 	KUNIT_CASE(policy_full),
+	KUNIT_CASE(policy_param),
+	KUNIT_CASE(policy_param_bad),
 	{}
 };
 

@@ -19,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
+#include <linux/slab.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
@@ -38,6 +39,12 @@ module_param(enable_sriov, bool, 0644);
 MODULE_PARM_DESC(enable_sriov,
 		 "Enable support for SR-IOV configuration (as vfio-pci's enable_sriov)");
 #endif
+
+/* Read-only once loaded: validated at load, then read by every probe. */
+static char dsm_policy[1024];
+module_param_string(dsm_policy, dsm_policy, sizeof(dsm_policy), 0444);
+MODULE_PARM_DESC(dsm_policy,
+		 "_DSM policy applied to each device at bind, by PCI ID: \"vendor:device command\" (hex IDs; commands as the vfio_ext/dsm_policy attribute), ';' separated");
 
 static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
@@ -96,11 +103,32 @@ static int vfio_ext_open_device(struct vfio_device *core_vdev)
 	return 0;
 }
 
+/*
+ * The administrator's dsm_policy= entries for this device's ID, on the
+ * default policy: before the device is registered, so no user sees it
+ * without them.  The value was validated at load.
+ */
+static void vfio_ext_dsm_policy_at_bind(struct vfio_ext_device *edev)
+{
+	/* Before vfio_pci_core_init_dev(): core.pdev is not set yet. */
+	struct pci_dev *pdev = to_pci_dev(edev->core.vdev.dev);
+	const char *bad;
+	size_t len;
+	int ret;
+
+	ret = vfio_ext_dsm_policy_param(&edev->policy, dsm_policy,
+					pdev->vendor, pdev->device, &bad, &len);
+	if (ret)
+		pci_warn(pdev, "dsm_policy entry \"%.*s\" failed (%d)\n",
+			 (int)len, bad, ret);
+}
+
 static int vfio_ext_init_dev(struct vfio_device *core_vdev)
 {
 	struct vfio_ext_device *edev = vfio_ext_from_vdev(core_vdev);
 
 	vfio_ext_acpi_init(edev);
+	vfio_ext_dsm_policy_at_bind(edev);
 	vfio_ext_notify_init(edev);
 	spin_lock_init(&edev->nl_lock);
 	return vfio_pci_core_init_dev(core_vdev);
@@ -367,10 +395,32 @@ static void __init vfio_ext_fill_ids(void)
 	}
 }
 
+/* A bad dsm_policy= fails the load: the administrator asked for a policy. */
+static int __init vfio_ext_check_dsm_policy(void)
+{
+	struct vfio_ext_dsm_policy *scratch;
+	const char *bad;
+	size_t len;
+	int ret;
+
+	scratch = kmalloc(sizeof(*scratch), GFP_KERNEL);
+	if (!scratch)
+		return -ENOMEM;
+	ret = vfio_ext_dsm_policy_param_check(scratch, dsm_policy, &bad, &len);
+	kfree(scratch);
+	if (ret)
+		pr_err("dsm_policy: invalid entry \"%.*s\" (%d); expected \"vendor:device command\", e.g. \"8086:1234 allow * 0-3\"\n",
+		       (int)len, bad, ret);
+	return ret;
+}
+
 static int __init vfio_ext_init(void)
 {
 	int ret;
 
+	ret = vfio_ext_check_dsm_policy();
+	if (ret)
+		return ret;
 	ret = vfio_ext_nl_init();
 	if (ret)
 		return ret;

@@ -425,7 +425,7 @@ TEST_F_TIMEOUT(dsm, call_during_unbind, 60)
 /* ENODEV without an ACPI companion, ENOENT with one that has no _DSM. */
 TEST(companions)
 {
-	static const struct {
+	const struct {
 		const char *bdf;
 		int ret;
 	} dev[] = {
@@ -511,16 +511,16 @@ TEST_F(dsm, cli)
 {
 	/* One literal per line: the JSON is one line of output. */
 	static const char * const want_json_parts[] = {
-		"{\"device\":\"0000:00:10.0\",\"uuid\":\"" TEST_UUID "\",",
+		"{\"device\":\"%s\",\"uuid\":\"" TEST_UUID "\",",
 		"\"revision\":0,\"function\":4,\"result\":",
 		"{\"type\":\"package\",\"elements\":[",
 		"{\"type\":\"integer\",\"value\":51966},",
 		"{\"type\":\"string\",\"value\":\"pkg\"},",
 		"{\"type\":\"buffer\",\"value\":\"aabb\"}]}}\n",
 	};
-	char want_json[512] = "";
-	static const char want_text[] =
-		"0000:00:10.0 _DSM " TEST_UUID " revision 0 function 5:\n"
+	char want_json[512] = "", want_text[256], fmt[512] = "", cmd[256];
+	static const char want_text_fmt[] =
+		"%s _DSM " TEST_UUID " revision 0 function 5:\n"
 		"Package (2)\n"
 		"  [0] Integer 0x7 (7)\n"
 		"  [1] String (2) \"hi\"\n";
@@ -535,17 +535,22 @@ TEST_F(dsm, cli)
 	vfio_close_all(&self->h);
 
 	for (n = 0; n < ARRAY_SIZE(want_json_parts); n++)
-		strcat(want_json, want_json_parts[n]);
+		strcat(fmt, want_json_parts[n]);
+	snprintf(want_json, sizeof(want_json), fmt, DSM_BDF);
+	snprintf(want_text, sizeof(want_text), want_text_fmt, DSM_BDF);
 
-	f = popen("vfio-ext dsm -j " DSM_BDF " " TEST_UUID " 4", "r");
+	snprintf(cmd, sizeof(cmd), "vfio-ext dsm -j %s " TEST_UUID " 4",
+		 DSM_BDF);
+	f = popen(cmd, "r");
 	ASSERT_NE(NULL, f);
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
 	EXPECT_EQ(0, pclose(f));
 	EXPECT_STREQ(want_json, out);
 
-	f = popen("vfio-ext dsm -a int:7 -a str:hi " DSM_BDF " " TEST_UUID
-		  " 5", "r");
+	snprintf(cmd, sizeof(cmd),
+		 "vfio-ext dsm -a int:7 -a str:hi %s " TEST_UUID " 5", DSM_BDF);
+	f = popen(cmd, "r");
 	ASSERT_NE(NULL, f);
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
@@ -554,8 +559,9 @@ TEST_F(dsm, cli)
 
 	/* Denied by policy: exit 1 and a JSON error naming EACCES. */
 	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
-	f = popen("vfio-ext dsm -j " DSM_BDF " " TEST_UUID " 1 2>/dev/null",
-		  "r");
+	snprintf(cmd, sizeof(cmd),
+		 "vfio-ext dsm -j %s " TEST_UUID " 1 2>/dev/null", DSM_BDF);
+	f = popen(cmd, "r");
 	ASSERT_NE(NULL, f);
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';

@@ -593,13 +593,15 @@ static long long json_num(const char *line, const char *key)
 /* The CLI watches the channel; its JSON lines carry every field. */
 TEST_F(ntfy, cli_watch)
 {
-	char line[256];
+	char line[256], cmd[128];
 	FILE *f;
 
 	if (access("/usr/bin/vfio-ext", X_OK))
 		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
 	vfio_close_all(&self->h);
-	f = popen("vfio-ext watch -j -n 1 -t 10 --loopback 66 " DSM_BDF, "r");
+	snprintf(cmd, sizeof(cmd), "vfio-ext watch -j -n 1 -t 10 --loopback 66 %s",
+		 DSM_BDF);
+	f = popen(cmd, "r");
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
 	EXPECT_EQ(0, pclose(f));

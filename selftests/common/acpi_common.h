@@ -15,10 +15,18 @@
 #define TEST_UUID	"c0ffee00-1234-4abc-8def-0123456789ab"
 #define ARGS_LEN	4096		/* what crosvm sends */
 
-/* The edu at 00:10.0 carries the test _DSM (\_SB.PCI0.S80). */
-#define DSM_BDF		"0000:00:10.0"
-#define NODSM_BDF	"0000:00:12.0"
-#define NOACPI_BDF	"0000:00:12.1"
+/*
+ * The devices of the ACPI tests, from the environment (see test_bdf() in
+ * vfio_common.h); the defaults are the bench's: the edu at 00:10.0 carries
+ * the test _DSM (\_SB.PCI0.S80), 00:12.0 has an ACPI node without _DSM
+ * (S90), 00:12.1 has none.
+ */
+const char *test_bdf(const char *env, const char *bench);
+#define DSM_BDF		test_bdf("VFIOEXT_TEST_DSM_BDF", "0000:00:10.0")
+#define NODSM_BDF	test_bdf("VFIOEXT_TEST_NODSM_BDF", "0000:00:12.0")
+#define NOACPI_BDF	test_bdf("VFIOEXT_TEST_NOACPI_BDF", "0000:00:12.1")
+/* DSM_BDF in a command line that a shell runs (popen(), system()). */
+#define SH_DSM_BDF	"\"${VFIOEXT_TEST_DSM_BDF:-0000:00:10.0}\""
 
 /* Test _DSM functions that make the firmware Notify S80. */
 #define FN_NOTIFY	12	/* Notify(S80, Arg3[0]) */

@@ -86,11 +86,45 @@ static bool kind_matches(const char *bdf, enum edu_kind kind)
 	return false;
 }
 
-/* First edu of @kind in address order; -ENODEV if the bench has none. */
+const char *test_bdf(const char *env, const char *bench)
+{
+	const char *v = getenv(env);
+
+	return v && *v ? v : bench;
+}
+
+bool pci_present(const char *bdf)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return access(path, F_OK) == 0;
+}
+
+/* Who names the device of each kind on a host. */
+static const char * const edu_env[] = {
+	[EDU_ALONE]		= "VFIOEXT_TEST_BDF",
+	[EDU_BEHIND_PORT]	= "VFIOEXT_TEST_PORT_BDF",
+	[EDU_SHARED_GROUP]	= "VFIOEXT_TEST_SHARED_BDF",
+};
+
+/*
+ * The edu of @kind: the one its environment variable names (it must be
+ * of that kind), else the first in address order; -ENODEV if the machine
+ * has none.
+ */
 int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN])
 {
+	const char *env = getenv(edu_env[kind]);
 	char found[VFIOEXT_BDF_LEN];
 	unsigned int n;
+
+	if (env && *env) {
+		if (!pci_present(env) || !kind_matches(env, kind))
+			return -ENODEV;
+		snprintf(bdf, VFIOEXT_BDF_LEN, "%s", env);
+		return 0;
+	}
 
 	for (n = 0; !vfioext_pci_find(EDU_VENDOR, EDU_DEVICE, n, found); n++) {
 		if (kind_matches(found, kind)) {

@@ -89,6 +89,19 @@ struct drv_binding {
 	}								\
 } while (0)
 
+/*
+ * A device a test needs, by address: the environment variable @env when
+ * set (a host names its own devices; Documentation/testing.rst lists
+ * them), else @bench, the bench's address.  pci_present() says whether the
+ * machine has it: a test without its device skips (NO_PCI_DEVICE).
+ */
+const char *test_bdf(const char *env, const char *bench);
+bool pci_present(const char *bdf);
+
+/* SKIP() message for a device pci_present() did not find. */
+#define NO_PCI_DEVICE \
+	"no PCI device %s on this machine (VFIOEXT_TEST_*, Documentation/testing.rst)"
+
 int edu_find(enum edu_kind kind, char bdf[VFIOEXT_BDF_LEN]);
 int edu_find_other(enum edu_kind kind, const char *not,
 		   char bdf[VFIOEXT_BDF_LEN]);

@@ -52,7 +52,7 @@
 
 #define IOVA		0x100000ULL
 /* \_SB.PCI0.S98: the test SSDT's NotSerialized _DSM. */
-#define FAULT_DSM_BDF	"0000:00:13.0"
+#define FAULT_DSM_BDF	test_bdf("VFIOEXT_TEST_FAULT_BDF", "0000:00:13.0")
 #define MAP_SIZE	(64 * 1024)
 
 /* Everything a case may use; the fixture owns it. */
@@ -1070,7 +1070,7 @@ FIXTURE(faults) {
 FIXTURE_VARIANT(faults) {
 	struct fault_case fc;
 	enum edu_kind kind;
-	const char *bdf;	/* a fixed device instead of @kind */
+	bool fault_dsm;		/* FAULT_DSM_BDF instead of @kind */
 	/* Not under fault injection; -ENOENT skips. */
 	int (*prepare)(struct fctx *c);
 };
@@ -1135,7 +1135,7 @@ FIXTURE_VARIANT_ADD(faults, virtio_release) {
 FIXTURE_VARIANT_ADD(faults, dsm) {
 	.fc = { .name = "_DSM", .call = dsm_call, .undo = nothing,
 		.errnos = efault },
-	.bdf = FAULT_DSM_BDF,
+	.fault_dsm = true,
 	.prepare = prepare_dsm,
 };
 
@@ -1263,9 +1263,9 @@ FIXTURE_SETUP(faults)
 		SKIP(_exit(255), "no fault injection in this kernel");
 	ASSERT_LE(0, self->nth);
 	self->c.nth = self->nth;
-	if (variant->bdf)
-		snprintf(bdf, sizeof(bdf), "%s", variant->bdf);
-	if (variant->bdf ? vfioext_pci_iommu_group(bdf) < 0 :
+	if (variant->fault_dsm)
+		snprintf(bdf, sizeof(bdf), "%s", FAULT_DSM_BDF);
+	if (variant->fault_dsm ? vfioext_pci_iommu_group(bdf) < 0 :
 	    edu_find(variant->kind, bdf))
 		SKIP(_exit(255), "no such edu device on this machine");
 	ASSERT_EQ(0, drv_bind_save(&self->c.bind, bdf,

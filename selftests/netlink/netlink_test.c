@@ -139,7 +139,7 @@ TEST(dump_matches_sysfs)
 {
 	struct vfioext_nl_dev *v;
 	struct vfioext_nl *nl;
-	static const char * const bound[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
+	const char * const bound[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
 	char buf[64];
 	size_t n, i;
 	int want;
@@ -194,6 +194,8 @@ TEST(get_matches_vfio_ioctls)
 	unsigned int i, j;
 	int ch;
 
+	if (!pci_present(DSM_BDF))
+		SKIP(return, NO_PCI_DEVICE, DSM_BDF);
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
@@ -473,6 +475,8 @@ TEST(power_events)
 	uint64_t v = 0;
 	int efd;
 
+	if (!pci_present(DSM_BDF))
+		SKIP(return, NO_PCI_DEVICE, DSM_BDF);
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	/* Unused and bound: runtime suspended (vfio-pci-core's idle D3). */
@@ -690,6 +694,8 @@ TEST(event_read_blocks_no_request)
 	size_t n;
 	int ch;
 
+	if (!pci_present(DSM_BDF))
+		SKIP(return, NO_PCI_DEVICE, DSM_BDF);
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	EXPECT_EQ(-EINVAL, vfioext_nl_event_read(nl, &e, 0));
@@ -825,6 +831,8 @@ TEST_F(policy, admin_needs_capabilities)
 	char before[4096], after[4096];
 	struct vfioext_nl *nl;
 
+	if (!pci_present(DSM_BDF))
+		SKIP(return, NO_PCI_DEVICE, DSM_BDF);
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
 	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", before,
@@ -924,6 +932,8 @@ TEST(malformed_requests_extack)
 	struct nl_msg *m;
 	struct raw r;
 
+	if (!pci_present(DSM_BDF))
+		SKIP(return, NO_PCI_DEVICE, DSM_BDF);
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, raw_open(&r));
 
@@ -1106,6 +1116,8 @@ TEST_F_TIMEOUT(storm, dumps_during_bind_and_open, 300)
 	char drv[64];
 	size_t n, i;
 
+	if (!pci_present(DSM_BDF))
+		SKIP(return, NO_PCI_DEVICE, DSM_BDF);
 	ASSERT_TRUE(bind_all());
 	/* The binder takes one of them away and back: one less at times. */
 	bound = drv_bound_count(VFIO_EXT_PCI_DRIVER_NAME);
@@ -1227,7 +1239,7 @@ TEST(cli_dev_json)
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
 
-	j = run_json(CLI " -j dev show " DSM_BDF, NULL);
+	j = run_json(CLI " -j dev show " SH_DSM_BDF, NULL);
 	ASSERT_NE(NULL, j);
 	EXPECT_STREQ(DSM_BDF, json_str(j, "device"));
 	ASSERT_LT(0, sysfs_line(DSM_BDF, "vendor", buf, sizeof(buf)));
@@ -1302,7 +1314,7 @@ TEST(cli_dev_json)
 	check_cli_error(_metadata, CLI " -j dev show 0000:00:1f.7", "dev show",
 			ENODEV,
 			"no device with this PCI address is bound to vfio-pci-ext");
-	check_cli_error(_metadata, CLI " dev dsm-policy " DSM_BDF " frobnicate -j",
+	check_cli_error(_metadata, CLI " dev dsm-policy " SH_DSM_BDF " frobnicate -j",
 			"dev dsm-policy", EINVAL, POLICY_HELP);
 	check_cli_error(_metadata, CLI " dev bind 0000:00:1f.7 -j", "dev bind",
 			ENODEV, "no such PCI device");
@@ -1313,7 +1325,7 @@ TEST(cli_dev_json)
 	EXPECT_EQ(2, WEXITSTATUS(system(CLI " dev list extra 2>/dev/null")));
 
 	/* The common options go after the command too, -j and -p combined. */
-	j = run_json(CLI " dev show " DSM_BDF " -j", NULL);
+	j = run_json(CLI " dev show " SH_DSM_BDF " -j", NULL);
 	ASSERT_NE(NULL, j);
 	EXPECT_STREQ(DSM_BDF, json_str(j, "device"));
 	json_free(j);
@@ -1396,7 +1408,7 @@ TEST(cli_monitor_json)
 		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	/* Power transitions interleave (power_events): filtered out. */
-	f = monitor_start("-e open,acpi-notify,close -d " DSM_BDF " -n 3");
+	f = monitor_start("-e open,acpi-notify,close -d " SH_DSM_BDF " -n 3");
 	ASSERT_NE(NULL, f);
 
 	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
@@ -1476,9 +1488,9 @@ TEST(cli_usage_errors)
 		{ CLI " -j monitor -e ,", "empty event name in -e ','" },
 		{ CLI " -j monitor -e open,,close", "empty event name" },
 		{ CLI " -j monitor -e open -e frob", "unknown event 'frob'" },
-		{ CLI " -j dsm -r '' " DSM_BDF " " TEST_UUID " 0",
+		{ CLI " -j dsm -r '' " SH_DSM_BDF " " TEST_UUID " 0",
 		  "bad revision ''" },
-		{ CLI " -j dsm " DSM_BDF " " TEST_UUID " ''",
+		{ CLI " -j dsm " SH_DSM_BDF " " TEST_UUID " ''",
 		  "bad function ''" },
 	};
 	char out[4096], err[1024];
@@ -1590,7 +1602,7 @@ TEST(cli_monitor_json_lost)
 	if (access(CLI, X_OK))
 		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
-	f = monitor_start("-e close -d " DSM_BDF " -n 1");
+	f = monitor_start("-e close -d " SH_DSM_BDF " -n 1");
 	ASSERT_NE(NULL, f);
 	pid = monitor_pid();
 	ASSERT_LT(0, pid);

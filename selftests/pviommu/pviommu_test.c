@@ -32,7 +32,7 @@
 
 #define RD	VFIO_DMA_MAP_FLAG_READ
 #define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-#define PORT_BDF	"0000:01:00.0"
+#define PORT_BDF	test_bdf("VFIOEXT_TEST_PORT_BDF", "0000:01:00.0")
 #define TOP_PAGE	0xfffffffffffff000ULL	/* the last page of the u64 space */
 
 /*
@@ -913,7 +913,11 @@ TEST(check_extension)
 {
 	int c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 
+	if (c < 0 && errno == ENOENT)
+		SKIP(return, "no /dev/vfio/vfio: vfio not loaded");
 	ASSERT_LE(0, c);
+	if (access("/sys/module/vfio_pviommu", F_OK))
+		SKIP(return, "vfio-pviommu not loaded");
 	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_EXT_PVIOMMU_IOMMU));
 	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, 30));	/* pKVM */

@@ -99,7 +99,7 @@ class Initramfs:
 		self.kver = kver
 		for d in ('bin', 'sbin', 'usr/bin', 'usr/sbin', 'lib', 'lib64',
 			  'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'run',
-			  'vmrun/tests'):
+			  'vmrun'):
 			os.makedirs(self.path(d), exist_ok=True)
 		self.moddir = self.path('lib/modules', kver)
 
@@ -171,7 +171,9 @@ class Initramfs:
 				os.symlink('/bin/busybox', out)
 
 	def add_modules(self, tree, stock, ext):
-		"""Stock modules (with dependencies) and ours under extra/."""
+		"""Stock modules (with dependencies), and ours under updates/
+		as DKMS installs them on a host; modules.dep, .alias and
+		.softdep from depmod, as on a host."""
 		extpaths = {}
 		for p in ext:
 			info = modinfo(p)
@@ -181,7 +183,8 @@ class Initramfs:
 		for p in tree.closure(list(stock) + list(extpaths), extpaths,
 				      strict):
 			if p in ext:
-				dst = os.path.join('extra', os.path.basename(p))
+				dst = os.path.join('updates',
+						   os.path.basename(p))
 			else:
 				dst = os.path.relpath(p, tree.moddir)
 			out = os.path.join(self.moddir, dst)
@@ -266,6 +269,89 @@ def collect_tests(args, required=True):
 	return tests
 
 
+# --- the kselftest collection -----------------------------------------------
+
+KSFT_DIR = '/vmrun/ksft'	# the installed collection in the guest
+# Collections of the tests that are not ours: --test EXE from elsewhere,
+# --extra-tests DIR.
+KSFT_OTHER = {'test': 'vmrun-test', 'extra': 'extra'}
+# The variables of tools/env.sh that select a target kernel: the tests are
+# built for the default one (its kselftest_harness.h), whichever kernel
+# the lane boots, so make must not see another target's.
+TARGET_VARS = ('TARGET', 'KVER', 'KSRC', 'KDIR', 'KIMAGE', 'KMODDIR',
+	       'KROOT', 'USERLAND', 'KSUITE')
+
+
+def host_tool(name, package):
+	"""A program of the host's that the guest gets, as a host has it."""
+	path = shutil.which(name, path='/usr/bin:/bin:/usr/sbin:/sbin')
+	if not path:
+		die('%s not found on this machine (Debian package %s)' %
+		    (name, package))
+	return path
+
+
+def repo_test(path):
+	"""'suite/name' of one of our VM tests (selftests/SUITE/NAME_test
+	built from NAME_test.c), else None."""
+	base = os.path.join(REPO, 'selftests')
+	rel = os.path.relpath(os.path.abspath(path), base)
+	parts = rel.split(os.sep)
+	if (len(parts) == 2 and parts[0] not in ('..', 'lib') and
+	    parts[1].endswith('_test') and
+	    os.path.isfile(os.path.join(base, rel + '.c'))):
+		return '/'.join(parts)
+	return None
+
+
+def install_collection(ramfs, tests, timeout, tmp):
+	"""Install the tests as a kselftest collection into the guest, as a
+	host installs it (make -C selftests install), and add the others
+	(--test from elsewhere, --extra-tests) as collections of their own.
+	Returns ('collection:test', display name) of each, in order: the
+	guest runs each through run_kselftest.sh -t."""
+	stage = os.path.join(tmp, 'ksft')
+	ours = [repo_test(p) for p, _ in tests]
+	env = {k: v for k, v in os.environ.items() if k not in TARGET_VARS}
+	# The guest's init times a test out (--test-timeout) and reports
+	# what hangs; the runner's own timeout comes later.
+	cmd = ['make', '-s', '-C', os.path.join(REPO, 'selftests'), 'install',
+	       'INSTALL_PATH=' + stage, 'KSFT_TIMEOUT=%d' % (timeout + 60),
+	       'VM_TESTS=' + ' '.join(t for t in ours if t)]
+	r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+	if r.returncode != 0:
+		die('%s failed:\n%s%s' % (' '.join(cmd), r.stdout, r.stderr))
+	listfile = os.path.join(stage, 'kselftest-list.txt')
+	with open(listfile) as f:
+		installed = set(f.read().split())
+	entries, extra = [], []
+	for (path, name), rel in zip(tests, ours):
+		if rel:
+			entry = rel.replace('/', ':')
+			if entry not in installed:
+				die('%s: not in the installed collection' % path)
+		else:
+			coll = KSFT_OTHER['extra' if name.startswith('extra/')
+					  else 'test']
+			entry = '%s:%s' % (coll, os.path.basename(path))
+			if entry in installed or entry in extra:
+				die('%s: a second test named %s' % (path, entry))
+			dst = os.path.join(stage, coll)
+			os.makedirs(dst, exist_ok=True)
+			shutil.copy2(path, dst)
+			with open(os.path.join(dst, 'settings'), 'w') as f:
+				f.write('timeout=%d\n' % (timeout + 60))
+			extra.append(entry)
+		entries.append((entry, name))
+	with open(listfile, 'a') as f:
+		f.writelines(e + '\n' for e in extra)
+	ramfs.install_tree(stage, KSFT_DIR)
+	# The runner calls /usr/bin/timeout --foreground, which busybox's
+	# lacks: the guest gets the host's coreutils one, as a host has.
+	ramfs.install(host_tool('timeout', 'coreutils'), '/usr/bin/timeout')
+	return entries
+
+
 # --- the guest root of a run ------------------------------------------------
 
 def build_initramfs(args, mode, tests, kmoddir, kver, tmp):
@@ -279,18 +365,22 @@ def build_initramfs(args, mode, tests, kmoddir, kver, tmp):
 	# Built-in ones need no loading.
 	load = [m for m in BOOT_MODULES + args.stock_module
 		if m in tree.index] + names
+	# kmod's modprobe, as a host has: busybox's ignores softdeps.
+	ramfs.install(host_tool('kmod', 'kmod'), '/usr/bin/kmod')
+	for tool in ('modprobe', 'rmmod', 'insmod', 'lsmod', 'modinfo',
+		     'depmod'):
+		out = ramfs.path('/sbin', tool)
+		if os.path.lexists(out):
+			os.unlink(out)
+		os.symlink('/usr/bin/kmod', out)
 	ramfs.install(GUEST_INIT, '/init', 0o755)
 	with open(ramfs.path('vmrun/kvm-probe'), 'w') as f:
 		f.write(KVM_PROBE_SCRIPT)
 	os.chmod(ramfs.path('vmrun/kvm-probe'), 0o755)
 
-	listing = []
-	for i, (path, name) in enumerate(tests):
-		dst = '/vmrun/tests/%02d/%s' % (i, os.path.basename(path))
-		ramfs.install(path, dst)
-		listing.append('%s\t%s\n' % (dst, name))
+	listing = install_collection(ramfs, tests, args.test_timeout, tmp)
 	with open(ramfs.path('vmrun/tests.list'), 'w') as f:
-		f.writelines(listing)
+		f.writelines('%s\t%s\n' % entry for entry in listing)
 	for spec in args.file:
 		src, _, dst = spec.partition(':')
 		if not os.path.exists(src):

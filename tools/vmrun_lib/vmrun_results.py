@@ -88,6 +88,7 @@ class TestResult:
 		self.secs = 0
 		self.notes = []
 		self.lines = []
+		self.short_blocks = []
 
 	def feed(self, line):
 		self.lines.append(line)
@@ -117,6 +118,10 @@ class TestResult:
 			elif plan and plan[0] != plan[1]:
 				self.notes.append('planned %d tests, ran %d' % plan)
 				self.failed += not self.failed
+			elif self.short_blocks:
+				self.notes.append('planned %d tests, ran %d' %
+						  self.short_blocks[0])
+				self.failed += not self.failed
 			elif rc not in (0, KSFT_SKIP):
 				self.failed += not self.failed
 		if timed_out:
@@ -139,7 +144,21 @@ class TestResult:
 		deeper = {}	# depth -> a deeper result since the last one here
 		fails = {}	# depth -> failed cases since the last one here
 		plans, seen = {}, {}
+		# depth -> [planned, seen] of the nested block open there: a
+		# test's own TAP under the kselftest runner's, which says "ok"
+		# for a test that printed half its plan and exited 0.
+		blocks = {}
+		self.short_blocks = []
 		any_result = False
+
+		def close_blocks(above):
+			for k in sorted(blocks):
+				if k > above:
+					planned, ran = blocks.pop(k)
+					if planned != ran:
+						self.short_blocks.append(
+							(planned, ran))
+
 		for line in self.lines:
 			m = TAP_PLAN_RE.match(line)
 			if m:
@@ -147,8 +166,10 @@ class TestResult:
 				if int(m.group('n')) == 0 and SKIP_RE.search(
 						m.group('rest')):
 					plans.setdefault(d, 'skip')
+					blocks[d] = [0, 0]
 				else:
 					plans.setdefault(d, int(m.group('n')))
+					blocks[d] = [int(m.group('n')), 0]
 				continue
 			m = TAP_RESULT_RE.match(line)
 			if not m:
@@ -156,6 +177,9 @@ class TestResult:
 			any_result = True
 			d = tap_depth(m.group('prefix'))
 			seen[d] = seen.get(d, 0) + 1
+			close_blocks(d)
+			if d in blocks:
+				blocks[d][1] += 1
 			if SKIP_RE.search(m.group('rest')):
 				status = 'skip'
 			elif m.group('ok') == 'ok':
@@ -177,6 +201,7 @@ class TestResult:
 				deeper[k] = True
 				fails[k] = fails.get(k, 0) + failed
 		top = min(seen) if seen else 0
+		close_blocks(top)
 		plan = plans.get(top)
 		if plan == 'skip' and not any_result:
 			return None, 'skip'

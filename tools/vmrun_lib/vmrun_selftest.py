@@ -57,6 +57,50 @@ def self_test():
 			 '# # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0',
 			 'not ok 1 selftests: vfio: t # exit=1'], 1), (1, 1, 1)),
 		('timeout no tap', tap([], 143, True), (0, 1, 0)),
+		# One test through the installed collection's run_kselftest.sh
+		# -t (linux-source-6.1's runner: it exits 0 whatever the test
+		# did; the result is its TAP).
+		('run_kselftest.sh harness', tap(
+			['TAP version 13', '1..1', '# selftests: s: t',
+			 '# TAP version 13', '# 1..3',
+			 '# # Starting 3 tests from 1 test cases.',
+			 '# #  RUN           f.a ...', '# #            OK  f.a',
+			 '# ok 1 f.a', '# #            FAIL  f.b', '# not ok 2 f.b',
+			 '# ok 3 # SKIP no device', '# # FAILED: 1 / 3 tests passed.',
+			 'not ok 1 selftests: s: t # exit=1'], 0), (1, 1, 1)),
+		('run_kselftest.sh all skipped', tap(
+			['TAP version 13', '1..1', '# selftests: s: t',
+			 '# TAP version 13', '# 1..1', '# ok 1 # SKIP no device',
+			 '# # Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0',
+			 'ok 1 selftests: s: t'], 0), (0, 0, 1)),
+		('run_kselftest.sh skip plan', tap(
+			['TAP version 13', '1..1', '# selftests: s: t',
+			 '# 1..0 # SKIP no vfio', 'ok 1 selftests: s: t # SKIP'], 0),
+		 (0, 0, 1)),
+		('run_kselftest.sh no tap, exit 0', tap(
+			['TAP version 13', '1..1', '# selftests: extra: e',
+			 '# hello', 'ok 1 selftests: extra: e'], 0), (1, 0, 0)),
+		('run_kselftest.sh no tap, exit 1', tap(
+			['TAP version 13', '1..1', '# selftests: extra: e',
+			 'not ok 1 selftests: extra: e # exit=1'], 0), (0, 1, 0)),
+		('run_kselftest.sh short plan, exit 0', tap(
+			['TAP version 13', '1..1', '# selftests: s: t', '# 1..3',
+			 '# ok 1 a', 'ok 1 selftests: s: t'], 0), (1, 1, 0)),
+		('run_kselftest.sh crash after pass', tap(
+			['TAP version 13', '1..1', '# selftests: s: t', '# 1..2',
+			 '# ok 1 a', 'not ok 1 selftests: s: t # exit=139'], 0),
+		 (1, 1, 0)),
+		('run_kselftest.sh killed at the timeout', tap(
+			['TAP version 13', '1..1', '# selftests: s: t', '# 1..2',
+			 '# ok 1 a'], 143, True), (1, 1, 0)),
+		('run_kselftest.sh kunit_modules', tap(
+			['TAP version 13', '1..1', '# selftests: extra: kunit_modules',
+			 '# TAP version 13', '# 1..1', '#     KTAP version 1',
+			 '#     1..1', '#         KTAP version 1',
+			 '#         # Subtest: s', '#         1..2',
+			 '#         ok 1 c1', '#         ok 2 c2 # SKIP uml',
+			 '#     ok 1 s', '# ok 1 m_kunit',
+			 'ok 1 selftests: extra: kunit_modules'], 0), (1, 0, 1)),
 		('xfail', tap(['1..1', 'ok 1 a # XFAIL known'], 0), (1, 0, 0)),
 	]
 	bad = 0
