@@ -10,6 +10,7 @@
 #   make bench         pviommu vs type1 vs the in-kernel floor (build/bench.json)
 #   make lint          checkpatch --strict, sparse, kernel-doc, netlink spec
 #   make install       modules, library, headers, tools (DESTDIR honoured)
+#   make deb           the Debian packages (debian/) into build/deb, lintian
 #
 # KDIR defaults to the Debian kernel headers chosen by tools/setup-deps,
 # never to the running kernel: the build host is not the target.
@@ -54,6 +55,9 @@ bench: all
 lint:
 	tools/lint
 
+deb:
+	tools/pkg-build
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=updates/vfio-ext modules_install
@@ -69,4 +73,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all modules lib tools selftests check demo bench lint install clean
+.PHONY: all modules lib tools selftests check demo bench lint deb install clean
