@@ -262,7 +262,7 @@ TEST_F(edu, config_space)
 
 	/* The vendor ID is read-only through VFIO's virtualisation. */
 	ids[0] = 0xdead;
-	pwrite(self->h.device, ids, 2, ri.offset);
+	EXPECT_EQ(2, pwrite(self->h.device, ids, 2, ri.offset));
 	ASSERT_EQ(2, pread(self->h.device, ids, 2, ri.offset));
 	EXPECT_EQ(EDU_VENDOR, ids[0]);
 
