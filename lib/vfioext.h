@@ -587,7 +587,8 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_disable(struct vfioext_device *d);
  * vfioext_acpi_notify_test() - loop @value (0..255) back as if notified
  * @d: the device
  * @value: the notification value
- * Return: 0; -EINVAL for a value above 255.
+ * Return: 0; -EINVAL for a value above 255; -EAGAIN while netlink event
+ * listeners exist and the device's loopback credit is spent (retry later).
  */
 VFIOEXT_EXPORT int vfioext_acpi_notify_test(struct vfioext_device *d,
 					    uint32_t value);

@@ -861,12 +861,12 @@ TEST_F(policy, admin_needs_capabilities)
 /* ------------------------------------------------------------------ */
 
 /* What an unprivileged child saw, as exit status bits (0: nothing). */
-#define LEAK_LIST_USE	(1 << 0)	/* dev-get dump: opener, counters */
-#define LEAK_GET_USE	(1 << 1)	/* dev-get do: the same */
-#define LEAK_PVIOMMU	(1 << 2)	/* pviommu-get dump answered */
-#define LEAK_PVIOMMU_DO	(1 << 3)	/* pviommu-get do answered */
-#define LEAK_EVENTS	(1 << 4)	/* joined the events group */
-#define LEAK_FAILED	(1 << 6)	/* the child could not check */
+#define LEAK_LIST_USE	0x01	/* dev-get dump: opener, counters */
+#define LEAK_GET_USE	0x02	/* dev-get do: the same */
+#define LEAK_PVIOMMU	0x04	/* pviommu-get dump answered */
+#define LEAK_PVIOMMU_DO	0x08	/* pviommu-get do answered */
+#define LEAK_EVENTS	0x10	/* joined the events group */
+#define LEAK_FAILED	0x40	/* the child could not check */
 
 static int use_leaks(const struct vfioext_nl_dev *d)
 {
@@ -1029,6 +1029,11 @@ static struct json *cli_as_nobody(const char *const args[], int *status)
 	return json_parse(out);
 }
 
+static const char perm_events[] =
+	"permission denied: events are delivered only with CAP_NET_ADMIN (run as root)";
+static const char perm_pviommu[] =
+	"permission denied: pviommu containers are shown only with CAP_NET_ADMIN (run as root)";
+
 /* The CLI says why an unprivileged user gets no events and no containers. */
 TEST(cli_unprivileged_messages)
 {
@@ -1053,8 +1058,7 @@ TEST(cli_unprivileged_messages)
 	EXPECT_EQ(1, st);
 	EXPECT_STREQ("netlink", json_str(j, "error"));
 	EXPECT_TRUE(json_u64(j, "errno", &u) && u == EPERM);
-	EXPECT_STREQ("permission denied: events are delivered only with CAP_NET_ADMIN (run as root)",
-		     json_str(j, "message"));
+	EXPECT_STREQ(perm_events, json_str(j, "message"));
 	json_free(j);
 
 	j = cli_as_nobody(pviommu, &st);
@@ -1064,8 +1068,7 @@ TEST(cli_unprivileged_messages)
 	EXPECT_EQ(1, st);
 	EXPECT_STREQ("pviommu show", json_str(j, "error"));
 	EXPECT_TRUE(json_u64(j, "errno", &u) && u == EPERM);
-	EXPECT_STREQ("permission denied: pviommu containers are shown only with CAP_NET_ADMIN (run as root)",
-		     json_str(j, "message"));
+	EXPECT_STREQ(perm_pviommu, json_str(j, "message"));
 	json_free(j);
 }
 
@@ -1569,7 +1572,7 @@ static void race_teardown(void)
  */
 TEST(dump_races_rebind)
 {
-	const char *bdfs[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
+	static const char * const bdfs[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
 	struct raw_dump d = { 0 };
 	const char *x = NULL, *y = NULL;
 	struct nl_msg *m;
@@ -1786,7 +1789,7 @@ TEST_F_TIMEOUT(storm, loopback_flood_spares_others, 120)
 	ASSERT_EQ(0, pthread_join(rd, NULL));
 	for (i = 1; i <= FLOOD_VICTIM_EVENTS; i++)
 		missing += s.victim_seen[i] != 1;
-	TH_LOG("flood: %ld loopbacks sent, %ld refused; %d overruns, %d of %d victim events missing",
+	TH_LOG("flood: %ld loopbacks, %ld refused; %d overruns, %d of %d victim events lost",
 	       s.sent, s.refused, s.overruns, missing, FLOOD_VICTIM_EVENTS);
 	EXPECT_EQ(0, s.err);
 	EXPECT_EQ(0, s.errors);
