@@ -1411,17 +1411,48 @@ static void *busy_dumper(void *arg)
 
 	if (vfioext_nl_open(&nl))
 		return NULL;
-	while (!b->stop)
+	while (!b->stop) {
 		if (!vfioext_nl_pviommu_list(nl, &v, &n))
 			vfioext_nl_pviommu_list_free(v, n);
+		usleep(1000);
+	}
 	vfioext_nl_close(nl);
 	return NULL;
+}
+
+/*
+ * The milliseconds VFIO_SET_IOMMU (pviommu) and the container's release
+ * take on @bdf's group: the two steps that take vfio-pviommu's global
+ * lock.  No device is opened (a PCI reset would dominate).
+ */
+static long set_iommu_and_release(const char *bdf)
+{
+	long t0, took;
+	char path[32];
+	int c, g, ret = 0;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d",
+		 vfioext_pci_iommu_group(bdf));
+	c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	g = open(path, O_RDWR | O_CLOEXEC);
+	if (c < 0 || g < 0 || ioctl(g, VFIO_GROUP_SET_CONTAINER, &c))
+		ret = -1;
+	t0 = now_ms();
+	if (!ret && ioctl(c, VFIO_SET_IOMMU, VFIO_EXT_PVIOMMU_IOMMU))
+		ret = -1;
+	/* The group's release takes the container's last reference. */
+	if (g >= 0)
+		close(g);
+	if (c >= 0)
+		close(c);
+	took = now_ms() - t0;
+	return ret ? ret : took;
 }
 
 TEST_F_TIMEOUT(storm, pviommu_dump_blocks_no_set_iommu, 120)
 {
 	struct busy_state b = { 0 };
-	struct vfio_handles h, o;
+	struct vfio_handles h;
 	char bdf[VFIOEXT_BDF_LEN], other[VFIOEXT_BDF_LEN];
 	long t0, map_ms, worst = 0, took;
 	pthread_t mapper, dumper;
@@ -1455,12 +1486,8 @@ TEST_F_TIMEOUT(storm, pviommu_dump_blocks_no_set_iommu, 120)
 	ASSERT_EQ(0, pthread_create(&dumper, NULL, busy_dumper, &b));
 	usleep(100000);
 	for (i = 0; i < 10; i++) {
-		vfio_handles_init(&o);
-		t0 = now_ms();
-		ASSERT_EQ(0, vfio_open_all_iommu(&o, other,
-						 VFIO_EXT_PVIOMMU_IOMMU));
-		vfio_close_all(&o);
-		took = now_ms() - t0;
+		took = set_iommu_and_release(other);
+		ASSERT_LE(0, took);
 		if (took > worst)
 			worst = took;
 		usleep(50000);
@@ -1468,7 +1495,7 @@ TEST_F_TIMEOUT(storm, pviommu_dump_blocks_no_set_iommu, 120)
 	b.stop = true;
 	ASSERT_EQ(0, pthread_join(mapper, NULL));
 	ASSERT_EQ(0, pthread_join(dumper, NULL));
-	TH_LOG("set-up and teardown of another container: worst %ld ms, %d maps meanwhile",
+	TH_LOG("SET_IOMMU and release of another container: worst %ld ms, %d maps meanwhile",
 	       worst, b.maps);
 	EXPECT_EQ(0, b.errors);
 	EXPECT_LT(0, b.maps);
