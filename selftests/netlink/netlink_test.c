@@ -1546,10 +1546,13 @@ struct raw_dump {
 	int err;
 };
 
-/* Read one batch of a dev-get dump from @fd into @d. */
+/*
+ * Read one batch of a dev-get dump from @fd into @d.  A page: the kernel
+ * sizes the next batches by the largest read (one device each here).
+ */
 static int raw_dump_batch(int fd, struct raw_dump *d)
 {
-	static char buf[32768];
+	static char buf[4096];
 	struct nlmsghdr *h;
 	struct nlattr *tb[VFIO_EXT_A_MAX + 1];
 	ssize_t n;
