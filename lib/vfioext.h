@@ -601,7 +601,8 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_disable(struct vfioext_device *d);
  * vfioext_acpi_notify_test() - loop @value (0..255) back as if notified
  * @d: the device
  * @value: the notification value
- * Return: 0; -EINVAL for a value above 255.
+ * Return: 0; -EINVAL for a value above 255; -EAGAIN while netlink event
+ * listeners exist and the device's loopback credit is spent (retry later).
  */
 VFIOEXT_EXPORT int vfioext_acpi_notify_test(struct vfioext_device *d,
 					    uint32_t value);
@@ -691,6 +692,10 @@ struct vfioext_nl_irq {
  * @regions: BARs and config space
  * @nr_irqs: entries in @irqs
  * @irqs: IRQ indexes
+ * @use_known: the reply told how the device is used (@open, @opener_pid,
+ *	@kvm_pid, the _DSM and notification counters and states,
+ *	@low_power): the requester has CAP_NET_ADMIN; 0 for anyone else, who
+ *	gets only what sysfs shows every user, and zeros there
  * @open: a user has it open
  * @opener_pid: that user's pid (0 when closed)
  * @kvm_pid: pid identity of the associated KVM VM, 0 if none
@@ -702,6 +707,8 @@ struct vfioext_nl_irq {
  * @notify_eventfd: the notification eventfd is set
  * @notify_channel: the notification channel is open
  * @notify_count: notifications forwarded
+ * @notify_loopback_refused: loopbacks refused (EAGAIN) for want of the
+ *	device's event credit
  * @power_state: PCI power state ("D0", "D3hot", ...)
  * @runtime_pm: runtime PM status ("active", "suspended", ...)
  * @low_power: the user holds it in low power
@@ -730,6 +737,8 @@ struct vfioext_nl_dev {
 	char power_state[16];
 	char runtime_pm[16];
 	int low_power;
+	int use_known;
+	uint64_t notify_loopback_refused;
 };
 
 /**
@@ -868,6 +877,9 @@ VFIOEXT_EXPORT int vfioext_nl_dev_get(struct vfioext_nl *nl, const char *bdf,
  * @devs: receives a malloc'ed array (NULL when empty);
  *	  vfioext_nl_dev_list_free()
  * @n: receives its length
+ *
+ * A dump that binds or unbinds interrupted (NLM_F_DUMP_INTR) is retried.
+ * Return: 0; -EINTR when it was interrupted every time; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_dev_list(struct vfioext_nl *nl,
 				       struct vfioext_nl_dev **devs, size_t *n);
@@ -894,12 +906,18 @@ VFIOEXT_EXPORT int vfioext_nl_dsm_policy_set(struct vfioext_nl *nl,
  * @nl: a handle
  * @id: the container's id (from 1)
  * @out: receives the description
- * Return: 0; -ENOENT no such container or vfio-pviommu not loaded.  Free
- * with vfioext_nl_pviommu_clear().
+ * Return: 0; -ENOENT no such container or vfio-pviommu not loaded; -EPERM
+ * without CAP_NET_ADMIN.  Free with vfioext_nl_pviommu_clear().
  */
 VFIOEXT_EXPORT int vfioext_nl_pviommu_get(struct vfioext_nl *nl, uint32_t id,
 					  struct vfioext_nl_pviommu *out);
-/** vfioext_nl_pviommu_list() - every container (none without the module) */
+/**
+ * vfioext_nl_pviommu_list() - every container (none without the module)
+ * @nl: a handle
+ * @out: receives a malloc'ed array (NULL when empty)
+ * @n: receives its length
+ * Return: 0; -EPERM without CAP_NET_ADMIN; other -errno.
+ */
 VFIOEXT_EXPORT int vfioext_nl_pviommu_list(struct vfioext_nl *nl,
 					   struct vfioext_nl_pviommu **out,
 					   size_t *n);

@@ -131,6 +131,7 @@ static struct nla_policy dev_policy[VFIO_EXT_A_MAX + 1] = {
 	[VFIO_EXT_A_NOTIFY_EVENTFD]	= { .type = NLA_U8 },
 	[VFIO_EXT_A_NOTIFY_CHANNEL]	= { .type = NLA_U8 },
 	[VFIO_EXT_A_NOTIFY_COUNT]	= { .type = NLA_U64 },
+	[VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED] = { .type = NLA_U64 },
 	[VFIO_EXT_A_POWER_STATE]	= { .type = NLA_STRING },
 	[VFIO_EXT_A_POWER_RUNTIME]	= { .type = NLA_STRING },
 	[VFIO_EXT_A_POWER_LOW_POWER]	= { .type = NLA_U8 },
@@ -261,6 +262,8 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 				get_u32(it, VFIO_EXT_IRQ_A_COUNT);
 		}
 	}
+	/* Sent to CAP_NET_ADMIN only, with the other use attributes. */
+	d->use_known = !!tb[VFIO_EXT_A_DEV_OPEN];
 	d->open = get_u8(tb, VFIO_EXT_A_DEV_OPEN);
 	d->opener_pid = get_u32(tb, VFIO_EXT_A_DEV_OPENER_PID);
 	d->kvm_pid = get_u32(tb, VFIO_EXT_A_DEV_KVM_PID);
@@ -276,6 +279,8 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 	d->notify_eventfd = get_u8(tb, VFIO_EXT_A_NOTIFY_EVENTFD);
 	d->notify_channel = get_u8(tb, VFIO_EXT_A_NOTIFY_CHANNEL);
 	d->notify_count = get_u64(tb, VFIO_EXT_A_NOTIFY_COUNT);
+	d->notify_loopback_refused =
+		get_u64(tb, VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED);
 	copy_str(d->power_state, sizeof(d->power_state),
 		 tb[VFIO_EXT_A_POWER_STATE]);
 	copy_str(d->runtime_pm, sizeof(d->runtime_pm),
@@ -553,7 +558,15 @@ struct req {
 	void *arg;
 	int err;	/* kernel errno (negative), parse error */
 	bool done;
+	bool intr;	/* NLM_F_DUMP_INTR: the dump raced a change */
 };
+
+static int req_intr(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	((struct req *)arg)->intr = true;
+	return NL_OK;	/* read the rest of the dump */
+}
 
 static int req_valid(struct nl_msg *msg, void *arg)
 {
@@ -619,6 +632,7 @@ static int request(struct vfioext_nl *nl, struct nl_msg *msg,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, req_valid, &r);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, req_finish, &r);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, req_ack, &r);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, req_intr, &r);
 	nl_cb_err(cb, NL_CB_CUSTOM, req_error, &r);
 
 	pthread_mutex_lock(&nl->lock);
@@ -642,6 +656,8 @@ static int request(struct vfioext_nl *nl, struct nl_msg *msg,
 	}
 	if (r.err)
 		ret = r.err;
+	else if (!ret && r.intr)
+		ret = -EINTR;
 out:
 	pthread_mutex_unlock(&nl->lock);
 	nl_cb_put(cb);
@@ -661,6 +677,12 @@ static struct nl_msg *new_msg(struct vfioext_nl *nl, uint8_t cmd, int flags)
 	}
 	return msg;
 }
+
+/*
+ * Dumps a bind or unbind interrupted (the kernel sets NLM_F_DUMP_INTR: a
+ * device may be missing or listed twice) are run again, this many times.
+ */
+#define DUMP_TRIES	16
 
 /* Reply collectors */
 
@@ -764,14 +786,18 @@ VFIOEXT_EXPORT int vfioext_nl_dev_list(struct vfioext_nl *nl,
 {
 	struct dev_many m = { 0 };
 	struct nl_msg *msg;
-	int ret;
+	int ret, tries = DUMP_TRIES;
 
 	*devs = NULL;
 	*n = 0;
-	msg = new_msg(nl, VFIO_EXT_CMD_DEV_GET, NLM_F_DUMP);
-	if (!msg)
-		return -ENOMEM;
-	ret = request(nl, msg, parse_dev_many, &m);
+	do {
+		vfioext_nl_dev_list_free(m.v, m.n);
+		memset(&m, 0, sizeof(m));
+		msg = new_msg(nl, VFIO_EXT_CMD_DEV_GET, NLM_F_DUMP);
+		if (!msg)
+			return -ENOMEM;
+		ret = request(nl, msg, parse_dev_many, &m);
+	} while (ret == -EINTR && --tries);
 	if (ret) {
 		vfioext_nl_dev_list_free(m.v, m.n);
 		return ret;

@@ -26,4 +26,15 @@ vfio_ext_genl_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
+/*
+ * A multicast group only CAP_NET_ADMIN may join: GENL_MCAST_CAP_NET_ADMIN
+ * (6.8, backported to 6.1.y and 6.6.y stable).  A kernel without it would
+ * let every user join the events group: refuse to build rather than leak.
+ */
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+#define VFIO_EXT_GENL_MCAST_CAP_NET_ADMIN	GENL_MCAST_CAP_NET_ADMIN
+#else
+#error "vfio-pci-ext needs GENL_MCAST_CAP_NET_ADMIN (Linux 6.8, 6.6.y, 6.1.y stable)"
+#endif
+
 #endif /* _VFIO_EXT_COMPAT_NETLINK_H */

@@ -47,9 +47,11 @@ MODULE_PARM_DESC(guest_dma_entry_limit,
 
 /*
  * Every container by its inventory id, for the netlink family
- * (pviommu_nl.c).  pviommu_all_lock keeps a container found there alive
- * while its own lock is taken (release erases it under the same mutex).
- * Lock order: pviommu_all_lock, then a container's lock.
+ * (pviommu_nl.c).  pviommu_all_lock protects the xarray's ids (release
+ * erases a container under it before it drops the open reference), so a
+ * reference taken under it keeps a container found there alive.  Never
+ * held with a container's lock: a container busy for seconds (a large
+ * pin) must not stall VFIO_SET_IOMMU and teardown of every other one.
  */
 static DEFINE_XARRAY_ALLOC1(pviommu_xa);
 static DEFINE_MUTEX(pviommu_all_lock);
@@ -1208,7 +1210,7 @@ void pviommu_put(struct pviommu *p)
 /* Inventory for the netlink family (formatted in pviommu_nl.c)        */
 /* ------------------------------------------------------------------ */
 
-/* Copy @p into @s.  Both locks held; no reference leaves the locks. */
+/* Copy @p into @s.  Its lock held; no reference leaves the lock. */
 static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
 {
 	struct pviommu_group *g;
@@ -1255,23 +1257,33 @@ static int snapshot_one(struct pviommu *p, struct pviommu_nl_snap *s)
  * @min_id: where to start
  * @s: receives it (zeroed here); free with pviommu_nl_snap_free()
  *
- * Return: 0, -ENOENT when there is none, -ENOMEM.
+ * Return: 0, -ENOENT when there is none, -ENOMEM, -EINTR (fatal signal).
  */
 int pviommu_nl_snapshot(u32 min_id, struct pviommu_nl_snap *s)
 {
 	unsigned long index = min_id;
 	struct pviommu *p;
-	int ret = -ENOENT;
+	int ret;
 
 	memset(s, 0, sizeof(*s));
-	mutex_lock(&pviommu_all_lock);
-	p = xa_find(&pviommu_xa, &index, U32_MAX, XA_PRESENT);
-	if (p) {
-		mutex_lock(&p->lock);
-		ret = snapshot_one(p, s);
-		mutex_unlock(&p->lock);
-	}
-	mutex_unlock(&pviommu_all_lock);
+	do {
+		mutex_lock(&pviommu_all_lock);
+		p = xa_find(&pviommu_xa, &index, U32_MAX, XA_PRESENT);
+		if (p)
+			kref_get(&p->ref);
+		mutex_unlock(&pviommu_all_lock);
+		if (!p)
+			return -ENOENT;
+		/* Only this request waits for a busy container. */
+		ret = mutex_lock_killable(&p->lock);
+		if (!ret) {
+			/* Released meanwhile: on to the next one. */
+			ret = p->closed ? -ENOENT : snapshot_one(p, s);
+			mutex_unlock(&p->lock);
+		}
+		index = p->id + 1UL;
+		pviommu_put(p);
+	} while (ret == -ENOENT);
 	if (ret)
 		pviommu_nl_snap_free(s);
 	return ret;

@@ -224,7 +224,9 @@ static ssize_t dsm_calls_show(struct device *dev,
 	return sysfs_emit(buf, "%lld\n",
 			  atomic64_read(&vfio_ext_from_dev(dev)->dsm_calls));
 }
-static DEVICE_ATTR_RO(dsm_calls);
+
+/* A tenant's _DSM activity: root only, as in netlink (netlink.rst). */
+static DEVICE_ATTR_ADMIN_RO(dsm_calls);
 
 static ssize_t dsm_denied_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
@@ -232,7 +234,7 @@ static ssize_t dsm_denied_show(struct device *dev,
 	return sysfs_emit(buf, "%lld\n",
 			  atomic64_read(&vfio_ext_from_dev(dev)->dsm_denied));
 }
-static DEVICE_ATTR_RO(dsm_denied);
+static DEVICE_ATTR_ADMIN_RO(dsm_denied);
 
 static struct attribute *vfio_ext_attrs[] = {
 	&dev_attr_dsm_policy.attr,

@@ -4,22 +4,31 @@
  * <linux/vfio_ext.h>, spec in Documentation/netlink/specs/vfio-ext.yaml).
  *
  * The registry: every device bound to vfio-pci-ext, in ascending order of
- * a registry id (ida), so a dump resumes after the last id it reported
- * even when devices come and go in between.
+ * a registry id that is never reused, so a dump resumes after the last id
+ * it reported even when devices come and go in between; a device bound in
+ * between comes after it.  A registry generation, changed by every
+ * listing and unlisting, marks a dump that raced one with NLM_F_DUMP_INTR.
+ *
+ * Privilege (Documentation/netlink.rst): CAP_NET_ADMIN, checked as
+ * GENL_ADMIN_PERM checks it (netlink_capable()).  Without it, dev-get
+ * answers only what sysfs shows every user; pviommu-get is refused, and
+ * so is joining the events group.
  *
  * Locking:
- *  - vfio_ext_reg_lock (mutex) protects the registry list.  A device is
- *    in the list from the end of probe to the start of remove, so a
- *    request holding the lock may use any listed device (its memory, its
- *    pci_dev).  Inside it the fill code takes a device's policy_lock and
- *    notify_lock (mutexes) and its spinlocks; nothing taking those ever
- *    waits for vfio_ext_reg_lock.
+ *  - vfio_ext_reg_lock (mutex) protects the registry list and generation.
+ *    It is held only to walk the list and take a reference (reg_users);
+ *    requests use a device outside it, so a device's own locks (policy,
+ *    notify: whose holder may flush the ACPI workqueues) never nest
+ *    inside it.  A device is listed from probe, before it can be opened,
+ *    until remove, after its last close; unlisting waits for the
+ *    references.
  *  - edev->nl_lock (spinlock) protects the open/opener/KVM state and the
  *    power state last reported; power events are emitted under it, so
  *    it nests outside vfio_ext_ev_lock.  Taken in process context only.
  *  - vfio_ext_ev_lock (spinlock, irqsave) serialises event emission: the
  *    sequence number is taken and the message queued under it, so the
- *    queue holds events in sequence order.  It nests inside a device's
+ *    queue holds events in sequence order.  It also protects the devices'
+ *    loopback credits.  It nests inside a device's
  *    notify_ev_lock (ACPI notifications are emitted from the delivery
  *    path) and nothing nests inside it but the queue's own lock; messages
  *    are allocated with GFP_ATOMIC.  The multicast itself runs from a work
@@ -52,7 +61,9 @@
 
 static DEFINE_MUTEX(vfio_ext_reg_lock);
 static LIST_HEAD(vfio_ext_reg);
-static DEFINE_IDA(vfio_ext_reg_ida);
+static u64 vfio_ext_reg_last_id;
+/* Never 0: nl_dump_check_consistent() takes 0 for "not started". */
+static unsigned int vfio_ext_reg_gen = 1;
 
 static DEFINE_SPINLOCK(vfio_ext_ev_lock);
 static u64 vfio_ext_ev_seq;
@@ -78,61 +89,101 @@ static DECLARE_WORK(vfio_ext_ev_work, vfio_ext_ev_send);
 /* Registry                                                            */
 /* ------------------------------------------------------------------ */
 
-/**
- * vfio_ext_nl_register() - list a bound device (end of probe)
- * @edev: the device
- *
- * Return: 0 or -ENOMEM.
+/*
+ * Loopback events of one device: a burst of LOOPBACK_BURST, then
+ * LOOPBACK_RATE a second.  ACPI notifications of the firmware are not
+ * charged (the firmware, not a device user, decides how many there are).
  */
-int vfio_ext_nl_register(struct vfio_ext_device *edev)
-{
-	struct vfio_ext_device *pos;
-	int id;
+#define LOOPBACK_BURST	64
+#define LOOPBACK_RATE	1000
 
-	id = ida_alloc(&vfio_ext_reg_ida, GFP_KERNEL);
-	if (id < 0)
-		return id;
-	edev->reg_id = id;
-	mutex_lock(&vfio_ext_reg_lock);
-	/* Ascending ids: insert before the first larger one. */
-	list_for_each_entry(pos, &vfio_ext_reg, reg_node)
-		if (pos->reg_id > edev->reg_id)
-			break;
-	list_add_tail(&edev->reg_node, &pos->reg_node);
-	mutex_unlock(&vfio_ext_reg_lock);
-	return 0;
+static void reg_gen_bump(void)
+{
+	lockdep_assert_held(&vfio_ext_reg_lock);
+	if (!++vfio_ext_reg_gen)
+		vfio_ext_reg_gen = 1;
 }
 
 /**
- * vfio_ext_nl_unregister() - unlist a device (start of remove)
+ * vfio_ext_nl_register() - list a device (probe, before it can be opened)
+ * @edev: the device
+ */
+void vfio_ext_nl_register(struct vfio_ext_device *edev)
+{
+	refcount_set(&edev->reg_users, 1);
+	init_completion(&edev->reg_done);
+	edev->nl_lb_credit = LOOPBACK_BURST;
+	edev->nl_lb_stamp = jiffies;
+	mutex_lock(&vfio_ext_reg_lock);
+	/* A 64-bit count does not wrap: the list stays in id order. */
+	edev->reg_id = ++vfio_ext_reg_last_id;
+	list_add_tail(&edev->reg_node, &vfio_ext_reg);
+	reg_gen_bump();
+	mutex_unlock(&vfio_ext_reg_lock);
+}
+
+static void reg_put(struct vfio_ext_device *edev)
+{
+	if (refcount_dec_and_test(&edev->reg_users))
+		complete(&edev->reg_done);
+}
+
+/**
+ * vfio_ext_nl_unregister() - unlist a device (remove, after the last close)
  * @edev: the device
  *
- * Waits for requests using it.
+ * Waits for requests still using it.
  */
 void vfio_ext_nl_unregister(struct vfio_ext_device *edev)
 {
 	mutex_lock(&vfio_ext_reg_lock);
 	list_del(&edev->reg_node);
+	reg_gen_bump();
 	mutex_unlock(&vfio_ext_reg_lock);
-	ida_free(&vfio_ext_reg_ida, edev->reg_id);
+	reg_put(edev);
+	wait_for_completion(&edev->reg_done);
 }
 
 /*
- * The device named by the request's VFIO_EXT_A_DEV_NAME, or NULL with the
- * extack set.  vfio_ext_reg_lock held.
+ * The first listed device with a registry id >= @min_id (and the PCI
+ * address @only, if given), with a reference; NULL when there is none.
+ * @gen receives the registry generation it was found in.
+ */
+static struct vfio_ext_device *reg_next(u64 min_id, const char *only,
+					unsigned int *gen)
+{
+	struct vfio_ext_device *edev, *found = NULL;
+
+	mutex_lock(&vfio_ext_reg_lock);
+	list_for_each_entry(edev, &vfio_ext_reg, reg_node) {
+		if (edev->reg_id < min_id)
+			continue;
+		if (only && strcmp(pci_name(edev->core.pdev), only))
+			continue;
+		refcount_inc(&edev->reg_users);
+		found = edev;
+		break;
+	}
+	if (gen)
+		*gen = vfio_ext_reg_gen;
+	mutex_unlock(&vfio_ext_reg_lock);
+	return found;
+}
+
+/*
+ * The device named by the request's VFIO_EXT_A_DEV_NAME, with a reference
+ * (reg_put()), or NULL with the extack set.
  */
 static struct vfio_ext_device *reg_find(struct genl_info *info)
 {
 	struct nlattr *name = info->attrs[VFIO_EXT_A_DEV_NAME];
 	struct vfio_ext_device *edev;
 
-	lockdep_assert_held(&vfio_ext_reg_lock);
-	list_for_each_entry(edev, &vfio_ext_reg, reg_node)
-		if (!strcmp(pci_name(edev->core.pdev), nla_data(name)))
-			return edev;
-	NL_SET_ERR_MSG_ATTR(info->extack, name,
-			    "no device with this PCI address is bound to vfio-pci-ext");
-	return NULL;
+	edev = reg_next(0, nla_data(name), NULL);
+	if (!edev)
+		NL_SET_ERR_MSG_ATTR(info->extack, name,
+				    "no device with this PCI address is bound to vfio-pci-ext");
+	return edev;
 }
 
 /* ------------------------------------------------------------------ */
@@ -253,6 +304,49 @@ void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
 	};
 
 	vfio_ext_nl_emit(&ev);
+}
+
+/**
+ * vfio_ext_nl_loopback_charge() - may the device's user loop a value back?
+ * @edev: the device
+ *
+ * One device user must not fill the family's event queue, or the event
+ * listeners' socket buffers, and make everyone else's events drop: while
+ * anyone listens to the events group, each device's loopbacks draw on
+ * its own credit (see LOOPBACK_BURST).  Any context.
+ *
+ * Return: 0, or -EAGAIN when the device is out of credit (counted; the
+ * caller refuses the loopback, which is then delivered nowhere).
+ */
+int vfio_ext_nl_loopback_charge(struct vfio_ext_device *edev)
+{
+	unsigned long flags, now = jiffies, elapsed;
+	unsigned int add;
+	int ret = 0;
+
+	spin_lock_irqsave(&vfio_ext_ev_lock, flags);
+	if (!genl_has_listeners(&vfio_ext_genl, &init_net, 0))
+		goto out;
+	elapsed = now - edev->nl_lb_stamp;
+	if (elapsed >= HZ)
+		add = LOOPBACK_BURST;
+	else
+		add = elapsed * LOOPBACK_RATE / HZ;
+	if (add) {
+		edev->nl_lb_credit = min_t(unsigned int,
+					   edev->nl_lb_credit + add,
+					   LOOPBACK_BURST);
+		edev->nl_lb_stamp = now;
+	}
+	if (edev->nl_lb_credit) {
+		edev->nl_lb_credit--;
+	} else {
+		edev->nl_lb_refused++;
+		ret = -EAGAIN;
+	}
+out:
+	spin_unlock_irqrestore(&vfio_ext_ev_lock, flags);
+	return ret;
 }
 
 /**
@@ -483,7 +577,8 @@ static int put_irqs(struct sk_buff *skb, struct vfio_ext_device *edev)
 	return 0;
 }
 
-static int put_acpi(struct sk_buff *skb, struct vfio_ext_device *edev)
+static int put_acpi(struct sk_buff *skb, struct vfio_ext_device *edev,
+		    bool priv)
 {
 	acpi_handle handle = ACPI_HANDLE(&edev->core.pdev->dev);
 	struct acpi_buffer path = { ACPI_ALLOCATE_BUFFER, NULL };
@@ -519,7 +614,7 @@ static int put_acpi(struct sk_buff *skb, struct vfio_ext_device *edev)
 	if (ret >= 0)
 		ret = nla_put_string(skb, VFIO_EXT_A_DSM_POLICY, policy);
 	kfree(policy);
-	if (ret)
+	if (ret || !priv)
 		return ret;
 	if (nla_put_u64_64bit(skb, VFIO_EXT_A_DSM_CALLS,
 			      atomic64_read(&edev->dsm_calls), VFIO_EXT_A_PAD) ||
@@ -533,7 +628,7 @@ static int put_notify(struct sk_buff *skb, struct vfio_ext_device *edev)
 {
 	bool installed, trigger, chan;
 	unsigned long flags;
-	u64 count;
+	u64 count, refused;
 
 	mutex_lock(&edev->notify_lock);
 	installed = edev->notify_installed;
@@ -543,11 +638,16 @@ static int put_notify(struct sk_buff *skb, struct vfio_ext_device *edev)
 	count = edev->notify_seq;
 	spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
 	mutex_unlock(&edev->notify_lock);
+	spin_lock_irqsave(&vfio_ext_ev_lock, flags);
+	refused = edev->nl_lb_refused;
+	spin_unlock_irqrestore(&vfio_ext_ev_lock, flags);
 
 	if (nla_put_u8(skb, VFIO_EXT_A_NOTIFY_HANDLER, installed) ||
 	    nla_put_u8(skb, VFIO_EXT_A_NOTIFY_EVENTFD, trigger) ||
 	    nla_put_u8(skb, VFIO_EXT_A_NOTIFY_CHANNEL, chan) ||
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_NOTIFY_COUNT, count,
+			      VFIO_EXT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED, refused,
 			      VFIO_EXT_A_PAD))
 		return -EMSGSIZE;
 	return 0;
@@ -567,9 +667,15 @@ static const char *runtime_status(struct device *dev)
 #endif
 }
 
-/* One device message.  vfio_ext_reg_lock held. */
+/*
+ * One device message; the caller holds a reference (reg_users).  @priv:
+ * the requester has CAP_NET_ADMIN, and learns how the device is used;
+ * everyone else, only what sysfs shows every user.  @cb: a dump's state,
+ * for its consistency check, or NULL.
+ */
 static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
-		    u32 portid, u32 seq, int nlflags)
+		    u32 portid, u32 seq, int nlflags, bool priv,
+		    struct netlink_callback *cb)
 {
 	struct pci_dev *pdev = edev->core.pdev;
 	struct iommu_group *group;
@@ -582,6 +688,8 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 			  VFIO_EXT_CMD_DEV_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 
 	spin_lock(&edev->nl_lock);
 	open = edev->nl_open;
@@ -595,15 +703,17 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 	    nla_put_u16(skb, VFIO_EXT_A_DEV_DEVICE, pdev->device) ||
 	    nla_put_string(skb, VFIO_EXT_A_DEV_DRIVER,
 			   VFIO_EXT_PCI_DRIVER_NAME) ||
-	    nla_put_u8(skb, VFIO_EXT_A_DEV_OPEN, open) ||
-	    (open && nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, opener)) ||
-	    (kvm_pid && nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, kvm_pid)) ||
 	    nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
 			   pci_power_name(READ_ONCE(pdev->current_state))) ||
 	    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
-			   runtime_status(&pdev->dev)) ||
-	    nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER,
-		       READ_ONCE(edev->core.pm_runtime_engaged)))
+			   runtime_status(&pdev->dev)))
+		goto cancel;
+	if (priv &&
+	    (nla_put_u8(skb, VFIO_EXT_A_DEV_OPEN, open) ||
+	     (open && nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, opener)) ||
+	     (kvm_pid && nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, kvm_pid)) ||
+	     nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER,
+			READ_ONCE(edev->core.pm_runtime_engaged))))
 		goto cancel;
 
 	group = iommu_group_get(&pdev->dev);
@@ -618,8 +728,8 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 	if (!ret)
 		ret = put_irqs(skb, edev);
 	if (!ret)
-		ret = put_acpi(skb, edev);
-	if (!ret)
+		ret = put_acpi(skb, edev, priv);
+	if (!ret && priv)
 		ret = put_notify(skb, edev);
 	if (ret)
 		goto cancel;
@@ -644,50 +754,51 @@ static int dev_get_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack, "missing the PCI address (dev-name)");
 		return -EINVAL;
 	}
-	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-
-	mutex_lock(&vfio_ext_reg_lock);
 	edev = reg_find(info);
-	if (!edev) {
-		ret = -ENODEV;
-	} else {
-		ret = fill_dev(msg, edev, info->snd_portid, info->snd_seq, 0);
-		if (ret)
-			NL_SET_ERR_MSG(info->extack,
-				       "cannot describe the device (message too large or out of memory)");
-	}
-	mutex_unlock(&vfio_ext_reg_lock);
+	if (!edev)
+		return -ENODEV;
+	msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	ret = -ENOMEM;
+	if (msg)
+		ret = fill_dev(msg, edev, info->snd_portid, info->snd_seq, 0,
+			       netlink_capable(skb, CAP_NET_ADMIN), NULL);
+	reg_put(edev);
 	if (ret) {
+		NL_SET_ERR_MSG(info->extack,
+			       "cannot describe the device (message too large or out of memory)");
 		nlmsg_free(msg);
 		return ret;
 	}
 	return genlmsg_reply(msg, info);
 }
 
-/* cb->args[0]: registry id of the next device to report */
+/*
+ * cb->args[0]: registry id of the next device to report.  One device at
+ * a time, by reference: the registry lock is not held while a device is
+ * described.  A dump that a bind or unbind raced is marked
+ * NLM_F_DUMP_INTR (cb->seq: the registry generation).
+ */
 static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nlattr **attrs = vfio_ext_genl_dump_attrs(cb);
 	const char *only = attrs[VFIO_EXT_A_DEV_NAME] ?
 			   nla_data(attrs[VFIO_EXT_A_DEV_NAME]) : NULL;
+	bool priv = netlink_capable(cb->skb, CAP_NET_ADMIN);
 	struct vfio_ext_device *edev;
+	unsigned int gen;
 	int ret = 0;
+	u64 id;
 
-	mutex_lock(&vfio_ext_reg_lock);
-	list_for_each_entry(edev, &vfio_ext_reg, reg_node) {
-		if (edev->reg_id < cb->args[0])
-			continue;
-		if (only && strcmp(pci_name(edev->core.pdev), only))
-			continue;
+	while ((edev = reg_next(cb->args[0], only, &gen))) {
+		cb->seq = gen;
+		id = edev->reg_id;
 		ret = fill_dev(skb, edev, NETLINK_CB(cb->skb).portid,
-			       cb->nlh->nlmsg_seq, NLM_F_MULTI);
+			       cb->nlh->nlmsg_seq, NLM_F_MULTI, priv, cb);
+		reg_put(edev);
 		if (ret)
 			break;
-		cb->args[0] = edev->reg_id + 1;
+		cb->args[0] = id + 1;
 	}
-	mutex_unlock(&vfio_ext_reg_lock);
 	/* Not even one device fitted into an empty message: report it. */
 	if (ret == -EMSGSIZE && skb->len)
 		ret = 0;
@@ -722,16 +833,14 @@ static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
-	mutex_lock(&vfio_ext_reg_lock);
 	edev = reg_find(info);
-	if (!edev) {
-		ret = -ENODEV;
-		goto out;
-	}
+	if (!edev)
+		return -ENODEV;
 	mutex_lock(&edev->policy_lock);
 	ret = vfio_ext_dsm_policy_apply(&edev->policy,
 					nla_data(info->attrs[VFIO_EXT_A_DSM_POLICY]));
 	mutex_unlock(&edev->policy_lock);
+	reg_put(edev);
 	if (ret == -ENOSPC)
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[VFIO_EXT_A_DSM_POLICY],
@@ -740,8 +849,6 @@ static int dsm_policy_set_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack,
 				    info->attrs[VFIO_EXT_A_DSM_POLICY],
 				    "invalid _DSM policy command (allow UUID|* LIST|all, deny UUID|*, clear, reset)");
-out:
-	mutex_unlock(&vfio_ext_reg_lock);
 	return ret;
 }
 
@@ -878,11 +985,17 @@ static const struct genl_ops vfio_ext_genl_ops[] = {
 		.dumpit		= pviommu_get_dumpit,
 		.policy		= pviommu_get_policy,
 		.maxattr	= ARRAY_SIZE(pviommu_get_policy) - 1,
+		/* Containers are their owners' business (netlink.rst). */
+		.flags		= GENL_ADMIN_PERM,
 	},
 };
 
+/* Joining needs CAP_NET_ADMIN: events tell who uses what, and when. */
 static const struct genl_multicast_group vfio_ext_genl_mcgrps[] = {
-	{ .name = VFIO_EXT_GENL_MCGRP_EVENTS },
+	{
+		.name	= VFIO_EXT_GENL_MCGRP_EVENTS,
+		.flags	= VFIO_EXT_GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 /*

@@ -92,9 +92,12 @@ static void chan_push(struct vfio_ext_notify_chan *chan,
 	wake_up_interruptible_poll(&chan->wq, EPOLLIN | EPOLLRDNORM);
 }
 
-/* Deliver one notification to the eventfd and the channel. */
-static void vfio_ext_notify_deliver(struct vfio_ext_device *edev, u32 value,
-				    u32 rflags)
+/*
+ * Deliver one notification to the eventfd and the channel.  A loopback
+ * may be refused (-EAGAIN) when the device's netlink credit is spent.
+ */
+static int vfio_ext_notify_deliver(struct vfio_ext_device *edev, u32 value,
+				   u32 rflags)
 {
 	struct vfio_ext_acpi_notify_record rec = {
 		.timestamp_ns = ktime_get_ns(),
@@ -104,6 +107,11 @@ static void vfio_ext_notify_deliver(struct vfio_ext_device *edev, u32 value,
 	unsigned long flags;
 
 	spin_lock_irqsave(&edev->notify_ev_lock, flags);
+	if ((rflags & VFIO_EXT_ACPI_NOTIFY_LOOPBACK) &&
+	    vfio_ext_nl_loopback_charge(edev)) {
+		spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
+		return -EAGAIN;
+	}
 	rec.seq = edev->notify_seq++;
 	/*
 	 * The counter gains the value before 6.8 (crosvm's ABI), 1 per
@@ -119,6 +127,7 @@ static void vfio_ext_notify_deliver(struct vfio_ext_device *edev, u32 value,
 	vfio_ext_nl_notify_event(edev, value,
 				 rflags & VFIO_EXT_ACPI_NOTIFY_LOOPBACK);
 	spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
+	return 0;
 }
 
 /*
@@ -229,8 +238,8 @@ static int vfio_ext_notify_set_irqs(struct vfio_ext_device *edev,
 		if (!edev->notify_trigger) {
 			ret = -EINVAL;
 		} else if (hdr.count) {
-			vfio_ext_notify_deliver(edev, 1,
-						VFIO_EXT_ACPI_NOTIFY_LOOPBACK);
+			ret = vfio_ext_notify_deliver(edev, 1,
+						      VFIO_EXT_ACPI_NOTIFY_LOOPBACK);
 		} else {
 			ret = vfio_ext_notify_set_trigger(edev, NULL);
 		}
@@ -245,9 +254,8 @@ static int vfio_ext_notify_set_irqs(struct vfio_ext_device *edev,
 		ret = -EINVAL;
 		if (value > NOTIFY_VALUE_MAX)
 			break;
-		vfio_ext_notify_deliver(edev, value,
-					VFIO_EXT_ACPI_NOTIFY_LOOPBACK);
-		ret = 0;
+		ret = vfio_ext_notify_deliver(edev, value,
+					      VFIO_EXT_ACPI_NOTIFY_LOOPBACK);
 		break;
 	case VFIO_IRQ_SET_DATA_EVENTFD:
 		ret = -EINVAL;

@@ -6,7 +6,9 @@
 #define _VFIO_EXT_PRIV_H
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/vfio_pci_core.h>
 
@@ -32,7 +34,9 @@ struct vfio_ext_notify_chan;
  * @notify_installed: the ACPI notify handler is installed (notify_lock)
  * @notify_seq: sequence number of the next notification
  * @reg_node: in the netlink registry (vfio_ext_netlink.c)
- * @reg_id: registry id, the dump order
+ * @reg_id: registry id, the dump order; never reused
+ * @reg_users: references of netlink requests, and the registry's own
+ * @reg_done: the last reference is gone (unregistering waits for it)
  * @nl_lock: protects @nl_open, @nl_opener, @nl_kvm_pid, @nl_low_power and
  *           @nl_suspended
  * @nl_open: a user has the device open
@@ -40,6 +44,10 @@ struct vfio_ext_notify_chan;
  * @nl_kvm_pid: KVM's pid identity of the VM associated at open, or 0
  * @nl_low_power: the user's low-power state last reported in an event
  * @nl_suspended: the runtime PM state last reported in an event
+ * @nl_lb_credit: loopback events the device may still emit (the netlink
+ *                event lock protects the three loopback fields)
+ * @nl_lb_stamp: jiffies of the last credit refill
+ * @nl_lb_refused: loopbacks refused for want of credit
  * @msi_vecs: vectors of the MSI capability, read at probe
  * @msix_vecs: table size of the MSI-X capability, read at probe
  */
@@ -57,13 +65,18 @@ struct vfio_ext_device {
 	bool notify_installed;
 	u64 notify_seq;
 	struct list_head reg_node;
-	u32 reg_id;
+	u64 reg_id;
+	refcount_t reg_users;
+	struct completion reg_done;
 	spinlock_t nl_lock;		/* nl_open, nl_opener, nl_kvm_pid */
 	bool nl_open;
 	pid_t nl_opener;
 	pid_t nl_kvm_pid;
 	bool nl_low_power;
 	bool nl_suspended;
+	unsigned int nl_lb_credit;
+	unsigned long nl_lb_stamp;
+	u64 nl_lb_refused;
 	u32 msi_vecs;
 	u32 msix_vecs;
 };
@@ -87,10 +100,11 @@ long vfio_ext_notify_ioctl(struct vfio_ext_device *edev, unsigned int cmd,
 
 int vfio_ext_nl_init(void);
 void vfio_ext_nl_exit(void);
-int vfio_ext_nl_register(struct vfio_ext_device *edev);
+void vfio_ext_nl_register(struct vfio_ext_device *edev);
 void vfio_ext_nl_unregister(struct vfio_ext_device *edev);
 void vfio_ext_nl_notify_event(struct vfio_ext_device *edev, u32 value,
 			      bool loopback);
+int vfio_ext_nl_loopback_charge(struct vfio_ext_device *edev);
 void vfio_ext_nl_open(struct vfio_ext_device *edev);
 void vfio_ext_nl_close(struct vfio_ext_device *edev);
 

@@ -313,18 +313,16 @@ static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	edev->msi_vecs = max(ret, 0);
 	ret = pdev->msix_cap ? pci_msix_vec_count(pdev) : 0;
 	edev->msix_vecs = max(ret, 0);
+	/* Listed before the VFIO core lets anyone open it. */
+	vfio_ext_nl_register(edev);
 	ret = vfio_pci_core_register_device(&edev->core);
 	if (ret)
-		goto out_put;
+		goto out_unlist;
 	vfio_ext_pm_hook(edev);
-	ret = vfio_ext_nl_register(edev);
-	if (ret)
-		goto out_unregister;
 	return 0;
 
-out_unregister:
-	vfio_pci_core_unregister_device(&edev->core);
-out_put:
+out_unlist:
+	vfio_ext_nl_unregister(edev);
 	vfio_put_device(&edev->core.vdev);
 	return ret;
 }
@@ -333,8 +331,9 @@ static void vfio_ext_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 
-	vfio_ext_nl_unregister(vfio_ext_from_vdev(&vdev->vdev));
+	/* Waits for the last close: unlisted after it. */
 	vfio_pci_core_unregister_device(vdev);
+	vfio_ext_nl_unregister(vfio_ext_from_vdev(&vdev->vdev));
 	vfio_put_device(&vdev->vdev);
 }
 

@@ -302,6 +302,10 @@ static const struct {
 	  "the device is not bound to vfio-pci-ext (vfio-ext dev bind BDF)" },
 	{ ERR_NL, ENOENT,
 	  "no such pviommu container (vfio-ext pviommu show lists them)" },
+	{ ERR_NL, EPERM,
+	  "permission denied: pviommu containers are shown only with CAP_NET_ADMIN (run as root)" },
+	{ ERR_NL_CONNECT, EPERM,
+	  "permission denied: events are delivered only with CAP_NET_ADMIN (run as root)" },
 	{ ERR_NL_ADMIN, EPERM,
 	  "permission denied: needs CAP_NET_ADMIN and CAP_SYS_ADMIN (run as root)" },
 	{ ERR_NL_ADMIN, EINVAL,
@@ -852,11 +856,14 @@ static void dev_json(const struct vfioext_nl_dev *d)
 	if (d->iommu_group >= 0)
 		jw_u64("iommu_group", (uint64_t)d->iommu_group);
 	jw_str("driver", d->driver);
-	jw_bool("open", d->open);
-	if (d->open)
-		jw_u64("opener_pid", d->opener_pid);
-	if (d->kvm_pid)
-		jw_u64("kvm_pid", d->kvm_pid);
+	/* Without CAP_NET_ADMIN the kernel tells nothing of the use. */
+	if (d->use_known) {
+		jw_bool("open", d->open);
+		if (d->open)
+			jw_u64("opener_pid", d->opener_pid);
+		if (d->kvm_pid)
+			jw_u64("kvm_pid", d->kvm_pid);
+	}
 	jw_open("regions", '[');
 	for (i = 0; i < d->nr_regions; i++) {
 		jw_open(NULL, '{');
@@ -880,19 +887,25 @@ static void dev_json(const struct vfioext_nl_dev *d)
 		jw_str("acpi_path", d->acpi_path);
 	jw_open("dsm", '{');
 	jw_str("policy", d->dsm_policy ? d->dsm_policy : "");
-	jw_u64("calls", d->dsm_calls);
-	jw_u64("denied", d->dsm_denied);
+	if (d->use_known) {
+		jw_u64("calls", d->dsm_calls);
+		jw_u64("denied", d->dsm_denied);
+	}
 	jw_close('}');
-	jw_open("notify", '{');
-	jw_bool("handler", d->notify_handler);
-	jw_bool("eventfd", d->notify_eventfd);
-	jw_bool("channel", d->notify_channel);
-	jw_u64("count", d->notify_count);
-	jw_close('}');
+	if (d->use_known) {
+		jw_open("notify", '{');
+		jw_bool("handler", d->notify_handler);
+		jw_bool("eventfd", d->notify_eventfd);
+		jw_bool("channel", d->notify_channel);
+		jw_u64("count", d->notify_count);
+		jw_u64("loopback_refused", d->notify_loopback_refused);
+		jw_close('}');
+	}
 	jw_open("power", '{');
 	jw_str("state", d->power_state);
 	jw_str("runtime", d->runtime_pm);
-	jw_bool("low_power", d->low_power);
+	if (d->use_known)
+		jw_bool("low_power", d->low_power);
 	jw_close('}');
 	jw_close('}');
 }
@@ -902,7 +915,8 @@ static void dev_line(const struct vfioext_nl_dev *d)
 	printf("%s %04x:%04x", d->name, d->vendor, d->device);
 	if (d->iommu_group >= 0)
 		printf(" group %d", d->iommu_group);
-	printf(" %s %s", d->power_state, d->open ? "open" : "closed");
+	printf(" %s %s", d->power_state,
+	       !d->use_known ? "use-hidden" : d->open ? "open" : "closed");
 	if (d->open)
 		printf(" pid %u", d->opener_pid);
 	if (d->kvm_pid)
@@ -934,20 +948,43 @@ static void dev_detail(const struct vfioext_nl_dev *d)
 		printf(" %s:%u", irq_name(d->irqs[i].index), d->irqs[i].count);
 	printf("\n    power %s runtime %s%s\n", d->power_state, d->runtime_pm,
 	       d->low_power ? " (held in low power by its user)" : "");
-	printf("    _DSM calls %llu denied %llu, policy:\n",
-	       (unsigned long long)d->dsm_calls,
-	       (unsigned long long)d->dsm_denied);
+	if (d->use_known)
+		printf("    _DSM calls %llu denied %llu, policy:\n",
+		       (unsigned long long)d->dsm_calls,
+		       (unsigned long long)d->dsm_denied);
+	else
+		printf("    _DSM policy:\n");
 	for (p = d->dsm_policy ? d->dsm_policy : ""; *p;) {
 		size_t n = strcspn(p, "\n");
 
 		printf("        %.*s\n", (int)n, p);
 		p += n + (p[n] == '\n');
 	}
-	printf("    notifications %llu, handler %s, eventfd %s, channel %s\n",
+	if (!d->use_known)
+		return;
+	printf("    notifications %llu, handler %s, eventfd %s, channel %s",
 	       (unsigned long long)d->notify_count,
 	       d->notify_handler ? "installed" : "not installed",
 	       d->notify_eventfd ? "set" : "unset",
 	       d->notify_channel ? "open" : "closed");
+	if (d->notify_loopback_refused)
+		printf(", %llu loopbacks refused",
+		       (unsigned long long)d->notify_loopback_refused);
+	putchar('\n');
+}
+
+/* Once, on stderr: why the use of the devices is not shown. */
+static void use_hidden_note(const struct vfioext_nl_dev *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!d[i].use_known) {
+			fprintf(stderr,
+				"%s: note: who uses the devices, and their _DSM and notification activity, are shown only with CAP_NET_ADMIN\n",
+				prog);
+			return;
+		}
 }
 
 static int dev_list(void)
@@ -965,6 +1002,7 @@ static int dev_list(void)
 		vfioext_nl_close(nl);
 		return ret;
 	}
+	use_hidden_note(devs, n);
 	if (g_json)
 		jw_open(NULL, '[');
 	for (i = 0; i < n; i++) {
@@ -996,6 +1034,7 @@ static int dev_show(const char *bdf)
 		vfioext_nl_close(nl);
 		return ret;
 	}
+	use_hidden_note(&d, 1);
 	if (g_json)
 		dev_json(&d);
 	else

@@ -524,6 +524,8 @@ enum vfio_ext_nl_event {
  * @VFIO_EXT_A_FAULT_FLAGS: u32: enum vfio_ext_fault_flags
  * @VFIO_EXT_A_FAULT_DOMAIN: u32: guest domain id of the faulting domain, 0
  *	for the container's own space
+ * @VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED: u64: loopbacks refused with EAGAIN
+ *	because the device's loopback events ran out of credit
  * @__VFIO_EXT_A_MAX: one past the last value
  * @VFIO_EXT_A_MAX: the last value
  */
@@ -572,6 +574,7 @@ enum vfio_ext_nl_attr {
 	VFIO_EXT_A_FAULT_IOVA,
 	VFIO_EXT_A_FAULT_FLAGS,
 	VFIO_EXT_A_FAULT_DOMAIN,
+	VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED,
 
 	__VFIO_EXT_A_MAX,
 	VFIO_EXT_A_MAX = __VFIO_EXT_A_MAX - 1
