@@ -1619,7 +1619,7 @@ static void race_teardown(void)
  */
 TEST(dump_races_rebind)
 {
-	static const char * const bdfs[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
+	const char * const bdfs[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
 	struct raw_dump d = { 0 };
 	struct nl_msg *m;
 	struct raw r;
