@@ -576,11 +576,14 @@ static int hot_reset(struct vfio_handles *h, uint32_t *ndev)
  * The channel left open must not keep the device in vfio-pci-core's reset
  * set once the device is unbound: the next driver's hot reset and close
  * behave as if the channel did not exist (as after a plain vfio-pci user).
- * @remove: the function is removed and rescanned (a new pci_dev) instead
- * of rebound; @driver: the driver it is bound to next.
+ * @first: the driver of the first user, who leaves the channel open
+ * (vfio-pci has none: the baseline); @remove: the function is removed and
+ * rescanned (a new pci_dev) instead of rebound; @driver: the driver it is
+ * bound to next.
  */
 static void channel_then_rebind(struct __test_metadata *_metadata,
-				bool remove, const char *driver)
+				const char *first, bool remove,
+				const char *driver)
 {
 	struct drv_binding b = { 0 };
 	struct vfio_handles h;
@@ -590,10 +593,11 @@ static void channel_then_rebind(struct __test_metadata *_metadata,
 
 	vfio_handles_init(&h);
 	ASSERT_EQ(0, edu_find(EDU_BEHIND_PORT, bdf));
-	ASSERT_EQ(0, drv_bind_save(&b, bdf, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, drv_bind_save(&b, bdf, first));
 	ASSERT_EQ(0, vfio_open_all(&h, bdf));
-	ch = chan_open(h.device, 0);
-	ASSERT_LE(0, ch);
+	ch = strcmp(first, "vfio-pci") ? chan_open(h.device, 0) : -1;
+	if (strcmp(first, "vfio-pci"))
+		ASSERT_LE(0, ch);
 	vfio_close_all(&h);
 
 	if (remove) {
@@ -617,24 +621,40 @@ static void channel_then_rebind(struct __test_metadata *_metadata,
 	vfio_close_all(&h);
 
 	/* The channel ended with the device; closing it late is harmless. */
-	EXPECT_EQ(0, read(ch, path, sizeof(REC)));
-	close(ch);
+	if (ch >= 0) {
+		EXPECT_EQ(0, read(ch, path, sizeof(REC)));
+		close(ch);
+	}
 	drv_restore(&b);
+}
+
+/* The same sequences after a vfio-pci user: what the others must match. */
+TEST_F_TIMEOUT(ntfy, baseline_vfio_pci_then_rebind, 60)
+{
+	channel_then_rebind(_metadata, "vfio-pci", false, "vfio-pci");
+}
+
+TEST_F_TIMEOUT(ntfy, baseline_vfio_pci_then_remove, 60)
+{
+	channel_then_rebind(_metadata, "vfio-pci", true, "vfio-pci");
 }
 
 TEST_F_TIMEOUT(ntfy, channel_then_rebind_vfio_pci, 60)
 {
-	channel_then_rebind(_metadata, false, "vfio-pci");
+	channel_then_rebind(_metadata, VFIO_EXT_PCI_DRIVER_NAME, false,
+			    "vfio-pci");
 }
 
 TEST_F_TIMEOUT(ntfy, channel_then_rebind_same_driver, 60)
 {
-	channel_then_rebind(_metadata, false, VFIO_EXT_PCI_DRIVER_NAME);
+	channel_then_rebind(_metadata, VFIO_EXT_PCI_DRIVER_NAME, false,
+			    VFIO_EXT_PCI_DRIVER_NAME);
 }
 
 TEST_F_TIMEOUT(ntfy, channel_then_remove, 60)
 {
-	channel_then_rebind(_metadata, true, VFIO_EXT_PCI_DRIVER_NAME);
+	channel_then_rebind(_metadata, VFIO_EXT_PCI_DRIVER_NAME, true,
+			    VFIO_EXT_PCI_DRIVER_NAME);
 }
 
 /* The library wraps enable/disable/test and the channel. */
