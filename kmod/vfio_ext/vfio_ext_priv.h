@@ -42,6 +42,7 @@ struct vfio_ext_notify_chan;
  * @nl_suspended: the runtime PM state last reported in an event
  * @msi_vecs: vectors of the MSI capability, read at probe
  * @msix_vecs: table size of the MSI-X capability, read at probe
+ * @pm_node: in the runtime PM watch list (vfio_pci_ext.c), under RCU
  */
 struct vfio_ext_device {
 	struct vfio_pci_core_device core;
@@ -66,6 +67,7 @@ struct vfio_ext_device {
 	bool nl_suspended;
 	u32 msi_vecs;
 	u32 msix_vecs;
+	struct list_head pm_node;
 };
 
 static inline struct vfio_ext_device *
