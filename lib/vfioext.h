@@ -553,7 +553,9 @@ VFIOEXT_EXPORT int vfioext_dsm_decode_result(const void *buf, size_t len,
  * @arg3: Arg3 or NULL
  * @result: receives the result tree; free it with vfioext_acpi_free()
  *
- * Uses VFIO_EXT_DEVICE_ACPI_DSM with a 64 KiB args buffer.
+ * Uses VFIO_EXT_DEVICE_ACPI_DSM with a 64 KiB args buffer, the largest
+ * the kernel accepts, and runs the method once, never again: -ENOSPC
+ * means the result is larger than that and cannot be carried.
  * Return: 0 or a negative errno: those of vfioext_dsm_encode_args(),
  * vfioext_dsm_decode_result() and of the ioctl (<linux/vfio_ext.h>:
  * -ENODEV no ACPI companion, -ENOENT no _DSM, -EACCES denied by the host
@@ -571,10 +573,16 @@ VFIOEXT_EXPORT int vfioext_acpi_dsm(struct vfioext_device *d,
  * @d: a device bound to vfio-pci-ext
  * @args: @len bytes in the _DSM args layout; the result is written back
  * @len: VFIO_ACPI_DSM_ARGS_MIN .. VFIO_ACPI_DSM_ARGSZ_MAX - 8
+ * @needed: on -ENOSPC, receives the args length the result needs (above
+ *          VFIO_ACPI_DSM_ARGSZ_MAX - 8: it can never be carried; 0: a
+ *          vfio-pci-ext too old to say); may be NULL
+ *
+ * The method runs once: on -ENOSPC it has run, and the library does not
+ * run it again; calling again with @needed bytes runs it a second time.
  * Return: 0 or a negative errno as for VFIO_EXT_DEVICE_ACPI_DSM.
  */
 VFIOEXT_EXPORT int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args,
-					size_t len);
+					size_t len, size_t *needed);
 
 /* ------------------------------------------------------------------ */
 /* ACPI notifications (vfio-pci-ext)                                  */

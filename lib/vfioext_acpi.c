@@ -406,7 +406,8 @@ static int dsm_ioctl(struct vfioext_device *d, struct vfio_acpi_dsm *hdr)
 	return ioctl(fd, VFIO_EXT_DEVICE_ACPI_DSM, hdr) ? -errno : 0;
 }
 
-int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args, size_t len)
+int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args, size_t len,
+			 size_t *needed)
 {
 	struct vfio_acpi_dsm *hdr;
 	int ret;
@@ -422,6 +423,13 @@ int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args, size_t len)
 	ret = dsm_ioctl(d, hdr);
 	if (!ret)
 		memcpy(args, hdr->args, len);
+	/*
+	 * The method ran: the kernel wrote the argsz the result needs.  Never
+	 * run it again here, it may not be idempotent; the caller decides.
+	 */
+	if (ret == -ENOSPC && needed)
+		*needed = hdr->argsz > sizeof(*hdr) + len ?
+			  hdr->argsz - sizeof(*hdr) : 0;
 	free(hdr);
 	return ret;
 }

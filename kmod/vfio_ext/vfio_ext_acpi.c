@@ -122,7 +122,7 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 	struct vfio_acpi_dsm hdr;
 	acpi_handle handle, dsm_handle;
 	acpi_status status;
-	size_t len, used;
+	size_t len, used = 0;
 	u8 *args;
 	int ret;
 
@@ -173,6 +173,15 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 	if (!ret && copy_to_user(arg + sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN,
 				 args + VFIO_ACPI_DSM_ARGS_MIN,
 				 used - VFIO_ACPI_DSM_ARGS_MIN))
+		ret = -EFAULT;
+	/*
+	 * The method ran and may have had side effects: running it again
+	 * with a larger buffer is the caller's decision, so say how large,
+	 * as VFIO's argsz-too-small replies do.
+	 */
+	if (ret == -ENOSPC &&
+	    put_user((u32)min_t(u64, sizeof(hdr) + (u64)used, U32_MAX),
+		     &((struct vfio_acpi_dsm __user *)arg)->argsz))
 		ret = -EFAULT;
 out_call:
 	vfio_ext_dsm_call_free(&call);

@@ -178,10 +178,12 @@ static void dsm_put_scalar(const union acpi_object *obj, u8 *p)
  * @obj: the result (Integer, String, Buffer, or Package of those)
  * @args: the args bytes; the result goes from offset 32
  * @len: their number
- * @used: receives the bytes of @args the result ends at (may be NULL)
+ * @used: receives the bytes of @args the result ends at, or would end at
+ *        when it does not fit (may be NULL)
  *
  * The whole result is sized before anything is written.
- * Return: 0; -ENOSPC if it does not fit; -EOPNOTSUPP for a type the layout
+ * Return: 0; -ENOSPC if it does not fit (*@used says how many bytes of
+ * args it needs, at most U64_MAX); -EOPNOTSUPP for a type the layout
  * cannot carry (nested Package, reference, ...); -E2BIG for a Package of
  * more than VFIO_ACPI_DSM_MAX_ELEMENTS.
  */
@@ -196,8 +198,11 @@ int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
 		sz = dsm_scalar_size(obj, &type);
 		if (sz < 0)
 			return sz;
-		if (sz > U32_MAX || need + sz > len)
+		if (sz > U32_MAX || need + sz > len) {
+			if (used)
+				*used = need + sz;
 			return -ENOSPC;
+		}
 		put_unaligned_le32(type, args + DSM_HDR);
 		put_unaligned_le32((u32)sz, args + DSM_HDR + 4);
 		dsm_put_scalar(obj, args + need);
@@ -214,8 +219,11 @@ int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
 			return sz;
 		need += DSM_OBJ_HDR + sz;
 	}
-	if (need > len)
+	if (need > len) {
+		if (used)
+			*used = need;
 		return -ENOSPC;
+	}
 
 	put_unaligned_le32(VFIO_ACPI_DSM_TYPE_PACKAGE, args + DSM_HDR);
 	put_unaligned_le32(obj->package.count, args + DSM_HDR + 4);

@@ -198,13 +198,16 @@ static void dsm_encode_scalars(struct kunit *test)
 	struct blob b = blob_new(test, 48, 0, 0);
 	char str[] = "hi!";
 	u8 buf[3] = { 1, 2, 3 };
+	size_t used = 0;
 
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), 0);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 32), 1U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 36), 8U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_le64(b.p + 40), 0xabcdefULL);
 	b = blob_new(test, 47, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, &used), -ENOSPC);
+	/* The size it needs is reported: the method is not run twice. */
+	KUNIT_EXPECT_EQ(test, used, (size_t)48);
 
 	/* A String carries its NUL: 3 + 1 bytes, exactly fitting. */
 	o.string.type = ACPI_TYPE_STRING;
@@ -216,7 +219,8 @@ static void dsm_encode_scalars(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, memcmp(b.p + 40, "hi!", 4), 0);
 	/* No room for the NUL. */
 	b = blob_new(test, 43, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, NULL), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&o, b.p, b.len, &used), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, used, (size_t)44);
 
 	o.buffer.type = ACPI_TYPE_BUFFER;
 	o.buffer.length = 3;
@@ -266,7 +270,9 @@ static void dsm_encode_package(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, get_unaligned_le32(b.p + 67), 3U);
 	KUNIT_EXPECT_EQ(test, b.p[75], 0xee);
 	b = blob_new(test, 75, 0, 0);
-	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL), -ENOSPC);
+	used = 0;
+	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, &used), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, used, (size_t)76);
 
 	/* A Package inside a Package cannot be carried. */
 	nested[0] = el[0];

@@ -22,9 +22,11 @@
  *    inside it.  A device is listed from probe, before it can be opened,
  *    until remove, after its last close; unlisting waits for the
  *    references.
- *  - edev->nl_lock (spinlock) protects the open/opener/KVM state and the
- *    power state last reported; power events are emitted under it, so
- *    it nests outside vfio_ext_ev_lock.  Taken in process context only.
+ *  - edev->nl_lock (spinlock, irq-safe) protects the open/opener/KVM state
+ *    and the power state last reported; power events are emitted under
+ *    it, so it nests outside vfio_ext_ev_lock.  Power events come from
+ *    the runtime PM tracepoint, inside the device's power.lock (taken
+ *    from the hrtimer interrupt), so it is taken with interrupts off.
  *  - vfio_ext_ev_lock (spinlock, irqsave) serialises event emission: the
  *    sequence number is taken and the message queued under it, so the
  *    queue holds events in sequence order.  It also protects the devices'
@@ -366,11 +368,11 @@ void vfio_ext_nl_open(struct vfio_ext_device *edev)
 		.kvm_pid = vfio_ext_vdev_kvm_pid(&edev->core.vdev),
 	};
 
-	spin_lock(&edev->nl_lock);
+	spin_lock_irq(&edev->nl_lock);
 	edev->nl_open = true;
 	edev->nl_opener = ev.pid;
 	edev->nl_kvm_pid = ev.kvm_pid;
-	spin_unlock(&edev->nl_lock);
+	spin_unlock_irq(&edev->nl_lock);
 	vfio_ext_nl_emit(&ev);
 }
 
@@ -385,18 +387,18 @@ void vfio_ext_nl_close(struct vfio_ext_device *edev)
 		.name = pci_name(edev->core.pdev),
 	};
 
-	spin_lock(&edev->nl_lock);
+	spin_lock_irq(&edev->nl_lock);
 	edev->nl_open = false;
 	edev->nl_opener = 0;
 	edev->nl_kvm_pid = 0;
-	spin_unlock(&edev->nl_lock);
+	spin_unlock_irq(&edev->nl_lock);
 	vfio_ext_nl_emit(&ev);
 }
 
 /**
  * vfio_ext_nl_power() - report the device's power state if it changed
  * @edev: the device
- * @state: the runtime PM state after a runtime callback, or
+ * @state: the runtime PM state after a runtime PM transition, or
  *         %VFIO_EXT_PM_UNCHANGED after a change of the user's low-power state
  *
  * An event is emitted only when the user's low-power state or the runtime
@@ -412,8 +414,9 @@ void vfio_ext_nl_power(struct vfio_ext_device *edev,
 		.type = VFIO_EXT_EVENT_POWER,
 		.name = pci_name(pdev),
 	};
+	unsigned long flags;
 
-	spin_lock(&edev->nl_lock);
+	spin_lock_irqsave(&edev->nl_lock, flags);
 	ev.low_power = READ_ONCE(edev->core.pm_runtime_engaged);
 	if (state == VFIO_EXT_PM_UNCHANGED)
 		ev.suspended = edev->nl_suspended;
@@ -431,7 +434,7 @@ void vfio_ext_nl_power(struct vfio_ext_device *edev,
 		edev->nl_suspended = ev.suspended;
 		vfio_ext_nl_emit(&ev);
 	}
-	spin_unlock(&edev->nl_lock);
+	spin_unlock_irqrestore(&edev->nl_lock, flags);
 }
 
 /**
@@ -441,10 +444,10 @@ void vfio_ext_nl_power(struct vfio_ext_device *edev,
  */
 void vfio_ext_nl_power_init(struct vfio_ext_device *edev, bool suspended)
 {
-	spin_lock(&edev->nl_lock);
+	spin_lock_irq(&edev->nl_lock);
 	edev->nl_low_power = READ_ONCE(edev->core.pm_runtime_engaged);
 	edev->nl_suspended = suspended;
-	spin_unlock(&edev->nl_lock);
+	spin_unlock_irq(&edev->nl_lock);
 }
 
 /**
@@ -691,11 +694,11 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
 
-	spin_lock(&edev->nl_lock);
+	spin_lock_irq(&edev->nl_lock);
 	open = edev->nl_open;
 	opener = edev->nl_opener;
 	kvm_pid = edev->nl_kvm_pid;
-	spin_unlock(&edev->nl_lock);
+	spin_unlock_irq(&edev->nl_lock);
 
 	ret = -EMSGSIZE;
 	if (nla_put_string(skb, VFIO_EXT_A_DEV_NAME, pci_name(pdev)) ||

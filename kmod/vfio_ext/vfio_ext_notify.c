@@ -6,6 +6,9 @@
  * fd of ordered, timestamped records.
  *
  * Locking:
+ *  - chan->link_lock (mutex) protects a channel's link to its device; a
+ *    release takes it before the device's notify_lock, and device close
+ *    takes it only after dropping notify_lock.
  *  - notify_lock (mutex) serialises the control paths: SET_IRQS on the
  *    index, opening and releasing the channel, device close.  It covers
  *    installing and removing the ACPICA handler, which sleep.
@@ -17,11 +20,20 @@
  *    it nests inside notify_ev_lock.
  * acpi_remove_notify_handler() waits for handlers still running, so once
  * it returns nothing is delivered any more.
+ *
+ * Lifetime: the channel is refcounted (its file, and the device while
+ * attached) and holds no reference on the device.  A device reference
+ * would keep the vfio_device, and with it the device's entry in
+ * vfio-pci-core's reset set, alive after unbind, with a pci_dev the
+ * entry no longer owns (or that is gone).  The device is open while a
+ * channel is attached, and device close detaches it, so a release that
+ * finds the channel attached (under link_lock) finds the device alive.
  */
 #include <linux/acpi.h>
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/kfifo.h>
+#include <linux/kref.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -36,7 +48,9 @@
 
 /**
  * struct vfio_ext_notify_chan - the lossless notification channel
- * @edev: the device; its memory is pinned by a device reference
+ * @ref: the file's reference, and the device's while attached
+ * @link_lock: protects @edev
+ * @edev: the device while the channel is attached to it, else NULL
  * @lock: protects @fifo, @pending_drops and @dead
  * @wq: readers wait here
  * @fifo: queued records
@@ -44,6 +58,8 @@
  * @dead: the device was closed; no more records will come
  */
 struct vfio_ext_notify_chan {
+	struct kref ref;
+	struct mutex link_lock;	/* edev */
 	struct vfio_ext_device *edev;
 	spinlock_t lock;	/* fifo, pending_drops, dead */
 	wait_queue_head_t wq;
@@ -304,15 +320,26 @@ static int vfio_ext_notify_irq_info(struct vfio_ext_device *edev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-/* Detach the channel from the device (if still attached).  notify_lock. */
-static void vfio_ext_notify_detach(struct vfio_ext_device *edev,
+static void chan_free(struct kref *ref)
+{
+	struct vfio_ext_notify_chan *chan =
+		container_of(ref, struct vfio_ext_notify_chan, ref);
+
+	mutex_destroy(&chan->link_lock);
+	kfree(chan);
+}
+
+/*
+ * Take the channel off the device and end it: no more records come.  The
+ * device's reference on the channel passes to the caller, who clears
+ * chan->edev under link_lock and drops it.  notify_lock held.
+ */
+static void vfio_ext_notify_unhook(struct vfio_ext_device *edev,
 				   struct vfio_ext_notify_chan *chan)
 {
 	unsigned long flags;
 
 	lockdep_assert_held(&edev->notify_lock);
-	if (edev->notify_chan != chan)
-		return;
 	spin_lock_irqsave(&edev->notify_ev_lock, flags);
 	edev->notify_chan = NULL;
 	spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
@@ -332,14 +359,28 @@ static void vfio_ext_notify_detach(struct vfio_ext_device *edev,
  */
 void vfio_ext_notify_close(struct vfio_ext_device *edev)
 {
+	struct vfio_ext_notify_chan *chan;
+
 	mutex_lock(&edev->notify_lock);
-	if (edev->notify_chan)
-		vfio_ext_notify_detach(edev, edev->notify_chan);
+	chan = edev->notify_chan;
+	if (chan)
+		vfio_ext_notify_unhook(edev, chan);
 	if (edev->notify_trigger)
 		vfio_ext_notify_set_trigger(edev, NULL);
 	/* Nothing listens: the handler is gone (or removal failed loudly). */
 	WARN_ON_ONCE(edev->notify_installed);
 	mutex_unlock(&edev->notify_lock);
+
+	/*
+	 * Unlink the channel before the device can go: a release waiting
+	 * on link_lock then finds it detached and never touches the device.
+	 */
+	if (chan) {
+		mutex_lock(&chan->link_lock);
+		chan->edev = NULL;
+		mutex_unlock(&chan->link_lock);
+		kref_put(&chan->ref, chan_free);
+	}
 }
 
 static ssize_t chan_read(struct file *file, char __user *buf, size_t count,
@@ -401,17 +442,26 @@ static __poll_t chan_poll(struct file *file, poll_table *wait)
 static int chan_release(struct inode *inode, struct file *file)
 {
 	struct vfio_ext_notify_chan *chan = file->private_data;
-	struct vfio_ext_device *edev = chan->edev;
+	struct vfio_ext_device *edev;
+	bool unhooked = false;
 
-	if (!edev) {		/* never attached (failed open) */
-		kfree(chan);
-		return 0;
+	/* Attached means the device is open, and so alive (see the top). */
+	mutex_lock(&chan->link_lock);
+	edev = chan->edev;
+	if (edev) {
+		mutex_lock(&edev->notify_lock);
+		/* Device close may have unhooked it and wait for link_lock. */
+		if (edev->notify_chan == chan) {
+			vfio_ext_notify_unhook(edev, chan);
+			chan->edev = NULL;
+			unhooked = true;
+		}
+		mutex_unlock(&edev->notify_lock);
 	}
-	mutex_lock(&edev->notify_lock);
-	vfio_ext_notify_detach(edev, chan);
-	mutex_unlock(&edev->notify_lock);
-	kfree(chan);
-	put_device(&edev->core.vdev.device);
+	mutex_unlock(&chan->link_lock);
+	if (unhooked)
+		kref_put(&chan->ref, chan_free);
+	kref_put(&chan->ref, chan_free);
 	return 0;
 }
 
@@ -440,7 +490,8 @@ static long vfio_ext_notify_open_fd(struct vfio_ext_device *edev,
 	chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);
 	if (!chan)
 		return -ENOMEM;
-	chan->edev = edev;
+	kref_init(&chan->ref);
+	mutex_init(&chan->link_lock);
 	spin_lock_init(&chan->lock);
 	init_waitqueue_head(&chan->wq);
 	INIT_KFIFO(chan->fifo);
@@ -472,24 +523,24 @@ static long vfio_ext_notify_open_fd(struct vfio_ext_device *edev,
 		spin_unlock_irqrestore(&edev->notify_ev_lock, flags);
 		goto err_unlock;
 	}
+	/* The file is not installed yet: no release can race the link. */
+	kref_get(&chan->ref);
+	chan->edev = edev;
 	mutex_unlock(&edev->notify_lock);
 
-	/* The channel pins the device's memory until it is released. */
-	get_device(&edev->core.vdev.device);
 	fd_install(fd, file);
 	return fd;
 
 err_unlock:
 	mutex_unlock(&edev->notify_lock);
-	/* Not attached: release only frees the channel. */
-	chan->edev = NULL;
+	/* Not attached: release only drops the file's reference. */
 	fput(file);
 	put_unused_fd(fd);
 	return ret;
 err_fd:
 	put_unused_fd(fd);
 err_free:
-	kfree(chan);
+	chan_free(&chan->ref);
 	return ret;
 }
 

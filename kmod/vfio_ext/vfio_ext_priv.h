@@ -50,6 +50,7 @@ struct vfio_ext_notify_chan;
  * @nl_lb_refused: loopbacks refused for want of credit
  * @msi_vecs: vectors of the MSI capability, read at probe
  * @msix_vecs: table size of the MSI-X capability, read at probe
+ * @pm_node: in the runtime PM watch list (vfio_pci_ext.c), under RCU
  */
 struct vfio_ext_device {
 	struct vfio_pci_core_device core;
@@ -79,6 +80,7 @@ struct vfio_ext_device {
 	u64 nl_lb_refused;
 	u32 msi_vecs;
 	u32 msix_vecs;
+	struct list_head pm_node;
 };
 
 static inline struct vfio_ext_device *

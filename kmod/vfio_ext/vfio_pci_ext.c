@@ -20,8 +20,10 @@
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
+#include <linux/rculist.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
+#include <trace/events/rpm.h>
 
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat_vfio.h"
@@ -223,72 +225,73 @@ static const struct vfio_device_ops vfio_ext_ops = {
 };
 
 /*
- * Runtime power transitions.  vfio-pci-core points the driver's PM
- * callbacks (dev->driver->pm) at its own static ops in every
- * vfio_pci_core_register_device() and gives a variant driver no hook into
- * them (6.1 and 6.12 alike), so they are wrapped by hand: after each
- * registration the driver's pm pointer is set to a copy of the core's ops
- * whose runtime callbacks call the core's and then report the new state.
+ * Runtime power transitions.  vfio-pci-core owns the driver's PM callbacks
+ * and gives a variant driver no hook into them, so transitions are seen
+ * through the runtime PM core's exported rpm_return_int tracepoint, which
+ * fires at the end of every rpm_idle(), rpm_suspend() and rpm_resume(),
+ * with the device's power.lock held, and the new runtime_status is read
+ * there.  (Wrapping the callbacks meant replacing the driver's pm pointer,
+ * vfio-pci-core's to set, racing its unlocked store on every probe.)
  *
- * A concurrent probe of another device re-points the driver at the core's
- * ops for a moment; a transition made in that window is not reported.
- * Events carry the state, not a delta, so the next event is still right.
- *
- * vfio_ext_pm_lock serialises the hooking; vfio_ext_core_pm and the copy
- * are written once, under it, before the driver can point at the copy.
+ * The probe sees every device in the system: it filters on the driver,
+ * then finds the device in vfio_ext_pm_devs under RCU.  A device is added
+ * once probed and deleted, with a grace period, before it can be freed,
+ * so the probe never sees a freed vfio_ext_device; vfio_ext_pm_mutex
+ * serialises the writers.
  */
-static DEFINE_MUTEX(vfio_ext_pm_lock);
-static const struct dev_pm_ops *vfio_ext_core_pm;
-static struct dev_pm_ops vfio_ext_pm_ops;
+static DEFINE_MUTEX(vfio_ext_pm_mutex);
+static LIST_HEAD(vfio_ext_pm_devs);
+static struct pci_driver vfio_ext_driver;
 
-static struct vfio_ext_device *vfio_ext_from_dev(struct device *dev)
+static void vfio_ext_rpm_return(void *data, struct device *dev,
+				unsigned long ip, int ret)
 {
-	struct vfio_pci_core_device *vdev = dev_get_drvdata(dev);
+	struct vfio_ext_device *edev;
+	enum vfio_ext_pm_state state;
 
-	return vfio_ext_from_vdev(&vdev->vdev);
+	if (READ_ONCE(dev->driver) != &vfio_ext_driver.driver)
+		return;
+	/* Stable under power.lock; in between, the next return says. */
+	switch (READ_ONCE(dev->power.runtime_status)) {
+	case RPM_ACTIVE:
+		state = VFIO_EXT_PM_ACTIVE;
+		break;
+	case RPM_SUSPENDED:
+		state = VFIO_EXT_PM_SUSPENDED;
+		break;
+	default:
+		return;
+	}
+	rcu_read_lock();
+	list_for_each_entry_rcu(edev, &vfio_ext_pm_devs, pm_node) {
+		if (&edev->core.pdev->dev == dev) {
+			/* Reported only if it changed: idle returns often. */
+			vfio_ext_nl_power(edev, state);
+			break;
+		}
+	}
+	rcu_read_unlock();
 }
 
-static int vfio_ext_runtime_suspend(struct device *dev)
-{
-	int ret = vfio_ext_core_pm->runtime_suspend(dev);
-
-	if (!ret)
-		vfio_ext_nl_power(vfio_ext_from_dev(dev), VFIO_EXT_PM_SUSPENDED);
-	return ret;
-}
-
-static int vfio_ext_runtime_resume(struct device *dev)
-{
-	int ret = vfio_ext_core_pm->runtime_resume(dev);
-
-	/* A resume with a wakeup eventfd also ended the low-power state. */
-	if (!ret)
-		vfio_ext_nl_power(vfio_ext_from_dev(dev), VFIO_EXT_PM_ACTIVE);
-	return ret;
-}
-
-/* After vfio_pci_core_register_device(); see the comment above. */
-static void vfio_ext_pm_hook(struct vfio_ext_device *edev)
+/* After vfio_pci_core_register_device(): report this device's changes. */
+static void vfio_ext_pm_track(struct vfio_ext_device *edev)
 {
 	struct device *dev = &edev->core.pdev->dev;
-	struct device_driver *drv = dev->driver;
 
-	mutex_lock(&vfio_ext_pm_lock);
-	if (!vfio_ext_core_pm) {
-		vfio_ext_core_pm = drv->pm;
-		if (drv->pm)
-			vfio_ext_pm_ops = *drv->pm;
-		if (vfio_ext_pm_ops.runtime_suspend)
-			vfio_ext_pm_ops.runtime_suspend = vfio_ext_runtime_suspend;
-		if (vfio_ext_pm_ops.runtime_resume)
-			vfio_ext_pm_ops.runtime_resume = vfio_ext_runtime_resume;
-	}
-	/* Anything but the core's ops (or ours) is not ours to wrap. */
-	if (vfio_ext_core_pm && drv->pm == vfio_ext_core_pm)
-		WRITE_ONCE(drv->pm, &vfio_ext_pm_ops);
-	mutex_unlock(&vfio_ext_pm_lock);
-	/* A transition before the hook went unreported: start from now. */
+	/* A transition before this point went unreported: start from now. */
 	vfio_ext_nl_power_init(edev, pm_runtime_suspended(dev));
+	mutex_lock(&vfio_ext_pm_mutex);
+	list_add_tail_rcu(&edev->pm_node, &vfio_ext_pm_devs);
+	mutex_unlock(&vfio_ext_pm_mutex);
+}
+
+/* Before the device can be freed: no probe uses it after this returns. */
+static void vfio_ext_pm_untrack(struct vfio_ext_device *edev)
+{
+	mutex_lock(&vfio_ext_pm_mutex);
+	list_del_rcu(&edev->pm_node);
+	mutex_unlock(&vfio_ext_pm_mutex);
+	synchronize_rcu();
 }
 
 static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -318,7 +321,7 @@ static int vfio_ext_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = vfio_pci_core_register_device(&edev->core);
 	if (ret)
 		goto out_unlist;
-	vfio_ext_pm_hook(edev);
+	vfio_ext_pm_track(edev);
 	return 0;
 
 out_unlist:
@@ -331,6 +334,7 @@ static void vfio_ext_remove(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
 
+	vfio_ext_pm_untrack(vfio_ext_from_vdev(&vdev->vdev));
 	/* Waits for the last close: unlisted after it. */
 	vfio_pci_core_unregister_device(vdev);
 	vfio_ext_nl_unregister(vfio_ext_from_vdev(&vdev->vdev));
@@ -423,23 +427,34 @@ static int __init vfio_ext_init(void)
 	ret = vfio_ext_nl_init();
 	if (ret)
 		return ret;
+	ret = register_trace_rpm_return_int(vfio_ext_rpm_return, NULL);
+	if (ret)
+		goto err_nl;
 	ret = pci_register_driver(&vfio_ext_driver);
-	if (ret) {
-		vfio_ext_nl_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_trace;
 
 	vfio_ext_fill_ids();
 
 	if (disable_denylist)
 		pr_warn("device denylist disabled\n");
 	return 0;
+
+err_trace:
+	unregister_trace_rpm_return_int(vfio_ext_rpm_return, NULL);
+	tracepoint_synchronize_unregister();
+err_nl:
+	vfio_ext_nl_exit();
+	return ret;
 }
 module_init(vfio_ext_init);
 
 static void __exit vfio_ext_exit(void)
 {
 	pci_unregister_driver(&vfio_ext_driver);
+	unregister_trace_rpm_return_int(vfio_ext_rpm_return, NULL);
+	/* No probe still runs in this module's text. */
+	tracepoint_synchronize_unregister();
 	vfio_ext_nl_exit();
 }
 module_exit(vfio_ext_exit);

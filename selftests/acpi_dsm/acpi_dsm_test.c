@@ -281,6 +281,44 @@ TEST_F(dsm, result_errors)
 	EXPECT_EQ(-EIO, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 }
 
+/*
+ * A result too large for the buffer: the method has run (side effects
+ * and all), so the reply says what argsz it needs instead of a bare
+ * ENOSPC, and nothing else of the buffer is written.  The caller decides
+ * whether to run the method again.
+ */
+TEST_F(dsm, result_too_large_reports_size)
+{
+	struct dsm_buf *b = &self->b;
+	long calls;
+	int i;
+
+	blob_init(b, 0, 9);	/* a 1024-byte Buffer */
+	b->hdr.argsz = 8 + 64;
+	memset(b->args + 40, 0xa5, 24);	/* after Arg3 (none): ignored */
+	calls = read_counter(DSM_BDF, "dsm_calls");
+	ASSERT_LE(0, calls);
+	EXPECT_EQ(-ENOSPC, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(8 + 40 + 1024, b->hdr.argsz);
+	EXPECT_EQ(calls + 1, read_counter(DSM_BDF, "dsm_calls"));
+	EXPECT_EQ(0, get32(b->args + 32));
+	for (i = 40; i < 64; i++)
+		EXPECT_EQ(0xa5, b->args[i]);
+
+	/* A buffer of the size reported fits it. */
+	ASSERT_EQ(0, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(1024, get32(b->args + 36));
+	EXPECT_EQ(calls + 2, read_counter(DSM_BDF, "dsm_calls"));
+
+	/* A String: the size counts its NUL. */
+	blob_init(b, 0, 2);	/* "vfio-ext" */
+	b->hdr.argsz = 8 + 48;
+	EXPECT_EQ(-ENOSPC, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(8 + 40 + 9, b->hdr.argsz);
+	ASSERT_EQ(0, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
+	EXPECT_EQ(0, memcmp(b->args + 40, "vfio-ext", 9));
+}
+
 TEST_F(dsm, malformed_args)
 {
 	struct dsm_buf *b = &self->b;
@@ -462,6 +500,8 @@ TEST_F(dsm, library)
 	struct vfioext_device *d;
 	struct vfioext_acpi_obj *arg, *res;
 	uint8_t uuid[16], raw[64];
+	size_t needed;
+	long calls;
 
 	vfio_close_all(&self->h);
 	ASSERT_EQ(0, vfioext_uuid_parse(TEST_UUID, uuid));
@@ -496,10 +536,21 @@ TEST_F(dsm, library)
 	memset(raw, 0, sizeof(raw));
 	memcpy(raw, uuid, 16);
 	raw[24] = 1;
-	ASSERT_EQ(0, vfioext_acpi_dsm_raw(d, raw, sizeof(raw)));
+	ASSERT_EQ(0, vfioext_acpi_dsm_raw(d, raw, sizeof(raw), NULL));
 	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(raw + 32));
 	EXPECT_EQ(0x12345678, get64(raw + 40));
-	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm_raw(d, raw, 31));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm_raw(d, raw, 31, NULL));
+
+	/* Too small for the result: the size it needs, the method ran once. */
+	calls = read_counter(DSM_BDF, "dsm_calls");
+	memset(raw, 0, sizeof(raw));
+	memcpy(raw, uuid, 16);
+	raw[24] = 9;
+	needed = 0;
+	EXPECT_EQ(-ENOSPC, vfioext_acpi_dsm_raw(d, raw, 64, &needed));
+	EXPECT_EQ(40 + 1024, needed);
+	EXPECT_EQ(calls + 1, read_counter(DSM_BDF, "dsm_calls"));
+	EXPECT_EQ(-ENOSPC, vfioext_acpi_dsm_raw(d, raw, 64, NULL));
 
 	vfioext_device_close(d);
 	vfioext_group_close(g);

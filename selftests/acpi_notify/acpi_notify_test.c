@@ -547,6 +547,116 @@ TEST_F_TIMEOUT(ntfy, unbind_and_unload_with_channel, 60)
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 }
 
+/*
+ * Bus reset of the device behind the root port, as a VMM does it: the
+ * info lists it alone, and a reset with its group's fd works.  Returns 0
+ * or -errno of the failing step; *@ndev receives the info's count.
+ */
+static int hot_reset(struct vfio_handles *h, uint32_t *ndev)
+{
+	char ibuf[sizeof(struct vfio_pci_hot_reset_info) +
+		  4 * sizeof(struct vfio_pci_dependent_device)];
+	char rbuf[sizeof(struct vfio_pci_hot_reset) + sizeof(int32_t)];
+	struct vfio_pci_hot_reset_info *info = (void *)ibuf;
+	struct vfio_pci_hot_reset *reset = (void *)rbuf;
+
+	memset(ibuf, 0, sizeof(ibuf));
+	info->argsz = sizeof(ibuf);
+	if (ioctl(h->device, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, info))
+		return -errno;
+	*ndev = info->count;
+	memset(rbuf, 0, sizeof(rbuf));
+	reset->argsz = sizeof(rbuf);
+	reset->count = 1;
+	reset->group_fds[0] = h->group;
+	return ioctl(h->device, VFIO_DEVICE_PCI_HOT_RESET, reset) ? -errno : 0;
+}
+
+/*
+ * The channel left open must not keep the device in vfio-pci-core's reset
+ * set once the device is unbound: the next driver's hot reset and close
+ * behave as if the channel did not exist (as after a plain vfio-pci user).
+ * @first: the driver of the first user, who leaves the channel open
+ * (vfio-pci has none: the baseline); @remove: the function is removed and
+ * rescanned (a new pci_dev) instead of rebound; @driver: the driver it is
+ * bound to next.
+ */
+static void channel_then_rebind(struct __test_metadata *_metadata,
+				const char *first, bool remove,
+				const char *driver)
+{
+	struct drv_binding b = { 0 };
+	struct vfio_handles h;
+	char bdf[VFIOEXT_BDF_LEN], path[128];
+	uint32_t ndev = 0;
+	int ch, i;
+
+	vfio_handles_init(&h);
+	ASSERT_EQ(0, edu_find(EDU_BEHIND_PORT, bdf));
+	ASSERT_EQ(0, drv_bind_save(&b, bdf, first));
+	ASSERT_EQ(0, vfio_open_all(&h, bdf));
+	ch = strcmp(first, "vfio-pci") ? chan_open(h.device, 0) : -1;
+	if (strcmp(first, "vfio-pci"))
+		ASSERT_LE(0, ch);
+	vfio_close_all(&h);
+
+	if (remove) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove",
+			 bdf);
+		ASSERT_EQ(0, sysfs_write_str(path, "1"));
+		ASSERT_EQ(0, sysfs_write_str("/sys/bus/pci/rescan", "1"));
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+		for (i = 0; i < 100 && access(path, F_OK); i++)
+			usleep(50 * 1000);
+		ASSERT_EQ(0, access(path, F_OK));
+	}
+	ASSERT_EQ(0, vfioext_pci_bind(bdf, driver));
+	ASSERT_EQ(0, vfio_open_all(&h, bdf));
+	EXPECT_EQ(0, hot_reset(&h, &ndev));
+	EXPECT_EQ(1, ndev);
+	/* The close resets the device too (the core's reset on last close). */
+	vfio_close_all(&h);
+	ASSERT_EQ(0, vfio_open_all(&h, bdf));
+	EXPECT_EQ(0, hot_reset(&h, &ndev));
+	vfio_close_all(&h);
+
+	/* The channel ended with the device; closing it late is harmless. */
+	if (ch >= 0) {
+		EXPECT_EQ(0, read(ch, path, sizeof(REC)));
+		close(ch);
+	}
+	drv_restore(&b);
+}
+
+/* The same sequences after a vfio-pci user: what the others must match. */
+TEST_F_TIMEOUT(ntfy, baseline_vfio_pci_then_rebind, 60)
+{
+	channel_then_rebind(_metadata, "vfio-pci", false, "vfio-pci");
+}
+
+TEST_F_TIMEOUT(ntfy, baseline_vfio_pci_then_remove, 60)
+{
+	channel_then_rebind(_metadata, "vfio-pci", true, "vfio-pci");
+}
+
+TEST_F_TIMEOUT(ntfy, channel_then_rebind_vfio_pci, 60)
+{
+	channel_then_rebind(_metadata, VFIO_EXT_PCI_DRIVER_NAME, false,
+			    "vfio-pci");
+}
+
+TEST_F_TIMEOUT(ntfy, channel_then_rebind_same_driver, 60)
+{
+	channel_then_rebind(_metadata, VFIO_EXT_PCI_DRIVER_NAME, false,
+			    VFIO_EXT_PCI_DRIVER_NAME);
+}
+
+TEST_F_TIMEOUT(ntfy, channel_then_remove, 60)
+{
+	channel_then_rebind(_metadata, VFIO_EXT_PCI_DRIVER_NAME, true,
+			    VFIO_EXT_PCI_DRIVER_NAME);
+}
+
 /* The library wraps enable/disable/test and the channel. */
 TEST_F(ntfy, library)
 {

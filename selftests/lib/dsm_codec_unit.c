@@ -230,7 +230,7 @@ TEST(call_argument_checks)
 	uint8_t u[16] = { 0 }, args[32] = { 0 };
 
 	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm(NULL, u, 0, 0, NULL, &r));
-	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm_raw(NULL, args, sizeof(args)));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm_raw(NULL, args, sizeof(args), NULL));
 	NO_LEAKS();
 }
 

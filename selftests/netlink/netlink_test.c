@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <pthread.h>
@@ -581,6 +582,70 @@ TEST(power_events)
 	vfioext_nl_dev_clear(&d);
 	vfioext_nl_close(ev);
 	vfioext_nl_close(nl);
+}
+
+/*
+ * Every transition of one device is reported while another device binds
+ * and unbinds over and over: each probe of a vfio-pci-core driver stores
+ * the driver's PM callbacks, so nothing may depend on that pointer.
+ */
+FIXTURE(probes) {
+};
+
+FIXTURE_SETUP(probes)
+{
+}
+
+FIXTURE_TEARDOWN(probes)
+{
+}
+
+TEST_F_TIMEOUT(probes, power_events_during_probes, 240)
+{
+	struct drv_binding b = { 0 };
+	struct vfioext_nl_event e;
+	struct vfio_handles h;
+	struct vfioext_nl *ev;
+	int i, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
+	ASSERT_EQ(0, drv_save(&b, NOACPI_BDF));
+	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
+	vfio_handles_init(&h);
+	ASSERT_EQ(0, vfio_open_all(&h, DSM_BDF));
+	EXPECT_POWER(ev, 0, "active");
+	ASSERT_EQ(0, next_event(ev, DSM_BDF, &e));
+	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Ends with the test, however it ends. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			vfioext_pci_bind(NOACPI_BDF, VFIO_EXT_PCI_DRIVER_NAME);
+			vfioext_pci_unbind(NOACPI_BDF);
+		}
+	}
+	for (i = 0; i < 25; i++) {
+		ASSERT_EQ(0, low_power(h.device,
+				       VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY));
+		EXPECT_POWER(ev, 1, "active");
+		EXPECT_POWER(ev, 1, "suspended");
+		ASSERT_EQ(0, low_power(h.device,
+				       VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
+		EXPECT_POWER(ev, 1, "active");
+		EXPECT_POWER(ev, 0, "active");
+		if (_metadata->passed == 0)
+			break;
+	}
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	TH_LOG("%d entry/exit rounds during probes", i);
+	vfio_close_all(&h);
+	vfioext_nl_close(ev);
+	drv_restore(&b);
 }
 
 /* Monotonic milliseconds: common's clock (vmrun_host.h), no copy of it. */

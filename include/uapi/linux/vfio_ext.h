@@ -69,10 +69,11 @@
  * ENODEV the device has no ACPI companion; ENOENT the companion has no
  * _DSM; EACCES the host policy does not allow this UUID and function;
  * EIO the firmware method failed or returned nothing; ENOSPC the result
- * does not fit in @args; EOPNOTSUPP the result is of a type the layout
- * cannot carry (nested Package, reference, ...); EINTR a fatal signal
- * arrived while waiting for another call on the same device; ENOMEM the
- * host ran out of memory (inside ACPICA too); EFAULT.
+ * does not fit in @args: the method ran, and @argsz is set to the argsz
+ * the result needs (nothing else is written); EOPNOTSUPP the result is of
+ * a type the layout cannot carry (nested Package, reference, ...); EINTR
+ * a fatal signal arrived while waiting for another call on the same
+ * device; ENOMEM the host ran out of memory (inside ACPICA too); EFAULT.
  */
 struct vfio_acpi_dsm {
 	__u32 argsz;
