@@ -527,11 +527,17 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 	while ((m = pviommu_table_first(&gd->space.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &gd->space, m);
 	list_del(&gd->next);
-	if (in_use)
-		pr_err("guest domain %u still in use: leaked\n", gd->id);
-	else
-		iommu_domain_free(gd->domain);
 	ida_free(&p->gdom_ids, gd->id);
+	if (in_use) {
+		/*
+		 * The device may still fault in it: its handler must not
+		 * find @gd or @p, and @gd goes with the domain (leaked).
+		 */
+		pr_err("guest domain %u still in use: leaked\n", gd->id);
+		iommu_set_fault_handler(gd->domain, NULL, NULL);
+		return;
+	}
+	iommu_domain_free(gd->domain);
 	kfree(gd);
 }
 
@@ -906,6 +912,35 @@ static int check_spaces(struct pviommu *p, const struct pviommu_ranges *valid)
 	return ret;
 }
 
+static void group_free(struct pviommu_group *g)
+{
+	iommu_domain_free(g->domain);
+	put_device(g->dev);
+	kfree(g);
+}
+
+/*
+ * Undo an attach that failed after the group joined @g's domain: detach
+ * and free it, unless the IOMMU core could not block the group (6.1 only
+ * WARNs and leaves it where it was): then the domain, emptied of every
+ * mapping of ours, waits on the stale list for the container's release,
+ * as after a detach.
+ */
+static void attach_undo(struct pviommu *p, struct pviommu_group *g)
+{
+	iommu_detach_group(g->domain, g->group);
+	if (iommu_get_domain_for_dev(g->dev) != g->domain) {
+		group_free(g);
+		return;
+	}
+	pr_err_ratelimited("IOMMU group %d could not be blocked; its domain is kept\n",
+			   iommu_group_id(g->group));
+	mutex_lock(&p->lock);
+	pviommu_space_unmap_dom(p, &p->def, g->domain);
+	list_add(&g->next, &p->stale);
+	mutex_unlock(&p->lock);
+}
+
 static int pviommu_attach_group(void *data, struct iommu_group *group,
 				enum vfio_group_type type)
 {
@@ -945,8 +980,8 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		pr_warn("no interrupt remapping for IOMMU group %d; see allow_unsafe_interrupts\n",
 			iommu_group_id(group));
 		ret = -EPERM;
-		iommu_detach_group(g->domain, group);
-		goto err_domain;
+		attach_undo(p, g);
+		return ret;
 	}
 
 	mutex_lock(&p->lock);
@@ -991,7 +1026,8 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 
 err_unlock:
 	mutex_unlock(&p->lock);
-	iommu_detach_group(g->domain, group);
+	attach_undo(p, g);
+	return ret;
 err_domain:
 	iommu_domain_free(g->domain);
 err_free:
@@ -1010,13 +1046,6 @@ static bool group_stuck(struct pviommu_group *g)
 	struct iommu_domain *cur = iommu_get_domain_for_dev(g->dev);
 
 	return cur == g->domain || (g->gdom && cur == g->gdom->domain);
-}
-
-static void group_free(struct pviommu_group *g)
-{
-	iommu_domain_free(g->domain);
-	put_device(g->dev);
-	kfree(g);
 }
 
 static void pviommu_detach_group(void *data, struct iommu_group *group)
@@ -1172,15 +1201,18 @@ static void pviommu_release(void *data)
 	 */
 	list_for_each_entry_safe(g, tmp, &p->stale, next) {
 		list_del(&g->next);
-		if (group_stuck(g))
+		if (group_stuck(g)) {
 			pr_err("IOMMU group %d still in a pviommu domain: leaked\n",
 			       iommu_group_id(g->group));
-		else
+			/* Its fault handler's @p is about to go. */
+			iommu_set_fault_handler(g->domain, NULL, NULL);
+		} else
 			group_free(g);
 	}
 	while ((m = pviommu_table_first(&p->def.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &p->def, m);
-	WARN_ON(p->pinned);
+	/* Only pages an IOMMU driver would not let go of stay pinned. */
+	WARN_ON(p->pinned && !p->unmap_refused);
 	p->closed = true;
 	mutex_unlock(&p->lock);
 	pviommu_put(p);

@@ -116,7 +116,11 @@ static u64 pviommu_window(struct pviommu *p)
  * unmapped from @iova on, more than @size when a page of the domain
  * reaches past the range (IOMMU drivers unmap a large page whole and say
  * so, as type1 relies on).  A hole, at which an IOMMU driver may stop
- * (7.3's generic page table does), is stepped over page by page.
+ * (7.3's generic page table does), is stepped over page by page.  Less
+ * than @size when the driver unmapped nothing where a page is still
+ * mapped: io-pgtable-arm refuses to split a block (7.3) or fails to
+ * allocate for the split (6.1, 6.12); nothing from there on may be
+ * unpinned.
  */
 static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
 {
@@ -125,7 +129,12 @@ static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
 
 	while (done < size) {
 		n = iommu_unmap(domain, iova + done, size - done);
-		done += n ? n : PAGE_SIZE;
+		if (!n) {
+			if (iommu_iova_to_phys(domain, iova + done))
+				break;
+			n = PAGE_SIZE;
+		}
+		done += n;
 	}
 	return done;
 }
@@ -148,7 +157,7 @@ static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
 void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			 struct pviommu_map *m)
 {
-	u64 win = pviommu_window(p), iova = m->node.start, left, size, got;
+	u64 win = pviommu_window(p), iova = m->node.start, left, size, got, safe;
 	phys_addr_t small[SMALL_PAGES], *phys = NULL;
 	unsigned long n, i, pinned;
 	unsigned int d;
@@ -172,16 +181,29 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 						     iova + (i << PAGE_SHIFT));
 		/* Never past the mapping: its pages end there. */
 		got = min(unmap_dom(sp->doms[0], iova, size), left);
+		/* Only what no domain maps any more may be unpinned. */
+		safe = got;
 		for (d = 1; d < sp->nr_doms; d++)
-			unmap_dom(sp->doms[d], iova, got);
+			safe = min(safe, unmap_dom(sp->doms[d], iova, got));
 		if (phys) {
-			pinned = unpin_phys(m, phys, n);
+			pinned = unpin_phys(m, phys, min(safe, size) >> PAGE_SHIFT);
 			/* The rest of a page reaching past the window. */
-			if (got > size && phys[n - 1])
+			if (safe > size && phys[n - 1])
 				pinned += unpin_run(m, phys[n - 1] + PAGE_SIZE,
-						    (got - size) >> PAGE_SHIFT);
+						    (safe - size) >> PAGE_SHIFT);
 			p->pinned -= pinned;
 			uncharge(p, pinned);
+		}
+		if (safe < got) {
+			/*
+			 * An IOMMU driver kept a page it was asked to unmap:
+			 * the device may still reach it, so the rest of the
+			 * mapping stays pinned and charged for good.
+			 */
+			WARN_ONCE(1, "pviommu: IOMMU driver did not unmap IOVA %#llx; pages left pinned\n",
+				  iova + safe);
+			p->unmap_refused = true;
+			break;
 		}
 		iova += got;
 		left -= got;

@@ -132,6 +132,8 @@ struct pviommu_defer {
  * @pgsize_bitmap: page sizes every domain supports (at least PAGE_SIZE)
  * @mm: the VMM's mm, for locked_vm accounting
  * @pinned: pages pinned now
+ * @unmap_refused: an IOMMU driver kept a page it was asked to unmap; its
+ *	pages stay pinned and charged (pviommu_unmap_unpin())
  * @dma_limit: dma_entry_limit when the container was set up (as type1)
  * @guest_limit: most mappings in guest domains (VFIO_EXT_PVIOMMU_LIMITS)
  * @guest_limit_max: guest_dma_entry_limit when the container was set up:
@@ -159,6 +161,7 @@ struct pviommu {
 	u64 pgsize_bitmap;
 	struct mm_struct *mm;
 	unsigned long pinned;
+	bool unmap_refused;
 	unsigned int dma_limit;
 	unsigned int guest_limit;
 	unsigned int guest_limit_max;

@@ -691,8 +691,6 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 			  VFIO_EXT_CMD_DEV_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (cb)
-		genl_dump_check_consistent(cb, hdr);
 
 	spin_lock_irq(&edev->nl_lock);
 	open = edev->nl_open;
@@ -736,6 +734,12 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 		ret = put_notify(skb, edev);
 	if (ret)
 		goto cancel;
+	/*
+	 * Only on a message that stays: the check consumes the change it
+	 * reports, and a cancelled message would take the flag with it.
+	 */
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	genlmsg_end(skb, hdr);
 	return 0;
 cancel:
