@@ -1206,8 +1206,9 @@ static void pviommu_release(void *data)
 			       iommu_group_id(g->group));
 			/* Its fault handler's @p is about to go. */
 			iommu_set_fault_handler(g->domain, NULL, NULL);
-		} else
+		} else {
 			group_free(g);
+		}
 	}
 	while ((m = pviommu_table_first(&p->def.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &p->def, m);
