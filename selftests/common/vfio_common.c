@@ -326,6 +326,20 @@ int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len)
 	return (int)n;
 }
 
+/* The first line of @path into @buf, without its newline ("" if unreadable). */
+void sysfs_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = '\0';
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
 /* A file holding one decimal number: the number, or -errno. */
 long sysfs_read_long(const char *path)
 {

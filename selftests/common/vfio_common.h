@@ -117,6 +117,9 @@ pviommu_by_owner(const struct vfioext_nl_pviommu *v, size_t n,
 int sysfs_write_str(const char *path, const char *val);
 int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len);
 long sysfs_read_long(const char *path);
+void sysfs_read_line(const char *path, char *buf, size_t len);
+/* A vfio-pviommu module parameter's sysfs file. */
+#define PV_PARAM(name)	"/sys/module/vfio_pviommu/parameters/" name
 int module_refcnt(const char *module);
 long proc_status_kb(const char *field);
 

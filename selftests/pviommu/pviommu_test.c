@@ -1001,22 +1001,6 @@ TEST(batch_memlock)
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
 }
 
-#define PV_PARAM(name)	"/sys/module/vfio_pviommu/parameters/" name
-
-/* A module parameter's value into @buf ("" if it does not exist). */
-static void param_read(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, len, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static int pv_limits(int container, uint32_t flags, uint32_t *guest_maps,
 		     uint32_t *guest_mapped)
 {
@@ -1067,8 +1051,8 @@ TEST(guest_budget)
 		SKIP(return, "no edu device on this machine");
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
-	param_read(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
-	param_read(PV_PARAM("guest_dma_entry_limit"), old_guest,
+	sysfs_read_line(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
+	sysfs_read_line(PV_PARAM("guest_dma_entry_limit"), old_guest,
 		   sizeof(old_guest));
 	ASSERT_NE('\0', old_dma[0]);
 	/* Both are read when the container is set up. */

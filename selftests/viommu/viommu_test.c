@@ -1045,21 +1045,6 @@ TEST_F_TIMEOUT(viommu, reset_restores_boot_bypass, 120)
 				GPA_DATA + 0x1000, 0x26));
 }
 
-#define PV_PARAM(name)	"/sys/module/vfio_pviommu/parameters/" name
-
-static void param_read(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = '\0';
-	if (f) {
-		if (!fgets(buf, len, f))
-			buf[0] = '\0';
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 /*
  * The guest's MAPs have their own budget: exhausting it answers NOMEM
  * (the status for insufficient resources) and leaves the VMM's own MAP_DMA
@@ -1074,8 +1059,8 @@ TEST_F_TIMEOUT(viommu, guest_map_budget, 120)
 	uint8_t *hot = NULL;
 	int i, ret;
 
-	param_read(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
-	param_read(PV_PARAM("guest_dma_entry_limit"), old_guest,
+	sysfs_read_line(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
+	sysfs_read_line(PV_PARAM("guest_dma_entry_limit"), old_guest,
 		   sizeof(old_guest));
 	ASSERT_NE('\0', old_dma[0]);
 	/* Read when a container is set up: set up another. */
