@@ -1053,7 +1053,7 @@ TEST(guest_budget)
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
 	sysfs_read_line(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
 	sysfs_read_line(PV_PARAM("guest_dma_entry_limit"), old_guest,
-		   sizeof(old_guest));
+			sizeof(old_guest));
 	ASSERT_NE('\0', old_dma[0]);
 	/* Both are read when the container is set up. */
 	ASSERT_EQ(0, sysfs_write_str(PV_PARAM("dma_entry_limit"), "3"));

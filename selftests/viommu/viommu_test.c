@@ -1061,7 +1061,7 @@ TEST_F_TIMEOUT(viommu, guest_map_budget, 120)
 
 	sysfs_read_line(PV_PARAM("dma_entry_limit"), old_dma, sizeof(old_dma));
 	sysfs_read_line(PV_PARAM("guest_dma_entry_limit"), old_guest,
-		   sizeof(old_guest));
+			sizeof(old_guest));
 	ASSERT_NE('\0', old_dma[0]);
 	/* Read when a container is set up: set up another. */
 	gvm_close(g);
