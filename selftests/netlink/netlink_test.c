@@ -1343,40 +1343,67 @@ static void *storm_opener(void *arg)
 	return NULL;
 }
 
+/*
+ * A monitor thread's loop: each event to @fn until *@stop is set and a
+ * read then times out; overruns counted in *@lost.  0, or the first
+ * other error.
+ */
+static int monitor_events(struct vfioext_nl *ev, volatile bool *stop,
+			  int *lost,
+			  void (*fn)(const struct vfioext_nl_event *e, void *arg),
+			  void *arg)
+{
+	struct vfioext_nl_event e;
+	int ret;
+
+	for (;;) {
+		ret = vfioext_nl_event_read(ev, &e, 1000);
+		if (ret == -ETIMEDOUT) {
+			if (*stop)
+				return 0;
+			continue;
+		}
+		if (ret == -ENOBUFS) {
+			(*lost)++;
+			continue;
+		}
+		if (ret)
+			return ret;
+		fn(&e, arg);
+	}
+}
+
+struct storm_seq {
+	struct storm_state *st;
+	uint64_t seq;
+	bool first;
+};
+
+static void storm_event(const struct vfioext_nl_event *e, void *arg)
+{
+	struct storm_seq *ss = arg;
+	struct storm_state *st = ss->st;
+
+	/* Family-wide sequence: other devices' events count too. */
+	if (!ss->first && e->seq != ss->seq + 1)
+		st->ev_gaps++;
+	ss->first = false;
+	ss->seq = e->seq;
+	if (strcmp(e->dev, DSM_BDF))
+		return;
+	st->ev_opens += e->type == VFIO_EXT_EVENT_OPEN;
+	st->ev_closes += e->type == VFIO_EXT_EVENT_CLOSE;
+}
+
 /* A monitor: reads events while the storm runs, checks their sequence. */
 static void *storm_reader(void *arg)
 {
 	struct storm_state *st = arg;
-	struct vfioext_nl_event e;
-	uint64_t seq = 0;
-	bool first = true;
-	int ret;
+	struct storm_seq ss = { .st = st, .first = true };
 
-	for (;;) {
-		ret = vfioext_nl_event_read(st->ev, &e, 1000);
-		if (ret == -ETIMEDOUT) {
-			if (st->done)
-				return NULL;
-			continue;
-		}
-		if (ret == -ENOBUFS) {
-			st->ev_lost++;
-			continue;
-		}
-		if (ret) {
-			st->ev_err = ret;
-			return NULL;
-		}
-		/* Family-wide sequence: other devices' events count too. */
-		if (!first && e.seq != seq + 1)
-			st->ev_gaps++;
-		first = false;
-		seq = e.seq;
-		if (strcmp(e.dev, DSM_BDF))
-			continue;
-		st->ev_opens += e.type == VFIO_EXT_EVENT_OPEN;
-		st->ev_closes += e.type == VFIO_EXT_EVENT_CLOSE;
-	}
+	st->ev_err = monitor_events(st->ev, &st->done, &st->ev_lost,
+				    storm_event, &ss);
+	return NULL;
 }
 
 /*
@@ -1834,31 +1861,21 @@ static void *flooder(void *arg)
 	return NULL;
 }
 
+static void flood_event(const struct vfioext_nl_event *e, void *arg)
+{
+	struct flood_state *s = arg;
+
+	if (e->type == VFIO_EXT_EVENT_ACPI_NOTIFY &&
+	    !strcmp(e->dev, s->victim) && e->value < 256)
+		s->victim_seen[e->value]++;
+}
+
 static void *flood_reader(void *arg)
 {
 	struct flood_state *s = arg;
-	struct vfioext_nl_event e;
-	int ret;
 
-	for (;;) {
-		ret = vfioext_nl_event_read(s->ev, &e, 1000);
-		if (ret == -ETIMEDOUT) {
-			if (s->stop)
-				return NULL;
-			continue;
-		}
-		if (ret == -ENOBUFS) {
-			s->overruns++;
-			continue;
-		}
-		if (ret) {
-			s->err = ret;
-			return NULL;
-		}
-		if (e.type == VFIO_EXT_EVENT_ACPI_NOTIFY &&
-		    !strcmp(e.dev, s->victim) && e.value < 256)
-			s->victim_seen[e.value]++;
-	}
+	s->err = monitor_events(s->ev, &s->stop, &s->overruns, flood_event, s);
+	return NULL;
 }
 
 #define FLOOD_VICTIM_EVENTS	40
