@@ -95,6 +95,9 @@ static DECLARE_WORK(vfio_ext_ev_work, vfio_ext_ev_send);
  * Loopback events of one device: a burst of LOOPBACK_BURST, then
  * LOOPBACK_RATE a second.  ACPI notifications of the firmware are not
  * charged (the firmware, not a device user, decides how many there are).
+ * A token bucket of our own, not ratelimit_state: __ratelimit() answers
+ * "suppressed" whenever its lock is contended (6.1 to 7.3), which would
+ * refuse loopbacks that are within the rate.
  */
 #define LOOPBACK_BURST	64
 #define LOOPBACK_RATE	1000
