@@ -13,6 +13,28 @@
 
 #define VFIOEXT_HIDDEN __attribute__((visibility("hidden")))
 
+/* vfioext.c: containers, groups and devices are each one fd. */
+struct vfioext_container {
+	int fd;
+};
+
+struct vfioext_group {
+	int fd;
+};
+
+struct vfioext_device {
+	int fd;
+};
+
+/*
+ * A new object of @size bytes whose first member (an int) is @fd: one
+ * allocator and one destructor serve containers, groups and devices.
+ * Return: the object, or NULL (out of memory) with @fd closed.
+ */
+VFIOEXT_HIDDEN void *vfioext_fd_object(int fd, size_t size);
+/* Close the fd an object starts with and free it (NULL is ignored). */
+VFIOEXT_HIDDEN void vfioext_fd_object_close(int *obj);
+
 /*
  * Find capability @id in a VFIO info buffer of @len bytes whose chain
  * starts at @cap_offset (0: no chain).  Every header and every @min_size
@@ -31,7 +53,7 @@ vfioext_cap_find(const void *buf, size_t len, uint32_t cap_offset,
 VFIOEXT_HIDDEN int vfioext_range_ok(uint64_t iova, uint64_t size,
 				    uint64_t align);
 
-/* Read/write a small sysfs attribute; return bytes or -errno. */
+/* vfioext_pci.c: read/write a small sysfs attribute; bytes or -errno. */
 VFIOEXT_HIDDEN int vfioext_sysfs_read(const char *path, char *buf,
 				      size_t len);
 VFIOEXT_HIDDEN int vfioext_sysfs_write(const char *path, const char *val);

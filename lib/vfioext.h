@@ -12,6 +12,10 @@
  * other use of the object it closes.  Read-modify-write helpers
  * (vfioext_pci_set_bus_master()) are not atomic against other writers of
  * the same register.
+ *
+ * Each section of this header is implemented by the one file of lib/ its
+ * title names; vfioext.c holds vfioext_version() and the helpers the
+ * files share (internal.h).
  */
 #ifndef VFIOEXT_H
 #define VFIOEXT_H
@@ -31,11 +35,15 @@ extern "C" {
 #define VFIOEXT_EXPORT
 #endif
 
+/* ------------------------------------------------------------------ */
+/* The library (vfioext.c)                                            */
+/* ------------------------------------------------------------------ */
+
 /** Version of this library, "MAJOR.MINOR.PATCH". */
 VFIOEXT_EXPORT const char *vfioext_version(void);
 
 /* ------------------------------------------------------------------ */
-/* PCI devices in sysfs (host administration)                         */
+/* PCI devices in sysfs, host administration (vfioext_pci.c)          */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -110,12 +118,10 @@ VFIOEXT_EXPORT int vfioext_pci_bind(const char *bdf, const char *driver);
 VFIOEXT_EXPORT int vfioext_pci_unbind(const char *bdf);
 
 /* ------------------------------------------------------------------ */
-/* Containers, groups, devices                                        */
+/* Containers (vfioext_container.c)                                   */
 /* ------------------------------------------------------------------ */
 
 struct vfioext_container;
-struct vfioext_group;
-struct vfioext_device;
 
 /**
  * vfioext_container_open() - open /dev/vfio/vfio and check its API version
@@ -199,6 +205,12 @@ VFIOEXT_EXPORT int vfioext_dma_map(struct vfioext_container *c, void *vaddr,
 VFIOEXT_EXPORT int64_t vfioext_dma_unmap(struct vfioext_container *c,
 					 uint64_t iova, uint64_t size);
 
+/* ------------------------------------------------------------------ */
+/* Groups (vfioext_group.c)                                           */
+/* ------------------------------------------------------------------ */
+
+struct vfioext_group;
+
 /**
  * vfioext_group_open() - open /dev/vfio/@group and attach it to @c
  * @c: the container
@@ -214,6 +226,12 @@ VFIOEXT_EXPORT int vfioext_group_open(struct vfioext_container *c, int group,
 VFIOEXT_EXPORT void vfioext_group_close(struct vfioext_group *g);
 /** vfioext_group_fd() - the group's file descriptor */
 VFIOEXT_EXPORT int vfioext_group_fd(const struct vfioext_group *g);
+
+/* ------------------------------------------------------------------ */
+/* Devices (vfioext_device.c)                                         */
+/* ------------------------------------------------------------------ */
+
+struct vfioext_device;
 
 /** vfioext_device_open() - get the device fd for @bdf from its group */
 VFIOEXT_EXPORT int vfioext_device_open(struct vfioext_group *g, const char *bdf,
@@ -244,6 +262,23 @@ VFIOEXT_EXPORT int vfioext_open_device(const char *bdf,
 /** vfioext_device_get_info() - VFIO_DEVICE_GET_INFO */
 VFIOEXT_EXPORT int vfioext_device_get_info(struct vfioext_device *d,
 					   struct vfio_device_info *info);
+/** vfioext_device_reset() - VFIO_DEVICE_RESET (-EINVAL: no reset method) */
+VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
+
+/**
+ * vfioext_pci_set_bus_master() - set or clear Bus Master Enable
+ * @d: the device
+ * @enable: non-zero sets the bit, 0 clears it
+ *
+ * A device must be bus master before it can DMA.
+ */
+VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
+					      int enable);
+
+/* ------------------------------------------------------------------ */
+/* Regions (vfioext_region.c)                                         */
+/* ------------------------------------------------------------------ */
+
 /** vfioext_region_get_info() - VFIO_DEVICE_GET_REGION_INFO (fixed part) */
 VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d,
 					   uint32_t index,
@@ -278,6 +313,10 @@ VFIOEXT_EXPORT int vfioext_region_write(struct vfioext_device *d,
 VFIOEXT_EXPORT int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,
 				       void **addr, size_t *len);
 
+/* ------------------------------------------------------------------ */
+/* Interrupts (vfioext_irq.c)                                         */
+/* ------------------------------------------------------------------ */
+
 /** vfioext_irq_get_info() - VFIO_DEVICE_GET_IRQ_INFO */
 VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d,
 					uint32_t index,
@@ -298,21 +337,8 @@ VFIOEXT_EXPORT int vfioext_irq_set_eventfds(struct vfioext_device *d,
 					    uint32_t index, uint32_t start,
 					    uint32_t count, const int *fds);
 
-/** vfioext_device_reset() - VFIO_DEVICE_RESET (-EINVAL: no reset method) */
-VFIOEXT_EXPORT int vfioext_device_reset(struct vfioext_device *d);
-
-/**
- * vfioext_pci_set_bus_master() - set or clear Bus Master Enable
- * @d: the device
- * @enable: non-zero sets the bit, 0 clears it
- *
- * A device must be bus master before it can DMA.
- */
-VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
-					      int enable);
-
 /* ------------------------------------------------------------------ */
-/* pviommu and IOVA allocation                                         */
+/* pviommu and IOVA allocation (vfioext_iova.c)                       */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -436,7 +462,7 @@ VFIOEXT_EXPORT int vfioext_iova_release(struct vfioext_iova_allocator *a,
 VFIOEXT_EXPORT uint64_t vfioext_iova_max_addr(struct vfioext_iova_allocator *a);
 
 /* ------------------------------------------------------------------ */
-/* ACPI _DSM (vfio-pci-ext)                                           */
+/* ACPI _DSM of vfio-pci-ext (vfioext_acpi.c)                         */
 /* ------------------------------------------------------------------ */
 
 /** Types of ACPI objects a _DSM call can carry. */
@@ -585,7 +611,7 @@ VFIOEXT_EXPORT int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args,
 					size_t len, size_t *needed);
 
 /* ------------------------------------------------------------------ */
-/* ACPI notifications (vfio-pci-ext)                                  */
+/* ACPI notifications of vfio-pci-ext (vfioext_acpi.c)                */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -637,7 +663,7 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
 					    size_t max, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
-/* Inventory and events: the "vfio-ext" generic netlink family         */
+/* The "vfio-ext" generic netlink family (vfioext_nl.c)               */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -973,7 +999,8 @@ VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
 /** vfioext_nl_event_name() - "acpi-notify", "open", ... or "unknown" */
 VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type);
 
-/* The in-kernel virtio-iommu device (vhost / vhost-vdpa uAPI)          */
+/* ------------------------------------------------------------------ */
+/* In-kernel virtio-iommu, vhost/vhost-vdpa uAPI (vfioext_virtio.c)   */
 /* ------------------------------------------------------------------ */
 
 /**
