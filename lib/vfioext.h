@@ -467,10 +467,10 @@ VFIOEXT_EXPORT uint64_t vfioext_iova_max_addr(struct vfioext_iova_allocator *a);
 
 /** Types of ACPI objects a _DSM call can carry. */
 enum vfioext_acpi_type {
-	VFIOEXT_ACPI_INTEGER = VFIO_ACPI_DSM_TYPE_INTEGER,
-	VFIOEXT_ACPI_STRING = VFIO_ACPI_DSM_TYPE_STRING,
-	VFIOEXT_ACPI_BUFFER = VFIO_ACPI_DSM_TYPE_BUFFER,
-	VFIOEXT_ACPI_PACKAGE = VFIO_ACPI_DSM_TYPE_PACKAGE,
+	VFIOEXT_ACPI_INTEGER = VFIO_EXT_ACPI_DSM_TYPE_INTEGER,
+	VFIOEXT_ACPI_STRING = VFIO_EXT_ACPI_DSM_TYPE_STRING,
+	VFIOEXT_ACPI_BUFFER = VFIO_EXT_ACPI_DSM_TYPE_BUFFER,
+	VFIOEXT_ACPI_PACKAGE = VFIO_EXT_ACPI_DSM_TYPE_PACKAGE,
 };
 
 /**
@@ -508,7 +508,7 @@ VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data,
  * @count: the number of elements
  *
  * Fill every slot with vfioext_acpi_package_set() before use; at most
- * VFIO_ACPI_DSM_MAX_ELEMENTS.
+ * VFIO_EXT_ACPI_DSM_MAX_ELEMENTS.
  */
 VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_package(size_t count);
 /**
@@ -551,7 +551,7 @@ VFIOEXT_EXPORT void vfioext_uuid_format(const uint8_t uuid[16],
  * @used: receives the bytes written (may be NULL)
  * Return: 0; -ENOSPC if @len is too small; -EINVAL for an object the
  * layout cannot carry (nested Package, unfilled slot, bad type); -E2BIG
- * for a Package above VFIO_ACPI_DSM_MAX_ELEMENTS.
+ * for a Package above VFIO_EXT_ACPI_DSM_MAX_ELEMENTS.
  */
 VFIOEXT_EXPORT int vfioext_dsm_encode_args(const uint8_t uuid[16],
 					   uint64_t rev, uint64_t func,
@@ -565,7 +565,7 @@ VFIOEXT_EXPORT int vfioext_dsm_encode_args(const uint8_t uuid[16],
  * @result: receives a new object tree; free it with vfioext_acpi_free()
  * Return: 0; -EINVAL if the result is malformed (a size or count past
  * @len, a String without its NUL, a nested Package, an unknown type);
- * -E2BIG for a Package above VFIO_ACPI_DSM_MAX_ELEMENTS; -ENOMEM.
+ * -E2BIG for a Package above VFIO_EXT_ACPI_DSM_MAX_ELEMENTS; -ENOMEM.
  */
 VFIOEXT_EXPORT int vfioext_dsm_decode_result(const void *buf, size_t len,
 					     struct vfioext_acpi_obj **result);
@@ -598,9 +598,9 @@ VFIOEXT_EXPORT int vfioext_acpi_dsm(struct vfioext_device *d,
  * vfioext_acpi_dsm_raw() - pass a crosvm args blob through unchanged
  * @d: a device bound to vfio-pci-ext
  * @args: @len bytes in the _DSM args layout; the result is written back
- * @len: VFIO_ACPI_DSM_ARGS_MIN .. VFIO_ACPI_DSM_ARGSZ_MAX - 8
+ * @len: VFIO_EXT_ACPI_DSM_ARGS_MIN .. VFIO_EXT_ACPI_DSM_ARGS_MAX
  * @needed: on -ENOSPC, receives the args length the result needs (above
- *          VFIO_ACPI_DSM_ARGSZ_MAX - 8: it can never be carried; 0: a
+ *          VFIO_EXT_ACPI_DSM_ARGS_MAX: it can never be carried; 0: a
  *          vfio-pci-ext too old to say); may be NULL
  *
  * The method runs once: on -ENOSPC it has run, and the library does not

@@ -21,9 +21,9 @@
 #include "vfioext.h"
 #include "internal.h"
 
-#define DSM_HDR		VFIO_ACPI_DSM_ARGS_MIN
+#define DSM_HDR		VFIO_EXT_ACPI_DSM_ARGS_MIN
 #define DSM_OBJ_HDR	8u
-#define DSM_MAX_ARGS	(VFIO_ACPI_DSM_ARGSZ_MAX - sizeof(struct vfio_acpi_dsm))
+#define DSM_MAX_ARGS	VFIO_EXT_ACPI_DSM_ARGS_MAX
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -112,7 +112,7 @@ struct vfioext_acpi_obj *vfioext_acpi_package(size_t count)
 {
 	struct vfioext_acpi_obj *o;
 
-	if (count > VFIO_ACPI_DSM_MAX_ELEMENTS)
+	if (count > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
 		return NULL;
 	o = obj_new(VFIOEXT_ACPI_PACKAGE);
 	if (!o)
@@ -261,7 +261,7 @@ int vfioext_dsm_encode_args(const uint8_t uuid[16], uint64_t rev,
 	if (arg3) {
 		need += DSM_OBJ_HDR;
 		if (arg3->type == VFIOEXT_ACPI_PACKAGE) {
-			if (arg3->count > VFIO_ACPI_DSM_MAX_ELEMENTS)
+			if (arg3->count > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
 				return -E2BIG;
 			for (i = 0; i < arg3->count; i++) {
 				if (!arg3->elements[i])
@@ -292,7 +292,7 @@ int vfioext_dsm_encode_args(const uint8_t uuid[16], uint64_t rev,
 	if (arg3 && arg3->type == VFIOEXT_ACPI_PACKAGE) {
 		size_t off = DSM_HDR + DSM_OBJ_HDR;
 
-		put32(p + DSM_HDR, VFIO_ACPI_DSM_TYPE_PACKAGE);
+		put32(p + DSM_HDR, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE);
 		put32(p + DSM_HDR + 4, (uint32_t)arg3->count);
 		for (i = 0; i < arg3->count; i++) {
 			const struct vfioext_acpi_obj *e = arg3->elements[i];
@@ -319,19 +319,19 @@ static int decode_scalar(uint32_t type, uint32_t size, const uint8_t *p,
 			 struct vfioext_acpi_obj **out)
 {
 	switch (type) {
-	case VFIO_ACPI_DSM_TYPE_INTEGER:
+	case VFIO_EXT_ACPI_DSM_TYPE_INTEGER:
 		if (size != 8)
 			return -EINVAL;
 		*out = vfioext_acpi_integer(get64(p));
 		break;
-	case VFIO_ACPI_DSM_TYPE_STRING:
+	case VFIO_EXT_ACPI_DSM_TYPE_STRING:
 		/* size counts the NUL, which must be there, and be last. */
 		if (!size || p[size - 1] != '\0' ||
 		    memchr(p, '\0', size - 1))
 			return -EINVAL;
 		*out = obj_bytes(VFIOEXT_ACPI_STRING, p, size - 1);
 		break;
-	case VFIO_ACPI_DSM_TYPE_BUFFER:
+	case VFIO_EXT_ACPI_DSM_TYPE_BUFFER:
 		*out = obj_bytes(VFIOEXT_ACPI_BUFFER, p, size);
 		break;
 	default:
@@ -358,13 +358,13 @@ int vfioext_dsm_decode_result(const void *buf, size_t len,
 	size = get32(p + DSM_HDR + 4);
 	off = DSM_HDR + DSM_OBJ_HDR;
 
-	if (type != VFIO_ACPI_DSM_TYPE_PACKAGE) {
+	if (type != VFIO_EXT_ACPI_DSM_TYPE_PACKAGE) {
 		if (size > len - off)
 			return -EINVAL;
 		return decode_scalar(type, size, p + off, result);
 	}
 
-	if (size > VFIO_ACPI_DSM_MAX_ELEMENTS)
+	if (size > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
 		return -E2BIG;
 	pkg = vfioext_acpi_package(size);
 	if (!pkg)
@@ -397,41 +397,39 @@ err:
 /* Calls                                                              */
 /* ------------------------------------------------------------------ */
 
-static int dsm_ioctl(struct vfioext_device *d, struct vfio_acpi_dsm *hdr)
+/*
+ * VFIO_EXT_DEVICE_ACPI_DSM on @len bytes of args at @args: the kernel
+ * writes only the result into them, and on -ENOSPC the size it needs
+ * into *@needed (0 when @needed is NULL or it is not larger).
+ */
+static int dsm_ioctl(struct vfioext_device *d, void *args, size_t len,
+		     size_t *needed)
 {
-	int fd = vfioext_device_fd(d);
+	struct vfio_ext_acpi_dsm a = {
+		.argsz = sizeof(a),
+		.args_size = (uint32_t)len,
+		.args = (uintptr_t)args,
+	};
+	int fd = vfioext_device_fd(d), ret;
 
 	if (fd < 0)
 		return fd;
-	return ioctl(fd, VFIO_EXT_DEVICE_ACPI_DSM, hdr) ? -errno : 0;
+	ret = ioctl(fd, VFIO_EXT_DEVICE_ACPI_DSM, &a) ? -errno : 0;
+	/*
+	 * The method ran: the kernel wrote the size the result needs.  Never
+	 * run it again here, it may not be idempotent; the caller decides.
+	 */
+	if (ret == -ENOSPC && needed)
+		*needed = a.args_size > len ? a.args_size : 0;
+	return ret;
 }
 
 int vfioext_acpi_dsm_raw(struct vfioext_device *d, void *args, size_t len,
 			 size_t *needed)
 {
-	struct vfio_acpi_dsm *hdr;
-	int ret;
-
 	if (!d || !args || len < DSM_HDR || len > DSM_MAX_ARGS)
 		return -EINVAL;
-	hdr = malloc(sizeof(*hdr) + len);
-	if (!hdr)
-		return -ENOMEM;
-	hdr->argsz = (uint32_t)(sizeof(*hdr) + len);
-	hdr->padding = 0;
-	memcpy(hdr->args, args, len);
-	ret = dsm_ioctl(d, hdr);
-	if (!ret)
-		memcpy(args, hdr->args, len);
-	/*
-	 * The method ran: the kernel wrote the argsz the result needs.  Never
-	 * run it again here, it may not be idempotent; the caller decides.
-	 */
-	if (ret == -ENOSPC && needed)
-		*needed = hdr->argsz > sizeof(*hdr) + len ?
-			  hdr->argsz - sizeof(*hdr) : 0;
-	free(hdr);
-	return ret;
+	return dsm_ioctl(d, args, len, needed);
 }
 
 int vfioext_acpi_dsm(struct vfioext_device *d, const uint8_t uuid[16],
@@ -439,23 +437,22 @@ int vfioext_acpi_dsm(struct vfioext_device *d, const uint8_t uuid[16],
 		     const struct vfioext_acpi_obj *arg3,
 		     struct vfioext_acpi_obj **result)
 {
-	struct vfio_acpi_dsm *hdr;
+	uint8_t *args;
 	int ret;
 
 	if (!d || !uuid || !result)
 		return -EINVAL;
 	*result = NULL;
-	hdr = calloc(1, sizeof(*hdr) + DSM_MAX_ARGS);
-	if (!hdr)
+	args = calloc(1, DSM_MAX_ARGS);
+	if (!args)
 		return -ENOMEM;
-	hdr->argsz = (uint32_t)(sizeof(*hdr) + DSM_MAX_ARGS);
-	ret = vfioext_dsm_encode_args(uuid, rev, func, arg3, hdr->args,
+	ret = vfioext_dsm_encode_args(uuid, rev, func, arg3, args,
 				      DSM_MAX_ARGS, NULL);
 	if (!ret)
-		ret = dsm_ioctl(d, hdr);
+		ret = dsm_ioctl(d, args, DSM_MAX_ARGS, NULL);
 	if (!ret)
-		ret = vfioext_dsm_decode_result(hdr->args, DSM_MAX_ARGS, result);
-	free(hdr);
+		ret = vfioext_dsm_decode_result(args, DSM_MAX_ARGS, result);
+	free(args);
 	return ret;
 }
 
@@ -503,12 +500,15 @@ int vfioext_acpi_notify_test(struct vfioext_device *d, uint32_t value)
 
 int vfioext_acpi_notify_open(struct vfioext_device *d, int nonblock)
 {
+	struct vfio_ext_acpi_notify_fd a = {
+		.argsz = sizeof(a),
+		.flags = nonblock ? VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK : 0,
+	};
 	int fd = vfioext_device_fd(d), ch;
 
 	if (fd < 0)
 		return fd;
-	ch = ioctl(fd, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD,
-		   nonblock ? (unsigned long)O_NONBLOCK : 0UL);
+	ch = ioctl(fd, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, &a);
 	return ch < 0 ? -errno : ch;
 }
 

@@ -20,6 +20,7 @@ int vfioext_dma_batch(struct vfioext_container *c,
 	struct vfio_ext_pviommu_batch b = {
 		.argsz = sizeof(b),
 		.nr = n,
+		.op_size = sizeof(*ops),
 		.ops = (uintptr_t)ops,
 	};
 	int fd = vfioext_container_fd(c), ret;
@@ -63,12 +64,14 @@ int vfioext_pviommu_domain_alloc(struct vfioext_container *c, uint32_t *id)
 
 int vfioext_pviommu_domain_free(struct vfioext_container *c, uint32_t id)
 {
+	struct vfio_ext_pviommu_domain_free f = {
+		.argsz = sizeof(f), .id = id,
+	};
 	int fd = vfioext_container_fd(c);
 
 	if (fd < 0)
 		return fd;
-	return ioctl(fd, VFIO_EXT_PVIOMMU_DOMAIN_FREE, (unsigned long)id) ?
-	       -errno : 0;
+	return ioctl(fd, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f) ? -errno : 0;
 }
 
 int vfioext_pviommu_guest_limit(struct vfioext_container *c,

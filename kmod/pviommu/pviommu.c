@@ -26,6 +26,7 @@
 
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat_iommu.h"
+#include "vfio_ext_uarg.h"
 #include "vfio_ext_vfio_private.h"
 #include "pviommu_nl.h"
 #include "pviommu_priv.h"
@@ -276,26 +277,29 @@ static int pviommu_fault_gdom(struct iommu_domain *domain, struct device *dev,
  * userfaultfd-backed array -- stalls this caller alone, never the
  * virtio-iommu or another ioctl waiting for the container), and what runs
  * is what batch_charge() saw; the UNMAP sizes go back after the unlock.
+ * Entries are op_size bytes apart: a newer caller's larger entries are
+ * accepted when their unknown bytes are zero (vfio_ext_memdup_uarray()).
  */
 static int pviommu_batch(struct pviommu *p, void __user *arg)
 {
-	unsigned long minsz = offsetofend(struct vfio_ext_pviommu_batch, ops);
-	struct vfio_ext_pviommu_op *ops, *op, __user *uops;
+	struct vfio_ext_pviommu_op *ops, *op;
 	struct vfio_ext_pviommu_batch b;
 	struct pviommu_defer defer;
 	struct pviommu_space *sp;
+	u8 __user *uops;
 	u32 i = 0, j;
 	u64 done;
 	int ret;
 
-	if (copy_from_user(&b, arg, minsz))
-		return -EFAULT;
-	if (b.argsz < minsz || b.flags)
+	ret = vfio_ext_get_uarg(&b, VFIO_EXT_PVIOMMU_BATCH_SIZE_VER0, 0, arg);
+	if (ret)
+		return ret;
+	if (b.reserved)
 		return -EINVAL;
-	if (b.nr > VFIO_EXT_PVIOMMU_BATCH_MAX)
-		return -E2BIG;
 	uops = u64_to_user_ptr(b.ops);
-	ops = vmemdup_user(uops, array_size(b.nr, sizeof(*ops)));
+	ops = vfio_ext_memdup_uarray(uops, b.nr, b.op_size, sizeof(*ops),
+				     VFIO_EXT_PVIOMMU_OP_SIZE_VER0,
+				     VFIO_EXT_PVIOMMU_BATCH_MAX);
 	if (IS_ERR(ops)) {
 		ret = PTR_ERR(ops);
 		goto out;
@@ -342,7 +346,9 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	/* Every entry before @i ran: give the unmapped sizes back. */
 	for (j = 0; j < i; j++) {
 		if (ops[j].op == VFIO_EXT_PVIOMMU_OP_UNMAP &&
-		    put_user(ops[j].size, &uops[j].size)) {
+		    put_user(ops[j].size, (u64 __user *)(uops +
+			     (size_t)j * b.op_size +
+			     offsetof(struct vfio_ext_pviommu_op, size)))) {
 			ret = -EFAULT;
 			break;
 		}
@@ -350,33 +356,24 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	kvfree(ops);
 out:
 	b.done = i;
-	if (copy_to_user(arg, &b, minsz))
+	if (vfio_ext_put_uarg(arg, &b))
 		return -EFAULT;
 	return ret;
 }
 
 /*
  * VFIO_EXT_PVIOMMU_LIMITS: read, or lower (up to the ceiling), the
- * container's guest-domain mapping budget.  The argument grows by argsz
- * (copy_struct_from_user(): unknown trailing bytes must be zero).
+ * container's guest-domain mapping budget.
  */
 static int pviommu_limits(struct pviommu *p, void __user *arg)
 {
 	struct vfio_ext_pviommu_limits l;
-	u32 argsz;
 	int ret;
 
-	if (get_user(argsz, (u32 __user *)arg))
-		return -EFAULT;
-	if (argsz < offsetofend(struct vfio_ext_pviommu_limits, guest_mapped))
-		return -EINVAL;
-	if (argsz > PAGE_SIZE)
-		return -E2BIG;	/* no scan of a huge tail for zeroes */
-	ret = copy_struct_from_user(&l, sizeof(l), arg, argsz);
+	ret = vfio_ext_get_uarg(&l, VFIO_EXT_PVIOMMU_LIMITS_SIZE_VER0,
+				VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST, arg);
 	if (ret)
 		return ret;
-	if (l.flags & ~VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST)
-		return -EINVAL;
 
 	mutex_lock(&p->lock);
 	if (l.flags & VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST) {
@@ -389,7 +386,7 @@ static int pviommu_limits(struct pviommu *p, void __user *arg)
 	l.guest_maps = p->guest_limit;
 	l.guest_mapped = p->nr_guest_maps;
 	mutex_unlock(&p->lock);
-	return copy_to_user(arg, &l, sizeof(l)) ? -EFAULT : 0;
+	return vfio_ext_put_uarg(arg, &l);
 }
 
 static int pviommu_get_info(struct pviommu *p, void __user *arg)
@@ -599,9 +596,10 @@ static int pviommu_domain_alloc(struct pviommu *p, void __user *arg)
 	struct pviommu_gdom *gd;
 	int ret;
 
-	if (copy_from_user(&d, arg, sizeof(d)))
-		return -EFAULT;
-	if (d.argsz < sizeof(d) || d.flags || d.reserved)
+	ret = vfio_ext_get_uarg(&d, VFIO_EXT_PVIOMMU_DOMAIN_SIZE_VER0, 0, arg);
+	if (ret)
+		return ret;
+	if (d.reserved)
 		return -EINVAL;
 
 	mutex_lock(&p->lock);
@@ -617,19 +615,25 @@ static int pviommu_domain_alloc(struct pviommu *p, void __user *arg)
 	ret = 0;
 out:
 	mutex_unlock(&p->lock);
-	if (!ret && copy_to_user(arg, &d, sizeof(d)))
+	if (!ret && vfio_ext_put_uarg(arg, &d))
 		ret = -EFAULT;	/* the domain stays; the container frees it */
 	return ret;
 }
 
-static int pviommu_domain_free(struct pviommu *p, unsigned long id)
+static int pviommu_domain_free(struct pviommu *p, void __user *arg)
 {
+	struct vfio_ext_pviommu_domain_free f;
 	struct pviommu_gdom *gd;
-	int ret = -ENOENT;
+	int ret;
 
+	ret = vfio_ext_get_uarg(&f, VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0, 0,
+				arg);
+	if (ret)
+		return ret;
+	ret = -ENOENT;
 	mutex_lock(&p->lock);
 	list_for_each_entry(gd, &p->gdoms, next) {
-		if (gd->id != id || gd->viommu)
+		if (gd->id != f.id || gd->viommu)
 			continue;
 		ret = -EBUSY;
 		if (!gd->nr_endpoints) {
@@ -669,11 +673,11 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
 	struct vfio_ext_pviommu_sids s;
 	struct pviommu_group *g;
 	unsigned int nr;
+	int ret;
 
-	if (copy_from_user(&s, arg, sizeof(s)))
-		return -EFAULT;
-	if (s.argsz < sizeof(s) || s.flags)
-		return -EINVAL;
+	ret = vfio_ext_get_uarg(&s, VFIO_EXT_PVIOMMU_SIDS_SIZE_VER0, 0, arg);
+	if (ret)
+		return ret;
 	mutex_lock(&p->lock);
 	g = group_by_id(p, s.group, &nr);
 	mutex_unlock(&p->lock);
@@ -681,7 +685,7 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
 		return PTR_ERR(g);
 	/* A PCI function has one stream ID: its requester ID. */
 	s.nr_sids = nr == 1 ? 1 : 0;
-	return copy_to_user(arg, &s, sizeof(s)) ? -EFAULT : 0;
+	return vfio_ext_put_uarg(arg, &s);
 }
 
 /**
@@ -747,10 +751,9 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 	unsigned int nr;
 	int ret;
 
-	if (copy_from_user(&at, arg, sizeof(at)))
-		return -EFAULT;
-	if (at.argsz < sizeof(at) || at.flags)
-		return -EINVAL;
+	ret = vfio_ext_get_uarg(&at, VFIO_EXT_PVIOMMU_ATTACH_SIZE_VER0, 0, arg);
+	if (ret)
+		return ret;
 
 	mutex_lock(&p->lock);
 	g = group_by_id(p, at.group, &nr);
@@ -801,7 +804,8 @@ static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case VFIO_CHECK_EXTENSION:
-		return arg == VFIO_EXT_PVIOMMU_IOMMU;
+		/* > 0 is "supported"; the value is the uAPI's version. */
+		return arg == VFIO_EXT_PVIOMMU_IOMMU ? VFIO_EXT_API_VERSION : 0;
 	}
 	if (!p)
 		return -EINVAL;
@@ -817,7 +821,7 @@ static long pviommu_ioctl(void *data, unsigned int cmd, unsigned long arg)
 	case VFIO_EXT_PVIOMMU_DOMAIN_ALLOC:
 		return pviommu_domain_alloc(p, (void __user *)arg);
 	case VFIO_EXT_PVIOMMU_DOMAIN_FREE:
-		return pviommu_domain_free(p, arg);
+		return pviommu_domain_free(p, (void __user *)arg);
 	case VFIO_EXT_PVIOMMU_ATTACH:
 		return pviommu_attach(p, (void __user *)arg);
 	case VFIO_EXT_PVIOMMU_SIDS:

@@ -31,6 +31,7 @@
 #include <linux/xarray.h>
 
 #include <linux/vfio_ext.h>
+#include "vfio_ext_uarg.h"
 #include "pviommu_priv.h"
 #include "viommu_req.h"
 #include "../virtio/vext_virtio.h"
@@ -674,10 +675,10 @@ int pviommu_viommu_create(struct pviommu *p, void __user *arg)
 	struct vext_vdev *vdev;
 	int ret;
 
-	if (copy_from_user(&a, arg, sizeof(a)))
-		return -EFAULT;
-	if (a.argsz < sizeof(a) || a.flags & ~VFIO_EXT_VIOMMU_F_BOOT_BYPASS)
-		return -EINVAL;
+	ret = vfio_ext_get_uarg(&a, VFIO_EXT_PVIOMMU_VIOMMU_SIZE_VER0,
+				VFIO_EXT_VIOMMU_F_BOOT_BYPASS, arg);
+	if (ret)
+		return ret;
 	if (!a.probe_size)
 		a.probe_size = VIOMMU_DEF_PROBE_SIZE;
 	if (!a.max_queue)

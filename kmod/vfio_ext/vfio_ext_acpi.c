@@ -12,6 +12,7 @@
 
 #include <linux/vfio_ext.h>
 #include "vfio_ext_dsm.h"
+#include "vfio_ext_uarg.h"
 #include "vfio_ext_priv.h"
 
 void vfio_ext_acpi_init(struct vfio_ext_device *edev)
@@ -108,30 +109,25 @@ static int vfio_ext_dsm_eval(struct vfio_ext_device *edev, acpi_handle handle,
 	return ret;
 }
 
-/**
- * vfio_ext_acpi_dsm_ioctl() - VFIO_DEVICE_ACPI_DSM and its alias
- * @edev: the device
- * @arg: user pointer to struct vfio_acpi_dsm
- *
- * Return: 0 or a negative errno as documented in <linux/vfio_ext.h>.
+/*
+ * One _DSM call: @len bytes of args at @uargs (the call in, the result
+ * out).  On success *@used is the bytes of args the call and its result
+ * take; on -ENOSPC the bytes the result would need.
  */
-long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
+static long vfio_ext_dsm_call(struct vfio_ext_device *edev,
+			      u8 __user *uargs, size_t len, size_t *used)
 {
 	struct pci_dev *pdev = edev->core.pdev;
 	struct vfio_ext_dsm_call call;
-	struct vfio_acpi_dsm hdr;
 	acpi_handle handle, dsm_handle;
 	acpi_status status;
-	size_t len, used = 0;
 	u8 *args;
 	int ret;
 
-	if (copy_from_user(&hdr, arg, sizeof(hdr)))
-		return -EFAULT;
 	/* Room for the call and a result header, or the call cannot work. */
-	if (hdr.argsz < sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN + 8)
+	if (len < VFIO_EXT_ACPI_DSM_ARGS_MIN + 8)
 		return -EINVAL;
-	if (hdr.argsz > VFIO_ACPI_DSM_ARGSZ_MAX)
+	if (len > VFIO_EXT_ACPI_DSM_ARGS_MAX)
 		return -E2BIG;
 
 	handle = ACPI_HANDLE(&pdev->dev);
@@ -147,11 +143,10 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 	if (ACPI_FAILURE(status))
 		return status == AE_NO_MEMORY ? -ENOMEM : -EIO;
 
-	len = hdr.argsz - sizeof(hdr);
 	args = kvmalloc(len, GFP_KERNEL_ACCOUNT);
 	if (!args)
 		return -ENOMEM;
-	if (copy_from_user(args, arg + sizeof(hdr), len)) {
+	if (copy_from_user(args, uargs, len)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
@@ -168,25 +163,82 @@ long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
 		goto out_call;
 	}
 
-	ret = vfio_ext_dsm_eval(edev, handle, &call, args, len, &used);
+	*used = 0;
+	ret = vfio_ext_dsm_eval(edev, handle, &call, args, len, used);
 	/* Only the result travels back: bytes after it stay as they were. */
-	if (!ret && copy_to_user(arg + sizeof(hdr) + VFIO_ACPI_DSM_ARGS_MIN,
-				 args + VFIO_ACPI_DSM_ARGS_MIN,
-				 used - VFIO_ACPI_DSM_ARGS_MIN))
-		ret = -EFAULT;
-	/*
-	 * The method ran and may have had side effects: running it again
-	 * with a larger buffer is the caller's decision, so say how large,
-	 * as VFIO's argsz-too-small replies do.
-	 */
-	if (ret == -ENOSPC &&
-	    put_user((u32)min_t(u64, sizeof(hdr) + (u64)used, U32_MAX),
-		     &((struct vfio_acpi_dsm __user *)arg)->argsz))
+	if (!ret && copy_to_user(uargs + VFIO_EXT_ACPI_DSM_ARGS_MIN,
+				 args + VFIO_EXT_ACPI_DSM_ARGS_MIN,
+				 *used - VFIO_EXT_ACPI_DSM_ARGS_MIN))
 		ret = -EFAULT;
 out_call:
 	vfio_ext_dsm_call_free(&call);
 out_free:
 	kvfree(args);
+	return ret;
+}
+
+/**
+ * vfio_ext_acpi_dsm_ioctl() - VFIO_EXT_DEVICE_ACPI_DSM
+ * @edev: the device
+ * @arg: user pointer to struct vfio_ext_acpi_dsm
+ *
+ * Return: 0 or a negative errno as documented in <linux/vfio_ext.h>.
+ */
+long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg)
+{
+	struct vfio_ext_acpi_dsm d;
+	size_t used = 0;
+	long ret;
+
+	ret = vfio_ext_get_uarg(&d, VFIO_EXT_ACPI_DSM_SIZE_VER0, 0, arg);
+	if (ret)
+		return ret;
+	ret = vfio_ext_dsm_call(edev, u64_to_user_ptr(d.args), d.args_size,
+				&used);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	/*
+	 * The method ran and may have had side effects: running it again
+	 * with a larger buffer is the caller's decision, so say how large,
+	 * as VFIO's argsz-too-small replies do.
+	 */
+	if (ret == -ENOSPC)
+		d.args_size = min_t(u64, used, U32_MAX);
+	else
+		d.result_size = used;
+	if (vfio_ext_put_uarg(arg, &d))
+		return -EFAULT;
+	return ret;
+}
+
+/**
+ * vfio_ext_acpi_dsm_crosvm_ioctl() - VFIO_DEVICE_ACPI_DSM, crosvm's layout
+ * @edev: the device
+ * @arg: user pointer to struct vfio_acpi_dsm
+ *
+ * crosvm's structure cannot grow (its args follow the header) and its
+ * padding is not initialised by crosvm: it is read as it always was.
+ *
+ * Return: 0 or a negative errno as documented in <linux/vfio_ext.h>.
+ */
+long vfio_ext_acpi_dsm_crosvm_ioctl(struct vfio_ext_device *edev,
+				    void __user *arg)
+{
+	struct vfio_acpi_dsm __user *uhdr = arg;
+	struct vfio_acpi_dsm hdr;
+	size_t used = 0;
+	long ret;
+
+	if (copy_from_user(&hdr, uhdr, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.argsz < sizeof(hdr))
+		return -EINVAL;
+	ret = vfio_ext_dsm_call(edev, uhdr->args, hdr.argsz - sizeof(hdr),
+				&used);
+	if (ret == -ENOSPC &&
+	    put_user((u32)min_t(u64, sizeof(hdr) + (u64)used, U32_MAX),
+		     &uhdr->argsz))
+		ret = -EFAULT;
 	return ret;
 }
 

@@ -15,7 +15,7 @@
 #include <linux/vfio_ext.h>
 #include "vfio_ext_dsm.h"
 
-#define DSM_HDR		VFIO_ACPI_DSM_ARGS_MIN	/* UUID, rev, func */
+#define DSM_HDR		VFIO_EXT_ACPI_DSM_ARGS_MIN	/* UUID, rev, func */
 #define DSM_OBJ_HDR	8			/* u32 type, u32 size */
 
 /* Bytes of an argument element's data, padded to 8; 0 if it cannot be. */
@@ -29,19 +29,19 @@ static int dsm_decode_scalar(u32 type, u32 size, const u8 *data,
 			     union acpi_object *obj)
 {
 	switch (type) {
-	case VFIO_ACPI_DSM_TYPE_INTEGER:
+	case VFIO_EXT_ACPI_DSM_TYPE_INTEGER:
 		if (size != 8)
 			return -EINVAL;
 		obj->integer.type = ACPI_TYPE_INTEGER;
 		obj->integer.value = get_unaligned_le64(data);
 		return 0;
-	case VFIO_ACPI_DSM_TYPE_STRING:
+	case VFIO_EXT_ACPI_DSM_TYPE_STRING:
 		/* ACPICA copies length bytes and adds its own NUL. */
 		obj->string.type = ACPI_TYPE_STRING;
 		obj->string.length = strnlen((const char *)data, size);
 		obj->string.pointer = (char *)data;
 		return 0;
-	case VFIO_ACPI_DSM_TYPE_BUFFER:
+	case VFIO_EXT_ACPI_DSM_TYPE_BUFFER:
 		obj->buffer.type = ACPI_TYPE_BUFFER;
 		obj->buffer.length = size;
 		obj->buffer.pointer = (u8 *)data;
@@ -58,7 +58,7 @@ static int dsm_decode_scalar(u32 type, u32 size, const u8 *data,
  * @call: filled on success; release with vfio_ext_dsm_call_free()
  *
  * Return: 0; -EINVAL for a malformed layout; -E2BIG for a Package of more
- * than VFIO_ACPI_DSM_MAX_ELEMENTS; -ENOMEM.
+ * than VFIO_EXT_ACPI_DSM_MAX_ELEMENTS; -ENOMEM.
  */
 int vfio_ext_dsm_decode(const u8 *args, size_t len,
 			struct vfio_ext_dsm_call *call)
@@ -80,10 +80,10 @@ int vfio_ext_dsm_decode(const u8 *args, size_t len,
 	type = get_unaligned_le32(args + DSM_HDR);
 	size = get_unaligned_le32(args + DSM_HDR + 4);
 	off = DSM_HDR + DSM_OBJ_HDR;
-	if (type == VFIO_ACPI_DSM_TYPE_NONE)
+	if (type == VFIO_EXT_ACPI_DSM_TYPE_NONE)
 		return 0;
 
-	if (type != VFIO_ACPI_DSM_TYPE_PACKAGE) {
+	if (type != VFIO_EXT_ACPI_DSM_TYPE_PACKAGE) {
 		if ((u64)size > len - off)
 			return -EINVAL;
 		call->objs = kzalloc(sizeof(*call->objs), GFP_KERNEL);
@@ -98,7 +98,7 @@ int vfio_ext_dsm_decode(const u8 *args, size_t len,
 		return 0;
 	}
 
-	if (size > VFIO_ACPI_DSM_MAX_ELEMENTS)
+	if (size > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
 		return -E2BIG;
 	call->objs = kcalloc(size + 1, sizeof(*call->objs), GFP_KERNEL);
 	if (!call->objs)
@@ -144,13 +144,13 @@ static s64 dsm_scalar_size(const union acpi_object *obj, u32 *type)
 {
 	switch (obj->type) {
 	case ACPI_TYPE_INTEGER:
-		*type = VFIO_ACPI_DSM_TYPE_INTEGER;
+		*type = VFIO_EXT_ACPI_DSM_TYPE_INTEGER;
 		return 8;
 	case ACPI_TYPE_STRING:
-		*type = VFIO_ACPI_DSM_TYPE_STRING;
+		*type = VFIO_EXT_ACPI_DSM_TYPE_STRING;
 		return (s64)obj->string.length + 1;
 	case ACPI_TYPE_BUFFER:
-		*type = VFIO_ACPI_DSM_TYPE_BUFFER;
+		*type = VFIO_EXT_ACPI_DSM_TYPE_BUFFER;
 		return obj->buffer.length;
 	default:
 		return -EOPNOTSUPP;
@@ -185,7 +185,7 @@ static void dsm_put_scalar(const union acpi_object *obj, u8 *p)
  * Return: 0; -ENOSPC if it does not fit (*@used says how many bytes of
  * args it needs, at most U64_MAX); -EOPNOTSUPP for a type the layout
  * cannot carry (nested Package, reference, ...); -E2BIG for a Package of
- * more than VFIO_ACPI_DSM_MAX_ELEMENTS.
+ * more than VFIO_EXT_ACPI_DSM_MAX_ELEMENTS.
  */
 int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
 			size_t *used)
@@ -211,7 +211,7 @@ int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
 		return 0;
 	}
 
-	if (obj->package.count > VFIO_ACPI_DSM_MAX_ELEMENTS)
+	if (obj->package.count > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
 		return -E2BIG;
 	for (i = 0; i < obj->package.count; i++) {
 		sz = dsm_scalar_size(&obj->package.elements[i], &type);
@@ -225,7 +225,7 @@ int vfio_ext_dsm_encode(const union acpi_object *obj, u8 *args, size_t len,
 		return -ENOSPC;
 	}
 
-	put_unaligned_le32(VFIO_ACPI_DSM_TYPE_PACKAGE, args + DSM_HDR);
+	put_unaligned_le32(VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, args + DSM_HDR);
 	put_unaligned_le32(obj->package.count, args + DSM_HDR + 4);
 	off = DSM_HDR + DSM_OBJ_HDR;
 	for (i = 0; i < obj->package.count; i++) {

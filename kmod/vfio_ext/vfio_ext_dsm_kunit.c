@@ -75,7 +75,7 @@ static void dsm_decode_scalars(struct kunit *test)
 	u64 v = 0x1122334455667788ULL;
 
 	b = blob_new(test, 48, 0, 0);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_INTEGER, 8);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8);
 	blob_data(&b, &v, 8, false);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
 	KUNIT_ASSERT_NOT_NULL(test, call.arg3);
@@ -84,7 +84,7 @@ static void dsm_decode_scalars(struct kunit *test)
 	vfio_ext_dsm_call_free(&call);
 
 	b = blob_new(test, 45, 0, 0);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_BUFFER, 5);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 5);
 	blob_data(&b, bytes, 5, false);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
 	KUNIT_EXPECT_EQ(test, call.arg3->type, (u32)ACPI_TYPE_BUFFER);
@@ -94,13 +94,13 @@ static void dsm_decode_scalars(struct kunit *test)
 
 	/* A String without NUL has its full size; with one, stops there. */
 	b = blob_new(test, 43, 0, 0);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_STRING, 3);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_STRING, 3);
 	blob_data(&b, "abc", 3, false);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
 	KUNIT_EXPECT_EQ(test, call.arg3->string.length, 3U);
 	vfio_ext_dsm_call_free(&call);
 	b = blob_new(test, 44, 0, 0);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_STRING, 4);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_STRING, 4);
 	blob_data(&b, "a\0bc", 4, false);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
 	KUNIT_EXPECT_EQ(test, call.arg3->string.length, 1U);
@@ -108,7 +108,7 @@ static void dsm_decode_scalars(struct kunit *test)
 
 	/* Type none: no Arg3 whatever the size says. */
 	b = blob_new(test, 40, 0, 0);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_NONE, 0xffffffff);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_NONE, 0xffffffff);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
 	KUNIT_EXPECT_NULL(test, call.arg3);
 }
@@ -120,12 +120,12 @@ static void dsm_decode_package(struct kunit *test)
 	u64 v = 42;
 	struct blob b = blob_new(test, 40 + 16 + 16 + 16, 1, 2);
 
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_PACKAGE, 3);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_INTEGER, 8);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 3);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8);
 	blob_data(&b, &v, 8, true);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_STRING, 5);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_STRING, 5);
 	blob_data(&b, "hello", 5, true);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_BUFFER, 1);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 1);
 	blob_data(&b, "\x7f", 1, true);
 	KUNIT_ASSERT_EQ(test, b.off, b.len);
 
@@ -142,7 +142,7 @@ static void dsm_decode_package(struct kunit *test)
 
 	/* An empty Package is a Package. */
 	b = blob_new(test, 40, 0, 0);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_PACKAGE, 0);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 0);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);
 	KUNIT_EXPECT_EQ(test, call.arg3->package.count, 0U);
 	vfio_ext_dsm_call_free(&call);
@@ -169,7 +169,7 @@ static const struct hostile hostile_cases[] = {
 	{ "element padding past the end", 4, 1, 3, 1, 49, -EINVAL },
 	{ "nested package", 4, 1, 4, 0, 56, -EINVAL },
 	{ "element of unknown type", 4, 1, 9, 0, 56, -EINVAL },
-	{ "count over the maximum", 4, VFIO_ACPI_DSM_MAX_ELEMENTS + 1, 1, 8,
+	{ "count over the maximum", 4, VFIO_EXT_ACPI_DSM_MAX_ELEMENTS + 1, 1, 8,
 	  64, -E2BIG },
 	{ "count u32 max", 4, 0xffffffff, 1, 8, 64, -E2BIG },
 };
@@ -184,7 +184,7 @@ static void dsm_decode_hostile(struct kunit *test)
 		struct blob b = blob_new(test, h->len, 0, 0);
 
 		blob_hdr(&b, h->type, h->size);
-		if (h->type == VFIO_ACPI_DSM_TYPE_PACKAGE && b.off + 8 <= b.len)
+		if (h->type == VFIO_EXT_ACPI_DSM_TYPE_PACKAGE && b.off + 8 <= b.len)
 			blob_hdr(&b, h->etype, h->esize);
 		KUNIT_EXPECT_EQ_MSG(test, vfio_ext_dsm_decode(b.p, b.len, &call),
 				    h->ret, "%s", h->what);
@@ -282,7 +282,7 @@ static void dsm_encode_package(struct kunit *test)
 	b = blob_new(test, 200, 0, 0);
 	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL),
 			-EOPNOTSUPP);
-	pkg.package.count = VFIO_ACPI_DSM_MAX_ELEMENTS + 1;
+	pkg.package.count = VFIO_EXT_ACPI_DSM_MAX_ELEMENTS + 1;
 	KUNIT_EXPECT_EQ(test, vfio_ext_dsm_encode(&pkg, b.p, b.len, NULL), -E2BIG);
 }
 
@@ -403,12 +403,12 @@ static void dsm_acpica_echo(struct kunit *test)
 	if (!h)
 		kunit_skip(test, "test SSDT not loaded");
 	b = blob_new(test, 32 + 8 + 16 + 16 + 16, 0, 5);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_PACKAGE, 3);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_INTEGER, 8);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 3);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8);
 	blob_data(&b, &v, 8, true);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_STRING, 2);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_STRING, 2);
 	blob_data(&b, "ab", 2, true);
-	blob_hdr(&b, VFIO_ACPI_DSM_TYPE_BUFFER, 3);
+	blob_hdr(&b, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 3);
 	blob_data(&b, bytes, 3, true);
 	KUNIT_ASSERT_EQ(test, b.off, b.len);
 	KUNIT_ASSERT_EQ(test, vfio_ext_dsm_decode(b.p, b.len, &call), 0);

@@ -43,6 +43,7 @@
 #include <linux/vfio_ext.h>
 #include "vfio_ext_compat_eventfd.h"
 #include "vfio_ext_priv.h"
+#include "vfio_ext_uarg.h"
 
 #define NOTIFY_VALUE_MAX	0xff	/* ACPI Notify values are a byte */
 
@@ -475,15 +476,18 @@ static const struct file_operations vfio_ext_notify_fops = {
 
 /* VFIO_EXT_DEVICE_ACPI_NOTIFY_FD */
 static long vfio_ext_notify_open_fd(struct vfio_ext_device *edev,
-				    unsigned long arg)
+				    void __user *arg)
 {
+	struct vfio_ext_acpi_notify_fd a;
 	struct vfio_ext_notify_chan *chan;
 	struct file *file;
 	unsigned long flags;
 	int fd, ret;
 
-	if (arg & ~(unsigned long)O_NONBLOCK)
-		return -EINVAL;
+	ret = vfio_ext_get_uarg(&a, VFIO_EXT_ACPI_NOTIFY_FD_SIZE_VER0,
+				VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK, arg);
+	if (ret)
+		return ret;
 	if (!vfio_ext_handle(edev))
 		return -ENODEV;
 
@@ -503,7 +507,9 @@ static long vfio_ext_notify_open_fd(struct vfio_ext_device *edev,
 	}
 	file = anon_inode_getfile("[vfio-ext-acpi-notify]",
 				  &vfio_ext_notify_fops, chan,
-				  O_RDONLY | (arg & O_NONBLOCK));
+				  O_RDONLY |
+				  (a.flags & VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK ?
+				   O_NONBLOCK : 0));
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		goto err_fd;
@@ -562,7 +568,7 @@ long vfio_ext_notify_ioctl(struct vfio_ext_device *edev, unsigned int cmd,
 	*handled = true;
 	switch (cmd) {
 	case VFIO_EXT_DEVICE_ACPI_NOTIFY_FD:
-		return vfio_ext_notify_open_fd(edev, arg);
+		return vfio_ext_notify_open_fd(edev, uarg);
 	case VFIO_DEVICE_SET_IRQS:
 		if (get_user(index, &((struct vfio_irq_set __user *)uarg)->index))
 			return -EFAULT;

@@ -92,6 +92,8 @@ vfio_ext_from_vdev(struct vfio_device *vdev)
 void vfio_ext_acpi_init(struct vfio_ext_device *edev);
 void vfio_ext_acpi_release(struct vfio_ext_device *edev);
 long vfio_ext_acpi_dsm_ioctl(struct vfio_ext_device *edev, void __user *arg);
+long vfio_ext_acpi_dsm_crosvm_ioctl(struct vfio_ext_device *edev,
+				    void __user *arg);
 extern const struct attribute_group *vfio_ext_dev_groups[];
 
 void vfio_ext_notify_init(struct vfio_ext_device *edev);

@@ -167,9 +167,12 @@ static long vfio_ext_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 
 	/* vfio-ext device ioctls are dispatched here before the core's. */
 	switch (cmd) {
-	case VFIO_DEVICE_ACPI_DSM:
+	case VFIO_EXT_DEVICE_GET_API_VERSION:
+		return arg ? -EINVAL : VFIO_EXT_API_VERSION;
 	case VFIO_EXT_DEVICE_ACPI_DSM:
 		return vfio_ext_acpi_dsm_ioctl(edev, (void __user *)arg);
+	case VFIO_DEVICE_ACPI_DSM:
+		return vfio_ext_acpi_dsm_crosvm_ioctl(edev, (void __user *)arg);
 	case VFIO_DEVICE_GET_INFO:
 		/* One more IRQ index: VFIO_PCI_ACPI_NTFY_IRQ_INDEX. */
 		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);

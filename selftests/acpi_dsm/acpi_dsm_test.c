@@ -53,7 +53,7 @@ TEST_F(dsm, function0_by_default)
 	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
 	blob_init(&self->b, 0, 0);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
 	EXPECT_EQ(2, get32(self->b.args + 36));
 	EXPECT_EQ(0xff, self->b.args[40]);
 	EXPECT_EQ(0x3f, self->b.args[41]);
@@ -109,34 +109,34 @@ TEST_F(dsm, result_types)
 
 	blob_init(&self->b, 0, 1);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_INTEGER, get32(a + 32));
 	EXPECT_EQ(8, get32(a + 36));
 	EXPECT_EQ(0x12345678, get64(a + 40));
 
 	blob_init(&self->b, 0, 2);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_STRING, get32(a + 32));
 	EXPECT_EQ(9, get32(a + 36));	/* "vfio-ext" and its NUL */
 	EXPECT_EQ(0, memcmp(a + 40, "vfio-ext", 9));
 
 	blob_init(&self->b, 0, 3);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(a + 32));
 	EXPECT_EQ(5, get32(a + 36));
 	EXPECT_EQ(0, memcmp(a + 40, "\1\2\3\4\5", 5));
 
 	/* Package { 0xcafe, "pkg", Buffer { 0xaa, 0xbb } }, unpadded. */
 	blob_init(&self->b, 0, 4);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
 	EXPECT_EQ(3, get32(a + 36));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(a + 40));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_INTEGER, get32(a + 40));
 	EXPECT_EQ(8, get32(a + 44));
 	EXPECT_EQ(0xcafe, get64(a + 48));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 56));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_STRING, get32(a + 56));
 	EXPECT_EQ(4, get32(a + 60));
 	EXPECT_EQ(0, memcmp(a + 64, "pkg", 4));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 68));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(a + 68));
 	EXPECT_EQ(2, get32(a + 72));
 	EXPECT_EQ(0xaa, a[76]);
 	EXPECT_EQ(0xbb, a[77]);
@@ -153,48 +153,48 @@ TEST_F(dsm, argument_echo)
 
 	/* Buffer */
 	w = blob_init(&self->b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 0);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(a + 32));
 	EXPECT_EQ(3, get32(a + 36));
 	EXPECT_EQ(0, memcmp(a + 40, bytes, 3));
 
 	/* Integer */
 	w = blob_init(&self->b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 0);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_INTEGER, get32(a + 32));
 	EXPECT_EQ(v, get64(a + 40));
 
 	/* String */
 	w = blob_init(&self->b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_STRING, 5, "guest", 5, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_STRING, 5, "guest", 5, 0);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_STRING, get32(a + 32));
 	EXPECT_EQ(6, get32(a + 36));
 	EXPECT_STREQ("guest", (char *)a + 40);
 
 	/* Package of each, elements padded to 8 on input. */
 	w = blob_init(&self->b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 3, NULL, 0, 0);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_STRING, 2, "ab", 2, 1);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 3, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_STRING, 2, "ab", 2, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 1);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
 	EXPECT_EQ(3, get32(a + 36));
 	EXPECT_EQ(v, get64(a + 48));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(a + 56));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_STRING, get32(a + 56));
 	EXPECT_EQ(3, get32(a + 60));
 	EXPECT_STREQ("ab", (char *)a + 64);
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(a + 67));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(a + 67));
 	EXPECT_EQ(3, get32(a + 71));
 	EXPECT_EQ(0, memcmp(a + 75, bytes, 3));
 
 	/* No Arg3: ACPI passes an empty Package. */
 	w = blob_init(&self->b, 0, 5);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, get32(a + 32));
 	EXPECT_EQ(0, get32(a + 36));
 }
 
@@ -231,7 +231,7 @@ TEST_F(dsm, crosvm_ioctl_number)
 		return;
 	}
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(self->b.args + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_STRING, get32(self->b.args + 32));
 	EXPECT_STREQ("vfio-ext", (char *)self->b.args + 40);
 }
 
@@ -248,7 +248,7 @@ TEST_F(dsm, u64_extremes)
 	/* Function U64_MAX: only an "all" rule allows it; unknown: Buffer 0. */
 	blob_init(&self->b, 0, UINT64_MAX);
 	ASSERT_EQ(0, dsm(self->h.device, &self->b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(self->b.args + 32));
 	ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
 	ASSERT_EQ(0, write_policy(DSM_BDF, "allow " TEST_UUID " 0-63"));
 	blob_init(&self->b, 0, UINT64_MAX);
@@ -321,6 +321,9 @@ TEST_F(dsm, result_too_large_reports_size)
 
 TEST_F(dsm, malformed_args)
 {
+	struct vfio_ext_acpi_dsm bad = {
+		.argsz = sizeof(bad), .args_size = 4096, .args = 8,
+	};
 	struct dsm_buf *b = &self->b;
 	long calls = read_counter(DSM_BDF, "dsm_calls");
 	uint64_t v = 1;
@@ -331,45 +334,48 @@ TEST_F(dsm, malformed_args)
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 	b->hdr.argsz = 0;
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
-	b->hdr.argsz = VFIO_ACPI_DSM_ARGSZ_MAX + 1;
+	b->hdr.argsz = 8 + VFIO_EXT_ACPI_DSM_ARGS_MAX + 1;
 	EXPECT_EQ(-E2BIG, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 	b->hdr.argsz = 0xffffffff;
 	EXPECT_EQ(-E2BIG, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 
 	/* A Buffer whose size walks past argsz. */
 	w = blob_init(b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 100, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 100, NULL, 0, 0);
 	b->hdr.argsz = 8 + 40 + 99;
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 
 	/* A Package whose count lies. */
 	w = blob_init(b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 2, NULL, 0, 0);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 2, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
 	b->hdr.argsz = 8 + w.off;
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 
 	/* An element whose size lies. */
 	w = blob_init(b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 0x7fffffff, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 0x7fffffff, NULL, 0, 0);
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 
 	/* Nested Package, unknown type, oversized count. */
 	w = blob_init(b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 0, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 0, NULL, 0, 0);
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 	w = blob_init(b, 0, 5);
 	blob_obj(&w, 99, 0, NULL, 0, 0);
 	EXPECT_EQ(-EINVAL, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 	w = blob_init(b, 0, 5);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 100000, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 100000, NULL, 0, 0);
 	EXPECT_EQ(-E2BIG, dsm(self->h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
 
-	/* Bad pointers. */
-	EXPECT_EQ(-EFAULT, dsm(self->h.device, (void *)8,
-			       VFIO_EXT_DEVICE_ACPI_DSM));
+	/* Bad pointers: the argument, then the args it points to. */
+	EXPECT_EQ(-1, ioctl(self->h.device, VFIO_EXT_DEVICE_ACPI_DSM,
+			    (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->h.device, VFIO_EXT_DEVICE_ACPI_DSM, &bad));
+	EXPECT_EQ(EFAULT, errno);
 
 	/* None of these reached the firmware. */
 	EXPECT_EQ(calls, read_counter(DSM_BDF, "dsm_calls"));
@@ -537,7 +543,7 @@ TEST_F(dsm, library)
 	memcpy(raw, uuid, 16);
 	raw[24] = 1;
 	ASSERT_EQ(0, vfioext_acpi_dsm_raw(d, raw, sizeof(raw), NULL));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(raw + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_INTEGER, get32(raw + 32));
 	EXPECT_EQ(0x12345678, get64(raw + 40));
 	EXPECT_EQ(-EINVAL, vfioext_acpi_dsm_raw(d, raw, 31, NULL));
 

@@ -46,9 +46,10 @@ static int irqn_set(int device, uint32_t flags, uint32_t start, uint32_t count,
 	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
 }
 
-static int chan_open(int device, unsigned long flags)
+static int chan_open(int device, uint32_t flags)
 {
-	int fd = ioctl(device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, flags);
+	struct vfio_ext_acpi_notify_fd a = { .argsz = sizeof(a), .flags = flags };
+	int fd = ioctl(device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, &a);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -180,10 +181,10 @@ TEST_F_TIMEOUT(ntfy, channel_is_lossless, 60)
 	EXPECT_EQ(-1, read(ch, r, sizeof(r[0]) - 1));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-EBUSY, chan_open(self->h.device, 0));
-	EXPECT_EQ(-EINVAL, chan_open(self->h.device, O_APPEND));
+	EXPECT_EQ(-EINVAL, chan_open(self->h.device, 1u << 1));
 	close(ch);
 	/* Closed: a new channel can be opened. */
-	ch = chan_open(self->h.device, O_NONBLOCK);
+	ch = chan_open(self->h.device, VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK);
 	ASSERT_LE(0, ch);
 	EXPECT_EQ(-1, read(ch, r, sizeof(r)));
 	EXPECT_EQ(EAGAIN, errno);
@@ -302,7 +303,7 @@ TEST_F(ntfy, overflow_is_counted)
 	int q = VFIO_EXT_ACPI_NOTIFY_QUEUE, i, ch;
 	REC r[VFIO_EXT_ACPI_NOTIFY_QUEUE];
 
-	ch = chan_open(self->h.device, O_NONBLOCK);
+	ch = chan_open(self->h.device, VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK);
 	ASSERT_LE(0, ch);
 	for (i = 0; i < q + 44; i++)
 		ASSERT_EQ(0, acpi_notify_loopback(self->h.device, i & 0xff));
@@ -378,7 +379,7 @@ TEST_F_TIMEOUT(ntfy, storm, 120)
 	int ch, i, total = 0, dropped = 0;
 	bool ok = true;
 
-	ch = chan_open(self->h.device, O_NONBLOCK);
+	ch = chan_open(self->h.device, VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK);
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, pthread_create(&lt, NULL, storm_loopback, &s));
 	ASSERT_EQ(0, pthread_create(&ft, NULL, storm_firmware, &s));

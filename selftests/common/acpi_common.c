@@ -44,9 +44,28 @@ void blob_obj(struct blob *w, uint32_t type, uint32_t size,
 	w->off += pad ? (n + 7) / 8 * 8 : n;
 }
 
+/*
+ * One _DSM call on the args of @b: crosvm's number takes @b as it is;
+ * VFIO_EXT_DEVICE_ACPI_DSM gets a struct vfio_ext_acpi_dsm pointing at
+ * @b->args with args_size = @b->hdr.argsz - 8, and on ENOSPC the size it
+ * returns goes back into @b->hdr.argsz as crosvm's call returns it, so a
+ * test reads both numbers the same way.
+ */
 int dsm(int device, struct dsm_buf *b, unsigned long nr)
 {
-	return ioctl(device, nr, b) ? -errno : 0;
+	struct vfio_ext_acpi_dsm a = {
+		.argsz = sizeof(a),
+		.args_size = b->hdr.argsz >= 8 ? b->hdr.argsz - 8 : 0,
+		.args = (uintptr_t)b->args,
+	};
+	int ret;
+
+	if (nr != VFIO_EXT_DEVICE_ACPI_DSM)
+		return ioctl(device, nr, b) ? -errno : 0;
+	ret = ioctl(device, nr, &a) ? -errno : 0;
+	if (ret == -ENOSPC)
+		b->hdr.argsz = a.args_size + 8;
+	return ret;
 }
 
 int write_policy(const char *bdf, const char *cmd)
@@ -112,8 +131,8 @@ int fw_notify(int device, uint32_t value)
 	uint8_t le[8];
 
 	put64(le, v);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, le, 8, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 1, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8, le, 8, 1);
 	return dsm(device, &b, VFIO_EXT_DEVICE_ACPI_DSM);
 }
 

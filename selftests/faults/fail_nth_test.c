@@ -94,7 +94,8 @@ static int pv_batch1(int container, uint32_t op, uint32_t domain,
 			 VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE : 0,
 	};
 	struct vfio_ext_pviommu_batch b = {
-		.argsz = sizeof(b), .nr = 1, .ops = (uintptr_t)&o,
+		.argsz = sizeof(b), .nr = 1, .op_size = sizeof(o),
+		.ops = (uintptr_t)&o,
 	};
 
 	return ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
@@ -112,7 +113,9 @@ static int pv_domain_alloc(int container, uint32_t *id)
 
 static int pv_domain_free(int container, uint32_t id)
 {
-	return ioctl(container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, id) ? -errno : 0;
+	struct vfio_ext_pviommu_domain_free f = { .argsz = sizeof(f), .id = id };
+
+	return ioctl(container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f) ? -errno : 0;
 }
 
 static int pv_attach(struct fctx *c, uint32_t domain)
@@ -485,10 +488,10 @@ static int dsm_call(void *p)
 	uint64_t v = 0xfeedULL;
 	struct blob w = blob_init(c->dsm, 0, 5);
 
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_PACKAGE, 3, NULL, 0, 0);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_STRING, 2, "ab", 2, 1);
-	blob_obj(&w, VFIO_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 3, NULL, 0, 0);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8, &v, 8, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_STRING, 2, "ab", 2, 1);
+	blob_obj(&w, VFIO_EXT_ACPI_DSM_TYPE_BUFFER, 3, bytes, 3, 1);
 	return dsm(c->h.device, c->dsm, VFIO_EXT_DEVICE_ACPI_DSM);
 }
 
@@ -506,9 +509,10 @@ static int prepare_dsm(struct fctx *c)
 
 static int notify_fd_call(void *p)
 {
+	struct vfio_ext_acpi_notify_fd a = { .argsz = sizeof(a) };
 	struct fctx *c = p;
 
-	c->fd = ioctl(c->h.device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, 0);
+	c->fd = ioctl(c->h.device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, &a);
 	return c->fd < 0 ? -errno : 0;
 }
 

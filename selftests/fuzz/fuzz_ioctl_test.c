@@ -60,14 +60,14 @@ static const int e_irq[] = { EINVAL, EFAULT, EBADF, ENOTTY, EBUSY, EIO,
 			     ENODEV, 0 };
 static const int e_info[] = { EINVAL, EFAULT, 0 };
 static const int e_unknown[] = { ENOTTY, EINVAL, 0 };
-static const int e_chan[] = { EINVAL, EBUSY, EMFILE, 0 };
+static const int e_chan[] = { EINVAL, E2BIG, EBUSY, EMFILE, EFAULT, 0 };
 /* Each with a spare slot: a wrapping range is EOVERFLOW from 6.19 (type1's). */
 static int e_map[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM, 0, 0 };
 static int e_batch[] = { EINVAL, EFAULT, EEXIST, ENOSPC, ENOMEM, EPERM,
 			 E2BIG, ENOENT, 0, 0 };
 static int e_unmap[] = { EINVAL, ENOENT, EFAULT, 0, 0 };
 static const int e_dom[] = { EINVAL, ENOENT, EBUSY, ENOSPC, EFAULT, EEXIST,
-			     ENODEV, 0 };
+			     ENODEV, E2BIG, 0 };
 
 /* Add @e to a 0-terminated errno list that has a spare slot. */
 static void errnos_add(int *list, int e)
@@ -80,17 +80,17 @@ static void errnos_add(int *list, int e)
 
 /* --- device surface ------------------------------------------------------ */
 
-static void fill_dsm(struct fuzz *f, void *arg, void *ctx)
+/* crosvm's header and args in @room bytes at @d. */
+static void fill_dsm_in(struct fuzz *f, struct vfio_acpi_dsm *d, size_t room)
 {
-	struct vfio_acpi_dsm *d = arg;
 	uint8_t *a = d->args;
-	size_t len = FUZZ_ARG_MAX - sizeof(*d), off = 32;
+	size_t len = room - sizeof(*d), off = 32;
 	uint32_t i, n;
 
 	/* The kernel writes back into argsz bytes: never past our buffer. */
 	d->argsz = fuzz_mostly(f, 8 + 4096);
-	if (d->argsz > FUZZ_ARG_MAX && d->argsz <= VFIO_ACPI_DSM_ARGSZ_MAX)
-		d->argsz = FUZZ_ARG_MAX;
+	if (d->argsz > room && d->argsz <= 8 + VFIO_EXT_ACPI_DSM_ARGS_MAX)
+		d->argsz = room;
 	if (fuzz_one_in(f, 8))
 		fuzz_bytes(f, a, 16);
 	else
@@ -104,19 +104,19 @@ static void fill_dsm(struct fuzz *f, void *arg, void *ctx)
 		break;
 	case 1:
 		n = fuzz_one_in(f, 8) ? fuzz_interesting(f) : fuzz_below(f, 64);
-		*(uint32_t *)(a + off) = VFIO_ACPI_DSM_TYPE_BUFFER;
+		*(uint32_t *)(a + off) = VFIO_EXT_ACPI_DSM_TYPE_BUFFER;
 		*(uint32_t *)(a + off + 4) = n;
 		fuzz_bytes(f, a + off + 8, n < 64 ? n : 64);
 		break;
 	case 2:
 		n = fuzz_one_in(f, 8) ? fuzz_interesting(f) : fuzz_below(f, 6);
-		*(uint32_t *)(a + off) = VFIO_ACPI_DSM_TYPE_PACKAGE;
+		*(uint32_t *)(a + off) = VFIO_EXT_ACPI_DSM_TYPE_PACKAGE;
 		*(uint32_t *)(a + off + 4) = n;
 		off += 8;
 		for (i = 0; i < n && i < 8 && off + 24 < len; i++) {
 			uint32_t t = 1 + fuzz_below(f, 4), sz;
 
-			sz = t == VFIO_ACPI_DSM_TYPE_INTEGER ? 8 :
+			sz = t == VFIO_EXT_ACPI_DSM_TYPE_INTEGER ? 8 :
 			     fuzz_below(f, 17);
 			*(uint32_t *)(a + off) = fuzz_mostly(f, t);
 			*(uint32_t *)(a + off + 4) = fuzz_mostly(f, sz);
@@ -132,9 +132,42 @@ static void fill_dsm(struct fuzz *f, void *arg, void *ctx)
 	fuzz_mutate(f, a, 128, 3);
 }
 
-static void fill_value(struct fuzz *f, void *arg, void *ctx)
+static void fill_dsm(struct fuzz *f, void *arg, void *ctx)
 {
-	*(uint64_t *)arg = fuzz_one_in(f, 4) ? fuzz_interesting(f) : 0;
+	fill_dsm_in(f, arg, FUZZ_ARG_MAX);
+}
+
+/*
+ * struct vfio_ext_acpi_dsm at @arg, the args (as crosvm's, which gives
+ * their size) 64 bytes on; sometimes a larger structure, its tail mostly
+ * zero.
+ */
+static void fill_dsm_ext(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_acpi_dsm *d = (void *)((uint8_t *)arg + 64);
+	struct vfio_ext_acpi_dsm *e = arg;
+
+	fill_dsm_in(f, d, FUZZ_ARG_MAX - 64);
+	e->argsz = fuzz_one_in(f, 8) ? fuzz_interesting(f) :
+		   fuzz_mostly(f, sizeof(*e));
+	if (e->argsz > sizeof(*e) && e->argsz <= 64 && fuzz_one_in(f, 4))
+		fuzz_bytes(f, e + 1, e->argsz - sizeof(*e));
+	e->flags = fuzz_mostly(f, 0);
+	e->args_size = d->argsz >= 8 ? d->argsz - 8 : 0;
+	e->args = fuzz_one_in(f, 16) ? fuzz_interesting(f) :
+		  (uintptr_t)d->args;
+}
+
+static void fill_notify_fd(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_acpi_notify_fd *n = arg;
+
+	n->argsz = fuzz_one_in(f, 8) ? fuzz_interesting(f) :
+		   fuzz_mostly(f, sizeof(*n));
+	if (n->argsz > sizeof(*n) && n->argsz <= 64 && fuzz_one_in(f, 4))
+		fuzz_bytes(f, n + 1, n->argsz - sizeof(*n));
+	n->flags = fuzz_mostly(f, fuzz_below(f, 2) ?
+			       VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK : 0);
 }
 
 static void close_ret(const struct fuzz_call *c, long ret, void *ctx)
@@ -201,12 +234,12 @@ static void fill_unknown(struct fuzz *f, void *arg, void *ctx)
 }
 
 static const struct fuzz_call device_calls[] = {
-	{ "VFIO_EXT_DEVICE_ACPI_DSM", VFIO_EXT_DEVICE_ACPI_DSM, fill_dsm,
+	{ "VFIO_EXT_DEVICE_ACPI_DSM", VFIO_EXT_DEVICE_ACPI_DSM, fill_dsm_ext,
 	  .errnos = e_dsm },
 	{ "VFIO_DEVICE_ACPI_DSM", VFIO_DEVICE_ACPI_DSM, fill_dsm,
 	  .errnos = e_dsm_crosvm },
 	{ "VFIO_EXT_DEVICE_ACPI_NOTIFY_FD", VFIO_EXT_DEVICE_ACPI_NOTIFY_FD,
-	  fill_value, .done = close_ret, .errnos = e_chan, .by_value = true },
+	  fill_notify_fd, .done = close_ret, .errnos = e_chan },
 	{ "VFIO_DEVICE_SET_IRQS", VFIO_DEVICE_SET_IRQS, fill_set_irqs,
 	  .errnos = e_irq },
 	{ "VFIO_DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, fill_info,
@@ -291,14 +324,19 @@ static void fill_batch(struct fuzz *f, void *arg, void *ctx)
 	b->argsz = fuzz_mostly(f, sizeof(*b));
 	b->flags = fuzz_mostly(f, 0);
 	b->nr = fuzz_one_in(f, 8) ? fuzz_interesting(f) : 1 + fuzz_below(f, 8);
+	b->op_size = fuzz_one_in(f, 8) ? fuzz_interesting(f) :
+		     fuzz_mostly(f, sizeof(*ops));
 	b->done = fuzz_interesting(f);
+	b->reserved = fuzz_mostly(f, 0);
 	b->ops = fuzz_one_in(f, 16) ? fuzz_interesting(f) : (uintptr_t)ops;
 	/* A count past our array must not make the kernel read garbage
 	 * that is still ours: it reads on into unmapped memory or is
 	 * refused for its size.
 	 */
-	if (b->ops == (uintptr_t)ops && b->nr > room && b->nr <= 4096)
-		b->nr = room;
+	if (b->ops == (uintptr_t)ops && b->op_size &&
+	    b->op_size <= 4096 && b->nr <= 4096 &&
+	    (uint64_t)b->nr * b->op_size > room * sizeof(*ops))
+		b->nr = room * sizeof(*ops) / b->op_size;
 	for (i = 0; i < room && i < 8; i++) {
 		ops[i].op = fuzz_mostly(f, 1 + fuzz_below(f, 2));
 		ops[i].flags = ops[i].op == VFIO_EXT_PVIOMMU_OP_MAP ?
@@ -322,6 +360,15 @@ static void fill_domain_alloc(struct fuzz *f, void *arg, void *ctx)
 	d->flags = fuzz_mostly(f, 0);
 	d->id = fuzz_interesting(f);
 	d->reserved = fuzz_mostly(f, 0);
+}
+
+static void fill_domain_free(struct fuzz *f, void *arg, void *ctx)
+{
+	struct vfio_ext_pviommu_domain_free *d = arg;
+
+	d->argsz = fuzz_mostly(f, sizeof(*d));
+	d->flags = fuzz_mostly(f, 0);
+	d->id = fuzz_one_in(f, 4) ? fuzz_interesting(f) : fuzz_below(f, 6);
 }
 
 static void fill_small(struct fuzz *f, void *arg, void *ctx)
@@ -382,7 +429,7 @@ static const struct fuzz_call container_calls[] = {
 	{ "VFIO_EXT_PVIOMMU_DOMAIN_ALLOC", VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
 	  fill_domain_alloc, .errnos = e_dom },
 	{ "VFIO_EXT_PVIOMMU_DOMAIN_FREE", VFIO_EXT_PVIOMMU_DOMAIN_FREE,
-	  fill_small, .errnos = e_dom, .by_value = true },
+	  fill_domain_free, .errnos = e_dom },
 	{ "VFIO_EXT_PVIOMMU_ATTACH", VFIO_EXT_PVIOMMU_ATTACH, fill_attach,
 	  .errnos = e_dom },
 	{ "VFIO_EXT_PVIOMMU_SIDS", VFIO_EXT_PVIOMMU_SIDS, fill_sids,
@@ -607,7 +654,7 @@ TEST_F_TIMEOUT(fuzz, device_ioctls, 600)
 	/* Still answers: function 1 is the Integer 0x12345678. */
 	blob_init(b, 0, 1);
 	ASSERT_EQ(0, dsm(self->c.h.device, b, VFIO_EXT_DEVICE_ACPI_DSM));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, *(uint32_t *)(b->args + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_INTEGER, *(uint32_t *)(b->args + 32));
 	EXPECT_EQ(0x12345678ULL, *(uint64_t *)(b->args + 40));
 	free(b);
 }

@@ -62,7 +62,7 @@ TEST(objects)
 	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 0, vfioext_acpi_package(0)));
 	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 0, NULL));
 	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(NULL, 0, vfioext_acpi_integer(3)));
-	EXPECT_EQ(NULL, vfioext_acpi_package(VFIO_ACPI_DSM_MAX_ELEMENTS + 1));
+	EXPECT_EQ(NULL, vfioext_acpi_package(VFIO_EXT_ACPI_DSM_MAX_ELEMENTS + 1));
 	EXPECT_EQ(NULL, vfioext_acpi_buffer(NULL, 4));
 	vfioext_acpi_free(p);
 	vfioext_acpi_free(NULL);
@@ -96,15 +96,15 @@ TEST(encode_args)
 	ASSERT_EQ(0, vfioext_acpi_package_set(p, 2, vfioext_acpi_buffer("\x09", 1)));
 	ASSERT_EQ(0, vfioext_dsm_encode_args(u, 0, 5, p, b, 88, &used));
 	EXPECT_EQ(40 + 16 + 16 + 16, used);
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_PACKAGE, get32(b + 32));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, get32(b + 32));
 	EXPECT_EQ(3, get32(b + 36));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_INTEGER, get32(b + 40));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_INTEGER, get32(b + 40));
 	EXPECT_EQ(8, get32(b + 44));
 	EXPECT_EQ(5, get64(b + 48));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_STRING, get32(b + 56));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_STRING, get32(b + 56));
 	EXPECT_EQ(3, get32(b + 60));
 	EXPECT_EQ(0, memcmp(b + 64, "abc\0\0\0\0\0", 8));
-	EXPECT_EQ(VFIO_ACPI_DSM_TYPE_BUFFER, get32(b + 72));
+	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_BUFFER, get32(b + 72));
 	EXPECT_EQ(1, get32(b + 76));
 	EXPECT_EQ(9, b[80]);
 	EXPECT_EQ(-ENOSPC, vfioext_dsm_encode_args(u, 0, 5, p, b, 87, NULL));
@@ -135,7 +135,7 @@ TEST(decode_result)
 	struct vfioext_acpi_obj *r;
 	uint8_t *b;
 
-	b = result_blob(48, VFIO_ACPI_DSM_TYPE_INTEGER, 8);
+	b = result_blob(48, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8);
 	b[40] = 0x78;
 	b[47] = 0x12;
 	ASSERT_EQ(0, vfioext_dsm_decode_result(b, 48, &r));
@@ -144,7 +144,7 @@ TEST(decode_result)
 	vfioext_acpi_free(r);
 	free(b);
 
-	b = result_blob(44, VFIO_ACPI_DSM_TYPE_STRING, 4);
+	b = result_blob(44, VFIO_EXT_ACPI_DSM_TYPE_STRING, 4);
 	memcpy(b + 40, "abc", 4);
 	ASSERT_EQ(0, vfioext_dsm_decode_result(b, 44, &r));
 	EXPECT_EQ(VFIOEXT_ACPI_STRING, r->type);
@@ -154,12 +154,12 @@ TEST(decode_result)
 	free(b);
 
 	/* Package { Buffer { 1, 2 }, "z" }, unpadded. */
-	b = result_blob(40 + 10 + 10, VFIO_ACPI_DSM_TYPE_PACKAGE, 2);
-	put32(b + 40, VFIO_ACPI_DSM_TYPE_BUFFER);
+	b = result_blob(40 + 10 + 10, VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, 2);
+	put32(b + 40, VFIO_EXT_ACPI_DSM_TYPE_BUFFER);
 	put32(b + 44, 2);
 	b[48] = 1;
 	b[49] = 2;
-	put32(b + 50, VFIO_ACPI_DSM_TYPE_STRING);
+	put32(b + 50, VFIO_EXT_ACPI_DSM_TYPE_STRING);
 	put32(b + 54, 2);
 	b[58] = 'z';
 	ASSERT_EQ(0, vfioext_dsm_decode_result(b, 60, &r));
@@ -206,7 +206,7 @@ TEST(decode_malformed)
 		uint8_t *b = result_blob(bad[i].len, bad[i].type, bad[i].size);
 
 		ASSERT_NE(NULL, b);
-		if (bad[i].type == VFIO_ACPI_DSM_TYPE_PACKAGE) {
+		if (bad[i].type == VFIO_EXT_ACPI_DSM_TYPE_PACKAGE) {
 			put32(b + 40, bad[i].etype);
 			put32(b + 44, bad[i].esize);
 		} else if (bad[i].data) {

@@ -760,6 +760,13 @@ static int pv_attach(int container, uint32_t group, uint32_t sid,
 	return ioctl(container, VFIO_EXT_PVIOMMU_ATTACH, &at) ? -errno : 0;
 }
 
+static int pv_domain_free(int container, uint32_t id)
+{
+	struct vfio_ext_pviommu_domain_free f = { .argsz = sizeof(f), .id = id };
+
+	return ioctl(container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f) ? -errno : 0;
+}
+
 static int pv_map(int container, uint32_t domain, void *vaddr, uint64_t iova,
 		  uint32_t flags)
 {
@@ -769,7 +776,8 @@ static int pv_map(int container, uint32_t domain, void *vaddr, uint64_t iova,
 		.domain = domain,
 	};
 	struct vfio_ext_pviommu_batch b = {
-		.argsz = sizeof(b), .nr = 1, .ops = (uintptr_t)&op,
+		.argsz = sizeof(b), .nr = 1, .op_size = sizeof(op),
+		.ops = (uintptr_t)&op,
 	};
 
 	return ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
@@ -822,9 +830,7 @@ TEST(paravirtual_domains)
 	EXPECT_EQ(0xbb, gdst[0]);
 	EXPECT_EQ(0, d[0]);
 	/* Freeing a domain with an endpoint in it is refused. */
-	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE,
-			    dom.id));
-	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(-EBUSY, pv_domain_free(h.container, dom.id));
 
 	/* Back to the container's own mappings. */
 	memset(gdst, 0, 4096);
@@ -842,10 +848,9 @@ TEST(paravirtual_domains)
 
 	/* Free the guest domain: its pins go. */
 	EXPECT_EQ(lck0 + 16, proc_status_kb("VmLck"));
-	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, dom.id));
+	ASSERT_EQ(0, pv_domain_free(h.container, dom.id));
 	EXPECT_EQ(lck0 + 8, proc_status_kb("VmLck"));
-	EXPECT_EQ(-1, ioctl(h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, dom.id));
-	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-ENOENT, pv_domain_free(h.container, dom.id));
 	munmap((void *)bar, len);
 	vfio_close_all(&h);
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
@@ -918,7 +923,9 @@ TEST(check_extension)
 	ASSERT_LE(0, c);
 	if (access("/sys/module/vfio_pviommu", F_OK))
 		SKIP(return, "vfio-pviommu not loaded");
-	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_EXT_PVIOMMU_IOMMU));
+	/* Supported, and the value is the uAPI's version. */
+	EXPECT_EQ(VFIO_EXT_API_VERSION,
+		  ioctl(c, VFIO_CHECK_EXTENSION, VFIO_EXT_PVIOMMU_IOMMU));
 	EXPECT_EQ(1, ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, 30));	/* pKVM */
 	EXPECT_EQ(0, ioctl(c, VFIO_CHECK_EXTENSION, 100001));	/* ChromeOS */
@@ -938,7 +945,8 @@ static int batch(int container, struct vfio_ext_pviommu_op *ops, uint32_t n,
 		 uint32_t *done)
 {
 	struct vfio_ext_pviommu_batch b = {
-		.argsz = sizeof(b), .nr = n, .ops = (uintptr_t)ops,
+		.argsz = sizeof(b), .nr = n, .op_size = sizeof(*ops),
+		.ops = (uintptr_t)ops,
 	};
 	int ret = ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
 
@@ -1022,7 +1030,8 @@ static int pv_unmap(int container, uint32_t domain, uint64_t iova)
 		.domain = domain,
 	};
 	struct vfio_ext_pviommu_batch b = {
-		.argsz = sizeof(b), .nr = 1, .ops = (uintptr_t)&op,
+		.argsz = sizeof(b), .nr = 1, .op_size = sizeof(op),
+		.ops = (uintptr_t)&op,
 	};
 
 	return ioctl(container, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;

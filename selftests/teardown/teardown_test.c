@@ -73,8 +73,9 @@ static void storm_map(struct vfio_handles *h, struct fuzz *f)
 
 static void storm_notify(struct vfio_handles *h, struct fuzz *f)
 {
+	struct vfio_ext_acpi_notify_fd a = { .argsz = sizeof(a) };
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	int ch = ioctl(h->device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, 0);
+	int ch = ioctl(h->device, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, &a);
 	struct dsm_buf *b = malloc(sizeof(*b));
 
 	if (efd < 0 || ch < 0 || !b ||

@@ -37,7 +37,7 @@
 
 #include "vfioext.h"
 
-#define MAX_ARGS	VFIO_ACPI_DSM_MAX_ELEMENTS
+#define MAX_ARGS	VFIO_EXT_ACPI_DSM_MAX_ELEMENTS
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *prog = "vfio-ext";

@@ -4,6 +4,20 @@
  *
  * This header is the whole user ABI of the vfio-ext modules.  Everything a
  * VMM needs beyond <linux/vfio.h> is defined here; nothing else is ABI.
+ *
+ * Sections: vfio-ext's own ioctls (device fd, then pviommu container),
+ * the crosvm compatibility section (the only VFIO_* names here), the
+ * generic netlink family, and the in-kernel virtio-iommu device.
+ *
+ * Extensibility (Documentation/uapi.rst, "Versioning"): every ioctl
+ * argument starts with __u32 argsz, the bytes the caller has, and __u32
+ * flags.  The kernel accepts any argsz from the structure's first version
+ * (its *_SIZE_VER0) up to the page size: fields the caller's version lacks
+ * read as zero, bytes beyond what the kernel knows must be zero (E2BIG
+ * otherwise: a newer binary asked for something this kernel cannot do),
+ * a smaller argsz or an unknown flag is EINVAL.  Arrays carry their element
+ * size and follow the same rules per element.  The ioctl numbers are _IO()
+ * numbers, as VFIO's: a structure grows without its number changing.
  */
 #ifndef _UAPI_LINUX_VFIO_EXT_H
 #define _UAPI_LINUX_VFIO_EXT_H
@@ -14,11 +28,17 @@
 /**
  * VFIO_EXT_API_VERSION - version of the vfio-ext user ABI
  *
- * Incremented when an ioctl, structure or IRQ index is added.  Existing
- * items never change meaning; user space checks for a feature by calling it
- * (an unknown ioctl fails with ENOTTY), the version is informational.
+ * Incremented when an ioctl, structure, flag or IRQ index is added or an
+ * unreleased one changes.  A VMM reads the running modules' version with
+ * VFIO_EXT_DEVICE_GET_API_VERSION on a vfio-pci-ext device fd, or as the
+ * value of VFIO_CHECK_EXTENSION(VFIO_EXT_PVIOMMU_IOMMU) on a container
+ * (a kernel before version 6 answers ENOTTY and 1 respectively).
+ * Version 6: every argument extensible (argsz + flags, zero tails),
+ * _IO() numbers, VFIO_EXT_PVIOMMU_BATCH with an element size,
+ * VFIO_EXT_PVIOMMU_DOMAIN_FREE and VFIO_EXT_DEVICE_ACPI_NOTIFY_FD with a
+ * structure, VFIO_EXT_DEVICE_ACPI_DSM with its own structure.
  */
-#define VFIO_EXT_API_VERSION	5
+#define VFIO_EXT_API_VERSION	6
 
 /**
  * VFIO_EXT_PCI_DRIVER_NAME - name of the vfio-pci-ext PCI driver
@@ -30,19 +50,60 @@
  */
 #define VFIO_EXT_PCI_DRIVER_NAME	"vfio-pci-ext"
 
+/** VFIO_EXT_IOCTL_TYPE - ioctl type of vfio-ext's own numbers (unassigned) */
+#define VFIO_EXT_IOCTL_TYPE		0xE7
+
 /* ------------------------------------------------------------------ */
-/* ACPI _DSM evaluation                                               */
+/* Device fd: API version                                             */
 /* ------------------------------------------------------------------ */
 
 /**
- * struct vfio_acpi_dsm - argument of VFIO_DEVICE_ACPI_DSM
- * @argsz: sizeof(struct vfio_acpi_dsm) + length of @args, at least
- *         8 + VFIO_ACPI_DSM_ARGS_MIN + 8 (the call and a result header:
- *         48) and at most VFIO_ACPI_DSM_ARGSZ_MAX
- * @padding: ignored (crosvm leaves it unset)
- * @args: the call on input, the call with its result on output
+ * VFIO_EXT_DEVICE_GET_API_VERSION - the running module's
+ * VFIO_EXT_API_VERSION (device fd of vfio-pci-ext)
  *
- * @args layout, all integers little endian (the crosvm ABI):
+ * No argument (the ioctl's argument must be 0: EINVAL otherwise).
+ * Returns the version.  ENOTTY: a vfio-ext before version 6, or a device
+ * bound to another driver.
+ */
+#define VFIO_EXT_DEVICE_GET_API_VERSION	_IO(VFIO_EXT_IOCTL_TYPE, 0x03)
+
+/* ------------------------------------------------------------------ */
+/* Device fd: ACPI _DSM evaluation                                     */
+/* ------------------------------------------------------------------ */
+
+/**
+ * VFIO_EXT_ACPI_DSM_ARGS_MIN - UUID, revision and function: 32 bytes
+ */
+#define VFIO_EXT_ACPI_DSM_ARGS_MIN	32
+/**
+ * VFIO_EXT_ACPI_DSM_ARGS_MAX - largest accepted args buffer (64 KiB)
+ */
+#define VFIO_EXT_ACPI_DSM_ARGS_MAX	65536
+/** VFIO_EXT_ACPI_DSM_MAX_ELEMENTS - largest Package, argument or result */
+#define VFIO_EXT_ACPI_DSM_MAX_ELEMENTS	256
+
+/* VFIO_EXT_ACPI_DSM_TYPE_* - type codes of the args layout */
+#define VFIO_EXT_ACPI_DSM_TYPE_NONE	0
+#define VFIO_EXT_ACPI_DSM_TYPE_INTEGER	1
+#define VFIO_EXT_ACPI_DSM_TYPE_STRING	2
+#define VFIO_EXT_ACPI_DSM_TYPE_BUFFER	3
+#define VFIO_EXT_ACPI_DSM_TYPE_PACKAGE	4
+
+/**
+ * struct vfio_ext_acpi_dsm - argument of VFIO_EXT_DEVICE_ACPI_DSM
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_ACPI_DSM_SIZE_VER0)
+ * @flags: 0
+ * @args_size: in: bytes at @args, at least VFIO_EXT_ACPI_DSM_ARGS_MIN + 8
+ *             (the call and a result header: 40), at most
+ *             VFIO_EXT_ACPI_DSM_ARGS_MAX; out, on ENOSPC only: the bytes
+ *             the result needs
+ * @result_size: out: bytes of @args the call and its result take (from
+ *               byte 0; the result ends there); ignored on input
+ * @args: user pointer to the args buffer: the call on input, the call with
+ *        its result on output
+ *
+ * The args layout, all integers little endian (crosvm's):
  *
  * ======  =====================================================
  * 0-15    UUID (Arg0), the bytes of ACPI ToUUID()
@@ -62,87 +123,41 @@
  * count, then per element u32 type, u32 size and size data bytes, not
  * padded (Integer elements size 8, String elements include their NUL).
  * Bytes after the result are left as they were.
- *
- * Errors: EINVAL malformed @args (argsz too small, a size or count that
- * walks past argsz, an unknown or nested type); E2BIG argsz above
- * VFIO_ACPI_DSM_ARGSZ_MAX or a Package above VFIO_ACPI_DSM_MAX_ELEMENTS;
- * ENODEV the device has no ACPI companion; ENOENT the companion has no
- * _DSM; EACCES the host policy does not allow this UUID and function;
- * EIO the firmware method failed or returned nothing; ENOSPC the result
- * does not fit in @args: the method ran, and @argsz is set to the argsz
- * the result needs (nothing else is written); EOPNOTSUPP the result is of
- * a type the layout cannot carry (nested Package, reference, ...); EINTR
- * a fatal signal arrived while waiting for another call on the same
- * device; ENOMEM the host ran out of memory (inside ACPICA too); EFAULT.
  */
-struct vfio_acpi_dsm {
+struct vfio_ext_acpi_dsm {
 	__u32 argsz;
-	__u32 padding;
-	__u8 args[];
+	__u32 flags;
+	__u32 args_size;
+	__u32 result_size;
+	__aligned_u64 args;
 };
 
-/** VFIO_ACPI_DSM_ARGS_MIN - UUID, revision and function: 32 bytes */
-#define VFIO_ACPI_DSM_ARGS_MIN		32
-/** VFIO_ACPI_DSM_ARGSZ_MAX - largest accepted argsz (header + 64 KiB) */
-#define VFIO_ACPI_DSM_ARGSZ_MAX		(8 + 65536)
-/** VFIO_ACPI_DSM_MAX_ELEMENTS - largest Package, argument or result */
-#define VFIO_ACPI_DSM_MAX_ELEMENTS	256
-
-/** VFIO_ACPI_DSM_TYPE_* - type codes of the args layout */
-#define VFIO_ACPI_DSM_TYPE_NONE		0
-#define VFIO_ACPI_DSM_TYPE_INTEGER	1
-#define VFIO_ACPI_DSM_TYPE_STRING	2
-#define VFIO_ACPI_DSM_TYPE_BUFFER	3
-#define VFIO_ACPI_DSM_TYPE_PACKAGE	4
+/** VFIO_EXT_ACPI_DSM_SIZE_VER0 - first version of struct vfio_ext_acpi_dsm */
+#define VFIO_EXT_ACPI_DSM_SIZE_VER0	24
 
 /**
- * VFIO_DEVICE_ACPI_DSM - evaluate the device's ACPI _DSM (crosvm's number)
+ * VFIO_EXT_DEVICE_ACPI_DSM - evaluate the device's ACPI _DSM
  *
- * _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct vfio_acpi_dsm.  From
- * Linux 6.6 the VFIO core takes this number for VFIO_DEVICE_BIND_IOMMUFD
- * before the driver sees it; use VFIO_EXT_DEVICE_ACPI_DSM there (and in
- * new code everywhere).
+ * Argument: struct vfio_ext_acpi_dsm.  Errors: EINVAL argsz below
+ * VFIO_EXT_ACPI_DSM_SIZE_VER0, unknown flags, @args_size too small,
+ * malformed @args (a size or count that walks past @args_size, an unknown
+ * or nested type); E2BIG argsz above the page size or non-zero bytes
+ * beyond the known fields, @args_size above VFIO_EXT_ACPI_DSM_ARGS_MAX or
+ * a Package above VFIO_EXT_ACPI_DSM_MAX_ELEMENTS; ENODEV the device has no
+ * ACPI companion; ENOENT the companion has no _DSM; EACCES the host policy
+ * does not allow this UUID and function; EIO the firmware method failed
+ * or returned nothing; ENOSPC the result does not fit in @args: the
+ * method ran, and @args_size is set to the size the result needs (nothing
+ * else is written); EOPNOTSUPP the result is of a type the layout cannot
+ * carry (nested Package, reference, ...); EINTR a fatal signal arrived
+ * while waiting for another call on the same device; ENOMEM the host ran
+ * out of memory (inside ACPICA too); EFAULT.
  */
-#define VFIO_DEVICE_ACPI_DSM		_IO(VFIO_TYPE, VFIO_BASE + 18)
-
-/** VFIO_EXT_IOCTL_TYPE - ioctl type of vfio-ext's own numbers (unassigned) */
-#define VFIO_EXT_IOCTL_TYPE		0xE7
-
-/**
- * VFIO_EXT_DEVICE_ACPI_DSM - same call as VFIO_DEVICE_ACPI_DSM
- *
- * A number outside VFIO's range, so it reaches vfio-pci-ext on every
- * kernel.  Same argument, semantics and errors.
- */
-#define VFIO_EXT_DEVICE_ACPI_DSM	_IOWR(VFIO_EXT_IOCTL_TYPE, 0x00, \
-					      struct vfio_acpi_dsm)
+#define VFIO_EXT_DEVICE_ACPI_DSM	_IO(VFIO_EXT_IOCTL_TYPE, 0x00)
 
 /* ------------------------------------------------------------------ */
-/* ACPI notifications                                                 */
+/* Device fd: ACPI notifications                                       */
 /* ------------------------------------------------------------------ */
-
-/**
- * VFIO_PCI_ACPI_NTFY_IRQ_INDEX - IRQ index of the device's ACPI Notify
- *
- * One past the vfio-pci indexes (crosvm's number, 5): VFIO_DEVICE_GET_INFO
- * reports num_irqs 6.  VFIO_DEVICE_GET_IRQ_INFO gives count 1 (flags
- * EVENTFD | NORESIZE) when the device has an ACPI companion, else 0.
- * VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER only:
- *
- * - DATA_EVENTFD, start 0, count 1: firmware Notify(device, value) adds
- *   value to the eventfd counter (a reader sees the sum of the values
- *   since its last read; value 0 is invisible there).  fd -1 disables;
- *   a new fd replaces the old one.
- * - DATA_NONE, count 0: disable (EINVAL if not enabled, as vfio-pci).
- * - DATA_BOOL, count 1, data a __u32 value 0..255: deliver that value as
- *   if the firmware had notified it (loopback test).
- *
- * The ACPI notify handler is installed on the companion only while an
- * eventfd or a notification fd is set, and removed on disable, on close
- * of the device and on unbind; once removal returns no notification is
- * delivered.
- */
-#define VFIO_PCI_ACPI_NTFY_IRQ_INDEX	5
 
 /**
  * struct vfio_ext_acpi_notify_record - one notification, as read from the
@@ -170,21 +185,42 @@ struct vfio_ext_acpi_notify_record {
 #define VFIO_EXT_ACPI_NOTIFY_QUEUE	256
 
 /**
+ * struct vfio_ext_acpi_notify_fd - argument of VFIO_EXT_DEVICE_ACPI_NOTIFY_FD
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_ACPI_NOTIFY_FD_SIZE_VER0)
+ * @flags: VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK: the new fd's reads do not
+ *         block (O_NONBLOCK)
+ */
+struct vfio_ext_acpi_notify_fd {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK	(1u << 0)
+};
+
+/**
+ * VFIO_EXT_ACPI_NOTIFY_FD_SIZE_VER0 - first version of struct
+ * vfio_ext_acpi_notify_fd
+ */
+#define VFIO_EXT_ACPI_NOTIFY_FD_SIZE_VER0	8
+
+/**
  * VFIO_EXT_DEVICE_ACPI_NOTIFY_FD - open the lossless notification channel
  *
- * Argument: flags, 0 or O_NONBLOCK (the fd is always O_CLOEXEC).
- * Returns a new file descriptor; read() gives whole struct
- * vfio_ext_acpi_notify_record entries, every notification in order with
- * its value (no coalescing), and poll() reports EPOLLIN.  After the device
- * is closed, queued records can still be read, then read() returns 0.
- * The fd keeps the device's memory (not the device) alive.
- * Errors: ENODEV no ACPI companion; EBUSY a channel is already open on
- * this device; EINVAL unknown flags; EMFILE, ENOMEM.
+ * Argument: struct vfio_ext_acpi_notify_fd.  Returns a new file descriptor
+ * (always O_CLOEXEC); read() gives whole struct vfio_ext_acpi_notify_record
+ * entries, every notification in order with its value (no coalescing),
+ * and poll() reports EPOLLIN.  After the device is closed, queued records
+ * can still be read, then read() returns 0.  The fd keeps the device's
+ * memory (not the device) alive.
+ * Errors: EINVAL argsz below VFIO_EXT_ACPI_NOTIFY_FD_SIZE_VER0, unknown
+ * flags; E2BIG argsz above the page size or non-zero bytes beyond the
+ * known fields; ENODEV no ACPI companion; EBUSY a channel is already open
+ * on this device; EMFILE, ENOMEM, EFAULT.
  */
-#define VFIO_EXT_DEVICE_ACPI_NOTIFY_FD	_IO(VFIO_EXT_IOCTL_TYPE, 0x01)
+#define VFIO_EXT_DEVICE_ACPI_NOTIFY_FD	_IO(VFIO_EXT_IOCTL_TYPE, 0x02)
 
 /* ------------------------------------------------------------------ */
-/* pviommu: a VFIO IOMMU backend                                       */
+/* pviommu: a VFIO IOMMU backend (container fd)                        */
 /* ------------------------------------------------------------------ */
 
 /**
@@ -193,6 +229,7 @@ struct vfio_ext_acpi_notify_record {
  * For VFIO_CHECK_EXTENSION and VFIO_SET_IOMMU on a container, like
  * VFIO_TYPE1v2_IOMMU.  ASCII "VFXP"; collides with no upstream type
  * (1-10) and no known downstream one (Android pKVM 30, ChromeOS 100001).
+ * VFIO_CHECK_EXTENSION answers VFIO_EXT_API_VERSION (1 before version 6).
  * The container then answers VFIO_IOMMU_GET_INFO (iova_pgsizes, the
  * IOVA_RANGE and DMA_AVAIL capabilities), VFIO_IOMMU_MAP_DMA and
  * VFIO_IOMMU_UNMAP_DMA (with VFIO_DMA_UNMAP_FLAG_ALL) with type1v2
@@ -214,6 +251,8 @@ struct vfio_ext_acpi_notify_record {
  *
  * Each entry has exactly the semantics and errors of VFIO_IOMMU_MAP_DMA
  * or VFIO_IOMMU_UNMAP_DMA, in its domain (ENOENT: no such domain).
+ * Entries are @op_size bytes apart in the batch: the structure grows as
+ * the arguments do (bytes beyond what the kernel knows must be zero).
  */
 struct vfio_ext_pviommu_op {
 	__u32 op;
@@ -225,6 +264,9 @@ struct vfio_ext_pviommu_op {
 	__u32 reserved;
 };
 
+/** VFIO_EXT_PVIOMMU_OP_SIZE_VER0 - first version of struct vfio_ext_pviommu_op */
+#define VFIO_EXT_PVIOMMU_OP_SIZE_VER0	40
+
 #define VFIO_EXT_PVIOMMU_OP_MAP		1
 #define VFIO_EXT_PVIOMMU_OP_UNMAP	2
 /** VFIO_EXT_PVIOMMU_BATCH_MAX - most entries in one batch */
@@ -232,20 +274,33 @@ struct vfio_ext_pviommu_op {
 
 /**
  * struct vfio_ext_pviommu_batch - argument of VFIO_EXT_PVIOMMU_BATCH
- * @argsz: sizeof(struct vfio_ext_pviommu_batch)
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_BATCH_SIZE_VER0)
  * @flags: 0
  * @nr: entries at @ops, at most VFIO_EXT_PVIOMMU_BATCH_MAX
+ * @op_size: bytes from one entry to the next: sizeof(struct
+ *           vfio_ext_pviommu_op) of the caller's header, at least
+ *           VFIO_EXT_PVIOMMU_OP_SIZE_VER0, at most the page size
+ * @ops: user pointer to @nr entries
  * @done: out: entries completed; the one at @done failed if the call
- *        returned an error
- * @ops: user pointer to @nr struct vfio_ext_pviommu_op
+ *        returned an error; ignored on input
+ * @reserved: zero
  */
 struct vfio_ext_pviommu_batch {
 	__u32 argsz;
 	__u32 flags;
 	__u32 nr;
+	__u32 op_size;
+	__aligned_u64 ops;
 	__u32 done;
-	__u64 ops;
+	__u32 reserved;
 };
+
+/**
+ * VFIO_EXT_PVIOMMU_BATCH_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_batch
+ */
+#define VFIO_EXT_PVIOMMU_BATCH_SIZE_VER0	32
 
 /**
  * VFIO_EXT_PVIOMMU_BATCH - many maps/unmaps in one call (container fd)
@@ -254,18 +309,19 @@ struct vfio_ext_pviommu_batch {
  * during the call changes nothing); entries then run in order under one
  * lock; the first failure stops the batch and is the call's error
  * (entries before it stay done); UNMAP sizes are written back after the
- * last entry ran.  EINVAL bad flags or op; E2BIG @nr above the maximum;
- * EFAULT reading @ops (nothing ran, @done 0) or writing a size back
- * (@done entries ran).
+ * last entry ran.  EINVAL argsz or op_size below the first version,
+ * unknown flags, a non-zero @reserved, a bad op or entry flags; E2BIG
+ * argsz or op_size above the page size, non-zero bytes beyond the known
+ * fields of the argument or of an entry (nothing ran), @nr above the
+ * maximum; EFAULT reading @ops (nothing ran, @done 0) or writing a size
+ * back (@done entries ran).
  */
-#define VFIO_EXT_PVIOMMU_BATCH		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x10, \
-					      struct vfio_ext_pviommu_batch)
+#define VFIO_EXT_PVIOMMU_BATCH		_IO(VFIO_EXT_IOCTL_TYPE, 0x10)
 
 /**
  * struct vfio_ext_pviommu_limits - argument of VFIO_EXT_PVIOMMU_LIMITS
- * @argsz: bytes of the structure the caller has (at least 16, at most
- *         the page size); a larger one must be zero beyond the fields
- *         known here (E2BIG)
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_LIMITS_SIZE_VER0)
  * @flags: VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST to set @guest_maps; 0 to
  *         only read the limits
  * @guest_maps: in, with the flag: the new limit of guest-domain mappings,
@@ -290,6 +346,12 @@ struct vfio_ext_pviommu_limits {
 };
 
 /**
+ * VFIO_EXT_PVIOMMU_LIMITS_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_limits
+ */
+#define VFIO_EXT_PVIOMMU_LIMITS_SIZE_VER0	16
+
+/**
  * VFIO_EXT_PVIOMMU_LIMITS - read or set the container's guest-domain
  * mapping limit (container fd)
  *
@@ -297,8 +359,7 @@ struct vfio_ext_pviommu_limits {
  * ceiling; E2BIG argsz above the page size or non-zero bytes beyond the
  * known fields; EFAULT.
  */
-#define VFIO_EXT_PVIOMMU_LIMITS		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x16, \
-					      struct vfio_ext_pviommu_limits)
+#define VFIO_EXT_PVIOMMU_LIMITS		_IO(VFIO_EXT_IOCTL_TYPE, 0x16)
 
 /*
  * The paravirtual model (pKVM's pvIOMMU): endpoints are devices named by
@@ -316,9 +377,10 @@ struct vfio_ext_pviommu_limits {
 
 /**
  * struct vfio_ext_pviommu_domain - argument of VFIO_EXT_PVIOMMU_DOMAIN_ALLOC
- * @argsz: sizeof(struct vfio_ext_pviommu_domain)
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_DOMAIN_SIZE_VER0)
  * @flags: 0
- * @id: out: the new domain's id (never 0)
+ * @id: out: the new domain's id (never 0); ignored on input
  * @reserved: zero
  */
 struct vfio_ext_pviommu_domain {
@@ -329,24 +391,56 @@ struct vfio_ext_pviommu_domain {
 };
 
 /**
+ * VFIO_EXT_PVIOMMU_DOMAIN_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_domain
+ */
+#define VFIO_EXT_PVIOMMU_DOMAIN_SIZE_VER0	16
+
+/**
  * VFIO_EXT_PVIOMMU_DOMAIN_ALLOC - new guest domain (container fd)
  *
- * Errors: EINVAL bad argsz/flags; ENODEV no group in the container (a
- * domain belongs to an IOMMU); ENOSPC too many domains; ENOMEM.
+ * Errors: EINVAL argsz below the first version, unknown flags, non-zero
+ * @reserved; E2BIG argsz above the page size or non-zero bytes beyond the
+ * known fields; ENODEV no group in the container (a domain belongs to an
+ * IOMMU); ENOSPC too many domains; ENOMEM.
  */
-#define VFIO_EXT_PVIOMMU_DOMAIN_ALLOC	_IOWR(VFIO_EXT_IOCTL_TYPE, 0x11, \
-					      struct vfio_ext_pviommu_domain)
+#define VFIO_EXT_PVIOMMU_DOMAIN_ALLOC	_IO(VFIO_EXT_IOCTL_TYPE, 0x11)
+
 /**
- * VFIO_EXT_PVIOMMU_DOMAIN_FREE - free guest domain @arg (its id)
- *
- * Its mappings are unmapped and unpinned.  ENOENT no such domain; EBUSY
- * an endpoint is attached to it.
+ * struct vfio_ext_pviommu_domain_free - argument of
+ * VFIO_EXT_PVIOMMU_DOMAIN_FREE
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0)
+ * @flags: 0
+ * @id: the guest domain to free
  */
-#define VFIO_EXT_PVIOMMU_DOMAIN_FREE	_IO(VFIO_EXT_IOCTL_TYPE, 0x12)
+struct vfio_ext_pviommu_domain_free {
+	__u32 argsz;
+	__u32 flags;
+	__u32 id;
+};
+
+/**
+ * VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_domain_free
+ */
+#define VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0	12
+
+/**
+ * VFIO_EXT_PVIOMMU_DOMAIN_FREE - free a guest domain (container fd)
+ *
+ * Argument: struct vfio_ext_pviommu_domain_free.  Its mappings are
+ * unmapped and unpinned.  Errors: EINVAL argsz below the first version,
+ * unknown flags; E2BIG argsz above the page size or non-zero bytes beyond
+ * the known fields; ENOENT no such domain; EBUSY an endpoint is attached
+ * to it.
+ */
+#define VFIO_EXT_PVIOMMU_DOMAIN_FREE	_IO(VFIO_EXT_IOCTL_TYPE, 0x17)
 
 /**
  * struct vfio_ext_pviommu_attach - argument of VFIO_EXT_PVIOMMU_ATTACH
- * @argsz: sizeof(struct vfio_ext_pviommu_attach)
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_ATTACH_SIZE_VER0)
  * @flags: 0
  * @group: IOMMU group number of a group attached to this container
  * @sid_index: which stream ID of the device (< VFIO_EXT_PVIOMMU_SIDS)
@@ -363,24 +457,32 @@ struct vfio_ext_pviommu_attach {
 };
 
 /**
+ * VFIO_EXT_PVIOMMU_ATTACH_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_attach
+ */
+#define VFIO_EXT_PVIOMMU_ATTACH_SIZE_VER0	24
+
+/**
  * VFIO_EXT_PVIOMMU_ATTACH - attach an endpoint to a domain (container fd)
  *
  * Moving an endpoint between domains is another attach.  Errors: EINVAL
- * bad argsz/flags, a group of several devices, sid_index out of range;
- * ENOENT the group is not in this container or no such domain; EEXIST the
- * vsid names another endpoint; EBUSY the endpoint already has another
- * vsid.
+ * argsz below the first version, unknown flags, a group of several
+ * devices, sid_index out of range; E2BIG argsz above the page size or
+ * non-zero bytes beyond the known fields; ENOENT the group is not in this
+ * container or no such domain; EEXIST the vsid names another endpoint;
+ * EBUSY the endpoint already has another vsid.
  */
-#define VFIO_EXT_PVIOMMU_ATTACH		_IOW(VFIO_EXT_IOCTL_TYPE, 0x13, \
-					     struct vfio_ext_pviommu_attach)
+#define VFIO_EXT_PVIOMMU_ATTACH		_IO(VFIO_EXT_IOCTL_TYPE, 0x13)
 
 /**
  * struct vfio_ext_pviommu_sids - argument of VFIO_EXT_PVIOMMU_SIDS
- * @argsz: sizeof(struct vfio_ext_pviommu_sids)
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_SIDS_SIZE_VER0)
  * @flags: 0
  * @group: IOMMU group number of a group attached to this container
  * @nr_sids: out: stream IDs of its device (PCI: 1, the requester ID; 0
- *           for a group of several devices, which cannot be an endpoint)
+ *           for a group of several devices, which cannot be an endpoint);
+ *           ignored on input
  */
 struct vfio_ext_pviommu_sids {
 	__u32 argsz;
@@ -389,11 +491,84 @@ struct vfio_ext_pviommu_sids {
 	__u32 nr_sids;
 };
 
-/** VFIO_EXT_PVIOMMU_SIDS - how many stream IDs a device has (ENOENT: the
- * group is not in this container)
+/**
+ * VFIO_EXT_PVIOMMU_SIDS_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_sids
  */
-#define VFIO_EXT_PVIOMMU_SIDS		_IOWR(VFIO_EXT_IOCTL_TYPE, 0x14, \
-					      struct vfio_ext_pviommu_sids)
+#define VFIO_EXT_PVIOMMU_SIDS_SIZE_VER0	16
+
+/**
+ * VFIO_EXT_PVIOMMU_SIDS - how many stream IDs a device has (container fd)
+ *
+ * Errors: EINVAL argsz below the first version, unknown flags; E2BIG
+ * argsz above the page size or non-zero bytes beyond the known fields;
+ * ENOENT the group is not in this container.
+ */
+#define VFIO_EXT_PVIOMMU_SIDS		_IO(VFIO_EXT_IOCTL_TYPE, 0x14)
+
+/* ------------------------------------------------------------------ */
+/* crosvm compatibility                                                */
+/* ------------------------------------------------------------------ */
+/*
+ * The only names of this header in VFIO's own name and number space:
+ * crosvm (devices/src/vfio.rs, vfio_sys) calls a vendor kernel's ABI with
+ * exactly these, so an unmodified crosvm works with vfio-pci-ext.  They
+ * keep crosvm's layout and semantics byte for byte and never grow: new
+ * code uses VFIO_EXT_DEVICE_ACPI_DSM.  Nothing else of ours may take a
+ * VFIO_* name or a VFIO_TYPE number.
+ */
+
+/**
+ * struct vfio_acpi_dsm - argument of VFIO_DEVICE_ACPI_DSM (crosvm's)
+ * @argsz: sizeof(struct vfio_acpi_dsm) + length of @args, at least
+ *         8 + VFIO_EXT_ACPI_DSM_ARGS_MIN + 8 (the call and a result
+ *         header: 48) and at most 8 + VFIO_EXT_ACPI_DSM_ARGS_MAX; on
+ *         ENOSPC set to the argsz the result needs
+ * @padding: ignored (crosvm leaves it unset)
+ * @args: the call on input, the call with its result on output, in the
+ *        layout of struct vfio_ext_acpi_dsm's args
+ *
+ * Errors: those of VFIO_EXT_DEVICE_ACPI_DSM, with @argsz - 8 in the
+ * place of args_size.
+ */
+struct vfio_acpi_dsm {
+	__u32 argsz;
+	__u32 padding;
+	__u8 args[];
+};
+
+/**
+ * VFIO_DEVICE_ACPI_DSM - evaluate the device's ACPI _DSM (crosvm's number)
+ *
+ * _IO(VFIO_TYPE, VFIO_BASE + 18), argument struct vfio_acpi_dsm.  From
+ * Linux 6.6 the VFIO core takes this number for VFIO_DEVICE_BIND_IOMMUFD
+ * before the driver sees it; use VFIO_EXT_DEVICE_ACPI_DSM there (and in
+ * new code everywhere).
+ */
+#define VFIO_DEVICE_ACPI_DSM		_IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/**
+ * VFIO_PCI_ACPI_NTFY_IRQ_INDEX - IRQ index of the device's ACPI Notify
+ *
+ * One past the vfio-pci indexes (crosvm's number, 5): VFIO_DEVICE_GET_INFO
+ * reports num_irqs 6.  VFIO_DEVICE_GET_IRQ_INFO gives count 1 (flags
+ * EVENTFD | NORESIZE) when the device has an ACPI companion, else 0.
+ * VFIO_DEVICE_SET_IRQS, ACTION_TRIGGER only:
+ *
+ * - DATA_EVENTFD, start 0, count 1: firmware Notify(device, value) adds
+ *   value to the eventfd counter (a reader sees the sum of the values
+ *   since its last read; value 0 is invisible there).  fd -1 disables;
+ *   a new fd replaces the old one.
+ * - DATA_NONE, count 0: disable (EINVAL if not enabled, as vfio-pci).
+ * - DATA_BOOL, count 1, data a __u32 value 0..255: deliver that value as
+ *   if the firmware had notified it (loopback test).
+ *
+ * The ACPI notify handler is installed on the companion only while an
+ * eventfd or a notification fd is set, and removed on disable, on close
+ * of the device and on unbind; once removal returns no notification is
+ * delivered.
+ */
+#define VFIO_PCI_ACPI_NTFY_IRQ_INDEX	5
 
 /* ------------------------------------------------------------------ */
 /* Generic netlink family "vfio-ext" (module vfio-pci-ext)             */
@@ -710,7 +885,8 @@ enum vfio_ext_nl_counter_attr {
 
 /**
  * struct vfio_ext_pviommu_viommu - argument of VFIO_EXT_PVIOMMU_VIOMMU
- * @argsz: sizeof(struct vfio_ext_pviommu_viommu)
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_PVIOMMU_VIOMMU_SIZE_VER0)
  * @flags: VFIO_EXT_VIOMMU_F_BOOT_BYPASS: endpoints that the guest has not
  *         attached reach guest memory through the container's own
  *         mappings until the driver says otherwise (the config field
@@ -736,6 +912,12 @@ struct vfio_ext_pviommu_viommu {
 };
 
 /**
+ * VFIO_EXT_PVIOMMU_VIOMMU_SIZE_VER0 - first version of struct
+ * vfio_ext_pviommu_viommu
+ */
+#define VFIO_EXT_PVIOMMU_VIOMMU_SIZE_VER0	16
+
+/**
  * VFIO_EXT_PVIOMMU_VIOMMU - create the container's in-kernel virtio-iommu
  * device; returns a new file descriptor speaking the vhost / vhost-vdpa
  * uAPI of <linux/vhost.h> (see Documentation/virtio.rst).
@@ -744,8 +926,10 @@ struct vfio_ext_pviommu_viommu {
  * container's owner (EPERM from another address space) once at least one
  * group is attached (ENODEV).  While it exists, endpoints belong to the
  * guest: VFIO_EXT_PVIOMMU_ATTACH only names endpoints (domain 0).
+ * Argument errors: EINVAL argsz below the first version, unknown flags,
+ * sizes out of range; E2BIG argsz above the page size or non-zero bytes
+ * beyond the known fields.
  */
-#define VFIO_EXT_PVIOMMU_VIOMMU		_IOW(VFIO_EXT_IOCTL_TYPE, 0x15, \
-					     struct vfio_ext_pviommu_viommu)
+#define VFIO_EXT_PVIOMMU_VIOMMU		_IO(VFIO_EXT_IOCTL_TYPE, 0x15)
 
 #endif /* _UAPI_LINUX_VFIO_EXT_H */
