@@ -82,17 +82,18 @@ static inline int __vfio_ext_get_uarg(void *dst, size_t ksize, size_t minsz,
 /**
  * vfio_ext_get_uarg() - read the extensible ioctl argument at @uarg
  * @kptr: pointer to the kernel's structure (argsz at 0, flags at 4)
- * @minsz: size of the structure's first version
+ * @minsz: size of the structure's first version (at least 8, at most
+ *         its size)
  * @known_flags: the flags this kernel knows
  * @uarg: the user pointer
  *
  * Return: as __vfio_ext_get_uarg().
  */
 #define vfio_ext_get_uarg(kptr, minsz, known_flags, uarg) ({		\
-	BUILD_BUG_ON(offsetof(typeof(*(kptr)), argsz) != 0 ||		\
-		     offsetof(typeof(*(kptr)), flags) != 4 ||		\
-		     (minsz) < 8 || (minsz) > sizeof(*(kptr)));		\
-	__vfio_ext_get_uarg(kptr, sizeof(*(kptr)), minsz, known_flags,	\
+	typeof(kptr) __uk = (kptr);					\
+	BUILD_BUG_ON(offsetof(typeof(*__uk), argsz) != 0 ||		\
+		     offsetof(typeof(*__uk), flags) != 4);		\
+	__vfio_ext_get_uarg(__uk, sizeof(*__uk), minsz, known_flags,	\
 			    uarg);					\
 })
 
@@ -105,9 +106,11 @@ static inline int __vfio_ext_get_uarg(void *dst, size_t ksize, size_t minsz,
  *
  * Return: 0 or -EFAULT.
  */
-#define vfio_ext_put_uarg(uarg, kptr)					\
-	(copy_to_user(uarg, kptr, min_t(size_t, (kptr)->argsz,		\
-					sizeof(*(kptr)))) ? -EFAULT : 0)
+#define vfio_ext_put_uarg(uarg, kptr) ({				\
+	typeof(kptr) __uk = (kptr);					\
+	copy_to_user(uarg, __uk, min_t(size_t, __uk->argsz,		\
+				       sizeof(*__uk))) ? -EFAULT : 0;	\
+})
 
 /**
  * vfio_ext_memdup_uarray() - read an array of extensible structures once
@@ -124,7 +127,7 @@ static inline int __vfio_ext_get_uarg(void *dst, size_t ksize, size_t minsz,
  * zero.  The result is a kernel array of @nr elements of @ksize bytes,
  * accounted to the caller's memory cgroup; free it with kvfree().
  *
- * Return: the array (ZERO_SIZE_PTR-like for @nr 0: still kvfree() it), or
+ * Return: the array (an allocation also for @nr 0: kvfree() it), or
  * ERR_PTR(-EINVAL) for @usize below @minsz, ERR_PTR(-E2BIG) for @usize
  * above VFIO_EXT_UARG_MAX, @nr above @max_nr or an element with non-zero
  * bytes beyond @ksize, ERR_PTR(-EFAULT), ERR_PTR(-ENOMEM).
