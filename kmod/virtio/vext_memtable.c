@@ -20,9 +20,10 @@
  * @uva: VMM virtual address of @gpa
  * @uva_limit: first user address that is not valid (TASK_SIZE)
  *
- * Return: 0; -EINVAL for an empty region, one that wraps either address
- * space or ends past @uva_limit, or one overlapping a region already in
- * @t; -E2BIG when @t is full.
+ * Return: 0; -EFAULT for an empty region, or one that wraps either
+ * address space or ends past @uva_limit (vhost's errno for a region it
+ * cannot use); -EINVAL for one overlapping a region already in @t (vhost
+ * accepts overlaps, a binary search cannot); -E2BIG when @t is full.
  */
 int vext_memtable_add(struct vext_memtable *t, u64 gpa, u64 size, u64 uva,
 		      u64 uva_limit)
@@ -32,7 +33,7 @@ int vext_memtable_add(struct vext_memtable *t, u64 gpa, u64 size, u64 uva,
 
 	if (!size || last < gpa || uva + size - 1 < uva ||
 	    uva + size - 1 >= uva_limit)
-		return -EINVAL;
+		return -EFAULT;
 	if (t->nr >= VEXT_MAX_MEM_REGIONS)
 		return -E2BIG;
 	for (i = 0; i < t->nr && t->r[i].gpa < gpa; i++)

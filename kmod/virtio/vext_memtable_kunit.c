@@ -27,14 +27,14 @@ static void memtable_add_checks(struct kunit *test)
 	unsigned int i;
 
 	KUNIT_EXPECT_EQ(test, vext_memtable_add(t, 0, 0, 0x1000, LIMIT),
-			-EINVAL);			/* empty */
+			-EFAULT);			/* empty */
 	KUNIT_EXPECT_EQ(test, vext_memtable_add(t, U64_MAX - 0xfff, 0x2000,
-						0x1000, LIMIT), -EINVAL);
+						0x1000, LIMIT), -EFAULT);
 	KUNIT_EXPECT_EQ(test, vext_memtable_add(t, 0, 0x2000,
 						U64_MAX - 0xfff, LIMIT),
-			-EINVAL);			/* uva wraps */
+			-EFAULT);			/* uva wraps */
 	KUNIT_EXPECT_EQ(test, vext_memtable_add(t, 0, 0x2000, LIMIT - 0x1000,
-						LIMIT), -EINVAL);
+						LIMIT), -EFAULT);
 	KUNIT_EXPECT_EQ(test, t->nr, 0U);
 
 	/* Inserted out of order, kept sorted; overlaps on either side fail. */

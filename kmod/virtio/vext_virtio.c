@@ -4,15 +4,25 @@
  *
  * Each device instance is an anonymous-inode fd speaking the subset of the
  * vhost / vhost-vdpa uAPI (<linux/vhost.h>) that has a counterpart here:
- * owner, features, status, config space, the memory table
- * (VHOST_SET_MEM_TABLE, as vhost-net: guest-physical to VMM virtual), vring
- * num/addr/base/enable, kick and call eventfds, the config-change eventfd,
- * and reset (status 0).  Ring addresses are VMM virtual addresses (as
- * vhost); buffer addresses in descriptors are guest-physical and reach
- * memory only through the memory table.
+ * owner, features, backend features, status, config space, the memory
+ * table (VHOST_SET_MEM_TABLE, as vhost-net: guest-physical to VMM
+ * virtual), vring num/addr/base/enable/size, kick, call and error
+ * eventfds, the config-change eventfd, and reset (status 0).  Ring
+ * addresses are VMM virtual addresses (as vhost); buffer addresses in
+ * descriptors are guest-physical and reach memory only through the memory
+ * table.  Every other ioctl of <linux/vhost.h> is refused the way vhost's
+ * own dispatch refuses an ioctl it lacks (see unknown_ioctl());
+ * Documentation/virtio.rst has the table, ioctl by ioctl.
  *
- * Hand-written: Debian 12's kernel has neither CONFIG_VHOST nor
- * CONFIG_VDPA, whose cores would otherwise carry an in-kernel device.
+ * Why not the kernel's vhost core: drivers/vhost/vhost.c has device-side
+ * ring code (vhost_get_vq_desc(), vhost_add_used_and_signal(), ...),
+ * exported, and CONFIG_VHOST=m on every kernel we target, but its header
+ * drivers/vhost/vhost.h is private (not in linux-headers) and struct
+ * vhost_dev and struct vhost_virtqueue change shape between our kernels
+ * (vhost_task and the worker ops after 6.1, several workers per device):
+ * a module built outside the tree would have to carry three copies of a
+ * private layout.  So the split ring (vext_vring.c) stays ours; only the
+ * uAPI is vhost's.
  *
  * Who serves a kick.  By default (inline_kick) a kick written by a thread
  * of the owner process -- a vCPU thread whose MMIO write KVM turned into
@@ -47,6 +57,7 @@
 #include <linux/kthread.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -57,6 +68,7 @@
 
 #include "vfio_ext_compat_eventfd.h"
 #include "vfio_ext_compat_fs.h"
+#include "vfio_ext_compat_vhost.h"
 #include "vext_memtable.h"
 #include "vext_virtio.h"
 
@@ -88,6 +100,8 @@ MODULE_PARM_DESC(inline_kick,
  * @kick_wait: our entry on it
  * @kick_pt: to find it
  * @call: the call eventfd, or NULL
+ * @err: the error eventfd (VHOST_SET_VRING_ERR): signalled when this
+ *	queue breaks the device, or NULL
  */
 struct vext_vq {
 	struct vext_vdev *dev;
@@ -105,6 +119,7 @@ struct vext_vq {
 	wait_queue_entry_t kick_wait;
 	poll_table kick_pt;
 	struct eventfd_ctx *call;
+	struct eventfd_ctx *err;
 };
 
 /**
@@ -123,6 +138,8 @@ struct vext_vq {
  * @inline_work: the task work that serves a kick in the kicking thread
  * @status: virtio device status
  * @features: what the driver wrote with VHOST_SET_FEATURES
+ * @backend_features: VHOST_SET_BACKEND_FEATURES, a subset of
+ *	VEXT_BACKEND_FEATURES; kept until the fd is closed (as vhost)
  * @running: DRIVER_OK, and neither FAILED nor DEVICE_NEEDS_RESET
  * @max_queue: largest queue size accepted
  * @mem: the memory table, or NULL
@@ -145,6 +162,7 @@ struct vext_vdev {
 	struct callback_head inline_work;
 	u8 status;
 	u64 features;
+	u64 backend_features;
 	bool running;
 	u16 max_queue;
 	struct vext_memtable *mem;
@@ -153,6 +171,16 @@ struct vext_vdev {
 	struct vext_chain chain;
 	struct vext_vq vqs[VEXT_MAX_VQS];
 };
+
+/*
+ * The VHOST_BACKEND_F_* bits offered: none yet.  IOTLB_MSG_V2, IOTLB_BATCH,
+ * IOTLB_ASID, DESC_ASID and IOTLB_PERSIST describe vhost's IOTLB, which
+ * the device does not have (it takes a memory table, as vhost-net);
+ * SUSPEND and RESUME need VHOST_VDPA_SUSPEND/RESUME;
+ * ENABLE_AFTER_DRIVER_OK would let VHOST_VDPA_SET_VRING_ENABLE through
+ * after DRIVER_OK, which is refused (EBUSY).
+ */
+#define VEXT_BACKEND_FEATURES	0ULL
 
 static LIST_HEAD(vext_types);
 static DEFINE_MUTEX(vext_types_lock);	/* vext_types */
@@ -289,6 +317,9 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
 	dev->running = false;
 	pr_debug("%s: queue %u broken (%d): device needs reset\n",
 		 dev->ops->name, vq->index, err);
+	/* vhost's vq_err(): the queue's error eventfd. */
+	if (vq->err)
+		vfio_ext_eventfd_signal(vq->err);
 	/* The spec's configuration change notification (2.1.2). */
 	if (dev->config_call)
 		vfio_ext_eventfd_signal(dev->config_call);
@@ -562,6 +593,7 @@ static void reset_locked(struct vext_vdev *dev)
 
 		kick_detach(vq);
 		set_eventfd(&vq->call, VHOST_FILE_UNBIND);
+		set_eventfd(&vq->err, VHOST_FILE_UNBIND);
 		vq->num = 0;
 		vq->addr_set = false;
 		vq->base = 0;
@@ -720,6 +752,8 @@ static int set_mem_table(struct vext_vdev *dev, void __user *argp)
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return -EFAULT;
+	if (hdr.padding)
+		return -EOPNOTSUPP;	/* as vhost */
 	if (hdr.nregions > VEXT_MAX_MEM_REGIONS)
 		return -E2BIG;
 	t = kzalloc(struct_size(t, r, VEXT_MAX_MEM_REGIONS),
@@ -778,6 +812,14 @@ static bool vq_busy(struct vext_vdev *dev)
 	return dev->status & VIRTIO_CONFIG_S_DRIVER_OK;
 }
 
+/*
+ * The queue ioctls, and every ioctl the device does not have: as vhost's
+ * dispatch (vhost_dev_ioctl(), then vhost_vring_ioctl()), an ioctl that
+ * reaches here has its argument's first u32 read as a queue index first
+ * (-EFAULT), an index beyond the device's queues is -ENOBUFS, and an
+ * ioctl nobody knows is then -ENOTTY.  So a VMM gets from us what
+ * vhost-net and vhost-vdpa give it for an ioctl they lack.  lock held.
+ */
 static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
 			void __user *argp)
 {
@@ -787,22 +829,11 @@ static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
 	struct vext_vq *vq;
 	u32 idx;
 
-	switch (cmd) {
-	case VHOST_SET_VRING_NUM:
-	case VHOST_SET_VRING_ADDR:
-	case VHOST_SET_VRING_BASE:
-	case VHOST_GET_VRING_BASE:
-	case VHOST_VDPA_SET_VRING_ENABLE:
-	case VHOST_SET_VRING_KICK:
-	case VHOST_SET_VRING_CALL:
-		break;
-	default:
-		return -ENOTTY;		/* before reading any argument */
-	}
 	if (get_user(idx, (u32 __user *)argp))
 		return -EFAULT;
 	if (idx >= dev->ops->nr_vqs)
-		return -ENOBUFS;	/* as vhost */
+		return -ENOBUFS;
+	idx = array_index_nospec(idx, dev->ops->nr_vqs);
 	vq = &dev->vqs[idx];
 
 	switch (cmd) {
@@ -850,13 +881,19 @@ static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
 			return -EBUSY;
 		vq->enabled = !!s.num;
 		return 0;
+	case VHOST_VDPA_GET_VRING_SIZE:
+		s.index = idx;
+		s.num = dev->max_queue;	/* every queue's largest size */
+		return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
 	case VHOST_SET_VRING_KICK:
 	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
 		if (copy_from_user(&f, argp, sizeof(f)))
 			return -EFAULT;
 		if (cmd == VHOST_SET_VRING_KICK)
 			return kick_attach(vq, f.fd);
-		return set_eventfd(&vq->call, f.fd);
+		return set_eventfd(cmd == VHOST_SET_VRING_CALL ? &vq->call :
+				   &vq->err, f.fd);
 	}
 	return -ENOTTY;
 }
@@ -898,13 +935,36 @@ static long owner_ioctl(struct vext_vdev *dev, unsigned int cmd,
 	}
 }
 
+/*
+ * VHOST_SET_BACKEND_FEATURES: any subset of the offer, at any time, from
+ * anyone holding the fd; other bits are -EOPNOTSUPP (all as vhost-net's
+ * and vhost-vdpa's).
+ */
+static long set_backend_features(struct vext_vdev *dev, u64 __user *argp)
+{
+	u64 features;
+
+	if (copy_from_user(&features, argp, sizeof(features)))
+		return -EFAULT;
+	if (features & ~VEXT_BACKEND_FEATURES)
+		return -EOPNOTSUPP;
+	mutex_lock(&dev->lock);
+	dev->backend_features = features;
+	mutex_unlock(&dev->lock);
+	return 0;
+}
+
 static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vext_vdev *dev = file->private_data;
 	void __user *argp = (void __user *)arg;
 	long ret;
 
-	/* Read-only facts of the device type: anyone holding the fd. */
+	/*
+	 * Read-only facts of the device type, and the backend features:
+	 * anyone holding the fd (as vhost-vdpa; vhost-net and vhost-vdpa
+	 * take VHOST_SET_BACKEND_FEATURES from anyone too).
+	 */
 	switch (cmd) {
 	case VHOST_VDPA_GET_DEVICE_ID:
 		return put_user(dev->ops->device_id, (u32 __user *)argp);
@@ -917,6 +977,13 @@ static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 				(u32 __user *)argp);
 	case VHOST_VDPA_GET_VQS_COUNT:
 		return put_user(dev->ops->nr_vqs, (u32 __user *)argp);
+	case VHOST_GET_BACKEND_FEATURES:
+		return put_user((u64)VEXT_BACKEND_FEATURES, (u64 __user *)argp);
+	case VHOST_SET_BACKEND_FEATURES:
+		return set_backend_features(dev, argp);
+	case VHOST_SET_LOG_BASE:
+	case VHOST_SET_LOG_FD:
+		return -ENOTTY;	/* no dirty log: as vhost-vdpa, owner or not */
 	case VHOST_SET_OWNER:
 		return set_owner(dev);
 	}
@@ -1086,8 +1153,10 @@ void vext_vdev_destroy(struct vext_vdev *vdev)
 		kthread_stop(vdev->worker);
 
 	ops->release(vdev);
-	for (i = 0; i < ops->nr_vqs; i++)
+	for (i = 0; i < ops->nr_vqs; i++) {
 		set_eventfd(&vdev->vqs[i].call, VHOST_FILE_UNBIND);
+		set_eventfd(&vdev->vqs[i].err, VHOST_FILE_UNBIND);
+	}
 	set_eventfd(&vdev->config_call, VHOST_FILE_UNBIND);
 	kfree(vdev->mem);
 	if (vdev->mm)

@@ -18,8 +18,10 @@ import zlib
 from .vmrun_common import REPO, die, log
 
 # Stock modules always put into the guest (with their dependencies).
+# vhost_net is not loaded at boot: selftests/viommu/vhost_uapi_test loads
+# it to compare the virtio-iommu fd's answers with the kernel's own vhost.
 STOCK_MODULES = ['vfio', 'vfio_iommu_type1', 'vfio_virqfd', 'vfio_pci_core',
-		 'vfio_pci', 'irqbypass']
+		 'vfio_pci', 'irqbypass', 'vhost_net']
 # Loaded at boot, before ours.
 BOOT_MODULES = ['vfio_iommu_type1', 'vfio_pci']
 
