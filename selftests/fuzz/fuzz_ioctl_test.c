@@ -447,6 +447,12 @@ static const struct fuzz_call container_calls[] = {
 
 static const int e_virtio[] = { EINVAL, EFAULT, EBUSY, ENOBUFS, EOPNOTSUPP,
 				E2BIG, EBADF, ENOMEM, 0 };
+/* As vhost: the argument's first u32 is a queue index before ENOTTY. */
+static const int e_virtio_unknown[] = { ENOTTY, ENOBUFS, EFAULT, 0 };
+
+/* Not in 6.1's <linux/vhost.h>; 7.3's number. */
+#define VHOST_VDPA_GET_VRING_SIZE_NR	_IOWR(VHOST_VIRTIO, 0x82,	\
+					      struct vhost_vring_state)
 
 /* A user address: mostly inside the buffer, sometimes anywhere. */
 static uint64_t fuzz_uva(struct fuzz *f, struct fctx *c)
@@ -523,6 +529,12 @@ static void fill_mem_table(struct fuzz *f, void *arg, void *ctx)
 	}
 }
 
+/* VHOST_SET_BACKEND_FEATURES: the offer (0 so far), or any bits. */
+static void fill_backend(struct fuzz *f, void *arg, void *ctx)
+{
+	*(uint64_t *)arg = fuzz_mostly(f, 0);
+}
+
 static void fill_int(struct fuzz *f, void *arg, void *ctx)
 {
 	struct fctx *c = ctx;
@@ -577,11 +589,19 @@ static const struct fuzz_call virtio_calls[] = {
 	  .errnos = e_virtio },
 	{ "VHOST_SET_VRING_CALL", VHOST_SET_VRING_CALL, fill_vring_file,
 	  .errnos = e_virtio },
+	{ "VHOST_SET_VRING_ERR", VHOST_SET_VRING_ERR, fill_vring_file,
+	  .errnos = e_virtio },
+	{ "VHOST_VDPA_GET_VRING_SIZE", VHOST_VDPA_GET_VRING_SIZE_NR,
+	  fill_vring_state, .errnos = e_virtio },
+	{ "VHOST_SET_BACKEND_FEATURES", VHOST_SET_BACKEND_FEATURES,
+	  fill_backend, .errnos = e_virtio },
+	{ "VHOST_GET_BACKEND_FEATURES", VHOST_GET_BACKEND_FEATURES,
+	  fill_backend, .errnos = e_virtio },
 	{ "VHOST_VDPA_SET_CONFIG_CALL", VHOST_VDPA_SET_CONFIG_CALL, fill_int,
 	  .errnos = e_virtio },
 	{ "guest kick", 0, fill_scribble, kick, .errnos = e_virtio },
 	{ "unknown vhost ioctl", 0, fill_unknown, unknown_ioctl,
-	  .errnos = e_unknown },
+	  .errnos = e_virtio_unknown },
 };
 
 /* ------------------------------------------------------------------------- */
