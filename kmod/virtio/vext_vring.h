@@ -8,8 +8,12 @@
  * struct vext_mem (the transport's memory table), so this file is pure
  * logic and KUnit runs it on UML against crafted rings.
  *
- * Hand-written because Debian's 6.1 kernel has no CONFIG_VHOST_RING
- * (drivers/vhost/vringh.c), the kernel's only device-side ring code.
+ * The kernel has device-side ring code, but none a module built outside
+ * the tree can use on all our targets: the vhost core's
+ * (drivers/vhost/vhost.c, exported, CONFIG_VHOST=m everywhere) sits
+ * behind the private drivers/vhost/vhost.h, whose structs change shape
+ * between 6.1, 6.12 and 7.3; vringh (drivers/vhost/vringh.c) has a public
+ * header but CONFIG_VHOST_RING is off in Debian's kernels.
  */
 #ifndef _VEXT_VRING_H
 #define _VEXT_VRING_H

@@ -557,6 +557,25 @@ TEST_F(uapi, vring_size)
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_VDPA_GET_VRING_SIZE, &s));
 }
 
+/*
+ * No IOTLB: the memory table replaces vhost's IOTLB messages, so the fd
+ * has neither read nor write (EINVAL, the VFS's answer).
+ */
+TEST_F(uapi, no_iotlb_messages)
+{
+	struct vhost_msg_v2 msg = { .type = VHOST_IOTLB_MSG_V2 };
+
+	ASSERT_EQ(0, vx(self->dev, VHOST_SET_OWNER, NULL));
+	msg.iotlb.type = VHOST_IOTLB_UPDATE;
+	msg.iotlb.size = 4096;
+	msg.iotlb.perm = VHOST_ACCESS_RW;
+	msg.iotlb.uaddr = (uintptr_t)self->vg.ram;
+	EXPECT_EQ(-1, write(self->dev, &msg, sizeof(msg)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, read(self->dev, &msg, sizeof(msg)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
 static bool readable(int fd, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
