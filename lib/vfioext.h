@@ -1094,6 +1094,30 @@ VFIOEXT_EXPORT int vfioext_virtio_config(int fd, unsigned int off,
 					 void *buf, unsigned int len,
 					 int write);
 
+/**
+ * vfioext_virtio_get_backend_features() - the VHOST_BACKEND_F_* bits the
+ * device offers (VHOST_GET_BACKEND_FEATURES; anyone holding the fd may ask)
+ * @fd: a device fd
+ * @features: receives the offer
+ *
+ * Return: 0; -EINVAL for a NULL @features; -ENOTTY from a module older
+ * than backend features (which offers none); other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_get_backend_features(int fd,
+						       uint64_t *features);
+
+/**
+ * vfioext_virtio_set_backend_features() - acknowledge the VHOST_BACKEND_F_*
+ * bits the VMM will use (VHOST_SET_BACKEND_FEATURES; at any time, as vhost)
+ * @fd: a device fd
+ * @features: a subset of the offer
+ *
+ * Return: 0; -EOPNOTSUPP for a bit the device does not offer; -ENOTTY
+ * from a module older than backend features; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_set_backend_features(int fd,
+						       uint64_t features);
+
 #ifdef __cplusplus
 }
 #endif

@@ -129,6 +129,18 @@ int vfioext_virtio_negotiate(int fd, uint64_t features)
 	return ret;
 }
 
+int vfioext_virtio_get_backend_features(int fd, uint64_t *features)
+{
+	if (!features)
+		return -EINVAL;
+	return xioctl(fd, VHOST_GET_BACKEND_FEATURES, features);
+}
+
+int vfioext_virtio_set_backend_features(int fd, uint64_t features)
+{
+	return xioctl(fd, VHOST_SET_BACKEND_FEATURES, &features);
+}
+
 int vfioext_virtio_config(int fd, unsigned int off, void *buf,
 			  unsigned int len, int write)
 {

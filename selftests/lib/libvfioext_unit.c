@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "vfioext.h"
@@ -163,6 +165,25 @@ TEST(null_objects)
 	vfioext_device_close(NULL);
 }
 
+/*
+ * The backend-feature wrappers pass the kernel's errno through: a file
+ * that is no virtio device (an eventfd has no ioctls) is ENOTTY, as from
+ * a module older than backend features.
+ */
+TEST(virtio_backend_features_errors)
+{
+	uint64_t f = 0;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EINVAL, vfioext_virtio_get_backend_features(fd, NULL));
+	EXPECT_EQ(-ENOTTY, vfioext_virtio_get_backend_features(fd, &f));
+	EXPECT_EQ(-ENOTTY, vfioext_virtio_set_backend_features(fd, 0));
+	EXPECT_EQ(-EBADF, vfioext_virtio_get_backend_features(-1, &f));
+	EXPECT_EQ(-EBADF, vfioext_virtio_set_backend_features(-1, 0));
+	close(fd);
+}
+
 /* The shared object exports the vfioext_* API and nothing else. */
 TEST(exported_symbols)
 {
@@ -174,6 +195,8 @@ TEST(exported_symbols)
 	EXPECT_NE(NULL, dlsym(h, "vfioext_version"));
 	EXPECT_NE(NULL, dlsym(h, "vfioext_dma_map"));
 	EXPECT_NE(NULL, dlsym(h, "vfioext_pci_bind"));
+	EXPECT_NE(NULL, dlsym(h, "vfioext_virtio_get_backend_features"));
+	EXPECT_NE(NULL, dlsym(h, "vfioext_virtio_set_backend_features"));
 	EXPECT_EQ(NULL, dlsym(h, "vfioext_cap_find"));
 	EXPECT_EQ(NULL, dlsym(h, "vfioext_sysfs_read"));
 	EXPECT_EQ(NULL, dlsym(h, "vfioext_range_ok"));

@@ -375,6 +375,18 @@ TEST_F(uapi, backend_features)
 	ASSERT_EQ(0, vx(self->dev, VHOST_GET_BACKEND_FEATURES, &f));
 	EXPECT_EQ(BACKEND_OFFER, f);
 
+	/* The library's wrappers say the same. */
+	f = ~0ULL;
+	ASSERT_EQ(0, vfioext_virtio_get_backend_features(self->dev, &f));
+	EXPECT_EQ(BACKEND_OFFER, f);
+	EXPECT_EQ(-EINVAL, vfioext_virtio_get_backend_features(self->dev,
+							       NULL));
+	EXPECT_EQ(0, vfioext_virtio_set_backend_features(self->dev,
+							 BACKEND_OFFER));
+	f = BIT_ULL(VHOST_BACKEND_F_SUSPEND);
+	EXPECT_EQ(-EOPNOTSUPP, vfioext_virtio_set_backend_features(self->dev,
+								   f));
+
 	/* vhost-net's own: an unknown bit is EOPNOTSUPP there too. */
 	if (!vhost_net_here(_metadata, self->vnet))
 		return;
