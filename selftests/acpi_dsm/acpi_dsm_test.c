@@ -235,6 +235,36 @@ TEST_F(dsm, crosvm_ioctl_number)
 	EXPECT_STREQ("vfio-ext", (char *)self->b.args + 40);
 }
 
+/*
+ * VFIO_EXT_DEVICE_ACPI_DSM's own structure: result_size says where the
+ * result ends, the args buffer after it is left alone, and on ENOSPC
+ * args_size says what the result needs (crosvm's argsz less 8).
+ */
+TEST_F(dsm, ext_struct_sizes)
+{
+	struct vfio_ext_acpi_dsm a = {
+		.argsz = sizeof(a), .args_size = ARGS_LEN,
+		.args = (uintptr_t)self->b.args, .result_size = 12345,
+	};
+
+	/* Function 0: a Buffer of 2 bytes, from byte 40. */
+	blob_init(&self->b, 0, 0);
+	memset(self->b.args + 42, 0x5a, 16);
+	ASSERT_EQ(0, ioctl(self->h.device, VFIO_EXT_DEVICE_ACPI_DSM, &a));
+	EXPECT_EQ(40 + 2, a.result_size);
+	EXPECT_EQ(ARGS_LEN, a.args_size);
+	EXPECT_EQ(2, get32(self->b.args + 36));
+	EXPECT_EQ(0x5a, self->b.args[42]);
+	EXPECT_EQ(0x5a, self->b.args[57]);
+
+	/* Function 9 returns a 1 KiB Buffer: 40 bytes cannot hold it. */
+	blob_init(&self->b, 0, 9);
+	a.args_size = 40;
+	EXPECT_EQ(-1, ioctl(self->h.device, VFIO_EXT_DEVICE_ACPI_DSM, &a));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(40 + 1024, a.args_size);
+}
+
 TEST_F(dsm, u64_extremes)
 {
 	/* The test SSDT has revision 2: its methods see 64-bit integers. */
