@@ -36,6 +36,60 @@ VFIOEXT_HIDDEN void *vfioext_fd_object(int fd, size_t size);
 VFIOEXT_HIDDEN void vfioext_fd_object_close(int *obj);
 
 /*
+ * vfioext.c: a size-first struct the caller passes in (vfioext.h,
+ * "Structs that grow"): @user is @user_size bytes as the caller knows
+ * the struct; copy what this library knows of it into @known
+ * (@known_size bytes, zero-filled where the caller's struct is shorter).
+ * Return: 0; -EINVAL when @user_size is below @min_size (the struct's
+ * first version); -E2BIG when a byte past @known_size is not zero (a
+ * newer caller asks for something this library cannot do).
+ */
+VFIOEXT_HIDDEN int vfioext_struct_in(void *known, size_t known_size,
+				     const void *user, size_t user_size,
+				     size_t min_size);
+
+/*
+ * vfioext.c: one of VFIO's argsz-first info ioctls (@req) on fd @fd with
+ * the caller's @info, of info->argsz bytes (vfioext.h, "Structs that
+ * grow"): everything after argsz is zeroed, *@index (if not NULL) goes
+ * in at byte 8, then the ioctl runs.  @min_size is the struct's first
+ * version, @fixed_size its fixed part as this library knows it: a larger
+ * argsz asks for the capability chain too.
+ * Return: 0; -EINVAL when argsz is below @min_size; -ENOSPC when argsz
+ * left room for capabilities but not enough for all of them (argsz then
+ * holds the size needed); the ioctl's -errno.
+ */
+VFIOEXT_HIDDEN int vfioext_vfio_info(int fd, unsigned long req, void *info,
+				     size_t min_size, size_t fixed_size,
+				     const uint32_t *index);
+
+/*
+ * vfioext_acpi.c: an ACPI object.  @type says which fields are meaningful:
+ * @integer; @string (NUL-terminated, @length its strlen); @buffer
+ * (@length bytes, one more allocated); @elements (@count slots).
+ */
+struct vfioext_acpi_obj {
+	int type;
+	uint64_t integer;
+	char *string;
+	uint8_t *buffer;
+	size_t length;
+	struct vfioext_acpi_obj **elements;
+	size_t count;
+};
+
+/* vfioext_container.c: what vfioext_iommu_get_info() returns. */
+struct vfioext_iommu_info {
+	uint64_t pgsizes;
+	uint32_t dma_avail;
+	size_t nr_ranges;
+	struct vfioext_iommu_info_range {
+		uint64_t start;
+		uint64_t end;
+	} *ranges;			/* nr_ranges, malloc'ed */
+};
+
+/*
  * Find capability @id in a VFIO info buffer of @len bytes whose chain
  * starts at @cap_offset (0: no chain).  Every header and every @min_size
  * body is checked to lie inside the buffer, offsets must be 4-byte aligned

@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "vfioext.h"
@@ -38,6 +40,49 @@ void vfioext_fd_object_close(int *obj)
 		return;
 	close(*obj);
 	free(obj);
+}
+
+int vfioext_struct_in(void *known, size_t known_size, const void *user,
+		      size_t user_size, size_t min_size)
+{
+	const unsigned char *tail = (const unsigned char *)user + known_size;
+	size_t i;
+
+	if (user_size < min_size)
+		return -EINVAL;
+	if (user_size > known_size) {
+		/* As the kernel's copy_struct_from_user(). */
+		for (i = 0; i < user_size - known_size; i++)
+			if (tail[i])
+				return -E2BIG;
+		user_size = known_size;
+	}
+	memset(known, 0, known_size);
+	memcpy(known, user, user_size);
+	return 0;
+}
+
+int vfioext_vfio_info(int fd, unsigned long req, void *info, size_t min_size,
+		      size_t fixed_size, const uint32_t *index)
+{
+	uint32_t argsz, needed;
+
+	memcpy(&argsz, info, sizeof(argsz));
+	if (argsz < min_size)
+		return -EINVAL;
+	memset((char *)info + sizeof(argsz), 0, argsz - sizeof(argsz));
+	if (index)
+		memcpy((char *)info + 8, index, sizeof(*index));
+	if (ioctl(fd, req, info))
+		return -errno;
+	/*
+	 * VFIO leaves argsz alone when everything fit, and raises it to the
+	 * size needed when the capabilities did not (cap_offset 0 then).
+	 */
+	memcpy(&needed, info, sizeof(needed));
+	if (needed > argsz && argsz > fixed_size)
+		return -ENOSPC;
+	return 0;
 }
 
 const char *vfioext_version(void)

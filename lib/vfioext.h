@@ -2,9 +2,29 @@
 /*
  * libvfio-ext: a small C library over VFIO and the vfio-ext uAPI.
  *
- * Conventions: every function returning int returns 0 (or a documented
+ * Errors: every function returning int returns 0 (or a documented
  * non-negative value) on success and a negative errno on failure; errno is
- * not used to report errors.  The library never prints and never exits.
+ * not used to report errors.  The errno of a failed system call is
+ * returned as it is, never replaced by a vaguer one; the documented
+ * errnos are those the library itself decides.  The library never prints
+ * and never exits.
+ *
+ * Structs that grow: what the library allocates is opaque (read it with
+ * getters, free it with the matching *_free()).  A struct the caller
+ * passes in carries its size as its first member (struct_size, set to
+ * sizeof() of the struct as the caller's header declares it): the library
+ * reads no byte past it, takes fields the caller's struct lacks as zero,
+ * refuses a size below the struct's first version (-EINVAL) and bytes it
+ * does not know that are not zero (-E2BIG: the caller asks for something
+ * this library cannot do), as the kernel's copy_struct_from_user() does.
+ * In an array of such structs the first element's struct_size is the
+ * stride, and every element must repeat it.  VFIO's own argsz-first
+ * structs (struct vfio_device_info, ...) are passed through with the
+ * caller's argsz: the library fills no byte past it.
+ *
+ * Nothing is cut short: a string or list that does not fit the caller's
+ * buffer is an error (-ENOSPC, -ENAMETOOLONG, -E2BIG as documented per
+ * function) or is returned whole in memory the library allocates.
  *
  * Thread safety: the library has no global state.  Objects are immutable
  * after they are opened, so any function may be called on the same object
@@ -127,7 +147,8 @@ struct vfioext_container;
  * vfioext_container_open() - open /dev/vfio/vfio and check its API version
  * @out: receives the container; close it with vfioext_container_close()
  * Return: 0; -ENOENT without VFIO; -EPROTO if the API version is not
- * VFIO_API_VERSION; -ENOMEM; other -errno from open().
+ * VFIO_API_VERSION; -ENOMEM; other -errno of open() or
+ * VFIO_GET_API_VERSION, unchanged.
  */
 VFIOEXT_EXPORT int vfioext_container_open(struct vfioext_container **out);
 /** vfioext_container_close() - close a container (NULL is ignored) */
@@ -139,45 +160,64 @@ VFIOEXT_EXPORT int vfioext_container_fd(const struct vfioext_container *c);
  * vfioext_container_set_iommu() - select the IOMMU backend
  * @c: the container
  * @type: e.g. VFIO_TYPE1v2_IOMMU; at least one group must be attached
- * Return: 0, -ENODEV if the backend is not available, or -errno.
+ * Return: 0, -ENODEV if the backend is not available, or the -errno of
+ * VFIO_CHECK_EXTENSION or VFIO_SET_IOMMU, unchanged.
  */
 VFIOEXT_EXPORT int vfioext_container_set_iommu(struct vfioext_container *c,
 					       unsigned long type);
 
-/** Maximum number of IOVA ranges vfioext_iommu_get_info() reports. */
-#define VFIOEXT_MAX_IOVA_RANGES 16
-
-/**
- * struct vfioext_iommu_info - what the IOMMU backend offers
- * @pgsizes: bitmap of supported page sizes (alignment is the lowest bit)
- * @nr_ranges: number of valid entries in @ranges (at most
- *             VFIOEXT_MAX_IOVA_RANGES)
- * @nr_ranges_total: number of ranges the kernel reported; more than
- *                   @nr_ranges when the list was truncated
- * @ranges: usable IOVA ranges, inclusive [start, end], in kernel order
- * @dma_avail: number of further mappings allowed, or UINT32_MAX if the
- *             backend does not report a limit
- */
-struct vfioext_iommu_info {
-	uint64_t pgsizes;
-	uint32_t nr_ranges;
-	uint32_t nr_ranges_total;
-	struct {
-		uint64_t start;
-		uint64_t end;
-	} ranges[VFIOEXT_MAX_IOVA_RANGES];
-	uint32_t dma_avail;
-};
+struct vfioext_iommu_info;
 
 /**
  * vfioext_iommu_get_info() - VFIO_IOMMU_GET_INFO with its capabilities
  * @c: the container, its IOMMU backend selected
- * @info: receives what the backend offers
+ * @out: receives what the backend offers (opaque: read it with the
+ *	 vfioext_iommu_info_*() getters; free it with
+ *	 vfioext_iommu_info_free()); NULL on failure
+ *
+ * Every IOVA range the kernel reports is returned, however many.
  * Return: 0; -EINVAL; -ENOMEM; -E2BIG if the kernel asks for more than
- * 1 MiB of info; -EIO if the capability chain is malformed; other -errno.
+ * 1 MiB of info; -EIO if the capability chain is malformed; other -errno
+ * of the ioctl, unchanged.
  */
 VFIOEXT_EXPORT int vfioext_iommu_get_info(struct vfioext_container *c,
-					  struct vfioext_iommu_info *info);
+					  struct vfioext_iommu_info **out);
+/** vfioext_iommu_info_free() - free an IOMMU description (NULL ignored) */
+VFIOEXT_EXPORT void vfioext_iommu_info_free(struct vfioext_iommu_info *info);
+/**
+ * vfioext_iommu_info_pgsizes() - bitmap of supported page sizes
+ * @info: from vfioext_iommu_get_info()
+ * Return: the bitmap (the lowest bit set is the mapping alignment), 0 if
+ * the backend reports none or @info is NULL.
+ */
+VFIOEXT_EXPORT uint64_t
+vfioext_iommu_info_pgsizes(const struct vfioext_iommu_info *info);
+/**
+ * vfioext_iommu_info_dma_avail() - number of further mappings allowed
+ * @info: from vfioext_iommu_get_info()
+ * Return: the number, UINT32_MAX if the backend reports no limit, 0 if
+ * @info is NULL.
+ */
+VFIOEXT_EXPORT uint32_t
+vfioext_iommu_info_dma_avail(const struct vfioext_iommu_info *info);
+/**
+ * vfioext_iommu_info_nr_ranges() - number of usable IOVA ranges
+ * @info: from vfioext_iommu_get_info()
+ * Return: the number (0 when the backend reports none, or @info is NULL).
+ */
+VFIOEXT_EXPORT size_t
+vfioext_iommu_info_nr_ranges(const struct vfioext_iommu_info *info);
+/**
+ * vfioext_iommu_info_range() - one usable IOVA range, in kernel order
+ * @info: from vfioext_iommu_get_info()
+ * @i: the range, below vfioext_iommu_info_nr_ranges()
+ * @start: receives its first address
+ * @end: receives its last address (inclusive)
+ * Return: 0; -ERANGE for @i out of range; -EINVAL for a NULL argument.
+ */
+VFIOEXT_EXPORT int vfioext_iommu_info_range(const struct vfioext_iommu_info *info,
+					    size_t i, uint64_t *start,
+					    uint64_t *end);
 
 /**
  * vfioext_dma_map() - map user memory for device DMA
@@ -259,7 +299,17 @@ VFIOEXT_EXPORT int vfioext_open_device(const char *bdf,
 				       struct vfioext_group **g,
 				       struct vfioext_device **d);
 
-/** vfioext_device_get_info() - VFIO_DEVICE_GET_INFO */
+/**
+ * vfioext_device_get_info() - VFIO_DEVICE_GET_INFO
+ * @d: the device
+ * @info: @info->argsz set by the caller (see "Structs that grow"):
+ *	  sizeof(*@info) for the fixed part; more to get the capability
+ *	  chain as well
+ * Return: 0 (@info->argsz above what was passed: capabilities exist that
+ * were not asked for); -EINVAL for argsz below 16; -ENOSPC when room was
+ * given for capabilities but they need more (@info->argsz is what they
+ * need, the fixed part is filled); other -errno of the ioctl.
+ */
 VFIOEXT_EXPORT int vfioext_device_get_info(struct vfioext_device *d,
 					   struct vfio_device_info *info);
 /** vfioext_device_reset() - VFIO_DEVICE_RESET (-EINVAL: no reset method) */
@@ -279,7 +329,19 @@ VFIOEXT_EXPORT int vfioext_pci_set_bus_master(struct vfioext_device *d,
 /* Regions (vfioext_region.c)                                         */
 /* ------------------------------------------------------------------ */
 
-/** vfioext_region_get_info() - VFIO_DEVICE_GET_REGION_INFO (fixed part) */
+/**
+ * vfioext_region_get_info() - VFIO_DEVICE_GET_REGION_INFO
+ * @d: the device
+ * @index: the region (VFIO_PCI_*_REGION_INDEX)
+ * @info: @info->argsz set by the caller (see "Structs that grow"):
+ *	  sizeof(*@info) for the fixed part; more to get the capability
+ *	  chain (sparse mmap areas, region type) as well
+ * Return: 0 (@info->argsz above what was passed: capabilities exist that
+ * were not asked for); -EINVAL for argsz below 32 or a bad @index;
+ * -ENOSPC when room was given for capabilities but they need more
+ * (@info->argsz is what they need, the fixed part is filled); other
+ * -errno of the ioctl.
+ */
 VFIOEXT_EXPORT int vfioext_region_get_info(struct vfioext_device *d,
 					   uint32_t index,
 					   struct vfio_region_info *info);
@@ -317,7 +379,15 @@ VFIOEXT_EXPORT int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,
 /* Interrupts (vfioext_irq.c)                                         */
 /* ------------------------------------------------------------------ */
 
-/** vfioext_irq_get_info() - VFIO_DEVICE_GET_IRQ_INFO */
+/**
+ * vfioext_irq_get_info() - VFIO_DEVICE_GET_IRQ_INFO
+ * @d: the device
+ * @index: the IRQ index (VFIO_PCI_*_IRQ_INDEX)
+ * @info: @info->argsz set by the caller to sizeof(*@info) (see "Structs
+ *	  that grow")
+ * Return: 0; -EINVAL for argsz below 16 or a bad @index; other -errno of
+ * the ioctl.
+ */
 VFIOEXT_EXPORT int vfioext_irq_get_info(struct vfioext_device *d,
 					uint32_t index,
 					struct vfio_irq_info *info);
@@ -415,7 +485,8 @@ struct vfioext_iova_allocator;
  * vfioext_iova_allocator_new() - an IOVA allocator over a container's
  * valid ranges (crosvm's alloc_iova/get_iova/release_iova/get_max_addr)
  * @info: from vfioext_iommu_get_info(); its smallest page size is the
- *        minimum alignment
+ *        minimum alignment; the allocator keeps its own copy of the
+ *        ranges, so @info may be freed afterwards
  * @out: receives the allocator; free it with vfioext_iova_allocator_free()
  *
  * The allocator is thread-safe (a mutex inside) and first-fit, O(n) in
@@ -473,44 +544,50 @@ enum vfioext_acpi_type {
 	VFIOEXT_ACPI_PACKAGE = VFIO_EXT_ACPI_DSM_TYPE_PACKAGE,
 };
 
-/**
- * struct vfioext_acpi_obj - an ACPI object (argument or result)
- * @type: which of the fields below is meaningful
- * @integer: VFIOEXT_ACPI_INTEGER
- * @string: VFIOEXT_ACPI_STRING, NUL-terminated; @length is its strlen
- * @buffer: VFIOEXT_ACPI_BUFFER, @length bytes
- * @length: bytes of @string (without NUL) or @buffer
- * @elements: VFIOEXT_ACPI_PACKAGE, @count elements (none a Package)
- * @count: number of @elements
- *
- * Build with the constructors, release with vfioext_acpi_free(); results
- * of vfioext_acpi_dsm() are built the same way.
+/*
+ * struct vfioext_acpi_obj - an ACPI object (argument or result), opaque:
+ * build arguments with the constructors, read results with the getters,
+ * release either with vfioext_acpi_free().  A Package holds Integers,
+ * Strings and Buffers, never a Package (the args layout cannot nest).
  */
-struct vfioext_acpi_obj {
-	enum vfioext_acpi_type type;
-	uint64_t integer;
-	char *string;
-	uint8_t *buffer;
-	size_t length;
-	struct vfioext_acpi_obj **elements;
-	size_t count;
-};
+struct vfioext_acpi_obj;
 
-/** vfioext_acpi_integer() - new Integer object; NULL if out of memory */
-VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_integer(uint64_t v);
-/** vfioext_acpi_string() - new String object (a copy of @s) or NULL */
-VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_string(const char *s);
-/** vfioext_acpi_buffer() - new Buffer object (a copy of @len bytes) or NULL */
-VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data,
-							    size_t len);
 /**
- * vfioext_acpi_package() - new Package of @count empty slots, or NULL
- * @count: the number of elements
- *
- * Fill every slot with vfioext_acpi_package_set() before use; at most
- * VFIO_EXT_ACPI_DSM_MAX_ELEMENTS.
+ * vfioext_acpi_integer() - new Integer object
+ * @v: its value
+ * @out: receives the object
+ * Return: 0; -EINVAL for a NULL @out; -ENOMEM.
  */
-VFIOEXT_EXPORT struct vfioext_acpi_obj *vfioext_acpi_package(size_t count);
+VFIOEXT_EXPORT int vfioext_acpi_integer(uint64_t v,
+					struct vfioext_acpi_obj **out);
+/**
+ * vfioext_acpi_string() - new String object, a copy of @s
+ * @s: NUL-terminated text
+ * @out: receives the object
+ * Return: 0; -EINVAL for a NULL argument; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_string(const char *s,
+				       struct vfioext_acpi_obj **out);
+/**
+ * vfioext_acpi_buffer() - new Buffer object, a copy of @len bytes
+ * @data: the bytes (may be NULL when @len is 0)
+ * @len: how many
+ * @out: receives the object
+ * Return: 0; -EINVAL for a NULL argument; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_buffer(const void *data, size_t len,
+				       struct vfioext_acpi_obj **out);
+/**
+ * vfioext_acpi_package() - new Package of @count empty slots
+ * @count: the number of elements, at most VFIO_EXT_ACPI_DSM_MAX_ELEMENTS
+ * @out: receives the object
+ *
+ * Fill every slot with vfioext_acpi_package_set() before use.
+ * Return: 0; -EINVAL for a NULL @out; -E2BIG above
+ * VFIO_EXT_ACPI_DSM_MAX_ELEMENTS; -ENOMEM.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_package(size_t count,
+					struct vfioext_acpi_obj **out);
 /**
  * vfioext_acpi_package_set() - put @elem into slot @i of @pkg
  * @pkg: a Package
@@ -527,6 +604,55 @@ VFIOEXT_EXPORT int vfioext_acpi_package_set(struct vfioext_acpi_obj *pkg,
 					    struct vfioext_acpi_obj *elem);
 /** vfioext_acpi_free() - free an object and its elements (NULL ignored) */
 VFIOEXT_EXPORT void vfioext_acpi_free(struct vfioext_acpi_obj *obj);
+
+/**
+ * vfioext_acpi_get_type() - what an object is
+ * @obj: the object
+ * Return: an enum vfioext_acpi_type; -EINVAL for NULL.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_get_type(const struct vfioext_acpi_obj *obj);
+/**
+ * vfioext_acpi_get_integer() - the value of an Integer
+ * @obj: the object
+ * @v: receives the value
+ * Return: 0; -EINVAL if @obj is not an Integer or an argument is NULL.
+ */
+VFIOEXT_EXPORT int vfioext_acpi_get_integer(const struct vfioext_acpi_obj *obj,
+					    uint64_t *v);
+/**
+ * vfioext_acpi_get_string() - the text of a String
+ * @obj: the object
+ * @len: receives its length without the NUL (may be NULL)
+ * Return: the NUL-terminated text, owned by @obj; NULL if @obj is not a
+ * String.
+ */
+VFIOEXT_EXPORT const char *
+vfioext_acpi_get_string(const struct vfioext_acpi_obj *obj, size_t *len);
+/**
+ * vfioext_acpi_get_buffer() - the bytes of a Buffer
+ * @obj: the object
+ * @len: receives their number (may be NULL)
+ * Return: the bytes, owned by @obj (not NULL for an empty Buffer); NULL
+ * if @obj is not a Buffer.
+ */
+VFIOEXT_EXPORT const void *
+vfioext_acpi_get_buffer(const struct vfioext_acpi_obj *obj, size_t *len);
+/**
+ * vfioext_acpi_package_count() - the number of elements of a Package
+ * @pkg: the object
+ * Return: the count; 0 if @pkg is not a Package.
+ */
+VFIOEXT_EXPORT size_t
+vfioext_acpi_package_count(const struct vfioext_acpi_obj *pkg);
+/**
+ * vfioext_acpi_package_get() - element @i of a Package
+ * @pkg: the object
+ * @i: the slot, below vfioext_acpi_package_count()
+ * Return: the element, owned by @pkg; NULL if @pkg is not a Package, @i
+ * is out of range or the slot is empty.
+ */
+VFIOEXT_EXPORT const struct vfioext_acpi_obj *
+vfioext_acpi_package_get(const struct vfioext_acpi_obj *pkg, size_t i);
 
 /**
  * vfioext_uuid_parse() - parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
@@ -643,20 +769,30 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_test(struct vfioext_device *d,
 /**
  * vfioext_acpi_notify_open() - open the lossless notification channel
  * @d: a device bound to vfio-pci-ext
- * @nonblock: non-zero for O_NONBLOCK reads
- * Return: a file descriptor (close it with close()); -ENODEV without an
- * ACPI companion; -EBUSY if a channel is already open on the device.
+ * @flags: none defined yet: 0
+ *
+ * The channel is non-blocking (O_NONBLOCK) and close-on-exec: wait for
+ * records with vfioext_acpi_notify_read() or poll().
+ * Return: a file descriptor (close it with close()); -EINVAL for unknown
+ * @flags; -ENODEV without an ACPI companion; -EBUSY if a channel is
+ * already open on the device; other -errno of the ioctl.
  */
 VFIOEXT_EXPORT int vfioext_acpi_notify_open(struct vfioext_device *d,
-					    int nonblock);
+					    uint32_t flags);
 /**
  * vfioext_acpi_notify_read() - read records from a channel
- * @fd: from vfioext_acpi_notify_open()
+ * @fd: from vfioext_acpi_notify_open() (a non-blocking channel)
  * @recs: room for @max records
  * @max: how many records fit in @recs
- * @timeout_ms: how long to wait for the first record; -1 forever
+ * @timeout_ms: how long to wait for the first record; -1 forever, 0 not
+ *		at all
+ *
+ * Several threads may read one channel at once: each record goes to one
+ * of them, and each returns by its own timeout (a record another reader
+ * took only makes it wait for what is left of @timeout_ms).
  * Return: the number of records read (>= 1); 0 once the device was closed
- * and every record read; -ETIMEDOUT; -EINTR; other -errno.
+ * and every record read; -ETIMEDOUT; -EINTR; -EINVAL for a bad argument
+ * or a blocking @fd (whose read could outlast the timeout); other -errno.
  */
 VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
 					    struct vfio_ext_acpi_notify_record *recs,
@@ -1004,12 +1140,17 @@ VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type);
 /* ------------------------------------------------------------------ */
 
 /**
- * struct vfioext_mem_region - guest RAM as the VMM maps it
+ * struct vfioext_mem_region - guest RAM as the VMM maps it (size-first:
+ * see "Structs that grow")
+ * @struct_size: sizeof(struct vfioext_mem_region)
+ * @flags: none defined yet: 0
  * @gpa: guest-physical start
  * @size: bytes
  * @hva: where the VMM has it
  */
 struct vfioext_mem_region {
+	uint32_t struct_size;
+	uint32_t flags;
 	uint64_t gpa;
 	uint64_t size;
 	void *hva;
@@ -1021,13 +1162,19 @@ struct vfioext_mem_region {
  * VHOST_SET_OWNER and VHOST_SET_MEM_TABLE with @regions
  * @c: a pviommu container with its groups attached and named
  * @flags: VFIO_EXT_VIOMMU_F_*
- * @regions: guest RAM (at most 64 regions)
+ * @regions: guest RAM (at most 64 regions); an array of size-first
+ *	     structs whose stride is @regions[0].struct_size, which every
+ *	     element repeats
  * @nr: number of @regions
  * @fd: receives the device fd (close it to destroy the device)
  *
+ * The regions are checked before the device is created.
  * Return: 0; -EBUSY (a device exists, or an endpoint is in a VMM-made
- * domain); -ENODEV (no group); -EINVAL; -E2BIG (too many regions);
- * -ENOTTY (not a pviommu container, or an older module).
+ * domain); -ENODEV (no group); -EINVAL (also: a region's struct_size
+ * below the first version's or unlike the first region's, or non-zero
+ * flags); -E2BIG (too many regions, or a region with non-zero bytes this
+ * library does not know); -ENOTTY (not a pviommu container, or an older
+ * module); other -errno of the vhost ioctls.
  */
 VFIOEXT_EXPORT int vfioext_viommu_open(struct vfioext_container *c,
 				       uint32_t flags,

@@ -11,11 +11,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vfioext.h"
@@ -62,28 +64,36 @@ static struct vfioext_acpi_obj *obj_new(enum vfioext_acpi_type type)
 	return o;
 }
 
-struct vfioext_acpi_obj *vfioext_acpi_integer(uint64_t v)
+int vfioext_acpi_integer(uint64_t v, struct vfioext_acpi_obj **out)
 {
-	struct vfioext_acpi_obj *o = obj_new(VFIOEXT_ACPI_INTEGER);
+	struct vfioext_acpi_obj *o;
 
-	if (o)
-		o->integer = v;
-	return o;
+	if (!out)
+		return -EINVAL;
+	o = obj_new(VFIOEXT_ACPI_INTEGER);
+	if (!o)
+		return -ENOMEM;
+	o->integer = v;
+	*out = o;
+	return 0;
 }
 
-/* A String of @len bytes (NUL added), or a Buffer. */
-static struct vfioext_acpi_obj *obj_bytes(enum vfioext_acpi_type type,
-					  const void *data, size_t len)
+/* A String of @len bytes (NUL added), or a Buffer: 0 or -ENOMEM. */
+static int obj_bytes(enum vfioext_acpi_type type, const void *data,
+		     size_t len, struct vfioext_acpi_obj **out)
 {
-	struct vfioext_acpi_obj *o = obj_new(type);
+	struct vfioext_acpi_obj *o;
 	uint8_t *copy;
 
+	if (len == SIZE_MAX)
+		return -ENOMEM;
+	o = obj_new(type);
 	if (!o)
-		return NULL;
+		return -ENOMEM;
 	copy = malloc(len + 1);
 	if (!copy) {
 		free(o);
-		return NULL;
+		return -ENOMEM;
 	}
 	if (len)
 		memcpy(copy, data, len);
@@ -93,37 +103,44 @@ static struct vfioext_acpi_obj *obj_bytes(enum vfioext_acpi_type type,
 		o->string = (char *)copy;
 	else
 		o->buffer = copy;
-	return o;
+	*out = o;
+	return 0;
 }
 
-struct vfioext_acpi_obj *vfioext_acpi_string(const char *s)
+int vfioext_acpi_string(const char *s, struct vfioext_acpi_obj **out)
 {
-	return s ? obj_bytes(VFIOEXT_ACPI_STRING, s, strlen(s)) : NULL;
+	if (!s || !out)
+		return -EINVAL;
+	return obj_bytes(VFIOEXT_ACPI_STRING, s, strlen(s), out);
 }
 
-struct vfioext_acpi_obj *vfioext_acpi_buffer(const void *data, size_t len)
+int vfioext_acpi_buffer(const void *data, size_t len,
+			struct vfioext_acpi_obj **out)
 {
-	if (!data && len)
-		return NULL;
-	return obj_bytes(VFIOEXT_ACPI_BUFFER, data, len);
+	if ((!data && len) || !out)
+		return -EINVAL;
+	return obj_bytes(VFIOEXT_ACPI_BUFFER, data, len, out);
 }
 
-struct vfioext_acpi_obj *vfioext_acpi_package(size_t count)
+int vfioext_acpi_package(size_t count, struct vfioext_acpi_obj **out)
 {
 	struct vfioext_acpi_obj *o;
 
+	if (!out)
+		return -EINVAL;
 	if (count > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
-		return NULL;
+		return -E2BIG;
 	o = obj_new(VFIOEXT_ACPI_PACKAGE);
 	if (!o)
-		return NULL;
+		return -ENOMEM;
 	o->elements = calloc(count ? count : 1, sizeof(*o->elements));
 	if (!o->elements) {
 		free(o);
-		return NULL;
+		return -ENOMEM;
 	}
 	o->count = count;
-	return o;
+	*out = o;
+	return 0;
 }
 
 int vfioext_acpi_package_set(struct vfioext_acpi_obj *pkg, size_t i,
@@ -153,6 +170,52 @@ void vfioext_acpi_free(struct vfioext_acpi_obj *obj)
 	free(obj->string);
 	free(obj->buffer);
 	free(obj);
+}
+
+int vfioext_acpi_get_type(const struct vfioext_acpi_obj *obj)
+{
+	return obj ? obj->type : -EINVAL;
+}
+
+int vfioext_acpi_get_integer(const struct vfioext_acpi_obj *obj, uint64_t *v)
+{
+	if (!obj || !v || obj->type != VFIOEXT_ACPI_INTEGER)
+		return -EINVAL;
+	*v = obj->integer;
+	return 0;
+}
+
+const char *vfioext_acpi_get_string(const struct vfioext_acpi_obj *obj,
+				    size_t *len)
+{
+	if (!obj || obj->type != VFIOEXT_ACPI_STRING)
+		return NULL;
+	if (len)
+		*len = obj->length;
+	return obj->string;
+}
+
+const void *vfioext_acpi_get_buffer(const struct vfioext_acpi_obj *obj,
+				    size_t *len)
+{
+	if (!obj || obj->type != VFIOEXT_ACPI_BUFFER)
+		return NULL;
+	if (len)
+		*len = obj->length;
+	return obj->buffer;
+}
+
+size_t vfioext_acpi_package_count(const struct vfioext_acpi_obj *pkg)
+{
+	return pkg && pkg->type == VFIOEXT_ACPI_PACKAGE ? pkg->count : 0;
+}
+
+const struct vfioext_acpi_obj *
+vfioext_acpi_package_get(const struct vfioext_acpi_obj *pkg, size_t i)
+{
+	if (!pkg || pkg->type != VFIOEXT_ACPI_PACKAGE || i >= pkg->count)
+		return NULL;
+	return pkg->elements[i];
 }
 
 /* ------------------------------------------------------------------ */
@@ -322,22 +385,18 @@ static int decode_scalar(uint32_t type, uint32_t size, const uint8_t *p,
 	case VFIO_EXT_ACPI_DSM_TYPE_INTEGER:
 		if (size != 8)
 			return -EINVAL;
-		*out = vfioext_acpi_integer(get64(p));
-		break;
+		return vfioext_acpi_integer(get64(p), out);
 	case VFIO_EXT_ACPI_DSM_TYPE_STRING:
 		/* size counts the NUL, which must be there, and be last. */
 		if (!size || p[size - 1] != '\0' ||
 		    memchr(p, '\0', size - 1))
 			return -EINVAL;
-		*out = obj_bytes(VFIOEXT_ACPI_STRING, p, size - 1);
-		break;
+		return obj_bytes(VFIOEXT_ACPI_STRING, p, size - 1, out);
 	case VFIO_EXT_ACPI_DSM_TYPE_BUFFER:
-		*out = obj_bytes(VFIOEXT_ACPI_BUFFER, p, size);
-		break;
+		return obj_bytes(VFIOEXT_ACPI_BUFFER, p, size, out);
 	default:
 		return -EINVAL;
 	}
-	return *out ? 0 : -ENOMEM;
 }
 
 int vfioext_dsm_decode_result(const void *buf, size_t len,
@@ -366,9 +425,9 @@ int vfioext_dsm_decode_result(const void *buf, size_t len,
 
 	if (size > VFIO_EXT_ACPI_DSM_MAX_ELEMENTS)
 		return -E2BIG;
-	pkg = vfioext_acpi_package(size);
-	if (!pkg)
-		return -ENOMEM;
+	ret = vfioext_acpi_package(size, &pkg);
+	if (ret)
+		return ret;
 	for (i = 0; i < size; i++) {
 		uint32_t esize;
 
@@ -498,38 +557,94 @@ int vfioext_acpi_notify_test(struct vfioext_device *d, uint32_t value)
 	return notify_set(d, VFIO_IRQ_SET_DATA_BOOL, 1, &value, sizeof(value));
 }
 
-int vfioext_acpi_notify_open(struct vfioext_device *d, int nonblock)
+int vfioext_acpi_notify_open(struct vfioext_device *d, uint32_t flags)
 {
+	/*
+	 * Always non-blocking: a timed read polls, then reads; a blocking
+	 * read could sleep past the timeout when another reader took the
+	 * record poll() announced.
+	 */
 	struct vfio_ext_acpi_notify_fd a = {
 		.argsz = sizeof(a),
-		.flags = nonblock ? VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK : 0,
+		.flags = VFIO_EXT_ACPI_NOTIFY_FD_NONBLOCK,
 	};
 	int fd = vfioext_device_fd(d), ch;
 
 	if (fd < 0)
 		return fd;
+	if (flags)
+		return -EINVAL;	/* none defined yet */
 	ch = ioctl(fd, VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, &a);
 	return ch < 0 ? -errno : ch;
+}
+
+/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	if (ms < 0)
+		return 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 int vfioext_acpi_notify_read(int fd, struct vfio_ext_acpi_notify_record *recs,
 			     size_t max, int timeout_ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct timespec deadline;
+	int fl, ret, wait = timeout_ms;
 	ssize_t n;
-	int ret;
 
-	if (fd < 0 || !recs || !max)
+	if (fd < 0 || !recs || !max || timeout_ms < -1)
 		return -EINVAL;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK))
+		return -EINVAL;	/* see vfioext_acpi_notify_open() */
 	if (max > 4096)
 		max = 4096;
-	ret = poll(&p, 1, timeout_ms);
-	if (ret < 0)
-		return -errno;
-	if (!ret)
-		return -ETIMEDOUT;
-	n = read(fd, recs, max * sizeof(*recs));
-	if (n < 0)
-		return -errno;
-	return (int)(n / (ssize_t)sizeof(*recs));
+	if (timeout_ms > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += timeout_ms / 1000;
+		deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+	}
+	for (;;) {
+		n = read(fd, recs, max * sizeof(*recs));
+		if (n > 0)
+			return (int)(n / (ssize_t)sizeof(*recs));
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		if (!n) {
+			/*
+			 * End of the channel, or a record another reader
+			 * took between the kernel's check and its copy: only
+			 * a closed device polls EPOLLHUP.
+			 */
+			p.revents = 0;
+			if (poll(&p, 1, 0) < 0)
+				return -errno;
+			if (p.revents & POLLHUP)
+				return 0;
+		}
+		/* Nothing (left) to read: wait what remains of the timeout. */
+		if (!wait)
+			return -ETIMEDOUT;
+		ret = poll(&p, 1, wait);
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+		if (timeout_ms > 0)
+			wait = ms_left(&deadline);
+	}
 }

@@ -75,9 +75,10 @@ int vfioext_device_get_info(struct vfioext_device *d,
 {
 	if (!d || !info)
 		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	return ioctl(d->fd, VFIO_DEVICE_GET_INFO, info) ? -errno : 0;
+	/* num_irqs ends the first version (no capabilities). */
+	return vfioext_vfio_info(d->fd, VFIO_DEVICE_GET_INFO, info,
+				 offsetof(struct vfio_device_info, cap_offset),
+				 sizeof(*info), NULL);
 }
 
 int vfioext_device_reset(struct vfioext_device *d)

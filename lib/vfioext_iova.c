@@ -118,8 +118,8 @@ struct iova_span {
 struct vfioext_iova_allocator {
 	pthread_mutex_t lock;		/* everything below */
 	uint64_t min_align;
-	uint32_t nr_ranges;
-	struct iova_span ranges[VFIOEXT_MAX_IOVA_RANGES];
+	size_t nr_ranges;
+	struct iova_span *ranges;	/* the valid ranges, read-only */
 	struct iova_span *allocs;	/* sorted by start, disjoint */
 	size_t nr_allocs;
 	size_t cap_allocs;
@@ -128,25 +128,35 @@ struct vfioext_iova_allocator {
 int vfioext_iova_allocator_new(const struct vfioext_iommu_info *info,
 			       struct vfioext_iova_allocator **out)
 {
+	size_t i, n = vfioext_iommu_info_nr_ranges(info);
 	struct vfioext_iova_allocator *a;
-	uint32_t i;
+	uint64_t pgsizes, s, e;
+	int ret;
 
-	if (!info || !out || !info->pgsizes || !info->nr_ranges ||
-	    info->nr_ranges > VFIOEXT_MAX_IOVA_RANGES)
+	pgsizes = vfioext_iommu_info_pgsizes(info);
+	if (!out || !pgsizes || !n)
 		return -EINVAL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	if (pthread_mutex_init(&a->lock, NULL)) {
+	a->ranges = calloc(n, sizeof(*a->ranges));
+	if (!a->ranges) {
 		free(a);
 		return -ENOMEM;
 	}
-	a->min_align = info->pgsizes & -info->pgsizes;
-	for (i = 0; i < info->nr_ranges; i++) {
-		if (info->ranges[i].start > info->ranges[i].end)
+	ret = pthread_mutex_init(&a->lock, NULL);
+	if (ret) {
+		free(a->ranges);
+		free(a);
+		return -ret;
+	}
+	a->min_align = pgsizes & -pgsizes;
+	for (i = 0; i < n; i++) {
+		vfioext_iommu_info_range(info, i, &s, &e);
+		if (s > e)
 			continue;
-		a->ranges[a->nr_ranges].start = info->ranges[i].start;
-		a->ranges[a->nr_ranges++].last = info->ranges[i].end;
+		a->ranges[a->nr_ranges].start = s;
+		a->ranges[a->nr_ranges++].last = e;
 	}
 	*out = a;
 	return 0;
@@ -158,6 +168,7 @@ void vfioext_iova_allocator_free(struct vfioext_iova_allocator *a)
 		return;
 	pthread_mutex_destroy(&a->lock);
 	free(a->allocs);
+	free(a->ranges);
 	free(a);
 }
 
@@ -235,7 +246,7 @@ int vfioext_iova_alloc(struct vfioext_iova_allocator *a, uint64_t size,
 		       uint64_t align, uint64_t *iova)
 {
 	uint64_t s;
-	uint32_t r;
+	size_t r;
 	int ret = -ENOSPC;
 
 	if (!a || !iova || !size || (align & (align - 1)))

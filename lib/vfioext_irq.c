@@ -18,10 +18,9 @@ int vfioext_irq_get_info(struct vfioext_device *d, uint32_t index,
 {
 	if (!d || !info)
 		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	info->index = index;
-	return ioctl(d->fd, VFIO_DEVICE_GET_IRQ_INFO, info) ? -errno : 0;
+	/* No capabilities: the fixed part is all there is. */
+	return vfioext_vfio_info(d->fd, VFIO_DEVICE_GET_IRQ_INFO, info,
+				 sizeof(*info), sizeof(*info), &index);
 }
 
 int vfioext_irq_set_eventfds(struct vfioext_device *d, uint32_t index,

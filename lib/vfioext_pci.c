@@ -78,13 +78,18 @@ int vfioext_sysfs_read(const char *path, char *buf, size_t len)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, len - 1);
+	/* A whole attribute comes in one read(); one that fills @buf did
+	 * not fit with its NUL: an error, never a cut value.
+	 */
+	n = read(fd, buf, len);
 	if (n < 0) {
 		n = -errno;
 		close(fd);
 		return n;
 	}
 	close(fd);
+	if ((size_t)n >= len)
+		return -ENOSPC;
 	buf[n] = '\0';
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
@@ -123,10 +128,13 @@ static int pci_path(char *buf, size_t len, const char *bdf, const char *attr)
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	if (access(buf, F_OK)) {
+		if (errno != ENOENT)
+			return -errno;
 		/* Distinguish a missing device from a missing attribute. */
 		snprintf(buf, len, SYSFS_PCI "/devices/%s", canon);
-		ret = access(buf, F_OK) ? -ENODEV : -ENOENT;
-		return ret;
+		if (!access(buf, F_OK))
+			return -ENOENT;
+		return errno == ENOENT ? -ENODEV : -errno;
 	}
 	return 0;
 }
@@ -164,12 +172,23 @@ int vfioext_pci_find(uint16_t vendor, uint16_t device, unsigned int n,
 		return -errno;
 	for (i = 0; i < cnt; i++) {
 		const char *name = list[i]->d_name;
+		int err;
 
-		if (ret == -ENODEV && name[0] != '.' &&
-		    !pci_id_attr(name, "vendor", &ven) && ven == vendor &&
-		    !pci_id_attr(name, "device", &dev) && dev == device &&
-		    n-- == 0)
+		if (ret != -ENODEV || name[0] == '.')
+			goto next;
+		err = pci_id_attr(name, "vendor", &ven);
+		if (!err && ven == vendor)
+			err = pci_id_attr(name, "device", &dev);
+		else if (!err)
+			goto next;
+		/* A device removed during the scan is skipped, not an error. */
+		if (err == -ENOENT)
+			goto next;
+		if (err)
+			ret = err;
+		else if (dev == device && n-- == 0)
 			ret = vfioext_bdf_canon(name, out);
+next:
 		free(list[i]);
 	}
 	free(list);
@@ -188,9 +207,11 @@ int vfioext_pci_iommu_group(const char *bdf)
 	ret = pci_path(path, sizeof(path), bdf, "iommu_group");
 	if (ret)
 		return ret;
-	n = readlink(path, link, sizeof(link) - 1);
+	n = readlink(path, link, sizeof(link));
 	if (n < 0)
 		return -errno;
+	if ((size_t)n >= sizeof(link))
+		return -ENAMETOOLONG;
 	link[n] = '\0';
 	base = strrchr(link, '/');
 	base = base ? base + 1 : link;
@@ -214,13 +235,15 @@ int vfioext_pci_driver(const char *bdf, char *buf, size_t len)
 	if (ret)
 		return ret;
 	strncat(path, "/driver", sizeof(path) - strlen(path) - 1);
-	n = readlink(path, link, sizeof(link) - 1);
+	n = readlink(path, link, sizeof(link));
 	if (n < 0) {
 		if (errno != ENOENT)
 			return -errno;
 		buf[0] = '\0';
 		return 0;
 	}
+	if ((size_t)n >= sizeof(link))
+		return -ENAMETOOLONG;
 	link[n] = '\0';
 	base = strrchr(link, '/');
 	base = base ? base + 1 : link;
@@ -242,7 +265,7 @@ int vfioext_pci_bind(const char *bdf, const char *driver)
 		return ret;
 	snprintf(path, sizeof(path), SYSFS_PCI "/drivers/%s", driver);
 	if (access(path, F_OK))
-		return -ENOENT;
+		return -errno;	/* -ENOENT: the driver is not loaded */
 
 	ret = vfioext_pci_driver(canon, cur, sizeof(cur));
 	if (ret)

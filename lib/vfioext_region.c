@@ -20,10 +20,17 @@ int vfioext_region_get_info(struct vfioext_device *d, uint32_t index,
 {
 	if (!d || !info)
 		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	info->index = index;
-	return ioctl(d->fd, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+	/* The first version had a reserved word where cap_offset is. */
+	return vfioext_vfio_info(d->fd, VFIO_DEVICE_GET_REGION_INFO, info,
+				 sizeof(*info), sizeof(*info), &index);
+}
+
+/* The fixed part of region @index's information, for the checks below. */
+static int region_info(struct vfioext_device *d, uint32_t index,
+		       struct vfio_region_info *ri)
+{
+	ri->argsz = sizeof(*ri);
+	return vfioext_region_get_info(d, index, ri);
 }
 
 static int region_check(struct vfioext_device *d, uint32_t index,
@@ -33,7 +40,7 @@ static int region_check(struct vfioext_device *d, uint32_t index,
 	struct vfio_region_info ri;
 	int ret;
 
-	ret = vfioext_region_get_info(d, index, &ri);
+	ret = region_info(d, index, &ri);
 	if (ret)
 		return ret;
 	if (!(ri.flags & need))
@@ -89,7 +96,7 @@ int vfioext_region_mmap(struct vfioext_device *d, uint32_t index,
 
 	if (!addr || !len)
 		return -EINVAL;
-	ret = vfioext_region_get_info(d, index, &ri);
+	ret = region_info(d, index, &ri);
 	if (ret)
 		return ret;
 	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || !ri.size ||

@@ -4,6 +4,7 @@
  * vhost-vdpa ioctls of <linux/vhost.h>.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -19,23 +20,60 @@ static int xioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
-static int set_mem_table(int fd, const struct vfioext_mem_region *regions,
-			 unsigned int nr)
+/* offsetof(.., r) is the alignment of struct vfioext_mem_region. */
+struct mem_region_align {
+	char c;
+	struct vfioext_mem_region r;
+};
+
+/*
+ * The vhost memory table of @nr size-first regions (vfioext.h, "Structs
+ * that grow"), every one checked before anything is created: the array's
+ * stride is the first region's struct_size, and every region must say
+ * the same.
+ */
+static int mem_table(const struct vfioext_mem_region *regions,
+		     unsigned int nr, struct vhost_memory **out)
 {
+	const size_t min = offsetof(struct vfioext_mem_region, hva) +
+			   sizeof(regions->hva);
+	const char *p = (const char *)regions;
+	struct vfioext_mem_region r;
 	struct vhost_memory *m;
+	uint32_t stride = 0;
 	unsigned int i;
 	int ret;
 
-	m = calloc(1, sizeof(*m) + nr * sizeof(m->regions[0]));
+	if (nr && !regions)
+		return -EINVAL;
+	if (nr) {
+		stride = regions->struct_size;
+		if (stride % offsetof(struct mem_region_align, r))
+			return -EINVAL;
+	}
+	m = calloc(1, sizeof(*m) + (size_t)nr * sizeof(m->regions[0]));
 	if (!m)
 		return -ENOMEM;
 	m->nregions = nr;
-	for (i = 0; i < nr; i++) {
-		m->regions[i].guest_phys_addr = regions[i].gpa;
-		m->regions[i].memory_size = regions[i].size;
-		m->regions[i].userspace_addr = (uintptr_t)regions[i].hva;
+	for (i = 0; i < nr; i++, p += stride) {
+		const struct vfioext_mem_region *u = (const void *)p;
+
+		ret = -EINVAL;
+		if (u->struct_size != stride)
+			goto err;
+		ret = vfioext_struct_in(&r, sizeof(r), u, stride, min);
+		if (ret)
+			goto err;
+		ret = -EINVAL;
+		if (r.flags)
+			goto err;	/* none defined yet */
+		m->regions[i].guest_phys_addr = r.gpa;
+		m->regions[i].memory_size = r.size;
+		m->regions[i].userspace_addr = (uintptr_t)r.hva;
 	}
-	ret = xioctl(fd, VHOST_SET_MEM_TABLE, m);
+	*out = m;
+	return 0;
+err:
 	free(m);
 	return ret;
 }
@@ -48,17 +86,25 @@ int vfioext_viommu_open(struct vfioext_container *c, uint32_t flags,
 		.argsz = sizeof(a), .flags = flags,
 	};
 	int cfd = vfioext_container_fd(c), dfd, ret;
+	struct vhost_memory *m;
 
 	if (cfd < 0)
 		return cfd;
-	if (!fd || (nr && !regions))
+	if (!fd)
 		return -EINVAL;
+	ret = mem_table(regions, nr, &m);
+	if (ret)
+		return ret;
 	dfd = ioctl(cfd, VFIO_EXT_PVIOMMU_VIOMMU, &a);
-	if (dfd < 0)
-		return -errno;
+	if (dfd < 0) {
+		ret = -errno;
+		free(m);
+		return ret;
+	}
 	ret = xioctl(dfd, VHOST_SET_OWNER, NULL);
 	if (!ret)
-		ret = set_mem_table(dfd, regions, nr);
+		ret = xioctl(dfd, VHOST_SET_MEM_TABLE, m);
+	free(m);
 	if (ret) {
 		close(dfd);
 		return ret;

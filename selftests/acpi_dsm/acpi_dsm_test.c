@@ -534,9 +534,11 @@ TEST_F(dsm, library)
 	struct vfioext_container *c;
 	struct vfioext_group *g;
 	struct vfioext_device *d;
-	struct vfioext_acpi_obj *arg, *res;
+	struct vfioext_acpi_obj *arg, *res, *e;
 	uint8_t uuid[16], raw[64];
-	size_t needed;
+	const uint8_t *b;
+	size_t needed, len;
+	uint64_t v;
 	long calls;
 
 	vfio_close_all(&self->h);
@@ -544,26 +546,30 @@ TEST_F(dsm, library)
 	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
 					 &d));
 
-	arg = vfioext_acpi_package(3);
-	ASSERT_NE(NULL, arg);
-	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 0,
-					      vfioext_acpi_integer(UINT64_MAX)));
-	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 1,
-					      vfioext_acpi_string("lib")));
-	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 2,
-					      vfioext_acpi_buffer("\xde\xad", 2)));
+	ASSERT_EQ(0, vfioext_acpi_package(3, &arg));
+	ASSERT_EQ(0, vfioext_acpi_integer(UINT64_MAX, &e));
+	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 0, e));
+	ASSERT_EQ(0, vfioext_acpi_string("lib", &e));
+	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 1, e));
+	ASSERT_EQ(0, vfioext_acpi_buffer("\xde\xad", 2, &e));
+	ASSERT_EQ(0, vfioext_acpi_package_set(arg, 2, e));
 	ASSERT_EQ(0, vfioext_acpi_dsm(d, uuid, 0, 5, arg, &res));
-	ASSERT_EQ(VFIOEXT_ACPI_PACKAGE, res->type);
-	ASSERT_EQ(3, res->count);
-	EXPECT_EQ(UINT64_MAX, res->elements[0]->integer);
-	EXPECT_STREQ("lib", res->elements[1]->string);
-	EXPECT_EQ(2, res->elements[2]->length);
-	EXPECT_EQ(0xad, res->elements[2]->buffer[1]);
+	ASSERT_EQ(VFIOEXT_ACPI_PACKAGE, vfioext_acpi_get_type(res));
+	ASSERT_EQ(3, vfioext_acpi_package_count(res));
+	ASSERT_EQ(0, vfioext_acpi_get_integer(vfioext_acpi_package_get(res, 0),
+					      &v));
+	EXPECT_EQ(UINT64_MAX, v);
+	EXPECT_STREQ("lib", vfioext_acpi_get_string(vfioext_acpi_package_get(res, 1),
+						    NULL));
+	b = vfioext_acpi_get_buffer(vfioext_acpi_package_get(res, 2), &len);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(2, len);
+	EXPECT_EQ(0xad, b[1]);
 	vfioext_acpi_free(res);
 	vfioext_acpi_free(arg);
 
 	ASSERT_EQ(0, vfioext_acpi_dsm(d, uuid, 0, 2, NULL, &res));
-	EXPECT_STREQ("vfio-ext", res->string);
+	EXPECT_STREQ("vfio-ext", vfioext_acpi_get_string(res, NULL));
 	vfioext_acpi_free(res);
 	EXPECT_EQ(-EOPNOTSUPP, vfioext_acpi_dsm(d, uuid, 0, 6, NULL, &res));
 	EXPECT_EQ(NULL, res);

@@ -524,9 +524,10 @@ bool resv_region_excluded(const struct resv_region *r)
  * VFIO_IOMMU_GET_INFO on a container fd with raw ioctls (the library's
  * vfioext_iommu_get_info() does the same on its own handle): page sizes,
  * the IOVA_RANGE capability and DMA_AVAIL.  0 or -errno; -EIO for a
- * capability chain that does not parse.
+ * capability chain that does not parse; -E2BIG for more than
+ * IOMMU_INFO_MAX_RANGES ranges.
  */
-int iommu_info_fd(int container, struct vfioext_iommu_info *ii)
+int iommu_info_fd(int container, struct iommu_info *ii)
 {
 	struct vfio_iommu_type1_info *ti;
 	uint32_t argsz = sizeof(*ti), off;
@@ -573,9 +574,11 @@ int iommu_info_fd(int container, struct vfioext_iommu_info *ii)
 				ret = -EIO;
 				goto out;
 			}
-			ii->nr_ranges_total = c->nr_iovas;
-			n = c->nr_iovas < VFIOEXT_MAX_IOVA_RANGES ?
-			    c->nr_iovas : VFIOEXT_MAX_IOVA_RANGES;
+			n = c->nr_iovas;
+			if (n > IOMMU_INFO_MAX_RANGES) {
+				ret = -E2BIG;
+				goto out;
+			}
 			for (i = 0; i < n; i++) {
 				ii->ranges[i].start = c->iova_ranges[i].start;
 				ii->ranges[i].end = c->iova_ranges[i].end;
@@ -601,9 +604,39 @@ out:
 	return ret;
 }
 
+/*
+ * vfioext_iommu_get_info() on @c, read through the getters into @ii.
+ * 0 or -errno; -E2BIG for more than IOMMU_INFO_MAX_RANGES ranges; -EIO
+ * when the getters disagree with each other.
+ */
+int iommu_info_lib(struct vfioext_container *c, struct iommu_info *ii)
+{
+	struct vfioext_iommu_info *info;
+	uint64_t s, e;
+	size_t i, n;
+	int ret;
+
+	memset(ii, 0, sizeof(*ii));
+	ret = vfioext_iommu_get_info(c, &info);
+	if (ret)
+		return ret;
+	n = vfioext_iommu_info_nr_ranges(info);
+	ret = n > IOMMU_INFO_MAX_RANGES ? -E2BIG : 0;
+	for (i = 0; !ret && i < n; i++)
+		ret = vfioext_iommu_info_range(info, i, &ii->ranges[i].start,
+					       &ii->ranges[i].end);
+	/* One past the last range is out of range, not a stale entry. */
+	if (!ret && vfioext_iommu_info_range(info, n, &s, &e) != -ERANGE)
+		ret = -EIO;
+	ii->nr_ranges = (uint32_t)n;
+	ii->pgsizes = vfioext_iommu_info_pgsizes(info);
+	ii->dma_avail = vfioext_iommu_info_dma_avail(info);
+	vfioext_iommu_info_free(info);
+	return ret;
+}
+
 /* Whether [@iova, @iova + @size) lies wholly inside one valid range. */
-bool iova_valid(const struct vfioext_iommu_info *ii, uint64_t iova,
-		uint64_t size)
+bool iova_valid(const struct iommu_info *ii, uint64_t iova, uint64_t size)
 {
 	uint64_t last = iova + size - 1;
 	uint32_t i;

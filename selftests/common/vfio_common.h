@@ -167,9 +167,25 @@ struct resv_region {
 
 int group_resv_regions(int group, struct resv_region *r, int max);
 bool resv_region_excluded(const struct resv_region *r);
-int iommu_info_fd(int container, struct vfioext_iommu_info *ii);
-bool iova_valid(const struct vfioext_iommu_info *ii, uint64_t iova,
-		uint64_t size);
+/*
+ * An IOMMU backend's description as a plain struct the tests compare:
+ * from raw ioctls (iommu_info_fd()) or from the library's opaque one
+ * (iommu_info_lib(), through its getters).
+ */
+#define IOMMU_INFO_MAX_RANGES 64
+struct iommu_info {
+	uint64_t pgsizes;
+	uint32_t dma_avail;
+	uint32_t nr_ranges;
+	struct {
+		uint64_t start;
+		uint64_t end;
+	} ranges[IOMMU_INFO_MAX_RANGES];
+};
+
+int iommu_info_fd(int container, struct iommu_info *ii);
+int iommu_info_lib(struct vfioext_container *c, struct iommu_info *ii);
+bool iova_valid(const struct iommu_info *ii, uint64_t iova, uint64_t size);
 bool iova_hole_is_reserved(const struct resv_region *r, int n,
 			   uint64_t first, uint64_t last);
 

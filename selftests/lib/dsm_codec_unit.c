@@ -44,26 +44,92 @@ TEST(uuid)
 	EXPECT_EQ(-EINVAL, vfioext_uuid_parse(NULL, u));
 }
 
+/* Constructors for the tests: the object, or NULL when one failed. */
+static struct vfioext_acpi_obj *I(uint64_t v)
+{
+	struct vfioext_acpi_obj *o = NULL;
+
+	return vfioext_acpi_integer(v, &o) ? NULL : o;
+}
+
+static struct vfioext_acpi_obj *S(const char *s)
+{
+	struct vfioext_acpi_obj *o = NULL;
+
+	return vfioext_acpi_string(s, &o) ? NULL : o;
+}
+
+static struct vfioext_acpi_obj *B(const void *b, size_t len)
+{
+	struct vfioext_acpi_obj *o = NULL;
+
+	return vfioext_acpi_buffer(b, len, &o) ? NULL : o;
+}
+
+static struct vfioext_acpi_obj *P(size_t n)
+{
+	struct vfioext_acpi_obj *o = NULL;
+
+	return vfioext_acpi_package(n, &o) ? NULL : o;
+}
+
 TEST(objects)
 {
-	struct vfioext_acpi_obj *p, *s;
+	struct vfioext_acpi_obj *p, *s, *o = (void *)1;
+	const struct vfioext_acpi_obj *e;
+	const uint8_t *b;
+	uint64_t v;
+	size_t len;
 
-	p = vfioext_acpi_package(2);
+	p = P(2);
 	ASSERT_NE(NULL, p);
-	EXPECT_EQ(0, vfioext_acpi_package_set(p, 0, vfioext_acpi_integer(1)));
-	s = vfioext_acpi_string("x");
+	EXPECT_EQ(VFIOEXT_ACPI_PACKAGE, vfioext_acpi_get_type(p));
+	EXPECT_EQ(2, vfioext_acpi_package_count(p));
+	EXPECT_EQ(NULL, vfioext_acpi_package_get(p, 0));	/* empty slot */
+	EXPECT_EQ(0, vfioext_acpi_package_set(p, 0, I(1)));
+	s = S("x");
 	ASSERT_NE(NULL, s);
-	EXPECT_EQ(1, s->length);
+	EXPECT_STREQ("x", vfioext_acpi_get_string(s, &len));
+	EXPECT_EQ(1, len);
 	EXPECT_EQ(0, vfioext_acpi_package_set(p, 1, s));
 	/* Replacing a slot frees what it held. */
-	EXPECT_EQ(0, vfioext_acpi_package_set(p, 1, vfioext_acpi_buffer("ab", 2)));
+	EXPECT_EQ(0, vfioext_acpi_package_set(p, 1, B("ab", 2)));
+	e = vfioext_acpi_package_get(p, 0);
+	ASSERT_EQ(0, vfioext_acpi_get_integer(e, &v));
+	EXPECT_EQ(1, v);
+	e = vfioext_acpi_package_get(p, 1);
+	b = vfioext_acpi_get_buffer(e, &len);
+	ASSERT_NE(NULL, b);
+	EXPECT_EQ(2, len);
+	EXPECT_EQ('b', b[1]);
+	/* Getters of the wrong type, out of range, NULL. */
+	EXPECT_EQ(-EINVAL, vfioext_acpi_get_integer(e, &v));
+	EXPECT_EQ(NULL, vfioext_acpi_get_string(e, NULL));
+	EXPECT_EQ(NULL, vfioext_acpi_get_buffer(p, NULL));
+	EXPECT_EQ(0, vfioext_acpi_package_count(e));
+	EXPECT_EQ(NULL, vfioext_acpi_package_get(p, 2));
+	EXPECT_EQ(NULL, vfioext_acpi_package_get(e, 0));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_get_type(NULL));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_get_integer(NULL, &v));
+	/* An empty Buffer has bytes to point at. */
+	s = B(NULL, 0);
+	ASSERT_NE(NULL, s);
+	EXPECT_NE(NULL, vfioext_acpi_get_buffer(s, &len));
+	EXPECT_EQ(0, len);
+	vfioext_acpi_free(s);
 	/* Out of range, nested, NULL: refused, and the element is freed. */
-	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 2, vfioext_acpi_integer(3)));
-	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 0, vfioext_acpi_package(0)));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 2, I(3)));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 0, P(0)));
 	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(p, 0, NULL));
-	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(NULL, 0, vfioext_acpi_integer(3)));
-	EXPECT_EQ(NULL, vfioext_acpi_package(VFIO_EXT_ACPI_DSM_MAX_ELEMENTS + 1));
-	EXPECT_EQ(NULL, vfioext_acpi_buffer(NULL, 4));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_package_set(NULL, 0, I(3)));
+	/* Each constructor says why it failed, and leaves *out alone. */
+	EXPECT_EQ(-E2BIG, vfioext_acpi_package(VFIO_EXT_ACPI_DSM_MAX_ELEMENTS + 1,
+					       &o));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_buffer(NULL, 4, &o));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_string(NULL, &o));
+	EXPECT_EQ((void *)1, o);
+	EXPECT_EQ(-EINVAL, vfioext_acpi_integer(1, NULL));
+	EXPECT_EQ(-EINVAL, vfioext_acpi_package(1, NULL));
 	vfioext_acpi_free(p);
 	vfioext_acpi_free(NULL);
 	NO_LEAKS();
@@ -89,11 +155,11 @@ TEST(encode_args)
 	EXPECT_EQ(-ENOSPC, vfioext_dsm_encode_args(u, 0, 0, NULL, b, 31, NULL));
 
 	/* Package { 5, "abc", Buffer { 9 } }: elements padded to 8. */
-	p = vfioext_acpi_package(3);
+	p = P(3);
 	ASSERT_NE(NULL, p);
-	ASSERT_EQ(0, vfioext_acpi_package_set(p, 0, vfioext_acpi_integer(5)));
-	ASSERT_EQ(0, vfioext_acpi_package_set(p, 1, vfioext_acpi_string("abc")));
-	ASSERT_EQ(0, vfioext_acpi_package_set(p, 2, vfioext_acpi_buffer("\x09", 1)));
+	ASSERT_EQ(0, vfioext_acpi_package_set(p, 0, I(5)));
+	ASSERT_EQ(0, vfioext_acpi_package_set(p, 1, S("abc")));
+	ASSERT_EQ(0, vfioext_acpi_package_set(p, 2, B("\x09", 1)));
 	ASSERT_EQ(0, vfioext_dsm_encode_args(u, 0, 5, p, b, 88, &used));
 	EXPECT_EQ(40 + 16 + 16 + 16, used);
 	EXPECT_EQ(VFIO_EXT_ACPI_DSM_TYPE_PACKAGE, get32(b + 32));
@@ -109,9 +175,12 @@ TEST(encode_args)
 	EXPECT_EQ(9, b[80]);
 	EXPECT_EQ(-ENOSPC, vfioext_dsm_encode_args(u, 0, 5, p, b, 87, NULL));
 
+	vfioext_acpi_free(p);
 	/* An unfilled slot cannot be encoded. */
-	vfioext_acpi_free(p->elements[2]);
-	p->elements[2] = NULL;
+	p = P(3);
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, vfioext_acpi_package_set(p, 0, I(5)));
+	ASSERT_EQ(0, vfioext_acpi_package_set(p, 1, I(6)));
 	EXPECT_EQ(-EINVAL, vfioext_dsm_encode_args(u, 0, 5, p, b, 96, NULL));
 	vfioext_acpi_free(p);
 	free(b);
@@ -133,23 +202,27 @@ static uint8_t *result_blob(size_t len, uint32_t type, uint32_t size)
 TEST(decode_result)
 {
 	struct vfioext_acpi_obj *r;
+	const uint8_t *eb;
 	uint8_t *b;
+	uint64_t v;
+	size_t len;
 
 	b = result_blob(48, VFIO_EXT_ACPI_DSM_TYPE_INTEGER, 8);
 	b[40] = 0x78;
 	b[47] = 0x12;
 	ASSERT_EQ(0, vfioext_dsm_decode_result(b, 48, &r));
-	EXPECT_EQ(VFIOEXT_ACPI_INTEGER, r->type);
-	EXPECT_EQ(0x1200000000000078ULL, r->integer);
+	EXPECT_EQ(VFIOEXT_ACPI_INTEGER, vfioext_acpi_get_type(r));
+	ASSERT_EQ(0, vfioext_acpi_get_integer(r, &v));
+	EXPECT_EQ(0x1200000000000078ULL, v);
 	vfioext_acpi_free(r);
 	free(b);
 
 	b = result_blob(44, VFIO_EXT_ACPI_DSM_TYPE_STRING, 4);
 	memcpy(b + 40, "abc", 4);
 	ASSERT_EQ(0, vfioext_dsm_decode_result(b, 44, &r));
-	EXPECT_EQ(VFIOEXT_ACPI_STRING, r->type);
-	EXPECT_STREQ("abc", r->string);
-	EXPECT_EQ(3, r->length);
+	EXPECT_EQ(VFIOEXT_ACPI_STRING, vfioext_acpi_get_type(r));
+	EXPECT_STREQ("abc", vfioext_acpi_get_string(r, &len));
+	EXPECT_EQ(3, len);
 	vfioext_acpi_free(r);
 	free(b);
 
@@ -163,11 +236,14 @@ TEST(decode_result)
 	put32(b + 54, 2);
 	b[58] = 'z';
 	ASSERT_EQ(0, vfioext_dsm_decode_result(b, 60, &r));
-	ASSERT_EQ(VFIOEXT_ACPI_PACKAGE, r->type);
-	ASSERT_EQ(2, r->count);
-	EXPECT_EQ(2, r->elements[0]->length);
-	EXPECT_EQ(2, r->elements[0]->buffer[1]);
-	EXPECT_STREQ("z", r->elements[1]->string);
+	ASSERT_EQ(VFIOEXT_ACPI_PACKAGE, vfioext_acpi_get_type(r));
+	ASSERT_EQ(2, vfioext_acpi_package_count(r));
+	eb = vfioext_acpi_get_buffer(vfioext_acpi_package_get(r, 0), &len);
+	ASSERT_NE(NULL, eb);
+	EXPECT_EQ(2, len);
+	EXPECT_EQ(2, eb[1]);
+	EXPECT_STREQ("z", vfioext_acpi_get_string(vfioext_acpi_package_get(r, 1),
+						  NULL));
 	vfioext_acpi_free(r);
 	free(b);
 	NO_LEAKS();

@@ -8,28 +8,35 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sanitizer/lsan_interface.h>
 
 #include "kselftest_harness.h"
 #include "vfioext.h"
+#include "internal.h"
 
 #define NO_LEAKS() EXPECT_EQ(0, __lsan_do_recoverable_leak_check())
 
 /* x86 with VT-d: [0, 0xfedfffff] and [0xfef00000, 2^39 - 1]. */
+static struct vfioext_iommu_info_range x86_ranges[] = {
+	{ 0, 0xfedfffff },
+	{ 0xfef00000, (1ULL << 39) - 1 },
+};
+
+/*
+ * What vfioext_iommu_get_info() returns (opaque to callers; internal.h
+ * lets the tests build one without a kernel).
+ */
 static struct vfioext_iommu_info x86_info(void)
 {
 	struct vfioext_iommu_info ii = {
 		.pgsizes = 0x40201000,
 		.nr_ranges = 2,
-		.nr_ranges_total = 2,
+		.ranges = x86_ranges,
 		.dma_avail = 65535,
 	};
 
-	ii.ranges[0].start = 0;
-	ii.ranges[0].end = 0xfedfffff;
-	ii.ranges[1].start = 0xfef00000;
-	ii.ranges[1].end = (1ULL << 39) - 1;
 	return ii;
 }
 
@@ -88,14 +95,15 @@ TEST(holes_and_exhaustion)
 
 TEST(top_of_u64)
 {
+	struct vfioext_iommu_info_range top = {
+		UINT64_MAX - 3 * 4096 + 1, UINT64_MAX,
+	};
 	struct vfioext_iommu_info ii = {
-		.pgsizes = 4096, .nr_ranges = 1, .nr_ranges_total = 1,
+		.pgsizes = 4096, .nr_ranges = 1, .ranges = &top,
 	};
 	struct vfioext_iova_allocator *a;
 	uint64_t v, s, n;
 
-	ii.ranges[0].start = UINT64_MAX - 3 * 4096 + 1;
-	ii.ranges[0].end = UINT64_MAX;
 	ASSERT_EQ(0, vfioext_iova_allocator_new(&ii, &a));
 	ASSERT_EQ(0, vfioext_iova_alloc(a, 4096, 0, &v));
 	ASSERT_EQ(0, vfioext_iova_alloc(a, 8192, 0, &v));
@@ -123,6 +131,38 @@ TEST(bad_info)
 	EXPECT_EQ(-EINVAL, vfioext_iova_allocator_new(NULL, &a));
 	vfioext_iova_allocator_free(NULL);
 	EXPECT_EQ(0, vfioext_iova_max_addr(NULL));
+}
+
+/*
+ * Every range counts, however many (the allocator kept 16 and refused
+ * more), and the allocator keeps its own copy: the info can go.
+ */
+TEST(many_ranges)
+{
+	struct vfioext_iommu_info_range *r = calloc(100, sizeof(*r));
+	struct vfioext_iommu_info ii = {
+		.pgsizes = 4096, .nr_ranges = 100, .ranges = r,
+	};
+	struct vfioext_iova_allocator *a;
+	uint64_t v;
+	int i;
+
+	ASSERT_NE(NULL, r);
+	for (i = 0; i < 100; i++) {
+		r[i].start = (uint64_t)i << 20;
+		r[i].end = r[i].start + 4095;
+	}
+	ASSERT_EQ(0, vfioext_iova_allocator_new(&ii, &a));
+	memset(r, 0xff, 100 * sizeof(*r));
+	free(r);
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, vfioext_iova_alloc(a, 4096, 0, &v));
+		EXPECT_EQ((uint64_t)i << 20, v);
+	}
+	EXPECT_EQ(-ENOSPC, vfioext_iova_alloc(a, 4096, 0, &v));
+	EXPECT_EQ((99ULL << 20) + 4095, vfioext_iova_max_addr(a));
+	vfioext_iova_allocator_free(a);
+	NO_LEAKS();
 }
 
 static void *allocator_thread(void *arg)

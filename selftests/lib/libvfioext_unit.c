@@ -145,14 +145,16 @@ TEST(sysfs_errors)
 
 TEST(null_objects)
 {
-	struct vfioext_iommu_info ii;
-	struct vfio_device_info di;
+	struct vfioext_iommu_info *ii = (void *)1;
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+	char page[64];
 
 	EXPECT_EQ(-EINVAL, vfioext_container_open(NULL));
 	EXPECT_EQ(-EINVAL, vfioext_container_fd(NULL));
 	EXPECT_EQ(-EINVAL, vfioext_container_set_iommu(NULL, 1));
 	EXPECT_EQ(-EINVAL, vfioext_iommu_get_info(NULL, &ii));
-	EXPECT_EQ(-EINVAL, vfioext_dma_map(NULL, &ii, 0, 4096, 0));
+	EXPECT_EQ(NULL, ii);
+	EXPECT_EQ(-EINVAL, vfioext_dma_map(NULL, page, 0, 4096, 0));
 	EXPECT_EQ(-EINVAL, vfioext_dma_unmap(NULL, 0, 4096));
 	EXPECT_EQ(-EINVAL, vfioext_group_open(NULL, 0, NULL));
 	EXPECT_EQ(-EINVAL, vfioext_device_open(NULL, "00:10.0", NULL));

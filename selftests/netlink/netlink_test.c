@@ -208,6 +208,7 @@ TEST(get_matches_vfio_ioctls)
 	EXPECT_EQ(0, d.kvm_pid);	/* no KVM on the bench */
 	ASSERT_EQ(ARRAY_SIZE(regions), d.nr_regions);
 	for (i = 0; i < ARRAY_SIZE(regions); i++) {
+		ri.argsz = sizeof(ri);	/* the fixed part */
 		ASSERT_EQ(0, vfioext_region_get_info(dv, regions[i], &ri));
 		for (j = 0; j < d.nr_regions; j++)
 			if (d.regions[j].index == regions[i])
@@ -218,7 +219,10 @@ TEST(get_matches_vfio_ioctls)
 	}
 	ASSERT_EQ(VFIO_PCI_ACPI_NTFY_IRQ_INDEX + 1, d.nr_irqs);
 	for (i = 0; i < d.nr_irqs; i++) {
-		int ret = vfioext_irq_get_info(dv, i, &ii);
+		int ret;
+
+		ii.argsz = sizeof(ii);
+		ret = vfioext_irq_get_info(dv, i, &ii);
 
 		/* vfio-pci refuses the index a device lacks (ERR without
 		 * PCIe): netlink reports it with no vectors.

@@ -401,7 +401,7 @@ FIXTURE_TEARDOWN(viommu)
 TEST_F(viommu, identity_and_config)
 {
 	struct virtio_iommu_config cfg;
-	struct vfioext_iommu_info ii;
+	struct iommu_info ii;
 	uint32_t id = 0, nvq = 0, csz = 0;
 	uint64_t f = 0;
 	uint16_t qmax = 0;

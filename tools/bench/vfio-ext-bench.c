@@ -791,7 +791,10 @@ out:
 static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
 			 bool in_vcpu)
 {
-	struct vfioext_mem_region mem = { 0, G_RAM, g->vg.ram };
+	struct vfioext_mem_region mem = {
+		.struct_size = sizeof(mem), .gpa = 0, .size = G_RAM,
+		.hva = g->vg.ram,
+	};
 	struct virtio_iommu_req_attach at = {
 		.head.type = VIRTIO_IOMMU_T_ATTACH, .domain = 1, .endpoint = 1,
 	};

@@ -64,7 +64,8 @@ int main(int argc, char **argv)
 	struct vfioext_container *c = NULL;
 	struct vfioext_group *g = NULL;
 	struct vfioext_device *d = NULL;
-	struct vfioext_iommu_info ii;
+	struct vfioext_iommu_info *ii;
+	uint64_t start, end;
 	char bdf[VFIOEXT_BDF_LEN], was[64];
 	volatile uint32_t *bar;
 	uint8_t *src, *dst;
@@ -99,12 +100,12 @@ int main(int argc, char **argv)
 	if (ret)
 		return fail("IOMMU info", ret);
 	printf("iommu:       type1v2 container on /dev/vfio/%d, page sizes %#llx",
-	       grp, (unsigned long long)ii.pgsizes);
-	for (i = 0; i < (int)ii.nr_ranges; i++)
+	       grp, (unsigned long long)vfioext_iommu_info_pgsizes(ii));
+	for (i = 0; !vfioext_iommu_info_range(ii, i, &start, &end); i++)
 		printf("%s [%#llx-%#llx]", i ? "," : ", IOVA ranges",
-		       (unsigned long long)ii.ranges[i].start,
-		       (unsigned long long)ii.ranges[i].end);
+		       (unsigned long long)start, (unsigned long long)end);
 	printf("\n");
+	vfioext_iommu_info_free(ii);
 
 	ret = vfioext_region_mmap(d, VFIO_PCI_BAR0_REGION_INDEX, &map, &len);
 	if (ret)

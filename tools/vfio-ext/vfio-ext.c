@@ -415,32 +415,34 @@ static int hexval(int c)
 	return -1;
 }
 
-static struct vfioext_acpi_obj *parse_hex_buffer(const char *s)
+/* "buf:" text as a Buffer: 0, -EINVAL (not hex digit pairs), -ENOMEM. */
+static int parse_hex_buffer(const char *s, struct vfioext_acpi_obj **o)
 {
-	struct vfioext_acpi_obj *o;
 	size_t n = strlen(s), i;
 	uint8_t *b;
+	int ret;
 
 	if (n % 2)
-		return NULL;
+		return -EINVAL;
 	b = malloc(n / 2 + 1);
 	if (!b)
-		return NULL;
+		return -ENOMEM;
 	for (i = 0; i < n / 2; i++) {
 		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			free(b);
-			return NULL;
+			return -EINVAL;
 		}
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}
-	o = vfioext_acpi_buffer(b, n / 2);
+	ret = vfioext_acpi_buffer(b, n / 2, o);
 	free(b);
-	return o;
+	return ret;
 }
 
-static struct vfioext_acpi_obj *parse_arg(const char *s)
+/* One -a argument: 0, -EINVAL (bad syntax), -ENOMEM. */
+static int parse_arg(const char *s, struct vfioext_acpi_obj **o)
 {
 	char *end;
 	uint64_t v;
@@ -449,43 +451,49 @@ static struct vfioext_acpi_obj *parse_arg(const char *s)
 		errno = 0;
 		v = strtoull(s + 4, &end, 0);
 		if (errno || end == s + 4 || *end || s[4] == '-')
-			return NULL;
-		return vfioext_acpi_integer(v);
+			return -EINVAL;
+		return vfioext_acpi_integer(v, o);
 	}
 	if (!strncmp(s, "str:", 4))
-		return vfioext_acpi_string(s + 4);
+		return vfioext_acpi_string(s + 4, o);
 	if (!strncmp(s, "buf:", 4))
-		return parse_hex_buffer(s + 4);
-	return NULL;
+		return parse_hex_buffer(s + 4, o);
+	return -EINVAL;
 }
 
 /* A _DSM result as text, one object a line, Package elements indented. */
 static void obj_text(const struct vfioext_acpi_obj *o, int depth)
 {
-	size_t i;
+	const uint8_t *b;
+	const char *s;
+	uint64_t v;
+	size_t i, n;
 
-	switch (o->type) {
+	switch (vfioext_acpi_get_type(o)) {
 	case VFIOEXT_ACPI_INTEGER:
-		printf("Integer 0x%llx (%llu)\n",
-		       (unsigned long long)o->integer,
-		       (unsigned long long)o->integer);
+		vfioext_acpi_get_integer(o, &v);
+		printf("Integer 0x%llx (%llu)\n", (unsigned long long)v,
+		       (unsigned long long)v);
 		break;
 	case VFIOEXT_ACPI_STRING:
-		printf("String (%zu) ", o->length);
-		json_string(o->string, o->length);
+		s = vfioext_acpi_get_string(o, &n);
+		printf("String (%zu) ", n);
+		json_string(s, n);
 		putchar('\n');
 		break;
 	case VFIOEXT_ACPI_BUFFER:
-		printf("Buffer (%zu)", o->length);
-		for (i = 0; i < o->length; i++)
-			printf(" %02x", o->buffer[i]);
+		b = vfioext_acpi_get_buffer(o, &n);
+		printf("Buffer (%zu)", n);
+		for (i = 0; i < n; i++)
+			printf(" %02x", b[i]);
 		putchar('\n');
 		break;
 	case VFIOEXT_ACPI_PACKAGE:
-		printf("Package (%zu)\n", o->count);
-		for (i = 0; i < o->count; i++) {
+		n = vfioext_acpi_package_count(o);
+		printf("Package (%zu)\n", n);
+		for (i = 0; i < n; i++) {
 			printf("%*s[%zu] ", 2 * (depth + 1), "", i);
-			obj_text(o->elements[i], depth + 1);
+			obj_text(vfioext_acpi_package_get(o, i), depth + 1);
 		}
 		break;
 	}
@@ -494,28 +502,35 @@ static void obj_text(const struct vfioext_acpi_obj *o, int depth)
 /* A _DSM result as JSON member @name (NULL: an array element). */
 static void obj_json(const char *name, const struct vfioext_acpi_obj *o)
 {
-	size_t i;
+	const char *s;
+	const void *b;
+	uint64_t v;
+	size_t i, n;
 
 	jw_open(name, '{');
-	switch (o->type) {
+	switch (vfioext_acpi_get_type(o)) {
 	case VFIOEXT_ACPI_INTEGER:
+		vfioext_acpi_get_integer(o, &v);
 		jw_str("type", "integer");
-		jw_u64("value", o->integer);
+		jw_u64("value", v);
 		break;
 	case VFIOEXT_ACPI_STRING:
+		s = vfioext_acpi_get_string(o, &n);
 		jw_str("type", "string");
 		jw_key("value");
-		json_string(o->string, o->length);
+		json_string(s, n);
 		break;
 	case VFIOEXT_ACPI_BUFFER:
+		b = vfioext_acpi_get_buffer(o, &n);
 		jw_str("type", "buffer");
-		jw_hex("value", o->buffer, o->length);
+		jw_hex("value", b, n);
 		break;
 	case VFIOEXT_ACPI_PACKAGE:
+		n = vfioext_acpi_package_count(o);
 		jw_str("type", "package");
 		jw_open("elements", '[');
-		for (i = 0; i < o->count; i++)
-			obj_json(NULL, o->elements[i]);
+		for (i = 0; i < n; i++)
+			obj_json(NULL, vfioext_acpi_package_get(o, i));
 		jw_close(']');
 		break;
 	}
@@ -557,22 +572,31 @@ static int cmd_dsm(int argc, char **argv)
 				status = 2;
 				goto out;
 			}
-			args[nargs] = parse_arg(optarg);
-			if (!args[nargs]) {
+			ret = parse_arg(optarg, &args[nargs]);
+			if (ret == -EINVAL) {
 				fprintf(stderr,
 					"%s: bad argument '%s' (int:N, str:TEXT, buf:HEX)\n",
 					prog, optarg);
 				status = 2;
 				goto out;
 			}
+			if (ret) {
+				status = fail(ERR_OTHER, "arguments", -ret, NULL);
+				goto out;
+			}
 			nargs++;
 			break;
 		case 'b':
 			vfioext_acpi_free(arg3);
-			arg3 = parse_hex_buffer(optarg);
-			if (!arg3) {
+			arg3 = NULL;
+			ret = parse_hex_buffer(optarg, &arg3);
+			if (ret == -EINVAL) {
 				fprintf(stderr, "%s: bad hex buffer '%s'\n", prog, optarg);
 				status = 2;
+				goto out;
+			}
+			if (ret) {
+				status = fail(ERR_OTHER, "arguments", -ret, NULL);
 				goto out;
 			}
 			break;
@@ -604,9 +628,9 @@ static int cmd_dsm(int argc, char **argv)
 		goto out;
 	}
 	if (nargs) {
-		arg3 = vfioext_acpi_package(nargs);
-		if (!arg3) {
-			status = fail(ERR_OTHER, "arguments", ENOMEM, NULL);
+		ret = vfioext_acpi_package(nargs, &arg3);
+		if (ret) {
+			status = fail(ERR_OTHER, "arguments", -ret, NULL);
 			goto out;
 		}
 		for (i = 0; i < nargs; i++) {
