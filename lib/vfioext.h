@@ -28,10 +28,11 @@
  *
  * Thread safety: the library has no global state.  Objects are immutable
  * after they are opened, so any function may be called on the same object
- * from several threads at once, except *_close(), which must not race with
- * other use of the object it closes.  Read-modify-write helpers
- * (vfioext_pci_set_bus_master()) are not atomic against other writers of
- * the same register.
+ * from several threads at once, except *_close() and *_free(), which must
+ * not race with other use of the object they release.  Timed reads return
+ * by their timeout also when several threads read the same channel.
+ * Read-modify-write helpers (vfioext_pci_set_bus_master()) are not atomic
+ * against other writers of the same register.
  *
  * Each section of this header is implemented by the one file of lib/ its
  * title names; vfioext.c holds vfioext_version() and the helpers the

@@ -578,18 +578,22 @@ int vfioext_acpi_notify_open(struct vfioext_device *d, uint32_t flags)
 	return ch < 0 ? -errno : ch;
 }
 
-/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
+/*
+ * Milliseconds left until @deadline (CLOCK_MONOTONIC), rounded up so a
+ * wait never ends before it; 0 once it passed.
+ */
 static int ms_left(const struct timespec *deadline)
 {
 	struct timespec now;
-	int64_t ms;
+	int64_t ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000 +
-	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	if (ms < 0)
+	ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000 +
+	     (deadline->tv_nsec - now.tv_nsec);
+	if (ns <= 0)
 		return 0;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+	ns = (ns + 999999) / 1000000;
+	return ns > INT_MAX ? INT_MAX : (int)ns;
 }
 
 int vfioext_acpi_notify_read(int fd, struct vfio_ext_acpi_notify_record *recs,
