@@ -11,7 +11,7 @@
  * addresses are VMM virtual addresses (as vhost); buffer addresses in
  * descriptors are guest-physical and reach memory only through the memory
  * table.  Every other ioctl of <linux/vhost.h> is refused the way vhost's
- * own dispatch refuses an ioctl it lacks (see unknown_ioctl());
+ * own dispatch refuses an ioctl it lacks (see vring_ioctl());
  * Documentation/virtio.rst has the table, ioctl by ioctl.
  *
  * Why not the kernel's vhost core: drivers/vhost/vhost.c has device-side
