@@ -130,6 +130,9 @@ VFIOEXT_HIDDEN size_t vfioext_nl_extack_msg(const struct nlmsghdr *h,
  * attribute sizes, missing identity attribute), -ENOMEM.  A failed
  * parse may leave allocations behind: free with the *_clear() call.
  */
+/* Names of enum vfio_ext_pci_power_state, enum vfio_ext_runtime_pm */
+VFIOEXT_HIDDEN const char *vfioext_nl_pci_state_name(uint32_t state);
+VFIOEXT_HIDDEN const char *vfioext_nl_runtime_pm_name(uint32_t status);
 VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 					struct vfioext_nl_dev *d);
 VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,

@@ -977,7 +977,7 @@ struct vfioext_nl_pviommu {
 
 /**
  * struct vfioext_nl_event - one event of the "events" group
- * @type: enum vfio_ext_nl_event
+ * @type: enum vfio_ext_event
  * @seq: family-wide sequence number (a gap: events were lost)
  * @timestamp_ns: CLOCK_MONOTONIC
  * @dev: PCI address of the device
@@ -992,7 +992,7 @@ struct vfioext_nl_pviommu {
  * @container: pviommu container id (IOMMU_FAULT)
  * @domain: its guest domain id, 0 for its own space (IOMMU_FAULT)
  * @iova: faulting address (IOMMU_FAULT)
- * @fault_flags: enum vfio_ext_fault_flags (IOMMU_FAULT)
+ * @fault_flags: enum vfio_ext_fault (IOMMU_FAULT)
  */
 struct vfioext_nl_event {
 	uint32_t type;

@@ -114,27 +114,27 @@ static void copy_str(char *dst, size_t len, const struct nlattr *a)
 
 static struct nla_policy dev_policy[VFIO_EXT_A_MAX + 1] = {
 	[VFIO_EXT_A_DEV_NAME]		= { .type = NLA_STRING },
-	[VFIO_EXT_A_DEV_VENDOR]		= { .type = NLA_U16 },
-	[VFIO_EXT_A_DEV_DEVICE]		= { .type = NLA_U16 },
+	[VFIO_EXT_A_DEV_VENDOR]		= { .type = NLA_U32 },
+	[VFIO_EXT_A_DEV_DEVICE]		= { .type = NLA_U32 },
 	[VFIO_EXT_A_DEV_IOMMU_GROUP]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_DEV_DRIVER]		= { .type = NLA_STRING },
 	[VFIO_EXT_A_DEV_REGIONS]	= { .type = NLA_NESTED },
 	[VFIO_EXT_A_DEV_IRQS]		= { .type = NLA_NESTED },
-	[VFIO_EXT_A_DEV_OPEN]		= { .type = NLA_U8 },
+	[VFIO_EXT_A_DEV_OPEN]		= { .type = NLA_U32 },
 	[VFIO_EXT_A_DEV_OPENER_PID]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_DEV_KVM_PID]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_DEV_ACPI_PATH]	= { .type = NLA_STRING },
 	[VFIO_EXT_A_DSM_POLICY]		= { .type = NLA_STRING },
 	[VFIO_EXT_A_DSM_CALLS]		= { .type = NLA_U64 },
 	[VFIO_EXT_A_DSM_DENIED]		= { .type = NLA_U64 },
-	[VFIO_EXT_A_NOTIFY_HANDLER]	= { .type = NLA_U8 },
-	[VFIO_EXT_A_NOTIFY_EVENTFD]	= { .type = NLA_U8 },
-	[VFIO_EXT_A_NOTIFY_CHANNEL]	= { .type = NLA_U8 },
+	[VFIO_EXT_A_NOTIFY_HANDLER]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_NOTIFY_EVENTFD]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_NOTIFY_CHANNEL]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_NOTIFY_COUNT]	= { .type = NLA_U64 },
 	[VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED] = { .type = NLA_U64 },
-	[VFIO_EXT_A_POWER_STATE]	= { .type = NLA_STRING },
-	[VFIO_EXT_A_POWER_RUNTIME]	= { .type = NLA_STRING },
-	[VFIO_EXT_A_POWER_LOW_POWER]	= { .type = NLA_U8 },
+	[VFIO_EXT_A_POWER_STATE]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_POWER_RUNTIME]	= { .type = NLA_U32 },
+	[VFIO_EXT_A_POWER_LOW_POWER]	= { .type = NLA_U32 },
 	[VFIO_EXT_A_EVENT_TYPE]		= { .type = NLA_U32 },
 	[VFIO_EXT_A_EVENT_SEQ]		= { .type = NLA_U64 },
 	[VFIO_EXT_A_EVENT_TIMESTAMP]	= { .type = NLA_U64 },
@@ -198,9 +198,43 @@ static uint32_t get_u32(struct nlattr **tb, int t)
 	return tb[t] ? nla_get_u32(tb[t]) : 0;
 }
 
-static uint8_t get_u8(struct nlattr **tb, int t)
+/* A u32 boolean: anything but 0 is true. */
+static int get_bool(struct nlattr **tb, int t)
 {
-	return tb[t] ? nla_get_u8(tb[t]) : 0;
+	return tb[t] ? nla_get_u32(tb[t]) != 0 : 0;
+}
+
+VFIOEXT_HIDDEN const char *vfioext_nl_pci_state_name(uint32_t state)
+{
+	static const char *const names[] = {
+		[VFIO_EXT_PCI_POWER_STATE_D0] = "D0",
+		[VFIO_EXT_PCI_POWER_STATE_D1] = "D1",
+		[VFIO_EXT_PCI_POWER_STATE_D2] = "D2",
+		[VFIO_EXT_PCI_POWER_STATE_D3HOT] = "D3hot",
+		[VFIO_EXT_PCI_POWER_STATE_D3COLD] = "D3cold",
+		[VFIO_EXT_PCI_POWER_STATE_UNKNOWN] = "unknown",
+		[VFIO_EXT_PCI_POWER_STATE_ERROR] = "error",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] :
+							  "unknown";
+}
+
+VFIOEXT_HIDDEN const char *vfioext_nl_runtime_pm_name(uint32_t status)
+{
+	static const char *const names[] = {
+		[VFIO_EXT_RUNTIME_PM_ACTIVE] = "active",
+		[VFIO_EXT_RUNTIME_PM_RESUMING] = "resuming",
+		[VFIO_EXT_RUNTIME_PM_SUSPENDED] = "suspended",
+		[VFIO_EXT_RUNTIME_PM_SUSPENDING] = "suspending",
+		[VFIO_EXT_RUNTIME_PM_BLOCKED] = "blocked",
+		[VFIO_EXT_RUNTIME_PM_UNSUPPORTED] = "unsupported",
+		[VFIO_EXT_RUNTIME_PM_ERROR] = "error",
+		[VFIO_EXT_RUNTIME_PM_UNKNOWN] = "unknown",
+	};
+
+	return status < sizeof(names) / sizeof(names[0]) ? names[status] :
+							   "unknown";
 }
 
 static int parse_top(struct nlmsghdr *h, struct nlattr **tb)
@@ -221,10 +255,8 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 	if (parse_top(h, tb) || !tb[VFIO_EXT_A_DEV_NAME])
 		return -EPROTO;
 	copy_str(d->name, sizeof(d->name), tb[VFIO_EXT_A_DEV_NAME]);
-	d->vendor = tb[VFIO_EXT_A_DEV_VENDOR] ?
-		    nla_get_u16(tb[VFIO_EXT_A_DEV_VENDOR]) : 0;
-	d->device = tb[VFIO_EXT_A_DEV_DEVICE] ?
-		    nla_get_u16(tb[VFIO_EXT_A_DEV_DEVICE]) : 0;
+	d->vendor = (uint16_t)get_u32(tb, VFIO_EXT_A_DEV_VENDOR);
+	d->device = (uint16_t)get_u32(tb, VFIO_EXT_A_DEV_DEVICE);
 	d->iommu_group = tb[VFIO_EXT_A_DEV_IOMMU_GROUP] ?
 			 (int32_t)nla_get_u32(tb[VFIO_EXT_A_DEV_IOMMU_GROUP]) : -1;
 	copy_str(d->driver, sizeof(d->driver), tb[VFIO_EXT_A_DEV_DRIVER]);
@@ -232,8 +264,8 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 		nla_for_each_nested(pos, tb[VFIO_EXT_A_DEV_REGIONS], rem) {
 			struct vfioext_nl_region *r;
 
-			if (nla_type(pos) != VFIO_EXT_A_REGION ||
-			    d->nr_regions == VFIOEXT_NL_MAX_REGIONS)
+			/* An indexed array: the element's type is its number. */
+			if (d->nr_regions == VFIOEXT_NL_MAX_REGIONS)
 				continue;
 			if (nla_parse_nested(sub, VFIO_EXT_REGION_A_MAX, pos,
 					     region_policy) ||
@@ -249,8 +281,7 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 		nla_for_each_nested(pos, tb[VFIO_EXT_A_DEV_IRQS], rem) {
 			struct nlattr *it[VFIO_EXT_IRQ_A_MAX + 1];
 
-			if (nla_type(pos) != VFIO_EXT_A_IRQ ||
-			    d->nr_irqs == VFIOEXT_NL_MAX_IRQS)
+			if (d->nr_irqs == VFIOEXT_NL_MAX_IRQS)
 				continue;
 			if (nla_parse_nested(it, VFIO_EXT_IRQ_A_MAX, pos,
 					     irq_policy) ||
@@ -264,7 +295,7 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 	}
 	/* Sent to CAP_NET_ADMIN only, with the other use attributes. */
 	d->use_known = !!tb[VFIO_EXT_A_DEV_OPEN];
-	d->open = get_u8(tb, VFIO_EXT_A_DEV_OPEN);
+	d->open = get_bool(tb, VFIO_EXT_A_DEV_OPEN);
 	d->opener_pid = get_u32(tb, VFIO_EXT_A_DEV_OPENER_PID);
 	d->kvm_pid = get_u32(tb, VFIO_EXT_A_DEV_KVM_PID);
 	copy_str(d->acpi_path, sizeof(d->acpi_path), tb[VFIO_EXT_A_DEV_ACPI_PATH]);
@@ -275,28 +306,31 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
 	}
 	d->dsm_calls = get_u64(tb, VFIO_EXT_A_DSM_CALLS);
 	d->dsm_denied = get_u64(tb, VFIO_EXT_A_DSM_DENIED);
-	d->notify_handler = get_u8(tb, VFIO_EXT_A_NOTIFY_HANDLER);
-	d->notify_eventfd = get_u8(tb, VFIO_EXT_A_NOTIFY_EVENTFD);
-	d->notify_channel = get_u8(tb, VFIO_EXT_A_NOTIFY_CHANNEL);
+	d->notify_handler = get_bool(tb, VFIO_EXT_A_NOTIFY_HANDLER);
+	d->notify_eventfd = get_bool(tb, VFIO_EXT_A_NOTIFY_EVENTFD);
+	d->notify_channel = get_bool(tb, VFIO_EXT_A_NOTIFY_CHANNEL);
 	d->notify_count = get_u64(tb, VFIO_EXT_A_NOTIFY_COUNT);
 	d->notify_loopback_refused =
 		get_u64(tb, VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED);
-	copy_str(d->power_state, sizeof(d->power_state),
-		 tb[VFIO_EXT_A_POWER_STATE]);
-	copy_str(d->runtime_pm, sizeof(d->runtime_pm),
-		 tb[VFIO_EXT_A_POWER_RUNTIME]);
-	d->low_power = get_u8(tb, VFIO_EXT_A_POWER_LOW_POWER);
+	if (tb[VFIO_EXT_A_POWER_STATE])
+		snprintf(d->power_state, sizeof(d->power_state), "%s",
+			 vfioext_nl_pci_state_name(get_u32(tb, VFIO_EXT_A_POWER_STATE)));
+	if (tb[VFIO_EXT_A_POWER_RUNTIME])
+		snprintf(d->runtime_pm, sizeof(d->runtime_pm), "%s",
+			 vfioext_nl_runtime_pm_name(get_u32(tb, VFIO_EXT_A_POWER_RUNTIME)));
+	d->low_power = get_bool(tb, VFIO_EXT_A_POWER_LOW_POWER);
 	return 0;
 }
 
-static int count_nested(struct nlattr *nest, int type)
+/* Elements of an indexed array (their types are their numbers). */
+static int count_nested(struct nlattr *nest)
 {
 	struct nlattr *pos;
 	int rem, n = 0;
 
 	if (nest)
 		nla_for_each_nested(pos, nest, rem)
-			n += nla_type(pos) == type;
+			n++;
 	return n;
 }
 
@@ -328,8 +362,7 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 		p->viommu_failed = get_u64(ct, VFIO_EXT_CNT_A_VIOMMU_FAILED);
 		p->faults = get_u64(ct, VFIO_EXT_CNT_A_FAULTS);
 	}
-	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_ENDPOINTS],
-			 VFIO_EXT_A_PVIOMMU_ENDPOINT);
+	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_ENDPOINTS]);
 	if (n) {
 		p->endpoints = calloc(n, sizeof(*p->endpoints));
 		if (!p->endpoints)
@@ -338,8 +371,6 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 			struct nlattr *et[VFIO_EXT_EP_A_MAX + 1];
 			struct vfioext_nl_endpoint *e;
 
-			if (nla_type(pos) != VFIO_EXT_A_PVIOMMU_ENDPOINT)
-				continue;
 			if (nla_parse_nested(et, VFIO_EXT_EP_A_MAX, pos,
 					     ep_policy) || !et[VFIO_EXT_EP_A_GROUP])
 				return -EPROTO;
@@ -351,8 +382,7 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 			e->domain = get_u32(et, VFIO_EXT_EP_A_DOMAIN);
 		}
 	}
-	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_DOMAINS],
-			 VFIO_EXT_A_PVIOMMU_DOMAIN);
+	n = count_nested(tb[VFIO_EXT_A_PVIOMMU_DOMAINS]);
 	if (n) {
 		p->domains = calloc(n, sizeof(*p->domains));
 		if (!p->domains)
@@ -361,8 +391,6 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
 			struct nlattr *dt[VFIO_EXT_DOM_A_MAX + 1];
 			struct vfioext_nl_domain *d;
 
-			if (nla_type(pos) != VFIO_EXT_A_PVIOMMU_DOMAIN)
-				continue;
 			if (nla_parse_nested(dt, VFIO_EXT_DOM_A_MAX, pos,
 					     dom_policy) || !dt[VFIO_EXT_DOM_A_ID])
 				return -EPROTO;
@@ -393,11 +421,13 @@ VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
 	ev->loopback = !!tb[VFIO_EXT_A_NOTIFY_LOOPBACK];
 	ev->pid = get_u32(tb, VFIO_EXT_A_DEV_OPENER_PID);
 	ev->kvm_pid = get_u32(tb, VFIO_EXT_A_DEV_KVM_PID);
-	ev->low_power = get_u8(tb, VFIO_EXT_A_POWER_LOW_POWER);
-	copy_str(ev->power_state, sizeof(ev->power_state),
-		 tb[VFIO_EXT_A_POWER_STATE]);
-	copy_str(ev->runtime_pm, sizeof(ev->runtime_pm),
-		 tb[VFIO_EXT_A_POWER_RUNTIME]);
+	ev->low_power = get_bool(tb, VFIO_EXT_A_POWER_LOW_POWER);
+	if (tb[VFIO_EXT_A_POWER_STATE])
+		snprintf(ev->power_state, sizeof(ev->power_state), "%s",
+			 vfioext_nl_pci_state_name(get_u32(tb, VFIO_EXT_A_POWER_STATE)));
+	if (tb[VFIO_EXT_A_POWER_RUNTIME])
+		snprintf(ev->runtime_pm, sizeof(ev->runtime_pm), "%s",
+			 vfioext_nl_runtime_pm_name(get_u32(tb, VFIO_EXT_A_POWER_RUNTIME)));
 	ev->container = get_u32(tb, VFIO_EXT_A_PVIOMMU_ID);
 	ev->domain = get_u32(tb, VFIO_EXT_A_FAULT_DOMAIN);
 	ev->iova = get_u64(tb, VFIO_EXT_A_FAULT_IOVA);
@@ -464,8 +494,8 @@ static int events_subscribe(struct vfioext_nl *nl)
 	 * effort, the kernel caps it at net.core.rmem_max.
 	 */
 	nl_socket_set_buffer_size(nl->ev_sk, EV_RCVBUF, 0);
-	grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_GENL_NAME,
-				    VFIO_EXT_GENL_MCGRP_EVENTS);
+	grp = genl_ctrl_resolve_grp(nl->sk, VFIO_EXT_FAMILY_NAME,
+				    VFIO_EXT_MCGRP_EVENTS);
 	if (grp < 0)
 		return nle_errno(grp);
 	ret = nl_socket_add_membership(nl->ev_sk, grp);
@@ -490,7 +520,7 @@ static int handle_new(struct vfioext_nl **out, bool events)
 	if (ret)
 		goto err;
 	nl_socket_enable_msg_peek(nl->sk);
-	nl->family = genl_ctrl_resolve(nl->sk, VFIO_EXT_GENL_NAME);
+	nl->family = genl_ctrl_resolve(nl->sk, VFIO_EXT_FAMILY_NAME);
 	if (nl->family < 0) {
 		ret = nle_errno(nl->family);
 		goto err;

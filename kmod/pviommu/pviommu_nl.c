@@ -29,9 +29,11 @@ void pviommu_nl_snap_free(struct pviommu_nl_snap *s)
 	s->doms = NULL;
 }
 
-static int put_ep(struct sk_buff *skb, const struct pviommu_nl_ep *ep)
+/* Elements of an indexed array are numbered from 1; readers ignore it. */
+static int put_ep(struct sk_buff *skb, unsigned int i,
+		  const struct pviommu_nl_ep *ep)
 {
-	struct nlattr *n = nla_nest_start(skb, VFIO_EXT_A_PVIOMMU_ENDPOINT);
+	struct nlattr *n = nla_nest_start(skb, i + 1);
 
 	if (!n ||
 	    nla_put_u32(skb, VFIO_EXT_EP_A_GROUP, ep->group) ||
@@ -43,9 +45,10 @@ static int put_ep(struct sk_buff *skb, const struct pviommu_nl_ep *ep)
 	return 0;
 }
 
-static int put_dom(struct sk_buff *skb, const struct pviommu_nl_dom *d)
+static int put_dom(struct sk_buff *skb, unsigned int i,
+		   const struct pviommu_nl_dom *d)
 {
-	struct nlattr *n = nla_nest_start(skb, VFIO_EXT_A_PVIOMMU_DOMAIN);
+	struct nlattr *n = nla_nest_start(skb, i + 1);
 
 	if (!n ||
 	    nla_put_u32(skb, VFIO_EXT_DOM_A_ID, d->id) ||
@@ -83,7 +86,7 @@ static int put_snap(struct sk_buff *skb, const struct pviommu_nl_snap *s)
 	if (!n)
 		return -EMSGSIZE;
 	for (i = 0; i < s->nr_eps; i++)
-		if (put_ep(skb, &s->eps[i]))
+		if (put_ep(skb, i, &s->eps[i]))
 			return -EMSGSIZE;
 	nla_nest_end(skb, n);
 
@@ -91,7 +94,7 @@ static int put_snap(struct sk_buff *skb, const struct pviommu_nl_snap *s)
 	if (!n)
 		return -EMSGSIZE;
 	for (i = 0; i < s->nr_doms; i++)
-		if (put_dom(skb, &s->doms[i]))
+		if (put_dom(skb, i, &s->doms[i]))
 			return -EMSGSIZE;
 	nla_nest_end(skb, n);
 	return 0;

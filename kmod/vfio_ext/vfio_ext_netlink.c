@@ -211,7 +211,8 @@ struct vfio_ext_ev {
 	pid_t kvm_pid;		/* OPEN */
 	bool low_power;		/* POWER */
 	bool suspended;		/* POWER */
-	const char *pci_state;	/* POWER, NULL if unknown */
+	bool has_pci_state;	/* POWER */
+	u32 pci_state;		/* POWER: enum vfio_ext_pci_power_state */
 	u64 iova;		/* IOMMU_FAULT */
 	u32 flags;		/* IOMMU_FAULT */
 	u32 container;		/* IOMMU_FAULT */
@@ -234,11 +235,12 @@ static int vfio_ext_ev_put(struct sk_buff *skb, const struct vfio_ext_ev *ev)
 			return -EMSGSIZE;
 		break;
 	case VFIO_EXT_EVENT_POWER:
-		if (nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
-		    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
-				   ev->suspended ? "suspended" : "active") ||
-		    (ev->pci_state &&
-		     nla_put_string(skb, VFIO_EXT_A_POWER_STATE, ev->pci_state)))
+		if (nla_put_u32(skb, VFIO_EXT_A_POWER_LOW_POWER, ev->low_power) ||
+		    nla_put_u32(skb, VFIO_EXT_A_POWER_RUNTIME,
+				ev->suspended ? VFIO_EXT_RUNTIME_PM_SUSPENDED :
+						VFIO_EXT_RUNTIME_PM_ACTIVE) ||
+		    (ev->has_pci_state &&
+		     nla_put_u32(skb, VFIO_EXT_A_POWER_STATE, ev->pci_state)))
 			return -EMSGSIZE;
 		break;
 	case VFIO_EXT_EVENT_IOMMU_FAULT:
@@ -398,6 +400,24 @@ void vfio_ext_nl_close(struct vfio_ext_device *edev)
 	vfio_ext_nl_emit(&ev);
 }
 
+/* enum vfio_ext_pci_power_state of a PCI power state */
+static u32 pci_state_attr(pci_power_t state)
+{
+	if (state == PCI_D0)
+		return VFIO_EXT_PCI_POWER_STATE_D0;
+	if (state == PCI_D1)
+		return VFIO_EXT_PCI_POWER_STATE_D1;
+	if (state == PCI_D2)
+		return VFIO_EXT_PCI_POWER_STATE_D2;
+	if (state == PCI_D3hot)
+		return VFIO_EXT_PCI_POWER_STATE_D3HOT;
+	if (state == PCI_D3cold)
+		return VFIO_EXT_PCI_POWER_STATE_D3COLD;
+	if (state == PCI_POWER_ERROR)
+		return VFIO_EXT_PCI_POWER_STATE_ERROR;
+	return VFIO_EXT_PCI_POWER_STATE_UNKNOWN;
+}
+
 /**
  * vfio_ext_nl_power() - report the device's power state if it changed
  * @edev: the device
@@ -429,8 +449,10 @@ void vfio_ext_nl_power(struct vfio_ext_device *edev,
 	 * After a runtime suspend callback the PCI core has yet to lower
 	 * the PCI state: it is left out rather than reported wrong.
 	 */
-	if (!ev.suspended)
-		ev.pci_state = pci_power_name(READ_ONCE(pdev->current_state));
+	if (!ev.suspended) {
+		ev.has_pci_state = true;
+		ev.pci_state = pci_state_attr(READ_ONCE(pdev->current_state));
+	}
 	if (ev.low_power != edev->nl_low_power ||
 	    ev.suspended != edev->nl_suspended) {
 		edev->nl_low_power = ev.low_power;
@@ -459,7 +481,7 @@ void vfio_ext_nl_power_init(struct vfio_ext_device *edev, bool suspended)
  * @container: the pviommu container whose domain it is
  * @domain: guest domain id, 0 for the container's own space
  * @iova: the faulting address
- * @flags: enum vfio_ext_fault_flags
+ * @flags: enum vfio_ext_fault
  *
  * Called by vfio-pviommu's fault handler through symbol_get() (this module
  * does not depend on that one, nor that one on this), in whatever context
@@ -485,9 +507,14 @@ EXPORT_SYMBOL_GPL(vfio_ext_nl_iommu_fault);
 /* Device attributes                                                   */
 /* ------------------------------------------------------------------ */
 
-static int put_region(struct sk_buff *skb, u32 index, u64 size, u32 flags)
+/*
+ * Elements of an indexed array (dev-regions, dev-irqs) are numbered from
+ * 1; readers ignore the number.
+ */
+static int put_region(struct sk_buff *skb, u32 nr, u32 index, u64 size,
+		      u32 flags)
 {
-	struct nlattr *n = nla_nest_start(skb, VFIO_EXT_A_REGION);
+	struct nlattr *n = nla_nest_start(skb, nr);
 
 	if (!n || nla_put_u32(skb, VFIO_EXT_REGION_A_INDEX, index) ||
 	    nla_put_u64_64bit(skb, VFIO_EXT_REGION_A_SIZE, size,
@@ -522,10 +549,11 @@ static int put_regions(struct sk_buff *skb, struct vfio_ext_device *edev)
 					flags |= VFIO_REGION_INFO_FLAG_CAPS;
 			}
 		}
-		if (put_region(skb, VFIO_PCI_BAR0_REGION_INDEX + i, size, flags))
+		if (put_region(skb, i + 1, VFIO_PCI_BAR0_REGION_INDEX + i, size,
+			       flags))
 			return -EMSGSIZE;
 	}
-	if (put_region(skb, VFIO_PCI_CONFIG_REGION_INDEX, pdev->cfg_size,
+	if (put_region(skb, i + 1, VFIO_PCI_CONFIG_REGION_INDEX, pdev->cfg_size,
 		       VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE))
 		return -EMSGSIZE;
 	nla_nest_end(skb, n);
@@ -573,7 +601,7 @@ static int put_irqs(struct sk_buff *skb, struct vfio_ext_device *edev)
 	if (!n)
 		return -EMSGSIZE;
 	for (i = 0; i <= VFIO_PCI_ACPI_NTFY_IRQ_INDEX; i++) {
-		irq = nla_nest_start(skb, VFIO_EXT_A_IRQ);
+		irq = nla_nest_start(skb, i + 1);
 		if (!irq || nla_put_u32(skb, VFIO_EXT_IRQ_A_INDEX, i) ||
 		    nla_put_u32(skb, VFIO_EXT_IRQ_A_COUNT, vdev_irq_count(edev, i)))
 			return -EMSGSIZE;
@@ -648,9 +676,9 @@ static int put_notify(struct sk_buff *skb, struct vfio_ext_device *edev)
 	refused = edev->nl_lb_refused;
 	spin_unlock_irqrestore(&vfio_ext_ev_lock, flags);
 
-	if (nla_put_u8(skb, VFIO_EXT_A_NOTIFY_HANDLER, installed) ||
-	    nla_put_u8(skb, VFIO_EXT_A_NOTIFY_EVENTFD, trigger) ||
-	    nla_put_u8(skb, VFIO_EXT_A_NOTIFY_CHANNEL, chan) ||
+	if (nla_put_u32(skb, VFIO_EXT_A_NOTIFY_HANDLER, installed) ||
+	    nla_put_u32(skb, VFIO_EXT_A_NOTIFY_EVENTFD, trigger) ||
+	    nla_put_u32(skb, VFIO_EXT_A_NOTIFY_CHANNEL, chan) ||
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_NOTIFY_COUNT, count,
 			      VFIO_EXT_A_PAD) ||
 	    nla_put_u64_64bit(skb, VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED, refused,
@@ -659,17 +687,18 @@ static int put_notify(struct sk_buff *skb, struct vfio_ext_device *edev)
 	return 0;
 }
 
-static const char *runtime_status(struct device *dev)
+/* enum vfio_ext_runtime_pm of a device */
+static u32 runtime_status(struct device *dev)
 {
 #ifdef CONFIG_PM
 	if (dev->power.runtime_error)
-		return "error";
+		return VFIO_EXT_RUNTIME_PM_ERROR;
 	if (dev->power.disable_depth &&
 	    dev->power.runtime_status == RPM_ACTIVE)
-		return "unsupported";
-	return vfio_ext_rpm_status_name(READ_ONCE(dev->power.runtime_status));
+		return VFIO_EXT_RUNTIME_PM_UNSUPPORTED;
+	return vfio_ext_rpm_status_attr(READ_ONCE(dev->power.runtime_status));
 #else
-	return "unsupported";
+	return VFIO_EXT_RUNTIME_PM_UNSUPPORTED;
 #endif
 }
 
@@ -703,21 +732,21 @@ static int fill_dev(struct sk_buff *skb, struct vfio_ext_device *edev,
 
 	ret = -EMSGSIZE;
 	if (nla_put_string(skb, VFIO_EXT_A_DEV_NAME, pci_name(pdev)) ||
-	    nla_put_u16(skb, VFIO_EXT_A_DEV_VENDOR, pdev->vendor) ||
-	    nla_put_u16(skb, VFIO_EXT_A_DEV_DEVICE, pdev->device) ||
+	    nla_put_u32(skb, VFIO_EXT_A_DEV_VENDOR, pdev->vendor) ||
+	    nla_put_u32(skb, VFIO_EXT_A_DEV_DEVICE, pdev->device) ||
 	    nla_put_string(skb, VFIO_EXT_A_DEV_DRIVER,
 			   VFIO_EXT_PCI_DRIVER_NAME) ||
-	    nla_put_string(skb, VFIO_EXT_A_POWER_STATE,
-			   pci_power_name(READ_ONCE(pdev->current_state))) ||
-	    nla_put_string(skb, VFIO_EXT_A_POWER_RUNTIME,
-			   runtime_status(&pdev->dev)))
+	    nla_put_u32(skb, VFIO_EXT_A_POWER_STATE,
+			pci_state_attr(READ_ONCE(pdev->current_state))) ||
+	    nla_put_u32(skb, VFIO_EXT_A_POWER_RUNTIME,
+			runtime_status(&pdev->dev)))
 		goto cancel;
 	if (priv &&
-	    (nla_put_u8(skb, VFIO_EXT_A_DEV_OPEN, open) ||
+	    (nla_put_u32(skb, VFIO_EXT_A_DEV_OPEN, open) ||
 	     (open && nla_put_u32(skb, VFIO_EXT_A_DEV_OPENER_PID, opener)) ||
 	     (kvm_pid && nla_put_u32(skb, VFIO_EXT_A_DEV_KVM_PID, kvm_pid)) ||
-	     nla_put_u8(skb, VFIO_EXT_A_POWER_LOW_POWER,
-			READ_ONCE(edev->core.pm_runtime_engaged))))
+	     nla_put_u32(skb, VFIO_EXT_A_POWER_LOW_POWER,
+			 READ_ONCE(edev->core.pm_runtime_engaged))))
 		goto cancel;
 
 	group = iommu_group_get(&pdev->dev);
@@ -812,6 +841,9 @@ static int dev_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	/* Not even one device fitted into an empty message: report it. */
 	if (ret == -EMSGSIZE && skb->len)
 		ret = 0;
+	if (ret)
+		NL_SET_ERR_MSG(cb->extack,
+			       "cannot describe a device (message too large or out of memory)");
 	return ret ? ret : skb->len;
 }
 
@@ -931,10 +963,18 @@ out_put:
 /* cb->args[0]: smallest container id still to report */
 static int pviommu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	pviommu_fill_t fill = symbol_get(vfio_ext_pviommu_nl_fill);
+	struct nlattr *want = vfio_ext_genl_dump_attrs(cb)[VFIO_EXT_A_PVIOMMU_ID];
+	pviommu_fill_t fill;
 	u32 id;
 	int ret = 0;
 
+	/* The policy is the do's; a dump lists every container. */
+	if (want) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, want,
+				    "a pviommu-get dump takes no pviommu-id (ask for one container with a do)");
+		return -EINVAL;
+	}
+	fill = symbol_get(vfio_ext_pviommu_nl_fill);
 	if (!fill)
 		return 0;	/* not loaded: no containers */
 	if (!cb->args[0])
@@ -950,6 +990,9 @@ static int pviommu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	symbol_put(vfio_ext_pviommu_nl_fill);
 	if (ret == -ENOENT || (ret == -EMSGSIZE && skb->len))
 		ret = 0;
+	if (ret)
+		NL_SET_ERR_MSG(cb->extack,
+			       "cannot describe a container (message too large or out of memory)");
 	return ret ? ret : skb->len;
 }
 
@@ -957,44 +1000,61 @@ static int pviommu_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 /* Family                                                              */
 /* ------------------------------------------------------------------ */
 
-/* The longest PCI address: "dddddddd:bb:dd.f" */
-#define DEV_NAME_MAX	16
-
-static const struct nla_policy dev_get_policy[VFIO_EXT_A_DEV_NAME + 1] = {
-	[VFIO_EXT_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = DEV_NAME_MAX },
+/*
+ * Request policies, one per operation, as the kernel's ynl-gen renders
+ * them from the spec's vfio-ext attribute set (the only set requests
+ * use: nested sets appear in replies only).  tools/nl-spec-check fails
+ * when they differ from its output (a dump's policy that is the same as
+ * its do's is left out: see below).  Validation is strict (see the
+ * family below): an attribute outside an operation's policy, of the wrong
+ * type or length is refused by the core with an extended ACK message.
+ * YNL-GEN POLICIES BEGIN
+ */
+/* VFIO_EXT_CMD_DEV_GET - do */
+static const struct nla_policy vfio_ext_dev_get_do_nl_policy[VFIO_EXT_A_DEV_NAME + 1] = {
+	[VFIO_EXT_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = 16, },
 };
 
-static const struct nla_policy dsm_policy_set_policy[VFIO_EXT_A_DSM_POLICY + 1] = {
-	[VFIO_EXT_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = DEV_NAME_MAX },
-	[VFIO_EXT_A_DSM_POLICY] = { .type = NLA_NUL_STRING,
-				    .len = VFIO_EXT_NL_POLICY_MAX - 1 },
+/* VFIO_EXT_CMD_DSM_POLICY_SET - do */
+static const struct nla_policy vfio_ext_dsm_policy_set_nl_policy[VFIO_EXT_A_DSM_POLICY + 1] = {
+	[VFIO_EXT_A_DEV_NAME] = { .type = NLA_NUL_STRING, .len = 16, },
+	[VFIO_EXT_A_DSM_POLICY] = { .type = NLA_NUL_STRING, .len = 255, },
 };
 
-static const struct nla_policy pviommu_get_policy[VFIO_EXT_A_PVIOMMU_ID + 1] = {
+/* VFIO_EXT_CMD_PVIOMMU_GET - do */
+static const struct nla_policy vfio_ext_pviommu_get_nl_policy[VFIO_EXT_A_PVIOMMU_ID + 1] = {
 	[VFIO_EXT_A_PVIOMMU_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
+/* YNL-GEN POLICIES END */
 
+static_assert(VFIO_EXT_NL_POLICY_MAX - 1 == 255);
+
+/*
+ * 6.1 has no split operations: one entry serves the do and the dump of a
+ * command, with one policy (dev-get's two are the same).  A pviommu-get
+ * dump takes no attribute: pviommu_get_dumpit() refuses pviommu-id.
+ */
 static const struct genl_ops vfio_ext_genl_ops[] = {
 	{
 		.cmd		= VFIO_EXT_CMD_DEV_GET,
 		.doit		= dev_get_doit,
 		.dumpit		= dev_get_dumpit,
-		.policy		= dev_get_policy,
-		.maxattr	= ARRAY_SIZE(dev_get_policy) - 1,
+		.policy		= vfio_ext_dev_get_do_nl_policy,
+		.maxattr	= ARRAY_SIZE(vfio_ext_dev_get_do_nl_policy) - 1,
 	},
 	{
 		.cmd		= VFIO_EXT_CMD_DSM_POLICY_SET,
 		.doit		= dsm_policy_set_doit,
-		.policy		= dsm_policy_set_policy,
-		.maxattr	= ARRAY_SIZE(dsm_policy_set_policy) - 1,
+		.policy		= vfio_ext_dsm_policy_set_nl_policy,
+		.maxattr	= ARRAY_SIZE(vfio_ext_dsm_policy_set_nl_policy) - 1,
 		.flags		= GENL_ADMIN_PERM,
 	},
 	{
 		.cmd		= VFIO_EXT_CMD_PVIOMMU_GET,
 		.doit		= pviommu_get_doit,
 		.dumpit		= pviommu_get_dumpit,
-		.policy		= pviommu_get_policy,
-		.maxattr	= ARRAY_SIZE(pviommu_get_policy) - 1,
+		.policy		= vfio_ext_pviommu_get_nl_policy,
+		.maxattr	= ARRAY_SIZE(vfio_ext_pviommu_get_nl_policy) - 1,
 		/* Containers are their owners' business (netlink.rst). */
 		.flags		= GENL_ADMIN_PERM,
 	},
@@ -1003,7 +1063,7 @@ static const struct genl_ops vfio_ext_genl_ops[] = {
 /* Joining needs CAP_NET_ADMIN: events tell who uses what, and when. */
 static const struct genl_multicast_group vfio_ext_genl_mcgrps[] = {
 	{
-		.name	= VFIO_EXT_GENL_MCGRP_EVENTS,
+		.name	= VFIO_EXT_MCGRP_EVENTS,
 		.flags	= VFIO_EXT_GENL_MCAST_CAP_NET_ADMIN,
 	},
 };
@@ -1015,7 +1075,7 @@ static const struct genl_multicast_group vfio_ext_genl_mcgrps[] = {
  * sees the family.
  */
 static struct genl_family vfio_ext_genl __ro_after_init = {
-	.name		= VFIO_EXT_GENL_NAME,
+	.name		= VFIO_EXT_FAMILY_NAME,
 	.version	= VFIO_EXT_GENL_VERSION,
 	.netnsok	= false,
 	.parallel_ops	= true,

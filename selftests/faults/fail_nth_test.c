@@ -917,8 +917,8 @@ static int prepare_nl_events(struct fctx *c)
 	int ret = -ENOMEM;
 
 	if (sk && !genl_connect(sk))
-		ret = genl_ctrl_resolve_grp(sk, VFIO_EXT_GENL_NAME,
-					    VFIO_EXT_GENL_MCGRP_EVENTS);
+		ret = genl_ctrl_resolve_grp(sk, VFIO_EXT_FAMILY_NAME,
+					    VFIO_EXT_MCGRP_EVENTS);
 	nl_socket_free(sk);
 	if (ret <= 0)
 		return ret ? -EIO : -EBADMSG;

@@ -916,7 +916,7 @@ FIXTURE_SETUP(nlfuzz)
 	SETUP_ASSERT(nlfuzz_cleanup(self), sk);
 	SETUP_ASSERT_EQ((nl_socket_free(sk), nlfuzz_cleanup(self)), 0,
 			genl_connect(sk));
-	self->c.family = genl_ctrl_resolve(sk, VFIO_EXT_GENL_NAME);
+	self->c.family = genl_ctrl_resolve(sk, VFIO_EXT_FAMILY_NAME);
 	nl_socket_free(sk);
 	SETUP_ASSERT(nlfuzz_cleanup(self), self->c.family > 0);
 

@@ -33,7 +33,7 @@ static struct nl_msg *reply(uint8_t cmd)
 static void put_region(struct nl_msg *m, uint32_t idx, uint64_t size,
 		       uint32_t flags)
 {
-	struct nlattr *n = nla_nest_start(m, VFIO_EXT_A_REGION);
+	struct nlattr *n = nla_nest_start(m, 1);
 
 	nla_put_u32(m, VFIO_EXT_REGION_A_INDEX, idx);
 	nla_put_u64(m, VFIO_EXT_REGION_A_SIZE, size);
@@ -48,31 +48,31 @@ static struct nl_msg *full_dev(void)
 	uint32_t k;
 
 	nla_put_string(m, VFIO_EXT_A_DEV_NAME, "0000:00:10.0");
-	nla_put_u16(m, VFIO_EXT_A_DEV_VENDOR, 0x1234);
-	nla_put_u16(m, VFIO_EXT_A_DEV_DEVICE, 0x11e8);
+	nla_put_u32(m, VFIO_EXT_A_DEV_VENDOR, 0x1234);
+	nla_put_u32(m, VFIO_EXT_A_DEV_DEVICE, 0x11e8);
 	nla_put_u32(m, VFIO_EXT_A_DEV_IOMMU_GROUP, 3);
 	nla_put_string(m, VFIO_EXT_A_DEV_DRIVER, "vfio-pci-ext");
-	nla_put_u8(m, VFIO_EXT_A_DEV_OPEN, 1);
+	nla_put_u32(m, VFIO_EXT_A_DEV_OPEN, 1);
 	nla_put_u32(m, VFIO_EXT_A_DEV_OPENER_PID, 77);
 	nla_put_u32(m, VFIO_EXT_A_DEV_KVM_PID, 78);
 	nla_put_string(m, VFIO_EXT_A_DEV_ACPI_PATH, "\\_SB_.PCI0.S80_");
 	nla_put_string(m, VFIO_EXT_A_DSM_POLICY, "allow * 0\n");
 	nla_put_u64(m, VFIO_EXT_A_DSM_CALLS, 5);
 	nla_put_u64(m, VFIO_EXT_A_DSM_DENIED, 6);
-	nla_put_u8(m, VFIO_EXT_A_NOTIFY_HANDLER, 1);
-	nla_put_u8(m, VFIO_EXT_A_NOTIFY_EVENTFD, 0);
-	nla_put_u8(m, VFIO_EXT_A_NOTIFY_CHANNEL, 1);
+	nla_put_u32(m, VFIO_EXT_A_NOTIFY_HANDLER, 1);
+	nla_put_u32(m, VFIO_EXT_A_NOTIFY_EVENTFD, 0);
+	nla_put_u32(m, VFIO_EXT_A_NOTIFY_CHANNEL, 1);
 	nla_put_u64(m, VFIO_EXT_A_NOTIFY_COUNT, 9);
-	nla_put_string(m, VFIO_EXT_A_POWER_STATE, "D3hot");
-	nla_put_string(m, VFIO_EXT_A_POWER_RUNTIME, "suspended");
-	nla_put_u8(m, VFIO_EXT_A_POWER_LOW_POWER, 1);
+	nla_put_u32(m, VFIO_EXT_A_POWER_STATE, VFIO_EXT_PCI_POWER_STATE_D3HOT);
+	nla_put_u32(m, VFIO_EXT_A_POWER_RUNTIME, VFIO_EXT_RUNTIME_PM_SUSPENDED);
+	nla_put_u32(m, VFIO_EXT_A_POWER_LOW_POWER, 1);
 	n = nla_nest_start(m, VFIO_EXT_A_DEV_REGIONS);
 	put_region(m, 0, 0x100000, 7);
 	put_region(m, 7, 256, 3);
 	nla_nest_end(m, n);
 	n = nla_nest_start(m, VFIO_EXT_A_DEV_IRQS);
 	for (k = 0; k < 6; k++) {
-		i = nla_nest_start(m, VFIO_EXT_A_IRQ);
+		i = nla_nest_start(m, k + 1);
 		nla_put_u32(m, VFIO_EXT_IRQ_A_INDEX, k);
 		nla_put_u32(m, VFIO_EXT_IRQ_A_COUNT, k + 10);
 		nla_nest_end(m, i);
@@ -167,7 +167,7 @@ TEST(dev_malformed)
 
 	/* No name: not a device. */
 	m = reply(VFIO_EXT_CMD_DEV_GET);
-	nla_put_u16(m, VFIO_EXT_A_DEV_VENDOR, 1);
+	nla_put_u32(m, VFIO_EXT_A_DEV_VENDOR, 1);
 	EXPECT_EQ(-EPROTO, vfioext_nl_parse_dev(nlmsg_hdr(m), &d));
 	nlmsg_free(m);
 
@@ -190,7 +190,7 @@ TEST(dev_malformed)
 	nla_put_string(m, VFIO_EXT_A_DEV_NAME, "0000:00:10.0");
 	n = nla_nest_start(m, VFIO_EXT_A_DEV_REGIONS);
 	{
-		struct nlattr *r = nla_nest_start(m, VFIO_EXT_A_REGION);
+		struct nlattr *r = nla_nest_start(m, 1);
 
 		nla_put_u64(m, VFIO_EXT_REGION_A_SIZE, 1);
 		nla_nest_end(m, r);
@@ -226,18 +226,18 @@ TEST(pviommu)
 	nla_put_u64(m, 40, 1);	/* a counter from the future */
 	nla_nest_end(m, n);
 	n = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_ENDPOINTS);
-	e = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_ENDPOINT);
+	e = nla_nest_start(m, 1);
 	nla_put_u32(m, VFIO_EXT_EP_A_GROUP, 5);
 	nla_put_string(m, VFIO_EXT_EP_A_DEV_NAME, "0000:00:10.0");
 	nla_put_u32(m, VFIO_EXT_EP_A_VSID, 42);
 	nla_put_u32(m, VFIO_EXT_EP_A_DOMAIN, 2);
 	nla_nest_end(m, e);
-	e = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_ENDPOINT);
+	e = nla_nest_start(m, 1);
 	nla_put_u32(m, VFIO_EXT_EP_A_GROUP, 6);
 	nla_nest_end(m, e);
 	nla_nest_end(m, n);
 	n = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_DOMAINS);
-	e = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_DOMAIN);
+	e = nla_nest_start(m, 1);
 	nla_put_u32(m, VFIO_EXT_DOM_A_ID, 2);
 	nla_put_u32(m, VFIO_EXT_DOM_A_MAPPINGS, 2);
 	nla_put_u32(m, VFIO_EXT_DOM_A_ENDPOINTS, 1);
@@ -275,7 +275,7 @@ TEST(pviommu)
 	m = reply(VFIO_EXT_CMD_PVIOMMU_GET);
 	nla_put_u32(m, VFIO_EXT_A_PVIOMMU_ID, 4);
 	n = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_ENDPOINTS);
-	e = nla_nest_start(m, VFIO_EXT_A_PVIOMMU_ENDPOINT);
+	e = nla_nest_start(m, 1);
 	nla_put_u32(m, VFIO_EXT_EP_A_VSID, 1);
 	nla_nest_end(m, e);
 	nla_nest_end(m, n);
@@ -310,8 +310,8 @@ TEST(events)
 	nla_put_u32(m, VFIO_EXT_A_EVENT_TYPE, VFIO_EXT_EVENT_POWER);
 	nla_put_u64(m, VFIO_EXT_A_EVENT_SEQ, 18);
 	nla_put_string(m, VFIO_EXT_A_DEV_NAME, "0000:00:10.0");
-	nla_put_u8(m, VFIO_EXT_A_POWER_LOW_POWER, 1);
-	nla_put_string(m, VFIO_EXT_A_POWER_STATE, "D3hot");
+	nla_put_u32(m, VFIO_EXT_A_POWER_LOW_POWER, 1);
+	nla_put_u32(m, VFIO_EXT_A_POWER_STATE, VFIO_EXT_PCI_POWER_STATE_D3HOT);
 	ASSERT_EQ(0, vfioext_nl_parse_event(nlmsg_hdr(m), &ev));
 	EXPECT_EQ(1, ev.low_power);
 	EXPECT_STREQ("D3hot", ev.power_state);

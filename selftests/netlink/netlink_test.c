@@ -1167,7 +1167,7 @@ static int raw_open(struct raw *r)
 		return -1;
 	setsockopt(nl_socket_get_fd(r->sk), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
-	r->family = genl_ctrl_resolve(r->sk, VFIO_EXT_GENL_NAME);
+	r->family = genl_ctrl_resolve(r->sk, VFIO_EXT_FAMILY_NAME);
 	return r->family < 0 ? -1 : 0;
 }
 

@@ -577,66 +577,59 @@ struct vfio_acpi_dsm {
  * Inventory (devices bound to vfio-pci-ext, pviommu containers), the _DSM
  * policy (admin) and an event multicast group.  The family and its
  * attributes are specified in Documentation/netlink/specs/vfio-ext.yaml
- * and described in Documentation/netlink.rst.  Every request is strictly
- * validated (unknown attributes, trailing data and reserved header fields
- * are errors, with an extended ACK message).  No kernel pointer leaves
- * the kernel: devices are named by PCI address, containers by an id,
- * processes by their thread-group id (as seen from the initial PID
- * namespace).
+ * (protocol genetlink: the kernel's ynl tools take it as it is) and
+ * described in Documentation/netlink.rst.  Every request is strictly
+ * validated (unknown attributes, attributes of the wrong type or length,
+ * missing ones, trailing data and reserved header fields are errors, with
+ * an extended ACK message).  No kernel pointer leaves the kernel: devices
+ * are named by PCI address, containers by an id, processes by their
+ * thread-group id (as seen from the initial PID namespace).
  */
 
-#define VFIO_EXT_GENL_NAME		"vfio-ext"
-#define VFIO_EXT_GENL_VERSION		1
-#define VFIO_EXT_GENL_MCGRP_EVENTS	"events"
-
 /**
- * enum vfio_ext_nl_cmd - commands of the vfio-ext family
- * @VFIO_EXT_CMD_UNSPEC: unused
- * @VFIO_EXT_CMD_DEV_GET: do (with @VFIO_EXT_A_DEV_NAME) or dump (all
- *	devices bound to vfio-pci-ext); replies carry the device attributes
- * @VFIO_EXT_CMD_DSM_POLICY_SET: admin (CAP_NET_ADMIN and CAP_SYS_ADMIN):
- *	apply one _DSM policy command (@VFIO_EXT_A_DSM_POLICY, the syntax of
- *	the dsm_policy sysfs attribute) to device @VFIO_EXT_A_DEV_NAME
- * @VFIO_EXT_CMD_PVIOMMU_GET: do (with @VFIO_EXT_A_PVIOMMU_ID) or dump the
- *	pviommu containers (module vfio-pviommu; none while it is not
- *	loaded); replies carry the VFIO_EXT_A_PVIOMMU_* attributes
- * @VFIO_EXT_CMD_EVENT: multicast to group "events": one event, kind in
- *	@VFIO_EXT_A_EVENT_TYPE
- * @__VFIO_EXT_CMD_MAX: one past the last value
- * @VFIO_EXT_CMD_MAX: the last value
+ * VFIO_EXT_GENL_VERSION - version the family registers with
+ *
+ * 2: booleans and enums are u32, power states are enums, every nest has an
+ * attribute set of its own (regions, IRQs, endpoints and domains are
+ * indexed arrays).  Informational: a reader checks for the attributes it
+ * needs, and skips those it does not know.
  */
-enum vfio_ext_nl_cmd {
-	VFIO_EXT_CMD_UNSPEC,
-	VFIO_EXT_CMD_DEV_GET,
-	VFIO_EXT_CMD_DSM_POLICY_SET,
-	VFIO_EXT_CMD_PVIOMMU_GET,
-	VFIO_EXT_CMD_EVENT,
+#define VFIO_EXT_GENL_VERSION		2
 
-	__VFIO_EXT_CMD_MAX,
-	VFIO_EXT_CMD_MAX = __VFIO_EXT_CMD_MAX - 1
-};
+/*
+ * YNL-GEN BEGIN: everything up to YNL-GEN END is the kernel's ynl-gen
+ * output for Documentation/netlink/specs/vfio-ext.yaml
+ * (tools/net/ynl/pyynl/ynl_gen_c.py --mode uapi --header, from the
+ * linux-source of the newest target), less its include guard and its
+ * VFIO_EXT_FAMILY_VERSION (always 1 for a genetlink spec; see
+ * VFIO_EXT_GENL_VERSION).  Do not edit: change the spec and run
+ * tools/nl-spec-check --update; tools/lint fails when they differ.
+ */
+#define VFIO_EXT_FAMILY_NAME	"vfio-ext"
+
+#define VFIO_EXT_NL_POLICY_MAX	256
 
 /**
- * enum vfio_ext_nl_event - values of @VFIO_EXT_A_EVENT_TYPE
+ * enum vfio_ext_event - Kind of an event (event-type).
  * @VFIO_EXT_EVENT_UNSPEC: unused
- * @VFIO_EXT_EVENT_ACPI_NOTIFY: an ACPI notification was forwarded to the
- *	device's user (@VFIO_EXT_A_NOTIFY_VALUE, @VFIO_EXT_A_NOTIFY_LOOPBACK);
- *	only while a user listens (eventfd or channel), as forwarding itself
- * @VFIO_EXT_EVENT_OPEN: the device was opened by a user (first open)
- * @VFIO_EXT_EVENT_CLOSE: its last user closed it
- * @VFIO_EXT_EVENT_POWER: its power state changed: a runtime suspend or
- *	resume, or its user entered or left the low-power state
- *	(VFIO_DEVICE_FEATURE_LOW_POWER_*); @VFIO_EXT_A_POWER_LOW_POWER and
- *	@VFIO_EXT_A_POWER_RUNTIME give the new state, @VFIO_EXT_A_POWER_STATE
- *	the PCI state unless the device was just runtime suspended
- * @VFIO_EXT_EVENT_IOMMU_FAULT: the host IOMMU driver reported a DMA fault
- *	of the device (@VFIO_EXT_A_DEV_NAME) in a pviommu container's domain:
- *	@VFIO_EXT_A_PVIOMMU_ID, @VFIO_EXT_A_FAULT_DOMAIN, @VFIO_EXT_A_FAULT_IOVA,
- *	@VFIO_EXT_A_FAULT_FLAGS; only IOMMU drivers that report faults to the
- *	IOMMU core do (AMD-Vi does, Intel VT-d on 6.1 only logs them; see
- *	Documentation/netlink.rst), and type1 containers install no handler
+ * @VFIO_EXT_EVENT_ACPI_NOTIFY: An ACPI notification was forwarded to the
+ *   device's user (notify-value, notify-loopback); only while a user listens
+ *   (eventfd or channel), as forwarding itself.
+ * @VFIO_EXT_EVENT_OPEN: The device was opened by a user (dev-opener-pid,
+ *   dev-kvm-pid).
+ * @VFIO_EXT_EVENT_CLOSE: Its last user closed it.
+ * @VFIO_EXT_EVENT_POWER: Its power state changed: a runtime suspend or resume,
+ *   or its user entered or left the low-power state
+ *   (VFIO_DEVICE_FEATURE_LOW_POWER_*); power-low-power and power-runtime give
+ *   the new state, power-state the PCI state unless the device was just
+ *   runtime suspended.
+ * @VFIO_EXT_EVENT_IOMMU_FAULT: The host IOMMU driver reported a DMA fault of
+ *   the device in a pviommu container's domain (pviommu-id, fault-domain,
+ *   fault-iova, fault-flags); only drivers that report faults to the IOMMU
+ *   core do (AMD-Vi does, VT-d on 6.1 only logs them), and type1 containers
+ *   install no handler.
  */
-enum vfio_ext_nl_event {
+enum vfio_ext_event {
 	VFIO_EXT_EVENT_UNSPEC,
 	VFIO_EXT_EVENT_ACPI_NOTIFY,
 	VFIO_EXT_EVENT_OPEN,
@@ -646,68 +639,53 @@ enum vfio_ext_nl_event {
 };
 
 /**
- * enum vfio_ext_nl_attr - attributes of the vfio-ext family
- * @VFIO_EXT_A_UNSPEC: unused
- * @VFIO_EXT_A_PAD: alignment padding of 64-bit attributes
- * @VFIO_EXT_A_DEV_NAME: string: PCI address, "dddd:bb:dd.f"
- * @VFIO_EXT_A_DEV_VENDOR: u16: PCI vendor ID
- * @VFIO_EXT_A_DEV_DEVICE: u16: PCI device ID
- * @VFIO_EXT_A_DEV_IOMMU_GROUP: u32: IOMMU group number
- * @VFIO_EXT_A_DEV_DRIVER: string: bound driver ("vfio-pci-ext")
- * @VFIO_EXT_A_DEV_REGIONS: nest of @VFIO_EXT_A_REGION
- * @VFIO_EXT_A_DEV_IRQS: nest of @VFIO_EXT_A_IRQ
- * @VFIO_EXT_A_DEV_OPEN: u8: 1 while a user has the device open
- * @VFIO_EXT_A_DEV_OPENER_PID: u32: tgid of the process that opened it
- * @VFIO_EXT_A_DEV_KVM_PID: u32: the VMM pid of the KVM VM associated with
- *	the device (KVM's own identity of a VM, as in its "kvm-PID" stats
- *	id); absent without a VM
- * @VFIO_EXT_A_DEV_ACPI_PATH: string: full path of the ACPI companion
- * @VFIO_EXT_A_DSM_POLICY: string: the _DSM policy (as read from sysfs)
- *	in replies; one policy command in VFIO_EXT_CMD_DSM_POLICY_SET
- * @VFIO_EXT_A_DSM_CALLS: u64: _DSM evaluations that reached the firmware
- * @VFIO_EXT_A_DSM_DENIED: u64: _DSM calls refused by the policy
- * @VFIO_EXT_A_NOTIFY_HANDLER: u8: 1 while the ACPI notify handler is
- *	installed (someone listens)
- * @VFIO_EXT_A_NOTIFY_EVENTFD: u8: 1 while the IRQ-index eventfd is set
- * @VFIO_EXT_A_NOTIFY_CHANNEL: u8: 1 while the lossless channel is open
- * @VFIO_EXT_A_NOTIFY_COUNT: u64: notifications forwarded (incl. loopback)
- * @VFIO_EXT_A_POWER_STATE: string: PCI power state ("D0", "D3hot", ...)
- * @VFIO_EXT_A_POWER_RUNTIME: string: runtime PM status ("active",
- *	"suspended", "resuming", "suspending", "unsupported")
- * @VFIO_EXT_A_POWER_LOW_POWER: u8: 1 while the user holds the device in
- *	low power (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY*)
- * @VFIO_EXT_A_REGION: nest (enum vfio_ext_nl_region_attr)
- * @VFIO_EXT_A_IRQ: nest (enum vfio_ext_nl_irq_attr)
- * @VFIO_EXT_A_EVENT_TYPE: u32: enum vfio_ext_nl_event
- * @VFIO_EXT_A_EVENT_SEQ: u64: sequence number of the event, one counter
- *	for the whole family: a gap means events were not delivered
- * @VFIO_EXT_A_EVENT_TIMESTAMP: u64: CLOCK_MONOTONIC nanoseconds
- * @VFIO_EXT_A_NOTIFY_VALUE: u32: ACPI notification value (0..255)
- * @VFIO_EXT_A_NOTIFY_LOOPBACK: flag: injected by the user, not firmware
- * @VFIO_EXT_A_PVIOMMU_ID: u32: container id (stable while it exists)
- * @VFIO_EXT_A_PVIOMMU_OWNER_PID: u32: tgid of the process that set it up
- * @VFIO_EXT_A_PVIOMMU_MAPPINGS: u32: mappings in all its spaces
- * @VFIO_EXT_A_PVIOMMU_PINNED: u64: pages pinned
- * @VFIO_EXT_A_PVIOMMU_DMA_LIMIT: u32: its mapping limit
- * @VFIO_EXT_A_PVIOMMU_ENDPOINTS: nest of @VFIO_EXT_A_PVIOMMU_ENDPOINT
- * @VFIO_EXT_A_PVIOMMU_DOMAINS: nest of @VFIO_EXT_A_PVIOMMU_DOMAIN
- * @VFIO_EXT_A_PVIOMMU_COUNTERS: nest (enum vfio_ext_nl_counter_attr)
- * @VFIO_EXT_A_PVIOMMU_ENDPOINT: nest (enum vfio_ext_nl_endpoint_attr)
- * @VFIO_EXT_A_PVIOMMU_DOMAIN: nest (enum vfio_ext_nl_domain_attr)
- * @VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS: u32: mappings of the container's own
- *	space (the type1-style MAP_DMA space)
- * @VFIO_EXT_A_FAULT_IOVA: u64: the faulting I/O virtual address
- * @VFIO_EXT_A_FAULT_FLAGS: u32: enum vfio_ext_fault_flags
- * @VFIO_EXT_A_FAULT_DOMAIN: u32: guest domain id of the faulting domain, 0
- *	for the container's own space
- * @VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED: u64: loopbacks refused with EAGAIN
- *	because the device's loopback events ran out of credit
- * @__VFIO_EXT_A_MAX: one past the last value
- * @VFIO_EXT_A_MAX: the last value
+ * enum vfio_ext_fault - Bits of fault-flags.
+ * @VFIO_EXT_FAULT_WRITE: The faulting access was a write (else a read).
  */
+enum vfio_ext_fault {
+	VFIO_EXT_FAULT_WRITE = 1,
+};
+
+/*
+ * PCI power state of a device (power-state), as the PCI core has it.
+ */
+enum vfio_ext_pci_power_state {
+	VFIO_EXT_PCI_POWER_STATE_D0,
+	VFIO_EXT_PCI_POWER_STATE_D1,
+	VFIO_EXT_PCI_POWER_STATE_D2,
+	VFIO_EXT_PCI_POWER_STATE_D3HOT,
+	VFIO_EXT_PCI_POWER_STATE_D3COLD,
+	VFIO_EXT_PCI_POWER_STATE_UNKNOWN,
+	VFIO_EXT_PCI_POWER_STATE_ERROR,
+};
+
+/**
+ * enum vfio_ext_runtime_pm - Runtime PM status of a device (power-runtime).
+ * @VFIO_EXT_RUNTIME_PM_ACTIVE: Powered for use.
+ * @VFIO_EXT_RUNTIME_PM_RESUMING: Resuming.
+ * @VFIO_EXT_RUNTIME_PM_SUSPENDED: Runtime suspended.
+ * @VFIO_EXT_RUNTIME_PM_SUSPENDING: Suspending.
+ * @VFIO_EXT_RUNTIME_PM_BLOCKED: Runtime PM blocked for a system transition
+ *   (6.12 and later).
+ * @VFIO_EXT_RUNTIME_PM_UNSUPPORTED: Runtime PM disabled or never set up for
+ *   the device.
+ * @VFIO_EXT_RUNTIME_PM_ERROR: A runtime PM callback failed; runtime PM is
+ *   stopped.
+ * @VFIO_EXT_RUNTIME_PM_UNKNOWN: A status this module does not know.
+ */
+enum vfio_ext_runtime_pm {
+	VFIO_EXT_RUNTIME_PM_ACTIVE,
+	VFIO_EXT_RUNTIME_PM_RESUMING,
+	VFIO_EXT_RUNTIME_PM_SUSPENDED,
+	VFIO_EXT_RUNTIME_PM_SUSPENDING,
+	VFIO_EXT_RUNTIME_PM_BLOCKED,
+	VFIO_EXT_RUNTIME_PM_UNSUPPORTED,
+	VFIO_EXT_RUNTIME_PM_ERROR,
+	VFIO_EXT_RUNTIME_PM_UNKNOWN,
+};
+
 enum vfio_ext_nl_attr {
-	VFIO_EXT_A_UNSPEC,
-	VFIO_EXT_A_PAD,
+	VFIO_EXT_A_PAD = 1,
 	VFIO_EXT_A_DEV_NAME,
 	VFIO_EXT_A_DEV_VENDOR,
 	VFIO_EXT_A_DEV_DEVICE,
@@ -726,11 +704,10 @@ enum vfio_ext_nl_attr {
 	VFIO_EXT_A_NOTIFY_EVENTFD,
 	VFIO_EXT_A_NOTIFY_CHANNEL,
 	VFIO_EXT_A_NOTIFY_COUNT,
+	VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED,
 	VFIO_EXT_A_POWER_STATE,
 	VFIO_EXT_A_POWER_RUNTIME,
 	VFIO_EXT_A_POWER_LOW_POWER,
-	VFIO_EXT_A_REGION,
-	VFIO_EXT_A_IRQ,
 	VFIO_EXT_A_EVENT_TYPE,
 	VFIO_EXT_A_EVENT_SEQ,
 	VFIO_EXT_A_EVENT_TIMESTAMP,
@@ -739,138 +716,59 @@ enum vfio_ext_nl_attr {
 	VFIO_EXT_A_PVIOMMU_ID,
 	VFIO_EXT_A_PVIOMMU_OWNER_PID,
 	VFIO_EXT_A_PVIOMMU_MAPPINGS,
+	VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS,
 	VFIO_EXT_A_PVIOMMU_PINNED,
 	VFIO_EXT_A_PVIOMMU_DMA_LIMIT,
+	VFIO_EXT_A_PVIOMMU_COUNTERS,
 	VFIO_EXT_A_PVIOMMU_ENDPOINTS,
 	VFIO_EXT_A_PVIOMMU_DOMAINS,
-	VFIO_EXT_A_PVIOMMU_COUNTERS,
-	VFIO_EXT_A_PVIOMMU_ENDPOINT,
-	VFIO_EXT_A_PVIOMMU_DOMAIN,
-	VFIO_EXT_A_PVIOMMU_DEF_MAPPINGS,
+	VFIO_EXT_A_FAULT_DOMAIN,
 	VFIO_EXT_A_FAULT_IOVA,
 	VFIO_EXT_A_FAULT_FLAGS,
-	VFIO_EXT_A_FAULT_DOMAIN,
-	VFIO_EXT_A_NOTIFY_LOOPBACK_REFUSED,
 
 	__VFIO_EXT_A_MAX,
-	VFIO_EXT_A_MAX = __VFIO_EXT_A_MAX - 1
+	VFIO_EXT_A_MAX = (__VFIO_EXT_A_MAX - 1)
 };
 
-/**
- * enum vfio_ext_fault_flags - bits of VFIO_EXT_A_FAULT_FLAGS
- * @VFIO_EXT_FAULT_WRITE: the faulting access was a write (else a read)
- */
-enum vfio_ext_fault_flags {
-	VFIO_EXT_FAULT_WRITE = 1 << 0,
-};
-
-/** VFIO_EXT_NL_POLICY_MAX - longest VFIO_EXT_A_DSM_POLICY command */
-#define VFIO_EXT_NL_POLICY_MAX		256
-
-/**
- * enum vfio_ext_nl_region_attr - a VFIO region (BARs 0-5 and config)
- * @VFIO_EXT_REGION_A_UNSPEC: unused
- * @VFIO_EXT_REGION_A_PAD: padding
- * @VFIO_EXT_REGION_A_INDEX: u32: VFIO region index
- * @VFIO_EXT_REGION_A_SIZE: u64: size in bytes
- * @VFIO_EXT_REGION_A_FLAGS: u32: VFIO_REGION_INFO_FLAG_* as
- *	VFIO_DEVICE_GET_REGION_INFO reports them (MMAP is known once the
- *	device has been opened)
- * @__VFIO_EXT_REGION_A_MAX: one past the last value
- * @VFIO_EXT_REGION_A_MAX: the last value
- */
 enum vfio_ext_nl_region_attr {
-	VFIO_EXT_REGION_A_UNSPEC,
-	VFIO_EXT_REGION_A_PAD,
+	VFIO_EXT_REGION_A_PAD = 1,
 	VFIO_EXT_REGION_A_INDEX,
 	VFIO_EXT_REGION_A_SIZE,
 	VFIO_EXT_REGION_A_FLAGS,
 
 	__VFIO_EXT_REGION_A_MAX,
-	VFIO_EXT_REGION_A_MAX = __VFIO_EXT_REGION_A_MAX - 1
+	VFIO_EXT_REGION_A_MAX = (__VFIO_EXT_REGION_A_MAX - 1)
 };
 
-/**
- * enum vfio_ext_nl_irq_attr - a VFIO IRQ index
- * @VFIO_EXT_IRQ_A_UNSPEC: unused
- * @VFIO_EXT_IRQ_A_INDEX: u32: VFIO IRQ index (5: ACPI notifications)
- * @VFIO_EXT_IRQ_A_COUNT: u32: vectors, as VFIO_DEVICE_GET_IRQ_INFO
- * @__VFIO_EXT_IRQ_A_MAX: one past the last value
- * @VFIO_EXT_IRQ_A_MAX: the last value
- */
 enum vfio_ext_nl_irq_attr {
-	VFIO_EXT_IRQ_A_UNSPEC,
-	VFIO_EXT_IRQ_A_INDEX,
+	VFIO_EXT_IRQ_A_INDEX = 1,
 	VFIO_EXT_IRQ_A_COUNT,
 
 	__VFIO_EXT_IRQ_A_MAX,
-	VFIO_EXT_IRQ_A_MAX = __VFIO_EXT_IRQ_A_MAX - 1
+	VFIO_EXT_IRQ_A_MAX = (__VFIO_EXT_IRQ_A_MAX - 1)
 };
 
-/**
- * enum vfio_ext_nl_endpoint_attr - a group attached to a pviommu container
- * @VFIO_EXT_EP_A_UNSPEC: unused
- * @VFIO_EXT_EP_A_GROUP: u32: IOMMU group number
- * @VFIO_EXT_EP_A_DEV_NAME: string: its first device
- * @VFIO_EXT_EP_A_VSID: u32: virtual stream id (absent: not an endpoint)
- * @VFIO_EXT_EP_A_DOMAIN: u32: guest domain it is attached to (0: the
- *	container's own mappings)
- * @__VFIO_EXT_EP_A_MAX: one past the last value
- * @VFIO_EXT_EP_A_MAX: the last value
- */
 enum vfio_ext_nl_endpoint_attr {
-	VFIO_EXT_EP_A_UNSPEC,
-	VFIO_EXT_EP_A_GROUP,
+	VFIO_EXT_EP_A_GROUP = 1,
 	VFIO_EXT_EP_A_DEV_NAME,
 	VFIO_EXT_EP_A_VSID,
 	VFIO_EXT_EP_A_DOMAIN,
 
 	__VFIO_EXT_EP_A_MAX,
-	VFIO_EXT_EP_A_MAX = __VFIO_EXT_EP_A_MAX - 1
+	VFIO_EXT_EP_A_MAX = (__VFIO_EXT_EP_A_MAX - 1)
 };
 
-/**
- * enum vfio_ext_nl_domain_attr - a pviommu guest domain
- * @VFIO_EXT_DOM_A_UNSPEC: unused
- * @VFIO_EXT_DOM_A_ID: u32: domain id (never 0)
- * @VFIO_EXT_DOM_A_MAPPINGS: u32: its mappings
- * @VFIO_EXT_DOM_A_ENDPOINTS: u32: endpoints attached to it
- * @__VFIO_EXT_DOM_A_MAX: one past the last value
- * @VFIO_EXT_DOM_A_MAX: the last value
- */
 enum vfio_ext_nl_domain_attr {
-	VFIO_EXT_DOM_A_UNSPEC,
-	VFIO_EXT_DOM_A_ID,
+	VFIO_EXT_DOM_A_ID = 1,
 	VFIO_EXT_DOM_A_MAPPINGS,
 	VFIO_EXT_DOM_A_ENDPOINTS,
 
 	__VFIO_EXT_DOM_A_MAX,
-	VFIO_EXT_DOM_A_MAX = __VFIO_EXT_DOM_A_MAX - 1
+	VFIO_EXT_DOM_A_MAX = (__VFIO_EXT_DOM_A_MAX - 1)
 };
 
-/**
- * enum vfio_ext_nl_counter_attr - pviommu request counters (all u64)
- * @VFIO_EXT_CNT_A_UNSPEC: unused
- * @VFIO_EXT_CNT_A_PAD: padding
- * @VFIO_EXT_CNT_A_MAP: map requests (MAP_DMA and batch map operations)
- * @VFIO_EXT_CNT_A_UNMAP: unmap requests
- * @VFIO_EXT_CNT_A_MAP_FAILED: map requests that failed
- * @VFIO_EXT_CNT_A_UNMAP_FAILED: unmap requests that failed
- * @VFIO_EXT_CNT_A_VIOMMU_REQUESTS: requests the guest sent the in-kernel
- *	virtio-iommu device (ATTACH, DETACH, MAP, UNMAP, PROBE, malformed)
- * @VFIO_EXT_CNT_A_VIOMMU_FAILED: of those, answered with a status other
- *	than VIRTIO_IOMMU_S_OK
- * @VFIO_EXT_CNT_A_FAULTS: DMA faults the host IOMMU driver reported in the
- *	container's domains (VFIO_EXT_EVENT_IOMMU_FAULT)
- *
- * New counters (virtio-iommu requests) get new attribute types; readers
- * skip types they do not know.
- * @__VFIO_EXT_CNT_A_MAX: one past the last value
- * @VFIO_EXT_CNT_A_MAX: the last value
- */
 enum vfio_ext_nl_counter_attr {
-	VFIO_EXT_CNT_A_UNSPEC,
-	VFIO_EXT_CNT_A_PAD,
+	VFIO_EXT_CNT_A_PAD = 1,
 	VFIO_EXT_CNT_A_MAP,
 	VFIO_EXT_CNT_A_UNMAP,
 	VFIO_EXT_CNT_A_MAP_FAILED,
@@ -880,8 +778,21 @@ enum vfio_ext_nl_counter_attr {
 	VFIO_EXT_CNT_A_FAULTS,
 
 	__VFIO_EXT_CNT_A_MAX,
-	VFIO_EXT_CNT_A_MAX = __VFIO_EXT_CNT_A_MAX - 1
+	VFIO_EXT_CNT_A_MAX = (__VFIO_EXT_CNT_A_MAX - 1)
 };
+
+enum vfio_ext_nl_cmd {
+	VFIO_EXT_CMD_DEV_GET = 1,
+	VFIO_EXT_CMD_DSM_POLICY_SET,
+	VFIO_EXT_CMD_PVIOMMU_GET,
+	VFIO_EXT_CMD_EVENT,
+
+	__VFIO_EXT_CMD_MAX,
+	VFIO_EXT_CMD_MAX = (__VFIO_EXT_CMD_MAX - 1)
+};
+
+#define VFIO_EXT_MCGRP_EVENTS	"events"
+/* YNL-GEN END */
 
 /**
  * struct vfio_ext_pviommu_viommu - argument of VFIO_EXT_PVIOMMU_VIOMMU
