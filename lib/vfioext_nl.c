@@ -206,35 +206,29 @@ static int get_bool(struct nlattr **tb, int t)
 
 VFIOEXT_HIDDEN const char *vfioext_nl_pci_state_name(uint32_t state)
 {
-	static const char *const names[] = {
-		[VFIO_EXT_PCI_POWER_STATE_D0] = "D0",
-		[VFIO_EXT_PCI_POWER_STATE_D1] = "D1",
-		[VFIO_EXT_PCI_POWER_STATE_D2] = "D2",
-		[VFIO_EXT_PCI_POWER_STATE_D3HOT] = "D3hot",
-		[VFIO_EXT_PCI_POWER_STATE_D3COLD] = "D3cold",
-		[VFIO_EXT_PCI_POWER_STATE_UNKNOWN] = "unknown",
-		[VFIO_EXT_PCI_POWER_STATE_ERROR] = "error",
-	};
-
-	return state < sizeof(names) / sizeof(names[0]) ? names[state] :
-							  "unknown";
+	switch (state) {
+	case VFIO_EXT_PCI_POWER_STATE_D0: return "D0";
+	case VFIO_EXT_PCI_POWER_STATE_D1: return "D1";
+	case VFIO_EXT_PCI_POWER_STATE_D2: return "D2";
+	case VFIO_EXT_PCI_POWER_STATE_D3HOT: return "D3hot";
+	case VFIO_EXT_PCI_POWER_STATE_D3COLD: return "D3cold";
+	case VFIO_EXT_PCI_POWER_STATE_ERROR: return "error";
+	default: return "unknown";
+	}
 }
 
 VFIOEXT_HIDDEN const char *vfioext_nl_runtime_pm_name(uint32_t status)
 {
-	static const char *const names[] = {
-		[VFIO_EXT_RUNTIME_PM_ACTIVE] = "active",
-		[VFIO_EXT_RUNTIME_PM_RESUMING] = "resuming",
-		[VFIO_EXT_RUNTIME_PM_SUSPENDED] = "suspended",
-		[VFIO_EXT_RUNTIME_PM_SUSPENDING] = "suspending",
-		[VFIO_EXT_RUNTIME_PM_BLOCKED] = "blocked",
-		[VFIO_EXT_RUNTIME_PM_UNSUPPORTED] = "unsupported",
-		[VFIO_EXT_RUNTIME_PM_ERROR] = "error",
-		[VFIO_EXT_RUNTIME_PM_UNKNOWN] = "unknown",
-	};
-
-	return status < sizeof(names) / sizeof(names[0]) ? names[status] :
-							   "unknown";
+	switch (status) {
+	case VFIO_EXT_RUNTIME_PM_ACTIVE: return "active";
+	case VFIO_EXT_RUNTIME_PM_RESUMING: return "resuming";
+	case VFIO_EXT_RUNTIME_PM_SUSPENDED: return "suspended";
+	case VFIO_EXT_RUNTIME_PM_SUSPENDING: return "suspending";
+	case VFIO_EXT_RUNTIME_PM_BLOCKED: return "blocked";
+	case VFIO_EXT_RUNTIME_PM_UNSUPPORTED: return "unsupported";
+	case VFIO_EXT_RUNTIME_PM_ERROR: return "error";
+	default: return "unknown";
+	}
 }
 
 static int parse_top(struct nlmsghdr *h, struct nlattr **tb)

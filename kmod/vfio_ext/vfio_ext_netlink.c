@@ -1025,6 +1025,7 @@ static const struct nla_policy vfio_ext_dsm_policy_set_nl_policy[VFIO_EXT_A_DSM_
 static const struct nla_policy vfio_ext_pviommu_get_nl_policy[VFIO_EXT_A_PVIOMMU_ID + 1] = {
 	[VFIO_EXT_A_PVIOMMU_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
+
 /* YNL-GEN POLICIES END */
 
 static_assert(VFIO_EXT_NL_POLICY_MAX - 1 == 255);
