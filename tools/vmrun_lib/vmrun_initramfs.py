@@ -19,6 +19,22 @@ from .vmrun_kernel import (BOOT_MODULES, STOCK_MODULES, ModuleTree,
 from .vmrun_machine import KVM_PROBE_SCRIPT, plug_list
 
 GUEST_INIT = os.path.join(REPO, 'tools', 'vmrun-init')
+
+# A Python script's interpreter comes with the host's standard library,
+# less what no test needs (GUIs, the test suite, build files; compiled
+# caches, which the guest makes itself), and python3-yaml (the kernel's
+# ynl tools read YAML specs).  Extension modules whose libraries are large
+# and that the ynl tools do not need (TLS, hashing through OpenSSL, which
+# falls back to the built-in hashes, databases, compression, curses) are
+# left out.
+PYTHON_SKIP_DIRS = ('__pycache__', 'idlelib', 'tkinter', 'turtledemo',
+		    'ensurepip', 'lib2to3', 'pydoc_data', 'distutils', 'test',
+		    'tests', 'site-packages', 'dist-packages')
+PYTHON_SKIP_EXT = ('_ssl', '_hashlib', '_sqlite3', '_tkinter', '_curses',
+		   'readline', '_dbm', '_gdbm', 'nis', '_crypt', '_ctypes',
+		   '_test', 'xxlimited', 'xxsubtype', '_bz2', '_lzma',
+		   '_decimal', 'audioop', '_xxtestfuzz')
+PYTHON_PACKAGES = ('yaml', '_yaml')	# of /usr/lib/python3/dist-packages
 LIBDIR = '/vmrun/lib'	# shared libraries of the ELFs put into the guest
 
 
@@ -155,9 +171,46 @@ class Initramfs:
 			log('note: %s: copying interpreter %s from the host' %
 			    (src, interp))
 			self.install(interp, interp)
+			if os.path.basename(interp).startswith('python3'):
+				self.add_python(interp)
 		else:
 			log('warning: %s: interpreter %s not in the guest' %
 			    (src, interp))
+
+	def add_python(self, interp):
+		"""The standard library of the host's @interp (see
+		PYTHON_SKIP_DIRS) and PYTHON_PACKAGES."""
+		ver = os.path.basename(os.path.realpath(interp))  # python3.11
+		std = os.path.join('/usr/lib', ver)
+		if not os.path.isdir(std):
+			die('%s: no standard library %s' % (interp, std))
+		for top, dirs, files in os.walk(std):
+			dirs[:] = [d for d in dirs if d not in PYTHON_SKIP_DIRS and
+				   not d.startswith('config-')]
+			for f in files:
+				if (top.endswith('lib-dynload') and
+				    f.split('.')[0].startswith(PYTHON_SKIP_EXT)):
+					continue
+				self.copy(os.path.join(top, f))
+		dist = '/usr/lib/python3/dist-packages'
+		for pkg in PYTHON_PACKAGES:
+			p = os.path.join(dist, pkg)
+			if not os.path.isdir(p):
+				die('%s not found (Debian package python3-yaml)' % p)
+			for top, dirs, files in os.walk(p):
+				dirs[:] = [d for d in dirs if d != '__pycache__']
+				for f in files:
+					self.copy(os.path.join(top, f))
+
+	def copy(self, path):
+		"""@path to the same guest path: an ELF with its libraries,
+		anything else as it is (a module's #! line is not run)."""
+		if is_elf(path):
+			self.install(path, path)
+			return
+		out = self.path(path)
+		os.makedirs(os.path.dirname(out), exist_ok=True)
+		shutil.copyfile(path, out)
 
 	def add_busybox(self, busybox='/bin/busybox'):
 		self.install(busybox, '/bin/busybox')
@@ -293,13 +346,14 @@ def host_tool(name, package):
 
 def repo_test(path):
 	"""'suite/name' of one of our VM tests (selftests/SUITE/NAME_test
-	built from NAME_test.c), else None."""
+	built from NAME_test.c, or copied from NAME_test.py), else None."""
 	base = os.path.join(REPO, 'selftests')
 	rel = os.path.relpath(os.path.abspath(path), base)
 	parts = rel.split(os.sep)
 	if (len(parts) == 2 and parts[0] not in ('..', 'lib') and
 	    parts[1].endswith('_test') and
-	    os.path.isfile(os.path.join(base, rel + '.c'))):
+	    (os.path.isfile(os.path.join(base, rel + '.c')) or
+	     os.path.isfile(os.path.join(base, rel + '.py')))):
 		return '/'.join(parts)
 	return None
 
