@@ -18,7 +18,9 @@
  * does not know that are not zero (-E2BIG: the caller asks for something
  * this library cannot do), as the kernel's copy_struct_from_user() does.
  * In an array of such structs the first element's struct_size is the
- * stride, and every element must repeat it.  VFIO's own argsz-first
+ * stride, and every element must repeat it; an array of uAPI entries
+ * without a size of their own comes with the caller's sizeof() of an
+ * entry as a parameter (vfioext_dma_batch()).  VFIO's own argsz-first
  * structs (struct vfio_device_info, ...) are passed through with the
  * caller's argsz: the library fills no byte past it.
  *
@@ -415,18 +417,25 @@ VFIOEXT_EXPORT int vfioext_irq_set_eventfds(struct vfioext_device *d,
 /**
  * vfioext_dma_batch() - VFIO_EXT_PVIOMMU_BATCH: many maps/unmaps at once
  * @c: the container
- * @n: the number of entries in @ops
  * @ops: @n entries, run in order (UNMAP entries get their size replaced
  *       by the bytes unmapped)
+ * @op_size: sizeof(struct vfio_ext_pviommu_op) as the caller's header
+ *	     declares it: the stride of @ops (see "Structs that grow"; the
+ *	     kernel checks an entry's bytes it does not know are zero)
+ * @n: the number of entries in @ops
  * @done: receives how many entries completed (may be NULL)
  *
  * For containers on VFIO_EXT_PVIOMMU_IOMMU.
  * Return: 0, or the errno of the entry at *@done (earlier entries stay
- * done); -E2BIG above VFIO_EXT_PVIOMMU_BATCH_MAX; -ENOTTY on type1.
+ * done); -EINVAL for @op_size below VFIO_EXT_PVIOMMU_OP_SIZE_VER0; -E2BIG
+ * above VFIO_EXT_PVIOMMU_BATCH_MAX entries, for @op_size above the page
+ * size or an entry with non-zero bytes the kernel does not know (nothing
+ * ran); -ENOTTY on type1.
  */
 VFIOEXT_EXPORT int vfioext_dma_batch(struct vfioext_container *c,
 				     struct vfio_ext_pviommu_op *ops,
-				     uint32_t n, uint32_t *done);
+				     size_t op_size, uint32_t n,
+				     uint32_t *done);
 
 /**
  * vfioext_pviommu_sids() - stream IDs of the device in IOMMU group @group

@@ -14,13 +14,18 @@
 #include "vfioext.h"
 
 int vfioext_dma_batch(struct vfioext_container *c,
-		      struct vfio_ext_pviommu_op *ops, uint32_t n,
-		      uint32_t *done)
+		      struct vfio_ext_pviommu_op *ops, size_t op_size,
+		      uint32_t n, uint32_t *done)
 {
+	/*
+	 * The caller's op_size is the stride, not this library's sizeof():
+	 * a caller built against a newer header has larger entries, and the
+	 * kernel checks their tails.
+	 */
 	struct vfio_ext_pviommu_batch b = {
 		.argsz = sizeof(b),
 		.nr = n,
-		.op_size = sizeof(*ops),
+		.op_size = (uint32_t)op_size,
 		.ops = (uintptr_t)ops,
 	};
 	int fd = vfioext_container_fd(c), ret;
@@ -29,6 +34,8 @@ int vfioext_dma_batch(struct vfioext_container *c,
 		return fd;
 	if (n && !ops)
 		return -EINVAL;
+	if (op_size > UINT32_MAX)
+		return -E2BIG;
 	ret = ioctl(fd, VFIO_EXT_PVIOMMU_BATCH, &b) ? -errno : 0;
 	if (done)
 		*done = b.done;

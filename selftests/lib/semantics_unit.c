@@ -46,6 +46,7 @@ static int fake_check_errno;		/* non-zero: it fails so */
 static uint32_t fake_nr_ranges = 20;	/* VFIO_IOMMU_GET_INFO */
 static unsigned int fake_calls;		/* ioctls on the fake fds */
 static struct vhost_memory *fake_table;	/* last VHOST_SET_MEM_TABLE */
+static uint32_t fake_op_size;		/* last VFIO_EXT_PVIOMMU_BATCH's */
 
 #define FAKE_CAP_SIZE 16	/* one device/region capability */
 
@@ -168,6 +169,11 @@ static int fake_vfio(unsigned long req, void *arg)
 		return 0;
 	case VFIO_EXT_PVIOMMU_VIOMMU:
 		return dup(fake_vdev);
+	case VFIO_EXT_PVIOMMU_BATCH:
+		fake_op_size = ((struct vfio_ext_pviommu_batch *)arg)->op_size;
+		((struct vfio_ext_pviommu_batch *)arg)->done =
+			((struct vfio_ext_pviommu_batch *)arg)->nr;
+		return 0;
 	}
 	errno = ENOTTY;
 	return -1;
@@ -486,6 +492,28 @@ TEST_F(fake, mem_regions)
 	EXPECT_EQ(-EINVAL, vfioext_viommu_open(self->c, 0, r, 2, &fd));
 	EXPECT_EQ(0, fake_calls);
 	NO_LEAKS();
+}
+
+/* A batch's stride is the caller's entry size (it was the library's). */
+TEST_F(fake, batch_op_size)
+{
+	struct {
+		struct vfio_ext_pviommu_op op;
+		uint64_t newer;
+	} big[3];
+	uint32_t done = 0;
+
+	memset(big, 0, sizeof(big));
+	ASSERT_EQ(0, vfioext_dma_batch(self->c, &big[0].op, sizeof(big[0]), 3,
+				       &done));
+	EXPECT_EQ(sizeof(big[0]), fake_op_size);
+	EXPECT_EQ(3, done);
+	fake_calls = 0;
+	EXPECT_EQ(-E2BIG, vfioext_dma_batch(self->c, &big[0].op,
+					    (size_t)UINT32_MAX + 1, 3, &done));
+	EXPECT_EQ(-EINVAL, vfioext_dma_batch(self->c, NULL, sizeof(big[0]), 3,
+					     &done));
+	EXPECT_EQ(0, fake_calls);
 }
 
 /* ------------------------------------------------------------------ */

@@ -684,10 +684,12 @@ TEST_F_TIMEOUT(ctr, batch_and_allocator, 60)
 	ops[100] = ops[0];
 	ops[100].vaddr = (uintptr_t)(buf + 100 * 4096);
 	if (variant->iommu != VFIO_EXT_PVIOMMU_IOMMU) {
-		EXPECT_EQ(-ENOTTY, vfioext_dma_batch(c, ops, 101, &done));
+		EXPECT_EQ(-ENOTTY, vfioext_dma_batch(c, ops, sizeof(ops[0]),
+						     101, &done));
 		goto out;
 	}
-	EXPECT_EQ(-EEXIST, vfioext_dma_batch(c, ops, 101, &done));
+	EXPECT_EQ(-EEXIST, vfioext_dma_batch(c, ops, sizeof(ops[0]), 101,
+					     &done));
 	EXPECT_EQ(100, done);
 	ASSERT_EQ(0, iommu_info_lib(c, &ii));
 	EXPECT_EQ(65535 - 100, ii.dma_avail);
@@ -699,15 +701,44 @@ TEST_F_TIMEOUT(ctr, batch_and_allocator, 60)
 			.size = 4096,
 		};
 	ops[99].size = 8192;	/* covers the next, unmapped page: fine */
-	ASSERT_EQ(0, vfioext_dma_batch(c, ops, 100, &done));
+	ASSERT_EQ(0, vfioext_dma_batch(c, ops, sizeof(ops[0]), 100, &done));
 	EXPECT_EQ(100, done);
 	EXPECT_EQ(4096, ops[0].size);
 	ops[0].op = 7;
-	EXPECT_EQ(-EINVAL, vfioext_dma_batch(c, ops, 1, &done));
+	EXPECT_EQ(-EINVAL, vfioext_dma_batch(c, ops, sizeof(ops[0]), 1,
+					     &done));
 	EXPECT_EQ(0, done);
-	EXPECT_EQ(-E2BIG, vfioext_dma_batch(c, ops,
+	EXPECT_EQ(-E2BIG, vfioext_dma_batch(c, ops, sizeof(ops[0]),
 					    VFIO_EXT_PVIOMMU_BATCH_MAX + 1,
 					    &done));
+	/*
+	 * Entries of a newer header (larger, op_size their stride): a zero
+	 * tail maps, a non-zero one is refused before anything ran.
+	 */
+	{
+		struct {
+			struct vfio_ext_pviommu_op op;
+			uint64_t newer;
+		} big[2] = {
+			{ .op = { .op = VFIO_EXT_PVIOMMU_OP_MAP, .flags = RW,
+				  .vaddr = (uintptr_t)buf, .iova = iova[0],
+				  .size = 4096 } },
+			{ .op = { .op = VFIO_EXT_PVIOMMU_OP_UNMAP,
+				  .iova = iova[0], .size = 4096 } },
+		};
+
+		ASSERT_EQ(0, vfioext_dma_batch(c, &big[0].op, sizeof(big[0]),
+					       2, &done));
+		EXPECT_EQ(2, done);
+		EXPECT_EQ(4096, big[1].op.size);
+		big[1].newer = 1;
+		EXPECT_EQ(-E2BIG, vfioext_dma_batch(c, &big[0].op,
+						    sizeof(big[0]), 2, &done));
+		EXPECT_EQ(0, done);
+		EXPECT_EQ(-EINVAL, vfioext_dma_batch(c, ops,
+						     VFIO_EXT_PVIOMMU_OP_SIZE_VER0 - 8,
+						     1, &done));
+	}
 out:
 	vfioext_iova_allocator_free(a);
 	vfioext_device_close(d);

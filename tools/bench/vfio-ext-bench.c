@@ -156,7 +156,7 @@ static double pairs_batch(struct ctx *x, void *buf, size_t size, int iters)
 				.iova = BASE_IOVA, .size = size,
 			};
 		}
-		ret = vfioext_dma_batch(x->c, ops, 2 * n, NULL);
+		ret = vfioext_dma_batch(x->c, ops, sizeof(*ops), 2 * n, NULL);
 		if (ret)
 			die("batch", ret);
 	}
@@ -382,7 +382,7 @@ static void populate(struct ctx *x, unsigned long type, void *buf, int live)
 				.iova = 0x100000000ULL + (uint64_t)(i + k) * 4096,
 				.size = 4096,
 			};
-		ret = vfioext_dma_batch(x->c, ops, n, NULL);
+		ret = vfioext_dma_batch(x->c, ops, sizeof(*ops), n, NULL);
 		if (ret)
 			die("mapping the live set (batch)", ret);
 	}
