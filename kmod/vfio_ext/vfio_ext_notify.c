@@ -384,6 +384,11 @@ void vfio_ext_notify_close(struct vfio_ext_device *edev)
 	}
 }
 
+/*
+ * Several readers may wait on one channel: a wake-up only says the queue
+ * was not empty, so a reader that finds it drained by another goes back
+ * to waiting.  0 is returned only for a closed device with nothing left.
+ */
 static ssize_t chan_read(struct file *file, char __user *buf, size_t count,
 			 loff_t *ppos)
 {
@@ -391,31 +396,28 @@ static ssize_t chan_read(struct file *file, char __user *buf, size_t count,
 	struct vfio_ext_acpi_notify_record rec;
 	size_t done = 0;
 	unsigned long flags;
+	bool dead;
 	int ret;
 
 	if (count < sizeof(rec))
 		return -EINVAL;
-	for (;;) {
-		spin_lock_irqsave(&chan->lock, flags);
-		ret = !kfifo_is_empty(&chan->fifo) || chan->dead;
-		spin_unlock_irqrestore(&chan->lock, flags);
-		if (ret)
-			break;
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		ret = wait_event_interruptible(chan->wq,
-					       !kfifo_is_empty(&chan->fifo) ||
-					       READ_ONCE(chan->dead));
-		if (ret)
-			return ret;
-	}
-
 	while (count - done >= sizeof(rec)) {
 		spin_lock_irqsave(&chan->lock, flags);
 		ret = kfifo_get(&chan->fifo, &rec);
+		dead = chan->dead;
 		spin_unlock_irqrestore(&chan->lock, flags);
-		if (!ret)
-			break;
+		if (!ret) {
+			if (done || dead)
+				break;
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			ret = wait_event_interruptible(chan->wq,
+						       !kfifo_is_empty(&chan->fifo) ||
+						       READ_ONCE(chan->dead));
+			if (ret)
+				return ret;
+			continue;
+		}
 		/* The record is consumed: a fault loses it, say so. */
 		if (copy_to_user(buf + done, &rec, sizeof(rec)))
 			return done ? done : -EFAULT;

@@ -480,6 +480,75 @@ TEST_F_TIMEOUT(ntfy, eventfd_storm_reader, 120)
 	EXPECT_LT(1, r.reads);
 }
 
+struct chan_reader {
+	int fd;
+	int *stop;
+	unsigned long records, eofs, errors;
+};
+
+static void *chan_reader(void *arg)
+{
+	struct chan_reader *r = arg;
+	ssize_t len;
+	REC rec;
+
+	while (!__atomic_load_n(r->stop, __ATOMIC_ACQUIRE)) {
+		len = read(r->fd, &rec, sizeof(rec));
+		if (len == sizeof(rec))
+			r->records++;
+		else if (len == 0)
+			r->eofs++;
+		else
+			r->errors++;
+	}
+	return NULL;
+}
+
+/*
+ * Several blocking readers on one channel, the device open throughout:
+ * each wake-up hands the record to one reader, and the others go back to
+ * waiting.  None may see 0 (end of channel) or an error.
+ */
+TEST_F_TIMEOUT(ntfy, blocking_readers_never_see_eof, 90)
+{
+	enum { READERS = 4, NOTIFY = 3000 };
+	struct chan_reader r[READERS];
+	unsigned long records = 0, eofs = 0, errors = 0, sent = 0;
+	pthread_t t[READERS];
+	int ch, i, stop = 0;
+
+	ch = chan_open(self->h.device, 0);
+	ASSERT_LE(0, ch);
+	for (i = 0; i < READERS; i++) {
+		r[i] = (struct chan_reader){ .fd = ch, .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, chan_reader, &r[i]));
+	}
+	for (i = 0; i < NOTIFY; i++) {
+		if (!acpi_notify_loopback(self->h.device, 1))
+			sent++;
+		if (!(i % 8))
+			usleep(200);	/* let the readers block again */
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	/* A reader still blocked needs one more record to see @stop. */
+	for (i = 0; i < READERS; i++)
+		acpi_notify_loopback(self->h.device, 1);
+	for (i = 0; i < READERS; i++) {
+		pthread_join(t[i], NULL);
+		records += r[i].records;
+		eofs += r[i].eofs;
+		errors += r[i].errors;
+	}
+	TH_LOG("%lu sent, %lu records, %lu EOFs, %lu errors", sent, records,
+	       eofs, errors);
+	EXPECT_EQ(NOTIFY, sent);
+	EXPECT_EQ(0, eofs);
+	EXPECT_EQ(0, errors);
+	/* The queue may drop under TCG; the readers really read. */
+	EXPECT_LT(READERS, records);
+	close(ch);
+}
+
 /* Close the device with the channel open: drain, then EOF and HUP. */
 TEST_F_TIMEOUT(ntfy, close_device_first, 60)
 {
