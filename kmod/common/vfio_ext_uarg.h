@@ -91,9 +91,12 @@ static inline int __vfio_ext_get_uarg(void *dst, size_t ksize, size_t minsz,
  */
 #define vfio_ext_get_uarg(kptr, minsz, known_flags, uarg) ({		\
 	typeof(kptr) __uk = (kptr);					\
+	const size_t __um = (minsz);					\
 	BUILD_BUG_ON(offsetof(typeof(*__uk), argsz) != 0 ||		\
 		     offsetof(typeof(*__uk), flags) != 4);		\
-	__vfio_ext_get_uarg(__uk, sizeof(*__uk), minsz, known_flags,	\
+	BUILD_BUG_ON(__um < sizeof(struct vfio_ext_uarg_hdr) ||		\
+		     __um > sizeof(*__uk));				\
+	__vfio_ext_get_uarg(__uk, sizeof(*__uk), __um, known_flags,	\
 			    uarg);					\
 })
 

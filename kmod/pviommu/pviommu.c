@@ -270,6 +270,35 @@ static int pviommu_fault_gdom(struct iommu_domain *domain, struct device *dev,
 }
 
 /*
+ * Every entry's op, flags and reserved word, checked before any entry
+ * runs: a newer caller probing a new op or flag learns EINVAL with nothing
+ * changed, as it learns E2BIG for a new field.  Domains and ranges are
+ * checked as each entry runs (they depend on the entries before it).
+ */
+static int batch_check(const struct vfio_ext_pviommu_op *ops, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++) {
+		if (ops[i].reserved)
+			return -EINVAL;
+		switch (ops[i].op) {
+		case VFIO_EXT_PVIOMMU_OP_MAP:
+			if (map_prot(ops[i].flags) < 0)
+				return -EINVAL;
+			break;
+		case VFIO_EXT_PVIOMMU_OP_UNMAP:
+			if (ops[i].flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
  * VFIO_EXT_PVIOMMU_BATCH: many maps and unmaps for one syscall and one
  * lock round trip, in order, stopping at the first failure.
  *
@@ -304,38 +333,34 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		ret = PTR_ERR(ops);
 		goto out;
 	}
+	ret = batch_check(ops, b.nr);
+	if (ret) {
+		kvfree(ops);
+		goto out;
+	}
 
-	ret = 0;
 	mutex_lock(&p->lock);
 	batch_charge(p, ops, b.nr, &defer);
 	for (i = 0; i < b.nr; i++) {
 		op = &ops[i];
 		sp = space_of(p, op->domain);
-		if (!sp || op->reserved) {
-			ret = op->reserved ? -EINVAL : -ENOENT;
+		if (!sp) {
+			ret = -ENOENT;
 			break;
 		}
-		switch (op->op) {
-		case VFIO_EXT_PVIOMMU_OP_MAP:
-			ret = map_prot(op->flags);
-			if (ret >= 0)
-				ret = pviommu_do_map(p, sp, op->vaddr, op->iova,
-						     op->size, ret, NULL);
+		if (op->op == VFIO_EXT_PVIOMMU_OP_MAP) {
+			ret = pviommu_do_map(p, sp, op->vaddr, op->iova,
+					     op->size, map_prot(op->flags), NULL);
 			pviommu_count(p, PVIOMMU_CNT_MAP,
 				      PVIOMMU_CNT_MAP_FAILED, ret);
-			break;
-		case VFIO_EXT_PVIOMMU_OP_UNMAP:
-			ret = op->flags & ~VFIO_DMA_UNMAP_FLAG_ALL ? -EINVAL :
-			      pviommu_do_unmap(p, sp, op->iova, op->size,
+		} else {
+			ret = pviommu_do_unmap(p, sp, op->iova, op->size,
 					       op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
 					       &done);
 			pviommu_count(p, PVIOMMU_CNT_UNMAP,
 				      PVIOMMU_CNT_UNMAP_FAILED, ret);
 			if (!ret)
 				op->size = done;
-			break;
-		default:
-			ret = -EINVAL;
 		}
 		if (ret)
 			break;
@@ -630,6 +655,8 @@ static int pviommu_domain_free(struct pviommu *p, void __user *arg)
 				arg);
 	if (ret)
 		return ret;
+	if (f.reserved)
+		return -EINVAL;
 	ret = -ENOENT;
 	mutex_lock(&p->lock);
 	list_for_each_entry(gd, &p->gdoms, next) {

@@ -520,11 +520,13 @@ TEST_F(batch, op_size_larger_zero_tail)
 
 	entry(self, STRIDE, 0, VFIO_EXT_PVIOMMU_OP_MAP);
 	un = entry(self, STRIDE, 1, VFIO_EXT_PVIOMMU_OP_UNMAP);
-	un->size = PAGE;
+	un->size = 2 * PAGE;	/* covers the one-page mapping: PAGE back */
 	ASSERT_EQ(0, run(self, 2, STRIDE, &done));
 	EXPECT_EQ(2, done);
 	/* The unmapped size went back into entry 1, at its stride. */
 	EXPECT_EQ(PAGE, un->size);
+	EXPECT_EQ(IOVA, un->iova);
+	EXPECT_EQ(PAGE, ((struct vfio_ext_pviommu_op *)self->ops)->size);
 	EXPECT_EQ(0, self->ops[STRIDE + sizeof(*un)]);
 	EXPECT_EQ(0, self->ops[2 * STRIDE - 1]);
 	/* And the first version's stride, an older binary's. */
@@ -539,6 +541,37 @@ TEST_F(batch, op_size_larger_zero_tail)
 	entry(self, PAGE, 1, VFIO_EXT_PVIOMMU_OP_UNMAP);
 	ASSERT_EQ(0, run(self, 2, PAGE, &done));
 	EXPECT_EQ(2, done);
+}
+
+/*
+ * A bad op, entry flag or reserved word in a later entry: EINVAL before
+ * anything runs (a newer binary probing a new op changes nothing).
+ */
+TEST_F(batch, bad_entry_refused_before_any_runs)
+{
+	static const struct vfio_ext_pviommu_op bad[] = {
+		{ .op = 3 },
+		{ .op = VFIO_EXT_PVIOMMU_OP_UNMAP, .flags = 1u << 31 },
+		{ .op = VFIO_EXT_PVIOMMU_OP_UNMAP, .reserved = 1 },
+		{ .op = VFIO_EXT_PVIOMMU_OP_MAP, .flags = RW | (1u << 2) },
+	};
+	const size_t sz = sizeof(bad[0]);
+	struct vfio_ext_pviommu_op *e;
+	uint32_t done;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(self->ops, 0, sizeof(self->ops));
+		entry(self, sz, 0, VFIO_EXT_PVIOMMU_OP_MAP);
+		e = entry(self, sz, 1, bad[i].op);
+		e->flags = bad[i].flags;
+		e->reserved = bad[i].reserved;
+		EXPECT_EQ(-EINVAL, run(self, 2, sz, &done))
+			TH_LOG("bad entry %zu", i);
+		EXPECT_EQ(0, done);
+		/* Entry 0 did not run: nothing to unmap. */
+		EXPECT_EQ(0, dma_unmap(self->h.container, IOVA, PAGE));
+	}
 }
 
 /* A non-zero byte in any entry's tail: E2BIG before anything runs. */
@@ -563,9 +596,10 @@ TEST_F(batch, op_size_larger_nonzero_tail)
 }
 
 /*
- * nr * op_size past 32 bits (a kernel multiplying in u32 would read
- * nothing, or a little, and run garbage), and past the maximum: refused
- * before the array is read, with no allocation warning.
+ * Counts and strides whose product passes 32 bits (a kernel multiplying
+ * in u32 would read nothing, or a little, and run garbage): the bounds on
+ * nr and op_size refuse them before any multiplication or allocation,
+ * with no allocation warning.
  */
 TEST_F(batch, count_times_size_overflow)
 {

@@ -282,8 +282,9 @@ struct vfio_ext_pviommu_op {
  *           vfio_ext_pviommu_op) of the caller's header, at least
  *           VFIO_EXT_PVIOMMU_OP_SIZE_VER0, at most the page size
  * @ops: user pointer to @nr entries
- * @done: out: entries completed; the one at @done failed if the call
- *        returned an error; ignored on input
+ * @done: out: entries completed; when the call failed on an entry (ENOENT
+ *        or a map/unmap error) it is the index of that entry; 0 when the
+ *        call was refused before any entry ran; ignored on input
  * @reserved: zero
  */
 struct vfio_ext_pviommu_batch {
@@ -309,8 +310,10 @@ struct vfio_ext_pviommu_batch {
  * during the call changes nothing); entries then run in order under one
  * lock; the first failure stops the batch and is the call's error
  * (entries before it stay done); UNMAP sizes are written back after the
- * last entry ran.  EINVAL argsz or op_size below the first version,
- * unknown flags, a non-zero @reserved, a bad op or entry flags; E2BIG
+ * last entry ran.  Every entry's op, flags and reserved word are checked
+ * before the first runs.  EINVAL argsz or op_size below the first
+ * version, unknown flags, a non-zero @reserved, a bad op, entry flags or
+ * entry reserved word (nothing ran); E2BIG
  * argsz or op_size above the page size, non-zero bytes beyond the known
  * fields of the argument or of an entry (nothing ran), @nr above the
  * maximum; EFAULT reading @ops (nothing ran, @done 0) or writing a size
@@ -413,27 +416,30 @@ struct vfio_ext_pviommu_domain {
  *         VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0)
  * @flags: 0
  * @id: the guest domain to free
+ * @reserved: zero (keeps the size a multiple of 8, so a later __u64
+ *            lands at the same offset for 32- and 64-bit callers)
  */
 struct vfio_ext_pviommu_domain_free {
 	__u32 argsz;
 	__u32 flags;
 	__u32 id;
+	__u32 reserved;
 };
 
 /**
  * VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0 - first version of struct
  * vfio_ext_pviommu_domain_free
  */
-#define VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0	12
+#define VFIO_EXT_PVIOMMU_DOMAIN_FREE_SIZE_VER0	16
 
 /**
  * VFIO_EXT_PVIOMMU_DOMAIN_FREE - free a guest domain (container fd)
  *
  * Argument: struct vfio_ext_pviommu_domain_free.  Its mappings are
  * unmapped and unpinned.  Errors: EINVAL argsz below the first version,
- * unknown flags; E2BIG argsz above the page size or non-zero bytes beyond
- * the known fields; ENOENT no such domain; EBUSY an endpoint is attached
- * to it.
+ * unknown flags, non-zero @reserved; E2BIG argsz above the page size or
+ * non-zero bytes beyond the known fields; ENOENT no such domain; EBUSY an
+ * endpoint is attached to it.
  */
 #define VFIO_EXT_PVIOMMU_DOMAIN_FREE	_IO(VFIO_EXT_IOCTL_TYPE, 0x17)
 
