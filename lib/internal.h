@@ -125,20 +125,24 @@ struct vfioext_nl_event;
 VFIOEXT_HIDDEN size_t vfioext_nl_extack_msg(const struct nlmsghdr *h,
 					    char *buf, size_t len);
 /*
- * Decode one vfio-ext reply or event (generic netlink message of the
- * family) into the library's structures: -EPROTO when malformed (wrong
- * attribute sizes, missing identity attribute), -ENOMEM.  A failed
- * parse may leave allocations behind: free with the *_clear() call.
+ * Decode one vfio-ext reply into a new description (free it with its
+ * public *_free()), or one event into *@ev: -EPROTO when malformed (wrong
+ * attribute sizes, missing identity attribute), -ENOMEM.
  */
-/* Names of enum vfio_ext_pci_power_state, enum vfio_ext_runtime_pm */
-VFIOEXT_HIDDEN const char *vfioext_nl_pci_state_name(uint32_t state);
-VFIOEXT_HIDDEN const char *vfioext_nl_runtime_pm_name(uint32_t status);
 VFIOEXT_HIDDEN int vfioext_nl_parse_dev(struct nlmsghdr *h,
-					struct vfioext_nl_dev *d);
+					struct vfioext_nl_dev **out);
 VFIOEXT_HIDDEN int vfioext_nl_parse_pviommu(struct nlmsghdr *h,
-					    struct vfioext_nl_pviommu *p);
+					    struct vfioext_nl_pviommu **out);
 VFIOEXT_HIDDEN int vfioext_nl_parse_event(struct nlmsghdr *h,
 					  struct vfioext_nl_event *ev);
+/*
+ * A handle over socket pairs for the host unit tests: @fd carries the
+ * requests and replies, @ev_fd (or -1) the events; the peer plays the
+ * kernel (messages are taken from any sender), @family its id.
+ */
+struct vfioext_nl;
+VFIOEXT_HIDDEN int vfioext_nl_fake_open(int fd, int ev_fd, int family,
+					struct vfioext_nl **out);
 /*
  * The event in one datagram of the events group (@family's id): -EAGAIN
  * when it holds none (another family or command: skipped), -EPROTO.

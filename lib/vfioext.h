@@ -813,7 +813,9 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
 /* ------------------------------------------------------------------ */
 
 /*
- * A struct vfioext_nl handle talks to the family over libnl-3.
+ * A struct vfioext_nl handle talks to the family: requests are built with
+ * libnl-3, replies and events are received by the library itself (so an
+ * errno is never remapped).
  *
  * Threads: every function taking a handle may be called from several
  * threads at once on the same handle, except vfioext_nl_close(), which
@@ -822,56 +824,69 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
  * - Requests (dev, pviommu and dsm-policy functions) share the handle's
  *   request socket and are serialised by a lock held from the send to the
  *   last reply: one request at a time per handle, so use one handle per
- *   thread to run requests in parallel.
+ *   thread to run requests in parallel.  A request that fails midway (a
+ *   reply it cannot decode, out of memory, a socket error) leaves the
+ *   handle usable: the rest of its replies is read and dropped, or, when
+ *   the socket itself failed, the next request gets a new socket.
+ * - Each request reports how it ended in the caller's optional struct
+ *   vfioext_nl_status (the kernel's extended ACK message of that call,
+ *   whichever thread made others), never in the handle.
  * - Events: a handle from vfioext_nl_events_open() also has a socket of
  *   its own subscribed to the events group.  vfioext_nl_event_read()
  *   takes no lock at all (each event is one datagram, received whole by
- *   one call), so a thread blocked in it never delays a request,
- *   vfioext_nl_errmsg() or another reader on the same handle; requests on
- *   such a handle work as on any other, and their replies never mix with
- *   events.  Two threads reading events from one handle each get
- *   different events (each event once).
- * - vfioext_nl_errmsg() gives the kernel's extended ACK message of the
- *   handle's last failed request, whichever thread made it: a thread that
- *   needs the message of its own request uses a handle of its own.
+ *   one call), so a thread blocked in it never delays a request or
+ *   another reader on the same handle; requests on such a handle work as
+ *   on any other, and their replies never mix with events.  Two threads
+ *   reading events from one handle each get different events (each event
+ *   once), and each returns by its own timeout.
+ *
+ * Descriptions of devices and containers are opaque objects the library
+ * allocates (free them with vfioext_nl_dev_free(), ..._pviommu_free());
+ * their contents are copied out into size-first structs (see "Structs
+ * that grow"), and every list and string is returned whole.
  */
 struct vfioext_nl;
 
-/** Longest string attribute a reply carries into the fixed fields below. */
-#define VFIOEXT_NL_STR_LEN	64
-
 /**
- * struct vfioext_nl_region - a VFIO region of a device
- * @index: VFIO region index (BARs 0-5, config 7)
- * @size: bytes
- * @flags: VFIO_REGION_INFO_FLAG_*
+ * struct vfioext_nl_status - how one request ended, for the caller alone
+ * (size-first: see "Structs that grow")
+ * @struct_size: sizeof(struct vfioext_nl_status), set by the caller
+ * @error: the call's return value (0 or a negative errno)
+ * @flags: VFIOEXT_NL_OUTCOME_UNKNOWN: the request was sent but its answer
+ *	was lost (-ENOBUFS: the socket's receive buffer overran), so whether
+ *	the kernel applied a change (vfioext_nl_dsm_policy_set()) is unknown:
+ *	read the state back before retrying
+ * @msg_len: length of the kernel's extended ACK message; when it is
+ *	sizeof(@msg) or more, @msg holds its beginning (never silently cut)
+ * @msg: the message, NUL-terminated; "" when the kernel gave none
  */
-struct vfioext_nl_region {
-	uint32_t index;
-	uint64_t size;
+struct vfioext_nl_status {
+	uint32_t struct_size;
+	int32_t error;
 	uint32_t flags;
+	uint32_t msg_len;
+	char msg[512];
 };
 
-/** struct vfioext_nl_irq - a VFIO IRQ index and its vector count */
-struct vfioext_nl_irq {
-	uint32_t index;
-	uint32_t count;
-};
+#define VFIOEXT_NL_OUTCOME_UNKNOWN	0x1u
 
-#define VFIOEXT_NL_MAX_REGIONS	8
-#define VFIOEXT_NL_MAX_IRQS	8
+struct vfioext_nl_dev;
+struct vfioext_nl_pviommu;
 
 /**
- * struct vfioext_nl_dev - a device bound to vfio-pci-ext
- * @name: PCI address
+ * struct vfioext_nl_dev_info - what a device description holds
+ * (size-first: see "Structs that grow"; vfioext_nl_dev_info())
+ * @struct_size: sizeof(struct vfioext_nl_dev_info), set by the caller
  * @vendor: PCI vendor ID
  * @device: PCI device ID
  * @iommu_group: IOMMU group number, -1 if none
+ * @name: PCI address
  * @driver: bound driver
- * @nr_regions: entries in @regions
- * @regions: BARs and config space
- * @nr_irqs: entries in @irqs
- * @irqs: IRQ indexes
+ * @acpi_path: full ACPI companion path, "" if none
+ * @dsm_policy: the _DSM policy text
+ * @nr_regions: VFIO regions (vfioext_nl_dev_region()), every one the
+ *	kernel reported
+ * @nr_irqs: VFIO IRQ indexes (vfioext_nl_dev_irq()), every one reported
  * @use_known: the reply told how the device is used (@open, @opener_pid,
  *	@kvm_pid, the _DSM and notification counters and states,
  *	@low_power): the requester has CAP_NET_ADMIN; 0 for anyone else, who
@@ -879,8 +894,6 @@ struct vfioext_nl_irq {
  * @open: a user has it open
  * @opener_pid: that user's pid (0 when closed)
  * @kvm_pid: pid identity of the associated KVM VM, 0 if none
- * @acpi_path: ACPI companion path, "" if none
- * @dsm_policy: the _DSM policy text (malloc'ed; vfioext_nl_dev_clear())
  * @dsm_calls: _DSM evaluations
  * @dsm_denied: _DSM calls denied by the policy
  * @notify_handler: the ACPI notify handler is installed
@@ -889,69 +902,105 @@ struct vfioext_nl_irq {
  * @notify_count: notifications forwarded
  * @notify_loopback_refused: loopbacks refused (EAGAIN) for want of the
  *	device's event credit
- * @power_state: PCI power state ("D0", "D3hot", ...)
- * @runtime_pm: runtime PM status ("active", "suspended", ...)
+ * @power_state: enum vfio_ext_pci_power_state
+ *	(vfioext_nl_pci_power_state_name())
+ * @runtime_pm: enum vfio_ext_runtime_pm (vfioext_nl_runtime_pm_name())
  * @low_power: the user holds it in low power
+ *
+ * The strings are never NULL and point into the description: they live
+ * until vfioext_nl_dev_free().
  */
-struct vfioext_nl_dev {
-	char name[VFIOEXT_BDF_LEN];
-	uint16_t vendor;
-	uint16_t device;
+struct vfioext_nl_dev_info {
+	uint32_t struct_size;
+	uint32_t vendor;
+	uint32_t device;
 	int32_t iommu_group;
-	char driver[VFIOEXT_NL_STR_LEN];
-	unsigned int nr_regions;
-	struct vfioext_nl_region regions[VFIOEXT_NL_MAX_REGIONS];
-	unsigned int nr_irqs;
-	struct vfioext_nl_irq irqs[VFIOEXT_NL_MAX_IRQS];
+	const char *name;
+	const char *driver;
+	const char *acpi_path;
+	const char *dsm_policy;
+	size_t nr_regions;
+	size_t nr_irqs;
+	int use_known;
 	int open;
 	uint32_t opener_pid;
 	uint32_t kvm_pid;
-	char acpi_path[VFIOEXT_NL_STR_LEN];
-	char *dsm_policy;
 	uint64_t dsm_calls;
 	uint64_t dsm_denied;
 	int notify_handler;
 	int notify_eventfd;
 	int notify_channel;
 	uint64_t notify_count;
-	char power_state[16];
-	char runtime_pm[16];
-	int low_power;
-	int use_known;
 	uint64_t notify_loopback_refused;
+	uint32_t power_state;
+	uint32_t runtime_pm;
+	int low_power;
 };
 
 /**
- * struct vfioext_nl_endpoint - a group attached to a pviommu container
- * @group: IOMMU group number
- * @dev: its first device
- * @has_vsid: it is an endpoint with a virtual stream id
- * @vsid: the virtual stream id
- * @domain: guest domain id, 0 for the container's own mappings
+ * struct vfioext_nl_region - a VFIO region of a device (size-first)
+ * @struct_size: sizeof(struct vfioext_nl_region), set by the caller
+ * @index: VFIO region index (BARs 0-5, config 7)
+ * @flags: VFIO_REGION_INFO_FLAG_*
+ * @size: bytes of the region
  */
-struct vfioext_nl_endpoint {
-	uint32_t group;
-	char dev[VFIOEXT_NL_STR_LEN];
-	int has_vsid;
-	uint32_t vsid;
-	uint32_t domain;
-};
-
-/** struct vfioext_nl_domain - a pviommu guest domain */
-struct vfioext_nl_domain {
-	uint32_t id;
-	uint32_t mappings;
-	uint32_t endpoints;
+struct vfioext_nl_region {
+	uint32_t struct_size;
+	uint32_t index;
+	uint32_t flags;
+	uint64_t size;
 };
 
 /**
- * struct vfioext_nl_pviommu - a pviommu container
+ * struct vfioext_nl_irq - a VFIO IRQ index of a device (size-first)
+ * @struct_size: sizeof(struct vfioext_nl_irq), set by the caller
+ * @index: VFIO IRQ index
+ * @count: vectors
+ */
+struct vfioext_nl_irq {
+	uint32_t struct_size;
+	uint32_t index;
+	uint32_t count;
+};
+
+/**
+ * vfioext_nl_dev_info() - what a device description holds
+ * @d: a description from vfioext_nl_dev_get() or vfioext_nl_dev_list()
+ * @info: filled up to @info->struct_size (its tail beyond what this
+ *	  library knows zeroed)
+ * Return: 0; -EINVAL @info->struct_size below the first version's.
+ */
+VFIOEXT_EXPORT int vfioext_nl_dev_info(const struct vfioext_nl_dev *d,
+				       struct vfioext_nl_dev_info *info);
+/**
+ * vfioext_nl_dev_region() - region @i of a device description
+ * @d: the description
+ * @i: from 0 to its nr_regions - 1
+ * @r: filled up to @r->struct_size
+ * Return: 0; -ENOENT no such entry; -EINVAL @r->struct_size too small.
+ */
+VFIOEXT_EXPORT int vfioext_nl_dev_region(const struct vfioext_nl_dev *d,
+					 size_t i, struct vfioext_nl_region *r);
+/**
+ * vfioext_nl_dev_irq() - IRQ index entry @i of a device description
+ * @d: the description
+ * @i: from 0 to its nr_irqs - 1
+ * @q: filled up to @q->struct_size
+ * Return: 0; -ENOENT no such entry; -EINVAL @q->struct_size too small.
+ */
+VFIOEXT_EXPORT int vfioext_nl_dev_irq(const struct vfioext_nl_dev *d,
+				      size_t i, struct vfioext_nl_irq *q);
+
+/**
+ * struct vfioext_nl_pviommu_info - what a container description holds
+ * (size-first; vfioext_nl_pviommu_info())
+ * @struct_size: sizeof(struct vfioext_nl_pviommu_info), set by the caller
  * @id: container id
  * @owner_pid: pid of the process that set it up
  * @mappings: mappings in all spaces
  * @def_mappings: mappings of the container's own space
- * @pinned: pages pinned
  * @dma_limit: mapping limit
+ * @pinned: pages pinned
  * @map_reqs: map requests
  * @unmap_reqs: unmap requests
  * @map_failed: failed map requests
@@ -959,18 +1008,17 @@ struct vfioext_nl_domain {
  * @viommu_reqs: requests to the in-kernel virtio-iommu device
  * @viommu_failed: of those, answered with an error status
  * @faults: DMA faults the host IOMMU driver reported in its domains
- * @nr_endpoints: entries in @endpoints
- * @endpoints: attached groups (malloc'ed)
- * @nr_domains: entries in @domains
- * @domains: guest domains (malloc'ed)
+ * @nr_endpoints: attached groups (vfioext_nl_pviommu_endpoint())
+ * @nr_domains: guest domains (vfioext_nl_pviommu_domain())
  */
-struct vfioext_nl_pviommu {
+struct vfioext_nl_pviommu_info {
+	uint32_t struct_size;
 	uint32_t id;
 	uint32_t owner_pid;
 	uint32_t mappings;
 	uint32_t def_mappings;
-	uint64_t pinned;
 	uint32_t dma_limit;
+	uint64_t pinned;
 	uint64_t map_reqs;
 	uint64_t unmap_reqs;
 	uint64_t map_failed;
@@ -978,14 +1026,76 @@ struct vfioext_nl_pviommu {
 	uint64_t viommu_reqs;
 	uint64_t viommu_failed;
 	uint64_t faults;
-	unsigned int nr_endpoints;
-	struct vfioext_nl_endpoint *endpoints;
-	unsigned int nr_domains;
-	struct vfioext_nl_domain *domains;
+	size_t nr_endpoints;
+	size_t nr_domains;
 };
 
 /**
- * struct vfioext_nl_event - one event of the "events" group
+ * struct vfioext_nl_endpoint - a group attached to a pviommu container
+ * (size-first)
+ * @struct_size: sizeof(struct vfioext_nl_endpoint), set by the caller
+ * @group: IOMMU group number
+ * @has_vsid: it is an endpoint with a virtual stream id
+ * @vsid: the virtual stream id
+ * @domain: guest domain id, 0 for the container's own mappings
+ * @dev: its first device ("" if the kernel gave none; lives until
+ *	 vfioext_nl_pviommu_free())
+ */
+struct vfioext_nl_endpoint {
+	uint32_t struct_size;
+	uint32_t group;
+	int has_vsid;
+	uint32_t vsid;
+	uint32_t domain;
+	const char *dev;
+};
+
+/**
+ * struct vfioext_nl_domain - a pviommu guest domain (size-first)
+ * @struct_size: sizeof(struct vfioext_nl_domain), set by the caller
+ * @id: domain id
+ * @mappings: its mappings
+ * @endpoints: endpoints attached to it
+ */
+struct vfioext_nl_domain {
+	uint32_t struct_size;
+	uint32_t id;
+	uint32_t mappings;
+	uint32_t endpoints;
+};
+
+/**
+ * vfioext_nl_pviommu_info() - what a container description holds
+ * @p: a description from vfioext_nl_pviommu_get() or _list()
+ * @info: filled up to @info->struct_size
+ * Return: 0; -EINVAL @info->struct_size below the first version's.
+ */
+VFIOEXT_EXPORT int vfioext_nl_pviommu_info(const struct vfioext_nl_pviommu *p,
+					   struct vfioext_nl_pviommu_info *info);
+/**
+ * vfioext_nl_pviommu_endpoint() - attached group @i of a container
+ * @p: the description
+ * @i: from 0 to its nr_endpoints - 1
+ * @e: filled up to @e->struct_size
+ * Return: 0; -ENOENT no such entry; -EINVAL @e->struct_size too small.
+ */
+VFIOEXT_EXPORT int vfioext_nl_pviommu_endpoint(const struct vfioext_nl_pviommu *p,
+					       size_t i,
+					       struct vfioext_nl_endpoint *e);
+/**
+ * vfioext_nl_pviommu_domain() - guest domain @i of a container
+ * @p: the description
+ * @i: from 0 to its nr_domains - 1
+ * @d: filled up to @d->struct_size
+ * Return: 0; -ENOENT no such entry; -EINVAL @d->struct_size too small.
+ */
+VFIOEXT_EXPORT int vfioext_nl_pviommu_domain(const struct vfioext_nl_pviommu *p,
+					     size_t i,
+					     struct vfioext_nl_domain *d);
+
+/**
+ * struct vfioext_nl_event - one event of the "events" group (size-first)
+ * @struct_size: sizeof(struct vfioext_nl_event), set by the caller
  * @type: enum vfio_ext_event
  * @seq: family-wide sequence number (a gap: events were lost)
  * @timestamp_ns: CLOCK_MONOTONIC
@@ -995,15 +1105,17 @@ struct vfioext_nl_pviommu {
  * @pid: opener (OPEN)
  * @kvm_pid: KVM VM identity (OPEN), 0 if none
  * @low_power: the user holds the device in low power (POWER)
- * @power_state: PCI power state (POWER); "" after a runtime suspend, whose
- *               PCI state the PCI core sets after the event
- * @runtime_pm: runtime PM status, "active" or "suspended" (POWER)
+ * @runtime_pm: enum vfio_ext_runtime_pm, ACTIVE or SUSPENDED (POWER)
+ * @has_power_state: @power_state is known (POWER; not after a runtime
+ *	suspend, whose PCI state the PCI core sets after the event)
+ * @power_state: enum vfio_ext_pci_power_state (POWER)
  * @container: pviommu container id (IOMMU_FAULT)
  * @domain: its guest domain id, 0 for its own space (IOMMU_FAULT)
- * @iova: faulting address (IOMMU_FAULT)
  * @fault_flags: enum vfio_ext_fault (IOMMU_FAULT)
+ * @iova: faulting address (IOMMU_FAULT)
  */
 struct vfioext_nl_event {
+	uint32_t struct_size;
 	uint32_t type;
 	uint64_t seq;
 	uint64_t timestamp_ns;
@@ -1013,12 +1125,13 @@ struct vfioext_nl_event {
 	uint32_t pid;
 	uint32_t kvm_pid;
 	int low_power;
-	char power_state[16];
-	char runtime_pm[16];
+	uint32_t runtime_pm;
+	int has_power_state;
+	uint32_t power_state;
 	uint32_t container;
 	uint32_t domain;
-	uint64_t iova;
 	uint32_t fault_flags;
+	uint64_t iova;
 };
 
 /**
@@ -1032,41 +1145,35 @@ VFIOEXT_EXPORT int vfioext_nl_open(struct vfioext_nl **out);
 VFIOEXT_EXPORT void vfioext_nl_close(struct vfioext_nl *nl);
 
 /**
- * vfioext_nl_errmsg() - the extended ACK message of the last failed request
- * @nl: the handle the request was made on
- * @buf: receives it ("" when the kernel gave none)
- * @len: size of @buf, the NUL included
- * Return: the length copied (possibly truncated).
- */
-VFIOEXT_EXPORT size_t vfioext_nl_errmsg(struct vfioext_nl *nl, char *buf,
-					size_t len);
-
-/**
  * vfioext_nl_dev_get() - describe one device
  * @nl: a handle
  * @bdf: the device's PCI address
- * @out: receives the description
+ * @out: receives the description; free it with vfioext_nl_dev_free()
+ * @st: NULL, or receives how the call ended (the kernel's message)
  * Return: 0; -ENODEV not bound to vfio-pci-ext; -EINVAL bad address;
- * -EPROTO malformed reply; other -errno.  Free with vfioext_nl_dev_clear().
+ * -EPROTO malformed reply; -ENOBUFS the reply was lost; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_dev_get(struct vfioext_nl *nl, const char *bdf,
-				      struct vfioext_nl_dev *out);
+				      struct vfioext_nl_dev **out,
+				      struct vfioext_nl_status *st);
 /**
  * vfioext_nl_dev_list() - describe every device bound to vfio-pci-ext
  * @nl: a handle
- * @devs: receives a malloc'ed array (NULL when empty);
- *	  vfioext_nl_dev_list_free()
+ * @devs: receives a malloc'ed array of descriptions (NULL when empty);
+ *	  free it with vfioext_nl_dev_list_free()
  * @n: receives its length
+ * @st: NULL, or receives how the call ended
  *
  * A dump that binds or unbinds interrupted (NLM_F_DUMP_INTR) is retried.
  * Return: 0; -EINTR when it was interrupted every time; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_dev_list(struct vfioext_nl *nl,
-				       struct vfioext_nl_dev **devs, size_t *n);
-/** vfioext_nl_dev_clear() - free what a struct vfioext_nl_dev holds */
-VFIOEXT_EXPORT void vfioext_nl_dev_clear(struct vfioext_nl_dev *dev);
+				       struct vfioext_nl_dev ***devs, size_t *n,
+				       struct vfioext_nl_status *st);
+/** vfioext_nl_dev_free() - free a description (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_nl_dev_free(struct vfioext_nl_dev *dev);
 /** vfioext_nl_dev_list_free() - free a vfioext_nl_dev_list() array */
-VFIOEXT_EXPORT void vfioext_nl_dev_list_free(struct vfioext_nl_dev *devs,
+VFIOEXT_EXPORT void vfioext_nl_dev_list_free(struct vfioext_nl_dev **devs,
 					     size_t n);
 
 /**
@@ -1075,36 +1182,45 @@ VFIOEXT_EXPORT void vfioext_nl_dev_list_free(struct vfioext_nl_dev *devs,
  * @bdf: the device's PCI address
  * @cmd: as written to the dsm_policy sysfs attribute ("allow UUID 1,2",
  *	 "deny *", "clear", "reset")
+ * @st: NULL, or receives how the call ended
  * Return: 0; -EPERM without CAP_NET_ADMIN and CAP_SYS_ADMIN; -ENODEV;
- * -EINVAL bad command; -ENOSPC too many rules; other -errno.
+ * -EINVAL bad command; -ENOSPC too many rules; -ENOBUFS the kernel's
+ * answer was lost: whether the command was applied is unknown
+ * (VFIOEXT_NL_OUTCOME_UNKNOWN in @st); other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_dsm_policy_set(struct vfioext_nl *nl,
-					     const char *bdf, const char *cmd);
+					     const char *bdf, const char *cmd,
+					     struct vfioext_nl_status *st);
 
 /**
  * vfioext_nl_pviommu_get() - describe pviommu container @id
  * @nl: a handle
  * @id: the container's id (from 1)
- * @out: receives the description
+ * @out: receives the description; free it with vfioext_nl_pviommu_free()
+ * @st: NULL, or receives how the call ended
  * Return: 0; -ENOENT no such container or vfio-pviommu not loaded; -EPERM
- * without CAP_NET_ADMIN.  Free with vfioext_nl_pviommu_clear().
+ * without CAP_NET_ADMIN; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_pviommu_get(struct vfioext_nl *nl, uint32_t id,
-					  struct vfioext_nl_pviommu *out);
+					  struct vfioext_nl_pviommu **out,
+					  struct vfioext_nl_status *st);
 /**
  * vfioext_nl_pviommu_list() - every container (none without the module)
  * @nl: a handle
- * @out: receives a malloc'ed array (NULL when empty)
+ * @out: receives a malloc'ed array of descriptions (NULL when empty);
+ *	 free it with vfioext_nl_pviommu_list_free()
  * @n: receives its length
+ * @st: NULL, or receives how the call ended
  * Return: 0; -EPERM without CAP_NET_ADMIN; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_pviommu_list(struct vfioext_nl *nl,
-					   struct vfioext_nl_pviommu **out,
-					   size_t *n);
-/** vfioext_nl_pviommu_clear() - free what a container description holds */
-VFIOEXT_EXPORT void vfioext_nl_pviommu_clear(struct vfioext_nl_pviommu *p);
+					   struct vfioext_nl_pviommu ***out,
+					   size_t *n,
+					   struct vfioext_nl_status *st);
+/** vfioext_nl_pviommu_free() - free a description (NULL is ignored) */
+VFIOEXT_EXPORT void vfioext_nl_pviommu_free(struct vfioext_nl_pviommu *p);
 /** vfioext_nl_pviommu_list_free() - free a vfioext_nl_pviommu_list() array */
-VFIOEXT_EXPORT void vfioext_nl_pviommu_list_free(struct vfioext_nl_pviommu *p,
+VFIOEXT_EXPORT void vfioext_nl_pviommu_list_free(struct vfioext_nl_pviommu **p,
 						 size_t n);
 
 /**
@@ -1126,24 +1242,41 @@ VFIOEXT_EXPORT int vfioext_nl_fd(struct vfioext_nl *nl);
 /**
  * vfioext_nl_event_read() - the next event
  * @nl: a handle from vfioext_nl_events_open()
- * @ev: receives the event
+ * @ev: receives the event, filled up to @ev->struct_size
  * @timeout_ms: -1 waits forever, 0 does not wait
  *
  * Waits without holding any lock (see above): other threads' calls on
  * the handle go on meanwhile.  A retried wait (another reader took what
  * arrived, or a message of another command was skipped: a newer kernel
- * may send some) waits only for what is left of @timeout_ms.
+ * may send some) waits only for what is left of @timeout_ms: every reader
+ * returns by its own deadline.
  * Return: 0 and *@ev; -ETIMEDOUT; -ENOBUFS the socket overran (events were
  * lost: reported once, reading continues with later ones); -EPROTO a
  * malformed event; -EMSGSIZE a datagram larger than 8 KiB (dropped);
- * -EINVAL not an events handle; -EINTR a signal interrupted the wait;
- * other -errno.
+ * -EINVAL not an events handle, or @ev->struct_size below the first
+ * version's; -EINTR
+ * a signal interrupted the wait; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_nl_event_read(struct vfioext_nl *nl,
 					 struct vfioext_nl_event *ev,
 					 int timeout_ms);
 /** vfioext_nl_event_name() - "acpi-notify", "open", ... or "unknown" */
 VFIOEXT_EXPORT const char *vfioext_nl_event_name(uint32_t type);
+/**
+ * vfioext_nl_pci_power_state_name() - "D0", ... "D3cold", "unknown",
+ * "error": the name sysfs's power_state gives an enum
+ * vfio_ext_pci_power_state value ("unknown" for a value this library
+ * does not know)
+ * @state: the value
+ */
+VFIOEXT_EXPORT const char *vfioext_nl_pci_power_state_name(uint32_t state);
+/**
+ * vfioext_nl_runtime_pm_name() - "active", "suspended", ...: the name
+ * sysfs's power/runtime_status gives an enum vfio_ext_runtime_pm value
+ * ("unknown" for a value this library does not know)
+ * @status: the value
+ */
+VFIOEXT_EXPORT const char *vfioext_nl_runtime_pm_name(uint32_t status);
 
 /* ------------------------------------------------------------------ */
 /* In-kernel virtio-iommu, vhost/vhost-vdpa uAPI (vfioext_virtio.c)   */

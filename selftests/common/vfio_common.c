@@ -277,15 +277,66 @@ void *anon_pages(size_t len)
 }
 
 /* The pviommu container of an inventory dump that @owner opened. */
-const struct vfioext_nl_pviommu *
-pviommu_by_owner(const struct vfioext_nl_pviommu *v, size_t n, uint32_t owner)
+struct vfioext_nl_pviommu *
+pviommu_by_owner(struct vfioext_nl_pviommu *const *v, size_t n, uint32_t owner)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (v[i].owner_pid == owner)
-			return &v[i];
+		if (nl_pv_info(v[i]).owner_pid == owner)
+			return v[i];
 	return NULL;
+}
+
+struct vfioext_nl_dev_info nl_dev_info(const struct vfioext_nl_dev *d)
+{
+	struct vfioext_nl_dev_info i = { .struct_size = sizeof(i) };
+
+	vfioext_nl_dev_info(d, &i);
+	return i;
+}
+
+struct vfioext_nl_region nl_dev_region(const struct vfioext_nl_dev *d,
+				       size_t k)
+{
+	struct vfioext_nl_region r = { .struct_size = sizeof(r) };
+
+	vfioext_nl_dev_region(d, k, &r);
+	return r;
+}
+
+struct vfioext_nl_irq nl_dev_irq(const struct vfioext_nl_dev *d, size_t k)
+{
+	struct vfioext_nl_irq q = { .struct_size = sizeof(q) };
+
+	vfioext_nl_dev_irq(d, k, &q);
+	return q;
+}
+
+struct vfioext_nl_pviommu_info nl_pv_info(const struct vfioext_nl_pviommu *p)
+{
+	struct vfioext_nl_pviommu_info i = { .struct_size = sizeof(i) };
+
+	vfioext_nl_pviommu_info(p, &i);
+	return i;
+}
+
+struct vfioext_nl_endpoint nl_pv_ep(const struct vfioext_nl_pviommu *p,
+				    size_t k)
+{
+	struct vfioext_nl_endpoint e = { .struct_size = sizeof(e) };
+
+	vfioext_nl_pviommu_endpoint(p, k, &e);
+	return e;
+}
+
+struct vfioext_nl_domain nl_pv_dom(const struct vfioext_nl_pviommu *p,
+				   size_t k)
+{
+	struct vfioext_nl_domain d = { .struct_size = sizeof(d) };
+
+	vfioext_nl_pviommu_domain(p, k, &d);
+	return d;
 }
 
 int sysfs_write_str(const char *path, const char *val)

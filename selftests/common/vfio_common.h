@@ -111,9 +111,19 @@ int drv_bind_save(struct drv_binding *b, const char *bdf, const char *driver);
 int drv_restore(struct drv_binding *b);
 int drv_bound_count(const char *driver);
 void *anon_pages(size_t len);
-const struct vfioext_nl_pviommu *
-pviommu_by_owner(const struct vfioext_nl_pviommu *v, size_t n,
+struct vfioext_nl_pviommu *
+pviommu_by_owner(struct vfioext_nl_pviommu *const *v, size_t n,
 		 uint32_t owner);
+/* What a netlink description holds, copied out (a failed copy: zeros). */
+struct vfioext_nl_dev_info nl_dev_info(const struct vfioext_nl_dev *d);
+struct vfioext_nl_region nl_dev_region(const struct vfioext_nl_dev *d,
+				       size_t k);
+struct vfioext_nl_irq nl_dev_irq(const struct vfioext_nl_dev *d, size_t k);
+struct vfioext_nl_pviommu_info nl_pv_info(const struct vfioext_nl_pviommu *p);
+struct vfioext_nl_endpoint nl_pv_ep(const struct vfioext_nl_pviommu *p,
+				    size_t k);
+struct vfioext_nl_domain nl_pv_dom(const struct vfioext_nl_pviommu *p,
+				   size_t k);
 int sysfs_write_str(const char *path, const char *val);
 int read_sysfs(const char *bdf, const char *attr, char *buf, size_t len);
 long sysfs_read_long(const char *path);

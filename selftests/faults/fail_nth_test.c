@@ -68,10 +68,10 @@ struct fctx {
 	/* netlink cases */
 	struct vfioext_nl *nl;	/* request handle; NULL after a failed call */
 	struct vfioext_nl *ev;	/* events handle */
-	struct vfioext_nl_dev nl_dev;	/* what dev-get said before injection */
-	struct vfioext_nl_dev *nl_devs;	/* ... and the dump */
+	struct vfioext_nl_dev *nl_dev;	/* what dev-get said before injection */
+	struct vfioext_nl_dev **nl_devs;	/* ... and the dump */
 	size_t nl_ndevs;
-	struct vfioext_nl_pviommu *nl_pvs;	/* the pviommu dump */
+	struct vfioext_nl_pviommu **nl_pvs;	/* the pviommu dump */
 	size_t nl_npvs;
 	const struct vfioext_nl_pviommu *nl_pv;	/* our container in it */
 	char pol_before[512], pol_after[512];
@@ -607,43 +607,59 @@ static void warm_heap(void)
 }
 
 /* The first field where two device descriptions differ, or NULL. */
-static const char *nl_dev_diff(const struct vfioext_nl_dev *a,
-			       const struct vfioext_nl_dev *b)
+static const char *nl_dev_diff(const struct vfioext_nl_dev *da,
+			       const struct vfioext_nl_dev *db)
 {
-	if (strcmp(a->name, b->name))
+	struct vfioext_nl_dev_info a = nl_dev_info(da), b = nl_dev_info(db);
+	struct vfioext_nl_region ra, rb;
+	struct vfioext_nl_irq qa, qb;
+	size_t i;
+
+	if (strcmp(a.name, b.name))
 		return "dev-name";
-	if (a->vendor != b->vendor || a->device != b->device)
+	if (a.vendor != b.vendor || a.device != b.device)
 		return "dev-vendor/dev-device";
-	if (a->iommu_group != b->iommu_group)
+	if (a.iommu_group != b.iommu_group)
 		return "dev-iommu-group";
-	if (strcmp(a->driver, b->driver))
+	if (strcmp(a.driver, b.driver))
 		return "dev-driver";
-	if (a->nr_regions != b->nr_regions ||
-	    memcmp(a->regions, b->regions, sizeof(a->regions)))
+	if (a.nr_regions != b.nr_regions)
 		return "dev-regions";
-	if (a->nr_irqs != b->nr_irqs || memcmp(a->irqs, b->irqs, sizeof(a->irqs)))
+	for (i = 0; i < a.nr_regions; i++) {
+		ra = nl_dev_region(da, i);
+		rb = nl_dev_region(db, i);
+		if (ra.index != rb.index || ra.size != rb.size ||
+		    ra.flags != rb.flags)
+			return "dev-regions";
+	}
+	if (a.nr_irqs != b.nr_irqs)
 		return "dev-irqs";
-	if (a->open != b->open || a->opener_pid != b->opener_pid)
+	for (i = 0; i < a.nr_irqs; i++) {
+		qa = nl_dev_irq(da, i);
+		qb = nl_dev_irq(db, i);
+		if (qa.index != qb.index || qa.count != qb.count)
+			return "dev-irqs";
+	}
+	if (a.open != b.open || a.opener_pid != b.opener_pid)
 		return "dev-open/dev-opener-pid";
-	if (strcmp(a->acpi_path, b->acpi_path))
+	if (strcmp(a.acpi_path, b.acpi_path))
 		return "dev-acpi-path";
-	if (!a->dsm_policy || !b->dsm_policy ||
-	    strcmp(a->dsm_policy, b->dsm_policy))
+	if (strcmp(a.dsm_policy, b.dsm_policy))
 		return "dsm-policy";
-	if (a->dsm_calls != b->dsm_calls || a->dsm_denied != b->dsm_denied)
+	if (a.dsm_calls != b.dsm_calls || a.dsm_denied != b.dsm_denied)
 		return "dsm-calls/dsm-denied";
-	if (a->notify_handler != b->notify_handler ||
-	    a->notify_eventfd != b->notify_eventfd ||
-	    a->notify_channel != b->notify_channel ||
-	    a->notify_count != b->notify_count)
+	if (a.notify_handler != b.notify_handler ||
+	    a.notify_eventfd != b.notify_eventfd ||
+	    a.notify_channel != b.notify_channel ||
+	    a.notify_count != b.notify_count)
 		return "notify-*";
 	/*
 	 * Power only while open (ours): a device the previous case closed
 	 * may still be runtime-suspending (vfio-pci-core suspends an idle
 	 * device asynchronously).
 	 */
-	if (a->open && (strcmp(a->power_state, b->power_state) ||
-			strcmp(a->runtime_pm, b->runtime_pm)))
+	if (a.open && (a.power_state != b.power_state ||
+		       a.runtime_pm != b.runtime_pm))
 		return "power-*";
 	return NULL;
 }
@@ -654,45 +670,71 @@ static bool nl_dev_same(const struct vfioext_nl_dev *a,
 	const char *what = nl_dev_diff(a, b);
 
 	if (what)
-		printf("# netlink: %s %s differs from before\n", a->name, what);
+		printf("# netlink: %s %s differs from before\n",
+		       nl_dev_info(a).name, what);
 	return !what;
 }
 
-static bool nl_pv_same(const struct vfioext_nl_pviommu *a,
-		       const struct vfioext_nl_pviommu *b)
+static bool nl_pv_parts_same(const struct vfioext_nl_pviommu *pa,
+			     const struct vfioext_nl_pviommu *pb, size_t neps,
+			     size_t ndoms)
 {
-	return a->id == b->id && a->owner_pid == b->owner_pid &&
-	       a->mappings == b->mappings &&
-	       a->def_mappings == b->def_mappings &&
-	       a->pinned == b->pinned && a->dma_limit == b->dma_limit &&
-	       a->map_reqs == b->map_reqs && a->unmap_reqs == b->unmap_reqs &&
-	       a->map_failed == b->map_failed &&
-	       a->unmap_failed == b->unmap_failed &&
-	       a->viommu_reqs == b->viommu_reqs &&
-	       a->viommu_failed == b->viommu_failed &&
-	       a->nr_endpoints == b->nr_endpoints &&
-	       !memcmp(a->endpoints, b->endpoints,
-		       a->nr_endpoints * sizeof(*a->endpoints)) &&
-	       a->nr_domains == b->nr_domains &&
-	       !memcmp(a->domains, b->domains,
-		       a->nr_domains * sizeof(*a->domains));
+	struct vfioext_nl_endpoint x, y;
+	struct vfioext_nl_domain u, w;
+	size_t i;
+
+	for (i = 0; i < neps; i++) {
+		x = nl_pv_ep(pa, i);
+		y = nl_pv_ep(pb, i);
+		if (x.group != y.group || !x.dev || !y.dev ||
+		    strcmp(x.dev, y.dev) || x.has_vsid != y.has_vsid ||
+		    x.vsid != y.vsid || x.domain != y.domain)
+			return false;
+	}
+	for (i = 0; i < ndoms; i++) {
+		u = nl_pv_dom(pa, i);
+		w = nl_pv_dom(pb, i);
+		if (u.id != w.id || u.mappings != w.mappings ||
+		    u.endpoints != w.endpoints)
+			return false;
+	}
+	return true;
+}
+
+static bool nl_pv_same(const struct vfioext_nl_pviommu *pa,
+		       const struct vfioext_nl_pviommu *pb)
+{
+	struct vfioext_nl_pviommu_info a = nl_pv_info(pa), b = nl_pv_info(pb);
+
+	return a.id == b.id && a.owner_pid == b.owner_pid &&
+	       a.mappings == b.mappings &&
+	       a.def_mappings == b.def_mappings &&
+	       a.pinned == b.pinned && a.dma_limit == b.dma_limit &&
+	       a.map_reqs == b.map_reqs && a.unmap_reqs == b.unmap_reqs &&
+	       a.map_failed == b.map_failed &&
+	       a.unmap_failed == b.unmap_failed &&
+	       a.viommu_reqs == b.viommu_reqs &&
+	       a.viommu_failed == b.viommu_failed &&
+	       a.nr_endpoints == b.nr_endpoints &&
+	       a.nr_domains == b.nr_domains &&
+	       nl_pv_parts_same(pa, pb, a.nr_endpoints, a.nr_domains);
 }
 
 /* dev-get (do): one device, the reply built in dev_get_doit(). */
 static int nl_dev_get_call(void *p)
 {
 	struct fctx *c = p;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_dev *d;
 	int ret = nl_ready(c);
 
 	if (!ret)
-		ret = vfioext_nl_dev_get(c->nl, c->h.bdf, &d);
+		ret = vfioext_nl_dev_get(c->nl, c->h.bdf, &d, NULL);
 	if (!ret) {
-		if (!nl_dev_same(&d, &c->nl_dev)) {
+		if (!nl_dev_same(d, c->nl_dev)) {
 			nl_complain("dev-get succeeded with another answer");
 			ret = -EBADMSG;
 		}
-		vfioext_nl_dev_clear(&d);
+		vfioext_nl_dev_free(d);
 	}
 	return nl_done(c, ret);
 }
@@ -700,13 +742,13 @@ static int nl_dev_get_call(void *p)
 /* dev-get (dump): every bound device. */
 static int nl_dev_dump_call(void *p)
 {
-	struct vfioext_nl_dev *v;
+	struct vfioext_nl_dev **v;
 	struct fctx *c = p;
 	size_t i, n;
 	int ret = nl_ready(c);
 
 	if (!ret)
-		ret = vfioext_nl_dev_list(c->nl, &v, &n);
+		ret = vfioext_nl_dev_list(c->nl, &v, &n, NULL);
 	if (ret)
 		return nl_done(c, ret);
 	if (n != c->nl_ndevs) {
@@ -714,7 +756,7 @@ static int nl_dev_dump_call(void *p)
 		ret = -EBADMSG;
 	}
 	for (i = 0; !ret && i < n; i++) {
-		if (!nl_dev_same(&v[i], &c->nl_devs[i])) {
+		if (!nl_dev_same(v[i], c->nl_devs[i])) {
 			nl_complain("dev dump succeeded with another answer");
 			ret = -EBADMSG;
 		}
@@ -729,13 +771,13 @@ static int nl_dev_dump_call(void *p)
 static int nl_pv_dump_call(void *p)
 {
 	const struct vfioext_nl_pviommu *pv;
-	struct vfioext_nl_pviommu *v;
+	struct vfioext_nl_pviommu **v;
 	struct fctx *c = p;
 	size_t n;
 	int ret = nl_ready(c);
 
 	if (!ret)
-		ret = vfioext_nl_pviommu_list(c->nl, &v, &n);
+		ret = vfioext_nl_pviommu_list(c->nl, &v, &n, NULL);
 	if (ret)
 		return nl_done(c, ret);
 	pv = pviommu_by_owner(v, n, getpid());
@@ -750,19 +792,19 @@ static int nl_pv_dump_call(void *p)
 /* pviommu-get (do): our container by id. */
 static int nl_pv_get_call(void *p)
 {
-	struct vfioext_nl_pviommu one;
+	struct vfioext_nl_pviommu *one;
 	struct fctx *c = p;
 	int ret = nl_ready(c);
 
 	if (!ret)
-		ret = vfioext_nl_pviommu_get(c->nl, c->nl_pv->id, &one);
+		ret = vfioext_nl_pviommu_get(c->nl, nl_pv_info(c->nl_pv).id, &one, NULL);
 	if (ret)
 		return nl_done(c, ret);
-	if (!nl_pv_same(&one, c->nl_pv)) {
+	if (!nl_pv_same(one, c->nl_pv)) {
 		nl_complain("pviommu-get succeeded with another answer");
 		ret = -EBADMSG;
 	}
-	vfioext_nl_pviommu_clear(&one);
+	vfioext_nl_pviommu_free(one);
 	return nl_done(c, ret);
 }
 
@@ -772,18 +814,21 @@ static int nl_pv_get_call(void *p)
  * call applied the policy.  A failed call left the policy as it was, or,
  * only when its ACK failed, applied it whole: the ACK is allocated after
  * the handler ran, and when that fails the sender sees ENOBUFS on its
- * socket (netlink core) although the command took effect.  libnl reports
- * that socket error as NLE_NOMEM, which the library returns as -ENOMEM.
+ * socket (netlink core) although the command took effect: the library
+ * returns -ENOBUFS and flags the outcome unknown, which must be so
+ * whenever a failed call took effect.
  */
 static int nl_policy_call(void *p)
 {
 	struct fctx *c = p;
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
 	char now[sizeof(c->pol_before)];
 	int ret = nl_ready(c);
 	int left, rd;
 
 	if (!ret)
-		ret = vfioext_nl_dsm_policy_set(c->nl, c->h.bdf, NL_POLICY_CMD);
+		ret = vfioext_nl_dsm_policy_set(c->nl, c->h.bdf, NL_POLICY_CMD,
+						&st);
 	/* The check's own sysfs read must not take the armed fault. */
 	left = fail_nth_pause(c->nth);
 	rd = read_policy(c->h.bdf, now, sizeof(now));
@@ -798,7 +843,8 @@ static int nl_policy_call(void *p)
 			nl_complain("a successful dsm-policy-set did not apply the policy");
 			ret = -EBADMSG;
 		}
-	} else if ((ret == -ENOMEM || ret == -ENOBUFS) &&
+	} else if (ret == -ENOBUFS &&
+		   (st.flags & VFIOEXT_NL_OUTCOME_UNKNOWN) &&
 		   !strcmp(now, c->pol_after)) {
 		c->nl_applied++;
 	} else if (strcmp(now, c->pol_before)) {
@@ -826,10 +872,11 @@ static int prepare_nl(struct fctx *c)
 	if (!ret)
 		ret = vfioext_nl_open(&c->nl);
 	if (!ret)
-		ret = vfioext_nl_dev_get(c->nl, c->h.bdf, &c->nl_dev);
+		ret = vfioext_nl_dev_get(c->nl, c->h.bdf, &c->nl_dev, NULL);
 	if (!ret)
-		ret = vfioext_nl_dev_list(c->nl, &c->nl_devs, &c->nl_ndevs);
-	if (!ret && !c->nl_dev.acpi_path[0])
+		ret = vfioext_nl_dev_list(c->nl, &c->nl_devs, &c->nl_ndevs,
+					  NULL);
+	if (!ret && !nl_dev_info(c->nl_dev).acpi_path[0])
 		ret = -EBADMSG;	/* the ACPI path is part of what is checked */
 	return ret;
 }
@@ -860,12 +907,13 @@ static int prepare_nl_pviommu(struct fctx *c)
 	if (!ret)
 		ret = prepare_nl(c);
 	if (!ret)
-		ret = vfioext_nl_pviommu_list(c->nl, &c->nl_pvs, &c->nl_npvs);
+		ret = vfioext_nl_pviommu_list(c->nl, &c->nl_pvs, &c->nl_npvs,
+					      NULL);
 	if (ret)
 		return ret;
 	c->nl_pv = pviommu_by_owner(c->nl_pvs, c->nl_npvs, getpid());
-	if (!c->nl_pv || c->nl_pv->nr_endpoints != 1 ||
-	    c->nl_pv->nr_domains != 1 || c->nl_pv->mappings != 1)
+	if (!c->nl_pv || nl_pv_info(c->nl_pv).nr_endpoints != 1 ||
+	    nl_pv_info(c->nl_pv).nr_domains != 1 || nl_pv_info(c->nl_pv).mappings != 1)
 		return -EBADMSG;
 	return 0;
 }
@@ -953,7 +1001,7 @@ static bool nl_is_loopback(const struct fctx *c,
  */
 static void nl_emit_drain(struct fctx *c)
 {
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 
 	while (!vfioext_nl_event_read(c->ev, &e, 200)) {
 		if (nl_is_loopback(c, &e) && e.seq > c->ev_seq) {
@@ -971,7 +1019,7 @@ static void nl_emit_drain(struct fctx *c)
  */
 static int nl_emit_check(struct fctx *c, bool may_lose)
 {
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	uint64_t v = 0;
 	bool injected;
 	int ret = acpi_notify_loopback(c->h.device, NL_LOOPBACK);
@@ -1037,7 +1085,7 @@ static int nl_emit_verify(void *p)
 
 static int prepare_nl_emit(struct fctx *c)
 {
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	uint64_t v;
 	int ret;
 
@@ -1227,7 +1275,7 @@ static void faults_cleanup(FIXTURE_DATA(faults) *self)
 	free(self->c.dsm);
 	vfioext_nl_close(self->c.nl);
 	vfioext_nl_close(self->c.ev);
-	vfioext_nl_dev_clear(&self->c.nl_dev);
+	vfioext_nl_dev_free(self->c.nl_dev);
 	vfioext_nl_dev_list_free(self->c.nl_devs, self->c.nl_ndevs);
 	vfioext_nl_pviommu_list_free(self->c.nl_pvs, self->c.nl_npvs);
 	if (self->c.fd >= 0)

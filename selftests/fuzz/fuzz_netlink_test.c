@@ -610,8 +610,8 @@ static bool needs_extack(int err)
 static long check_reply(struct nctx *c, struct nlmsghdr *h)
 {
 	struct genlmsghdr *g = NLMSG_DATA(h);
-	struct vfioext_nl_pviommu pv;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_pviommu *pv;
+	struct vfioext_nl_dev *d;
 	int ret;
 
 	if (h->nlmsg_type != c->family ||
@@ -621,11 +621,11 @@ static long check_reply(struct nctx *c, struct nlmsghdr *h)
 	switch (g->cmd) {
 	case VFIO_EXT_CMD_DEV_GET:
 		ret = vfioext_nl_parse_dev(h, &d);
-		vfioext_nl_dev_clear(&d);
+		vfioext_nl_dev_free(d);
 		break;
 	case VFIO_EXT_CMD_PVIOMMU_GET:
 		ret = vfioext_nl_parse_pviommu(h, &pv);
-		vfioext_nl_pviommu_clear(&pv);
+		vfioext_nl_pviommu_free(pv);
 		break;
 	default:
 		return problem(c, EBADMSG, "a reply of command %u", g->cmd);
@@ -784,23 +784,46 @@ static int restore_policy(const char *bdf, const char *text)
 	return ret;
 }
 
+static bool same_regions(const struct vfioext_nl_dev *a,
+			 const struct vfioext_nl_dev *b)
+{
+	struct vfioext_nl_dev_info x = nl_dev_info(a), y = nl_dev_info(b);
+	struct vfioext_nl_region ra, rb;
+	struct vfioext_nl_irq qa, qb;
+	size_t i;
+
+	if (x.nr_regions != y.nr_regions || x.nr_irqs != y.nr_irqs)
+		return false;
+	for (i = 0; i < x.nr_regions; i++) {
+		ra = nl_dev_region(a, i);
+		rb = nl_dev_region(b, i);
+		if (ra.index != rb.index || ra.size != rb.size ||
+		    ra.flags != rb.flags)
+			return false;
+	}
+	for (i = 0; i < x.nr_irqs; i++) {
+		qa = nl_dev_irq(a, i);
+		qb = nl_dev_irq(b, i);
+		if (qa.index != qb.index || qa.count != qb.count)
+			return false;
+	}
+	return true;
+}
+
 /* What must be as before: all but the counters the fuzz may move. */
 static bool same_dev(const struct vfioext_nl_dev *a,
 		     const struct vfioext_nl_dev *b)
 {
-	return !strcmp(a->name, b->name) && a->vendor == b->vendor &&
-	       a->device == b->device && a->iommu_group == b->iommu_group &&
-	       !strcmp(a->driver, b->driver) &&
-	       a->nr_regions == b->nr_regions &&
-	       !memcmp(a->regions, b->regions, sizeof(a->regions)) &&
-	       a->nr_irqs == b->nr_irqs &&
-	       !memcmp(a->irqs, b->irqs, sizeof(a->irqs)) &&
-	       a->open == b->open && !strcmp(a->acpi_path, b->acpi_path) &&
-	       a->dsm_policy && b->dsm_policy &&
-	       !strcmp(a->dsm_policy, b->dsm_policy) &&
-	       a->dsm_calls == b->dsm_calls &&
-	       a->notify_handler == b->notify_handler &&
-	       a->notify_count == b->notify_count;
+	struct vfioext_nl_dev_info x = nl_dev_info(a), y = nl_dev_info(b);
+
+	return !strcmp(x.name, y.name) && x.vendor == y.vendor &&
+	       x.device == y.device && x.iommu_group == y.iommu_group &&
+	       !strcmp(x.driver, y.driver) && same_regions(a, b) &&
+	       x.open == y.open && !strcmp(x.acpi_path, y.acpi_path) &&
+	       !strcmp(x.dsm_policy, y.dsm_policy) &&
+	       x.dsm_calls == y.dsm_calls &&
+	       x.notify_handler == y.notify_handler &&
+	       x.notify_count == y.notify_count;
 }
 
 FIXTURE(nlfuzz) {
@@ -810,9 +833,9 @@ FIXTURE(nlfuzz) {
 	void *buf;
 	uint32_t domain;
 	struct vfioext_nl *nl;
-	struct vfioext_nl_dev *devs;	/* before the fuzz */
+	struct vfioext_nl_dev **devs;	/* before the fuzz */
 	size_t ndevs;
-	struct vfioext_nl_pviommu pv;
+	struct vfioext_nl_pviommu *pv;
 	char policy[1024];
 	struct drv_binding bind;	/* its driver before: put back */
 };
@@ -825,7 +848,7 @@ static void nlfuzz_cleanup(FIXTURE_DATA(nlfuzz) *self)
 	if (self->c.bdf[0] && self->policy[0])
 		restore_policy(self->c.bdf, self->policy);
 	vfioext_nl_dev_list_free(self->devs, self->ndevs);
-	vfioext_nl_pviommu_clear(&self->pv);
+	vfioext_nl_pviommu_free(self->pv);
 	vfioext_nl_close(self->nl);
 	vfio_close_all(&self->h);
 	/* The bench as we found it (the netlink suite counts bound devices). */
@@ -837,8 +860,7 @@ FIXTURE_SETUP(nlfuzz)
 	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
 	struct vfio_ext_pviommu_attach at = { .argsz = sizeof(at) };
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	const struct vfioext_nl_pviommu *pv;
-	struct vfioext_nl_pviommu *v;
+	struct vfioext_nl_pviommu **v, *pv;
 	int one = 1, rcvbuf = 1 << 20;
 	struct nl_sock *sk;
 	size_t i, n;
@@ -880,18 +902,18 @@ FIXTURE_SETUP(nlfuzz)
 	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0, vfioext_nl_open(&self->nl));
 	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
 			vfioext_nl_dev_list(self->nl, &self->devs,
-					    &self->ndevs));
+					    &self->ndevs, NULL));
 	SETUP_ASSERT_EQ(nlfuzz_cleanup(self), 0,
-			vfioext_nl_pviommu_list(self->nl, &v, &n));
+			vfioext_nl_pviommu_list(self->nl, &v, &n, NULL));
 	pv = pviommu_by_owner(v, n, getpid());
 	SETUP_ASSERT((vfioext_nl_pviommu_list_free(v, n), nlfuzz_cleanup(self)),
 		     pv);
-	i = pv - v;
-	self->pv = v[i];
-	v[i].endpoints = NULL;	/* moved into self->pv */
-	v[i].domains = NULL;
+	for (i = 0; v[i] != pv; i++)
+		;
+	self->pv = pv;
+	v[i] = NULL;	/* moved into self->pv */
 	vfioext_nl_pviommu_list_free(v, n);
-	self->c.pv_id = self->pv.id;
+	self->c.pv_id = nl_pv_info(self->pv).id;
 
 	/* Reads may name every bound device; policies only ours. */
 	snprintf(self->c.near[0], sizeof(self->c.near[0]), "%s\n",
@@ -909,7 +931,7 @@ FIXTURE_SETUP(nlfuzz)
 	self->c.near[5][0] = 'X';
 	for (i = 0; i < self->ndevs && i < MAX_NAMES; i++)
 		snprintf(self->c.names[self->c.nr_names++], VFIOEXT_BDF_LEN,
-			 "%s", self->devs[i].name);
+			 "%s", nl_dev_info(self->devs[i]).name);
 	SETUP_ASSERT(nlfuzz_cleanup(self), self->c.nr_names > 0);
 
 	sk = nl_socket_alloc();
@@ -941,8 +963,9 @@ FIXTURE_TEARDOWN(nlfuzz)
 
 TEST_F_TIMEOUT(nlfuzz, messages, 600)
 {
-	struct vfioext_nl_pviommu pv;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_pviommu_info before, now;
+	struct vfioext_nl_pviommu *pv;
+	struct vfioext_nl_dev *d;
 	char after[sizeof(self->policy)];
 	size_t i;
 
@@ -969,19 +992,22 @@ TEST_F_TIMEOUT(nlfuzz, messages, 600)
 
 	/* Not wedged: every device answers as before, our container too. */
 	for (i = 0; i < self->ndevs; i++) {
-		ASSERT_EQ(0, vfioext_nl_dev_get(self->nl, self->devs[i].name,
-						&d));
-		EXPECT_TRUE(same_dev(&d, &self->devs[i])) {
-			TH_LOG("%s differs after the fuzz", d.name);
+		const char *name = nl_dev_info(self->devs[i]).name;
+
+		ASSERT_EQ(0, vfioext_nl_dev_get(self->nl, name, &d, NULL));
+		EXPECT_TRUE(same_dev(d, self->devs[i])) {
+			TH_LOG("%s differs after the fuzz", nl_dev_info(d).name);
 		}
-		vfioext_nl_dev_clear(&d);
+		vfioext_nl_dev_free(d);
 	}
-	ASSERT_EQ(0, vfioext_nl_pviommu_get(self->nl, self->pv.id, &pv));
-	EXPECT_EQ(self->pv.mappings, pv.mappings);
-	EXPECT_EQ(self->pv.pinned, pv.pinned);
-	EXPECT_EQ(self->pv.nr_endpoints, pv.nr_endpoints);
-	EXPECT_EQ(self->pv.nr_domains, pv.nr_domains);
-	vfioext_nl_pviommu_clear(&pv);
+	before = nl_pv_info(self->pv);
+	ASSERT_EQ(0, vfioext_nl_pviommu_get(self->nl, before.id, &pv, NULL));
+	now = nl_pv_info(pv);
+	EXPECT_EQ(before.mappings, now.mappings);
+	EXPECT_EQ(before.pinned, now.pinned);
+	EXPECT_EQ(before.nr_endpoints, now.nr_endpoints);
+	EXPECT_EQ(before.nr_domains, now.nr_domains);
+	vfioext_nl_pviommu_free(pv);
 }
 
 TEST_HARNESS_MAIN

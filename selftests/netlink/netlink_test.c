@@ -72,14 +72,14 @@ static int link_name(const char *bdf, const char *link, char *buf, size_t len)
 	return 0;
 }
 
-static const struct vfioext_nl_dev *find_dev(const struct vfioext_nl_dev *v,
+static const struct vfioext_nl_dev *find_dev(struct vfioext_nl_dev *const *v,
 					     size_t n, const char *bdf)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].name, bdf))
-			return &v[i];
+		if (!strcmp(nl_dev_info(v[i]).name, bdf))
+			return v[i];
 	return NULL;
 }
 
@@ -96,41 +96,41 @@ static void check_against_sysfs(struct __test_metadata *_metadata,
 {
 	char buf[4096], want[64];
 
-	ASSERT_LT(0, sysfs_line(d->name, "vendor", buf, sizeof(buf)));
-	EXPECT_EQ(strtoul(buf, NULL, 16), d->vendor);
-	ASSERT_LT(0, sysfs_line(d->name, "device", buf, sizeof(buf)));
-	EXPECT_EQ(strtoul(buf, NULL, 16), d->device);
-	ASSERT_EQ(0, link_name(d->name, "iommu_group", buf, sizeof(buf)));
-	EXPECT_EQ(atoi(buf), d->iommu_group);
-	ASSERT_EQ(0, link_name(d->name, "driver", buf, sizeof(buf)));
-	EXPECT_STREQ(buf, d->driver);
-	if (sysfs_line(d->name, "firmware_node/path", buf, sizeof(buf)) <= 0)
+	ASSERT_LT(0, sysfs_line(nl_dev_info(d).name, "vendor", buf, sizeof(buf)));
+	EXPECT_EQ(strtoul(buf, NULL, 16), nl_dev_info(d).vendor);
+	ASSERT_LT(0, sysfs_line(nl_dev_info(d).name, "device", buf, sizeof(buf)));
+	EXPECT_EQ(strtoul(buf, NULL, 16), nl_dev_info(d).device);
+	ASSERT_EQ(0, link_name(nl_dev_info(d).name, "iommu_group", buf, sizeof(buf)));
+	EXPECT_EQ(atoi(buf), nl_dev_info(d).iommu_group);
+	ASSERT_EQ(0, link_name(nl_dev_info(d).name, "driver", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, nl_dev_info(d).driver);
+	if (sysfs_line(nl_dev_info(d).name, "firmware_node/path", buf, sizeof(buf)) <= 0)
 		buf[0] = '\0';
-	EXPECT_STREQ(buf, d->acpi_path);
-	ASSERT_LT(0, read_sysfs(d->name, "vfio_ext/dsm_policy", buf,
+	EXPECT_STREQ(buf, nl_dev_info(d).acpi_path);
+	ASSERT_LT(0, read_sysfs(nl_dev_info(d).name, "vfio_ext/dsm_policy", buf,
 				sizeof(buf)));
-	ASSERT_NE(NULL, d->dsm_policy);
-	EXPECT_STREQ(buf, d->dsm_policy);
-	EXPECT_EQ(read_counter(d->name, "dsm_calls"), (long)d->dsm_calls);
-	EXPECT_EQ(read_counter(d->name, "dsm_denied"), (long)d->dsm_denied);
-	ASSERT_LT(0, sysfs_line(d->name, "power_state", buf, sizeof(buf)));
-	EXPECT_STREQ(buf, d->power_state);
-	ASSERT_LT(0, sysfs_line(d->name, "power/runtime_status", buf,
+	ASSERT_NE(NULL, nl_dev_info(d).dsm_policy);
+	EXPECT_STREQ(buf, nl_dev_info(d).dsm_policy);
+	EXPECT_EQ(read_counter(nl_dev_info(d).name, "dsm_calls"), (long)nl_dev_info(d).dsm_calls);
+	EXPECT_EQ(read_counter(nl_dev_info(d).name, "dsm_denied"), (long)nl_dev_info(d).dsm_denied);
+	ASSERT_LT(0, sysfs_line(nl_dev_info(d).name, "power_state", buf, sizeof(buf)));
+	EXPECT_STREQ(buf, vfioext_nl_pci_power_state_name(nl_dev_info(d).power_state));
+	ASSERT_LT(0, sysfs_line(nl_dev_info(d).name, "power/runtime_status", buf,
 				sizeof(buf)));
-	EXPECT_STREQ(buf, d->runtime_pm);
-	EXPECT_EQ(0, d->open);
-	EXPECT_EQ(0, d->opener_pid);
-	EXPECT_EQ(0, d->kvm_pid);
-	EXPECT_EQ(0, d->low_power);
-	EXPECT_EQ(0, d->notify_handler);
-	EXPECT_EQ(0, d->notify_eventfd);
-	EXPECT_EQ(0, d->notify_channel);
+	EXPECT_STREQ(buf, vfioext_nl_runtime_pm_name(nl_dev_info(d).runtime_pm));
+	EXPECT_EQ(0, nl_dev_info(d).open);
+	EXPECT_EQ(0, nl_dev_info(d).opener_pid);
+	EXPECT_EQ(0, nl_dev_info(d).kvm_pid);
+	EXPECT_EQ(0, nl_dev_info(d).low_power);
+	EXPECT_EQ(0, nl_dev_info(d).notify_handler);
+	EXPECT_EQ(0, nl_dev_info(d).notify_eventfd);
+	EXPECT_EQ(0, nl_dev_info(d).notify_channel);
 	/* The ACPI notification index exists only with an ACPI companion. */
-	ASSERT_EQ(6, d->nr_irqs);
-	EXPECT_EQ(5, d->irqs[5].index);
-	EXPECT_EQ(d->acpi_path[0] ? 1 : 0, d->irqs[5].count);
+	ASSERT_EQ(6, nl_dev_info(d).nr_irqs);
+	EXPECT_EQ(5, nl_dev_irq(d, 5).index);
+	EXPECT_EQ(nl_dev_info(d).acpi_path[0] ? 1 : 0, nl_dev_irq(d, 5).count);
 	snprintf(want, sizeof(want), "%s", VFIO_EXT_PCI_DRIVER_NAME);
-	EXPECT_STREQ(want, d->driver);
+	EXPECT_STREQ(want, nl_dev_info(d).driver);
 }
 
 /*
@@ -139,7 +139,7 @@ static void check_against_sysfs(struct __test_metadata *_metadata,
  */
 TEST(dump_matches_sysfs)
 {
-	struct vfioext_nl_dev *v;
+	struct vfioext_nl_dev **v;
 	struct vfioext_nl *nl;
 	const char * const bound[] = { DSM_BDF, NODSM_BDF, NOACPI_BDF };
 	char buf[64];
@@ -152,32 +152,32 @@ TEST(dump_matches_sysfs)
 	want = drv_bound_count(VFIO_EXT_PCI_DRIVER_NAME);
 	ASSERT_LE(3, want);
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
-	ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+	ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n, NULL));
 	/* Every listed device is bound to vfio-pci-ext in sysfs... */
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, link_name(v[i].name, "driver", buf, sizeof(buf)));
+		ASSERT_EQ(0, link_name(nl_dev_info(v[i]).name, "driver", buf, sizeof(buf)));
 		EXPECT_STREQ(VFIO_EXT_PCI_DRIVER_NAME, buf);
-		check_against_sysfs(_metadata, &v[i]);
+		check_against_sysfs(_metadata, v[i]);
 	}
 	/* ...and the ones bound here are listed, once. */
 	for (i = 0; i < 3; i++)
 		EXPECT_NE(NULL, find_dev(v, n, bound[i]));
 	EXPECT_EQ(want, n);
-	EXPECT_NE(0, find_dev(v, n, DSM_BDF)->acpi_path[0]);
-	EXPECT_EQ(0, find_dev(v, n, NOACPI_BDF)->acpi_path[0]);
+	EXPECT_NE(0, nl_dev_info(find_dev(v, n, DSM_BDF)).acpi_path[0]);
+	EXPECT_EQ(0, nl_dev_info(find_dev(v, n, NOACPI_BDF)).acpi_path[0]);
 	vfioext_nl_dev_list_free(v, n);
 
 	/* Unbound: gone from the dump and from get. */
 	ASSERT_EQ(0, vfioext_pci_unbind(NOACPI_BDF));
 	ASSERT_EQ(want - 1, drv_bound_count(VFIO_EXT_PCI_DRIVER_NAME));
-	ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+	ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n, NULL));
 	EXPECT_EQ(want - 1, n);
 	EXPECT_EQ(NULL, find_dev(v, n, NOACPI_BDF));
 	vfioext_nl_dev_list_free(v, n);
 	{
-		struct vfioext_nl_dev d;
+		struct vfioext_nl_dev *d = NULL;
 
-		EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(nl, NOACPI_BDF, &d));
+		EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(nl, NOACPI_BDF, &d, NULL));
 	}
 	vfioext_nl_close(nl);
 }
@@ -191,7 +191,7 @@ TEST(get_matches_vfio_ioctls)
 	struct vfioext_device *dv = NULL;
 	struct vfio_region_info ri;
 	struct vfio_irq_info ii;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_dev *d = NULL;
 	struct vfioext_nl *nl;
 	unsigned int i, j;
 	int ch;
@@ -202,23 +202,23 @@ TEST(get_matches_vfio_ioctls)
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c, &g,
 					 &dv));
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
-	EXPECT_EQ(1, d.open);
-	EXPECT_EQ((uint32_t)getpid(), d.opener_pid);
-	EXPECT_EQ(0, d.kvm_pid);	/* no KVM on the bench */
-	ASSERT_EQ(ARRAY_SIZE(regions), d.nr_regions);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
+	EXPECT_EQ(1, nl_dev_info(d).open);
+	EXPECT_EQ((uint32_t)getpid(), nl_dev_info(d).opener_pid);
+	EXPECT_EQ(0, nl_dev_info(d).kvm_pid);	/* no KVM on the bench */
+	ASSERT_EQ(ARRAY_SIZE(regions), nl_dev_info(d).nr_regions);
 	for (i = 0; i < ARRAY_SIZE(regions); i++) {
 		ri.argsz = sizeof(ri);	/* the fixed part */
 		ASSERT_EQ(0, vfioext_region_get_info(dv, regions[i], &ri));
-		for (j = 0; j < d.nr_regions; j++)
-			if (d.regions[j].index == regions[i])
+		for (j = 0; j < nl_dev_info(d).nr_regions; j++)
+			if (nl_dev_region(d, j).index == regions[i])
 				break;
-		ASSERT_LT(j, d.nr_regions);
-		EXPECT_EQ(ri.size, d.regions[j].size);
-		EXPECT_EQ(ri.flags, d.regions[j].flags);
+		ASSERT_LT(j, nl_dev_info(d).nr_regions);
+		EXPECT_EQ(ri.size, nl_dev_region(d, j).size);
+		EXPECT_EQ(ri.flags, nl_dev_region(d, j).flags);
 	}
-	ASSERT_EQ(VFIO_PCI_ACPI_NTFY_IRQ_INDEX + 1, d.nr_irqs);
-	for (i = 0; i < d.nr_irqs; i++) {
+	ASSERT_EQ(VFIO_PCI_ACPI_NTFY_IRQ_INDEX + 1, nl_dev_info(d).nr_irqs);
+	for (i = 0; i < nl_dev_info(d).nr_irqs; i++) {
 		int ret;
 
 		ii.argsz = sizeof(ii);
@@ -231,38 +231,38 @@ TEST(get_matches_vfio_ioctls)
 			ii.count = 0;
 		else
 			ASSERT_EQ(0, ret);
-		EXPECT_EQ(i, d.irqs[i].index);
-		EXPECT_EQ(ii.count, d.irqs[i].count) {
+		EXPECT_EQ(i, nl_dev_irq(d, i).index);
+		EXPECT_EQ(ii.count, nl_dev_irq(d, i).count) {
 			TH_LOG("irq index %u", i);
 		}
 	}
 	/* Not PCIe: no ERR vector, but on kernels that give every device one. */
 	EXPECT_EQ(err_irq_on_every_device(),
-		  d.irqs[VFIO_PCI_ERR_IRQ_INDEX].count);
-	EXPECT_EQ(1, d.irqs[VFIO_PCI_ACPI_NTFY_IRQ_INDEX].count);
-	EXPECT_EQ(0, d.notify_channel);
-	vfioext_nl_dev_clear(&d);
+		  nl_dev_irq(d, VFIO_PCI_ERR_IRQ_INDEX).count);
+	EXPECT_EQ(1, nl_dev_irq(d, VFIO_PCI_ACPI_NTFY_IRQ_INDEX).count);
+	EXPECT_EQ(0, nl_dev_info(d).notify_channel);
+	vfioext_nl_dev_free(d);
 
 	/* A notification channel: handler installed, channel open, count. */
 	ch = vfioext_acpi_notify_open(dv, 0);
 	ASSERT_LE(0, ch);
 	ASSERT_EQ(0, vfioext_acpi_notify_test(dv, 9));
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
-	EXPECT_EQ(1, d.notify_handler);
-	EXPECT_EQ(1, d.notify_channel);
-	EXPECT_EQ(0, d.notify_eventfd);
-	EXPECT_LE(1, d.notify_count);
-	vfioext_nl_dev_clear(&d);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
+	EXPECT_EQ(1, nl_dev_info(d).notify_handler);
+	EXPECT_EQ(1, nl_dev_info(d).notify_channel);
+	EXPECT_EQ(0, nl_dev_info(d).notify_eventfd);
+	EXPECT_LE(1, nl_dev_info(d).notify_count);
+	vfioext_nl_dev_free(d);
 	close(ch);
 
 	vfioext_device_close(dv);
 	vfioext_group_close(g);
 	vfioext_container_close(c);
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
-	EXPECT_EQ(0, d.open);
-	EXPECT_EQ(0, d.opener_pid);
-	EXPECT_EQ(0, d.notify_handler);
-	vfioext_nl_dev_clear(&d);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
+	EXPECT_EQ(0, nl_dev_info(d).open);
+	EXPECT_EQ(0, nl_dev_info(d).opener_pid);
+	EXPECT_EQ(0, nl_dev_info(d).notify_handler);
+	vfioext_nl_dev_free(d);
 	vfioext_nl_close(nl);
 }
 
@@ -314,7 +314,7 @@ TEST_F(policy, events_in_order)
 	struct vfioext_container *c = NULL;
 	struct vfioext_group *g = NULL;
 	struct vfioext_device *dv = NULL;
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	struct vfioext_nl *ev;
 	static const struct { uint32_t type, value; bool lb; } want[] = {
 		{ VFIO_EXT_EVENT_OPEN, 0, false },
@@ -427,28 +427,29 @@ static int next_power(struct __test_metadata *_metadata,
 									\
 	ASSERT_EQ(0, next_power(_metadata, ev, DSM_BDF, &_e));		\
 	EXPECT_EQ(lp, _e.low_power);					\
-	EXPECT_STREQ(_want, _e.runtime_pm);				\
+	EXPECT_STREQ(_want, vfioext_nl_runtime_pm_name(_e.runtime_pm));	\
 	/* The PCI state follows a suspend callback: left out. */	\
 	if (!strcmp(_want, "active")) {					\
-		EXPECT_STREQ("D0", _e.power_state);			\
+		EXPECT_TRUE(_e.has_power_state);			\
+		EXPECT_EQ(VFIO_EXT_PCI_POWER_STATE_D0, _e.power_state);	\
 	} else {							\
-		EXPECT_STREQ("", _e.power_state);			\
+		EXPECT_FALSE(_e.has_power_state);			\
 	}								\
 } while (0)
 
 /* Poll dev-get until the runtime PM status settles to @want (2 s). */
 static int runtime_settles(struct vfioext_nl *nl, const char *want,
-			   struct vfioext_nl_dev *d)
+			   struct vfioext_nl_dev **d)
 {
 	int i, ret = -ETIMEDOUT;
 
 	for (i = 0; i < 200; i++) {
-		ret = vfioext_nl_dev_get(nl, DSM_BDF, d);
+		ret = vfioext_nl_dev_get(nl, DSM_BDF, d, NULL);
 		if (ret)
 			return ret;
-		if (!strcmp(d->runtime_pm, want))
+		if (!strcmp(vfioext_nl_runtime_pm_name(nl_dev_info((*d)).runtime_pm), want))
 			return 0;
-		vfioext_nl_dev_clear(d);
+		vfioext_nl_dev_free(*d);
 		usleep(10000);
 	}
 	return -ETIMEDOUT;
@@ -474,8 +475,8 @@ TEST(power_events)
 			   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
 	};
 	struct vfio_handles h;
-	struct vfioext_nl_event e;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
+	struct vfioext_nl_dev *d = NULL;
 	struct vfioext_nl *ev, *nl;
 	bool saw_active = false;
 	uint64_t v = 0;
@@ -487,7 +488,7 @@ TEST(power_events)
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	/* Unused and bound: runtime suspended (vfio-pci-core's idle D3). */
 	ASSERT_EQ(0, runtime_settles(nl, "suspended", &d));
-	vfioext_nl_dev_clear(&d);
+	vfioext_nl_dev_free(d);
 	ASSERT_EQ(0, vfioext_nl_events_open(&ev));
 	vfio_handles_init(&h);
 	ASSERT_EQ(0, vfio_open_all(&h, DSM_BDF));
@@ -501,14 +502,14 @@ TEST(power_events)
 	EXPECT_POWER(ev, 1, "active");
 	EXPECT_POWER(ev, 1, "suspended");
 	ASSERT_EQ(0, runtime_settles(nl, "suspended", &d));
-	EXPECT_EQ(1, d.low_power);
-	vfioext_nl_dev_clear(&d);
+	EXPECT_EQ(1, nl_dev_info(d).low_power);
+	vfioext_nl_dev_free(d);
 	/* Queries (dev-get above, a dump here) did not wake it. */
 	{
-		struct vfioext_nl_dev *all;
+		struct vfioext_nl_dev **all;
 		size_t n;
 
-		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &all, &n));
+		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &all, &n, NULL));
 		vfioext_nl_dev_list_free(all, n);
 	}
 	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
@@ -524,11 +525,11 @@ TEST(power_events)
 	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
 	EXPECT_POWER(ev, 1, "active");
 	EXPECT_POWER(ev, 0, "active");
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
-	EXPECT_EQ(0, d.low_power);
-	EXPECT_STREQ("D0", d.power_state);
-	EXPECT_STREQ("active", d.runtime_pm);
-	vfioext_nl_dev_clear(&d);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
+	EXPECT_EQ(0, nl_dev_info(d).low_power);
+	EXPECT_STREQ("D0", vfioext_nl_pci_power_state_name(nl_dev_info(d).power_state));
+	EXPECT_STREQ("active", vfioext_nl_runtime_pm_name(nl_dev_info(d).runtime_pm));
+	vfioext_nl_dev_free(d);
 	/* A second exit changes nothing and reports nothing. */
 	ASSERT_EQ(0, low_power(h.device, VFIO_DEVICE_FEATURE_LOW_POWER_EXIT));
 	EXPECT_EQ(-ETIMEDOUT, vfioext_nl_event_read(ev, &e, 300)) {
@@ -577,13 +578,13 @@ TEST(power_events)
 			break;
 		ASSERT_EQ(VFIO_EXT_EVENT_POWER, e.type);
 		EXPECT_EQ(0, e.low_power);
-		if (!strcmp(e.runtime_pm, "active"))
+		if (!strcmp(vfioext_nl_runtime_pm_name(e.runtime_pm), "active"))
 			saw_active = true;
 	}
 	EXPECT_TRUE(saw_active);
 	ASSERT_EQ(0, runtime_settles(nl, "suspended", &d));
-	EXPECT_EQ(0, d.low_power);
-	vfioext_nl_dev_clear(&d);
+	EXPECT_EQ(0, nl_dev_info(d).low_power);
+	vfioext_nl_dev_free(d);
 	vfioext_nl_close(ev);
 	vfioext_nl_close(nl);
 }
@@ -607,7 +608,7 @@ FIXTURE_TEARDOWN(probes)
 TEST_F_TIMEOUT(probes, power_events_during_probes, 240)
 {
 	struct drv_binding b = { 0 };
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	struct vfio_handles h;
 	struct vfioext_nl *ev;
 	int i, status;
@@ -734,7 +735,7 @@ static int ev_reader_start(struct ev_reader *r, struct vfioext_nl *ev,
 /* Events of @bdf until one of @type (others of the device allowed). */
 static int event_until(struct vfioext_nl *ev, const char *bdf, uint32_t type)
 {
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	int ret;
 
 	do {
@@ -754,12 +755,12 @@ TEST(event_read_blocks_no_request)
 	struct vfioext_container *c = NULL;
 	struct vfioext_group *g = NULL;
 	struct vfioext_device *dv = NULL;
-	struct vfioext_nl_dev d, *devs;
-	struct vfioext_nl_event e;
+	struct vfioext_nl_dev *d = NULL, **devs;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	struct vfioext_nl *ev, *nl;
 	struct ev_reader r, r2;
 	struct ev_reader *lo, *hi;
-	char msg[256];
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
 	long t0, took;
 	size_t n;
 	int ch;
@@ -774,16 +775,17 @@ TEST(event_read_blocks_no_request)
 
 	ASSERT_EQ(0, ev_reader_start(&r, ev, 8000));
 	t0 = now_ms();
-	ASSERT_EQ(0, vfioext_nl_dev_get(ev, DSM_BDF, &d));
-	EXPECT_STREQ(DSM_BDF, d.name);
-	vfioext_nl_dev_clear(&d);
-	ASSERT_EQ(0, vfioext_nl_dev_list(ev, &devs, &n));
+	ASSERT_EQ(0, vfioext_nl_dev_get(ev, DSM_BDF, &d, NULL));
+	EXPECT_STREQ(DSM_BDF, nl_dev_info(d).name);
+	vfioext_nl_dev_free(d);
+	ASSERT_EQ(0, vfioext_nl_dev_list(ev, &devs, &n, NULL));
 	EXPECT_NE(NULL, find_dev(devs, n, DSM_BDF));
 	vfioext_nl_dev_list_free(devs, n);
-	EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(ev, "0000:00:1f.7", &d));
-	vfioext_nl_errmsg(ev, msg, sizeof(msg));
+	EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(ev, "0000:00:1f.7", &d, &st));
+	EXPECT_EQ(-ENODEV, st.error);
 	EXPECT_STREQ("no device with this PCI address is bound to vfio-pci-ext",
-		     msg);
+		     st.msg);
+	EXPECT_EQ(strlen(st.msg), st.msg_len);
 	took = now_ms() - t0;
 	/* All of it while the reader waited, in far less than its timeout. */
 	EXPECT_FALSE(atomic_load(&r.returned)) {
@@ -860,7 +862,7 @@ static int drop_caps(uint32_t keep)
 static int unprivileged_policy_set(uint32_t keep, char *msg, size_t len)
 {
 	struct vfioext_nl *nl;
-	struct vfioext_nl_dev *v;
+	struct vfioext_nl_dev **v;
 	size_t n;
 	int ret;
 
@@ -869,18 +871,20 @@ static int unprivileged_policy_set(uint32_t keep, char *msg, size_t len)
 	if (vfioext_nl_open(&nl))
 		return 101;
 	/* Reading stays allowed. */
-	if (vfioext_nl_dev_list(nl, &v, &n))
+	if (vfioext_nl_dev_list(nl, &v, &n, NULL))
 		return 102;
 	vfioext_nl_dev_list_free(v, n);
-	ret = vfioext_nl_dsm_policy_set(nl, DSM_BDF, "allow * all");
-	vfioext_nl_errmsg(nl, msg, len);
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
+
+	ret = vfioext_nl_dsm_policy_set(nl, DSM_BDF, "allow * all", &st);
+	snprintf(msg, len, "%s", st.msg);
 	vfioext_nl_close(nl);
 	return ret == -EPERM ? 0 : 103;
 }
 
 static int run_child(uint32_t keep, const char *want_msg)
 {
-	char msg[256];
+	char msg[sizeof(((struct vfioext_nl_status *)0)->msg)];
 	int status, ret;
 	pid_t pid = fork();
 
@@ -919,14 +923,14 @@ TEST_F(policy, admin_needs_capabilities)
 	/* Root: applied, as sysfs shows. */
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
 	ASSERT_EQ(0, vfioext_nl_dsm_policy_set(nl, DSM_BDF,
-					       "allow " TEST_UUID " 3,5"));
+					       "allow " TEST_UUID " 3,5", NULL));
 	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", after,
 				sizeof(after)));
 	EXPECT_NE(NULL, strstr(after, "allow " TEST_UUID " 3,5"));
-	EXPECT_EQ(-EINVAL, vfioext_nl_dsm_policy_set(nl, DSM_BDF, "allow"));
+	EXPECT_EQ(-EINVAL, vfioext_nl_dsm_policy_set(nl, DSM_BDF, "allow", NULL));
 	EXPECT_EQ(-ENODEV,
-		  vfioext_nl_dsm_policy_set(nl, "0000:00:1f.7", "reset"));
-	ASSERT_EQ(0, vfioext_nl_dsm_policy_set(nl, DSM_BDF, "reset"));
+		  vfioext_nl_dsm_policy_set(nl, "0000:00:1f.7", "reset", NULL));
+	ASSERT_EQ(0, vfioext_nl_dsm_policy_set(nl, DSM_BDF, "reset", NULL));
 	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", after,
 				sizeof(after)));
 	EXPECT_STREQ(before, after);
@@ -947,16 +951,18 @@ TEST_F(policy, admin_needs_capabilities)
 
 static int use_leaks(const struct vfioext_nl_dev *d)
 {
-	return d->use_known || d->open || d->opener_pid || d->kvm_pid ||
-	       d->dsm_calls || d->notify_handler || d->notify_eventfd ||
-	       d->notify_channel || d->notify_count;
+	struct vfioext_nl_dev_info i = nl_dev_info(d);
+
+	return i.use_known || i.open || i.opener_pid || i.kvm_pid ||
+	       i.dsm_calls || i.notify_handler || i.notify_eventfd ||
+	       i.notify_channel || i.notify_count;
 }
 
 /* In a child without capabilities: what the family tells about @bdf. */
 static int unprivileged_view(const char *bdf, uint32_t container)
 {
-	struct vfioext_nl_pviommu *pv, one;
-	struct vfioext_nl_dev *v, d;
+	struct vfioext_nl_pviommu **pv, *one = NULL;
+	struct vfioext_nl_dev **v, *d = NULL;
 	const struct vfioext_nl_dev *f;
 	struct vfioext_nl *nl, *ev;
 	int leaks = 0, ret;
@@ -965,29 +971,29 @@ static int unprivileged_view(const char *bdf, uint32_t container)
 	if (drop_caps(0) || vfioext_nl_open(&nl))
 		return LEAK_FAILED;
 	/* The inventory stays readable. */
-	if (vfioext_nl_dev_list(nl, &v, &n))
+	if (vfioext_nl_dev_list(nl, &v, &n, NULL))
 		return LEAK_FAILED;
 	f = find_dev(v, n, bdf);
-	if (!f || f->vendor != 0x1234 || f->nr_regions != 7 ||
-	    !f->power_state[0] || !f->dsm_policy)
+	if (!f || nl_dev_info(f).vendor != 0x1234 || nl_dev_info(f).nr_regions != 7 ||
+	    nl_dev_info(f).power_state == VFIO_EXT_PCI_POWER_STATE_UNKNOWN)
 		leaks |= LEAK_FAILED;
 	else if (use_leaks(f))
 		leaks |= LEAK_LIST_USE;
 	vfioext_nl_dev_list_free(v, n);
-	if (vfioext_nl_dev_get(nl, bdf, &d))
+	if (vfioext_nl_dev_get(nl, bdf, &d, NULL))
 		return leaks | LEAK_FAILED;
-	if (use_leaks(&d))
+	if (use_leaks(d))
 		leaks |= LEAK_GET_USE;
-	vfioext_nl_dev_clear(&d);
+	vfioext_nl_dev_free(d);
 
-	ret = vfioext_nl_pviommu_list(nl, &pv, &n);
+	ret = vfioext_nl_pviommu_list(nl, &pv, &n, NULL);
 	if (!ret)
 		vfioext_nl_pviommu_list_free(pv, n);
 	if (ret != -EPERM)
 		leaks |= LEAK_PVIOMMU;
-	ret = vfioext_nl_pviommu_get(nl, container, &one);
+	ret = vfioext_nl_pviommu_get(nl, container, &one, NULL);
 	if (!ret)
-		vfioext_nl_pviommu_clear(&one);
+		vfioext_nl_pviommu_free(one);
 	if (ret != -EPERM)
 		leaks |= LEAK_PVIOMMU_DO;
 	vfioext_nl_close(nl);
@@ -1007,10 +1013,10 @@ static int unprivileged_view(const char *bdf, uint32_t container)
  */
 TEST(unprivileged_learns_no_use)
 {
-	struct vfioext_nl_pviommu *pv;
+	struct vfioext_nl_pviommu **pv;
 	const struct vfioext_nl_pviommu *p;
 	struct vfio_handles h;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_dev *d = NULL;
 	struct vfioext_nl *nl;
 	char bdf[VFIOEXT_BDF_LEN];
 	int status, efd;
@@ -1031,17 +1037,17 @@ TEST(unprivileged_learns_no_use)
 
 	/* Root: all of it (else the child's view proves nothing). */
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, bdf, &d));
-	EXPECT_EQ(1, d.use_known);
-	EXPECT_EQ(1, d.open);
-	EXPECT_EQ((uint32_t)getpid(), d.opener_pid);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, bdf, &d, NULL));
+	EXPECT_EQ(1, nl_dev_info(d).use_known);
+	EXPECT_EQ(1, nl_dev_info(d).open);
+	EXPECT_EQ((uint32_t)getpid(), nl_dev_info(d).opener_pid);
 	if (efd >= 0)
-		EXPECT_EQ(1, d.notify_eventfd);
-	vfioext_nl_dev_clear(&d);
-	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &pv, &n));
+		EXPECT_EQ(1, nl_dev_info(d).notify_eventfd);
+	vfioext_nl_dev_free(d);
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &pv, &n, NULL));
 	p = pviommu_by_owner(pv, n, getpid());
 	ASSERT_NE(NULL, p);
-	id = p->id;
+	id = nl_pv_info(p).id;
 	vfioext_nl_pviommu_list_free(pv, n);
 	vfioext_nl_close(nl);
 
@@ -1357,7 +1363,7 @@ static int monitor_events(struct vfioext_nl *ev, volatile bool *stop,
 			  void (*fn)(const struct vfioext_nl_event *e, void *arg),
 			  void *arg)
 {
-	struct vfioext_nl_event e;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	int ret;
 
 	for (;;) {
@@ -1422,7 +1428,7 @@ FIXTURE_TEARDOWN(storm) {}
 TEST_F_TIMEOUT(storm, dumps_during_bind_and_open, 300)
 {
 	struct vfioext_nl *nl;
-	struct vfioext_nl_dev *v, d;
+	struct vfioext_nl_dev **v, *d = NULL;
 	struct storm_state st = { 0 };
 	pthread_t binder, opener, reader;
 	int dumps = 0, bound, ret;
@@ -1441,25 +1447,25 @@ TEST_F_TIMEOUT(storm, dumps_during_bind_and_open, 300)
 	ASSERT_EQ(0, pthread_create(&binder, NULL, storm_binder, &st));
 	ASSERT_EQ(0, pthread_create(&opener, NULL, storm_opener, &st));
 	while (pthread_tryjoin_np(binder, NULL)) {
-		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n));
+		ASSERT_EQ(0, vfioext_nl_dev_list(nl, &v, &n, NULL));
 		EXPECT_LE(bound - 1, n);
 		EXPECT_GE(bound, n);
 		for (i = 0; i < n; i++) {
 			/* Bound as sysfs says, or the one the binder moves. */
-			EXPECT_TRUE(!strcmp(v[i].name, NOACPI_BDF) ||
-				    (!link_name(v[i].name, "driver", drv,
+			EXPECT_TRUE(!strcmp(nl_dev_info(v[i]).name, NOACPI_BDF) ||
+				    (!link_name(nl_dev_info(v[i]).name, "driver", drv,
 						sizeof(drv)) &&
 				     !strcmp(drv, VFIO_EXT_PCI_DRIVER_NAME))) {
-				TH_LOG("%s listed", v[i].name);
+				TH_LOG("%s listed", nl_dev_info(v[i]).name);
 			}
-			EXPECT_EQ(0x1234, v[i].vendor);
-			EXPECT_EQ(6, v[i].nr_irqs);
-			EXPECT_NE(NULL, v[i].dsm_policy);
+			EXPECT_EQ(0x1234, nl_dev_info(v[i]).vendor);
+			EXPECT_EQ(6, nl_dev_info(v[i]).nr_irqs);
+			EXPECT_NE(NULL, nl_dev_info(v[i]).dsm_policy);
 		}
 		vfioext_nl_dev_list_free(v, n);
-		ret = vfioext_nl_dev_get(nl, NOACPI_BDF, &d);
+		ret = vfioext_nl_dev_get(nl, NOACPI_BDF, &d, NULL);
 		EXPECT_TRUE(ret == 0 || ret == -ENODEV);
-		vfioext_nl_dev_clear(&d);
+		vfioext_nl_dev_free(d);
 		dumps++;
 	}
 	ASSERT_EQ(0, pthread_join(opener, NULL));
@@ -1513,14 +1519,14 @@ static void *busy_mapper(void *arg)
 static void *busy_dumper(void *arg)
 {
 	struct busy_state *b = arg;
-	struct vfioext_nl_pviommu *v;
+	struct vfioext_nl_pviommu **v;
 	struct vfioext_nl *nl;
 	size_t n;
 
 	if (vfioext_nl_open(&nl))
 		return NULL;
 	while (!b->stop) {
-		if (!vfioext_nl_pviommu_list(nl, &v, &n))
+		if (!vfioext_nl_pviommu_list(nl, &v, &n, NULL))
 			vfioext_nl_pviommu_list_free(v, n);
 		usleep(1000);
 	}
@@ -1805,7 +1811,7 @@ TEST(listed_until_last_close)
 {
 	struct unbind_state u = { .bdf = DSM_BDF };
 	struct vfio_handles h;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_dev *d = NULL;
 	struct vfioext_nl *nl;
 	pthread_t t;
 	int ret;
@@ -1817,18 +1823,18 @@ TEST(listed_until_last_close)
 	ASSERT_EQ(0, pthread_create(&t, NULL, unbinder, &u));
 	usleep(500000);
 	EXPECT_FALSE(u.finished);
-	ret = vfioext_nl_dev_get(nl, DSM_BDF, &d);
+	ret = vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL);
 	EXPECT_EQ(0, ret) {
 		TH_LOG("open device unlisted during its unbind: %d", ret);
 	}
 	if (!ret) {
-		EXPECT_EQ(1, d.open);
-		vfioext_nl_dev_clear(&d);
+		EXPECT_EQ(1, nl_dev_info(d).open);
+		vfioext_nl_dev_free(d);
 	}
 	vfio_close_all(&h);
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	EXPECT_EQ(0, u.ret);
-	EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	EXPECT_EQ(-ENODEV, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
 	vfioext_nl_close(nl);
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 }
@@ -1896,16 +1902,16 @@ TEST_F_TIMEOUT(storm, loopback_flood_spares_others, 120)
 	struct vfioext_device *victim = NULL;
 	struct flood_state s = { .victim = NODSM_BDF };
 	pthread_t fl, rd;
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_dev *d = NULL;
 	struct vfioext_nl *nl;
 	uint64_t refused0;
 	int i, missing = 0;
 
 	ASSERT_TRUE(bind_all());
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
-	refused0 = d.notify_loopback_refused;
-	vfioext_nl_dev_clear(&d);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
+	refused0 = nl_dev_info(d).notify_loopback_refused;
+	vfioext_nl_dev_free(d);
 	ASSERT_EQ(0, vfioext_open_device(DSM_BDF, VFIO_TYPE1v2_IOMMU, &c1, &g1,
 					 &s.dv));
 	ASSERT_EQ(0, vfioext_open_device(NODSM_BDF, VFIO_TYPE1v2_IOMMU, &c2,
@@ -1932,9 +1938,9 @@ TEST_F_TIMEOUT(storm, loopback_flood_spares_others, 120)
 	EXPECT_LT(0, s.refused);
 
 	/* Refusals are counted, for the device's administrator. */
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
-	EXPECT_EQ((uint64_t)s.refused, d.notify_loopback_refused - refused0);
-	vfioext_nl_dev_clear(&d);
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
+	EXPECT_EQ((uint64_t)s.refused, nl_dev_info(d).notify_loopback_refused - refused0);
+	vfioext_nl_dev_free(d);
 	vfioext_nl_close(nl);
 	vfioext_nl_close(s.ev);
 	vfioext_device_close(victim);
@@ -2004,7 +2010,7 @@ static void check_cli_error(struct __test_metadata *_metadata,
 /* dev show -j against the library's view and sysfs, field by field. */
 TEST(cli_dev_json)
 {
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_dev *d = NULL;
 	struct vfioext_nl *nl;
 	const struct json *x;
 	struct json *j;
@@ -2017,7 +2023,7 @@ TEST(cli_dev_json)
 		SKIP(return, "vfio-ext CLI not in the guest (vmrun --file)");
 	ASSERT_EQ(0, vfioext_pci_bind(DSM_BDF, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
-	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d));
+	ASSERT_EQ(0, vfioext_nl_dev_get(nl, DSM_BDF, &d, NULL));
 
 	j = run_json(CLI " -j dev show " SH_DSM_BDF, NULL);
 	ASSERT_NE(NULL, j);
@@ -2034,26 +2040,26 @@ TEST(cli_dev_json)
 	EXPECT_EQ(NULL, json_get(j, "kvm_pid"));
 	ASSERT_LT(0, sysfs_line(DSM_BDF, "firmware_node/path", buf, sizeof(buf)));
 	EXPECT_STREQ(buf, json_str(j, "acpi_path"));
-	ASSERT_EQ((long)d.nr_regions, json_len(j, "regions"));
-	for (i = 0; i < d.nr_regions; i++) {
+	ASSERT_EQ((long)nl_dev_info(d).nr_regions, json_len(j, "regions"));
+	for (i = 0; i < nl_dev_info(d).nr_regions; i++) {
 		char path[32];
 
 		snprintf(path, sizeof(path), "regions.%u", i);
 		x = json_get(j, path);
-		EXPECT_TRUE(json_u64(x, "index", &u) && u == d.regions[i].index);
-		EXPECT_TRUE(json_u64(x, "size", &u) && u == d.regions[i].size);
-		EXPECT_TRUE(json_u64(x, "flags", &u) && u == d.regions[i].flags);
+		EXPECT_TRUE(json_u64(x, "index", &u) && u == nl_dev_region(d, i).index);
+		EXPECT_TRUE(json_u64(x, "size", &u) && u == nl_dev_region(d, i).size);
+		EXPECT_TRUE(json_u64(x, "flags", &u) && u == nl_dev_region(d, i).flags);
 	}
 	EXPECT_STREQ("bar0", json_str(j, "regions.0.name"));
 	EXPECT_TRUE(json_u64(j, "regions.0.size", &u) && u == 0x100000);
-	ASSERT_EQ((long)d.nr_irqs, json_len(j, "irqs"));
-	for (i = 0; i < d.nr_irqs; i++) {
+	ASSERT_EQ((long)nl_dev_info(d).nr_irqs, json_len(j, "irqs"));
+	for (i = 0; i < nl_dev_info(d).nr_irqs; i++) {
 		char path[32];
 
 		snprintf(path, sizeof(path), "irqs.%u", i);
 		x = json_get(j, path);
 		EXPECT_TRUE(json_u64(x, "index", &u) && u == i);
-		EXPECT_TRUE(json_u64(x, "count", &u) && u == d.irqs[i].count);
+		EXPECT_TRUE(json_u64(x, "count", &u) && u == nl_dev_irq(d, i).count);
 	}
 	EXPECT_STREQ("acpi-notify", json_str(j, "irqs.5.name"));
 	ASSERT_LT(0, read_sysfs(DSM_BDF, "vfio_ext/dsm_policy", buf, sizeof(buf)));
@@ -2063,14 +2069,14 @@ TEST(cli_dev_json)
 	EXPECT_TRUE(json_u64(j, "dsm.denied", &u) &&
 		    (long)u == read_counter(DSM_BDF, "dsm_denied"));
 	EXPECT_TRUE(json_bool(j, "notify.handler", &b) && !b);
-	EXPECT_TRUE(json_u64(j, "notify.count", &u) && u == d.notify_count);
+	EXPECT_TRUE(json_u64(j, "notify.count", &u) && u == nl_dev_info(d).notify_count);
 	ASSERT_LT(0, sysfs_line(DSM_BDF, "power_state", buf, sizeof(buf)));
 	EXPECT_STREQ(buf, json_str(j, "power.state"));
 	ASSERT_LT(0, sysfs_line(DSM_BDF, "power/runtime_status", buf, sizeof(buf)));
 	EXPECT_STREQ(buf, json_str(j, "power.runtime"));
 	EXPECT_TRUE(json_bool(j, "power.low_power", &b) && !b);
 	json_free(j);
-	vfioext_nl_dev_clear(&d);
+	vfioext_nl_dev_free(d);
 
 	/* -p: the same document, indented. */
 	j = run_json(CLI " -j -p dev list", NULL);
@@ -2462,7 +2468,7 @@ TEST(pviommu_dump)
 {
 	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
 	struct vfio_ext_pviommu_attach at = { .argsz = sizeof(at) };
-	struct vfioext_nl_pviommu *v, one;
+	struct vfioext_nl_pviommu **v, *one = NULL;
 	const struct vfioext_nl_pviommu *p;
 	uint8_t *buf = anon_pages(3 * 4096);
 	struct vfio_handles h;
@@ -2475,7 +2481,7 @@ TEST(pviommu_dump)
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, vfioext_pci_bind(bdf, VFIO_EXT_PCI_DRIVER_NAME));
 	ASSERT_EQ(0, vfioext_nl_open(&nl));
-	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n, NULL));
 	EXPECT_EQ(NULL, pviommu_by_owner(v, n, getpid()));
 	vfioext_nl_pviommu_list_free(v, n);
 
@@ -2492,28 +2498,28 @@ TEST(pviommu_dump)
 	at.domain = dom.id;
 	ASSERT_EQ(0, ioctl(h.container, VFIO_EXT_PVIOMMU_ATTACH, &at));
 
-	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n, NULL));
 	p = pviommu_by_owner(v, n, getpid());
 	ASSERT_NE(NULL, p);
-	EXPECT_NE(0, p->id);
-	EXPECT_EQ(1, p->mappings);
-	EXPECT_EQ(1, p->def_mappings);
-	EXPECT_EQ(2, p->pinned);
-	EXPECT_EQ(3, p->map_reqs);
-	EXPECT_EQ(1, p->map_failed);
-	EXPECT_EQ(2, p->unmap_reqs);
-	EXPECT_EQ(1, p->unmap_failed);
-	EXPECT_LT(0, p->dma_limit);
-	ASSERT_EQ(1, p->nr_endpoints);
-	EXPECT_EQ((uint32_t)h.group_id, p->endpoints[0].group);
-	EXPECT_STREQ(bdf, p->endpoints[0].dev);
-	EXPECT_EQ(1, p->endpoints[0].has_vsid);
-	EXPECT_EQ(42, p->endpoints[0].vsid);
-	EXPECT_EQ(dom.id, p->endpoints[0].domain);
-	ASSERT_EQ(1, p->nr_domains);
-	EXPECT_EQ(dom.id, p->domains[0].id);
-	EXPECT_EQ(0, p->domains[0].mappings);
-	EXPECT_EQ(1, p->domains[0].endpoints);
+	EXPECT_NE(0, nl_pv_info(p).id);
+	EXPECT_EQ(1, nl_pv_info(p).mappings);
+	EXPECT_EQ(1, nl_pv_info(p).def_mappings);
+	EXPECT_EQ(2, nl_pv_info(p).pinned);
+	EXPECT_EQ(3, nl_pv_info(p).map_reqs);
+	EXPECT_EQ(1, nl_pv_info(p).map_failed);
+	EXPECT_EQ(2, nl_pv_info(p).unmap_reqs);
+	EXPECT_EQ(1, nl_pv_info(p).unmap_failed);
+	EXPECT_LT(0, nl_pv_info(p).dma_limit);
+	ASSERT_EQ(1, nl_pv_info(p).nr_endpoints);
+	EXPECT_EQ((uint32_t)h.group_id, nl_pv_ep(p, 0).group);
+	EXPECT_STREQ(bdf, nl_pv_ep(p, 0).dev);
+	EXPECT_EQ(1, nl_pv_ep(p, 0).has_vsid);
+	EXPECT_EQ(42, nl_pv_ep(p, 0).vsid);
+	EXPECT_EQ(dom.id, nl_pv_ep(p, 0).domain);
+	ASSERT_EQ(1, nl_pv_info(p).nr_domains);
+	EXPECT_EQ(dom.id, nl_pv_dom(p, 0).id);
+	EXPECT_EQ(0, nl_pv_dom(p, 0).mappings);
+	EXPECT_EQ(1, nl_pv_dom(p, 0).endpoints);
 
 	/* The CLI's JSON, field by field. */
 	if (!access(CLI, X_OK)) {
@@ -2532,7 +2538,7 @@ TEST(pviommu_dump)
 				c = json_get(j, path);
 		}
 		ASSERT_NE(NULL, c);
-		EXPECT_TRUE(json_u64(c, "id", &u) && u == p->id);
+		EXPECT_TRUE(json_u64(c, "id", &u) && u == nl_pv_info(p).id);
 		EXPECT_TRUE(json_u64(c, "mappings", &u) && u == 1);
 		EXPECT_TRUE(json_u64(c, "pinned_pages", &u) && u == 2);
 		EXPECT_TRUE(json_u64(c, "counters.map", &u) && u == 3);
@@ -2552,19 +2558,19 @@ TEST(pviommu_dump)
 	}
 
 	/* get by id reports the same container. */
-	ASSERT_EQ(0, vfioext_nl_pviommu_get(nl, p->id, &one));
-	EXPECT_EQ(p->id, one.id);
-	EXPECT_EQ(p->owner_pid, one.owner_pid);
-	EXPECT_EQ(p->pinned, one.pinned);
-	EXPECT_EQ(1, one.nr_endpoints);
-	vfioext_nl_pviommu_clear(&one);
+	ASSERT_EQ(0, vfioext_nl_pviommu_get(nl, nl_pv_info(p).id, &one, NULL));
+	EXPECT_EQ(nl_pv_info(p).id, nl_pv_info(one).id);
+	EXPECT_EQ(nl_pv_info(p).owner_pid, nl_pv_info(one).owner_pid);
+	EXPECT_EQ(nl_pv_info(p).pinned, nl_pv_info(one).pinned);
+	EXPECT_EQ(1, nl_pv_info(one).nr_endpoints);
+	vfioext_nl_pviommu_free(one);
 	vfioext_nl_pviommu_list_free(v, n);
 
 	vfio_close_all(&h);
-	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n, NULL));
 	EXPECT_EQ(NULL, pviommu_by_owner(v, n, getpid()));
 	vfioext_nl_pviommu_list_free(v, n);
-	EXPECT_EQ(-ENOENT, vfioext_nl_pviommu_get(nl, 0x7fffffff, &one));
+	EXPECT_EQ(-ENOENT, vfioext_nl_pviommu_get(nl, 0x7fffffff, &one, NULL));
 	vfioext_nl_close(nl);
 }
 
@@ -2591,15 +2597,15 @@ static uint64_t ctr_faults(struct __test_metadata *_metadata,
 			   struct vfioext_nl *nl)
 {
 	const struct vfioext_nl_pviommu *p;
-	struct vfioext_nl_pviommu *v;
+	struct vfioext_nl_pviommu **v;
 	uint64_t faults = UINT64_MAX;
 	size_t n;
 
-	if (vfioext_nl_pviommu_list(nl, &v, &n))
+	if (vfioext_nl_pviommu_list(nl, &v, &n, NULL))
 		return UINT64_MAX;
 	p = pviommu_by_owner(v, n, getpid());
 	if (p)
-		faults = p->faults;
+		faults = nl_pv_info(p).faults;
 	vfioext_nl_pviommu_list_free(v, n);
 	return faults;
 }
@@ -2614,8 +2620,8 @@ TEST(iommu_fault_events)
 	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
 	struct vfio_ext_pviommu_attach at = { .argsz = sizeof(at) };
 	const struct vfioext_nl_pviommu *p;
-	struct vfioext_nl_pviommu *v;
-	struct vfioext_nl_event e;
+	struct vfioext_nl_pviommu **v;
+	struct vfioext_nl_event e = { .struct_size = sizeof(e) };
 	struct vfioext_nl *ev, *nl;
 	struct vfio_handles h;
 	char bdf[VFIOEXT_BDF_LEN];
@@ -2634,11 +2640,11 @@ TEST(iommu_fault_events)
 	ASSERT_EQ(0, vfio_open_all_iommu(&h, bdf, VFIO_EXT_PVIOMMU_IOMMU));
 	ASSERT_EQ(0, next_nonpower(ev, bdf, &e, 10000));
 	EXPECT_EQ(VFIO_EXT_EVENT_OPEN, e.type);
-	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n));
+	ASSERT_EQ(0, vfioext_nl_pviommu_list(nl, &v, &n, NULL));
 	p = pviommu_by_owner(v, n, getpid());
 	ASSERT_NE(NULL, p);
-	id = p->id;
-	EXPECT_EQ(0, p->faults);
+	id = nl_pv_info(p).id;
+	EXPECT_EQ(0, nl_pv_info(p).faults);
 	vfioext_nl_pviommu_list_free(v, n);
 
 	/* The container's own space. */

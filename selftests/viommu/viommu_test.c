@@ -793,21 +793,21 @@ TEST_F(viommu, input_range_edges)
 static int viommu_counters(uint64_t *reqs, uint64_t *failed)
 {
 	const struct vfioext_nl_pviommu *ours;
-	struct vfioext_nl_pviommu *list;
+	struct vfioext_nl_pviommu **list;
 	struct vfioext_nl *nl;
 	size_t n;
 	int ret = vfioext_nl_open(&nl);
 
 	if (ret)
 		return ret;
-	ret = vfioext_nl_pviommu_list(nl, &list, &n);
+	ret = vfioext_nl_pviommu_list(nl, &list, &n, NULL);
 	vfioext_nl_close(nl);
 	if (ret)
 		return ret;
 	ours = pviommu_by_owner(list, n, getpid());
 	if (ours) {
-		*reqs = ours->viommu_reqs;
-		*failed = ours->viommu_failed;
+		*reqs = nl_pv_info(ours).viommu_reqs;
+		*failed = nl_pv_info(ours).viommu_failed;
 	}
 	vfioext_nl_pviommu_list_free(list, n);
 	return ours ? 0 : -ENOENT;

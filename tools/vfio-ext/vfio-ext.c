@@ -381,14 +381,71 @@ static int fail(enum err_ctx ctx, const char *what, int err,
 	return 1;
 }
 
-/* fail() for a netlink request on @nl, with the kernel's message. */
-static int nl_fail(struct vfioext_nl *nl, enum err_ctx ctx, const char *what,
-		   int err)
+/*
+ * fail() for a netlink request, with the kernel's message of that request
+ * (@st); an answer that was lost leaves a change's outcome unknown.
+ */
+static int nl_fail(const struct vfioext_nl_status *st, enum err_ctx ctx,
+		   const char *what, int err)
 {
-	char msg[256] = "";
+	if (st->flags & VFIOEXT_NL_OUTCOME_UNKNOWN)
+		return fail(ctx, what, err,
+			    "the kernel's answer was lost: whether the change was made is unknown, check before retrying");
+	return fail(ctx, what, err, st->msg);
+}
 
-	vfioext_nl_errmsg(nl, msg, sizeof(msg));
-	return fail(ctx, what, err, msg);
+/* A description's contents, copied out (size-first structs). */
+static struct vfioext_nl_dev_info cli_dev_info(const struct vfioext_nl_dev *d)
+{
+	struct vfioext_nl_dev_info i = { .struct_size = sizeof(i) };
+
+	vfioext_nl_dev_info(d, &i);
+	return i;
+}
+
+static struct vfioext_nl_region cli_dev_region(const struct vfioext_nl_dev *d,
+					       size_t k)
+{
+	struct vfioext_nl_region r = { .struct_size = sizeof(r) };
+
+	vfioext_nl_dev_region(d, k, &r);
+	return r;
+}
+
+static struct vfioext_nl_irq cli_dev_irq(const struct vfioext_nl_dev *d,
+					 size_t k)
+{
+	struct vfioext_nl_irq q = { .struct_size = sizeof(q) };
+
+	vfioext_nl_dev_irq(d, k, &q);
+	return q;
+}
+
+static struct vfioext_nl_pviommu_info
+cli_pv_info(const struct vfioext_nl_pviommu *p)
+{
+	struct vfioext_nl_pviommu_info i = { .struct_size = sizeof(i) };
+
+	vfioext_nl_pviommu_info(p, &i);
+	return i;
+}
+
+static struct vfioext_nl_endpoint cli_pv_ep(const struct vfioext_nl_pviommu *p,
+					    size_t k)
+{
+	struct vfioext_nl_endpoint e = { .struct_size = sizeof(e) };
+
+	vfioext_nl_pviommu_endpoint(p, k, &e);
+	return e;
+}
+
+static struct vfioext_nl_domain cli_pv_dom(const struct vfioext_nl_pviommu *p,
+					   size_t k)
+{
+	struct vfioext_nl_domain dm = { .struct_size = sizeof(dm) };
+
+	vfioext_nl_pviommu_domain(p, k, &dm);
+	return dm;
 }
 
 static int open_nl(struct vfioext_nl **nl, bool events)
@@ -868,142 +925,153 @@ static const char *irq_name(uint32_t index)
 
 static void dev_json(const struct vfioext_nl_dev *d)
 {
+	const struct vfioext_nl_dev_info di = cli_dev_info(d);
 	unsigned int i;
 	char id[8];
 
 	jw_open(NULL, '{');
-	jw_str("device", d->name);
-	snprintf(id, sizeof(id), "%04x", d->vendor);
+	jw_str("device", di.name);
+	snprintf(id, sizeof(id), "%04x", di.vendor);
 	jw_str("vendor", id);
-	snprintf(id, sizeof(id), "%04x", d->device);
+	snprintf(id, sizeof(id), "%04x", di.device);
 	jw_str("device_id", id);
-	if (d->iommu_group >= 0)
-		jw_u64("iommu_group", (uint64_t)d->iommu_group);
-	jw_str("driver", d->driver);
+	if (di.iommu_group >= 0)
+		jw_u64("iommu_group", (uint64_t)di.iommu_group);
+	jw_str("driver", di.driver);
 	/* Without CAP_NET_ADMIN the kernel tells nothing of the use. */
-	if (d->use_known) {
-		jw_bool("open", d->open);
-		if (d->open)
-			jw_u64("opener_pid", d->opener_pid);
-		if (d->kvm_pid)
-			jw_u64("kvm_pid", d->kvm_pid);
+	if (di.use_known) {
+		jw_bool("open", di.open);
+		if (di.open)
+			jw_u64("opener_pid", di.opener_pid);
+		if (di.kvm_pid)
+			jw_u64("kvm_pid", di.kvm_pid);
 	}
 	jw_open("regions", '[');
-	for (i = 0; i < d->nr_regions; i++) {
+	for (i = 0; i < di.nr_regions; i++) {
+		struct vfioext_nl_region r = cli_dev_region(d, i);
+
 		jw_open(NULL, '{');
-		jw_u64("index", d->regions[i].index);
-		jw_str("name", region_name(d->regions[i].index));
-		jw_u64("size", d->regions[i].size);
-		jw_u64("flags", d->regions[i].flags);
+		jw_u64("index", r.index);
+		jw_str("name", region_name(r.index));
+		jw_u64("size", r.size);
+		jw_u64("flags", r.flags);
 		jw_close('}');
 	}
 	jw_close(']');
 	jw_open("irqs", '[');
-	for (i = 0; i < d->nr_irqs; i++) {
+	for (i = 0; i < di.nr_irqs; i++) {
+		struct vfioext_nl_irq q = cli_dev_irq(d, i);
+
 		jw_open(NULL, '{');
-		jw_u64("index", d->irqs[i].index);
-		jw_str("name", irq_name(d->irqs[i].index));
-		jw_u64("count", d->irqs[i].count);
+		jw_u64("index", q.index);
+		jw_str("name", irq_name(q.index));
+		jw_u64("count", q.count);
 		jw_close('}');
 	}
 	jw_close(']');
-	if (d->acpi_path[0])
-		jw_str("acpi_path", d->acpi_path);
+	if (di.acpi_path[0])
+		jw_str("acpi_path", di.acpi_path);
 	jw_open("dsm", '{');
-	jw_str("policy", d->dsm_policy ? d->dsm_policy : "");
-	if (d->use_known) {
-		jw_u64("calls", d->dsm_calls);
-		jw_u64("denied", d->dsm_denied);
+	jw_str("policy", di.dsm_policy ? di.dsm_policy : "");
+	if (di.use_known) {
+		jw_u64("calls", di.dsm_calls);
+		jw_u64("denied", di.dsm_denied);
 	}
 	jw_close('}');
-	if (d->use_known) {
+	if (di.use_known) {
 		jw_open("notify", '{');
-		jw_bool("handler", d->notify_handler);
-		jw_bool("eventfd", d->notify_eventfd);
-		jw_bool("channel", d->notify_channel);
-		jw_u64("count", d->notify_count);
-		jw_u64("loopback_refused", d->notify_loopback_refused);
+		jw_bool("handler", di.notify_handler);
+		jw_bool("eventfd", di.notify_eventfd);
+		jw_bool("channel", di.notify_channel);
+		jw_u64("count", di.notify_count);
+		jw_u64("loopback_refused", di.notify_loopback_refused);
 		jw_close('}');
 	}
 	jw_open("power", '{');
-	jw_str("state", d->power_state);
-	jw_str("runtime", d->runtime_pm);
-	if (d->use_known)
-		jw_bool("low_power", d->low_power);
+	jw_str("state", vfioext_nl_pci_power_state_name(di.power_state));
+	jw_str("runtime", vfioext_nl_runtime_pm_name(di.runtime_pm));
+	if (di.use_known)
+		jw_bool("low_power", di.low_power);
 	jw_close('}');
 	jw_close('}');
 }
 
 static void dev_line(const struct vfioext_nl_dev *d)
 {
-	printf("%s %04x:%04x", d->name, d->vendor, d->device);
-	if (d->iommu_group >= 0)
-		printf(" group %d", d->iommu_group);
-	printf(" %s %s", d->power_state,
-	       !d->use_known ? "use-hidden" : d->open ? "open" : "closed");
-	if (d->open)
-		printf(" pid %u", d->opener_pid);
-	if (d->kvm_pid)
-		printf(" vm kvm-%u", d->kvm_pid);
-	if (d->acpi_path[0])
-		printf(" acpi %s", d->acpi_path);
+	const struct vfioext_nl_dev_info di = cli_dev_info(d);
+
+	printf("%s %04x:%04x", di.name, di.vendor, di.device);
+	if (di.iommu_group >= 0)
+		printf(" group %d", di.iommu_group);
+	printf(" %s %s", vfioext_nl_pci_power_state_name(di.power_state),
+	       !di.use_known ? "use-hidden" : di.open ? "open" : "closed");
+	if (di.open)
+		printf(" pid %u", di.opener_pid);
+	if (di.kvm_pid)
+		printf(" vm kvm-%u", di.kvm_pid);
+	if (di.acpi_path[0])
+		printf(" acpi %s", di.acpi_path);
 	putchar('\n');
 }
 
 static void dev_detail(const struct vfioext_nl_dev *d)
 {
+	const struct vfioext_nl_dev_info di = cli_dev_info(d);
 	unsigned int i;
 	const char *p;
 
 	dev_line(d);
-	printf("    driver %s\n", d->driver);
-	for (i = 0; i < d->nr_regions; i++)
-		if (d->regions[i].size)
+	printf("    driver %s\n", di.driver);
+	for (i = 0; i < di.nr_regions; i++) {
+		struct vfioext_nl_region r = cli_dev_region(d, i);
+
+		if (r.size)
 			printf("    region %u (%s) size %#llx flags %#x%s%s%s\n",
-			       d->regions[i].index,
-			       region_name(d->regions[i].index),
-			       (unsigned long long)d->regions[i].size,
-			       d->regions[i].flags,
-			       d->regions[i].flags & VFIO_REGION_INFO_FLAG_READ ? " read" : "",
-			       d->regions[i].flags & VFIO_REGION_INFO_FLAG_WRITE ? " write" : "",
-			       d->regions[i].flags & VFIO_REGION_INFO_FLAG_MMAP ? " mmap" : "");
+			       r.index, region_name(r.index),
+			       (unsigned long long)r.size, r.flags,
+			       r.flags & VFIO_REGION_INFO_FLAG_READ ? " read" : "",
+			       r.flags & VFIO_REGION_INFO_FLAG_WRITE ? " write" : "",
+			       r.flags & VFIO_REGION_INFO_FLAG_MMAP ? " mmap" : "");
+	}
 	printf("    irqs");
-	for (i = 0; i < d->nr_irqs; i++)
-		printf(" %s:%u", irq_name(d->irqs[i].index), d->irqs[i].count);
-	printf("\n    power %s runtime %s%s\n", d->power_state, d->runtime_pm,
-	       d->low_power ? " (held in low power by its user)" : "");
-	if (d->use_known)
+	for (i = 0; i < di.nr_irqs; i++)
+		printf(" %s:%u", irq_name(cli_dev_irq(d, i).index), cli_dev_irq(d, i).count);
+	printf("\n    power %s runtime %s%s\n",
+	       vfioext_nl_pci_power_state_name(di.power_state),
+	       vfioext_nl_runtime_pm_name(di.runtime_pm),
+	       di.low_power ? " (held in low power by its user)" : "");
+	if (di.use_known)
 		printf("    _DSM calls %llu denied %llu, policy:\n",
-		       (unsigned long long)d->dsm_calls,
-		       (unsigned long long)d->dsm_denied);
+		       (unsigned long long)di.dsm_calls,
+		       (unsigned long long)di.dsm_denied);
 	else
 		printf("    _DSM policy:\n");
-	for (p = d->dsm_policy ? d->dsm_policy : ""; *p;) {
+	for (p = di.dsm_policy ? di.dsm_policy : ""; *p;) {
 		size_t n = strcspn(p, "\n");
 
 		printf("        %.*s\n", (int)n, p);
 		p += n + (p[n] == '\n');
 	}
-	if (!d->use_known)
+	if (!di.use_known)
 		return;
 	printf("    notifications %llu, handler %s, eventfd %s, channel %s",
-	       (unsigned long long)d->notify_count,
-	       d->notify_handler ? "installed" : "not installed",
-	       d->notify_eventfd ? "set" : "unset",
-	       d->notify_channel ? "open" : "closed");
-	if (d->notify_loopback_refused)
+	       (unsigned long long)di.notify_count,
+	       di.notify_handler ? "installed" : "not installed",
+	       di.notify_eventfd ? "set" : "unset",
+	       di.notify_channel ? "open" : "closed");
+	if (di.notify_loopback_refused)
 		printf(", %llu loopbacks refused",
-		       (unsigned long long)d->notify_loopback_refused);
+		       (unsigned long long)di.notify_loopback_refused);
 	putchar('\n');
 }
 
 /* Once, on stderr: why the use of the devices is not shown. */
-static void use_hidden_note(const struct vfioext_nl_dev *d, size_t n)
+static void use_hidden_note(struct vfioext_nl_dev *const *d, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!d[i].use_known) {
+		if (!cli_dev_info(d[i]).use_known) {
 			fprintf(stderr,
 				"%s: note: who uses the devices, and their _DSM and notification activity, are shown only with CAP_NET_ADMIN\n",
 				prog);
@@ -1013,16 +1081,17 @@ static void use_hidden_note(const struct vfioext_nl_dev *d, size_t n)
 
 static int dev_list(void)
 {
-	struct vfioext_nl_dev *devs;
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
+	struct vfioext_nl_dev **devs;
 	struct vfioext_nl *nl;
 	size_t n, i;
 	int ret;
 
 	if (open_nl(&nl, false))
 		return 1;
-	ret = vfioext_nl_dev_list(nl, &devs, &n);
+	ret = vfioext_nl_dev_list(nl, &devs, &n, &st);
 	if (ret) {
-		ret = nl_fail(nl, ERR_NL, "dev list", -ret);
+		ret = nl_fail(&st, ERR_NL, "dev list", -ret);
 		vfioext_nl_close(nl);
 		return ret;
 	}
@@ -1031,9 +1100,9 @@ static int dev_list(void)
 		jw_open(NULL, '[');
 	for (i = 0; i < n; i++) {
 		if (g_json)
-			dev_json(&devs[i]);
+			dev_json(devs[i]);
 		else
-			dev_line(&devs[i]);
+			dev_line(devs[i]);
 	}
 	if (g_json)
 		jw_close(']');
@@ -1046,24 +1115,25 @@ static int dev_list(void)
 
 static int dev_show(const char *bdf)
 {
-	struct vfioext_nl_dev d;
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
+	struct vfioext_nl_dev *d;
 	struct vfioext_nl *nl;
 	int ret;
 
 	if (open_nl(&nl, false))
 		return 1;
-	ret = vfioext_nl_dev_get(nl, bdf, &d);
+	ret = vfioext_nl_dev_get(nl, bdf, &d, &st);
 	if (ret) {
-		ret = nl_fail(nl, ERR_NL, "dev show", -ret);
+		ret = nl_fail(&st, ERR_NL, "dev show", -ret);
 		vfioext_nl_close(nl);
 		return ret;
 	}
 	use_hidden_note(&d, 1);
 	if (g_json)
-		dev_json(&d);
+		dev_json(d);
 	else
-		dev_detail(&d);
-	vfioext_nl_dev_clear(&d);
+		dev_detail(d);
+	vfioext_nl_dev_free(d);
 	vfioext_nl_close(nl);
 	return 0;
 }
@@ -1082,14 +1152,15 @@ static int dev_bind(const char *bdf, const char *driver)
 
 static int dev_dsm_policy(const char *bdf, const char *cmd)
 {
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
 	struct vfioext_nl *nl;
 	int ret;
 
 	if (open_nl(&nl, false))
 		return 1;
-	ret = vfioext_nl_dsm_policy_set(nl, bdf, cmd);
+	ret = vfioext_nl_dsm_policy_set(nl, bdf, cmd, &st);
 	if (ret)
-		ret = nl_fail(nl, ERR_NL_ADMIN, "dev dsm-policy", -ret);
+		ret = nl_fail(&st, ERR_NL_ADMIN, "dev dsm-policy", -ret);
 	vfioext_nl_close(nl);
 	return ret;
 }
@@ -1141,41 +1212,42 @@ usage:
 
 static void pviommu_json(const struct vfioext_nl_pviommu *p)
 {
+	const struct vfioext_nl_pviommu_info pi = cli_pv_info(p);
 	unsigned int i;
 
 	jw_open(NULL, '{');
-	jw_u64("id", p->id);
-	jw_u64("owner_pid", p->owner_pid);
-	jw_u64("mappings", p->mappings);
-	jw_u64("container_mappings", p->def_mappings);
-	jw_u64("pinned_pages", p->pinned);
-	jw_u64("dma_limit", p->dma_limit);
+	jw_u64("id", pi.id);
+	jw_u64("owner_pid", pi.owner_pid);
+	jw_u64("mappings", pi.mappings);
+	jw_u64("container_mappings", pi.def_mappings);
+	jw_u64("pinned_pages", pi.pinned);
+	jw_u64("dma_limit", pi.dma_limit);
 	jw_open("counters", '{');
-	jw_u64("map", p->map_reqs);
-	jw_u64("unmap", p->unmap_reqs);
-	jw_u64("map_failed", p->map_failed);
-	jw_u64("unmap_failed", p->unmap_failed);
-	jw_u64("viommu_requests", p->viommu_reqs);
-	jw_u64("viommu_failed", p->viommu_failed);
-	jw_u64("faults", p->faults);
+	jw_u64("map", pi.map_reqs);
+	jw_u64("unmap", pi.unmap_reqs);
+	jw_u64("map_failed", pi.map_failed);
+	jw_u64("unmap_failed", pi.unmap_failed);
+	jw_u64("viommu_requests", pi.viommu_reqs);
+	jw_u64("viommu_failed", pi.viommu_failed);
+	jw_u64("faults", pi.faults);
 	jw_close('}');
 	jw_open("endpoints", '[');
-	for (i = 0; i < p->nr_endpoints; i++) {
+	for (i = 0; i < pi.nr_endpoints; i++) {
 		jw_open(NULL, '{');
-		jw_u64("group", p->endpoints[i].group);
-		jw_str("device", p->endpoints[i].dev);
-		if (p->endpoints[i].has_vsid)
-			jw_u64("vsid", p->endpoints[i].vsid);
-		jw_u64("domain", p->endpoints[i].domain);
+		jw_u64("group", cli_pv_ep(p, i).group);
+		jw_str("device", cli_pv_ep(p, i).dev);
+		if (cli_pv_ep(p, i).has_vsid)
+			jw_u64("vsid", cli_pv_ep(p, i).vsid);
+		jw_u64("domain", cli_pv_ep(p, i).domain);
 		jw_close('}');
 	}
 	jw_close(']');
 	jw_open("domains", '[');
-	for (i = 0; i < p->nr_domains; i++) {
+	for (i = 0; i < pi.nr_domains; i++) {
 		jw_open(NULL, '{');
-		jw_u64("id", p->domains[i].id);
-		jw_u64("mappings", p->domains[i].mappings);
-		jw_u64("endpoints", p->domains[i].endpoints);
+		jw_u64("id", cli_pv_dom(p, i).id);
+		jw_u64("mappings", cli_pv_dom(p, i).mappings);
+		jw_u64("endpoints", cli_pv_dom(p, i).endpoints);
 		jw_close('}');
 	}
 	jw_close(']');
@@ -1184,44 +1256,46 @@ static void pviommu_json(const struct vfioext_nl_pviommu *p)
 
 static void pviommu_text(const struct vfioext_nl_pviommu *p)
 {
+	const struct vfioext_nl_pviommu_info pi = cli_pv_info(p);
 	unsigned int i;
 
-	printf("container %u owner pid %u: %u mappings ", p->id,
-	       p->owner_pid, p->mappings);
+	printf("container %u owner pid %u: %u mappings ", pi.id,
+	       pi.owner_pid, pi.mappings);
 	printf("(%u in the container's space), %llu pages pinned, limit %u\n",
-	       p->def_mappings,
-	       (unsigned long long)p->pinned, p->dma_limit);
+	       pi.def_mappings,
+	       (unsigned long long)pi.pinned, pi.dma_limit);
 	printf("    requests: map %llu (%llu failed), unmap %llu (%llu failed)\n",
-	       (unsigned long long)p->map_reqs,
-	       (unsigned long long)p->map_failed,
-	       (unsigned long long)p->unmap_reqs,
-	       (unsigned long long)p->unmap_failed);
-	if (p->viommu_reqs)
+	       (unsigned long long)pi.map_reqs,
+	       (unsigned long long)pi.map_failed,
+	       (unsigned long long)pi.unmap_reqs,
+	       (unsigned long long)pi.unmap_failed);
+	if (pi.viommu_reqs)
 		printf("    virtio-iommu requests %llu (%llu failed)\n",
-		       (unsigned long long)p->viommu_reqs,
-		       (unsigned long long)p->viommu_failed);
-	if (p->faults)
+		       (unsigned long long)pi.viommu_reqs,
+		       (unsigned long long)pi.viommu_failed);
+	if (pi.faults)
 		printf("    DMA faults reported %llu\n",
-		       (unsigned long long)p->faults);
-	for (i = 0; i < p->nr_endpoints; i++) {
-		printf("    group %u (%s)", p->endpoints[i].group,
-		       p->endpoints[i].dev);
-		if (p->endpoints[i].has_vsid)
-			printf(" vsid %u", p->endpoints[i].vsid);
-		if (p->endpoints[i].domain)
-			printf(" -> domain %u\n", p->endpoints[i].domain);
+		       (unsigned long long)pi.faults);
+	for (i = 0; i < pi.nr_endpoints; i++) {
+		printf("    group %u (%s)", cli_pv_ep(p, i).group,
+		       cli_pv_ep(p, i).dev);
+		if (cli_pv_ep(p, i).has_vsid)
+			printf(" vsid %u", cli_pv_ep(p, i).vsid);
+		if (cli_pv_ep(p, i).domain)
+			printf(" -> domain %u\n", cli_pv_ep(p, i).domain);
 		else
 			printf(" -> container mappings\n");
 	}
-	for (i = 0; i < p->nr_domains; i++)
+	for (i = 0; i < pi.nr_domains; i++)
 		printf("    domain %u: %u mappings, %u endpoints\n",
-		       p->domains[i].id, p->domains[i].mappings,
-		       p->domains[i].endpoints);
+		       cli_pv_dom(p, i).id, cli_pv_dom(p, i).mappings,
+		       cli_pv_dom(p, i).endpoints);
 }
 
 static int cmd_pviommu(int argc, char **argv)
 {
-	struct vfioext_nl_pviommu *v = NULL, one;
+	struct vfioext_nl_status st = { .struct_size = sizeof(st) };
+	struct vfioext_nl_pviommu **v = NULL, *one = NULL;
 	struct vfioext_nl *nl;
 	unsigned long id = 0;
 	size_t n = 0, i;
@@ -1249,16 +1323,16 @@ static int cmd_pviommu(int argc, char **argv)
 	if (open_nl(&nl, false))
 		return 1;
 	if (id) {
-		ret = vfioext_nl_pviommu_get(nl, (uint32_t)id, &one);
+		ret = vfioext_nl_pviommu_get(nl, (uint32_t)id, &one, &st);
 		if (!ret) {
 			v = &one;
 			n = 1;
 		}
 	} else {
-		ret = vfioext_nl_pviommu_list(nl, &v, &n);
+		ret = vfioext_nl_pviommu_list(nl, &v, &n, &st);
 	}
 	if (ret) {
-		ret = nl_fail(nl, ERR_NL, "pviommu show", -ret);
+		ret = nl_fail(&st, ERR_NL, "pviommu show", -ret);
 		vfioext_nl_close(nl);
 		return ret;
 	}
@@ -1266,16 +1340,16 @@ static int cmd_pviommu(int argc, char **argv)
 		jw_open(NULL, '[');
 	for (i = 0; i < n; i++) {
 		if (g_json)
-			pviommu_json(&v[i]);
+			pviommu_json(v[i]);
 		else
-			pviommu_text(&v[i]);
+			pviommu_text(v[i]);
 	}
 	if (g_json && !id)
 		jw_close(']');
 	else if (!g_json && !n)
 		printf("no pviommu container\n");
 	if (id)
-		vfioext_nl_pviommu_clear(&one);
+		vfioext_nl_pviommu_free(one);
 	else
 		vfioext_nl_pviommu_list_free(v, n);
 	vfioext_nl_close(nl);
@@ -1308,9 +1382,10 @@ static void event_print(const struct vfioext_nl_event *ev)
 			break;
 		case VFIO_EXT_EVENT_POWER:
 			jw_bool("low_power", ev->low_power);
-			jw_str("runtime", ev->runtime_pm);
-			if (ev->power_state[0])
-				jw_str("state", ev->power_state);
+			jw_str("runtime",
+			       vfioext_nl_runtime_pm_name(ev->runtime_pm));
+			if (ev->has_power_state)
+				jw_str("state", vfioext_nl_pci_power_state_name(ev->power_state));
 			break;
 		case VFIO_EXT_EVENT_IOMMU_FAULT:
 			jw_u64("container", ev->container);
@@ -1336,9 +1411,9 @@ static void event_print(const struct vfioext_nl_event *ev)
 		case VFIO_EXT_EVENT_POWER:
 			printf(" %s, runtime %s", ev->low_power ?
 			       "user low power" : "no user low power",
-			       ev->runtime_pm);
-			if (ev->power_state[0])
-				printf(" (%s)", ev->power_state);
+			       vfioext_nl_runtime_pm_name(ev->runtime_pm));
+			if (ev->has_power_state)
+				printf(" (%s)", vfioext_nl_pci_power_state_name(ev->power_state));
 			break;
 		case VFIO_EXT_EVENT_IOMMU_FAULT:
 			printf(" %s at iova 0x%llx, container %u domain %u",
@@ -1439,7 +1514,7 @@ static int64_t now_ms(void)
 
 static int cmd_monitor(int argc, char **argv)
 {
-	struct vfioext_nl_event ev;
+	struct vfioext_nl_event ev = { .struct_size = sizeof(ev) };
 	struct vfioext_nl *nl;
 	long count = -1, timeout = -1, seen = 0;
 	unsigned int mask = 0;
