@@ -847,29 +847,6 @@ VFIOEXT_EXPORT int vfioext_acpi_notify_read(int fd,
  */
 struct vfioext_nl;
 
-/**
- * struct vfioext_nl_status - how one request ended, for the caller alone
- * (size-first: see "Structs that grow")
- * @struct_size: sizeof(struct vfioext_nl_status), set by the caller
- * @error: the call's return value (0 or a negative errno)
- * @flags: VFIOEXT_NL_OUTCOME_UNKNOWN: the request was sent but its answer
- *	was lost (-ENOBUFS: the socket's receive buffer overran), so whether
- *	the kernel applied a change (vfioext_nl_dsm_policy_set()) is unknown:
- *	read the state back before retrying
- * @msg_len: length of the kernel's extended ACK message; when it is
- *	sizeof(@msg) or more, @msg holds its beginning (never silently cut)
- * @msg: the message, NUL-terminated; "" when the kernel gave none
- */
-struct vfioext_nl_status {
-	uint32_t struct_size;
-	int32_t error;
-	uint32_t flags;
-	uint32_t msg_len;
-	char msg[512];
-};
-
-#define VFIOEXT_NL_OUTCOME_UNKNOWN	0x1u
-
 struct vfioext_nl_dev;
 struct vfioext_nl_pviommu;
 
@@ -1133,6 +1110,29 @@ struct vfioext_nl_event {
 	uint32_t fault_flags;
 	uint64_t iova;
 };
+
+/**
+ * struct vfioext_nl_status - how one request ended, for the caller alone
+ * (size-first: see "Structs that grow")
+ * @struct_size: sizeof(struct vfioext_nl_status), set by the caller
+ * @error: the call's return value (0 or a negative errno)
+ * @flags: VFIOEXT_NL_OUTCOME_UNKNOWN: the request was sent but its answer
+ *	was lost (-ENOBUFS: the socket's receive buffer overran), so whether
+ *	the kernel applied a change (vfioext_nl_dsm_policy_set()) is unknown:
+ *	read the state back before retrying
+ * @msg_len: length of the kernel's extended ACK message; when it is
+ *	sizeof(@msg) or more, @msg holds its beginning (never silently cut)
+ * @msg: the message, NUL-terminated; "" when the kernel gave none
+ */
+struct vfioext_nl_status {
+	uint32_t struct_size;
+	int32_t error;
+	uint32_t flags;
+	uint32_t msg_len;
+	char msg[512];
+};
+
+#define VFIOEXT_NL_OUTCOME_UNKNOWN	0x1u
 
 /**
  * vfioext_nl_open() - connect to the vfio-ext family
