@@ -423,7 +423,7 @@ static int next_power(struct __test_metadata *_metadata,
 /* The next event of @bdf is POWER with this state. */
 #define EXPECT_POWER(ev, lp, runtime) do {				\
 	const char *_want = (runtime);					\
-	struct vfioext_nl_event _e;					\
+	struct vfioext_nl_event _e = { .struct_size = sizeof(_e) };	\
 									\
 	ASSERT_EQ(0, next_power(_metadata, ev, DSM_BDF, &_e));		\
 	EXPECT_EQ(lp, _e.low_power);					\
@@ -719,6 +719,7 @@ static int ev_reader_start(struct ev_reader *r, struct vfioext_nl *ev,
 	long deadline = now_ms() + 5000;
 
 	memset(r, 0, sizeof(*r));
+	r->e.struct_size = sizeof(r->e);
 	r->ev = ev;
 	r->timeout_ms = timeout_ms;
 	if (pthread_create(&r->thread, NULL, ev_reader_main, r))
