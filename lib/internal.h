@@ -35,6 +35,13 @@ VFIOEXT_HIDDEN void *vfioext_fd_object(int fd, size_t size);
 /* Close the fd an object starts with and free it (NULL is ignored). */
 VFIOEXT_HIDDEN void vfioext_fd_object_close(int *obj);
 
+/* Largest struct_size of a size-first struct looked at (as the kernel). */
+#define VFIOEXT_STRUCT_MAX		4096
+/* vhost's default max_mem_regions, the virtio device's memory table limit. */
+#define VFIOEXT_VIOMMU_MAX_REGIONS	64
+/* A virtio config space is at most a page (the device's is far smaller). */
+#define VFIOEXT_VIRTIO_CONFIG_MAX	4096
+
 /*
  * vfioext.c: a size-first struct the caller passes in (vfioext.h,
  * "Structs that grow"): @user is @user_size bytes as the caller knows

@@ -1315,9 +1315,10 @@ struct vfioext_mem_region {
  * Return: 0; -EBUSY (a device exists, or an endpoint is in a VMM-made
  * domain); -ENODEV (no group); -EINVAL (also: a region's struct_size
  * below the first version's or unlike the first region's, or non-zero
- * flags); -E2BIG (too many regions, or a region with non-zero bytes this
- * library does not know); -ENOTTY (not a pviommu container, or an older
- * module); other -errno of the vhost ioctls.
+ * flags); -E2BIG (more than 64 regions, a struct_size above 4096, or a
+ * region with non-zero bytes this library does not know); -ENOTTY (not
+ * a pviommu container, or an older module); other -errno of the vhost
+ * ioctls.
  */
 VFIOEXT_EXPORT int vfioext_viommu_open(struct vfioext_container *c,
 				       uint32_t flags,
@@ -1376,9 +1377,10 @@ VFIOEXT_EXPORT int vfioext_virtio_get_status(int fd, uint8_t *status);
  * @fd: a device fd
  * @off: offset in the config space
  * @buf: the bytes read or to write
- * @len: how many
+ * @len: how many (1 to 4096)
  * @write: 0 reads, non-zero writes
- * Return: 0 or -errno (-EINVAL outside the config space).
+ * Return: 0 or -errno (-EINVAL outside the config space, or @len 0 or
+ * above 4096).
  */
 VFIOEXT_EXPORT int vfioext_virtio_config(int fd, unsigned int off,
 					 void *buf, unsigned int len,

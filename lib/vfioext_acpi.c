@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -596,6 +597,10 @@ static int ms_left(const struct timespec *deadline)
 	return ns > INT_MAX ? INT_MAX : (int)ns;
 }
 
+/* The record's size is fixed for the channels this library opens (uAPI). */
+static_assert(sizeof(struct vfio_ext_acpi_notify_record) == 32,
+	      "vfio_ext_acpi_notify_record is frozen at 32 bytes");
+
 int vfioext_acpi_notify_read(int fd, struct vfio_ext_acpi_notify_record *recs,
 			     size_t max, int timeout_ms)
 {
@@ -630,8 +635,9 @@ int vfioext_acpi_notify_read(int fd, struct vfio_ext_acpi_notify_record *recs,
 			return -errno;
 		if (!n) {
 			/*
-			 * End of the channel, or a record another reader
-			 * took between the kernel's check and its copy: only
+			 * End of the channel (the device closed, the queue
+			 * drained).  Modules before API version 6 also read
+			 * 0 when another reader took the record first: only
 			 * a closed device polls EPOLLHUP.
 			 */
 			p.revents = 0;

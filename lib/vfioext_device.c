@@ -12,6 +12,9 @@
 #include "vfioext.h"
 #include "internal.h"
 
+/* The fixed part of struct vfio_device_info in its largest version. */
+#define VFIOEXT_DEVICE_INFO_FIXED	24
+
 int vfioext_device_open(struct vfioext_group *g, const char *bdf,
 			struct vfioext_device **out)
 {
@@ -75,10 +78,15 @@ int vfioext_device_get_info(struct vfioext_device *d,
 {
 	if (!d || !info)
 		return -EINVAL;
-	/* num_irqs ends the first version (no capabilities). */
+	/*
+	 * num_irqs ends the first version (no capabilities); the fixed part
+	 * is 20 bytes in older <linux/vfio.h> and 24 (a pad word after
+	 * cap_offset) in newer ones, so an argsz up to 24 asks for no
+	 * capabilities whichever header this library was built with.
+	 */
 	return vfioext_vfio_info(d->fd, VFIO_DEVICE_GET_INFO, info,
 				 offsetof(struct vfio_device_info, cap_offset),
-				 sizeof(*info), NULL);
+				 VFIOEXT_DEVICE_INFO_FIXED, NULL);
 }
 
 int vfioext_device_reset(struct vfioext_device *d)

@@ -46,10 +46,14 @@ static int mem_table(const struct vfioext_mem_region *regions,
 
 	if (nr && !regions)
 		return -EINVAL;
+	if (nr > VFIOEXT_VIOMMU_MAX_REGIONS)
+		return -E2BIG;
 	if (nr) {
 		stride = regions->struct_size;
 		if (stride % offsetof(struct mem_region_align, r))
 			return -EINVAL;
+		if (stride > VFIOEXT_STRUCT_MAX)
+			return -E2BIG;
 	}
 	m = calloc(1, sizeof(*m) + (size_t)nr * sizeof(m->regions[0]));
 	if (!m)
@@ -193,7 +197,7 @@ int vfioext_virtio_config(int fd, unsigned int off, void *buf,
 	struct vhost_vdpa_config *c;
 	int ret;
 
-	if (!buf || !len)
+	if (!buf || !len || len > VFIOEXT_VIRTIO_CONFIG_MAX)
 		return -EINVAL;
 	c = malloc(sizeof(*c) + len);
 	if (!c)

@@ -389,6 +389,9 @@ void vfio_ext_notify_close(struct vfio_ext_device *edev)
  * was not empty, so a reader that finds it drained by another goes back
  * to waiting.  0 is returned only for a closed device with nothing left.
  */
+/* A flag of VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, not a new size, grows it. */
+static_assert(sizeof(struct vfio_ext_acpi_notify_record) == 32);
+
 static ssize_t chan_read(struct file *file, char __user *buf, size_t count,
 			 loff_t *ppos)
 {

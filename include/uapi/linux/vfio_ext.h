@@ -170,6 +170,11 @@ struct vfio_ext_acpi_dsm {
  * @dropped: notifications dropped just before this one because the
  *           reader fell more than VFIO_EXT_ACPI_NOTIFY_QUEUE behind
  * @reserved: zero
+ *
+ * The record is 32 bytes and stays so for every channel opened without a
+ * new flag: a later record layout will be asked for with a flag of
+ * VFIO_EXT_DEVICE_ACPI_NOTIFY_FD, so a reader never sees a record of a
+ * size it did not ask for.
  */
 struct vfio_ext_acpi_notify_record {
 	__u64 seq;
