@@ -197,8 +197,8 @@ static struct vfio_ext_device *reg_find(struct genl_info *info)
 
 /*
  * Payload room of an event message: the largest event (power: type, seq,
- * timestamp, a 16-byte address, low-power flag, a state name) takes about
- * 100 bytes; atomic allocations stay small.
+ * timestamp, a 16-byte address, the state enums and low-power flag) takes
+ * about 100 bytes; atomic allocations stay small.
  */
 #define EVENT_MSG_SIZE	256
 

@@ -657,8 +657,18 @@ enum vfio_ext_fault {
 	VFIO_EXT_FAULT_WRITE = 1,
 };
 
-/*
- * PCI power state of a device (power-state), as the PCI core has it.
+/**
+ * enum vfio_ext_pci_power_state - PCI power state of a device (power-state),
+ *   as the PCI core has it.
+ * @VFIO_EXT_PCI_POWER_STATE_D0: Fully on.
+ * @VFIO_EXT_PCI_POWER_STATE_D1: Light sleep.
+ * @VFIO_EXT_PCI_POWER_STATE_D2: Deeper sleep.
+ * @VFIO_EXT_PCI_POWER_STATE_D3HOT: Off, still on its bus's power (config space
+ *   answers).
+ * @VFIO_EXT_PCI_POWER_STATE_D3COLD: Off, power removed.
+ * @VFIO_EXT_PCI_POWER_STATE_UNKNOWN: The PCI core does not know the state.
+ * @VFIO_EXT_PCI_POWER_STATE_ERROR: The device did not answer
+ *   (PCI_POWER_ERROR).
  */
 enum vfio_ext_pci_power_state {
 	VFIO_EXT_PCI_POWER_STATE_D0,
