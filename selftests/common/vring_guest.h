@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_iommu.h>
 #include <linux/virtio_ring.h>
 
 #define VG_DESC		0x1000
@@ -34,6 +36,13 @@
 #define VG_RESP		0x11000
 #define VG_REQ_SLOT	64
 #define VG_RESP_SLOT	16
+
+/* What the in-kernel virtio-iommu offers, and a test driver acks. */
+#define VG_IOMMU_FEATURES	((1ULL << VIRTIO_F_VERSION_1) |		\
+				 (1ULL << VIRTIO_IOMMU_F_INPUT_RANGE) |	\
+				 (1ULL << VIRTIO_IOMMU_F_DOMAIN_RANGE) |	\
+				 (1ULL << VIRTIO_IOMMU_F_MAP_UNMAP) |	\
+				 (1ULL << VIRTIO_IOMMU_F_PROBE))
 
 struct vring_guest {
 	uint8_t *ram;

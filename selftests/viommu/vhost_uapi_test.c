@@ -77,11 +77,6 @@
 #define NVQS		2	/* requestq, eventq; vhost-net has 2 too */
 #define VSID		1
 #define BIT_ULL(n)	(1ULL << (n))
-#define FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_DOMAIN_RANGE) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_MAP_UNMAP) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_PROBE))
 /* The VHOST_BACKEND_F_* bits offered: none yet (SUSPEND/RESUME: #18). */
 #define BACKEND_OFFER	0ULL
 
@@ -363,7 +358,7 @@ TEST_F(uapi, backend_features)
 	/* Accepted after DRIVER_OK too, and the offer does not change. */
 	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
 	ASSERT_EQ(0, setup_queue(self->dev, &self->vg));
-	ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, FEATURES));
+	ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, VG_IOMMU_FEATURES));
 	ASSERT_EQ(0, vfioext_virtio_set_status(self->dev,
 					       VIRTIO_CONFIG_S_ACKNOWLEDGE |
 					       VIRTIO_CONFIG_S_DRIVER |
@@ -631,7 +626,7 @@ TEST_F(uapi, vring_err)
 			f.fd = efd;
 			ASSERT_EQ(0, vx(self->dev, VHOST_SET_VRING_ERR, &f));
 		}
-		ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, FEATURES));
+		ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, VG_IOMMU_FEATURES));
 		ASSERT_EQ(0, vfioext_virtio_set_status(self->dev, run));
 		EXPECT_FALSE(readable(efd, 0));
 		vg_add(&self->vg, &outside, 1, 0);

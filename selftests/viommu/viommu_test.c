@@ -46,11 +46,6 @@
 #define GPA_DATA	0x100000	/* guest buffers for DMA */
 #define VSID		1
 #define BIT_ULL(n)	(1ULL << (n))
-#define FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_DOMAIN_RANGE) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_MAP_UNMAP) | \
-			 BIT_ULL(VIRTIO_IOMMU_F_PROBE))
 #define F_BYPASS_CFG	BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG)
 #define ST_ACK		VIRTIO_CONFIG_S_ACKNOWLEDGE
 #define ST_DRV		(ST_ACK | VIRTIO_CONFIG_S_DRIVER)
@@ -409,7 +404,7 @@ TEST_F(viommu, identity_and_config)
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_DEVICE_ID, &id));
 	EXPECT_EQ(VIRTIO_ID_IOMMU, id);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_GET_FEATURES, &f));
-	EXPECT_EQ(FEATURES | F_BYPASS_CFG, f);
+	EXPECT_EQ(VG_IOMMU_FEATURES | F_BYPASS_CFG, f);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_VQS_COUNT, &nvq));
 	EXPECT_EQ(2, nvq);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_CONFIG_SIZE, &csz));
@@ -466,16 +461,16 @@ TEST_F(viommu, status_rules)
 	EXPECT_EQ(-EINVAL, set_status(&self->g, ST_DRV |
 				      VIRTIO_CONFIG_S_DRIVER_OK));
 	/* Not offered: FEATURES_OK does not stick. */
-	f = FEATURES | (1ULL << VIRTIO_IOMMU_F_MMIO);
+	f = VG_IOMMU_FEATURES | (1ULL << VIRTIO_IOMMU_F_MMIO);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_SET_FEATURES, &f));
 	ASSERT_EQ(0, set_status(&self->g, ST_FOK));
 	EXPECT_EQ(ST_DRV, get_status(&self->g));
 	/* No VERSION_1 (legacy): refused too. */
-	f = FEATURES & ~(1ULL << VIRTIO_F_VERSION_1);
+	f = VG_IOMMU_FEATURES & ~(1ULL << VIRTIO_F_VERSION_1);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_SET_FEATURES, &f));
 	ASSERT_EQ(0, set_status(&self->g, ST_FOK));
 	EXPECT_EQ(ST_DRV, get_status(&self->g));
-	f = FEATURES;
+	f = VG_IOMMU_FEATURES;
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_SET_FEATURES, &f));
 	ASSERT_EQ(0, set_status(&self->g, ST_FOK));
 	EXPECT_EQ(ST_FOK, get_status(&self->g));
@@ -487,7 +482,7 @@ TEST_F(viommu, status_rules)
 	ASSERT_EQ(0, set_status(&self->g, 0));
 	EXPECT_EQ(0, get_status(&self->g));
 	ASSERT_EQ(0, vmm_queue(&self->g));
-	ASSERT_EQ(0, guest_start(&self->g, FEATURES));
+	ASSERT_EQ(0, guest_start(&self->g, VG_IOMMU_FEATURES));
 	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(&self->g, 1, VSID, 0));
 }
 
@@ -536,7 +531,7 @@ TEST_F_TIMEOUT(viommu, map_unmap_dma, 120)
 	struct gvm *g = &self->g;
 	long lck0 = proc_status_kb("VmLck");
 
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	/* Not attached, no bypass: the endpoint is blocked. */
 	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 				GPA_DATA + 0x1000, 0x5a));
@@ -610,7 +605,7 @@ TEST_F_TIMEOUT(viommu, map_peer_bar, 120)
 		.userspace_addr = (uintptr_t)peer,
 	};
 	ASSERT_EQ(0, vx(g->dev, VHOST_SET_MEM_TABLE, &mem));
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x1000, RD));
 
@@ -642,7 +637,7 @@ TEST_F_TIMEOUT(viommu, reattach_and_reset, 120)
 	struct gvm *g = &self->g;
 	long lck0 = proc_status_kb("VmLck");
 
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x2000, RW));
 	/* Attaching to domain 2 leaves domain 1 (freed: its last endpoint). */
@@ -682,7 +677,7 @@ TEST_F(viommu, probe)
 	nresv = group_resv_regions(g->h.group_id, resv, MAX_RESV_REGIONS);
 	ASSERT_LE(1, nresv);
 	ASSERT_GE(MAX_RESV_REGIONS, nresv);
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 512 + 4, &st));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, st);
 	out = gpa(g, GPA_RESP);
@@ -736,7 +731,7 @@ TEST_F(viommu, probe)
 	/* A driver that did not negotiate PROBE cannot use it. */
 	ASSERT_EQ(0, set_status(g, 0));
 	ASSERT_EQ(0, vmm_queue(g));
-	ASSERT_EQ(0, guest_start(g, FEATURES & ~BIT_ULL(VIRTIO_IOMMU_F_PROBE)));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES & ~BIT_ULL(VIRTIO_IOMMU_F_PROBE)));
 	ASSERT_EQ(0, request(g, &r, sizeof(r), 4, &st));
 	EXPECT_EQ(VIRTIO_IOMMU_S_UNSUPP, st);
 }
@@ -759,7 +754,7 @@ TEST_F(viommu, input_range_edges)
 	       (unsigned long long)cfg.input_range.start,
 	       (unsigned long long)cfg.input_range.end);
 	top = cfg.input_range.end - 0xfff;
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 	if (cfg.input_range.end != UINT64_MAX) {
 		EXPECT_EQ(VIRTIO_IOMMU_S_RANGE,
@@ -831,7 +826,7 @@ TEST_F(viommu, bad_requests)
 		if (!strcmp(resv[i].type, "msi") && !msi)
 			msi = resv[i].start & ~0xfffULL;
 	ASSERT_NE(0, msi);
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	EXPECT_EQ(VIRTIO_IOMMU_S_NOENT, attach(g, 1, 42, 0));
 	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, attach(g, 0, VSID, 0));
 	EXPECT_EQ(VIRTIO_IOMMU_S_RANGE, attach(g, 1024, VSID, 0));
@@ -903,7 +898,7 @@ TEST_F(viommu, memlock_limit)
 	ASSERT_LE(0, g->dev);
 	ASSERT_EQ(0, vmm_setup(g));
 	ASSERT_EQ(0, vmm_queue(g));
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 	EXPECT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x2000, RW));
 	EXPECT_EQ(VIRTIO_IOMMU_S_NOMEM, map(g, 1, 0x402000, GPA_DATA, 0x1000,
@@ -968,7 +963,7 @@ TEST_F_TIMEOUT(viommu, bypass, 120)
 	ASSERT_EQ(0, vmm_queue(g));
 	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 			       GPA_DATA + 0x1000, 0x11));
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 				GPA_DATA + 0x1000, 0x12));
 	/* Reset: back to boot bypass. */
@@ -976,7 +971,7 @@ TEST_F_TIMEOUT(viommu, bypass, 120)
 	ASSERT_EQ(0, vmm_queue(g));
 	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 			       GPA_DATA + 0x1000, 0x13));
-	ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES | F_BYPASS_CFG));
 	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 			       GPA_DATA + 0x1000, 0x14));
 	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &zero, 1, 1));
@@ -1008,7 +1003,7 @@ TEST_F_TIMEOUT(viommu, reset_restores_boot_bypass, 120)
 	uint8_t one = 1, zero = 0, b = 0xff;
 
 	/* Created blocked; the guest lets endpoints bypass, then resets. */
-	ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES | F_BYPASS_CFG));
 	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &one, 1, 1));
 	EXPECT_TRUE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 			       GPA_DATA + 0x1000, 0x21));
@@ -1025,7 +1020,7 @@ TEST_F_TIMEOUT(viommu, reset_restores_boot_bypass, 120)
 	ASSERT_LE(0, g->dev);
 	ASSERT_EQ(0, vmm_setup(g));
 	ASSERT_EQ(0, vmm_queue(g));
-	ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES | F_BYPASS_CFG));
 	ASSERT_EQ(0, vfioext_virtio_config(g->dev, CFG_BYPASS, &zero, 1, 1));
 	EXPECT_FALSE(dma_copies(g, GPA_DATA, GPA_DATA + 0x1000, GPA_DATA,
 				GPA_DATA + 0x1000, 0x23));
@@ -1077,7 +1072,7 @@ TEST_F_TIMEOUT(viommu, guest_map_budget, 120)
 	ASSERT_NE(NULL, hot);
 
 	/* The VMM has one mapping (guest RAM); the guest gets its six. */
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 	for (i = 0; i < 6; i++)
 		EXPECT_EQ(VIRTIO_IOMMU_S_OK,
@@ -1211,7 +1206,7 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 	int i, st;
 
 	ASSERT_EQ(0, set_inline_kick(true));
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 	/* Settled: the new worker has gone to sleep for good. */
 	for (i = 0, sw0 = -1; i < 50; i++) {
@@ -1302,7 +1297,7 @@ TEST_F(viommu, broken_ring_needs_reset)
 	for (i = 0; i < 3; i++) {
 		int t;
 
-		ASSERT_EQ(0, guest_start(g, FEATURES));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 		ASSERT_EQ(0, post_nowait(g, cases[i], n[i], 0));
 		for (t = 0; t < 2000 && !(get_status(g) &
 					  VIRTIO_CONFIG_S_NEEDS_RESET); t++)
@@ -1316,7 +1311,7 @@ TEST_F(viommu, broken_ring_needs_reset)
 		ASSERT_EQ(0, set_status(g, 0));
 		ASSERT_EQ(0, vmm_queue(g));
 	}
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 }
 
@@ -1342,7 +1337,7 @@ TEST_F_TIMEOUT(viommu, ring_fuzz, 300)
 		struct vring_desc d[4];
 		uint64_t v = 1;
 
-		ASSERT_EQ(0, guest_start(g, FEATURES | F_BYPASS_CFG));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES | F_BYPASS_CFG));
 		for (i = 0; i < 4; i++) {
 			d[i].addr = random() % 4 ? GPA_REQ + random() % 0x2000 :
 				    ((uint64_t)random() << 32) | random();
@@ -1381,7 +1376,7 @@ TEST_F_TIMEOUT(viommu, ring_fuzz, 300)
 	EXPECT_LT(0, answered);
 	EXPECT_LT(0, broken);
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
-	ASSERT_EQ(0, guest_start(g, FEATURES));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
 	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
 }
 
@@ -1403,7 +1398,7 @@ TEST(teardown_orders)
 		if (ret == -ENODEV)
 			SKIP(return, "no edu device on this machine");
 		ASSERT_EQ(0, ret);
-		ASSERT_EQ(0, guest_start(&g, FEATURES));
+		ASSERT_EQ(0, guest_start(&g, VG_IOMMU_FEATURES));
 		ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(&g, 1, VSID, 0));
 		ASSERT_EQ(VIRTIO_IOMMU_S_OK,
 			  map(&g, 1, 0x400000, GPA_DATA, 0x4000, RW));
