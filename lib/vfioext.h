@@ -1410,6 +1410,35 @@ VFIOEXT_EXPORT int vfioext_virtio_get_backend_features(int fd,
 VFIOEXT_EXPORT int vfioext_virtio_set_backend_features(int fd,
 						       uint64_t features);
 
+/**
+ * vfioext_virtio_suspend() - stop serving the device's queues
+ * (VHOST_VDPA_SUSPEND; the owner)
+ * @fd: a device fd
+ *
+ * When it returns no request is in flight and none is served until
+ * vfioext_virtio_resume() or a reset; the guest's kicks meanwhile are kept
+ * and served on resume.  Queue positions (VHOST_GET_VRING_BASE) are then
+ * stable.  A device whose status lacks DRIVER_OK serves nothing anyway:
+ * the call does nothing and succeeds (as vhost-vdpa).  Since 1.1.
+ *
+ * Return: 0; -EPERM for a caller that is not the owner; -ENOBUFS or
+ * -ENOTTY from a module without it (VHOST_BACKEND_F_SUSPEND not offered);
+ * other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_suspend(int fd);
+
+/**
+ * vfioext_virtio_resume() - serve the queues again after
+ * vfioext_virtio_suspend() (VHOST_VDPA_RESUME; the owner)
+ * @fd: a device fd
+ *
+ * Kicks that arrived while suspended are served.  Without DRIVER_OK the
+ * call does nothing and succeeds.  Since 1.1.
+ *
+ * Return: as vfioext_virtio_suspend() (VHOST_BACKEND_F_RESUME).
+ */
+VFIOEXT_EXPORT int vfioext_virtio_resume(int fd);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,11 @@
 #include "vfioext.h"
 #include "internal.h"
 
+/* Not in 6.1's <linux/vhost.h> (the number is uAPI, as 6.12 defines it). */
+#ifndef VHOST_VDPA_RESUME
+#define VHOST_VDPA_RESUME	_IO(VHOST_VIRTIO, 0x7E)
+#endif
+
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
@@ -189,6 +194,16 @@ int vfioext_virtio_get_backend_features(int fd, uint64_t *features)
 int vfioext_virtio_set_backend_features(int fd, uint64_t features)
 {
 	return xioctl(fd, VHOST_SET_BACKEND_FEATURES, &features);
+}
+
+int vfioext_virtio_suspend(int fd)
+{
+	return xioctl(fd, VHOST_VDPA_SUSPEND, NULL);
+}
+
+int vfioext_virtio_resume(int fd)
+{
+	return xioctl(fd, VHOST_VDPA_RESUME, NULL);
 }
 
 int vfioext_virtio_config(int fd, unsigned int off, void *buf,

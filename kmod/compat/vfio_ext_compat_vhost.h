@@ -15,4 +15,12 @@
 					      struct vhost_vring_state)
 #endif
 
+/* Not in 6.1 (VHOST_VDPA_SUSPEND and VHOST_BACKEND_F_SUSPEND are). */
+#ifndef VHOST_VDPA_RESUME
+#define VHOST_VDPA_RESUME		_IO(VHOST_VIRTIO, 0x7E)
+#endif
+#ifndef VHOST_BACKEND_F_RESUME
+#define VHOST_BACKEND_F_RESUME		0x5
+#endif
+
 #endif /* _VFIO_EXT_COMPAT_VHOST_H */

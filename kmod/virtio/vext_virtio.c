@@ -7,7 +7,8 @@
  * owner, features, backend features, status, config space, the memory
  * table (VHOST_SET_MEM_TABLE, as vhost-net: guest-physical to VMM
  * virtual), vring num/addr/base/enable/size, kick, call and error
- * eventfds, the config-change eventfd, and reset (status 0).  Ring
+ * eventfds, the config-change eventfd, suspend and resume
+ * (VHOST_VDPA_SUSPEND/RESUME), and reset (status 0).  Ring
  * addresses are VMM virtual addresses (as vhost); buffer addresses in
  * descriptors are guest-physical and reach memory only through the memory
  * table.  Every other ioctl of <linux/vhost.h> is refused the way vhost's
@@ -141,6 +142,9 @@ struct vext_vq {
  * @backend_features: VHOST_SET_BACKEND_FEATURES, a subset of
  *	VEXT_BACKEND_FEATURES; kept until the fd is closed (as vhost)
  * @running: DRIVER_OK, and neither FAILED nor DEVICE_NEEDS_RESET
+ * @suspended: VHOST_VDPA_SUSPEND with DRIVER_OK, until VHOST_VDPA_RESUME
+ *	or a reset: nothing is served, kicks stay in @pending (written
+ *	under @lock, read without it by the worker)
  * @max_queue: largest queue size accepted
  * @mem: the memory table, or NULL
  * @config_call: eventfd for configuration-change notifications, or NULL
@@ -164,6 +168,7 @@ struct vext_vdev {
 	u64 features;
 	u64 backend_features;
 	bool running;
+	bool suspended;
 	u16 max_queue;
 	struct vext_memtable *mem;
 	struct eventfd_ctx *config_call;
@@ -173,14 +178,15 @@ struct vext_vdev {
 };
 
 /*
- * The VHOST_BACKEND_F_* bits offered: none yet.  IOTLB_MSG_V2, IOTLB_BATCH,
- * IOTLB_ASID, DESC_ASID and IOTLB_PERSIST describe vhost's IOTLB, which
- * the device does not have (it takes a memory table, as vhost-net);
- * SUSPEND and RESUME need VHOST_VDPA_SUSPEND/RESUME;
+ * The VHOST_BACKEND_F_* bits offered: SUSPEND and RESUME
+ * (VHOST_VDPA_SUSPEND/RESUME).  IOTLB_MSG_V2, IOTLB_BATCH, IOTLB_ASID,
+ * DESC_ASID and IOTLB_PERSIST describe vhost's IOTLB, which the device
+ * does not have (it takes a memory table, as vhost-net);
  * ENABLE_AFTER_DRIVER_OK would let VHOST_VDPA_SET_VRING_ENABLE through
  * after DRIVER_OK, which is refused (EBUSY).
  */
-#define VEXT_BACKEND_FEATURES	0ULL
+#define VEXT_BACKEND_FEATURES	(BIT_ULL(VHOST_BACKEND_F_SUSPEND) | \
+				 BIT_ULL(VHOST_BACKEND_F_RESUME))
 
 static LIST_HEAD(vext_types);
 static DEFINE_MUTEX(vext_types_lock);	/* vext_types */
@@ -378,12 +384,17 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 
 /*
  * Serve the kicked queues.  Taking them under the lock makes a kick's
- * service visible to any later holder of the lock.  lock held.
+ * service visible to any later holder of the lock.  A suspended device
+ * leaves them pending: VHOST_VDPA_RESUME serves them.  lock held.
  */
 static void serve_pending(struct vext_vdev *dev)
 {
-	unsigned long pending = xchg(&dev->pending, 0);
+	unsigned long pending;
 	unsigned int qi;
+
+	if (dev->suspended)
+		return;
+	pending = xchg(&dev->pending, 0);
 
 	for_each_set_bit(qi, &pending, dev->ops->nr_vqs)
 		serve_vq(dev, &dev->vqs[qi]);
@@ -402,7 +413,8 @@ static int vext_worker(void *data)
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (kthread_should_stop())
 			break;
-		if (!READ_ONCE(dev->pending)) {
+		/* Suspended: RESUME wakes us (after clearing the flag). */
+		if (!READ_ONCE(dev->pending) || READ_ONCE(dev->suspended)) {
 			schedule();
 			continue;
 		}
@@ -454,7 +466,7 @@ static void inline_serve(struct callback_head *work)
 		mutex_unlock(&dev->lock);
 	}
 	/* More than a queue's worth, or not ours to serve: the worker. */
-	if (READ_ONCE(dev->pending))
+	if (READ_ONCE(dev->pending) && !READ_ONCE(dev->suspended))
 		wake_worker(dev);
 	fput(file);
 }
@@ -585,6 +597,7 @@ static void reset_locked(struct vext_vdev *dev)
 	unsigned int i;
 
 	dev->running = false;
+	WRITE_ONCE(dev->suspended, false);
 	dev->ops->reset(dev);
 	dev->status = 0;
 	dev->features = 0;
@@ -631,10 +644,11 @@ static int activate(struct vext_vdev *dev)
 			return -EFAULT;
 		ret = vext_vring_init(&vq->ring, vq->num, vq->desc, vq->avail,
 				      vq->used);
+		if (!ret)
+			ret = vext_vring_start(&vq->ring, &dev->ring_mem,
+					       vq->base);
 		if (ret)
 			return ret;
-		vq->ring.last_avail = vq->base;
-		vq->ring.used_idx = vq->base;
 	}
 	dev->running = true;
 	for (i = 0; i < dev->ops->nr_vqs; i++)
@@ -898,6 +912,27 @@ static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
 	return -ENOTTY;
 }
 
+/*
+ * VHOST_VDPA_SUSPEND, VHOST_VDPA_RESUME, as vhost-vdpa: without DRIVER_OK
+ * both do nothing and succeed.  Every request is served under the lock
+ * we hold, so when SUSPEND returns none is in flight, and none is served
+ * until RESUME (or a reset, which ends the suspension); kicks arriving
+ * meanwhile stay pending and RESUME has the worker serve them.  Queue
+ * positions (VHOST_GET_VRING_BASE) are then stable.  lock held.
+ */
+static int suspend(struct vext_vdev *dev, bool on)
+{
+	if (!(dev->status & VIRTIO_CONFIG_S_DRIVER_OK))
+		return 0;
+	WRITE_ONCE(dev->suspended, on);
+	/* The worker checks @suspended after setting its state: woken
+	 * here, it sees the flag cleared (wake_up_process() orders it).
+	 */
+	if (!on)
+		wake_worker(dev);
+	return 0;
+}
+
 /* Everything that needs the owner.  lock held. */
 static long owner_ioctl(struct vext_vdev *dev, unsigned int cmd,
 			void __user *argp)
@@ -930,6 +965,9 @@ static long owner_ioctl(struct vext_vdev *dev, unsigned int cmd,
 		return set_eventfd(&dev->config_call, fd);
 	case VHOST_SET_MEM_TABLE:
 		return set_mem_table(dev, argp);
+	case VHOST_VDPA_SUSPEND:
+	case VHOST_VDPA_RESUME:
+		return suspend(dev, cmd == VHOST_VDPA_SUSPEND);
 	default:
 		return vring_ioctl(dev, cmd, argp);
 	}
@@ -1193,6 +1231,26 @@ u64 vext_vdev_features(struct vext_vdev *vdev)
 	return vdev->features;
 }
 EXPORT_SYMBOL_GPL(vext_vdev_features);
+
+/**
+ * vext_vdev_suspended() - is the device suspended (VHOST_VDPA_SUSPEND)?
+ * @vdev: the device (lock held)
+ *
+ * While it is, and the lock is held, no request is in flight or served,
+ * and every queue's position (VHOST_GET_VRING_BASE) is stable; a reset or
+ * VHOST_VDPA_RESUME ends it.  A device without DRIVER_OK serves nothing
+ * either, but is never "suspended" (SUSPEND does nothing then, as
+ * vhost-vdpa): a device that is running requests is one whose status has
+ * DRIVER_OK and that is not suspended.
+ *
+ * Return: true while suspended.
+ */
+bool vext_vdev_suspended(struct vext_vdev *vdev)
+{
+	lockdep_assert_held(&vdev->lock);
+	return vdev->suspended;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_suspended);
 
 /**
  * vext_vdev_status() - the device status (lock held: in a callback)

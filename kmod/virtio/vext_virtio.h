@@ -82,6 +82,7 @@ void vext_vdev_destroy(struct vext_vdev *vdev);
 void *vext_vdev_priv(struct vext_vdev *vdev);
 u64 vext_vdev_features(struct vext_vdev *vdev);
 u8 vext_vdev_status(struct vext_vdev *vdev);
+bool vext_vdev_suspended(struct vext_vdev *vdev);
 
 int vext_chain_read(struct vext_vdev *vdev, const struct vext_chain *c,
 		    u64 off, void *buf, u64 len);

@@ -140,6 +140,33 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 }
 
 /**
+ * vext_vring_start() - resume a queue where the driver left it
+ * @vr: the queue, after vext_vring_init()
+ * @m: the memory table the ring lives in
+ * @last_avail: the next driver-ring entry to take (VHOST_SET_VRING_BASE)
+ *
+ * The next device-ring entry is the one after the index the device ring
+ * holds (as vhost's vhost_vq_init_access()): a queue the driver kept
+ * across a device restore continues where its last used entry was, and
+ * a fresh ring (index 0) starts at 0.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
+		     u16 last_avail)
+{
+	u16 used_idx;
+	int ret;
+
+	ret = rd16(m, vr->used + 2, &used_idx);
+	if (ret)
+		return ret;
+	vr->last_avail = last_avail;
+	vr->used_idx = used_idx;
+	return 0;
+}
+
+/**
  * vext_vring_push() - return chain @head with @len bytes written
  * @vr: the queue
  * @m: the memory table the ring lives in

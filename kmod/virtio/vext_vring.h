@@ -83,6 +83,8 @@ struct vext_chain {
 
 int vext_vring_init(struct vext_vring *vr, unsigned int num, u64 desc,
 		    u64 avail, u64 used);
+int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
+		     u16 last_avail);
 int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 		   struct vext_chain *c);
 int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,

@@ -221,12 +221,45 @@ static void vring_long_chain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.c->nr_out, (unsigned int)VEXT_MAX_SEGS);
 }
 
+/*
+ * A queue resumed at a driver-ring position (a restored device): the next
+ * used entry goes after the one the device ring's index names, whatever
+ * the saved position; an unreadable device ring is -EFAULT.
+ */
+static void vring_start_continues(struct kunit *test)
+{
+	struct fixture f;
+	__le16 x = cpu_to_le16(0xfffe);
+	__le32 used[2];
+
+	setup(test, &f, 8);
+	memcpy(f.g->b + USED + 2, &x, 2);
+	KUNIT_ASSERT_EQ(test, vext_vring_start(&f.vr, &f.m, 0xfffe), 0);
+	KUNIT_EXPECT_EQ(test, f.vr.last_avail, 0xfffe);
+	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 0xfffe);
+	/* Driver-ring entry 0xfffe sits in slot 6 (of 8). */
+	set_desc(&f, 2, 0x100, 8, VRING_DESC_F_WRITE, 0);
+	make_avail(&f, 6, 2, 0xffff);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->head, 2);
+	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, 2, 8), 0);
+	memcpy(used, f.g->b + USED + 4 + 8 * 6, 8);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(used[0]), 2U);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 0xffff);
+
+	KUNIT_ASSERT_EQ(test, vext_vring_init(&f.vr, 8, DESC, AVAIL,
+					      GMEM), 0);
+	KUNIT_EXPECT_EQ(test, vext_vring_start(&f.vr, &f.m, 0), -EFAULT);
+}
+
 static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_init_checks),
 	KUNIT_CASE(vring_request_response),
 	KUNIT_CASE(vring_index_wrap),
 	KUNIT_CASE(vring_hostile),
 	KUNIT_CASE(vring_long_chain),
+	KUNIT_CASE(vring_start_continues),
 	{}
 };
 

@@ -1262,6 +1262,178 @@ TEST_F_TIMEOUT(viommu, kick_paths, 120)
 		;
 }
 
+/* CPU time (user + system, clock ticks) of the newest worker, or -1. */
+static long worker_ticks(void)
+{
+	char path[64], buf[512], *p;
+	unsigned long ut, st;
+	pid_t pid = vg_viommu_worker();
+	ssize_t n;
+	int fd;
+
+	if (!pid)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* After "(comm) ", fields 3..: utime and stime are 14 and 15. */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+static uint16_t vring_base(struct gvm *g)
+{
+	struct vhost_vring_state s = { .index = 0, .num = 0xdead };
+
+	if (vx(g->dev, VHOST_GET_VRING_BASE, &s))
+		return 0xdead;
+	return s.num;
+}
+
+/*
+ * VHOST_VDPA_SUSPEND / RESUME, served inline and by the worker: after
+ * SUSPEND nothing is served (a kick stays pending, the used ring and the
+ * call eventfd stay quiet, the worker does not spin) and the queue's
+ * position is the guest's published count; RESUME serves what was kicked;
+ * a reset ends a suspension.
+ */
+TEST_F_TIMEOUT(viommu, suspend_resume, 120)
+{
+	struct gvm *g = &self->g;
+	struct vring_used *used = gpa(g, GPA_USED);
+	struct pollfd pfd = { .fd = g->vg.call, .events = POLLIN };
+	uint16_t head;
+	uint64_t v;
+	long t0, t1;
+	int round, i;
+
+	for (round = 0; round < 2; round++) {
+		bool inl = round == 0;
+
+		ASSERT_EQ(0, set_inline_kick(inl));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+		for (i = 0; i < 5; i++)
+			ASSERT_EQ(VIRTIO_IOMMU_S_OK,
+				  map(g, 1, 0x400000 + i * 0x1000,
+				      GPA_DATA, 0x1000, RW));
+		ASSERT_EQ(0, vfioext_virtio_suspend(g->dev));
+		/* Every request the guest published, and no more. */
+		EXPECT_EQ(g->vg.avail_idx, vring_base(g));
+		EXPECT_EQ(6, g->vg.avail_idx);
+		EXPECT_EQ(g->vg.avail_idx, used->idx);
+
+		/* A kick while suspended is not served. */
+		while (read(g->vg.call, &v, sizeof(v)) > 0)
+			;
+		t0 = worker_ticks();
+		head = post_map_unmap(g, false);
+		ASSERT_EQ(0, vg_kick(&g->vg));
+		EXPECT_EQ(0, poll(&pfd, 1, 500));
+		EXPECT_EQ(g->vg.used_seen,
+			  __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE));
+		EXPECT_EQ(0xee, resp_status(g));
+		EXPECT_EQ(g->vg.avail_idx - 1, vring_base(g));
+		/* Kicked again: still nothing; the worker sleeps. */
+		ASSERT_EQ(0, vg_kick(&g->vg));
+		EXPECT_EQ(0, poll(&pfd, 1, 300));
+		t1 = worker_ticks();
+		ASSERT_LE(0, t0);
+		EXPECT_GE(t0 + 5, t1) TH_LOG("worker ran %ld ticks", t1 - t0);
+		/* SUSPEND again changes nothing. */
+		ASSERT_EQ(0, vfioext_virtio_suspend(g->dev));
+		EXPECT_EQ(0, poll(&pfd, 1, 0));
+
+		/* RESUME serves it. */
+		ASSERT_EQ(0, vfioext_virtio_resume(g->dev));
+		ASSERT_EQ(0, wait_used(g, head, NULL));
+		EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
+		EXPECT_EQ(g->vg.avail_idx, vring_base(g));
+		/* And the queue runs as before. */
+		EXPECT_EQ(VIRTIO_IOMMU_S_OK,
+			  unmap(g, 1, 0x400000, 5 * 0x1000));
+		EXPECT_EQ(g->vg.avail_idx, vring_base(g));
+
+		/* A reset ends a suspension. */
+		ASSERT_EQ(0, vfioext_virtio_suspend(g->dev));
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+		EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+		EXPECT_EQ(1, vring_base(g));
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+	}
+	ASSERT_EQ(0, set_inline_kick(true));
+}
+
+/*
+ * A device restored at the saved position continues the guest's ring
+ * without a reset: a second device, given the same rings (not reset) and
+ * VHOST_SET_VRING_BASE from the first's VHOST_GET_VRING_BASE while it was
+ * suspended, serves the guest's next request into the next used entry.
+ */
+TEST_F_TIMEOUT(viommu, ring_continues_on_new_device, 120)
+{
+	struct gvm *g = &self->g;
+	struct vring_used *used = gpa(g, GPA_USED);
+	struct vhost_vring_state s = { .index = 0 };
+	uint16_t base, head;
+	uint32_t len = 0;
+	int i;
+
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+	/* Enough traffic to wrap the 16-entry queue. */
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	for (i = 0; i < 20; i++) {
+		head = post_map_unmap(g, !(i & 1));
+		ASSERT_EQ(0, vg_kick(&g->vg));
+		ASSERT_EQ(0, wait_used(g, head, NULL));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
+	}
+	ASSERT_EQ(0, vfioext_virtio_suspend(g->dev));
+	base = vring_base(g);
+	EXPECT_EQ(21, base);
+	EXPECT_EQ(21, used->idx);
+	close(g->dev);
+
+	/* The guest keeps its ring; the new device starts where it was. */
+	g->dev = create_dev(g, 0);
+	ASSERT_LE(0, g->dev);
+	ASSERT_EQ(0, vmm_setup(g));
+	ASSERT_EQ(0, vfioext_virtio_setup_vring(g->dev, 0, QNUM,
+						gpa(g, GPA_DESC),
+						gpa(g, GPA_AVAIL),
+						gpa(g, GPA_USED), g->vg.kick,
+						g->vg.call));
+	s.num = base;
+	ASSERT_EQ(0, vx(g->dev, VHOST_SET_VRING_BASE, &s));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+	EXPECT_EQ(base, vring_base(g));
+	/* Nothing replayed: no request is served twice. */
+	usleep(200000);
+	EXPECT_EQ(base, used->idx);
+	/* The guest's next request: the next used entry. */
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	EXPECT_EQ(base + 1, used->idx);
+	EXPECT_EQ(base + 1, vring_base(g));
+	head = post_map_unmap(g, true);
+	ASSERT_EQ(0, vg_kick(&g->vg));
+	ASSERT_EQ(0, wait_used(g, head, &len));
+	EXPECT_EQ(4, len);
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
+	EXPECT_EQ(base + 2, vring_base(g));
+}
+
 static bool config_changed(struct gvm *g)
 {
 	uint64_t v;
