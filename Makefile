@@ -7,7 +7,7 @@
 #                      selftests
 #   make check         every test suite (lint, host unit, KUnit on UML, VM)
 #   make demo          boot the bench and run the DMA demo
-#   make bench         pviommu vs type1 vs the in-kernel floor (build/bench.json)
+#   make bench         pviommu vs type1 vs the floor, every kernel (TARGET=: one) into build/bench.json
 #   make lint          checkpatch --strict, sparse, kernel-doc, netlink spec
 #   make install       modules, library, headers, tools (DESTDIR honoured)
 #   make deb           the Debian packages (debian/) into build/deb, lintian

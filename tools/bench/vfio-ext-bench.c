@@ -1,10 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vfio-ext-bench: pviommu against type1 and the in-kernel floor, _DSM
- * through the ioctl against a direct in-kernel call.  Runs in the bench VM
- * (tools/bench/run, `make bench`); every comparison is measured in the
- * same run, each measurement repeated (median, min, max).  Prints a table
- * and, between BENCH-JSON-BEGIN/END lines, the same data as JSON.
+ * vfio-ext-bench: pviommu against type1 and the in-kernel floor, the
+ * in-kernel virtio-iommu against a userspace backend, pviommu with many
+ * guest domains and many live mappings, _DSM through the ioctl against a
+ * direct in-kernel call.  Runs in the bench VM (tools/bench/run, `make
+ * bench`).
+ *
+ * Every comparison interleaves its backends round by round (A B A B ...,
+ * never all of A then all of B), VFIOEXT_BENCH_ROUNDS rounds (at least 5),
+ * and reports the median with the spread (min, max, and (max - min) /
+ * median).  A ratio is computed per round, from the two measurements
+ * taken next to each other, and reported as the median of those; it is
+ * "firm" only when its own spread is within the stated bound
+ * (VFIOEXT_BENCH_SPREAD, default 0.20) and the host was not busy when the
+ * run started (VFIOEXT_BENCH_HOST_BUSY=1 from tools/bench/run); otherwise
+ * the table says "NOT FIRM" and why.  The run also records what it ran
+ * on: the CPU model, the vCPUs, the guest's load average, the kernel (the
+ * host's load comes in VFIOEXT_BENCH_HOST_LOAD).
+ *
+ * Prints the tables and, between BENCH-JSON-BEGIN/END lines, the same data
+ * as JSON (tools/bench/run merges it into build/bench.json).
  *
  * usage: vfio-ext-bench [BDF]   (default: the first edu alone in its group)
  */
@@ -26,24 +41,31 @@
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vfioext.h"
 #include "vring_guest.h"
 
-#define ROUNDS		3
+#define MIN_ROUNDS	5
+#define MAX_ROUNDS	15
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define FLOOR_PATH	"/sys/kernel/debug/vfio_ext_bench/floor"
 #define DSM_PATH	"/sys/kernel/debug/vfio_ext_bench/dsm"
 #define TEST_UUID	"c0ffee00-1234-4abc-8def-0123456789ab"
 #define BASE_IOVA	0x10000000ULL
+/* Bytes of kernel memory per live pviommu mapping the issue allows. */
+#define PV_BYTES_PER_MAP_MAX	64
 
 static char bdf[VFIOEXT_BDF_LEN];
 static int group_id;
 static FILE *json;
 static char *jbuf;
 static size_t jlen;
+static int rounds = MIN_ROUNDS;
+static double spread_bound = 0.20;
+static bool host_busy;
 
 static double now_ns(void)
 {
@@ -60,19 +82,48 @@ static int cmp_d(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* One measurement over the rounds: median, min, max, relative spread. */
 struct stat3 {
-	double med, min, max;
+	double med, min, max, spread;
 };
 
-static struct stat3 stat3(double *v, int n)
+static struct stat3 stat3(const double *in, int n)
 {
+	double v[MAX_ROUNDS * 4];
 	struct stat3 s;
 
+	memcpy(v, in, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), cmp_d);
 	s.min = v[0];
 	s.max = v[n - 1];
-	s.med = v[n / 2];
+	s.med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	s.spread = s.med > 0 ? (s.max - s.min) / s.med : 0;
 	return s;
+}
+
+/*
+ * A ratio: @num[r] / @den[r] per round r (the two taken next to each
+ * other), then the median and spread of those.
+ */
+struct ratio {
+	struct stat3 s;
+	bool firm;
+	const char *why;	/* when not firm */
+};
+
+static struct ratio ratio_of(const double *num, const double *den)
+{
+	double v[MAX_ROUNDS];
+	struct ratio q;
+	int r;
+
+	for (r = 0; r < rounds; r++)
+		v[r] = den[r] > 0 ? num[r] / den[r] : 0;
+	q.s = stat3(v, rounds);
+	q.firm = q.s.spread <= spread_bound && !host_busy;
+	q.why = q.s.spread > spread_bound ? "spread" :
+		host_busy ? "host busy" : "";
+	return q;
 }
 
 static void die(const char *what, int err)
@@ -134,25 +185,31 @@ static double pairs_ioctl(struct ctx *x, void *buf, size_t size, int iters)
 	return (now_ns() - t0) / iters;
 }
 
-/* ns per pair with VFIO_EXT_PVIOMMU_BATCH, 64 pairs per call. */
-static double pairs_batch(struct ctx *x, void *buf, size_t size, int iters)
+/*
+ * ns per pair with VFIO_EXT_PVIOMMU_BATCH, @per pairs per call (at most
+ * 64), in guest domain @dom (0: the container's own mappings).
+ */
+static double pairs_batch_in(struct ctx *x, uint32_t dom, void *buf,
+			     size_t size, int iters, int per)
 {
 	struct vfio_ext_pviommu_op ops[128];
 	double t0 = now_ns();
 	int i, k, n, ret;
 
-	for (i = 0; i < iters; i += 64) {
-		n = iters - i < 64 ? iters - i : 64;
+	for (i = 0; i < iters; i += per) {
+		n = iters - i < per ? iters - i : per;
 		for (k = 0; k < n; k++) {
 			ops[2 * k] = (struct vfio_ext_pviommu_op){
 				.op = VFIO_EXT_PVIOMMU_OP_MAP,
 				.flags = VFIO_DMA_MAP_FLAG_READ |
 					 VFIO_DMA_MAP_FLAG_WRITE,
+				.domain = dom,
 				.vaddr = (uintptr_t)buf, .iova = BASE_IOVA,
 				.size = size,
 			};
 			ops[2 * k + 1] = (struct vfio_ext_pviommu_op){
 				.op = VFIO_EXT_PVIOMMU_OP_UNMAP,
+				.domain = dom,
 				.iova = BASE_IOVA, .size = size,
 			};
 		}
@@ -161,6 +218,11 @@ static double pairs_batch(struct ctx *x, void *buf, size_t size, int iters)
 			die("batch", ret);
 	}
 	return (now_ns() - t0) / iters;
+}
+
+static double pairs_batch(struct ctx *x, void *buf, size_t size, int iters)
+{
+	return pairs_batch_in(x, 0, buf, size, iters, 64);
 }
 
 /* ns per null ioctl (what every uAPI call costs at least). */
@@ -263,9 +325,54 @@ static void jprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A JSON string of @s (the bytes JSON must escape, escaped). */
+static void jstr(const char *s)
+{
+	jprintf("\"");
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			jprintf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			jprintf("\\u%04x", (unsigned char)*s);
+		else
+			jprintf("%c", *s);
+	}
+	jprintf("\"");
+}
+
+static void jstat(const char *key, const struct stat3 *s)
+{
+	jprintf("\"%s\":{\"median\":%.0f,\"min\":%.0f,\"max\":%.0f,\"spread\":%.3f}",
+		key, s->med, s->min, s->max, s->spread);
+}
+
+static void jratio(const char *key, const struct ratio *q)
+{
+	jprintf("\"%s\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f,\"spread\":%.3f,\"firm\":%s}",
+		key, q->s.med, q->s.min, q->s.max, q->s.spread,
+		q->firm ? "true" : "false");
+}
+
 static void print3(const struct stat3 *s)
 {
-	printf(" %8.0f [%5.0f-%5.0f]", s->med, s->min, s->max);
+	printf(" %9.0f [%+4.0f%%]", s->med, 100 * s->spread);
+}
+
+/* "2.04x" when firm, "2.04x?" when not (the legend says why). */
+static void print_ratio(const struct ratio *q)
+{
+	printf(" %8.2fx%s", q->s.med, q->firm ? " " : "?");
+}
+
+/* The ratios of a table that are not firm, and why. */
+static void print_unfirm(const char *name, const struct ratio *q)
+{
+	if (q->firm)
+		return;
+	printf("  NOT FIRM: %s = %.2fx, per-round %.2f-%.2f (spread %.0f%%%s)\n",
+	       name, q->s.med, q->s.min, q->s.max, 100 * q->s.spread,
+	       *q->why == 's' ? (host_busy ? "; host busy" : "") :
+	       "; the host was busy at the start");
 }
 
 static void bench_pairs(void)
@@ -284,19 +391,21 @@ static void bench_pairs(void)
 	unsigned int s;
 	int r;
 
-	printf("\n== map+unmap pairs (ns per pair; median [min-max] of %d rounds)\n",
-	       ROUNDS);
-	printf("%-6s %22s %22s %22s %22s %22s %10s %10s %10s %10s\n", "size",
+	printf("\n== map+unmap pairs (ns per pair: median [spread] of %d interleaved rounds)\n",
+	       rounds);
+	printf("%-6s %17s %17s %17s %17s %17s %10s %10s %10s %10s\n", "size",
 	       "type1", "pviommu", "pviommu batch", "floor (in-kernel)",
-	       "floor+accounting", "type1/pv", "type1/bat", "pv/floor+",
-	       "pv/fl+acc+");
+	       "floor+acct", "type1/pv", "type1/bat", "pv/fa+2sc",
+	       "bat/fa");
 	jprintf("\"pairs\":[");
 	for (s = 0; s < ARRAY_SIZE(sz); s++) {
-		double a[ROUNDS], b[ROUNDS], c[ROUNDS], f[ROUNDS], nl[ROUNDS];
-		double fa[ROUNDS];
+		double a[MAX_ROUNDS], b[MAX_ROUNDS], c[MAX_ROUNDS];
+		double f[MAX_ROUNDS], nl[MAX_ROUNDS], fa[MAX_ROUNDS];
+		double fl2[MAX_ROUNDS], fa2[MAX_ROUNDS];
 		struct stat3 sa, sb, sc, sf, sn, sfa;
+		struct ratio q_pv, q_bat, q_fa, q_fl, q_bfa;
 
-		for (r = 0; r < ROUNDS; r++) {
+		for (r = 0; r < rounds; r++) {
 			ctx_open(&t1, VFIO_TYPE1v2_IOMMU);
 			a[r] = pairs_ioctl(&t1, buf, sz[s].size, sz[s].iters);
 			nl[r] = null_ioctl(&t1, 10000);
@@ -307,39 +416,127 @@ static void bench_pairs(void)
 			ctx_close(&pv);
 			f[r] = floor_pair(buf, sz[s].size, sz[s].iters, 0);
 			fa[r] = floor_pair(buf, sz[s].size, sz[s].iters, 1);
+			fl2[r] = f[r] + 2 * nl[r];
+			fa2[r] = fa[r] + 2 * nl[r];
 		}
-		sa = stat3(a, ROUNDS);
-		sb = stat3(b, ROUNDS);
-		sc = stat3(c, ROUNDS);
-		sf = stat3(f, ROUNDS);
-		sn = stat3(nl, ROUNDS);
-		sfa = stat3(fa, ROUNDS);
+		sa = stat3(a, rounds);
+		sb = stat3(b, rounds);
+		sc = stat3(c, rounds);
+		sf = stat3(f, rounds);
+		sn = stat3(nl, rounds);
+		sfa = stat3(fa, rounds);
+		q_pv = ratio_of(a, b);
+		q_bat = ratio_of(a, c);
+		q_fa = ratio_of(b, fa2);
+		q_fl = ratio_of(b, fl2);
+		q_bfa = ratio_of(c, fa);
 		printf("%-6s", sz[s].name);
 		print3(&sa);
 		print3(&sb);
 		print3(&sc);
 		print3(&sf);
 		print3(&sfa);
-		printf(" %9.2fx %9.2fx %9.2fx %9.2fx\n", sa.med / sb.med,
-		       sa.med / sc.med, sb.med / (sf.med + 2 * sn.med),
-		       sb.med / (sfa.med + 2 * sn.med));
-		jprintf("%s{\"size\":%zu,\"type1_ns\":%.0f,", s ? "," : "",
-			sz[s].size, sa.med);
-		jprintf("\"pviommu_ns\":%.0f,\"pviommu_batch_ns\":%.0f,",
-			sb.med, sc.med);
-		jprintf("\"floor_ns\":%.0f,\"null_ioctl_ns\":%.0f,", sf.med,
-			sn.med);
-		jprintf("\"floor_acct_ns\":%.0f,", sfa.med);
-		jprintf("\"pviommu_over_floor_acct_plus_syscalls\":%.3f,",
-			sb.med / (sfa.med + 2 * sn.med));
-		jprintf("\"type1_over_pviommu\":%.3f,\"type1_over_batch\":%.3f,",
-			sa.med / sb.med, sa.med / sc.med);
-		jprintf("\"pviommu_over_floor_plus_syscalls\":%.3f}",
-			sb.med / (sf.med + 2 * sn.med));
+		print_ratio(&q_pv);
+		print_ratio(&q_bat);
+		print_ratio(&q_fa);
+		print_ratio(&q_bfa);
+		printf("\n");
+		print_unfirm("type1/pviommu", &q_pv);
+		print_unfirm("type1/batch", &q_bat);
+		print_unfirm("pviommu/(floor+acct+2 syscalls)", &q_fa);
+		print_unfirm("batch/(floor+acct)", &q_bfa);
+		jprintf("%s{\"size\":%zu,\"iters\":%d,", s ? "," : "",
+			sz[s].size, sz[s].iters);
+		jstat("type1_ns", &sa);
+		jprintf(",");
+		jstat("pviommu_ns", &sb);
+		jprintf(",");
+		jstat("pviommu_batch_ns", &sc);
+		jprintf(",");
+		jstat("floor_ns", &sf);
+		jprintf(",");
+		jstat("floor_acct_ns", &sfa);
+		jprintf(",");
+		jstat("null_ioctl_ns", &sn);
+		jprintf(",\"ratios\":{");
+		jratio("type1_over_pviommu", &q_pv);
+		jprintf(",");
+		jratio("type1_over_batch", &q_bat);
+		jprintf(",");
+		jratio("pviommu_over_floor_acct_syscalls", &q_fa);
+		jprintf(",");
+		jratio("pviommu_over_floor_syscalls", &q_fl);
+		jprintf(",");
+		jratio("batch_over_floor_acct", &q_bfa);
+		jprintf("}}");
 	}
 	jprintf("],");
-	printf("(floor+ = in-kernel pin+map+unmap+unpin plus the 2 syscalls a pair needs;\n");
-	printf(" fl+acc+ = the same with the locked_vm accounting every backend does)\n");
+	printf("(fa+2sc = the in-kernel floor (pin+map+unmap+unpin) with the locked_vm\n");
+	printf(" accounting every backend does, plus the 2 syscalls a pair needs;\n");
+	printf(" ratios are medians of per-round ratios; \"?\" = not firm, see below it)\n");
+}
+
+/*
+ * pviommu with many guest domains: a 4 KiB map+unmap pair (one
+ * VFIO_EXT_PVIOMMU_BATCH call of two entries) in the newest of N guest
+ * domains, N interleaved round by round.  What per-request work grows
+ * with the number of domains shows here.
+ */
+static void bench_domains(void)
+{
+	static const int nd[] = { 1, 16, 256, 1024 };
+	double ns[ARRAY_SIZE(nd)][MAX_ROUNDS];
+	double bat[ARRAY_SIZE(nd)][MAX_ROUNDS];
+	void *buf = buffer(4096);
+	unsigned int i;
+	int r, k, ret;
+
+	printf("\n== guest domains: ns per 4 KiB pair in the newest of N domains (%d rounds)\n",
+	       rounds);
+	printf("%-8s %17s %17s %12s\n", "domains", "pair (1 call)",
+	       "pair (64/call)", "vs 1 domain");
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < ARRAY_SIZE(nd); i++) {
+			uint32_t id = 0;
+			struct ctx x;
+
+			ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
+			for (k = 0; k < nd[i]; k++) {
+				ret = vfioext_pviommu_domain_alloc(x.c, &id);
+				if (ret)
+					die("domain_alloc", ret);
+			}
+			ns[i][r] = pairs_batch_in(&x, id, buf, 4096, 2000, 1);
+			bat[i][r] = pairs_batch_in(&x, id, buf, 4096, 4000, 64);
+			ctx_close(&x);
+		}
+	}
+	jprintf("\"domains\":[");
+	for (i = 0; i < ARRAY_SIZE(nd); i++) {
+		struct stat3 s = stat3(ns[i], rounds), sb = stat3(bat[i], rounds);
+		struct ratio q = ratio_of(ns[i], ns[0]);
+
+		printf("%-8d", nd[i]);
+		print3(&s);
+		print3(&sb);
+		print_ratio(&q);
+		printf("\n");
+		jprintf("%s{\"domains\":%d,", i ? "," : "", nd[i]);
+		jstat("pair_ns", &s);
+		jprintf(",");
+		jstat("batch_pair_ns", &sb);
+		jprintf(",");
+		jratio("over_one_domain", &q);
+		jprintf("}");
+	}
+	jprintf("],");
+	for (i = 1; i < ARRAY_SIZE(nd); i++) {
+		struct ratio q = ratio_of(ns[i], ns[0]);
+		char name[48];
+
+		snprintf(name, sizeof(name), "%d domains over 1", nd[i]);
+		print_unfirm(name, &q);
+	}
 }
 
 static long slab_kb(void)
@@ -359,7 +556,7 @@ static long slab_kb(void)
 /* Populate @live 4 KiB mappings at distinct IOVAs. */
 static void populate(struct ctx *x, unsigned long type, void *buf, int live)
 {
-	struct vfio_ext_pviommu_op ops[4096];
+	static struct vfio_ext_pviommu_op ops[4096];
 	int i, k, n, ret;
 
 	for (i = 0; i < live; i += n) {
@@ -388,70 +585,107 @@ static void populate(struct ctx *x, unsigned long type, void *buf, int live)
 	}
 }
 
+/* Set @path to @val, the old value into @old (empty when unreadable). */
+static void swap_param(const char *path, const char *val, char *old,
+		       size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	old[0] = '\0';
+	if (f && fgets(old, len, f))
+		old[strcspn(old, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(val, f);
+		fclose(f);
+	}
+}
+
+/*
+ * N live mappings, then a 4 KiB pair beside them, per backend: a group
+ * is in one container at a time, so the two backends cannot hold their
+ * live sets at once; each backend's pairs are taken in @rounds rounds with
+ * its live set in place (flatness is each backend against itself).
+ */
 static void bench_scale(void)
 {
 	static const int live[] = { 1, 1000, 65536, 262144, 1048576 };
 	static const unsigned long types[] = {
 		VFIO_TYPE1v2_IOMMU, VFIO_EXT_PVIOMMU_IOMMU,
 	};
+	double ns[ARRAY_SIZE(live)][2][MAX_ROUNDS];
+	double bpm[ARRAY_SIZE(live)][2];
+	struct stat3 st[ARRAY_SIZE(live)][2];
 	void *buf = buffer(4096);
+	double worst[2] = { 0, 0 };
 	unsigned int l, t;
+	int r;
 
 	printf("\n== scale: ns per 4 KiB pair with N live mappings; slab bytes per mapping\n");
-	printf("%-8s %12s %12s %14s %14s\n", "live", "type1", "pviommu",
+	printf("%-8s %17s %17s %14s %14s\n", "live", "type1", "pviommu",
 	       "type1 B/map", "pviommu B/map");
-	jprintf("\"scale\":[");
 	for (l = 0; l < ARRAY_SIZE(live); l++) {
-		double ns[2], bpm[2];
-
 		for (t = 0; t < 2; t++) {
-			char path[96], old[32] = "";
+			char path[96], old[32], val[32];
 			struct ctx x;
 			long s0, s1;
-			FILE *f;
 
 			/* Lift the mapping limit for this container. */
 			snprintf(path, sizeof(path),
 				 "/sys/module/%s/parameters/dma_entry_limit",
 				 t ? "vfio_pviommu" : "vfio_iommu_type1");
-			f = fopen(path, "r");
-			if (f && fgets(old, sizeof(old), f))
-				old[strcspn(old, "\n")] = '\0';
-			if (f)
-				fclose(f);
-			f = fopen(path, "w");
-			if (f) {
-				fprintf(f, "%d", live[l] + 16);
-				fclose(f);
-			}
+			snprintf(val, sizeof(val), "%d", live[l] + 16);
+			swap_param(path, val, old, sizeof(old));
 			ctx_open(&x, types[t]);
 			s0 = slab_kb();
 			populate(&x, types[t], buf, live[l]);
 			s1 = slab_kb();
-			bpm[t] = live[l] >= 1000 ? (s1 - s0) * 1024.0 / live[l] : 0;
-			ns[t] = pairs_ioctl(&x, buf, 4096, 2000);
+			bpm[l][t] = live[l] >= 1000 ?
+				    (s1 - s0) * 1024.0 / live[l] : 0;
+			for (r = 0; r < rounds; r++)
+				ns[l][t][r] = pairs_ioctl(&x, buf, 4096, 1000);
 			ctx_close(&x);
-			f = fopen(path, "w");
-			if (f) {
-				fputs(old, f);
-				fclose(f);
-			}
+			if (*old)
+				swap_param(path, old, val, sizeof(val));
+			st[l][t] = stat3(ns[l][t], rounds);
+			if (st[l][t].med / st[0][t].med > worst[t])
+				worst[t] = st[l][t].med / st[0][t].med;
 		}
-		printf("%-8d %12.0f %12.0f %14.0f %14.0f\n", live[l], ns[0],
-		       ns[1], bpm[0], bpm[1]);
-		jprintf("%s{\"live\":%d,\"type1_ns\":%.0f,\"pviommu_ns\":%.0f,",
-			l ? "," : "", live[l], ns[0], ns[1]);
-		jprintf("\"type1_slab_bytes_per_map\":%.0f,", bpm[0]);
-		jprintf("\"pviommu_slab_bytes_per_map\":%.0f}", bpm[1]);
+		printf("%-8d", live[l]);
+		print3(&st[l][0]);
+		print3(&st[l][1]);
+		printf(" %14.0f %14.0f\n", bpm[l][0], bpm[l][1]);
 	}
-	jprintf("],");
+	l = ARRAY_SIZE(live) - 1;
+	printf("flatness (slowest over 1 live mapping): type1 %.2fx, pviommu %.2fx (bound 2x)\n",
+	       worst[0], worst[1]);
+	printf("bytes per live mapping at %d: type1 %.0f, pviommu %.0f (bound %d: %s)\n",
+	       live[l], bpm[l][0], bpm[l][1], PV_BYTES_PER_MAP_MAX,
+	       bpm[l][1] <= PV_BYTES_PER_MAP_MAX ? "met" : "NOT MET");
+	jprintf("\"scale\":[");
+	for (l = 0; l < ARRAY_SIZE(live); l++) {
+		jprintf("%s{\"live\":%d,", l ? "," : "", live[l]);
+		jstat("type1_ns", &st[l][0]);
+		jprintf(",");
+		jstat("pviommu_ns", &st[l][1]);
+		jprintf(",\"type1_slab_bytes_per_map\":%.0f,", bpm[l][0]);
+		jprintf("\"pviommu_slab_bytes_per_map\":%.0f}", bpm[l][1]);
+	}
+	l = ARRAY_SIZE(live) - 1;
+	jprintf("],\"scale_flatness\":{\"type1\":%.3f,\"pviommu\":%.3f},",
+		worst[0], worst[1]);
+	jprintf("\"bytes_per_map\":{\"live\":%d,\"type1\":%.0f,\"pviommu\":%.0f,\"bound\":%d},",
+		live[l], bpm[l][0], bpm[l][1], PV_BYTES_PER_MAP_MAX);
 }
 
 static void bench_dsm(void)
 {
-	double io[ROUNDS], kn[ROUNDS];
+	double io[MAX_ROUNDS], kn[MAX_ROUNDS];
 	struct vfioext_acpi_obj *res;
 	struct stat3 si, sk;
+	struct ratio q;
 	uint8_t uuid[16];
 	char path[128], cmd[128];
 	struct ctx x;
@@ -464,7 +698,7 @@ static void bench_dsm(void)
 		jprintf("\"dsm\":null,");
 		return;
 	}
-	for (r = 0; r < ROUNDS; r++) {
+	for (r = 0; r < rounds; r++) {
 		FILE *f = fopen(path, "w");
 
 		if (f) {
@@ -494,16 +728,25 @@ static void bench_dsm(void)
 		snprintf(cmd, sizeof(cmd), "%s %s 1 200", bdf, TEST_UUID);
 		kn[r] = debugfs_run(DSM_PATH, cmd);
 	}
-	si = stat3(io, ROUNDS);
-	sk = stat3(kn, ROUNDS);
+	si = stat3(io, rounds);
+	sk = stat3(kn, rounds);
+	q = ratio_of(io, kn);
 	printf("\n== _DSM function returning an Integer (ns per call)\n");
 	printf("ioctl (libvfio-ext typed)");
 	print3(&si);
 	printf("   in-kernel acpi_evaluate_dsm");
 	print3(&sk);
-	printf("   ratio %.2fx\n", si.med / sk.med);
-	jprintf("\"dsm\":{\"ioctl_ns\":%.0f,\"in_kernel_ns\":%.0f,\"ratio\":%.3f},",
-		si.med, sk.med, si.med / sk.med);
+	printf("   ratio");
+	print_ratio(&q);
+	printf("\n");
+	print_unfirm("ioctl/in-kernel", &q);
+	jprintf("\"dsm\":{");
+	jstat("ioctl_ns", &si);
+	jprintf(",");
+	jstat("in_kernel_ns", &sk);
+	jprintf(",");
+	jratio("ratio", &q);
+	jprintf("},");
 }
 
 /* ------------------------------------------------------------------ */
@@ -515,8 +758,6 @@ static void bench_dsm(void)
 #define G_DATA		0x100000
 #define G_PAIRS		2000
 #define G_IOVA		0x400000
-/* Wakeup-bound runs spread widely under TCG: more of them. */
-#define G_ROUNDS	5
 
 /*
  * The guest driver: requests posted in the ring, one kick, then wait for
@@ -908,10 +1149,11 @@ static void bench_viommu(void)
 		{ "one at a time, same CPU", true, 1 },
 		{ "32 per kick, same CPU", true, 32 },
 	};
-	static double lat[NR_B][G_ROUNDS * 2 * G_PAIRS];
-	double rps[NR_B][G_ROUNDS], p50, p99;
+	static double lat[NR_B][MAX_ROUNDS * 2 * G_PAIRS];
+	double rps[NR_B][MAX_ROUNDS], p50, p99;
 	unsigned int c, n[NR_B];
 	struct stat3 st[NR_B];
+	struct ratio q[NR_B];
 	struct vguest g;
 	char kick0[sizeof(inline_kick0)];
 	int r, b, ret;
@@ -931,13 +1173,14 @@ static void bench_viommu(void)
 	atexit(restore_inline_kick_at_exit);
 	g.vg.ram = buffer(G_RAM);
 	printf("\n== guest virtio-iommu MAP/UNMAP of 4 KiB: in-kernel device vs");
-	printf(" userspace backend (%d pairs x %d rounds)\n", G_PAIRS, G_ROUNDS);
-	printf("%-24s %-26s %22s %10s %10s %12s\n", "pattern", "served by",
+	printf(" userspace backend (%d pairs x %d interleaved rounds)\n",
+	       G_PAIRS, rounds);
+	printf("%-24s %-26s %17s %10s %10s %12s\n", "pattern", "served by",
 	       "req/s", "p50 ns", "p99 ns", "vs VMM thr.");
-	jprintf("\"guest_rounds\":%d,\"guest_requests\":[", G_ROUNDS);
+	jprintf("\"guest_requests\":[");
 	for (c = 0; c < ARRAY_SIZE(cfg); c++) {
 		memset(n, 0, sizeof(n));
-		for (r = 0; r < G_ROUNDS; r++) {
+		for (r = 0; r < rounds; r++) {
 			for (b = 0; b < NR_B; b++) {
 				g.lat = lat[b] + n[b];
 				rps[b][r] = run_backend(&g, b, cfg[c].same_cpu,
@@ -945,29 +1188,39 @@ static void bench_viommu(void)
 				n[b] += g.nlat;
 			}
 		}
-		jprintf("%s{\"pattern\":\"%s\"", c ? "," : "", cfg[c].name);
-		for (b = 0; b < NR_B; b++)
-			st[b] = stat3(rps[b], G_ROUNDS);
+		jprintf("%s{\"pattern\":", c ? "," : "");
+		jstr(cfg[c].name);
+		jprintf(",\"backends\":{");
+		for (b = 0; b < NR_B; b++) {
+			st[b] = stat3(rps[b], rounds);
+			q[b] = ratio_of(rps[b], rps[B_USER]);
+		}
 		for (b = 0; b < NR_B; b++) {
 			p50 = pct(lat[b], n[b], 0.5);
 			p99 = pct(lat[b], n[b], 0.99);
 			printf("%-24s %-26s", b ? "" : cfg[c].name,
 			       backend_name[b]);
 			print3(&st[b]);
-			printf(" %10.0f %10.0f %11.2fx\n", p50, p99,
-			       st[b].med / st[B_USER].med);
-			jprintf(",\"%s_rps\":%.0f,\"%s_rps_min\":%.0f,",
-				backend_key[b], st[b].med, backend_key[b],
-				st[b].min);
-			jprintf("\"%s_rps_max\":%.0f,\"%s_p50_ns\":%.0f,",
-				backend_key[b], st[b].max, backend_key[b], p50);
-			jprintf("\"%s_p99_ns\":%.0f", backend_key[b], p99);
+			printf(" %10.0f %10.0f", p50, p99);
+			print_ratio(&q[b]);
+			printf("\n");
+			jprintf("%s\"%s\":{", b ? "," : "", backend_key[b]);
+			jstat("rps", &st[b]);
+			jprintf(",\"p50_ns\":%.0f,\"p99_ns\":%.0f}", p50, p99);
 		}
-		jprintf(",\"ratio\":%.3f,\"ratio_worker\":%.3f,",
-			st[B_KERNEL].med / st[B_USER].med,
-			st[B_KERNEL_WORKER].med / st[B_USER].med);
-		jprintf("\"ratio_vs_user_vcpu\":%.3f}",
-			st[B_KERNEL].med / st[B_USER_VCPU].med);
+		print_unfirm("in-kernel/userspace VMM thread", &q[B_KERNEL]);
+		jprintf("},\"ratios\":{");
+		jratio("kernel_over_user", &q[B_KERNEL]);
+		jprintf(",");
+		jratio("kernel_worker_over_user", &q[B_KERNEL_WORKER]);
+		jprintf(",");
+		{
+			struct ratio v = ratio_of(rps[B_KERNEL],
+						  rps[B_USER_VCPU]);
+
+			jratio("kernel_over_user_vcpu", &v);
+		}
+		jprintf("}}");
 	}
 	jprintf("],");
 	ret = restore_inline_kick();
@@ -976,11 +1229,84 @@ static void bench_viommu(void)
 	printf("(queued: latency is the batch's time per request)\n");
 }
 
+/* The first "@key : value" line of @path, trimmed, into @out. */
+static void read_field(const char *path, const char *key, char *out,
+		       size_t len)
+{
+	char line[256], *v;
+	FILE *f = fopen(path, "r");
+
+	snprintf(out, len, "unknown");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, strlen(key)))
+			continue;
+		v = strchr(line, ':');
+		if (!v)
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(out, len, "%s", v);
+		break;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* What the run ran on: printed, and into the JSON. */
+static void bench_env(void)
+{
+	char cpu[128], load[64] = "", *host;
+	struct utsname u;
+	FILE *f;
+
+	read_field("/proc/cpuinfo", "model name", cpu, sizeof(cpu));
+	f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fgets(load, sizeof(load), f))
+			load[strcspn(load, "\n")] = '\0';
+		fclose(f);
+	}
+	if (uname(&u))
+		die("uname", errno);
+	host = getenv("VFIOEXT_BENCH_HOST_LOAD");
+	printf("kernel %s, %ld vCPUs (%s), guest load %s, host load %s%s\n",
+	       u.release, sysconf(_SC_NPROCESSORS_ONLN), cpu, load,
+	       host ? host : "unknown", host_busy ? " (BUSY)" : "");
+	printf("%d rounds per comparison; a ratio is firm when its per-round spread\n",
+	       rounds);
+	printf("((max - min) / median) is at most %.0f%% and the host was not busy\n",
+	       100 * spread_bound);
+	jprintf("\"kernel\":");
+	jstr(u.release);
+	jprintf(",\"machine\":");
+	jstr(u.machine);
+	jprintf(",\"cpu\":");
+	jstr(cpu);
+	jprintf(",\"vcpus\":%ld,\"guest_load\":", sysconf(_SC_NPROCESSORS_ONLN));
+	jstr(load);
+	jprintf(",\"host_busy\":%s,\"rounds\":%d,\"spread_bound\":%.3f,",
+		host_busy ? "true" : "false", rounds, spread_bound);
+}
+
 int main(int argc, char **argv)
 {
-	const char *only;
+	const char *only, *e;
 	int ret;
 
+	e = getenv("VFIOEXT_BENCH_ROUNDS");
+	if (e) {
+		rounds = atoi(e);
+		if (rounds < MIN_ROUNDS || rounds > MAX_ROUNDS)
+			die("VFIOEXT_BENCH_ROUNDS (5-15)", EINVAL);
+	}
+	e = getenv("VFIOEXT_BENCH_SPREAD");
+	if (e) {
+		spread_bound = atof(e);
+		if (!(spread_bound > 0 && spread_bound < 10))
+			die("VFIOEXT_BENCH_SPREAD", EINVAL);
+	}
+	e = getenv("VFIOEXT_BENCH_HOST_BUSY");
+	host_busy = e && !strcmp(e, "1");
 	ret = argc > 1 ? vfioext_bdf_canon(argv[1], bdf) :
 			 vfioext_pci_find(0x1234, 0x11e8, 0, bdf);
 	if (ret)
@@ -992,18 +1318,23 @@ int main(int argc, char **argv)
 	json = open_memstream(&jbuf, &jlen);
 	printf("vfio-ext bench on %s (IOMMU group %d)\n", bdf, group_id);
 	printf("ratios are the result; absolute times are TCG's\n");
-	jprintf("{\"device\":\"%s\",", bdf);
-	/* VFIOEXT_BENCH_ONLY=pairs|guest|scale|dsm: one part (profiling). */
+	jprintf("{\"format\":2,\"device\":\"%s\",", bdf);
+	bench_env();
+	/* VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm: one part. */
 	only = getenv("VFIOEXT_BENCH_ONLY");
 	if (!only || !strcmp(only, "pairs"))
 		bench_pairs();
+	if (!only || !strcmp(only, "domains"))
+		bench_domains();
 	if (!only || !strcmp(only, "guest"))
 		bench_viommu();
 	if (!only || !strcmp(only, "scale"))
 		bench_scale();
 	if (!only || !strcmp(only, "dsm"))
 		bench_dsm();
-	jprintf("\"rounds\":%d}", ROUNDS);
+	jprintf("\"only\":");
+	jstr(only ? only : "");
+	jprintf("}");
 	fclose(json);
 	printf("\nBENCH-JSON-BEGIN\n%s\nBENCH-JSON-END\n", jbuf);
 	free(jbuf);
