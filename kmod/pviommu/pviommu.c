@@ -13,7 +13,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/idr.h>
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -78,16 +77,28 @@ static void rebuild_def_doms(struct pviommu *p)
 		p->def.doms[p->def.nr_doms++] = g->domain;
 }
 
+/*
+ * The container's guest domain @id (not one of the virtio-iommu device's),
+ * or NULL.  One xarray lookup: a batch entry pays it per op, whatever the
+ * number of domains.  lock held.
+ */
+static struct pviommu_gdom *gdom_of(struct pviommu *p, u32 id)
+{
+	struct pviommu_gdom *gd;
+
+	lockdep_assert_held(&p->lock);
+	gd = xa_load(&p->gdom_xa, id);
+	return gd && !gd->viommu ? gd : NULL;
+}
+
 static struct pviommu_space *space_of(struct pviommu *p, u32 id)
 {
 	struct pviommu_gdom *gd;
 
 	if (!id)
 		return &p->def;
-	list_for_each_entry(gd, &p->gdoms, next)
-		if (gd->id == id && !gd->viommu)
-			return &gd->space;
-	return NULL;
+	gd = gdom_of(p, id);
+	return gd ? &gd->space : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -549,7 +560,8 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 	while ((m = pviommu_table_first(&gd->space.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &gd->space, m);
 	list_del(&gd->next);
-	ida_free(&p->gdom_ids, gd->id);
+	xa_erase(&p->gdom_xa, gd->id);
+	p->nr_gdoms--;
 	if (in_use) {
 		/*
 		 * The device may still fault in it: its handler must not
@@ -576,32 +588,32 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 				      bool viommu)
 {
 	struct pviommu_gdom *gd;
-	unsigned int n = 0;
 	int ret;
 
 	lockdep_assert_held(&p->lock);
-	list_for_each_entry(gd, &p->gdoms, next)
-		n++;
-	if (n >= PVIOMMU_MAX_GDOMS)
+	if (p->nr_gdoms >= PVIOMMU_MAX_GDOMS)
 		return ERR_PTR(-ENOSPC);
 	gd = kzalloc(sizeof(*gd), GFP_KERNEL_ACCOUNT);
 	if (!gd)
 		return ERR_PTR(-ENOMEM);
-	/* Ids are reused: a guest cycling domains never runs out. */
-	ret = ida_alloc_min(&p->gdom_ids, 1, GFP_KERNEL_ACCOUNT);
-	if (ret < 0) {
-		kfree(gd);
-		return ERR_PTR(ret);
-	}
-	gd->id = ret;
 	gd->p = p;
 	gd->domain = vfio_ext_iommu_domain_alloc(dev);
 	ret = IS_ERR(gd->domain) ? PTR_ERR(gd->domain) :
 	      msi_cookie(gd->domain, dev);
+	/*
+	 * The lowest free id, never 0: ids are reused, so a guest cycling
+	 * domains never runs out.  Published before it is complete: only
+	 * holders of the lock look it up, not before this returns.
+	 */
+	if (!ret) {
+		ret = xa_alloc(&p->gdom_xa, &gd->id, gd, xa_limit_31b,
+			       GFP_KERNEL_ACCOUNT);
+		if (ret == -EBUSY)	/* no free id */
+			ret = -ENOSPC;
+	}
 	if (ret) {
 		if (!IS_ERR(gd->domain))
 			iommu_domain_free(gd->domain);
-		ida_free(&p->gdom_ids, gd->id);
 		kfree(gd);
 		return ERR_PTR(ret);
 	}
@@ -612,6 +624,7 @@ struct pviommu_gdom *pviommu_gdom_new(struct pviommu *p, struct device *dev,
 	gd->space.guest = true;
 	gd->viommu = viommu;
 	list_add_tail(&gd->next, &p->gdoms);
+	p->nr_gdoms++;
 	return gd;
 }
 
@@ -659,15 +672,13 @@ static int pviommu_domain_free(struct pviommu *p, void __user *arg)
 		return -EINVAL;
 	ret = -ENOENT;
 	mutex_lock(&p->lock);
-	list_for_each_entry(gd, &p->gdoms, next) {
-		if (gd->id != f.id || gd->viommu)
-			continue;
+	gd = gdom_of(p, f.id);
+	if (gd) {
 		ret = -EBUSY;
 		if (!gd->nr_endpoints) {
 			pviommu_gdom_free(p, gd);
 			ret = 0;
 		}
-		break;
 	}
 	mutex_unlock(&p->lock);
 	return ret;
@@ -808,10 +819,8 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 		goto named;
 	} else if (at.domain) {
 		ret = -ENOENT;
-		list_for_each_entry(gd, &p->gdoms, next)
-			if (gd->id == at.domain && !gd->viommu)
-				break;
-		if (list_entry_is_head(gd, &p->gdoms, next))
+		gd = gdom_of(p, at.domain);
+		if (!gd)
 			goto out;
 	}
 	ret = pviommu_place_endpoint(g, gd, false);
@@ -1183,7 +1192,7 @@ static void *pviommu_open(unsigned long arg)
 	INIT_LIST_HEAD(&p->stale);
 	INIT_LIST_HEAD(&p->gdoms);
 	pviommu_table_init(&p->def.table);
-	ida_init(&p->gdom_ids);
+	xa_init_flags(&p->gdom_xa, XA_FLAGS_ALLOC1);
 	pviommu_ranges_init(&p->valid, 0, U64_MAX);
 	p->pgsize_bitmap = PAGE_MASK;
 	p->dma_limit = READ_ONCE(dma_entry_limit);
@@ -1197,7 +1206,6 @@ static void *pviommu_open(unsigned long arg)
 	mutex_unlock(&pviommu_all_lock);
 	if (ret) {
 		mmdrop(p->mm);
-		ida_destroy(&p->gdom_ids);
 		mutex_destroy(&p->lock);
 		kfree(p);
 		return ERR_PTR(ret);
@@ -1255,7 +1263,7 @@ static void pviommu_free(struct kref *ref)
 	struct pviommu *p = container_of(ref, struct pviommu, ref);
 
 	kfree(p->def.doms);
-	ida_destroy(&p->gdom_ids);
+	xa_destroy(&p->gdom_xa);
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);
 	kfree(p);

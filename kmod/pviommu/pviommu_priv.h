@@ -7,12 +7,12 @@
 #ifndef _PVIOMMU_PRIV_H
 #define _PVIOMMU_PRIV_H
 
-#include <linux/idr.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include "pviommu_nl.h"
 #include "pviommu_ranges.h"
@@ -124,7 +124,8 @@ struct pviommu_defer {
  *	domains are kept until the container's release
  * @def: the container's own mappings, in every group's domain
  * @gdoms: guest domains (struct pviommu_gdom)
- * @gdom_ids: ids of guest domains
+ * @gdom_xa: the guest domains by id (ids from 1; lookups under @lock)
+ * @nr_gdoms: number of @gdoms
  * @nr_maps: mappings in all spaces
  * @nr_guest_maps: of those, mappings in guest domains; @dma_limit counts
  *	the others, @guest_limit these
@@ -154,7 +155,8 @@ struct pviommu {
 	struct list_head stale;
 	struct pviommu_space def;
 	struct list_head gdoms;
-	struct ida gdom_ids;
+	struct xarray gdom_xa;
+	unsigned int nr_gdoms;
 	unsigned int nr_maps;
 	unsigned int nr_guest_maps;
 	struct pviommu_ranges valid;
