@@ -1439,6 +1439,38 @@ VFIOEXT_EXPORT int vfioext_virtio_suspend(int fd);
  */
 VFIOEXT_EXPORT int vfioext_virtio_resume(int fd);
 
+/**
+ * vfioext_virtio_save_state() - write the device's internal state to
+ * @state_fd (VFIO_EXT_VIRTIO_DEVICE_STATE, SAVE): the virtio-iommu's
+ * endpoints, guest domains and mappings, config (Documentation/virtio.rst,
+ * "Device state")
+ * @fd: a device fd, suspended or not DRIVER_OK
+ * @state_fd: a pipe, socket or file open for writing; written at its
+ *	      position, blocking until all of it is written
+ *
+ * Return: the bytes written; -EBUSY while the device runs; -EPERM not the
+ * owner; -EBADF @state_fd not writable; -ENOTTY a module without device
+ * state; other -errno (of the write: then part of it may be written).
+ * Since 1.1.
+ */
+VFIOEXT_EXPORT long vfioext_virtio_save_state(int fd, int state_fd);
+
+/**
+ * vfioext_virtio_load_state() - read one state blob from @state_fd and
+ * apply it to a fresh device (VFIO_EXT_VIRTIO_DEVICE_STATE, LOAD)
+ * @fd: a device fd: owned, memory table set, the saved features
+ *	negotiated (FEATURES_OK), not DRIVER_OK, without guest state
+ * @state_fd: a pipe, socket or file open for reading, at the blob
+ *
+ * The whole blob is read and checked before anything changes; a blob
+ * refused, or one that fails while it is applied, leaves the device as
+ * it was.  Since 1.1.
+ *
+ * Return: the bytes read; -EBUSY running, or guest state already there;
+ * the errno of each refusal (Documentation/virtio.rst); other -errno.
+ */
+VFIOEXT_EXPORT long vfioext_virtio_load_state(int fd, int state_fd);
+
 #ifdef __cplusplus
 }
 #endif

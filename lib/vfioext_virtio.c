@@ -228,3 +228,23 @@ int vfioext_virtio_config(int fd, unsigned int off, void *buf,
 	free(c);
 	return ret;
 }
+
+static long device_state(int fd, int state_fd, uint32_t flags)
+{
+	struct vfio_ext_virtio_state a = {
+		.argsz = sizeof(a), .flags = flags, .fd = state_fd,
+	};
+	int ret = ioctl(fd, VFIO_EXT_VIRTIO_DEVICE_STATE, &a);
+
+	return ret < 0 ? -errno : ret;
+}
+
+long vfioext_virtio_save_state(int fd, int state_fd)
+{
+	return device_state(fd, state_fd, VFIO_EXT_VIRTIO_STATE_SAVE);
+}
+
+long vfioext_virtio_load_state(int fd, int state_fd)
+{
+	return device_state(fd, state_fd, VFIO_EXT_VIRTIO_STATE_LOAD);
+}

@@ -22,7 +22,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/virtio_config.h>
@@ -34,6 +37,7 @@
 #include "vfio_ext_uarg.h"
 #include "pviommu_priv.h"
 #include "viommu_req.h"
+#include "viommu_state.h"
 #include "../virtio/vext_virtio.h"
 
 #define VIOMMU_FEATURES	(BIT_ULL(VIRTIO_IOMMU_F_INPUT_RANGE) | \
@@ -643,6 +647,338 @@ void pviommu_viommu_group_gone(struct pviommu *p, struct pviommu_group *g)
 	g->vdom = NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Device state: save and load (VFIO_EXT_VIRTIO_DEVICE_STATE)           */
+/* ------------------------------------------------------------------ */
+
+static u32 map_flags(const struct pviommu_map *m)
+{
+	return (m->prot & IOMMU_READ ? VIRTIO_IOMMU_MAP_F_READ : 0) |
+	       (m->prot & IOMMU_WRITE ? VIRTIO_IOMMU_MAP_F_WRITE : 0);
+}
+
+/* Everything into @s (allocated here).  Device lock and p->lock held. */
+static int collect(struct pviommu_viommu *v, struct vext_vdev *vdev,
+		   struct viommu_state *s)
+{
+	struct pviommu *p = v->p;
+	u32 nr_doms = 0, nr_maps = 0, nr_eps = 0, i = 0, j = 0;
+	struct viommu_state_dom *d;
+	struct pviommu_group *g;
+	struct pviommu_vdom *vd;
+	struct pviommu_map *m;
+	unsigned long id;
+	int ret;
+
+	xa_for_each(&v->vdoms, id, vd) {
+		nr_doms++;
+		if (vd->gd)
+			nr_maps += vd->gd->space.table.count;
+	}
+	list_for_each_entry(g, &p->groups, next)
+		nr_eps += g->has_vsid && g->vdom;
+	ret = viommu_state_alloc(s, nr_doms, nr_maps, nr_eps);
+	if (ret)
+		return ret;
+
+	if (vext_vdev_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)
+		s->features = vext_vdev_features(vdev);
+	s->input_start = v->lim.input_start;
+	s->input_end = v->lim.input_end;
+	s->domain_start = v->lim.domain_start;
+	s->domain_end = v->lim.domain_end;
+	s->probe_size = v->probe_size;
+	s->bypass = v->bypass;
+	xa_for_each(&v->vdoms, id, vd) {
+		d = &s->doms[i++];
+		d->id = vd->id;
+		d->bypass = vd->bypass;
+		d->maps = &s->maps[j];
+		if (!vd->gd)
+			continue;
+		for (m = pviommu_table_first(&vd->gd->space.table, 0, U64_MAX);
+		     m; m = pviommu_table_next(m, 0, U64_MAX)) {
+			struct viommu_state_map *sm = &s->maps[j++];
+
+			sm->iova = m->node.start;
+			sm->last = m->node.last;
+			sm->flags = map_flags(m);
+			/* The VMM's address, back to the guest's. */
+			ret = vext_vdev_uva_to_gpa(vdev, m->vaddr,
+						   pviommu_map_size(m),
+						   &sm->gpa);
+			if (ret)
+				return ret;
+			d->nr_maps++;
+		}
+	}
+	i = 0;
+	list_for_each_entry(g, &p->groups, next) {
+		if (!g->has_vsid || !g->vdom)
+			continue;
+		s->eps[i].endpoint = g->vsid;
+		s->eps[i++].domain = g->vdom->id;
+	}
+	return 0;
+}
+
+static long viommu_save_state(struct vext_vdev *vdev, void **out)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct pviommu *p = v->p;
+	struct viommu_state s = {};
+	size_t size;
+	long ret;
+
+	mutex_lock(&p->lock);
+	if (p->closed) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = collect(v, vdev, &s);
+	if (ret)
+		goto out;
+	size = viommu_state_size(s.nr_doms, s.nr_maps, s.nr_eps);
+	*out = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	viommu_state_encode(&s, *out, size);
+	ret = size;
+out:
+	mutex_unlock(&p->lock);
+	viommu_state_free(&s);
+	return ret;
+}
+
+/*
+ * The largest blob LOAD reads: twice a full state of this container (every
+ * guest domain, the guest budget's mappings, every endpoint in a domain),
+ * for a newer minor's longer records, plus 64 KiB for its optional
+ * sections.
+ */
+static size_t viommu_state_max(struct vext_vdev *vdev)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct pviommu *p = v->p;
+	struct pviommu_group *g;
+	u32 nr_groups = 0;
+	size_t max;
+
+	mutex_lock(&p->lock);
+	list_for_each_entry(g, &p->groups, next)
+		nr_groups++;
+	max = 2 * viommu_state_size(PVIOMMU_MAX_GDOMS, p->guest_limit,
+				    nr_groups) + SZ_64K;
+	mutex_unlock(&p->lock);
+	return max;
+}
+
+/*
+ * Charge all the state's pages to locked_vm at once, as a credit its maps
+ * take from (one mmap_lock round trip instead of one per map).  Over the
+ * limit, nothing is charged ahead: each map is charged on its own, and
+ * the one that crosses the limit fails.  p->lock held, @d begun.
+ */
+static void precharge(struct pviommu_viommu *v, const struct viommu_state *s,
+		      struct pviommu_defer *d)
+{
+	struct pviommu *p = v->p;
+	unsigned long pages = 0, n;
+	u32 i;
+
+	for (i = 0; i < s->nr_maps; i++) {
+		n = (s->maps[i].last - s->maps[i].iova + 1) >> PAGE_SHIFT;
+		if (n > ULONG_MAX / 2 - pages)
+			return;
+		pages += n;
+	}
+	if (!pages)
+		return;
+	mmap_write_lock(p->mm);
+	if (!__account_locked_vm(p->mm, pages, true, v->acct.task,
+				 v->acct.lock_cap))
+		d->credit = pages;
+	mmap_write_unlock(p->mm);
+}
+
+/* The state's checks against the container.  Device lock, p->lock held. */
+static int load_check(struct pviommu_viommu *v, struct vext_vdev *vdev,
+		      const struct viommu_state *s)
+{
+	struct pviommu *p = v->p;
+	const struct viommu_state_map *m;
+	struct pviommu_group *g;
+	struct pviommu_gdom *gd;
+	u32 i, gdoms = 0;
+	u64 uva;
+
+	if (p->closed)
+		return -ENODEV;
+	if (!xa_empty(&v->vdoms))
+		return -EBUSY;
+	list_for_each_entry(g, &p->groups, next)
+		if (g->vdom)
+			return -EBUSY;
+	for (i = 0; i < s->nr_eps; i++)
+		if (!endpoint(p, s->eps[i].endpoint))
+			return -ENOENT;
+	for (i = 0; i < s->nr_maps; i++) {
+		m = &s->maps[i];
+		if (vext_vdev_gpa_to_uva(vdev, m->gpa, m->last - m->iova + 1,
+					 &uva))
+			return -EFAULT;
+		/* The input range's holes: the MSI window, reserved regions. */
+		if (!pviommu_ranges_contain(&p->valid, m->iova, m->last))
+			return -ERANGE;
+	}
+	if (s->nr_maps > p->guest_limit - min(p->nr_guest_maps, p->guest_limit))
+		return -ENOSPC;
+	list_for_each_entry(gd, &p->gdoms, next)
+		gdoms++;
+	for (i = 0; i < s->nr_doms; i++)
+		gdoms += !s->doms[i].bypass;
+	return gdoms > PVIOMMU_MAX_GDOMS ? -ENOSPC : 0;
+}
+
+/* The group of the first endpoint the state attaches to domain @id. */
+static struct pviommu_group *first_endpoint(struct pviommu *p,
+					    const struct viommu_state *s,
+					    u32 id)
+{
+	u32 i;
+
+	for (i = 0; i < s->nr_eps; i++)
+		if (s->eps[i].domain == id)
+			return endpoint(p, s->eps[i].endpoint);
+	return NULL;	/* not reached: the decoder checked */
+}
+
+/* A domain of the state with its mappings.  Device lock, p->lock held. */
+static int load_dom(struct pviommu_viommu *v, struct vext_vdev *vdev,
+		    const struct viommu_state *s,
+		    const struct viommu_state_dom *sd)
+{
+	struct pviommu *p = v->p;
+	const struct viommu_state_map *m;
+	struct pviommu_vdom *vd;
+	struct pviommu_group *g;
+	u64 uva, size;
+	int ret, prot;
+	u32 i;
+
+	g = first_endpoint(p, s, sd->id);
+	if (WARN_ON_ONCE(!g))
+		return -EINVAL;
+	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
+	if (!vd)
+		return -ENOMEM;
+	vd->id = sd->id;
+	vd->bypass = sd->bypass;
+	if (!vd->bypass) {
+		vd->gd = pviommu_gdom_new(p, g->dev, true);
+		if (IS_ERR(vd->gd)) {
+			ret = PTR_ERR(vd->gd);
+			kfree(vd);
+			return ret;
+		}
+	}
+	ret = xa_insert(&v->vdoms, vd->id, vd, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		if (vd->gd)
+			pviommu_gdom_free(p, vd->gd);
+		kfree(vd);
+		return ret;
+	}
+	/* As a MAP request maps (do_map()); the unwind frees @vd. */
+	for (i = 0; i < sd->nr_maps; i++) {
+		m = &sd->maps[i];
+		size = m->last - m->iova + 1;
+		prot = (m->flags & VIRTIO_IOMMU_MAP_F_READ ? IOMMU_READ : 0) |
+		       (m->flags & VIRTIO_IOMMU_MAP_F_WRITE ? IOMMU_WRITE : 0);
+		ret = vext_vdev_gpa_to_uva(vdev, m->gpa, size, &uva);
+		if (!ret)
+			ret = pviommu_do_map(p, &vd->gd->space, uva, m->iova,
+					     size, prot, &v->acct);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Apply a checked state: domains and their mappings, endpoints into them,
+ * then bypass.  On any failure everything it did is undone (the device
+ * had no guest state: drop_guest_state() takes it back there).  Device
+ * lock, p->lock held.
+ */
+static int load_apply(struct pviommu_viommu *v, struct vext_vdev *vdev,
+		      const struct viommu_state *s)
+{
+	struct pviommu *p = v->p;
+	struct pviommu_defer defer;
+	struct pviommu_group *g;
+	struct pviommu_vdom *vd;
+	int ret = 0;
+	u32 i;
+
+	pviommu_defer_begin(p, &defer);
+	precharge(v, s, &defer);
+	for (i = 0; i < s->nr_doms && !ret; i++)
+		ret = load_dom(v, vdev, s, &s->doms[i]);
+	for (i = 0; i < s->nr_eps && !ret; i++) {
+		g = endpoint(p, s->eps[i].endpoint);
+		vd = xa_load(&v->vdoms, s->eps[i].domain);
+		ret = pviommu_place_endpoint(g, vd->gd, false);
+		if (!ret) {
+			vd->nr_eps++;
+			g->vdom = vd;
+		}
+	}
+	if (ret) {
+		drop_guest_state(v, !v->bypass_now);
+	} else {
+		v->bypass = s->bypass;
+		if (want_bypass(v, vdev) != v->bypass_now)
+			set_bypass(v, !v->bypass_now);
+	}
+	pviommu_defer_end(p, &defer);
+	return ret;
+}
+
+static int viommu_load_state(struct vext_vdev *vdev, const void *buf,
+			     size_t len)
+{
+	struct pviommu_viommu *v = vext_vdev_priv(vdev);
+	struct pviommu *p = v->p;
+	struct viommu_state s;
+	u64 features = 0;
+	int ret;
+
+	ret = viommu_state_decode(buf, len, &s);
+	if (ret)
+		goto out;
+	/* The driver negotiated what it had (or nothing, with no state). */
+	if (vext_vdev_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)
+		features = vext_vdev_features(vdev);
+	ret = -EPROTO;
+	if (s.features != features || s.probe_size != v->probe_size ||
+	    (!features && s.nr_doms))
+		goto out;
+	ret = viommu_state_check(&s, &v->lim);
+	if (ret)
+		goto out;
+	mutex_lock(&p->lock);
+	ret = load_check(v, vdev, &s);
+	if (!ret)
+		ret = load_apply(v, vdev, &s);
+	mutex_unlock(&p->lock);
+out:
+	viommu_state_free(&s);
+	return ret;
+}
+
 static struct vext_vdev_ops viommu_ops = {
 	.name		= "viommu",
 	.owner		= THIS_MODULE,
@@ -658,6 +994,9 @@ static struct vext_vdev_ops viommu_ops = {
 	.round		= viommu_round,
 	.reset		= viommu_reset,
 	.release	= viommu_release,
+	.save_state	= viommu_save_state,
+	.load_state	= viommu_load_state,
+	.state_max	= viommu_state_max,
 };
 
 /**

@@ -67,6 +67,8 @@
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
 
+#include <linux/vfio_ext.h>
+#include "vfio_ext_uarg.h"
 #include "vfio_ext_compat_eventfd.h"
 #include "vfio_ext_compat_fs.h"
 #include "vfio_ext_compat_vhost.h"
@@ -311,6 +313,40 @@ int vext_vdev_gpa_to_uva(struct vext_vdev *vdev, u64 gpa, u64 len, u64 *uva)
 	return n == len ? 0 : -ERANGE;
 }
 EXPORT_SYMBOL_GPL(vext_vdev_gpa_to_uva);
+
+/**
+ * vext_vdev_uva_to_gpa() - guest-physical address of VMM memory
+ * @vdev: the device (lock held)
+ * @uva: VMM virtual address
+ * @len: bytes from @uva on, all in one region of the memory table
+ * @gpa: out: the guest-physical address of @uva
+ *
+ * The inverse of vext_vdev_gpa_to_uva(), for saving state that holds VMM
+ * addresses: the first region (in guest-physical order) backing all of
+ * the range, so a range that two regions alias gets the lower address.
+ * A linear walk: the table has at most VEXT_MAX_MEM_REGIONS regions.
+ *
+ * Return: 0, or -EFAULT when no region backs the whole range.
+ */
+int vext_vdev_uva_to_gpa(struct vext_vdev *vdev, u64 uva, u64 len, u64 *gpa)
+{
+	const struct vext_mem_region *r;
+	unsigned int i;
+
+	lockdep_assert_held(&vdev->lock);
+	if (!vdev->mem || !len || uva + len - 1 < uva)
+		return -EFAULT;
+	for (i = 0; i < vdev->mem->nr; i++) {
+		r = &vdev->mem->r[i];
+		if (uva >= r->uva && uva - r->uva <= r->last - r->gpa &&
+		    len - 1 <= r->last - r->gpa - (uva - r->uva)) {
+			*gpa = r->gpa + (uva - r->uva);
+			return 0;
+		}
+	}
+	return -EFAULT;
+}
+EXPORT_SYMBOL_GPL(vext_vdev_uva_to_gpa);
 
 /* ------------------------------------------------------------------ */
 /* The worker                                                          */
@@ -992,6 +1028,148 @@ static long set_backend_features(struct vext_vdev *dev, u64 __user *argp)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Device state (VFIO_EXT_VIRTIO_DEVICE_STATE)                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Save and load need a device that serves nothing: not DRIVER_OK (or
+ * suspended).  lock held.
+ */
+static bool state_busy(struct vext_vdev *dev)
+{
+	return dev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
+/*
+ * All @len bytes to or from @f at its position (a stream has none), as
+ * write(2) and read(2) would move it; the caller must not use the file
+ * description concurrently.  No device lock: a pipe may block.
+ *
+ * Return: 0, -ENODATA at end of file before @len bytes, or the I/O's
+ * error (-EINTR/-ERESTARTSYS for a signal, -EAGAIN for a non-blocking fd
+ * that would block: part of the blob may have moved).
+ */
+static int state_io(struct file *f, void *buf, size_t len, bool write)
+{
+	bool stream = f->f_mode & FMODE_STREAM;
+	loff_t pos = stream ? 0 : f->f_pos;
+	size_t done = 0;
+	ssize_t n;
+	int ret = 0;
+
+	while (done < len) {
+		n = write ? kernel_write(f, buf + done, len - done, &pos) :
+			    kernel_read(f, buf + done, len - done, &pos);
+		if (n <= 0) {
+			ret = n ? n : (write ? -EIO : -ENODATA);
+			break;
+		}
+		done += n;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	if (!stream)
+		f->f_pos = pos;
+	return ret;
+}
+
+/* The owner, and a device at rest.  lock held. */
+static int state_check(struct vext_vdev *dev)
+{
+	if (!dev->mm || dev->mm != current->mm)
+		return -EPERM;
+	return state_busy(dev) ? -EBUSY : 0;
+}
+
+static long state_save(struct vext_vdev *dev, struct file *f)
+{
+	void *buf = NULL;
+	long len;
+	int ret;
+
+	mutex_lock(&dev->lock);
+	len = state_check(dev);
+	if (!len)
+		len = dev->ops->save_state(dev, &buf);
+	mutex_unlock(&dev->lock);
+	if (len < 0)
+		return len;
+	/* Written without the lock: the reader may be slow. */
+	ret = state_io(f, buf, len, true);
+	kvfree(buf);
+	return ret ? ret : len;
+}
+
+static long state_load(struct vext_vdev *dev, struct file *f)
+{
+	struct vfio_ext_state_hdr hdr;
+	size_t max;
+	u64 total;
+	void *buf;
+	int ret;
+
+	mutex_lock(&dev->lock);
+	ret = state_check(dev);
+	max = min_t(size_t, dev->ops->state_max(dev), INT_MAX);
+	mutex_unlock(&dev->lock);
+	if (ret)
+		return ret;
+	/* The whole blob, read without the lock, before anything changes. */
+	ret = state_io(f, &hdr, sizeof(hdr), false);
+	if (ret)
+		return ret;
+	if (le32_to_cpu(hdr.magic) != VFIO_EXT_STATE_MAGIC)
+		return -EINVAL;
+	total = le64_to_cpu(hdr.total_size);
+	if (total < sizeof(hdr))
+		return -EBADMSG;
+	if (total > max)
+		return -EFBIG;
+	buf = kvmalloc(total, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, &hdr, sizeof(hdr));
+	ret = state_io(f, buf + sizeof(hdr), total - sizeof(hdr), false);
+	if (!ret) {
+		mutex_lock(&dev->lock);
+		ret = state_check(dev);
+		if (!ret)
+			ret = dev->ops->load_state(dev, buf, total);
+		mutex_unlock(&dev->lock);
+	}
+	kvfree(buf);
+	return ret ? ret : total;
+}
+
+static long device_state(struct vext_vdev *dev, void __user *argp)
+{
+	struct vfio_ext_virtio_state a;
+	struct file *f;
+	long ret;
+
+	ret = vfio_ext_get_uarg(&a, VFIO_EXT_VIRTIO_STATE_SIZE_VER0,
+				VFIO_EXT_VIRTIO_STATE_SAVE |
+				VFIO_EXT_VIRTIO_STATE_LOAD, argp);
+	if (ret)
+		return ret;
+	if (hweight32(a.flags) != 1 || a.reserved)
+		return -EINVAL;
+	if (!dev->ops->save_state)
+		return -ENOTTY;
+	f = fget(a.fd);
+	if (!f)
+		return -EBADF;
+	if (a.flags & VFIO_EXT_VIRTIO_STATE_SAVE)
+		ret = f->f_mode & FMODE_WRITE ? state_save(dev, f) : -EBADF;
+	else
+		ret = f->f_mode & FMODE_READ ? state_load(dev, f) : -EBADF;
+	fput(f);
+	return ret;
+}
+
 static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vext_vdev *dev = file->private_data;
@@ -1024,6 +1202,8 @@ static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;	/* no dirty log: as vhost-vdpa, owner or not */
 	case VHOST_SET_OWNER:
 		return set_owner(dev);
+	case VFIO_EXT_VIRTIO_DEVICE_STATE:
+		return device_state(dev, argp);
 	}
 
 	mutex_lock(&dev->lock);
@@ -1065,7 +1245,9 @@ int vext_virtio_register(struct vext_vdev_ops *ops)
 	    ops->served_vqs & ~GENMASK(ops->nr_vqs - 1, 0) ||
 	    !ops->config_size || ops->config_size > PAGE_SIZE ||
 	    !ops->get_config || !ops->set_config || !ops->request ||
-	    !ops->reset || !ops->release)
+	    !ops->reset || !ops->release ||
+	    !ops->save_state != !ops->load_state ||
+	    !ops->save_state != !ops->state_max)
 		return -EINVAL;
 	mutex_lock(&vext_types_lock);
 	list_add_tail(&ops->list, &vext_types);

@@ -49,6 +49,17 @@ struct module;
  *         is at most one queue's worth, served under the device lock
  *         without letting go of it (device lock held)
  * @reset: back to the initial state (device lock held, worker idle)
+ * @save_state: optional (with @load_state and @state_max): serialise the
+ *              device's internal state into a new kvmalloc()ed buffer
+ *              *@buf, a blob of the format of struct vfio_ext_state_hdr;
+ *              return its size or a negative errno (device lock held,
+ *              device not running)
+ * @load_state: validate all of the blob @buf (@len bytes, its header's
+ *              magic and total size already checked) and apply it, or
+ *              leave the device as it was and return a negative errno
+ *              (device lock held, device not running)
+ * @state_max: the largest blob @load_state could take now (device lock
+ *             held)
  * @release: the fd is gone; free the device's state (no lock)
  * @list: in the core's list of registered types
  */
@@ -68,6 +79,9 @@ struct vext_vdev_ops {
 		       const struct vext_chain *c);
 	void (*round)(struct vext_vdev *vdev, unsigned int qi, bool end);
 	void (*reset)(struct vext_vdev *vdev);
+	long (*save_state)(struct vext_vdev *vdev, void **buf);
+	int (*load_state)(struct vext_vdev *vdev, const void *buf, size_t len);
+	size_t (*state_max)(struct vext_vdev *vdev);
 	void (*release)(struct vext_vdev *vdev);
 	struct list_head list;
 };
@@ -90,5 +104,7 @@ int vext_chain_write(struct vext_vdev *vdev, const struct vext_chain *c,
 		     u64 off, const void *buf, u64 len);
 int vext_vdev_gpa_to_uva(struct vext_vdev *vdev, u64 gpa, u64 len,
 			 u64 *uva);
+int vext_vdev_uva_to_gpa(struct vext_vdev *vdev, u64 uva, u64 len,
+			 u64 *gpa);
 
 #endif /* _VEXT_VIRTIO_H */

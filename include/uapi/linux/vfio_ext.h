@@ -864,4 +864,198 @@ struct vfio_ext_pviommu_viommu {
  */
 #define VFIO_EXT_PVIOMMU_VIOMMU		_IO(VFIO_EXT_IOCTL_TYPE, 0x15)
 
+/* ------------------------------------------------------------------ */
+/* In-kernel virtio device fd: device state (save and load)           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * struct vfio_ext_virtio_state - argument of VFIO_EXT_VIRTIO_DEVICE_STATE
+ * @argsz: bytes of this structure the caller has (at least
+ *         VFIO_EXT_VIRTIO_STATE_SIZE_VER0)
+ * @flags: exactly one of VFIO_EXT_VIRTIO_STATE_SAVE (write the state to
+ *         @fd) and VFIO_EXT_VIRTIO_STATE_LOAD (read it from @fd)
+ * @fd: a pipe, socket or file open for writing (SAVE) or reading (LOAD);
+ *      the state is written or read at its position, which moves past it
+ * @reserved: 0
+ */
+struct vfio_ext_virtio_state {
+	__u32 argsz;
+	__u32 flags;
+#define VFIO_EXT_VIRTIO_STATE_SAVE	(1 << 0)
+#define VFIO_EXT_VIRTIO_STATE_LOAD	(1 << 1)
+	__s32 fd;
+	__u32 reserved;
+};
+
+/**
+ * VFIO_EXT_VIRTIO_STATE_SIZE_VER0 - first version of struct
+ * vfio_ext_virtio_state
+ */
+#define VFIO_EXT_VIRTIO_STATE_SIZE_VER0	16
+
+/**
+ * VFIO_EXT_VIRTIO_DEVICE_STATE - save or load an in-kernel virtio device's
+ * internal state (the device fd of VFIO_EXT_PVIOMMU_VIOMMU), as
+ * vhost-user's SET_DEVICE_STATE_FD
+ *
+ * The owner only (EPERM).  SAVE serialises the state (the format below,
+ * Documentation/virtio.rst "Device state") and writes all of it to @fd;
+ * LOAD reads one whole blob from @fd, validates all of it, then applies
+ * it.  Both return the blob's size in bytes.  Either is EBUSY while the
+ * device runs (DRIVER_OK and not suspended); LOAD is also EBUSY when the
+ * device already has guest state.  Argument errors: EINVAL (argsz, flags
+ * not exactly one of the two, @reserved), E2BIG (argsz), EBADF (@fd not
+ * open for that direction).  What LOAD refuses in a blob, each with its
+ * errno, and nothing pinned or mapped: Documentation/virtio.rst.
+ */
+#define VFIO_EXT_VIRTIO_DEVICE_STATE	_IO(VFIO_EXT_IOCTL_TYPE, 0x20)
+
+/*
+ * The device-state format: little endian, a header, then sections, each a
+ * struct vfio_ext_state_sec and its body (a multiple of 8 bytes).  Version
+ * rules: a loader refuses another major version; of a newer minor it skips
+ * header bytes beyond what it knows, bytes of a record beyond the record
+ * size it knows, and sections of types it does not know unless they are
+ * VFIO_EXT_STATE_SEC_F_MANDATORY (then it refuses the blob).
+ */
+
+/** VFIO_EXT_STATE_MAGIC - first 4 bytes of a state blob ("VXST") */
+#define VFIO_EXT_STATE_MAGIC	0x54535856
+/** VFIO_EXT_STATE_MAJOR - format major version: a loader refuses others */
+#define VFIO_EXT_STATE_MAJOR	1
+/** VFIO_EXT_STATE_MINOR - format minor version: compatible additions */
+#define VFIO_EXT_STATE_MINOR	0
+
+/**
+ * struct vfio_ext_state_hdr - a state blob's header
+ * @magic: VFIO_EXT_STATE_MAGIC
+ * @major: VFIO_EXT_STATE_MAJOR
+ * @minor: VFIO_EXT_STATE_MINOR of the writer
+ * @hdr_size: bytes of the header, where the first section starts (at
+ *            least 32, a multiple of 8)
+ * @device_id: the virtio device ID (23: virtio-iommu)
+ * @total_size: bytes of the whole blob, header included
+ * @reserved: 0
+ */
+struct vfio_ext_state_hdr {
+	__le32 magic;
+	__le16 major;
+	__le16 minor;
+	__le32 hdr_size;
+	__le32 device_id;
+	__le64 total_size;
+	__le64 reserved;
+};
+
+/**
+ * struct vfio_ext_state_sec - a section's header
+ * @type: VFIO_EXT_VIOMMU_SEC_*
+ * @flags: VFIO_EXT_STATE_SEC_F_MANDATORY: a loader that does not know
+ *         @type must refuse the blob; otherwise it skips the section
+ * @size: bytes of the body that follows (a multiple of 8)
+ */
+struct vfio_ext_state_sec {
+	__le32 type;
+	__le32 flags;
+#define VFIO_EXT_STATE_SEC_F_MANDATORY	(1 << 0)
+	__le64 size;
+};
+
+/* Sections of the virtio-iommu's state, each once and all mandatory. */
+#define VFIO_EXT_VIOMMU_SEC_CONFIG	1
+#define VFIO_EXT_VIOMMU_SEC_DOMAINS	2
+#define VFIO_EXT_VIOMMU_SEC_ENDPOINTS	3
+
+/**
+ * struct vfio_ext_viommu_state_config - body of VFIO_EXT_VIOMMU_SEC_CONFIG
+ * @features: the features the driver negotiated (0: not negotiated)
+ * @input_start: input_range.start the driver accepted
+ * @input_end: input_range.end the driver accepted
+ * @domain_start: domain_range.start the driver accepted
+ * @domain_end: domain_range.end the driver accepted
+ * @probe_size: config probe_size
+ * @bypass: config bypass
+ * @reserved: 0
+ */
+struct vfio_ext_viommu_state_config {
+	__le64 features;
+	__le64 input_start;
+	__le64 input_end;
+	__le32 domain_start;
+	__le32 domain_end;
+	__le32 probe_size;
+	__u8 bypass;
+	__u8 reserved[3];
+};
+
+/**
+ * struct vfio_ext_viommu_state_domains - body of VFIO_EXT_VIOMMU_SEC_DOMAINS
+ * @nr_domains: domain records that follow
+ * @domain_size: bytes of a domain record (at least 16)
+ * @map_size: bytes of a mapping record (at least 32)
+ *
+ * Each domain record (struct vfio_ext_viommu_state_domain) is followed by
+ * its @nr_maps mapping records (struct vfio_ext_viommu_state_map), in
+ * ascending IOVA order.
+ */
+struct vfio_ext_viommu_state_domains {
+	__le32 nr_domains;
+	__le16 domain_size;
+	__le16 map_size;
+};
+
+/**
+ * struct vfio_ext_viommu_state_domain - a guest domain
+ * @id: the guest's domain ID
+ * @flags: VFIO_EXT_VIOMMU_STATE_DOM_BYPASS: attached with
+ *         VIRTIO_IOMMU_ATTACH_F_BYPASS (then no mappings)
+ * @nr_maps: mapping records that follow
+ */
+struct vfio_ext_viommu_state_domain {
+	__le32 id;
+	__le32 flags;
+#define VFIO_EXT_VIOMMU_STATE_DOM_BYPASS	(1 << 0)
+	__le64 nr_maps;
+};
+
+/**
+ * struct vfio_ext_viommu_state_map - a mapping of a guest domain
+ * @iova_start: first IOVA
+ * @iova_last: last IOVA (inclusive)
+ * @gpa: guest-physical address of @iova_start
+ * @flags: VIRTIO_IOMMU_MAP_F_READ and/or VIRTIO_IOMMU_MAP_F_WRITE
+ * @reserved: 0
+ */
+struct vfio_ext_viommu_state_map {
+	__le64 iova_start;
+	__le64 iova_last;
+	__le64 gpa;
+	__le32 flags;
+	__le32 reserved;
+};
+
+/**
+ * struct vfio_ext_viommu_state_endpoints - body of
+ * VFIO_EXT_VIOMMU_SEC_ENDPOINTS
+ * @nr_endpoints: endpoint records that follow
+ * @endpoint_size: bytes of an endpoint record (at least 8)
+ *
+ * One record (struct vfio_ext_viommu_state_endpoint) per endpoint in a
+ * domain; an endpoint no domain holds is not listed.
+ */
+struct vfio_ext_viommu_state_endpoints {
+	__le32 nr_endpoints;
+	__le32 endpoint_size;
+};
+
+/**
+ * struct vfio_ext_viommu_state_endpoint - an endpoint and its domain
+ * @endpoint: the endpoint ID (the virtual stream ID)
+ * @domain: the guest domain ID it is attached to
+ */
+struct vfio_ext_viommu_state_endpoint {
+	__le32 endpoint;
+	__le32 domain;
+};
+
 #endif /* _UAPI_LINUX_VFIO_EXT_H */
