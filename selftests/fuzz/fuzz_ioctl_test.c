@@ -5,7 +5,9 @@
  * both numbers, the notification channel, SET_IRQS on the ACPI notify
  * index, the info ioctls, unknown numbers of our type) and the container
  * fd of the pviommu backend (MAP/UNMAP, GET_INFO, BATCH, guest domains,
- * endpoint attach, stream IDs, CHECK_EXTENSION, unknown numbers).
+ * endpoint attach, stream IDs, CHECK_EXTENSION, unknown numbers), the
+ * virtio-iommu fd (the vhost ioctls), and its device-state loader
+ * (VFIO_EXT_VIRTIO_DEVICE_STATE: valid blobs, mutated).
  *
  * Every failure must be a documented errno; afterwards the device must
  * still work (a _DSM returns the firmware's value; a mapping made after
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_iommu.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -40,6 +43,7 @@
 #define DEVICE_ITERS	10000
 #define CONTAINER_ITERS	20000
 #define VIRTIO_ITERS	20000
+#define STATE_ITERS	5000
 
 struct fctx {
 	int fd;			/* the surface: device or container */
@@ -604,6 +608,160 @@ static const struct fuzz_call virtio_calls[] = {
 	  .errnos = e_virtio_unknown },
 };
 
+
+/* ------------------------------------------------------------------------- */
+/* The virtio-iommu's device-state loader                                     */
+
+static const int e_state[] = { ENODATA, EINVAL, EPROTONOSUPPORT, EFBIG,
+			       EBADMSG, EOPNOTSUPP, ERANGE, EEXIST, EFAULT,
+			       ENOENT, ENOSPC, EPROTO, ENOMEM, 0 };
+
+/* VERSION_1, INPUT_RANGE, DOMAIN_RANGE, MAP_UNMAP, PROBE */
+#define FEATURES_ACKED	((1ULL << VIRTIO_F_VERSION_1) | 0x17ULL)
+
+static void put32(uint8_t *b, size_t *o, uint32_t v)
+{
+	memcpy(b + *o, &v, 4);
+	*o += 4;
+}
+
+static void put64(uint8_t *b, size_t *o, uint64_t v)
+{
+	memcpy(b + *o, &v, 8);
+	*o += 8;
+}
+
+/*
+ * A blob the device could have saved (one domain holding endpoint 1 with
+ * a few mappings of the buffer, sometimes a second domain or bypass),
+ * then spoiled: fields overwritten with interesting values, bits
+ * flipped, cut short, the total size kept or not.  At @arg: a u64 length,
+ * then the blob.
+ */
+static void fill_state(struct fuzz *f, void *arg, void *ctx)
+{
+	uint8_t *b = (uint8_t *)arg + 8;
+	struct virtio_iommu_config cfg = {};
+	struct fctx *c = ctx;
+	size_t o = 32, sec, len;
+	uint64_t iova = 0x400000 + (fuzz_below(f, 64) << 12);
+	unsigned int i, n = fuzz_below(f, 5), k;
+	bool two = fuzz_one_in(f, 6), bypass = fuzz_one_in(f, 6);
+
+	/* config: what the device offers */
+	vfioext_virtio_config(c->fd, 0, &cfg, sizeof(cfg), 0);
+	put32(b, &o, VFIO_EXT_VIOMMU_SEC_CONFIG);
+	put32(b, &o, VFIO_EXT_STATE_SEC_F_MANDATORY);
+	put64(b, &o, 40);
+	put64(b, &o, FEATURES_ACKED);
+	put64(b, &o, cfg.input_range.start);
+	put64(b, &o, cfg.input_range.end);
+	put32(b, &o, cfg.domain_range.start);
+	put32(b, &o, cfg.domain_range.end);
+	put32(b, &o, cfg.probe_size);
+	put32(b, &o, 0);
+	/* domains */
+	put32(b, &o, VFIO_EXT_VIOMMU_SEC_DOMAINS);
+	put32(b, &o, VFIO_EXT_STATE_SEC_F_MANDATORY);
+	sec = o;
+	put64(b, &o, 0);
+	put32(b, &o, 1 + two);
+	put32(b, &o, 16 | 32 << 16);
+	put32(b, &o, 1);
+	put32(b, &o, bypass ? VFIO_EXT_VIOMMU_STATE_DOM_BYPASS : 0);
+	put64(b, &o, bypass ? 0 : n);
+	for (i = 0; !bypass && i < n; i++) {
+		k = 1 + fuzz_below(f, 4);
+		put64(b, &o, iova);
+		put64(b, &o, iova + (k << 12) - 1);
+		put64(b, &o, fuzz_below(f, BUF_SIZE / 4096 - 4) << 12);
+		put32(b, &o, 1 + fuzz_below(f, 3));
+		put32(b, &o, 0);
+		iova += (k + fuzz_below(f, 4)) << 12;
+	}
+	if (two) {
+		put32(b, &o, 2);
+		put32(b, &o, 0);
+		put64(b, &o, 0);
+	}
+	len = o - sec - 8;
+	memcpy(b + sec, &len, 8);
+	/* endpoints */
+	put32(b, &o, VFIO_EXT_VIOMMU_SEC_ENDPOINTS);
+	put32(b, &o, VFIO_EXT_STATE_SEC_F_MANDATORY);
+	put64(b, &o, 16);
+	put32(b, &o, 1);
+	put32(b, &o, 8);
+	put32(b, &o, 1);
+	put32(b, &o, two && fuzz_one_in(f, 2) ? 2 : 1);
+	/* header */
+	len = 0;
+	put32(b, &len, VFIO_EXT_STATE_MAGIC);
+	put32(b, &len, VFIO_EXT_STATE_MAJOR);
+	put32(b, &len, 32);
+	put32(b, &len, 23);
+	put64(b, &len, o);
+	put64(b, &len, 0);
+
+	/* Spoil it. */
+	for (k = fuzz_below(f, 4); k; k--) {
+		size_t at = fuzz_below(f, o / 4) * 4;
+		uint64_t v = fuzz_interesting(f);
+
+		memcpy(b + at, &v, fuzz_one_in(f, 2) && at + 8 <= o ? 8 : 4);
+	}
+	fuzz_mutate(f, b, o, 3);
+	if (fuzz_one_in(f, 2)) {	/* keep the total size consistent */
+		uint64_t t = o;
+
+		memcpy(b + 16, &t, 8);
+	}
+	len = fuzz_one_in(f, 8) ? fuzz_below(f, o + 1) : o;
+	memcpy(arg, &len, 8);
+}
+
+/* VmLck with the device empty: a refused load leaves it so. */
+static long state_lck0 = -1;
+
+/*
+ * LOAD the blob through a pipe; on success the device has state (reset
+ * by state_reset()).  A refusal that left pages pinned fails as
+ * ENOTRECOVERABLE, which no call documents.
+ */
+static long load_blob(const struct fuzz_call *call, void *arg, void *ctx)
+{
+	struct fctx *c = ctx;
+	uint64_t len;
+	int p[2];
+	long ret;
+
+	memcpy(&len, arg, 8);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	ret = write(p[1], (uint8_t *)arg + 8, len) == (ssize_t)len ? 0 : -EIO;
+	close(p[1]);
+	if (!ret)
+		ret = vfioext_virtio_load_state(c->fd, p[0]);
+	close(p[0]);
+	if (ret < 0 && state_lck0 >= 0 &&
+	    proc_status_kb("VmLck") != state_lck0)
+		ret = -ENOTRECOVERABLE;
+	return ret;
+}
+
+static void state_reset(const struct fuzz_call *call, long ret, void *ctx)
+{
+	struct fctx *c = ctx;
+
+	vfioext_virtio_set_status(c->fd, 0);
+	vfioext_virtio_negotiate(c->fd, FEATURES_ACKED);
+}
+
+static const struct fuzz_call state_calls[] = {
+	{ "VFIO_EXT_VIRTIO_DEVICE_STATE load", 0, fill_state, load_blob,
+	  state_reset, .errnos = e_state },
+};
+
 /* ------------------------------------------------------------------------- */
 
 FIXTURE(fuzz) {
@@ -705,6 +863,67 @@ TEST_F_TIMEOUT(fuzz, virtio_ioctls, 600)
 			      ARRAY_SIZE(virtio_calls), &self->c));
 	ASSERT_EQ(0, ioctl(fd, VHOST_VDPA_SET_STATUS, &st));
 	EXPECT_EQ(0, vfioext_virtio_negotiate(fd, (1ULL << VIRTIO_F_VERSION_1)));
+	close(fd);
+}
+
+/*
+ * The state loader of a virtio-iommu whose memory table is the buffer:
+ * blobs a device could have saved, spoiled.  Every refusal has a
+ * documented errno and leaves nothing pinned (VmLck back to its value
+ * after each refusal); what loads is reset away.  Afterwards the valid
+ * state still loads.
+ */
+TEST_F_TIMEOUT(fuzz, state_load, 600)
+{
+	struct vfio_ext_pviommu_viommu a = { .argsz = sizeof(a) };
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = self->c.h.group_id, .vsid = 1,
+	};
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mem = {
+		.m.nregions = 1,
+		.r = { .memory_size = BUF_SIZE,
+		       .userspace_addr = (uintptr_t)self->c.buf },
+	};
+	static uint64_t blob[FUZZ_ARG_MAX / 8];
+	long lck;
+	int fd;
+
+	ASSERT_EQ(0, ioctl(self->c.h.container, VFIO_EXT_PVIOMMU_ATTACH, &at));
+	fd = ioctl(self->c.h.container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, VHOST_SET_OWNER, NULL));
+	ASSERT_EQ(0, ioctl(fd, VHOST_SET_MEM_TABLE, &mem));
+	ASSERT_EQ(0, vfioext_virtio_negotiate(fd, FEATURES_ACKED));
+	self->c.fd = fd;
+	lck = proc_status_kb("VmLck");
+	state_lck0 = lck;
+	fuzz_init(&self->f, "state load", STATE_ITERS);
+	EXPECT_EQ(0, fuzz_run(_metadata, &self->f, state_calls,
+			      ARRAY_SIZE(state_calls), &self->c));
+	state_reset(NULL, 0, &self->c);
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
+	/* An unspoiled blob: one domain, no mappings, endpoint 1 in it. */
+	memset(blob, 0, sizeof(blob));
+	{
+		struct fuzz calm = { .state = 1 };
+		uint64_t len;
+		int tries;
+
+		for (tries = 0; tries < 1000; tries++) {	/* unspoiled */
+			calm.state += 0x1234567;
+			memset(blob, 0, sizeof(blob));
+			fill_state(&calm, blob, &self->c);
+			memcpy(&len, blob, 8);
+			if (load_blob(NULL, blob, &self->c) == (long)len)
+				break;
+		}
+		EXPECT_GT(1000, tries);
+	}
+	state_reset(NULL, 0, &self->c);
+	EXPECT_EQ(lck, proc_status_kb("VmLck"));
 	close(fd);
 }
 

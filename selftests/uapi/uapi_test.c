@@ -16,7 +16,8 @@
  *
  * VFIO_EXT_PVIOMMU_BATCH's entries follow the same rules per entry, with
  * op_size as their argsz.  Every row runs on a vfio-pci-ext device (the
- * test firmware's, for the ACPI rows) in a pviommu container.
+ * test firmware's, for the ACPI rows) in a pviommu container; the
+ * in-kernel virtio device's rows on that container's virtio-iommu.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/vhost.h>
 
 #include "kselftest_harness.h"
 #include "vfioext.h"
@@ -55,6 +57,8 @@ FIXTURE(uapi) {
 	struct vfio_handles h;
 	bool acpi;
 	uint8_t *page;			/* what BATCH maps */
+	int viommu;			/* the virtio-iommu fd, or -1 */
+	int pipe[2];			/* where device state goes */
 	uint8_t args[ARGS_LEN];		/* the _DSM args */
 	uint8_t arg[2 * PAGE] __attribute__((aligned(8)));
 };
@@ -63,12 +67,14 @@ FIXTURE(uapi) {
 FIXTURE_VARIANT(uapi) {
 	unsigned long nr;
 	bool container;		/* else the device fd */
+	bool viommu;		/* the container's virtio-iommu fd */
+	uint32_t base_flags;	/* flags every call has (a direction) */
 	bool needs_acpi;	/* the test firmware's _DSM and companion */
 	bool returns_fd;	/* success is a new fd, else 0 */
 	uint32_t ver0;		/* its *_SIZE_VER0 */
 	uint32_t ksize;		/* sizeof() in this header */
 	uint32_t known_flags;
-	unsigned long old_nr;
+	unsigned long old_nr;	/* 0: new after API version 6 */
 	void (*fill)(struct _test_data_uapi *self, void *arg);
 	void (*undo)(struct _test_data_uapi *self, void *arg, long ret);
 };
@@ -161,6 +167,28 @@ static void no_undo(struct _test_data_uapi *self, void *arg, long ret)
 {
 }
 
+/* SAVE into a pipe (an empty state: the device has not run). */
+static void fill_state(struct _test_data_uapi *self, void *arg)
+{
+	((struct vfio_ext_virtio_state *)arg)->fd = self->pipe[1];
+}
+
+/* The device's fd: a virtio-iommu, owned. */
+static int viommu_open(struct _test_data_uapi *self)
+{
+	struct vfio_ext_pviommu_attach at = {
+		.argsz = sizeof(at), .group = self->h.group_id, .vsid = 7,
+	};
+	struct vfio_ext_pviommu_viommu v = { .argsz = sizeof(v) };
+
+	if (ioctl(self->h.container, VFIO_EXT_PVIOMMU_ATTACH, &at))
+		return -errno;
+	self->viommu = ioctl(self->h.container, VFIO_EXT_PVIOMMU_VIOMMU, &v);
+	if (self->viommu < 0 || ioctl(self->viommu, VHOST_SET_OWNER, NULL))
+		return -errno;
+	return pipe(self->pipe) ? -errno : 0;
+}
+
 FIXTURE_VARIANT_ADD(uapi, device_acpi_dsm) {
 	.nr = VFIO_EXT_DEVICE_ACPI_DSM, .needs_acpi = true,
 	.ver0 = VFIO_EXT_ACPI_DSM_SIZE_VER0,
@@ -207,6 +235,15 @@ FIXTURE_VARIANT_ADD(uapi, pviommu_attach) {
 	.old_nr = OLD_PVIOMMU_ATTACH, .fill = fill_attach, .undo = no_undo,
 };
 
+FIXTURE_VARIANT_ADD(uapi, virtio_device_state) {
+	.nr = VFIO_EXT_VIRTIO_DEVICE_STATE, .viommu = true,
+	.base_flags = VFIO_EXT_VIRTIO_STATE_SAVE, .returns_fd = true,
+	.ver0 = VFIO_EXT_VIRTIO_STATE_SIZE_VER0,
+	.ksize = sizeof(struct vfio_ext_virtio_state),
+	.known_flags = VFIO_EXT_VIRTIO_STATE_SAVE | VFIO_EXT_VIRTIO_STATE_LOAD,
+	.fill = fill_state, .undo = no_undo,
+};
+
 FIXTURE_VARIANT_ADD(uapi, pviommu_sids) {
 	.nr = VFIO_EXT_PVIOMMU_SIDS, .container = true,
 	.ver0 = VFIO_EXT_PVIOMMU_SIDS_SIZE_VER0,
@@ -234,6 +271,8 @@ FIXTURE_SETUP(uapi)
 {
 	vfio_handles_init(&self->h);
 	self->page = NULL;
+	self->viommu = -1;
+	self->pipe[0] = self->pipe[1] = -1;
 	self->acpi = test_ssdt_loaded();
 	if (variant->needs_acpi && !self->acpi)
 		SKIP(_exit(255), "test SSDT not loaded (vmrun --acpi-table)");
@@ -247,10 +286,18 @@ FIXTURE_SETUP(uapi)
 					 VFIO_EXT_PVIOMMU_IOMMU));
 	if (self->acpi)
 		ASSERT_EQ(0, write_policy(DSM_BDF, "reset"));
+	if (variant->viommu)
+		ASSERT_EQ(0, viommu_open(self));
 }
 
 FIXTURE_TEARDOWN(uapi)
 {
+	if (self->viommu >= 0)
+		close(self->viommu);
+	if (self->pipe[0] >= 0)
+		close(self->pipe[0]);
+	if (self->pipe[1] >= 0)
+		close(self->pipe[1]);
 	vfio_close_all(&self->h);
 	free(self->page);
 }
@@ -260,18 +307,26 @@ FIXTURE_TEARDOWN(uapi)
  * to @argsz, CANARY after a larger one) with @flags; the result as a
  * negative errno, or what the call returned.
  */
+static int fd_of(struct _test_data_uapi *self,
+		 const struct _fixture_variant_uapi *variant)
+{
+	if (variant->viommu)
+		return self->viommu;
+	return variant->container ? self->h.container : self->h.device;
+}
+
 static long call(struct _test_data_uapi *self,
 		 const struct _fixture_variant_uapi *variant,
 		 uint32_t argsz, uint32_t flags)
 {
-	int fd = variant->container ? self->h.container : self->h.device;
+	int fd = fd_of(self, variant);
 	uint32_t *hdr = (uint32_t *)self->arg;
 	long ret;
 
 	memset(self->arg, 0, sizeof(self->arg));
 	variant->fill(self, self->arg);
 	hdr[0] = argsz;
-	hdr[1] = flags;
+	hdr[1] = flags | variant->base_flags;
 	if (argsz >= variant->ksize && argsz < sizeof(self->arg))
 		self->arg[argsz] = CANARY;
 	ret = ioctl(fd, variant->nr, self->arg);
@@ -318,16 +373,16 @@ TEST_F(uapi, too_large_nonzero_tail)
 	memset(self->arg, 0, sizeof(self->arg));
 	variant->fill(self, self->arg);
 	((uint32_t *)self->arg)[0] = big;
+	((uint32_t *)self->arg)[1] = variant->base_flags;
 	self->arg[big - 1] = 1;
-	EXPECT_EQ(-1, ioctl(variant->container ? self->h.container :
-			    self->h.device, variant->nr, self->arg));
+	EXPECT_EQ(-1, ioctl(fd_of(self, variant), variant->nr, self->arg));
 	EXPECT_EQ(E2BIG, errno);
 	memset(self->arg, 0, sizeof(self->arg));
 	variant->fill(self, self->arg);
 	((uint32_t *)self->arg)[0] = big;
+	((uint32_t *)self->arg)[1] = variant->base_flags;
 	self->arg[variant->ksize] = 0x80;
-	EXPECT_EQ(-1, ioctl(variant->container ? self->h.container :
-			    self->h.device, variant->nr, self->arg));
+	EXPECT_EQ(-1, ioctl(fd_of(self, variant), variant->nr, self->arg));
 	EXPECT_EQ(E2BIG, errno);
 	/* Above the page size the tail is not even looked at. */
 	EXPECT_EQ(-E2BIG, call(self, variant, PAGE + 1, 0));
@@ -391,8 +446,10 @@ TEST_F(uapi, old_binary_first_version)
  */
 TEST_F(uapi, old_binary_old_number)
 {
-	int fd = variant->container ? self->h.container : self->h.device;
+	int fd = fd_of(self, variant);
 
+	if (!variant->old_nr)
+		SKIP(return, "new after API version 6: no older number");
 	memset(self->arg, 0, sizeof(self->arg));
 	variant->fill(self, self->arg);
 	EXPECT_EQ(-1, ioctl(fd, variant->old_nr, self->arg));
