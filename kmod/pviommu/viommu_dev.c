@@ -657,6 +657,24 @@ static u32 map_flags(const struct pviommu_map *m)
 	       (m->prot & IOMMU_WRITE ? VIRTIO_IOMMU_MAP_F_WRITE : 0);
 }
 
+/*
+ * -EBUSY when the device has guest state (a domain, an endpoint in one),
+ * -ENODEV after the container is gone, else 0.  p->lock held.
+ */
+static int guest_state(struct pviommu_viommu *v)
+{
+	struct pviommu_group *g;
+
+	if (v->p->closed)
+		return -ENODEV;
+	if (!xa_empty(&v->vdoms))
+		return -EBUSY;
+	list_for_each_entry(g, &v->p->groups, next)
+		if (g->vdom)
+			return -EBUSY;
+	return 0;
+}
+
 /* Everything into @s (allocated here).  Device lock and p->lock held. */
 static int collect(struct pviommu_viommu *v, struct vext_vdev *vdev,
 		   struct viommu_state *s)
@@ -756,21 +774,24 @@ out:
  * The largest blob LOAD reads: twice a full state of this container (every
  * guest domain, the guest budget's mappings, every endpoint in a domain),
  * for a newer minor's longer records, plus 64 KiB for its optional
- * sections.
+ * sections.  -EBUSY when the device has guest state: LOAD would refuse
+ * the blob anyway, so it is not read.
  */
-static size_t viommu_state_max(struct vext_vdev *vdev)
+static long viommu_state_max(struct vext_vdev *vdev)
 {
 	struct pviommu_viommu *v = vext_vdev_priv(vdev);
 	struct pviommu *p = v->p;
 	struct pviommu_group *g;
 	u32 nr_groups = 0;
-	size_t max;
+	long max;
 
 	mutex_lock(&p->lock);
+	max = guest_state(v);
 	list_for_each_entry(g, &p->groups, next)
 		nr_groups++;
-	max = 2 * viommu_state_size(PVIOMMU_MAX_GDOMS, p->guest_limit,
-				    nr_groups) + SZ_64K;
+	if (!max)
+		max = 2 * viommu_state_size(PVIOMMU_MAX_GDOMS, p->guest_limit,
+					    nr_groups) + SZ_64K;
 	mutex_unlock(&p->lock);
 	return max;
 }
@@ -809,18 +830,14 @@ static int load_check(struct pviommu_viommu *v, struct vext_vdev *vdev,
 {
 	struct pviommu *p = v->p;
 	const struct viommu_state_map *m;
-	struct pviommu_group *g;
 	struct pviommu_gdom *gd;
 	u32 i, gdoms = 0;
 	u64 uva;
+	int ret;
 
-	if (p->closed)
-		return -ENODEV;
-	if (!xa_empty(&v->vdoms))
-		return -EBUSY;
-	list_for_each_entry(g, &p->groups, next)
-		if (g->vdom)
-			return -EBUSY;
+	ret = guest_state(v);
+	if (ret)
+		return ret;
 	for (i = 0; i < s->nr_eps; i++)
 		if (!endpoint(p, s->eps[i].endpoint))
 			return -ENOENT;

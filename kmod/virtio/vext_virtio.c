@@ -1033,12 +1033,12 @@ static long set_backend_features(struct vext_vdev *dev, u64 __user *argp)
 /* ------------------------------------------------------------------ */
 
 /*
- * Save and load need a device that serves nothing: not DRIVER_OK (or
- * suspended).  lock held.
+ * Save and load need a device that serves nothing: suspended, or not
+ * DRIVER_OK.  lock held.
  */
 static bool state_busy(struct vext_vdev *dev)
 {
-	return dev->status & VIRTIO_CONFIG_S_DRIVER_OK;
+	return dev->status & VIRTIO_CONFIG_S_DRIVER_OK && !dev->suspended;
 }
 
 /*
@@ -1106,17 +1106,19 @@ static long state_save(struct vext_vdev *dev, struct file *f)
 static long state_load(struct vext_vdev *dev, struct file *f)
 {
 	struct vfio_ext_state_hdr hdr;
-	size_t max;
+	long max;
 	u64 total;
 	void *buf;
 	int ret;
 
 	mutex_lock(&dev->lock);
-	ret = state_check(dev);
-	max = min_t(size_t, dev->ops->state_max(dev), INT_MAX);
+	max = state_check(dev);
+	if (!max)
+		max = dev->ops->state_max(dev);
 	mutex_unlock(&dev->lock);
-	if (ret)
-		return ret;
+	if (max < 0)
+		return max;
+	max = min_t(long, max, INT_MAX);
 	/* The whole blob, read without the lock, before anything changes. */
 	ret = state_io(f, &hdr, sizeof(hdr), false);
 	if (ret)

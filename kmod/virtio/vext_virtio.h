@@ -58,8 +58,10 @@ struct module;
  *              magic and total size already checked) and apply it, or
  *              leave the device as it was and return a negative errno
  *              (device lock held, device not running)
- * @state_max: the largest blob @load_state could take now (device lock
- *             held)
+ * @state_max: the largest blob @load_state could take now, or a negative
+ *             errno when it would refuse any blob (-EBUSY: the device has
+ *             state already), checked before the blob is read (device
+ *             lock held, device not running)
  * @release: the fd is gone; free the device's state (no lock)
  * @list: in the core's list of registered types
  */
@@ -81,7 +83,7 @@ struct vext_vdev_ops {
 	void (*reset)(struct vext_vdev *vdev);
 	long (*save_state)(struct vext_vdev *vdev, void **buf);
 	int (*load_state)(struct vext_vdev *vdev, const void *buf, size_t len);
-	size_t (*state_max)(struct vext_vdev *vdev);
+	long (*state_max)(struct vext_vdev *vdev);
 	void (*release)(struct vext_vdev *vdev);
 	struct list_head list;
 };

@@ -425,8 +425,11 @@ FIXTURE_TEARDOWN(vstate)
 	close(self->memfd);
 }
 
-/* Fork VMM B on @state; it waits for the handoff on the returned pipe. */
-static pid_t fork_b(int memfd, int state, int *ctl)
+/*
+ * Fork VMM B on @state (closing @other there: the write end of a state
+ * pipe); it waits for the handoff on the returned pipe.
+ */
+static pid_t fork_b(int memfd, int state, int other, int *ctl)
 {
 	int p[2];
 	pid_t pid;
@@ -436,6 +439,8 @@ static pid_t fork_b(int memfd, int state, int *ctl)
 	pid = fork();
 	if (pid == 0) {
 		close(p[1]);
+		if (other >= 0)
+			close(other);
 		_exit(vmm_b(memfd, p[0], state));
 	}
 	close(p[0]);
@@ -459,7 +464,7 @@ TEST_F_TIMEOUT(vstate, restore_in_another_process, 180)
 
 	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
 	/* B exists before A opens anything: it inherits none of A's fds. */
-	pid = fork_b(self->memfd, pipefd[0], &ctl);
+	pid = fork_b(self->memfd, pipefd[0], pipefd[1], &ctl);
 	ASSERT_LT(0, pid);
 	close(pipefd[0]);
 
@@ -528,7 +533,7 @@ TEST_F_TIMEOUT(vstate, snapshot_to_file_restore_later, 180)
 
 	/* Later: a new VMM, reading from where the state starts. */
 	ASSERT_EQ(8, lseek(file, 8, SEEK_SET));
-	pid = fork_b(self->memfd, file, &ctl);
+	pid = fork_b(self->memfd, file, -1, &ctl);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(sizeof(ho), write(ctl, &ho, sizeof(ho)));
 	close(ctl);

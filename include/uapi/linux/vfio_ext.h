@@ -37,8 +37,10 @@
  * _IO() numbers, VFIO_EXT_PVIOMMU_BATCH with an element size,
  * VFIO_EXT_PVIOMMU_DOMAIN_FREE and VFIO_EXT_DEVICE_ACPI_NOTIFY_FD with a
  * structure, VFIO_EXT_DEVICE_ACPI_DSM with its own structure.
+ * Version 7: VFIO_EXT_VIRTIO_DEVICE_STATE and its state format on the
+ * in-kernel virtio device's fd.
  */
-#define VFIO_EXT_API_VERSION	6
+#define VFIO_EXT_API_VERSION	7
 
 /**
  * VFIO_EXT_PCI_DRIVER_NAME - name of the vfio-pci-ext PCI driver
