@@ -608,7 +608,6 @@ static const struct fuzz_call virtio_calls[] = {
 	  .errnos = e_virtio_unknown },
 };
 
-
 /* ------------------------------------------------------------------------- */
 /* The virtio-iommu's device-state loader                                     */
 

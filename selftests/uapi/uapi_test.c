@@ -272,7 +272,8 @@ FIXTURE_SETUP(uapi)
 	vfio_handles_init(&self->h);
 	self->page = NULL;
 	self->viommu = -1;
-	self->pipe[0] = self->pipe[1] = -1;
+	self->pipe[0] = -1;
+	self->pipe[1] = -1;
 	self->acpi = test_ssdt_loaded();
 	if (variant->needs_acpi && !self->acpi)
 		SKIP(_exit(255), "test SSDT not loaded (vmrun --acpi-table)");

@@ -192,7 +192,8 @@ static void vmm_close(struct vmm *m)
 		close(m->vg.kick);
 	if (m->vg.call >= 0)
 		close(m->vg.call);
-	m->vg.kick = m->vg.call = -1;
+	m->vg.kick = -1;
+	m->vg.call = -1;
 }
 
 /* One request in slot 0, kicked and waited for; its status or -errno. */
@@ -724,15 +725,43 @@ static void add_dom2(struct bdesc *d, uint32_t ep)
 		d->e[d->nr_eps++] = (struct bep){ ep, 2 };
 }
 
-#define M0	d->d[0].m[0]
-#define M1	d->d[0].m[1]
-static void h_trunc(struct bdesc *d) { d->cut = 8; }
-static void h_hdr_only(struct bdesc *d) { d->cut = SIZE_MAX; }
-static void h_magic(struct bdesc *d) { d->magic ^= 1; }
-static void h_device(struct bdesc *d) { d->device_id = VIRTIO_ID_NET; }
-static void h_major(struct bdesc *d) { d->major = 2; }
-static void h_minor_opt(struct bdesc *d) { d->minor = 9; d->extra_type = 77; }
-static void h_minor_hdr(struct bdesc *d) { d->minor = 9; d->hdr_size = 48; }
+static void h_trunc(struct bdesc *d)
+{
+	d->cut = 8;
+}
+
+static void h_hdr_only(struct bdesc *d)
+{
+	d->cut = SIZE_MAX;
+}
+
+static void h_magic(struct bdesc *d)
+{
+	d->magic ^= 1;
+}
+
+static void h_device(struct bdesc *d)
+{
+	d->device_id = VIRTIO_ID_NET;
+}
+
+static void h_major(struct bdesc *d)
+{
+	d->major = 2;
+}
+
+static void h_minor_opt(struct bdesc *d)
+{
+	d->minor = 9;
+	d->extra_type = 77;
+}
+
+static void h_minor_hdr(struct bdesc *d)
+{
+	d->minor = 9;
+	d->hdr_size = 48;
+}
+
 static void h_minor_rec(struct bdesc *d)
 {
 	d->minor = 9;
@@ -740,46 +769,202 @@ static void h_minor_rec(struct bdesc *d)
 	d->map_size = 40;
 	d->ep_size = 12;
 }
+
 static void h_mandatory(struct bdesc *d)
 {
 	d->extra_type = 77;
 	d->extra_flags = VFIO_EXT_STATE_SEC_F_MANDATORY;
 }
-static void h_hdr_small(struct bdesc *d) { d->hdr_size = 24; }
-static void h_huge(struct bdesc *d) { d->total_set = 1ULL << 40; }
-static void h_tiny(struct bdesc *d) { d->total_set = 16; }
-static void h_short(struct bdesc *d) { d->total_adj = -8; }
-static void h_sec_odd(struct bdesc *d) { d->cfg_pad = 4; }
-static void h_cfg_twice(struct bdesc *d) { d->cfg_twice = true; }
-static void h_no_eps(struct bdesc *d) { d->no_eps = true; }
-static void h_nr_maps(struct bdesc *d) { d->d[0].nr_field = 1ULL << 60; }
-static void h_nr_doms(struct bdesc *d) { d->nr_doms_field = 1000000; }
-static void h_map_small(struct bdesc *d) { d->map_size = 24; }
-static void h_ep_small(struct bdesc *d) { d->ep_size = 4; }
-static void h_dom_twice(struct bdesc *d) { add_dom2(d, 0); d->d[1].id = 1; }
-static void h_overlap(struct bdesc *d) { M1.iova = M0.last - 0xfff; M1.last = M1.iova + 0xfff; }
-static void h_unordered(struct bdesc *d) { struct bmap t = M0; M0 = M1; M1 = t; }
-static void h_ep_twice(struct bdesc *d) { add_dom2(d, VSID); }
-static void h_ep_nodom(struct bdesc *d) { d->e[0].dom = 5; }
-static void h_dom_noep(struct bdesc *d) { add_dom2(d, 0); }
-static void h_bypass_maps(struct bdesc *d) { d->d[0].flags = VFIO_EXT_VIOMMU_STATE_DOM_BYPASS; }
-static void h_dom_flag(struct bdesc *d) { d->d[0].flags = 2; }
-static void h_no_perm(struct bdesc *d) { M1.flags = 0; }
-static void h_mmio_perm(struct bdesc *d) { M1.flags |= VIRTIO_IOMMU_MAP_F_MMIO; }
-static void h_misaligned(struct bdesc *d) { M1.iova += 0x800; M1.last += 0x800; }
-static void h_backwards(struct bdesc *d) { M1.last = M1.iova - 1; }
-static void h_whole(struct bdesc *d) { M1.iova = 0; M1.last = UINT64_MAX; d->nr_doms = 1; M0 = M1; d->d[0].nr = 1; }
-static void h_gpa_wraps(struct bdesc *d) { M1.gpa = UINT64_MAX - 0x7ff; }
-static void h_msi(struct bdesc *d) { M1.iova = 0xfee00000; M1.last = 0xfee00fff; }
-static void h_above(struct bdesc *d) { M1.iova = d->cfg.input_end + 1 - 0x1000; M1.last = d->cfg.input_end + 0x1000; }
-static void h_dom0(struct bdesc *d) { d->d[0].id = 0; d->e[0].dom = 0; }
-static void h_dom1024(struct bdesc *d) { d->d[0].id = 1024; d->e[0].dom = 1024; }
-static void h_wider(struct bdesc *d) { d->cfg.domain_end++; }
-static void h_gpa_out(struct bdesc *d) { M1.gpa = RAM_SIZE; }
-static void h_gpa_leaves(struct bdesc *d) { M1.gpa = RAM_SIZE - 0x1000; M1.last += 0x1000; }
-static void h_no_ep(struct bdesc *d) { d->e[0].ep = 99; }
-static void h_features(struct bdesc *d) { d->cfg.features &= ~(1ULL << VIRTIO_IOMMU_F_PROBE); }
-static void h_probe(struct bdesc *d) { d->cfg.probe_size = 1024; }
+
+static void h_hdr_small(struct bdesc *d)
+{
+	d->hdr_size = 24;
+}
+
+static void h_huge(struct bdesc *d)
+{
+	d->total_set = 1ULL << 40;
+}
+
+static void h_tiny(struct bdesc *d)
+{
+	d->total_set = 16;
+}
+
+static void h_short(struct bdesc *d)
+{
+	d->total_adj = -8;
+}
+
+static void h_sec_odd(struct bdesc *d)
+{
+	d->cfg_pad = 4;
+}
+
+static void h_cfg_twice(struct bdesc *d)
+{
+	d->cfg_twice = true;
+}
+
+static void h_no_eps(struct bdesc *d)
+{
+	d->no_eps = true;
+}
+
+static void h_nr_maps(struct bdesc *d)
+{
+	d->d[0].nr_field = 1ULL << 60;
+}
+
+static void h_nr_doms(struct bdesc *d)
+{
+	d->nr_doms_field = 1000000;
+}
+
+static void h_map_small(struct bdesc *d)
+{
+	d->map_size = 24;
+}
+
+static void h_ep_small(struct bdesc *d)
+{
+	d->ep_size = 4;
+}
+
+static void h_dom_twice(struct bdesc *d)
+{
+	add_dom2(d, 0);
+	d->d[1].id = 1;
+}
+
+static void h_overlap(struct bdesc *d)
+{
+	d->d[0].m[1].iova = d->d[0].m[0].last - 0xfff;
+	d->d[0].m[1].last = d->d[0].m[1].iova + 0xfff;
+}
+
+static void h_unordered(struct bdesc *d)
+{
+	struct bmap t = d->d[0].m[0];
+
+	d->d[0].m[0] = d->d[0].m[1];
+	d->d[0].m[1] = t;
+}
+
+static void h_ep_twice(struct bdesc *d)
+{
+	add_dom2(d, VSID);
+}
+
+static void h_ep_nodom(struct bdesc *d)
+{
+	d->e[0].dom = 5;
+}
+
+static void h_dom_noep(struct bdesc *d)
+{
+	add_dom2(d, 0);
+}
+
+static void h_bypass_maps(struct bdesc *d)
+{
+	d->d[0].flags = VFIO_EXT_VIOMMU_STATE_DOM_BYPASS;
+}
+
+static void h_dom_flag(struct bdesc *d)
+{
+	d->d[0].flags = 2;
+}
+
+static void h_no_perm(struct bdesc *d)
+{
+	d->d[0].m[1].flags = 0;
+}
+
+static void h_mmio_perm(struct bdesc *d)
+{
+	d->d[0].m[1].flags |= VIRTIO_IOMMU_MAP_F_MMIO;
+}
+
+static void h_misaligned(struct bdesc *d)
+{
+	d->d[0].m[1].iova += 0x800;
+	d->d[0].m[1].last += 0x800;
+}
+
+static void h_backwards(struct bdesc *d)
+{
+	d->d[0].m[1].last = d->d[0].m[1].iova - 1;
+}
+
+static void h_whole(struct bdesc *d)
+{
+	d->d[0].m[1].iova = 0;
+	d->d[0].m[1].last = UINT64_MAX;
+	d->nr_doms = 1;
+	d->d[0].m[0] = d->d[0].m[1];
+	d->d[0].nr = 1;
+}
+
+static void h_gpa_wraps(struct bdesc *d)
+{
+	d->d[0].m[1].gpa = UINT64_MAX - 0x7ff;
+}
+
+static void h_msi(struct bdesc *d)
+{
+	d->d[0].m[1].iova = 0xfee00000;
+	d->d[0].m[1].last = 0xfee00fff;
+}
+
+static void h_above(struct bdesc *d)
+{
+	d->d[0].m[1].iova = d->cfg.input_end + 1 - 0x1000;
+	d->d[0].m[1].last = d->cfg.input_end + 0x1000;
+}
+
+static void h_dom0(struct bdesc *d)
+{
+	d->d[0].id = 0;
+	d->e[0].dom = 0;
+}
+
+static void h_dom1024(struct bdesc *d)
+{
+	d->d[0].id = 1024;
+	d->e[0].dom = 1024;
+}
+
+static void h_wider(struct bdesc *d)
+{
+	d->cfg.domain_end++;
+}
+
+static void h_gpa_out(struct bdesc *d)
+{
+	d->d[0].m[1].gpa = RAM_SIZE;
+}
+
+static void h_gpa_leaves(struct bdesc *d)
+{
+	d->d[0].m[1].gpa = RAM_SIZE - 0x1000;
+	d->d[0].m[1].last += 0x1000;
+}
+
+static void h_no_ep(struct bdesc *d)
+{
+	d->e[0].ep = 99;
+}
+
+static void h_features(struct bdesc *d)
+{
+	d->cfg.features &= ~(1ULL << VIRTIO_IOMMU_F_PROBE);
+}
+
+static void h_probe(struct bdesc *d)
+{
+	d->cfg.probe_size = 1024;
+}
 
 static const struct hostile {
 	const char *what;
