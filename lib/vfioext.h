@@ -1471,6 +1471,79 @@ VFIOEXT_EXPORT long vfioext_virtio_save_state(int fd, int state_fd);
  */
 VFIOEXT_EXPORT long vfioext_virtio_load_state(int fd, int state_fd);
 
+/**
+ * vfioext_virtio_log_bytes() - size of a dirty log (vhost's layout: a bit
+ * per guest-physical 4 KiB page, bit pfn % 8 of byte pfn / 8) covering
+ * guest-physical addresses below @gpa_end
+ * @gpa_end: one past the highest guest-physical address of guest memory
+ *
+ * Since 1.1.
+ *
+ * Return: the bitmap's bytes.
+ */
+VFIOEXT_EXPORT uint64_t vfioext_virtio_log_bytes(uint64_t gpa_end);
+
+/**
+ * vfioext_virtio_set_log() - where the device logs the guest pages it
+ * writes (VHOST_SET_LOG_BASE, VHOST_SET_LOG_FD; the owner)
+ * @fd: a device fd
+ * @bitmap: the dirty log, vfioext_virtio_log_bytes() of guest memory, in
+ *          writable memory of the caller; the device sets bits, the VMM
+ *          reads and clears them (atomically: the device sets them
+ *          concurrently)
+ * @log_fd: an eventfd signalled after writes were logged, or -1
+ *
+ * Logging starts with vfioext_virtio_log_all().  Since 1.1.
+ *
+ * Return: 0; -EFAULT for a bitmap that does not cover guest memory in
+ * writable memory while logging; -EBADF or -EINVAL for @log_fd; -EPERM
+ * for a caller that is not the owner; -ENOTTY from a module without
+ * dirty logging.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_set_log(int fd, void *bitmap, int log_fd);
+
+/**
+ * vfioext_virtio_log_vring() - have the device log its writes to queue
+ * @index's device ring (VHOST_SET_VRING_ADDR with VHOST_VRING_F_LOG; the
+ * owner)
+ * @fd: a device fd
+ * @index: the queue
+ * @desc: the VMM address of its descriptor table, as set up
+ * @avail: of its driver ring, as set up
+ * @used: of its device ring, as set up
+ * @used_gpa: the guest-physical address of its device ring
+ * @log: 1: log (@used_gpa); 0: do not
+ *
+ * Allowed while the queue runs when the addresses are those it runs with.
+ * Call it after vfioext_virtio_setup_vring() and again after each reset.
+ * Since 1.1.
+ *
+ * Return: 0; -EINVAL when the bitmap does not cover the device ring;
+ * -EBUSY for other addresses while the queue runs; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_log_vring(int fd, unsigned int index,
+					    void *desc, void *avail,
+					    void *used, uint64_t used_gpa,
+					    int log);
+
+/**
+ * vfioext_virtio_log_all() - switch dirty logging (VHOST_F_LOG_ALL; the
+ * owner), at any time
+ * @fd: a device fd
+ * @features: the driver's features, as negotiated (or to be)
+ * @on: 1: every write of the device to guest memory is logged before the
+ *      guest can see it; 0: none is
+ *
+ * Pass the driver's features as they are: the call only adds or removes
+ * VHOST_F_LOG_ALL.  A reset (status 0) ends logging: switch it on again
+ * with the driver's new features.  Since 1.1.
+ *
+ * Return: 0; -EINVAL without vfioext_virtio_set_log() first; -EFAULT for
+ * a bitmap that does not cover guest memory; -EBUSY for features other
+ * than the negotiated ones after FEATURES_OK; other -errno.
+ */
+VFIOEXT_EXPORT int vfioext_virtio_log_all(int fd, uint64_t features, int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -206,6 +206,46 @@ int vfioext_virtio_resume(int fd)
 	return xioctl(fd, VHOST_VDPA_RESUME, NULL);
 }
 
+uint64_t vfioext_virtio_log_bytes(uint64_t gpa_end)
+{
+	/* A byte covers 8 pages of 4 KiB: round up without overflow. */
+	return gpa_end / 0x8000 + !!(gpa_end % 0x8000);
+}
+
+int vfioext_virtio_set_log(int fd, void *bitmap, int log_fd)
+{
+	uint64_t base = (uintptr_t)bitmap;
+	int ret = xioctl(fd, VHOST_SET_LOG_BASE, &base);
+
+	if (!ret)
+		ret = xioctl(fd, VHOST_SET_LOG_FD, &log_fd);
+	return ret;
+}
+
+int vfioext_virtio_log_vring(int fd, unsigned int index, void *desc,
+			     void *avail, void *used, uint64_t used_gpa,
+			     int log)
+{
+	struct vhost_vring_addr a = {
+		.index = index,
+		.flags = log ? 1U << VHOST_VRING_F_LOG : 0,
+		.desc_user_addr = (uintptr_t)desc,
+		.avail_user_addr = (uintptr_t)avail,
+		.used_user_addr = (uintptr_t)used,
+		.log_guest_addr = used_gpa,
+	};
+
+	return xioctl(fd, VHOST_SET_VRING_ADDR, &a);
+}
+
+int vfioext_virtio_log_all(int fd, uint64_t features, int on)
+{
+	features &= ~(1ULL << VHOST_F_LOG_ALL);
+	if (on)
+		features |= 1ULL << VHOST_F_LOG_ALL;
+	return xioctl(fd, VHOST_SET_FEATURES, &features);
+}
+
 int vfioext_virtio_config(int fd, unsigned int off, void *buf,
 			  unsigned int len, int write)
 {

@@ -8,7 +8,8 @@
  * table (VHOST_SET_MEM_TABLE, as vhost-net: guest-physical to VMM
  * virtual), vring num/addr/base/enable/size, kick, call and error
  * eventfds, the config-change eventfd, suspend and resume
- * (VHOST_VDPA_SUSPEND/RESUME), and reset (status 0).  Ring
+ * (VHOST_VDPA_SUSPEND/RESUME), vhost's dirty log (VHOST_F_LOG_ALL,
+ * VHOST_SET_LOG_BASE/FD, VHOST_VRING_F_LOG), and reset (status 0).  Ring
  * addresses are VMM virtual addresses (as vhost); buffer addresses in
  * descriptors are guest-physical and reach memory only through the memory
  * table.  Every other ioctl of <linux/vhost.h> is refused the way vhost's
@@ -55,10 +56,13 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/memcontrol.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
+#include <linux/overflow.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -95,6 +99,8 @@ MODULE_PARM_DESC(inline_kick,
  * @avail: VMM address of the driver ring
  * @used: VMM address of the device ring
  * @addr_set: VHOST_SET_VRING_ADDR was called
+ * @log_used: VHOST_VRING_F_LOG: log the device ring's writes at @log_addr
+ * @log_addr: guest-physical address of the device ring (log_guest_addr)
  * @base: driver-ring index to start from (VHOST_SET_VRING_BASE)
  * @enabled: VHOST_VDPA_SET_VRING_ENABLE
  * @ring: the live ring while the device runs
@@ -114,6 +120,8 @@ struct vext_vq {
 	u64 avail;
 	u64 used;
 	bool addr_set;
+	bool log_used;
+	u64 log_addr;
 	u16 base;
 	bool enabled;
 	struct vext_vring ring;
@@ -140,7 +148,14 @@ struct vext_vq {
  * @inline_task: that thread (a hint, never dereferenced)
  * @inline_work: the task work that serves a kick in the kicking thread
  * @status: virtio device status
- * @features: what the driver wrote with VHOST_SET_FEATURES
+ * @features: what the driver wrote with VHOST_SET_FEATURES, without
+ *	VHOST_F_LOG_ALL (the transport's, kept in @log_all)
+ * @log_all: VHOST_F_LOG_ALL: every write to guest memory is logged
+ * @log_base: VMM address of the dirty bitmap (VHOST_SET_LOG_BASE)
+ * @log_base_set: VHOST_SET_LOG_BASE was called
+ * @log_ctx: eventfd signalled after writes were logged (VHOST_SET_LOG_FD),
+ *	or NULL
+ * @logged: something was logged since @log_ctx was last signalled
  * @backend_features: VHOST_SET_BACKEND_FEATURES, a subset of
  *	VEXT_BACKEND_FEATURES; kept until the fd is closed (as vhost)
  * @running: DRIVER_OK, and neither FAILED nor DEVICE_NEEDS_RESET
@@ -168,6 +183,11 @@ struct vext_vdev {
 	struct callback_head inline_work;
 	u8 status;
 	u64 features;
+	bool log_all;
+	u64 log_base;
+	bool log_base_set;
+	struct eventfd_ctx *log_ctx;
+	bool logged;
 	u64 backend_features;
 	bool running;
 	bool suspended;
@@ -197,6 +217,132 @@ static DEFINE_MUTEX(vext_types_lock);	/* vext_types */
 /* Guest and VMM memory                                                */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The dirty log, vhost's: a bitmap in the VMM's memory at @log_base, bit
+ * (pfn % 8) of byte (pfn / 8) for the guest-physical 4 KiB page pfn
+ * (VHOST_PAGE_SIZE, whatever the host's page size).
+ */
+#define VEXT_LOG_PAGE_SHIFT	12
+#define VEXT_LOG_BYTE_SHIFT	(VEXT_LOG_PAGE_SHIFT + 3)
+
+/*
+ * Is the bitmap of guest-physical [@gpa, @gpa + @len) at @base writable
+ * memory of the caller (the owner)?  Checked when logging is switched on
+ * and whenever what it covers changes, so that the device's writes,
+ * which log, do not fail.
+ */
+static int log_range_ok(u64 base, u64 gpa, u64 len)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	u64 first, last;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (check_add_overflow(gpa, len - 1, &last) ||
+	    check_add_overflow(base, gpa >> VEXT_LOG_BYTE_SHIFT, &first) ||
+	    check_add_overflow(base, last >> VEXT_LOG_BYTE_SHIFT, &last) ||
+	    (u64)(unsigned long)last != last ||
+	    !access_ok(u64_to_user_ptr(first), last - first + 1))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	for (;;) {
+		vma = vma_lookup(mm, first);
+		if (!vma || !(vma->vm_flags & VM_WRITE) ||
+		    vma->vm_flags & (VM_IO | VM_PFNMAP)) {
+			ret = -EFAULT;
+			break;
+		}
+		if (vma->vm_end > last)
+			break;
+		first = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/* The used ring's bytes for a queue of @num entries (virtio 2.7.8). */
+static u64 used_size(u64 num)
+{
+	return 6 + 8 * num;
+}
+
+/*
+ * Does the log at @base cover every guest page the device may write: the
+ * memory table @mem and the device rings logged?  lock held.
+ */
+static int log_covers(struct vext_vdev *dev, u64 base,
+		      const struct vext_memtable *mem)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; mem && i < mem->nr; i++) {
+		ret = log_range_ok(base, mem->r[i].gpa,
+				   mem->r[i].last - mem->r[i].gpa + 1);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < dev->ops->nr_vqs; i++) {
+		struct vext_vq *vq = &dev->vqs[i];
+
+		if (!vq->log_used)
+			continue;
+		ret = log_range_ok(base, vq->log_addr,
+				   used_size(vq->num ?: dev->max_queue));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Log a write of @len bytes at guest-physical @gpa, made just before.
+ * The bits are set atomically (the VMM clears them concurrently), in the
+ * page pinned as vhost's set_bit_to_user() does.  Fails only if the VMM
+ * unmapped or write-protected its bitmap after handing it in: the write
+ * then counts as failed (the device needs a reset), as no completion may
+ * reach the guest with its pages unlogged.  lock held.
+ */
+static int log_write(struct vext_vdev *dev, u64 gpa, u64 len)
+{
+	u64 pfn, last, byte, page_addr;
+	struct page *page;
+	void *kaddr;
+
+	if (!dev->log_all || !len)
+		return 0;
+	if (check_add_overflow(gpa, len - 1, &last))
+		return -EFAULT;
+	/* The data before its bit: whoever clears the bit sees the data. */
+	smp_wmb();
+	pfn = gpa >> VEXT_LOG_PAGE_SHIFT;
+	last >>= VEXT_LOG_PAGE_SHIFT;
+	while (pfn <= last) {
+		byte = dev->log_base + pfn / 8;
+		page_addr = byte & PAGE_MASK;
+		if (pin_user_pages_fast(page_addr, 1, FOLL_WRITE, &page) != 1)
+			return -EFAULT;
+		kaddr = kmap_local_page(page);
+		do {
+			set_bit_le((byte - page_addr) * 8 + pfn % 8, kaddr);
+			pfn++;
+			byte = dev->log_base + pfn / 8;
+		} while (pfn <= last && (byte & PAGE_MASK) == page_addr);
+		kunmap_local(kaddr);
+		unpin_user_pages_dirty_lock(&page, 1, true);
+	}
+	dev->logged = true;
+	return 0;
+}
+
+/* The device ring's writes (struct vext_mem's ->log()). */
+static int ring_log(void *ctx, u64 gpa, size_t len)
+{
+	return log_write(ctx, gpa, len);
+}
+
 /* Rings: VMM virtual addresses, read in the worker (the VMM's mm). */
 static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
 {
@@ -208,7 +354,10 @@ static int ring_write(void *ctx, u64 addr, const void *buf, size_t len)
 	return copy_to_user(u64_to_user_ptr(addr), buf, len) ? -EFAULT : 0;
 }
 
-/* Copy between a kernel buffer and guest-physical memory.  lock held. */
+/*
+ * Copy between a kernel buffer and guest-physical memory; what is written
+ * is logged (with VHOST_F_LOG_ALL) before this returns.  lock held.
+ */
 static int gpa_copy(struct vext_vdev *dev, u64 gpa, void *buf, u64 len,
 		    bool to_guest)
 {
@@ -220,6 +369,8 @@ static int gpa_copy(struct vext_vdev *dev, u64 gpa, void *buf, u64 len,
 			return -EFAULT;
 		if (to_guest ? copy_to_user(u64_to_user_ptr(uva), buf, n) :
 			       copy_from_user(buf, u64_to_user_ptr(uva), n))
+			return -EFAULT;
+		if (to_guest && log_write(dev, gpa, n))
 			return -EFAULT;
 		gpa += n;
 		buf += n;
@@ -282,7 +433,11 @@ EXPORT_SYMBOL_GPL(vext_chain_read);
  * @buf: source
  * @len: bytes
  *
- * Return: as vext_chain_read().
+ * With dirty logging on (VHOST_F_LOG_ALL), the pages written are logged
+ * before this returns.
+ *
+ * Return: as vext_chain_read(); -EFAULT also when the VMM's dirty log
+ * cannot be written.
  */
 int vext_chain_write(struct vext_vdev *vdev, const struct vext_chain *c,
 		     u64 off, const void *buf, u64 len)
@@ -431,9 +586,14 @@ static void serve_pending(struct vext_vdev *dev)
 	if (dev->suspended)
 		return;
 	pending = xchg(&dev->pending, 0);
-
 	for_each_set_bit(qi, &pending, dev->ops->nr_vqs)
 		serve_vq(dev, &dev->vqs[qi]);
+	/* vhost signals its log eventfd after logging; once per round. */
+	if (dev->logged) {
+		dev->logged = false;
+		if (dev->log_ctx)
+			vfio_ext_eventfd_signal(dev->log_ctx);
+	}
 }
 
 static int vext_worker(void *data)
@@ -622,6 +782,7 @@ static int set_eventfd(struct eventfd_ctx **slot, int fd)
 /* Status                                                              */
 /* ------------------------------------------------------------------ */
 
+/* The virtio features offered; VHOST_GET_FEATURES adds VHOST_F_LOG_ALL. */
 static u64 offered(const struct vext_vdev *dev)
 {
 	return dev->ops->features | BIT_ULL(VIRTIO_F_VERSION_1);
@@ -637,6 +798,7 @@ static void reset_locked(struct vext_vdev *dev)
 	dev->ops->reset(dev);
 	dev->status = 0;
 	dev->features = 0;
+	dev->log_all = false;
 	for (i = 0; i < dev->ops->nr_vqs; i++) {
 		struct vext_vq *vq = &dev->vqs[i];
 
@@ -645,6 +807,8 @@ static void reset_locked(struct vext_vdev *dev)
 		set_eventfd(&vq->err, VHOST_FILE_UNBIND);
 		vq->num = 0;
 		vq->addr_set = false;
+		vq->log_used = false;
+		vq->log_addr = 0;
 		vq->base = 0;
 		vq->enabled = false;
 		memset(&vq->ring, 0, sizeof(vq->ring));
@@ -685,6 +849,8 @@ static int activate(struct vext_vdev *dev)
 					       vq->base);
 		if (ret)
 			return ret;
+		vq->ring.log = vq->log_used;
+		vq->ring.log_addr = vq->log_addr;
 	}
 	dev->running = true;
 	for (i = 0; i < dev->ops->nr_vqs; i++)
@@ -819,6 +985,9 @@ static int set_mem_table(struct vext_vdev *dev, void __user *argp)
 						r.memory_size,
 						r.userspace_addr, TASK_SIZE);
 	}
+	/* As vhost: a table the dirty log does not cover is -EFAULT. */
+	if (!ret && dev->log_all)
+		ret = log_covers(dev, dev->log_base, t);
 	if (ret) {
 		kfree(t);
 		return ret;
@@ -863,6 +1032,96 @@ static bool vq_busy(struct vext_vdev *dev)
 }
 
 /*
+ * VHOST_SET_VRING_ADDR.  While the driver runs the queue, only the
+ * logging of its device ring may change (as a VMM starting migration
+ * does): the same addresses, or EBUSY.  lock held.
+ */
+static int set_vring_addr(struct vext_vdev *dev, struct vext_vq *vq,
+			  const struct vhost_vring_addr *a)
+{
+	bool log = a->flags & BIT(VHOST_VRING_F_LOG);
+
+	if (vq_busy(dev) && (a->desc_user_addr != vq->desc ||
+			     a->avail_user_addr != vq->avail ||
+			     a->used_user_addr != vq->used || !vq->addr_set))
+		return -EBUSY;
+	if (a->flags & ~BIT(VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	if (a->desc_user_addr % 16 || a->avail_user_addr % 2 ||
+	    a->used_user_addr % 4)
+		return -EINVAL;
+	/* As vhost: a device ring the log does not cover is -EINVAL. */
+	if (log && dev->log_base_set &&
+	    log_range_ok(dev->log_base, a->log_guest_addr,
+			 used_size(vq->num ?: dev->max_queue)))
+		return -EINVAL;
+	vq->desc = a->desc_user_addr;
+	vq->avail = a->avail_user_addr;
+	vq->used = a->used_user_addr;
+	vq->addr_set = true;
+	vq->log_used = log;
+	vq->log_addr = a->log_guest_addr;
+	if (vq_busy(dev)) {
+		vq->ring.log = log;
+		vq->ring.log_addr = a->log_guest_addr;
+	}
+	return 0;
+}
+
+/*
+ * VHOST_SET_FEATURES.  VHOST_F_LOG_ALL is the transport's: it switches
+ * dirty logging, at any time (as vhost-net), and needs a log base
+ * (EINVAL) that covers guest memory and the logged device rings in
+ * writable memory (EFAULT, as vhost).  The virtio features are the
+ * driver's, fixed at FEATURES_OK (EBUSY afterwards, as vhost-vdpa;
+ * judged then).  lock held.
+ */
+static int set_features(struct vext_vdev *dev, u64 features)
+{
+	bool log = features & BIT_ULL(VHOST_F_LOG_ALL);
+	int ret;
+
+	features &= ~BIT_ULL(VHOST_F_LOG_ALL);
+	if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK &&
+	    (features != dev->features || !(log || dev->log_all)))
+		return -EBUSY;
+	if (log && !dev->log_base_set)
+		return -EINVAL;
+	if (log) {
+		ret = log_covers(dev, dev->log_base, dev->mem);
+		if (ret)
+			return ret;
+	}
+	dev->features = features;
+	dev->log_all = log;
+	return 0;
+}
+
+/*
+ * VHOST_SET_LOG_BASE: the bitmap's address, at any time; while logging,
+ * one that does not cover what the device may write is -EFAULT (as
+ * vhost's).  lock held.
+ */
+static int set_log_base(struct vext_vdev *dev, u64 __user *argp)
+{
+	u64 base;
+	int ret;
+
+	if (copy_from_user(&base, argp, sizeof(base)))
+		return -EFAULT;
+	if ((u64)(unsigned long)base != base)
+		return -EFAULT;
+	if (dev->log_all) {
+		ret = log_covers(dev, base, dev->mem);
+		if (ret)
+			return ret;
+	}
+	dev->log_base = base;
+	dev->log_base_set = true;
+	return 0;
+}
+
+/*
  * The queue ioctls, and every ioctl the device does not have: as vhost's
  * dispatch (vhost_dev_ioctl(), then vhost_vring_ioctl()), an ioctl that
  * reaches here has its argument's first u32 read as a queue index first
@@ -899,18 +1158,7 @@ static long vring_ioctl(struct vext_vdev *dev, unsigned int cmd,
 	case VHOST_SET_VRING_ADDR:
 		if (copy_from_user(&a, argp, sizeof(a)))
 			return -EFAULT;
-		if (vq_busy(dev))
-			return -EBUSY;
-		if (a.flags)
-			return -EOPNOTSUPP;	/* no dirty logging */
-		if (a.desc_user_addr % 16 || a.avail_user_addr % 2 ||
-		    a.used_user_addr % 4)
-			return -EINVAL;
-		vq->desc = a.desc_user_addr;
-		vq->avail = a.avail_user_addr;
-		vq->used = a.used_user_addr;
-		vq->addr_set = true;
-		return 0;
+		return set_vring_addr(dev, vq, &a);
 	case VHOST_SET_VRING_BASE:
 		if (copy_from_user(&s, argp, sizeof(s)))
 			return -EFAULT;
@@ -981,10 +1229,13 @@ static long owner_ioctl(struct vext_vdev *dev, unsigned int cmd,
 	case VHOST_SET_FEATURES:
 		if (copy_from_user(&features, argp, sizeof(features)))
 			return -EFAULT;
-		if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK)
-			return -EBUSY;
-		dev->features = features;	/* judged at FEATURES_OK */
-		return 0;
+		return set_features(dev, features);
+	case VHOST_SET_LOG_BASE:
+		return set_log_base(dev, argp);
+	case VHOST_SET_LOG_FD:
+		if (get_user(fd, (int __user *)argp))
+			return -EFAULT;
+		return set_eventfd(&dev->log_ctx, fd);
 	case VHOST_VDPA_GET_STATUS:
 		return put_user(dev->status, (u8 __user *)argp);
 	case VHOST_VDPA_SET_STATUS:
@@ -1187,7 +1438,8 @@ static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case VHOST_VDPA_GET_DEVICE_ID:
 		return put_user(dev->ops->device_id, (u32 __user *)argp);
 	case VHOST_GET_FEATURES:
-		return put_user(offered(dev), (u64 __user *)argp);
+		return put_user(offered(dev) | BIT_ULL(VHOST_F_LOG_ALL),
+				(u64 __user *)argp);
 	case VHOST_VDPA_GET_VRING_NUM:
 		return put_user(dev->max_queue, (u16 __user *)argp);
 	case VHOST_VDPA_GET_CONFIG_SIZE:
@@ -1199,9 +1451,6 @@ static long vext_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return put_user((u64)VEXT_BACKEND_FEATURES, (u64 __user *)argp);
 	case VHOST_SET_BACKEND_FEATURES:
 		return set_backend_features(dev, argp);
-	case VHOST_SET_LOG_BASE:
-	case VHOST_SET_LOG_FD:
-		return -ENOTTY;	/* no dirty log: as vhost-vdpa, owner or not */
 	case VHOST_SET_OWNER:
 		return set_owner(dev);
 	case VFIO_EXT_VIRTIO_DEVICE_STATE:
@@ -1320,6 +1569,8 @@ struct vext_vdev *vext_vdev_create(struct vext_vdev_ops *ops, void *priv,
 	mmgrab(dev->creator);
 	dev->ring_mem.read = ring_read;
 	dev->ring_mem.write = ring_write;
+	dev->ring_mem.log = ring_log;
+	dev->ring_mem.ctx = dev;
 	for (i = 0; i < VEXT_MAX_VQS; i++) {
 		dev->vqs[i].dev = dev;
 		dev->vqs[i].index = i;
@@ -1380,6 +1631,7 @@ void vext_vdev_destroy(struct vext_vdev *vdev)
 		set_eventfd(&vdev->vqs[i].err, VHOST_FILE_UNBIND);
 	}
 	set_eventfd(&vdev->config_call, VHOST_FILE_UNBIND);
+	set_eventfd(&vdev->log_ctx, VHOST_FILE_UNBIND);
 	kfree(vdev->mem);
 	if (vdev->mm)
 		mmput(vdev->mm);

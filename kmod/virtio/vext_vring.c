@@ -50,6 +50,8 @@ int vext_vring_init(struct vext_vring *vr, unsigned int num, u64 desc,
 	vr->used = used;
 	vr->last_avail = 0;
 	vr->used_idx = 0;
+	vr->log = false;
+	vr->log_addr = 0;
 	return 0;
 }
 
@@ -166,13 +168,26 @@ int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
 	return 0;
 }
 
+/* A device-ring write of @len bytes at @off was made: log it.  */
+static int log_used(const struct vext_vring *vr, const struct vext_mem *m,
+		    u64 off, size_t len)
+{
+	if (!vr->log || !m->log)
+		return 0;
+	return m->log(m->ctx, vr->log_addr + off, len);
+}
+
 /**
  * vext_vring_push() - return chain @head with @len bytes written
  * @vr: the queue
  * @m: the memory table the ring lives in
  * @head: the chain's first descriptor
  * @len: bytes the device wrote into the chain
- * Return: 0 or -EFAULT.
+ *
+ * With @vr->log, the entry is logged before the index that publishes it
+ * is written, and the index after.
+ *
+ * Return: 0, -EFAULT, or the error of the memory's ->log().
  */
 int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
 		    u16 head, u32 len)
@@ -181,18 +196,21 @@ int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
 		__le32 id;
 		__le32 len;
 	} elem = { cpu_to_le32(head), cpu_to_le32(len) };
+	u64 off = 4 + 8 * (u64)(vr->used_idx & (vr->num - 1));
 	__le16 idx;
 	int ret;
 
-	ret = m->write(m->ctx, vr->used + 4 +
-		       8 * (u64)(vr->used_idx & (vr->num - 1)),
-		       &elem, sizeof(elem));
+	ret = m->write(m->ctx, vr->used + off, &elem, sizeof(elem));
+	if (!ret)
+		ret = log_used(vr, m, off, sizeof(elem));
 	if (ret)
 		return ret;
-	/* The entry is visible before the index that announces it. */
+	/* The entry, logged, is visible before the index announcing it. */
 	virt_wmb();
 	idx = cpu_to_le16(vr->used_idx + 1);
 	ret = m->write(m->ctx, vr->used + 2, &idx, sizeof(idx));
+	if (!ret)
+		ret = log_used(vr, m, 2, sizeof(idx));
 	if (ret)
 		return ret;
 	vr->used_idx++;

@@ -27,11 +27,14 @@
  * struct vext_mem - access to guest memory
  * @read: copy @len bytes at guest address @addr; 0 or -EFAULT
  * @write: the other way
- * @ctx: passed back to both
+ * @log: optional: @len bytes at guest-physical @addr were just written
+ *       (dirty logging, see struct vext_vring's @log); 0 or -errno
+ * @ctx: passed back to all three
  */
 struct vext_mem {
 	int (*read)(void *ctx, u64 addr, void *buf, size_t len);
 	int (*write)(void *ctx, u64 addr, const void *buf, size_t len);
+	int (*log)(void *ctx, u64 addr, size_t len);
 	void *ctx;
 };
 
@@ -43,6 +46,9 @@ struct vext_mem {
  * @used: guest address of the device ring (4-byte aligned)
  * @last_avail: free-running index of the next driver-ring entry to take
  * @used_idx: free-running index of the next device-ring entry to fill
+ * @log: report every device-ring write to the memory's ->log(), at
+ *       @log_addr plus its offset in the ring (VHOST_VRING_F_LOG)
+ * @log_addr: guest-physical address of the device ring
  */
 struct vext_vring {
 	u16 num;
@@ -51,6 +57,8 @@ struct vext_vring {
 	u64 used;
 	u16 last_avail;
 	u16 used_idx;
+	bool log;
+	u64 log_addr;
 };
 
 /**

@@ -53,6 +53,7 @@ static void setup(struct kunit *test, struct fixture *f, unsigned int num)
 	KUNIT_ASSERT_NOT_NULL(test, f->c);
 	f->m.read = gread;
 	f->m.write = gwrite;
+	f->m.log = NULL;
 	f->m.ctx = f->g;
 	KUNIT_ASSERT_EQ(test, vext_vring_init(&f->vr, num, DESC, AVAIL, USED), 0);
 }
@@ -253,6 +254,73 @@ static void vring_start_continues(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vext_vring_start(&f.vr, &f.m, 0), -EFAULT);
 }
 
+/* What pushes logged, and the device ring's index at each call. */
+static struct {
+	struct gmem *g;
+	unsigned int n;
+	u64 addr[4];
+	size_t len[4];
+	u16 used_idx[4];
+	int fail_at;	/* that call fails (-EIO), or -1 */
+} logrec;
+
+static int glog(void *ctx, u64 addr, size_t len)
+{
+	__le16 x;
+
+	if (logrec.n == logrec.fail_at)
+		return -EIO;
+	if (logrec.n >= ARRAY_SIZE(logrec.addr))
+		return -ENOSPC;
+	memcpy(&x, logrec.g->b + USED + 2, 2);
+	logrec.addr[logrec.n] = addr;
+	logrec.len[logrec.n] = len;
+	logrec.used_idx[logrec.n] = le16_to_cpu(x);
+	logrec.n++;
+	return 0;
+}
+
+/*
+ * A logged device ring: the entry is logged, at the ring's guest-physical
+ * address plus its offset, before the index publishing it is written;
+ * the index after.  A failing log fails the push: for the entry,
+ * before the index moves.  Without @log nothing is logged.
+ */
+static void vring_push_logs(struct kunit *test)
+{
+	struct fixture f;
+	__le16 x;
+
+	setup(test, &f, 8);
+	memset(&logrec, 0, sizeof(logrec));
+	logrec.g = f.g;
+	logrec.fail_at = -1;
+	f.m.log = glog;
+	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, 1, 4), 0);
+	KUNIT_EXPECT_EQ(test, logrec.n, 0U);
+
+	f.vr.log = true;
+	f.vr.log_addr = 0x7000;
+	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, 2, 4), 0);
+	KUNIT_ASSERT_EQ(test, logrec.n, 2U);
+	/* Entry 1 of the ring, logged while the index still said 1. */
+	KUNIT_EXPECT_EQ(test, logrec.addr[0], 0x7000ULL + 4 + 8);
+	KUNIT_EXPECT_EQ(test, logrec.len[0], (size_t)8);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[0], 1);
+	/* Then the index, once written. */
+	KUNIT_EXPECT_EQ(test, logrec.addr[1], 0x7000ULL + 2);
+	KUNIT_EXPECT_EQ(test, logrec.len[1], (size_t)2);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[1], 2);
+
+	/* The entry's log fails: the index is not published. */
+	logrec.n = 0;
+	logrec.fail_at = 0;
+	KUNIT_EXPECT_EQ(test, vext_vring_push(&f.vr, &f.m, 3, 4), -EIO);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 2);
+	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 2);
+}
+
 static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_init_checks),
 	KUNIT_CASE(vring_request_response),
@@ -260,6 +328,7 @@ static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_hostile),
 	KUNIT_CASE(vring_long_chain),
 	KUNIT_CASE(vring_start_continues),
+	KUNIT_CASE(vring_push_logs),
 	{}
 };
 

@@ -231,8 +231,6 @@ struct refused {
 
 static const struct refused refused[] = {
 	R(VHOST_RESET_OWNER, GENERIC, false),
-	R(VHOST_SET_LOG_BASE, ALWAYS_ENOTTY, false),
-	R(VHOST_SET_LOG_FD, ALWAYS_ENOTTY, false),
 	R(VHOST_NEW_WORKER, GENERIC, true),
 	R(VHOST_FREE_WORKER, GENERIC, true),
 	R(VHOST_SET_VRING_ENDIAN, GENERIC, true),
@@ -546,10 +544,11 @@ TEST_F(uapi, vring)
 	/* Ours only: the descriptor table must be 16-byte aligned (2.7). */
 	a.desc_user_addr += 8;
 	EXPECT_EQ(-EINVAL, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
-	/* Dirty logging is not offered (vhost-net has it). */
+	/* Dirty logging of the device ring (no log base yet: unchecked). */
 	a.desc_user_addr -= 8;
 	a.flags = 1 << VHOST_VRING_F_LOG;
-	EXPECT_EQ(-EOPNOTSUPP, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
+	a.log_guest_addr = VG_USED;
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
 	close(efd);
 	if (!vhost_net_here(_metadata, self->vnet))
 		return;
@@ -696,6 +695,156 @@ TEST_F(uapi, suspend_resume)
 		return;
 	EXPECT_EQ(-EFAULT, vx(self->vnet, VHOST_VDPA_SUSPEND, NULL));
 	EXPECT_EQ(-EFAULT, vx(self->vnet, VHOST_VDPA_RESUME, NULL));
+}
+
+static int set_features(int fd, uint64_t f)
+{
+	return vx(fd, VHOST_SET_FEATURES, &f);
+}
+
+/*
+ * Dirty logging: VHOST_F_LOG_ALL offered; VHOST_SET_LOG_BASE and
+ * VHOST_SET_LOG_FD the owner's, with vhost's errnos (compared with
+ * vhost-net); LOG_ALL switched at any time, also after FEATURES_OK, and
+ * refused without a log base (EINVAL, ours: vhost would accept it and
+ * fail its writes) or with one that does not cover guest memory in
+ * writable memory (EFAULT, as vhost); a memory table or log base the log
+ * does not cover, while logging, is EFAULT too, and a logged device ring
+ * outside it EINVAL (as vhost).  Traffic: viommu_test's dirty_log.
+ */
+TEST_F(uapi, dirty_log)
+{
+	uint8_t run = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		      VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+	const uint64_t log_all = BIT_ULL(VHOST_F_LOG_ALL);
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} far = {
+		.m.nregions = 1,
+		.r = { .guest_phys_addr = 1ULL << 40, .memory_size = RAM_SIZE,
+		       .userspace_addr = (uintptr_t)self->vg.ram },
+	};
+	struct vhost_vring_addr a = {
+		.index = 0, .flags = 1 << VHOST_VRING_F_LOG,
+		.desc_user_addr = (uintptr_t)vg_gpa(&self->vg, VG_DESC),
+		.avail_user_addr = (uintptr_t)vg_gpa(&self->vg, VG_AVAIL),
+		.used_user_addr = (uintptr_t)vg_gpa(&self->vg, VG_USED),
+		.log_guest_addr = VG_USED,
+	};
+	int fds[2] = { self->dev, self->vnet };
+	uint8_t *bm, *ro, *hole, *short_bm;
+	uint64_t f = 0, base;
+	unsigned int k;
+	int efd = eventfd(0, EFD_CLOEXEC), fd, bad;
+
+	ASSERT_LE(0, efd);
+	bm = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bm);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_EQ(0, munmap(hole, 4096));	/* an address nothing maps */
+	/* A page with nothing mapped after it. */
+	short_bm = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, short_bm);
+	ASSERT_EQ(0, munmap(short_bm + 4096, 4096));
+
+	ASSERT_EQ(0, vx(self->dev, VHOST_GET_FEATURES, &f));
+	EXPECT_NE(0, f & log_all);
+	base = (uintptr_t)bm;
+	EXPECT_EQ(-EPERM, vx(self->dev, VHOST_SET_LOG_BASE, &base));
+	fd = efd;
+	EXPECT_EQ(-EPERM, vx(self->dev, VHOST_SET_LOG_FD, &fd));
+	ASSERT_EQ(0, vx(self->dev, VHOST_SET_OWNER, NULL));
+	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_LOG_BASE, &base));
+	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_LOG_FD, &fd));
+	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+	/* No log base: LOG_ALL is refused. */
+	EXPECT_EQ(-EINVAL, set_features(self->dev, VG_IOMMU_FEATURES |
+					log_all));
+	/* What vhost-net answers the same way. */
+	for (k = 0; k < 2 && fds[k] >= 0; k++) {
+		fd = fds[k];
+		EXPECT_EQ(-EFAULT, vx(fd, VHOST_SET_LOG_BASE, NULL));
+		EXPECT_EQ(-EFAULT, vx(fd, VHOST_SET_LOG_FD, NULL));
+		bad = self->h.container;	/* not an eventfd */
+		EXPECT_EQ(-EINVAL, vx(fd, VHOST_SET_LOG_FD, &bad));
+		bad = 1000000;
+		EXPECT_EQ(-EBADF, vx(fd, VHOST_SET_LOG_FD, &bad));
+		bad = -1;
+		EXPECT_EQ(0, vx(fd, VHOST_SET_LOG_FD, &bad));
+		EXPECT_EQ(0, vx(fd, VHOST_SET_LOG_FD, &efd));
+		/* Not logging: any address is taken. */
+		base = (uintptr_t)ro;
+		EXPECT_EQ(0, vx(fd, VHOST_SET_LOG_BASE, &base));
+	}
+	/* A read-only, an unmapped, a too short log: EFAULT. */
+	EXPECT_EQ(-EFAULT, set_features(self->dev, VG_IOMMU_FEATURES |
+					log_all));
+	base = (uintptr_t)hole;
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_LOG_BASE, &base));
+	EXPECT_EQ(-EFAULT, set_features(self->dev, VG_IOMMU_FEATURES |
+					log_all));
+	base = (uintptr_t)short_bm + 4096 - 10;	/* RAM needs 32 bytes */
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_LOG_BASE, &base));
+	EXPECT_EQ(-EFAULT, set_features(self->dev, VG_IOMMU_FEATURES |
+					log_all));
+	base = (uintptr_t)bm;
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_LOG_BASE, &base));
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES | log_all));
+	/* Logging: a base, a table, a device ring the log misses. */
+	base = (uintptr_t)ro;
+	EXPECT_EQ(-EFAULT, vx(self->dev, VHOST_SET_LOG_BASE, &base));
+	EXPECT_EQ(-EFAULT, vx(self->dev, VHOST_SET_MEM_TABLE, &far));
+	a.log_guest_addr = 1ULL << 40;
+	ASSERT_EQ(0, setup_queue(self->dev, &self->vg));
+	EXPECT_EQ(-EINVAL, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
+	a.log_guest_addr = VG_USED;
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
+	/* Switched off, the far table is fine. */
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES));
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_MEM_TABLE, &far));
+	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+
+	/* Running: LOG_ALL on and off; nothing else changes (EBUSY). */
+	ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, VG_IOMMU_FEATURES));
+	ASSERT_EQ(0, vfioext_virtio_set_status(self->dev, run));
+	EXPECT_EQ(-EBUSY, set_features(self->dev, VG_IOMMU_FEATURES));
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES | log_all));
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES | log_all));
+	EXPECT_EQ(-EBUSY, set_features(self->dev, (VG_IOMMU_FEATURES &
+						   ~BIT_ULL(VIRTIO_IOMMU_F_PROBE)) |
+						  log_all));
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES));
+	EXPECT_EQ(-EBUSY, set_features(self->dev, VG_IOMMU_FEATURES));
+	EXPECT_EQ(0, vfioext_virtio_log_all(self->dev, VG_IOMMU_FEATURES, 1));
+	/* The device ring's logging too; its addresses do not move. */
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
+	a.flags = 0;
+	EXPECT_EQ(0, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
+	a.used_user_addr += 4096;
+	EXPECT_EQ(-EBUSY, vx(self->dev, VHOST_SET_VRING_ADDR, &a));
+	EXPECT_EQ(-EBUSY, vfioext_virtio_log_vring(self->dev, 0,
+						   vg_gpa(&self->vg, VG_DESC),
+						   vg_gpa(&self->vg, VG_AVAIL),
+						   vg_gpa(&self->vg, VG_USED + 4096),
+						   VG_USED, 1));
+	EXPECT_EQ(0, vfioext_virtio_log_vring(self->dev, 0,
+					      vg_gpa(&self->vg, VG_DESC),
+					      vg_gpa(&self->vg, VG_AVAIL),
+					      vg_gpa(&self->vg, VG_USED),
+					      VG_USED, 1));
+	/* A reset ends logging: features are the driver's again. */
+	ASSERT_EQ(0, vfioext_virtio_set_status(self->dev, 0));
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES));
+	munmap(bm, 4096);
+	munmap(ro, 4096);
+	munmap(short_bm, 4096);
+	close(efd);
 }
 
 TEST_HARNESS_MAIN

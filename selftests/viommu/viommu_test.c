@@ -404,7 +404,9 @@ TEST_F(viommu, identity_and_config)
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_DEVICE_ID, &id));
 	EXPECT_EQ(VIRTIO_ID_IOMMU, id);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_GET_FEATURES, &f));
-	EXPECT_EQ(VG_IOMMU_FEATURES | F_BYPASS_CFG, f);
+	/* The virtio-iommu's, and the transport's dirty log. */
+	EXPECT_EQ(VG_IOMMU_FEATURES | F_BYPASS_CFG | BIT_ULL(VHOST_F_LOG_ALL),
+		  f);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_VQS_COUNT, &nvq));
 	EXPECT_EQ(2, nvq);
 	ASSERT_EQ(0, vx(self->g.dev, VHOST_VDPA_GET_CONFIG_SIZE, &csz));
@@ -501,7 +503,7 @@ TEST_F(viommu, owner_and_vring_checks)
 	EXPECT_EQ(-EINVAL, vx(self->g.dev, VHOST_SET_VRING_NUM, &s));
 	EXPECT_EQ(-EINVAL, vx(self->g.dev, VHOST_SET_VRING_ADDR, &a));
 	a.desc_user_addr = 0;
-	a.flags = 1 << VHOST_VRING_F_LOG;
+	a.flags = 2 << VHOST_VRING_F_LOG;	/* no such flag */
 	EXPECT_EQ(-EOPNOTSUPP, vx(self->g.dev, VHOST_SET_VRING_ADDR, &a));
 	EXPECT_EQ(-ENOBUFS, vx(self->g.dev, VHOST_SET_VRING_KICK, &kf));
 	kf.index = 0;
@@ -1432,6 +1434,243 @@ TEST_F_TIMEOUT(viommu, ring_continues_on_new_device, 120)
 	EXPECT_EQ(4, len);
 	EXPECT_EQ(VIRTIO_IOMMU_S_OK, resp_status(g));
 	EXPECT_EQ(base + 2, vring_base(g));
+}
+
+/*
+ * Dirty logging.  The VMM's bitmap (vhost's layout) and the test's shadow
+ * of every guest page the device may have written: each writable
+ * descriptor buffer it was given, and the device ring.
+ */
+#define NPAGES		(RAM_SIZE / 4096)
+#define LOG_WBUF	0x40000	/* the writable buffers, from here */
+
+struct dirty {
+	uint8_t *bm;		/* the log: a page of VMM memory */
+	int efd;		/* its eventfd */
+	bool shadow[NPAGES];
+};
+
+static void shadow_mark(struct dirty *d, uint64_t gpa, uint64_t len)
+{
+	uint64_t p;
+
+	for (p = gpa / 4096; p <= (gpa + len - 1) / 4096; p++)
+		d->shadow[p] = true;
+}
+
+static bool log_bit(const struct dirty *d, unsigned int pfn)
+{
+	return __atomic_load_n(&d->bm[pfn / 8], __ATOMIC_ACQUIRE) &
+	       (1 << (pfn % 8));
+}
+
+/* Every page of the shadow is in the log, and nothing else: 0, or -1. */
+static int log_matches(struct __test_metadata *_metadata,
+		       const struct dirty *d)
+{
+	unsigned int p, missing = 0, extra = 0;
+
+	for (p = 0; p < NPAGES; p++) {
+		if (d->shadow[p] && !log_bit(d, p)) {
+			TH_LOG("page %#x written, not logged", p);
+			missing++;
+		} else if (!d->shadow[p] && log_bit(d, p)) {
+			TH_LOG("page %#x logged, never written", p);
+			extra++;
+		}
+	}
+	return missing || extra ? -1 : 0;
+}
+
+static void log_clear(struct dirty *d)
+{
+	unsigned int i;
+
+	/* As a VMM syncs: fetch and clear, atomically. */
+	for (i = 0; i < NPAGES / 8; i++)
+		__atomic_exchange_n(&d->bm[i], 0, __ATOMIC_ACQ_REL);
+	memset(d->shadow, 0, sizeof(d->shadow));
+}
+
+/*
+ * Request @req (@len bytes), its writable part the @wlen bytes at @wgpa
+ * (a page boundary may cut it), served; the status in *@status.  The
+ * device writes all of a writable part the exact size of its answer.
+ */
+static int request_at(struct gvm *g, struct dirty *d, const void *req,
+		      uint32_t len, uint64_t wgpa, uint32_t wlen,
+		      uint8_t *status)
+{
+	uint16_t head = vg_next_head(&g->vg);
+	struct vring_desc desc[2] = {
+		{ .addr = GPA_REQ, .len = len, .flags = VRING_DESC_F_NEXT,
+		  .next = (head + 1) % QNUM },
+		{ .addr = wgpa, .len = wlen, .flags = VRING_DESC_F_WRITE },
+	};
+	uint32_t used_len = 0;
+	int ret;
+
+	memcpy(gpa(g, GPA_REQ), req, len);
+	memset(gpa(g, wgpa), 0xee, wlen);
+	shadow_mark(d, wgpa, wlen);
+	shadow_mark(d, GPA_USED, 4 + 8 * QNUM + 2);
+	post_nokick(g, desc, 2, head);
+	ret = vg_kick(&g->vg);
+	if (!ret)
+		ret = wait_used(g, head, &used_len);
+	if (ret)
+		return ret;
+	if (used_len != wlen)
+		return -EPROTO;
+	*status = ((uint8_t *)gpa(g, wgpa))[wlen - 4];
+	return 0;
+}
+
+/* Attach, map, probe, unmap, detach: writable parts on pages of their own. */
+static int dirty_traffic(struct gvm *g, struct dirty *d, uint64_t wbase)
+{
+	struct virtio_iommu_req_attach at = {
+		.head.type = VIRTIO_IOMMU_T_ATTACH, .domain = 2,
+		.endpoint = VSID,
+	};
+	struct virtio_iommu_req_map m = {
+		.head.type = VIRTIO_IOMMU_T_MAP, .domain = 2,
+		.phys_start = GPA_DATA, .flags = RW,
+	};
+	struct virtio_iommu_req_unmap um = {
+		.head.type = VIRTIO_IOMMU_T_UNMAP, .domain = 2,
+		.virt_start = 0x400000, .virt_end = 0x402fff,
+	};
+	struct virtio_iommu_req_probe pr = {
+		.head.type = VIRTIO_IOMMU_T_PROBE, .endpoint = VSID,
+	};
+	struct virtio_iommu_req_detach dt = {
+		.head.type = VIRTIO_IOMMU_T_DETACH, .domain = 2,
+		.endpoint = VSID,
+	};
+	uint8_t st = 0xff;
+	int i, ret;
+
+	/* The status of this one straddles two pages. */
+	ret = request_at(g, d, &at, sizeof(at) - 4, wbase + 0xffe, 4, &st);
+	if (ret || st)
+		return ret ?: -st;
+	for (i = 0; i < 3; i++) {
+		m.virt_start = 0x400000 + i * 0x1000;
+		m.virt_end = m.virt_start + 0xfff;
+		ret = request_at(g, d, &m, sizeof(m) - 4,
+				 wbase + 0x2000 + i * 0x1000 + 8 * i, 4, &st);
+		if (ret || st)
+			return ret ?: -st;
+	}
+	/* PROBE's properties and zeros, across a page boundary. */
+	ret = request_at(g, d, &pr, sizeof(pr), wbase + 0x6000 - 100,
+			 512 + 4, &st);
+	if (ret || st)
+		return ret ?: -st;
+	ret = request_at(g, d, &um, sizeof(um) - 4, wbase + 0x7000, 4, &st);
+	if (ret || st)
+		return ret ?: -st;
+	ret = request_at(g, d, &dt, sizeof(dt) - 4, wbase + 0x8ffc, 4, &st);
+	return ret ?: -st;
+}
+
+static int log_start(struct gvm *g, struct dirty *d)
+{
+	int ret = vfioext_virtio_set_log(g->dev, d->bm, d->efd);
+
+	if (!ret)
+		ret = vfioext_virtio_log_vring(g->dev, 0, gpa(g, GPA_DESC),
+					       gpa(g, GPA_AVAIL),
+					       gpa(g, GPA_USED), GPA_USED, 1);
+	if (!ret)
+		ret = vfioext_virtio_log_all(g->dev, VG_IOMMU_FEATURES, 1);
+	return ret;
+}
+
+/*
+ * VHOST_F_LOG_ALL on a running device, as a VMM starting a migration
+ * switches it: after mixed traffic (served inline and by the worker) every
+ * page the device may have written is in the log, and no other; the log
+ * eventfd fired; a cleared log fills again with the next traffic; switched
+ * off, nothing is logged; a log the VMM unmapped fails the request that
+ * would write (DEVICE_NEEDS_RESET), never a completion with pages missing.
+ */
+TEST_F_TIMEOUT(viommu, dirty_log, 120)
+{
+	struct virtio_iommu_req_attach at1 = {
+		.head.type = VIRTIO_IOMMU_T_ATTACH, .domain = 1,
+		.endpoint = VSID,
+	};
+	struct gvm *g = &self->g;
+	struct dirty *d = calloc(1, sizeof(*d));
+	struct pollfd pfd;
+	uint64_t v;
+	int round, t;
+
+	ASSERT_NE(NULL, d);
+	d->bm = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, d->bm);
+	d->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, d->efd);
+	pfd = (struct pollfd){ .fd = d->efd, .events = POLLIN };
+	EXPECT_EQ(64, vfioext_virtio_log_bytes(RAM_SIZE));
+	EXPECT_EQ(65, vfioext_virtio_log_bytes(RAM_SIZE + 1));
+
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, set_inline_kick(round == 0));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+		/* Logging starts on the running device. */
+		ASSERT_EQ(0, log_start(g, d));
+		log_clear(d);
+		while (read(d->efd, &v, sizeof(v)) > 0)
+			;
+		ASSERT_EQ(0, dirty_traffic(g, d, LOG_WBUF));
+		EXPECT_EQ(0, log_matches(_metadata, d));
+		EXPECT_EQ(1, poll(&pfd, 1, 0));
+		/* Cleared, it fills again: other pages this time. */
+		log_clear(d);
+		ASSERT_EQ(0, dirty_traffic(g, d, LOG_WBUF + 0x10000));
+		EXPECT_EQ(0, log_matches(_metadata, d));
+		/* Off: nothing is logged. */
+		ASSERT_EQ(0, vfioext_virtio_log_all(g->dev, VG_IOMMU_FEATURES,
+						    0));
+		log_clear(d);
+		ASSERT_EQ(0, dirty_traffic(g, d, LOG_WBUF + 0x20000));
+		memset(d->shadow, 0, sizeof(d->shadow));
+		EXPECT_EQ(0, log_matches(_metadata, d));
+		/* A reset ends logging. */
+		ASSERT_EQ(0, log_start(g, d));
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+		log_clear(d);
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+		EXPECT_EQ(0, log_matches(_metadata, d));
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+	}
+	ASSERT_EQ(0, set_inline_kick(true));
+
+	/* The VMM unmaps its log: the write fails, the guest sees no
+	 * completion, the device needs a reset.
+	 */
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+	ASSERT_EQ(0, log_start(g, d));
+	ASSERT_EQ(0, munmap(d->bm, 4096));
+	vg_add_req(&g->vg, 0, &at1, sizeof(at1) - 4, 4);
+	vg_publish(&g->vg);
+	ASSERT_EQ(0, vg_kick(&g->vg));
+	for (t = 0; t < 2000 && !(get_status(g) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	     t++)
+		usleep(1000);
+	EXPECT_NE(0, get_status(g) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	EXPECT_EQ(0, ((struct vring_used *)gpa(g, GPA_USED))->idx);
+	ASSERT_EQ(0, set_status(g, 0));
+	close(d->efd);
+	free(d);
 }
 
 static bool config_changed(struct gvm *g)
