@@ -830,7 +830,6 @@ static int load_check(struct pviommu_viommu *v, struct vext_vdev *vdev,
 {
 	struct pviommu *p = v->p;
 	const struct viommu_state_map *m;
-	struct pviommu_gdom *gd;
 	u32 i, gdoms = 0;
 	u64 uva;
 	int ret;
@@ -852,11 +851,9 @@ static int load_check(struct pviommu_viommu *v, struct vext_vdev *vdev,
 	}
 	if (s->nr_maps > p->guest_limit - min(p->nr_guest_maps, p->guest_limit))
 		return -ENOSPC;
-	list_for_each_entry(gd, &p->gdoms, next)
-		gdoms++;
 	for (i = 0; i < s->nr_doms; i++)
 		gdoms += !s->doms[i].bypass;
-	return gdoms > PVIOMMU_MAX_GDOMS ? -ENOSPC : 0;
+	return p->nr_gdoms + gdoms > PVIOMMU_MAX_GDOMS ? -ENOSPC : 0;
 }
 
 /* The group of the first endpoint the state attaches to domain @id. */
