@@ -3,7 +3,8 @@
  * vfio-ext-bench: pviommu against type1 and the in-kernel floor, the
  * in-kernel virtio-iommu against a userspace backend, pviommu with many
  * guest domains and many live mappings, _DSM through the ioctl against a
- * direct in-kernel call.  Runs in the bench VM (tools/bench/run, `make
+ * direct in-kernel call, the virtio-iommu's device state saved and
+ * restored against the guest's MAPs replayed.  Runs in the bench VM (tools/bench/run, `make
  * bench`).
  *
  * Every comparison interleaves its backends round by round (A B A B ...,
@@ -1288,6 +1289,171 @@ static void bench_env(void)
 		host_busy ? "true" : "false", rounds, spread_bound);
 }
 
+/* ------------------------------------------------------------------ */
+/* Device state: save and restore against replaying the guest's MAPs   */
+/* ------------------------------------------------------------------ */
+
+#define S_MAPS		65536
+#define S_IOVA		0x400000ULL
+#define GUEST_LIMIT	"/sys/module/vfio_pviommu/parameters/guest_dma_entry_limit"
+
+/*
+ * A virtio-iommu on a fresh pviommu container over guest RAM @g, owned,
+ * features negotiated; running (DRIVER_OK, the guest's queue) if @run.
+ */
+static int state_dev(struct ctx *x, struct vguest *g, bool run)
+{
+	struct vfioext_mem_region mem = {
+		.struct_size = sizeof(mem), .gpa = 0, .size = G_RAM,
+		.hva = g->vg.ram,
+	};
+	uint64_t f = (1ULL << VIRTIO_F_VERSION_1) |
+		     (1ULL << VIRTIO_IOMMU_F_MAP_UNMAP) |
+		     (1ULL << VIRTIO_IOMMU_F_INPUT_RANGE) |
+		     (1ULL << VIRTIO_IOMMU_F_DOMAIN_RANGE);
+	int fd, ret;
+
+	ctx_open(x, VFIO_EXT_PVIOMMU_IOMMU);
+	ret = vfioext_pviommu_attach(x->c, group_id, 0, 1, 0);
+	if (!ret)
+		ret = vfioext_viommu_open(x->c, 0, &mem, 1, &fd);
+	if (ret)
+		die("viommu", ret);
+	if (run)
+		ret = vfioext_virtio_setup_vring(fd, 0, G_QNUM, gp(g, VG_DESC),
+						 gp(g, VG_AVAIL),
+						 gp(g, VG_USED), g->vg.kick,
+						 g->vg.call);
+	if (!ret)
+		ret = vfioext_virtio_negotiate(fd, f);
+	if (!ret && run)
+		ret = vfioext_virtio_set_status(fd, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+						VIRTIO_CONFIG_S_DRIVER |
+						VIRTIO_CONFIG_S_FEATURES_OK |
+						VIRTIO_CONFIG_S_DRIVER_OK);
+	if (ret)
+		die("viommu setup", ret);
+	return fd;
+}
+
+/* The guest maps S_MAPS pages into domain 1, G_QNUM / 2 MAPs per kick. */
+static void state_replay(struct vguest *g)
+{
+	struct virtio_iommu_req_attach at = {
+		.head.type = VIRTIO_IOMMU_T_ATTACH, .domain = 1, .endpoint = 1,
+	};
+	struct virtio_iommu_req_map m = {
+		.head.type = VIRTIO_IOMMU_T_MAP, .domain = 1,
+		.flags = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE,
+	};
+	unsigned int i, k;
+
+	vguest_req(g, &at, sizeof(at) - 4);
+	for (i = 0; i < S_MAPS; i += k) {
+		for (k = 0; k < G_QNUM / 2 && i + k < S_MAPS; k++) {
+			m.virt_start = S_IOVA + (i + k) * 4096ULL;
+			m.virt_end = m.virt_start + 4095;
+			/* Distinct pages of guest RAM, round and round. */
+			m.phys_start = G_DATA + ((i + k) % 256) * 4096ULL;
+			vguest_post(g, &m, sizeof(m) - 4, k);
+		}
+		g->nlat = 0;
+		vguest_kick_wait(g);
+	}
+}
+
+/*
+ * A device whose guest mapped S_MAPS pages: the time the guest takes to
+ * map them through the virtqueue (what a VMM without device state would
+ * have to replay, were it to know the MAPs), against saving the state
+ * (suspended) and restoring it into a fresh device on a fresh container;
+ * and the state's size.  Interleaved round by round.
+ */
+static void bench_state(void)
+{
+	double replay[MAX_ROUNDS], save[MAX_ROUNDS], restore[MAX_ROUNDS];
+	struct stat3 s_replay, s_save, s_restore;
+	char old_limit[32];
+	struct vguest g;
+	struct ratio q;
+	long bytes = 0, n;
+	int r, fd, mfd;
+	double t0;
+
+	g.vg.ram = buffer(G_RAM);
+	g.lat = calloc(G_QNUM, sizeof(*g.lat));
+	if (!g.lat)
+		die("calloc", ENOMEM);
+	swap_param(GUEST_LIMIT, "65536", old_limit, sizeof(old_limit));
+	printf("\n== device state of a virtio-iommu with %d mappings of 4 KiB (%d rounds)\n",
+	       S_MAPS, rounds);
+	for (r = 0; r < rounds; r++) {
+		struct ctx x;
+
+		vguest_init(&g);
+		fd = state_dev(&x, &g, true);
+		t0 = now_ns();
+		state_replay(&g);
+		replay[r] = now_ns() - t0;
+		n = vfioext_virtio_suspend(fd);
+		if (n)
+			die("suspend", -n);
+		mfd = memfd_create("state", MFD_CLOEXEC);
+		if (mfd < 0)
+			die("memfd_create", errno);
+		t0 = now_ns();
+		n = vfioext_virtio_save_state(fd, mfd);
+		save[r] = now_ns() - t0;
+		if (n < 0)
+			die("save state", -n);
+		bytes = n;
+		close(fd);
+		ctx_close(&x);
+
+		fd = state_dev(&x, &g, false);
+		if (lseek(mfd, 0, SEEK_SET))
+			die("lseek", errno);
+		t0 = now_ns();
+		n = vfioext_virtio_load_state(fd, mfd);
+		restore[r] = now_ns() - t0;
+		if (n != bytes)
+			die("load state", n < 0 ? -n : EIO);
+		close(fd);
+		ctx_close(&x);
+		close(mfd);
+		close(g.vg.kick);
+		close(g.vg.call);
+	}
+	if (old_limit[0])
+		set_param(GUEST_LIMIT, old_limit);
+	s_replay = stat3(replay, rounds);
+	s_save = stat3(save, rounds);
+	s_restore = stat3(restore, rounds);
+	q = ratio_of(replay, restore);
+	printf("%-36s", "guest MAPs through the virtqueue ns");
+	print3(&s_replay);
+	printf("\n%-36s", "save ns");
+	print3(&s_save);
+	printf("\n%-36s", "restore ns");
+	print3(&s_restore);
+	printf("\n%-36s %17ld (%.1f per mapping)\n", "state bytes", bytes,
+	       (double)bytes / S_MAPS);
+	printf("%-36s", "replay/restore (>= 1: restore as fast)");
+	print_ratio(&q);
+	printf("\n");
+	print_unfirm("replay/restore", &q);
+	jprintf("\"state\":{\"maps\":%d,\"bytes\":%ld,", S_MAPS, bytes);
+	jstat("replay_ns", &s_replay);
+	jprintf(",");
+	jstat("save_ns", &s_save);
+	jprintf(",");
+	jstat("restore_ns", &s_restore);
+	jprintf(",");
+	jratio("replay_over_restore", &q);
+	jprintf("},");
+	free(g.lat);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only, *e;
@@ -1320,7 +1486,7 @@ int main(int argc, char **argv)
 	printf("ratios are the result; absolute times are TCG's\n");
 	jprintf("{\"format\":2,\"device\":\"%s\",", bdf);
 	bench_env();
-	/* VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm: one part. */
+	/* VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state: one part. */
 	only = getenv("VFIOEXT_BENCH_ONLY");
 	if (!only || !strcmp(only, "pairs"))
 		bench_pairs();
@@ -1332,6 +1498,8 @@ int main(int argc, char **argv)
 		bench_scale();
 	if (!only || !strcmp(only, "dsm"))
 		bench_dsm();
+	if (!only || !strcmp(only, "state"))
+		bench_state();
 	jprintf("\"only\":");
 	jstr(only ? only : "");
 	jprintf("}");
