@@ -546,6 +546,162 @@ TEST_F_TIMEOUT(vstate, snapshot_to_file_restore_later, 180)
 }
 
 /* ------------------------------------------------------------------ */
+/* Live migration: A logs, suspends and saves; B restores and goes on   */
+/* ------------------------------------------------------------------ */
+
+#define LOG_BYTES	(RAM_SIZE / 4096 / 8)	/* a bit per 4 KiB page */
+#define PFN(gpa)	((gpa) / 4096)
+
+/* Dirty logging on A's running device: vhost's bitmap and eventfd. */
+static int log_start(struct vmm *a, uint8_t *log, int efd)
+{
+	struct vhost_vring_addr addr = {
+		.index = 0, .flags = 1 << VHOST_VRING_F_LOG,
+		.desc_user_addr = (uintptr_t)gpa(a, VG_DESC),
+		.avail_user_addr = (uintptr_t)gpa(a, VG_AVAIL),
+		.used_user_addr = (uintptr_t)gpa(a, VG_USED),
+		.log_guest_addr = VG_USED,
+	};
+	uint64_t base = (uintptr_t)log;
+	uint64_t f = VG_IOMMU_FEATURES | (1ULL << VHOST_F_LOG_ALL);
+	int ret = vx(a->dev, VHOST_SET_LOG_BASE, &base);
+
+	if (!ret)
+		ret = vx(a->dev, VHOST_SET_LOG_FD, &efd);
+	if (!ret)
+		ret = vx(a->dev, VHOST_SET_VRING_ADDR, &addr);
+	return ret ? ret : vx(a->dev, VHOST_SET_FEATURES, &f);
+}
+
+/* A dirty round: take the log's bits (atomically, as the VMM does). */
+static void log_fetch(uint8_t *log, uint8_t *sent)
+{
+	unsigned int i;
+
+	for (i = 0; i < LOG_BYTES; i++)
+		sent[i] |= __atomic_exchange_n(&log[i], 0, __ATOMIC_ACQ_REL);
+}
+
+static bool logged(const uint8_t *bits, uint64_t gpa)
+{
+	return bits[PFN(gpa) / 8] & (1u << (PFN(gpa) % 8));
+}
+
+/*
+ * The guest's traffic of one dirty round: a map, a DMA through it, an
+ * unmap.  The device writes the status (VG_RESP's page) and the device
+ * ring (VG_USED's).
+ */
+static int round_traffic(struct vmm *a, unsigned int r)
+{
+	uint64_t iova = 0x2000000 + r * 0x10000;
+
+	if (map(a, 1, iova, GPA_DATA + 0x4000, 0x1000, RW) ||
+	    !dma_copies(a, IOVA_R, iova, GPA_DATA, GPA_DATA + 0x4000, 0x60 + r))
+		return -1;
+	return unmap(a, 1, iova, 0x1000) ? -1 : 0;
+}
+
+/*
+ * VMM A serves the guest with dirty logging on through a few rounds, then
+ * stops: suspend, the last round of the log, the ring position, the device
+ * state into a pipe; VMM B (another process, another edu: the destination
+ * host's device) restores and continues.  Every page the device wrote is
+ * in A's log.  @a_first: A is torn down before B, else after.
+ */
+static void live_migration(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(vstate) *self, bool a_first)
+{
+	struct vhost_vring_state s = { .index = 0 };
+	uint8_t *log, sent[LOG_BYTES] = {};
+	struct handoff ho = {};
+	int pipefd[2], ctl, st, efd;
+	unsigned int r;
+	struct vmm a;
+	pid_t pid;
+	uint64_t v;
+
+	if (edu_find_other(EDU_ALONE, self->bdf, ho.bdf))
+		SKIP(return, "no second edu alone in its IOMMU group");
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	pid = fork_b(self->memfd, pipefd[0], pipefd[1], &ctl);
+	ASSERT_LT(0, pid);
+	close(pipefd[0]);
+	log = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, log);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+
+	ASSERT_EQ(0, vmm_open(&a, self->bdf, self->memfd, NULL));
+	ASSERT_EQ(0, guest_traffic(&a));
+	ASSERT_EQ(0, log_start(&a, log, efd));
+	for (r = 0; r < 3; r++) {
+		ASSERT_EQ(0, round_traffic(&a, r));
+		memset(sent, 0, sizeof(sent));
+		log_fetch(log, sent);
+		/* The status and the device ring of this round's requests. */
+		EXPECT_TRUE(logged(sent, VG_RESP)) TH_LOG("round %u", r);
+		EXPECT_TRUE(logged(sent, VG_USED)) TH_LOG("round %u", r);
+		EXPECT_EQ(0, read(efd, &v, sizeof(v)) == sizeof(v) ? 0 : -1);
+	}
+	/* The last requests before the stop: served, logged. */
+	memset(sent, 0, sizeof(sent));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(&a, 1, IOVA_NEW - 0x100000,
+					 GPA_DATA + 0x5000, 0x1000, RW));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, unmap(&a, 1, IOVA_NEW - 0x100000,
+					   0x1000));
+	ASSERT_EQ(0, vx(a.dev, VHOST_VDPA_SUSPEND, NULL));
+	log_fetch(log, sent);
+	EXPECT_TRUE(logged(sent, VG_RESP));
+	EXPECT_TRUE(logged(sent, VG_USED));
+	/* Only what the device wrote: no page of the guest's own. */
+	EXPECT_FALSE(logged(sent, VG_REQ));
+	EXPECT_FALSE(logged(sent, GPA_DATA));
+	ASSERT_EQ(0, vx(a.dev, VHOST_GET_VRING_BASE, &s));
+	EXPECT_LT(EMPTY_STATE, save_state(a.dev, pipefd[1]));
+	close(pipefd[1]);
+	/* Stopped (and saved): nothing more is logged. */
+	memset(sent, 0, sizeof(sent));
+	log_fetch(log, sent);
+	for (r = 0; r < LOG_BYTES; r++)
+		EXPECT_EQ(0, sent[r]) TH_LOG("byte %u after the stop", r);
+
+	ho.a_ram = a.vg.ram;
+	ho.base = s.num;
+	ho.avail_idx = a.vg.avail_idx;
+	ho.used_seen = a.vg.used_seen;
+	if (a_first) {
+		vmm_close(&a);
+		EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+	}
+	ASSERT_EQ(sizeof(ho), write(ctl, &ho, sizeof(ho)));
+	close(ctl);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	EXPECT_EQ(0xd2, self->ram[GPA_DATA + 0x1000]);
+	if (!a_first) {
+		/* A still holds its mappings, its device stays suspended. */
+		EXPECT_LT(self->lck0, proc_status_kb("VmLck"));
+		vmm_close(&a);
+	}
+	EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+	close(efd);
+	munmap(log, 4096);
+}
+
+TEST_F_TIMEOUT(vstate, live_migration_source_first, 180)
+{
+	live_migration(_metadata, self, true);
+}
+
+TEST_F_TIMEOUT(vstate, live_migration_destination_first, 180)
+{
+	live_migration(_metadata, self, false);
+}
+
+/* ------------------------------------------------------------------ */
 /* Hostile blobs                                                       */
 /* ------------------------------------------------------------------ */
 
