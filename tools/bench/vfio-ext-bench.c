@@ -1230,6 +1230,79 @@ static void bench_viommu(void)
 	printf("(queued: latency is the batch's time per request)\n");
 }
 
+/*
+ * VFIOEXT_BENCH_ONLY=trace, under tools/bench/trace: each way of doing a
+ * 4 KiB map+unmap pair TRACE_PAIRS times with the kernel's tracer on
+ * (VFIOEXT_BENCH_TRACE: the tracefs directory, its tracer set up by the
+ * caller) and a marker before and after, so that a function-graph trace
+ * shows where a pair's time goes in each.
+ */
+#define TRACE_PAIRS	64
+
+static void trace_write(const char *dir, const char *file, const char *s)
+{
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		die(path, errno);
+	close(fd);
+}
+
+static void trace_on(const char *dir, const char *what)
+{
+	char m[96];
+
+	snprintf(m, sizeof(m), "TRACE-BEGIN %s %d", what, TRACE_PAIRS);
+	trace_write(dir, "tracing_on", "1");
+	trace_write(dir, "trace_marker", m);
+}
+
+static void trace_off(const char *dir, const char *what)
+{
+	char m[96];
+
+	snprintf(m, sizeof(m), "TRACE-END %s", what);
+	trace_write(dir, "trace_marker", m);
+	trace_write(dir, "tracing_on", "0");
+}
+
+static void bench_trace(void)
+{
+	const char *dir = getenv("VFIOEXT_BENCH_TRACE");
+	void *buf = buffer(4096);
+	struct ctx x;
+
+	if (!dir)
+		die("VFIOEXT_BENCH_TRACE (tools/bench/trace sets it)", EINVAL);
+	ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
+	pairs_ioctl(&x, buf, 4096, 200);	/* warm */
+	trace_on(dir, "pviommu");
+	pairs_ioctl(&x, buf, 4096, TRACE_PAIRS);
+	trace_off(dir, "pviommu");
+	pairs_batch(&x, buf, 4096, 200);
+	trace_on(dir, "pviommu-batch");
+	pairs_batch(&x, buf, 4096, TRACE_PAIRS);
+	trace_off(dir, "pviommu-batch");
+	trace_on(dir, "null-ioctl");
+	null_ioctl(&x, TRACE_PAIRS);
+	trace_off(dir, "null-ioctl");
+	ctx_close(&x);
+	ctx_open(&x, VFIO_TYPE1v2_IOMMU);
+	pairs_ioctl(&x, buf, 4096, 200);
+	trace_on(dir, "type1");
+	pairs_ioctl(&x, buf, 4096, TRACE_PAIRS);
+	trace_off(dir, "type1");
+	ctx_close(&x);
+	floor_pair(buf, 4096, 200, 1);
+	trace_on(dir, "floor-acct");
+	floor_pair(buf, 4096, TRACE_PAIRS, 1);
+	trace_off(dir, "floor-acct");
+	printf("trace: %d pairs each traced\n", TRACE_PAIRS);
+}
+
 /* The first "@key : value" line of @path, trimmed, into @out. */
 static void read_field(const char *path, const char *key, char *out,
 		       size_t len)
@@ -1486,7 +1559,7 @@ int main(int argc, char **argv)
 	printf("ratios are the result; absolute times are TCG's\n");
 	jprintf("{\"format\":2,\"device\":\"%s\",", bdf);
 	bench_env();
-	/* VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state: one part. */
+	/* VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state|trace: one part. */
 	only = getenv("VFIOEXT_BENCH_ONLY");
 	if (!only || !strcmp(only, "pairs"))
 		bench_pairs();
@@ -1500,6 +1573,8 @@ int main(int argc, char **argv)
 		bench_dsm();
 	if (!only || !strcmp(only, "state"))
 		bench_state();
+	if (only && !strcmp(only, "trace"))
+		bench_trace();
 	jprintf("\"only\":");
 	jstr(only ? only : "");
 	jprintf("}");
