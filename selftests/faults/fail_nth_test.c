@@ -4,7 +4,8 @@
  * or pins (selftests/common/fail_nth.h has the method and what is
  * asserted): device open, container attach and group detach, pviommu map
  * and unmap, batch,
- * guest domains and endpoint attach, _DSM, notification enable and the
+ * guest domains and endpoint attach, the virtio-iommu's device state
+ * (LOAD of a blob with mappings, SAVE), _DSM, notification enable and the
  * notification channel, and the generic netlink family (dev-get do and
  * dump, pviommu-get do and dump, dsm-policy-set, the events subscription
  * and an event emitted in the caller's context).  Each path is one fixture variant: a struct
@@ -82,6 +83,7 @@ struct fctx {
 	unsigned int ev_lost;
 	int nth;		/* fail-nth: was the fault injected? */
 	struct vring_guest vg;	/* virtio cases: the guest's request queue */
+	int state;		/* device-state cases: the blob (a memfd) */
 };
 
 static int pv_batch1(int container, uint32_t op, uint32_t domain,
@@ -477,6 +479,136 @@ static int prepare_virtio(struct fctx *c)
 	if (c->vg.kick < 0 || c->vg.call < 0)
 		return -errno;
 	return prepare_endpoint(c);
+}
+
+/*
+ * --- virtio device state: LOAD applies a blob (a domain with mappings,
+ * the endpoint in it); SAVE serialises a device holding that state -------
+ *
+ * A failed LOAD must leave the device as it was: no domain, nothing
+ * pinned or mapped (the retry on the same device then succeeds; VmLck is
+ * compared after each round).  Moving the endpoint into the guest's
+ * domain switches it through the blocking domain, which the IOMMU core
+ * may WARN about under injection (accepted for this test, see
+ * tools/vmrun_lib/vmrun_results.py).
+ */
+#define VST_MAPS	4
+
+static void vst_put(uint8_t *b, size_t *o, const void *v, size_t n)
+{
+	memcpy(b + *o, v, n);
+	*o += n;
+}
+
+#define VST_PUT(b, o, type, val) do {			\
+	type __v = (val);				\
+	vst_put(b, o, &__v, sizeof(__v));		\
+} while (0)
+
+/* The blob: domain 1 with VST_MAPS mappings of the buffer, endpoint 7. */
+static int vst_blob(struct fctx *c)
+{
+	uint8_t b[512] = {};
+	size_t o = 32, len;
+	unsigned int i;
+
+	VST_PUT(b, &o, uint32_t, VFIO_EXT_VIOMMU_SEC_CONFIG);
+	VST_PUT(b, &o, uint32_t, VFIO_EXT_STATE_SEC_F_MANDATORY);
+	VST_PUT(b, &o, uint64_t, 40);
+	VST_PUT(b, &o, uint64_t, VIO_FEATURES);
+	VST_PUT(b, &o, uint64_t, 0);
+	VST_PUT(b, &o, uint64_t, UINT64_MAX);
+	VST_PUT(b, &o, uint32_t, 0);
+	VST_PUT(b, &o, uint32_t, UINT32_MAX);
+	VST_PUT(b, &o, uint32_t, 512);
+	VST_PUT(b, &o, uint32_t, 0);
+	VST_PUT(b, &o, uint32_t, VFIO_EXT_VIOMMU_SEC_DOMAINS);
+	VST_PUT(b, &o, uint32_t, VFIO_EXT_STATE_SEC_F_MANDATORY);
+	VST_PUT(b, &o, uint64_t, 8 + 16 + 32 * VST_MAPS);
+	VST_PUT(b, &o, uint32_t, 1);
+	VST_PUT(b, &o, uint32_t, 16 | 32 << 16);
+	VST_PUT(b, &o, uint32_t, 1);
+	VST_PUT(b, &o, uint32_t, 0);
+	VST_PUT(b, &o, uint64_t, VST_MAPS);
+	for (i = 0; i < VST_MAPS; i++) {
+		VST_PUT(b, &o, uint64_t, IOVA + i * 0x4000ULL);
+		VST_PUT(b, &o, uint64_t, IOVA + i * 0x4000ULL + 0x1fff);
+		VST_PUT(b, &o, uint64_t, i * 0x4000ULL);
+		VST_PUT(b, &o, uint32_t, VIRTIO_IOMMU_MAP_F_READ |
+			VIRTIO_IOMMU_MAP_F_WRITE);
+		VST_PUT(b, &o, uint32_t, 0);
+	}
+	VST_PUT(b, &o, uint32_t, VFIO_EXT_VIOMMU_SEC_ENDPOINTS);
+	VST_PUT(b, &o, uint32_t, VFIO_EXT_STATE_SEC_F_MANDATORY);
+	VST_PUT(b, &o, uint64_t, 16);
+	VST_PUT(b, &o, uint32_t, 1);
+	VST_PUT(b, &o, uint32_t, 8);
+	VST_PUT(b, &o, uint32_t, 7);
+	VST_PUT(b, &o, uint32_t, 1);
+	len = 0;
+	VST_PUT(b, &len, uint32_t, VFIO_EXT_STATE_MAGIC);
+	VST_PUT(b, &len, uint16_t, VFIO_EXT_STATE_MAJOR);
+	VST_PUT(b, &len, uint16_t, VFIO_EXT_STATE_MINOR);
+	VST_PUT(b, &len, uint32_t, 32);
+	VST_PUT(b, &len, uint32_t, 23);
+	VST_PUT(b, &len, uint64_t, o);
+	c->state = memfd_create("state", MFD_CLOEXEC);
+	if (c->state < 0)
+		return -errno;
+	return pwrite(c->state, b, o, 0) == (ssize_t)o ? 0 : -EIO;
+}
+
+/* A device ready to load: owned, the buffer as guest RAM, negotiated. */
+static int vst_before(void *p)
+{
+	struct fctx *c = p;
+	int ret = virtio_create(c);
+
+	if (!ret)
+		ret = virtio_setup_call(c);
+	return ret ? ret : vfioext_virtio_negotiate(c->fd, VIO_FEATURES);
+}
+
+static int vst_load_call(void *p)
+{
+	struct fctx *c = p;
+	long n;
+
+	if (lseek(c->state, 0, SEEK_SET))
+		return -errno;
+	n = vfioext_virtio_load_state(c->fd, c->state);
+	return n < 0 ? n : 0;
+}
+
+/* A device holding the state, to save. */
+static int vst_save_before(void *p)
+{
+	int ret = vst_before(p);
+
+	return ret ? ret : vst_load_call(p);
+}
+
+static int vst_save_call(void *p)
+{
+	struct fctx *c = p;
+	int f = memfd_create("saved", MFD_CLOEXEC);
+	long n;
+
+	if (f < 0)
+		return -errno;
+	n = vfioext_virtio_save_state(c->fd, f);
+	close(f);
+	return n < 0 ? n : 0;
+}
+
+/* A memfd that cannot allocate a page fails the write with ENOSPC. */
+static const int e_vst_save[] = { ENOSPC, 0 };
+
+static int prepare_state(struct fctx *c)
+{
+	int ret = prepare_endpoint(c);
+
+	return ret ? ret : vst_blob(c);
 }
 
 /* --- _DSM: echo of a Package with every element type --------------------- */
@@ -1184,6 +1316,19 @@ FIXTURE_VARIANT_ADD(faults, virtio_release) {
 	.prepare = prepare_virtio,
 };
 
+FIXTURE_VARIANT_ADD(faults, virtio_state_load) {
+	.fc = { .name = "virtio state load", .before = vst_before,
+		.call = vst_load_call, .undo = close_fd },
+	.prepare = prepare_state,
+};
+
+FIXTURE_VARIANT_ADD(faults, virtio_state_save) {
+	.fc = { .name = "virtio state save", .before = vst_save_before,
+		.call = vst_save_call, .undo = close_fd,
+		.errnos = e_vst_save },
+	.prepare = prepare_state,
+};
+
 FIXTURE_VARIANT_ADD(faults, dsm) {
 	.fc = { .name = "_DSM", .call = dsm_call, .undo = nothing,
 		.errnos = efault },
@@ -1280,6 +1425,8 @@ static void faults_cleanup(FIXTURE_DATA(faults) *self)
 	vfioext_nl_pviommu_list_free(self->c.nl_pvs, self->c.nl_npvs);
 	if (self->c.fd >= 0)
 		close(self->c.fd);
+	if (self->c.state >= 0)
+		close(self->c.state);
 	if (self->c.vg.ram)
 		munmap(self->c.vg.ram, VIO_RAM);
 	if (self->c.vg.kick >= 0)
@@ -1307,6 +1454,7 @@ FIXTURE_SETUP(faults)
 	vfio_handles_init(&self->c.h);
 	self->c.fd = -1;
 	self->c.efd = -1;
+	self->c.state = -1;
 	self->c.vg.kick = -1;
 	self->c.vg.call = -1;
 	self->c.nth = -1;
