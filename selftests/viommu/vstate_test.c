@@ -92,8 +92,8 @@ static int create_dev(int container)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Owner and memory table: guest RAM where this VMM has it. */
-static int dev_setup(struct vmm *m)
+/* The memory table: guest RAM where this VMM has it. */
+static int dev_setup_table(struct vmm *m)
 {
 	struct {
 		struct vhost_memory m;
@@ -103,9 +103,16 @@ static int dev_setup(struct vmm *m)
 		.r = { .guest_phys_addr = 0, .memory_size = RAM_SIZE,
 		       .userspace_addr = (uintptr_t)m->vg.ram },
 	};
+
+	return vx(m->dev, VHOST_SET_MEM_TABLE, &mem);
+}
+
+/* Owner and memory table. */
+static int dev_setup(struct vmm *m)
+{
 	int ret = vx(m->dev, VHOST_SET_OWNER, NULL);
 
-	return ret ? ret : vx(m->dev, VHOST_SET_MEM_TABLE, &mem);
+	return ret ? ret : dev_setup_table(m);
 }
 
 /*
@@ -1327,6 +1334,42 @@ TEST_F(blob, busy_and_arguments)
 	EXPECT_EQ(-EBUSY, state_size(b->dev));
 	EXPECT_EQ(-EBUSY, load_bytes(b->dev, self->buf, len));
 	EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+}
+
+/*
+ * SAVE's own refusals: a mapping whose memory left the memory table (the
+ * VMM replaced the table under the guest's mappings) cannot be written as
+ * a guest-physical address: EFAULT, and the device keeps its state; after
+ * the container is gone, SAVE and LOAD are ENODEV.
+ */
+TEST_F(blob, save_errors)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mem = {
+		.m.nregions = 1,
+		.r = { .guest_phys_addr = 0, .memory_size = GPA_DATA,
+		       .userspace_addr = (uintptr_t)self->b.vg.ram },
+	};
+	struct vmm *b = &self->b;
+	struct bdesc d;
+	size_t len;
+
+	valid(&d, &self->cfg);
+	len = build(&d, self->buf);
+	ASSERT_EQ((long)len, load_bytes(b->dev, self->buf, len));
+	ASSERT_EQ(0, vx(b->dev, VHOST_SET_MEM_TABLE, &mem));
+	EXPECT_EQ(-EFAULT, state_size(b->dev));
+	EXPECT_EQ(self->lck0 + 8, proc_status_kb("VmLck"));
+	ASSERT_EQ(0, dev_setup_table(b));
+	EXPECT_EQ((long)len, state_size(b->dev));
+	/* The container goes (its groups, the guest's domains with it). */
+	munmap((void *)b->bar, b->bar_len);
+	b->bar = NULL;
+	vfio_close_all(&b->h);
+	EXPECT_EQ(-ENODEV, state_size(b->dev));
+	EXPECT_EQ(-ENODEV, load_bytes(b->dev, self->buf, len));
 }
 
 /* Not the owner (another process holding the fd): EPERM. */
