@@ -199,10 +199,32 @@ def merge_keeps_other_kernels_and_records_the_host(t):
     assert sorted(data['kernels']) == ['6.1', '6.12', '7.3']
     h = data['kernels']['7.3']['host']
     assert h == {'cpu': 'X', 'cpus': 2, 'load_start': '0.1 0.2 0.3',
+                 'load_bench': '0.1 0.2 0.3',
                  'load_end': '0.4 0.5 0.6', 'busy': True, 'busy_above': 1.0}
     assert data['kernels']['6.1']['commit'] == 'fixture1'
     r = region(t.gen(out))
     assert r.count('\nLinux ') == 3 and 'Linux 7.3 (7.3.1-amd64)' in r
+
+
+@test
+def merge_of_a_busy_run_makes_no_ratio_firm(t):
+    out = os.path.join(t.dir, 'bench.json')
+    with open(FIXTURE, encoding='utf-8') as f:
+        run6 = json.load(f)['kernels']['6.1']
+    assert run6['pairs'][0]['ratios']['type1_over_pviommu']['firm']
+    new = os.path.join(t.dir, 'run.json')
+    for busy, firm in (('0', True), ('1', False)):
+        with open(new, 'w', encoding='utf-8') as f:
+            json.dump(run6, f)
+        run('merge', '--series', '6.1', '--host-busy', busy,
+            '--host-load-bench', '1.5 1.0 0.5', new, out)
+        with open(out, encoding='utf-8') as f:
+            got = json.load(f)['kernels']['6.1']
+        assert got['pairs'][0]['ratios']['type1_over_pviommu']['firm'] is firm
+        assert got['dsm']['ratio']['firm'] is firm
+        assert got['guest_requests'][1]['ratios']['kernel_over_user']['firm'] is firm
+        assert got['host_busy'] is (not firm)
+        assert got['host']['load_bench'] == '1.5 1.0 0.5'
 
 
 @test
