@@ -1,20 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Memory table: insertion keeps the regions sorted and disjoint, lookup is
- * a binary search.  At most VEXT_MAX_MEM_REGIONS entries, so insertion by
- * moving the tail is cheaper than any tree; the table is replaced as a
- * whole by VHOST_SET_MEM_TABLE and read by the worker under the device
- * lock.
+ * Memory table over the kernel's vhost_iotlb: regions are checked (not
+ * empty, not wrapping, in the user address space, disjoint, at most
+ * VEXT_MAX_MEM_REGIONS) before they go in, so a lookup finds at most one.
+ * The table is built whole by VHOST_SET_MEM_TABLE, replaces the old one,
+ * and is read under the device lock (vhost_iotlb has no lock of its own).
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
-#include <linux/string.h>
 
 #include "vext_memtable.h"
 
 /**
+ * vext_memtable_alloc() - an empty table
+ *
+ * Return: the table, or NULL.
+ */
+struct vhost_iotlb *vext_memtable_alloc(void)
+{
+	/* No retirement: vext_memtable_add() refuses a region too many. */
+	return vhost_iotlb_alloc(VEXT_MAX_MEM_REGIONS, 0);
+}
+
+/**
+ * vext_memtable_free() - free a table and its regions
+ * @t: the table, or NULL
+ */
+void vext_memtable_free(struct vhost_iotlb *t)
+{
+	if (t)
+		vhost_iotlb_free(t);
+}
+
+/**
  * vext_memtable_add() - add a region to a table being built
- * @t: the table, with room for VEXT_MAX_MEM_REGIONS regions
+ * @t: the table
  * @gpa: guest-physical start
  * @size: bytes
  * @uva: VMM virtual address of @gpa
@@ -23,65 +43,74 @@
  * Return: 0; -EFAULT for an empty region, or one that wraps either
  * address space or ends past @uva_limit (vhost's errno for a region it
  * cannot use); -EINVAL for one overlapping a region already in @t (vhost
- * accepts overlaps, a binary search cannot); -E2BIG when @t is full.
+ * accepts overlaps; a guest address must have one meaning here); -E2BIG
+ * when @t is full; -ENOMEM.
  */
-int vext_memtable_add(struct vext_memtable *t, u64 gpa, u64 size, u64 uva,
+int vext_memtable_add(struct vhost_iotlb *t, u64 gpa, u64 size, u64 uva,
 		      u64 uva_limit)
 {
 	u64 last = gpa + size - 1;
-	unsigned int i;
 
 	if (!size || last < gpa || uva + size - 1 < uva ||
 	    uva + size - 1 >= uva_limit)
 		return -EFAULT;
-	if (t->nr >= VEXT_MAX_MEM_REGIONS)
+	if (t->nmaps >= VEXT_MAX_MEM_REGIONS)
 		return -E2BIG;
-	for (i = 0; i < t->nr && t->r[i].gpa < gpa; i++)
-		;
-	if (i > 0 && t->r[i - 1].last >= gpa)
+	if (vhost_iotlb_itree_first(t, gpa, last))
 		return -EINVAL;
-	if (i < t->nr && t->r[i].gpa <= last)
-		return -EINVAL;
-	memmove(&t->r[i + 1], &t->r[i], (t->nr - i) * sizeof(t->r[0]));
-	t->r[i].gpa = gpa;
-	t->r[i].last = last;
-	t->r[i].uva = uva;
-	t->nr++;
+	return vhost_iotlb_add_range(t, gpa, last, uva, VHOST_MAP_RW);
+}
+
+/**
+ * vext_memtable_translate() - VMM address of a guest-physical range
+ * @t: the table
+ * @gpa: guest-physical start (hostile)
+ * @len: bytes wanted, at least 1 (hostile)
+ * @uva: out: VMM virtual address of @gpa
+ * @contig: out: bytes from @gpa on, at most @len, in @gpa's region
+ *
+ * Return: 0, or -EFAULT when @gpa is in no region or @len is 0.
+ */
+int vext_memtable_translate(struct vhost_iotlb *t, u64 gpa, u64 len,
+			    u64 *uva, u64 *contig)
+{
+	const struct vhost_iotlb_map *r;
+
+	if (!len)
+		return -EFAULT;
+	r = vhost_iotlb_itree_first(t, gpa, gpa);
+	if (!r)
+		return -EFAULT;
+	*uva = r->addr + (gpa - r->start);
+	/* r->last - gpa + 1 cannot overflow unless it is 2^64 */
+	*contig = r->last - gpa >= len - 1 ? len : r->last - gpa + 1;
 	return 0;
 }
 
 /**
- * vext_memtable_translate() - VMM address of guest-physical @gpa
+ * vext_memtable_uva_to_gpa() - guest-physical address of VMM memory
  * @t: the table
- * @gpa: guest-physical address
- * @len: bytes wanted from @gpa (at least 1)
- * @uva: out: VMM virtual address of @gpa
- * @contig: out: bytes from @gpa that lie in the same region (at most @len)
+ * @uva: VMM virtual address
+ * @len: bytes from @uva on, all in one region
+ * @gpa: out: the guest-physical address of @uva
  *
- * A range crossing into the next region needs another call for the rest.
+ * The first region in guest-physical order backing all of the range, so
+ * a range that two regions alias gets the lower address.  A walk: there
+ * are at most VEXT_MAX_MEM_REGIONS regions.
  *
- * Return: 0, or -EFAULT when @gpa is outside every region or @len is 0.
+ * Return: 0, or -EFAULT when no region backs the whole range.
  */
-int vext_memtable_translate(const struct vext_memtable *t, u64 gpa, u64 len,
-			    u64 *uva, u64 *contig)
+int vext_memtable_uva_to_gpa(struct vhost_iotlb *t, u64 uva, u64 len,
+			     u64 *gpa)
 {
-	unsigned int lo = 0, hi = t->nr, mid;
-	const struct vext_mem_region *r;
+	struct vhost_iotlb_map *r;
 
-	if (!len)
+	if (!len || uva + len - 1 < uva)
 		return -EFAULT;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		r = &t->r[mid];
-		if (gpa < r->gpa) {
-			hi = mid;
-		} else if (gpa > r->last) {
-			lo = mid + 1;
-		} else {
-			*uva = r->uva + (gpa - r->gpa);
-			/* r->last - gpa + 1 cannot overflow unless it is 2^64 */
-			*contig = r->last - gpa >= len - 1 ? len :
-				  r->last - gpa + 1;
+	for (r = vext_memtable_first(t); r; r = vext_memtable_next(r)) {
+		if (uva >= r->addr && uva - r->addr <= r->last - r->start &&
+		    len - 1 <= r->last - r->start - (uva - r->addr)) {
+			*gpa = r->start + (uva - r->addr);
 			return 0;
 		}
 	}

@@ -23,8 +23,10 @@
  * vhost_dev and struct vhost_virtqueue change shape between our kernels
  * (vhost_task and the worker ops after 6.1, several workers per device):
  * a module built outside the tree would have to carry three copies of a
- * private layout.  So the split ring (vext_vring.c) stays ours; only the
- * uAPI is vhost's.
+ * private layout.  So the split ring (vext_vring.c) stays ours.  What is
+ * vhost's: the uAPI, and vhost_iotlb (<linux/vhost_iotlb.h>, public,
+ * exported by vhost_iotlb.ko on every target), which holds the memory
+ * table (vext_memtable.c).
  *
  * Who serves a kick.  By default (inline_kick) a kick written by a thread
  * of the owner process -- a vCPU thread whose MMIO write KVM turned into
@@ -192,7 +194,7 @@ struct vext_vdev {
 	bool running;
 	bool suspended;
 	u16 max_queue;
-	struct vext_memtable *mem;
+	struct vhost_iotlb *mem;
 	struct eventfd_ctx *config_call;
 	struct vext_mem ring_mem;
 	struct vext_chain chain;
@@ -273,14 +275,15 @@ static u64 used_size(u64 num)
  * memory table @mem and the device rings logged?  lock held.
  */
 static int log_covers(struct vext_vdev *dev, u64 base,
-		      const struct vext_memtable *mem)
+		      struct vhost_iotlb *mem)
 {
+	struct vhost_iotlb_map *r;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; mem && i < mem->nr; i++) {
-		ret = log_range_ok(base, mem->r[i].gpa,
-				   mem->r[i].last - mem->r[i].gpa + 1);
+	for (r = mem ? vext_memtable_first(mem) : NULL; r;
+	     r = vext_memtable_next(r)) {
+		ret = log_range_ok(base, r->start, r->last - r->start + 1);
 		if (ret)
 			return ret;
 	}
@@ -479,27 +482,16 @@ EXPORT_SYMBOL_GPL(vext_vdev_gpa_to_uva);
  * The inverse of vext_vdev_gpa_to_uva(), for saving state that holds VMM
  * addresses: the first region (in guest-physical order) backing all of
  * the range, so a range that two regions alias gets the lower address.
- * A linear walk: the table has at most VEXT_MAX_MEM_REGIONS regions.
+ * A walk: the table has at most VEXT_MAX_MEM_REGIONS regions.
  *
  * Return: 0, or -EFAULT when no region backs the whole range.
  */
 int vext_vdev_uva_to_gpa(struct vext_vdev *vdev, u64 uva, u64 len, u64 *gpa)
 {
-	const struct vext_mem_region *r;
-	unsigned int i;
-
 	lockdep_assert_held(&vdev->lock);
-	if (!vdev->mem || !len || uva + len - 1 < uva)
+	if (!vdev->mem)
 		return -EFAULT;
-	for (i = 0; i < vdev->mem->nr; i++) {
-		r = &vdev->mem->r[i];
-		if (uva >= r->uva && uva - r->uva <= r->last - r->gpa &&
-		    len - 1 <= r->last - r->gpa - (uva - r->uva)) {
-			*gpa = r->gpa + (uva - r->uva);
-			return 0;
-		}
-	}
-	return -EFAULT;
+	return vext_memtable_uva_to_gpa(vdev->mem, uva, len, gpa);
 }
 EXPORT_SYMBOL_GPL(vext_vdev_uva_to_gpa);
 
@@ -962,7 +954,7 @@ static int set_mem_table(struct vext_vdev *dev, void __user *argp)
 {
 	struct vhost_memory hdr;
 	struct vhost_memory_region r;
-	struct vext_memtable *t;
+	struct vhost_iotlb *t;
 	u32 i;
 	int ret = 0;
 
@@ -972,8 +964,7 @@ static int set_mem_table(struct vext_vdev *dev, void __user *argp)
 		return -EOPNOTSUPP;	/* as vhost */
 	if (hdr.nregions > VEXT_MAX_MEM_REGIONS)
 		return -E2BIG;
-	t = kzalloc(struct_size(t, r, VEXT_MAX_MEM_REGIONS),
-		    GFP_KERNEL_ACCOUNT);
+	t = vext_memtable_alloc();
 	if (!t)
 		return -ENOMEM;
 	for (i = 0; i < hdr.nregions && !ret; i++) {
@@ -989,10 +980,10 @@ static int set_mem_table(struct vext_vdev *dev, void __user *argp)
 	if (!ret && dev->log_all)
 		ret = log_covers(dev, dev->log_base, t);
 	if (ret) {
-		kfree(t);
+		vext_memtable_free(t);
 		return ret;
 	}
-	kfree(dev->mem);
+	vext_memtable_free(dev->mem);
 	dev->mem = t;
 	return 0;
 }
@@ -1632,7 +1623,7 @@ void vext_vdev_destroy(struct vext_vdev *vdev)
 	}
 	set_eventfd(&vdev->config_call, VHOST_FILE_UNBIND);
 	set_eventfd(&vdev->log_ctx, VHOST_FILE_UNBIND);
-	kfree(vdev->mem);
+	vext_memtable_free(vdev->mem);
 	if (vdev->mm)
 		mmput(vdev->mm);
 	mmdrop(vdev->creator);
