@@ -853,10 +853,18 @@ static int load_check(struct pviommu_viommu *v, struct vext_vdev *vdev,
 		return -ENOSPC;
 	for (i = 0; i < s->nr_doms; i++)
 		gdoms += !s->doms[i].bypass;
+	/* A guest domain needs a device of the container to exist for. */
+	if (gdoms && list_empty(&p->groups))
+		return -ENOENT;
 	return p->nr_gdoms + gdoms > PVIOMMU_MAX_GDOMS ? -ENOSPC : 0;
 }
 
-/* The group of the first endpoint the state attaches to domain @id. */
+/*
+ * The group whose device the guest domain @id is allocated for: the first
+ * endpoint the state attaches to it, or for a domain without endpoints
+ * (its group left the container) any group of the container, as a MAP
+ * into such a domain would use.  NULL when the container has none.
+ */
 static struct pviommu_group *first_endpoint(struct pviommu *p,
 					    const struct viommu_state *s,
 					    u32 id)
@@ -866,7 +874,8 @@ static struct pviommu_group *first_endpoint(struct pviommu *p,
 	for (i = 0; i < s->nr_eps; i++)
 		if (s->eps[i].domain == id)
 			return endpoint(p, s->eps[i].endpoint);
-	return NULL;	/* not reached: the decoder checked */
+	return list_first_entry_or_null(&p->groups, struct pviommu_group,
+					next);
 }
 
 /* A domain of the state with its mappings.  Device lock, p->lock held. */
@@ -883,8 +892,8 @@ static int load_dom(struct pviommu_viommu *v, struct vext_vdev *vdev,
 	u32 i;
 
 	g = first_endpoint(p, s, sd->id);
-	if (WARN_ON_ONCE(!g))
-		return -EINVAL;
+	if (WARN_ON_ONCE(!g && !sd->bypass))
+		return -EINVAL;	/* load_check() saw a group */
 	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
 	if (!vd)
 		return -ENOMEM;
@@ -969,6 +978,7 @@ static int viommu_load_state(struct vext_vdev *vdev, const void *buf,
 	struct viommu_state s;
 	u64 features = 0;
 	int ret;
+	u32 i;
 
 	ret = viommu_state_decode(buf, len, &s);
 	if (ret)
@@ -980,6 +990,11 @@ static int viommu_load_state(struct vext_vdev *vdev, const void *buf,
 	if (s.features != features || s.probe_size != v->probe_size ||
 	    (!features && s.nr_doms))
 		goto out;
+	/* A bypass domain needs BYPASS_CONFIG, as ATTACH_F_BYPASS does. */
+	if (!(features & BIT_ULL(VIRTIO_IOMMU_F_BYPASS_CONFIG)))
+		for (i = 0; i < s.nr_doms; i++)
+			if (s.doms[i].bypass)
+				goto out;
 	ret = viommu_state_check(&s, &v->lim);
 	if (ret)
 		goto out;

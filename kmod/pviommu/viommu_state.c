@@ -266,6 +266,8 @@ static int split(const u8 *buf, size_t len, struct body sec[4])
 		return -EBADMSG;
 	if (hsz > len)
 		return -ENODATA;
+	if (hdr.reserved)
+		return -EINVAL;	/* reserved: 0, so a minor may use it */
 	for (off = hsz; off < len; off += size) {
 		if (len - off < SEC_SZ)
 			return -ENODATA;
@@ -366,7 +368,8 @@ static int get_doms(const struct body *b, size_t dsz, size_t msz,
 			out->gpa = le64_to_cpu(m.gpa);
 			out->flags = le32_to_cpu(m.flags);
 			size = out->last - out->iova;
-			if (out->last < out->iova || size == U64_MAX ||
+			if (m.reserved ||
+			    out->last < out->iova || size == U64_MAX ||
 			    !out->flags ||
 			    out->flags & ~MAP_PERMS ||
 			    out->gpa + size < out->gpa)
@@ -403,9 +406,11 @@ static int get_eps(const struct body *b, size_t esz, struct viommu_state *s)
 			return -EBADMSG;	/* a domain the blob lacks */
 		dom->nr_eps++;
 	}
-	for (i = 0; i < s->nr_doms; i++)
-		if (!s->doms[i].nr_eps)
-			return -EBADMSG;	/* a domain without endpoint */
+	/*
+	 * A domain may have no endpoint: the device keeps one whose last
+	 * endpoint's group left the container (hot-unplug) until the guest
+	 * detaches or resets, and a state saved then must load.
+	 */
 	return 0;
 }
 
@@ -416,17 +421,19 @@ static int get_eps(const struct body *b, size_t esz, struct viommu_state *s)
  * @s: out: the state; free it with viommu_state_free() whatever the
  *     result
  *
- * Checks all that the blob alone says, in this order: header, sections,
- * config, domains with their mappings, endpoints.  Ranges and alignment
- * depend on what the driver negotiated: viommu_state_check().
+ * Checks all that the blob alone says, roughly in this order: header,
+ * sections, config, domains with their mappings, endpoints (the sections'
+ * counts and sizes come before the records).  A domain may have no
+ * endpoint.  Ranges and alignment depend on what the driver negotiated:
+ * viommu_state_check().
  *
- * Return: 0; -ENODATA truncated; -EINVAL bad magic or device ID, a domain
- * flag or mapping that cannot be (no or unknown permissions, ends before
- * it starts, a guest-physical range that wraps, a bypass domain with
- * mappings); -EPROTONOSUPPORT another major version; -EBADMSG malformed
- * (header, section or record sizes, counts that do not fit, a section
- * twice or missing, an endpoint of a domain the blob lacks, a domain
- * without endpoints); -EOPNOTSUPP an unknown mandatory section; -EEXIST a
+ * Return: 0; -ENODATA truncated; -EINVAL bad magic or device ID, a
+ * reserved field not 0, a domain flag or mapping that cannot be (no or
+ * unknown permissions, ends before it starts, a guest-physical range that
+ * wraps, a bypass domain with mappings); -EPROTONOSUPPORT another major
+ * version; -EBADMSG malformed (header, section or record sizes, counts
+ * that do not fit, a section twice or missing, an endpoint of a domain
+ * the blob lacks); -EOPNOTSUPP an unknown mandatory section; -EEXIST a
  * domain ID twice, overlapping (or unordered) mappings, an endpoint twice;
  * -ENOMEM.
  */
@@ -463,6 +470,8 @@ int viommu_state_decode(const void *buf, size_t len, struct viommu_state *s)
 	if (ret)
 		return ret;
 	get_rec(&cfg, CFG_SZ, sec[VFIO_EXT_VIOMMU_SEC_CONFIG].p);
+	if (cfg.reserved[0] || cfg.reserved[1] || cfg.reserved[2])
+		return -EINVAL;
 	s->features = le64_to_cpu(cfg.features);
 	s->input_start = le64_to_cpu(cfg.input_start);
 	s->input_end = le64_to_cpu(cfg.input_end);

@@ -89,12 +89,18 @@ static void state_roundtrip(struct kunit *test)
 	viommu_state_free(&s);
 }
 
-/* Every prefix of a blob is refused, and read only within its size. */
+/*
+ * Every prefix of a blob is refused, and read only within its size: as
+ * it is (the header's total size says more: ENODATA), and with the total
+ * size patched to the prefix's, so that the cut sections, counts and
+ * records themselves are decoded.
+ */
 static void state_truncated(struct kunit *test)
 {
 	struct viommu_state s;
 	size_t len, n;
 	void *blob = sample(test, &len);
+	struct vfio_ext_state_hdr *h;
 	int ret;
 
 	for (n = 0; n < len; n++) {
@@ -102,6 +108,81 @@ static void state_truncated(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, ret, -ENODATA, "length %zu", n);
 		viommu_state_free(&s);
 	}
+	for (n = sizeof(*h); n < len; n++) {
+		h = exact(test, blob, n);
+		h->total_size = cpu_to_le64(n);
+		ret = viommu_state_decode(h, n, &s);
+		KUNIT_EXPECT_TRUE_MSG(test, ret == -ENODATA || ret == -EBADMSG,
+				      "length %zu: %d", n, ret);
+		viommu_state_free(&s);
+	}
+}
+
+/*
+ * A domain whose last endpoint's group left the container (the device
+ * keeps it with its mappings) is a state: it decodes, with no endpoint.
+ */
+static void state_domain_without_endpoints(struct kunit *test)
+{
+	struct viommu_state s;
+	size_t len;
+	void *buf;
+
+	KUNIT_ASSERT_EQ(test, viommu_state_alloc(&s, 1, 1, 0), 0);
+	s.features = 0x100000017ULL;
+	s.input_end = lim.input_end;
+	s.domain_start = 1;
+	s.domain_end = 1023;
+	s.probe_size = 512;
+	s.maps[0] = (struct viommu_state_map){ 0x10000, 0x10fff, 0x1000, 3 };
+	s.doms[0] = (struct viommu_state_dom){ .id = 4, .nr_maps = 1,
+					       .maps = s.maps };
+	len = viommu_state_size(1, 1, 0);
+	buf = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	viommu_state_encode(&s, buf, len);
+	viommu_state_free(&s);
+
+	KUNIT_ASSERT_EQ(test, viommu_state_decode(buf, len, &s), 0);
+	KUNIT_ASSERT_EQ(test, s.nr_doms, 1U);
+	KUNIT_EXPECT_EQ(test, s.doms[0].id, 4U);
+	KUNIT_EXPECT_EQ(test, s.doms[0].nr_eps, 0U);
+	KUNIT_EXPECT_EQ(test, s.doms[0].nr_maps, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.nr_eps, 0U);
+	KUNIT_EXPECT_EQ(test, viommu_state_check(&s, &lim), 0);
+	viommu_state_free(&s);
+}
+
+/* Reserved fields are 0: anything else is refused (a minor may use them). */
+static void state_reserved(struct kunit *test)
+{
+	struct vfio_ext_viommu_state_config *cfg;
+	struct vfio_ext_viommu_state_map *m;
+	struct vfio_ext_state_hdr *h;
+	struct viommu_state s;
+	size_t len;
+	u8 *blob = sample(test, &len), *p;
+
+	p = exact(test, blob, len);
+	h = (void *)p;
+	h->reserved = cpu_to_le64(1);
+	KUNIT_EXPECT_EQ(test, viommu_state_decode(p, len, &s), -EINVAL);
+	viommu_state_free(&s);
+
+	/* The header, the config section's header, then the config. */
+	p = exact(test, blob, len);
+	cfg = (void *)(p + HDR_SZ + SEC_SZ);
+	cfg->reserved[2] = 1;
+	KUNIT_EXPECT_EQ(test, viommu_state_decode(p, len, &s), -EINVAL);
+	viommu_state_free(&s);
+
+	/* Domains: its section header, counts, domain 7, its first map. */
+	p = exact(test, blob, len);
+	m = (void *)(p + HDR_SZ + SEC_SZ + CFG_SZ + SEC_SZ + DOMS_SZ + DOM_SZ);
+	KUNIT_ASSERT_EQ(test, le64_to_cpu(m->iova_start), 0x10000ULL);
+	m->reserved = cpu_to_le32(0x80000000);
+	KUNIT_EXPECT_EQ(test, viommu_state_decode(p, len, &s), -EINVAL);
+	viommu_state_free(&s);
 }
 
 /*
@@ -159,6 +240,8 @@ static void state_checks(struct kunit *test)
 static struct kunit_case viommu_state_test_cases[] = {
 	KUNIT_CASE(state_roundtrip),
 	KUNIT_CASE(state_truncated),
+	KUNIT_CASE(state_domain_without_endpoints),
+	KUNIT_CASE(state_reserved),
 	KUNIT_CASE(state_bitflips),
 	KUNIT_CASE(state_checks),
 	{}
