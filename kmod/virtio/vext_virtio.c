@@ -1286,13 +1286,17 @@ static bool state_busy(struct vext_vdev *dev)
 /*
  * All @len bytes to or from @f at its position (a stream has none), as
  * write(2) and read(2) would move it; the caller must not use the file
- * description concurrently.  No device lock: a pipe may block.
+ * description concurrently.  No device lock: a pipe may block.  @moved:
+ * part of the blob moved in an earlier call.
  *
  * Return: 0, -ENODATA at end of file before @len bytes, or the I/O's
- * error (-EINTR/-ERESTARTSYS for a signal, -EAGAIN for a non-blocking fd
- * that would block: part of the blob may have moved).
+ * error (-EAGAIN for a non-blocking fd that would block: part of the
+ * blob may have moved).  A signal gives -EINTR once any byte of the blob
+ * moved (the ioctl must not restart: the stream is spoilt), a restart
+ * code before.
  */
-static int state_io(struct file *f, void *buf, size_t len, bool write)
+static int state_io(struct file *f, void *buf, size_t len, bool write,
+		    bool moved)
 {
 	bool stream = f->f_mode & FMODE_STREAM;
 	loff_t pos = stream ? 0 : f->f_pos;
@@ -1305,6 +1309,16 @@ static int state_io(struct file *f, void *buf, size_t len, bool write)
 			    kernel_read(f, buf + done, len - done, &pos);
 		if (n <= 0) {
 			ret = n ? n : (write ? -EIO : -ENODATA);
+			/*
+			 * A signal after part of the blob moved: a restarted
+			 * ioctl would write the blob twice, or read from its
+			 * middle.  The stream is spoilt; say so.
+			 */
+			if ((moved || done) &&
+			    (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR ||
+			     ret == -ERESTARTNOHAND ||
+			     ret == -ERESTART_RESTARTBLOCK))
+				ret = -EINTR;
 			break;
 		}
 		done += n;
@@ -1339,8 +1353,12 @@ static long state_save(struct vext_vdev *dev, struct file *f)
 	mutex_unlock(&dev->lock);
 	if (len < 0)
 		return len;
+	if (len > INT_MAX) {	/* no LOAD would take it (state_load()) */
+		kvfree(buf);
+		return -EFBIG;
+	}
 	/* Written without the lock: the reader may be slow. */
-	ret = state_io(f, buf, len, true);
+	ret = state_io(f, buf, len, true, false);
 	kvfree(buf);
 	return ret ? ret : len;
 }
@@ -1362,7 +1380,7 @@ static long state_load(struct vext_vdev *dev, struct file *f)
 		return max;
 	max = min_t(long, max, INT_MAX);
 	/* The whole blob, read without the lock, before anything changes. */
-	ret = state_io(f, &hdr, sizeof(hdr), false);
+	ret = state_io(f, &hdr, sizeof(hdr), false, false);
 	if (ret)
 		return ret;
 	if (le32_to_cpu(hdr.magic) != VFIO_EXT_STATE_MAGIC)
@@ -1376,7 +1394,8 @@ static long state_load(struct vext_vdev *dev, struct file *f)
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, &hdr, sizeof(hdr));
-	ret = state_io(f, buf + sizeof(hdr), total - sizeof(hdr), false);
+	ret = state_io(f, buf + sizeof(hdr), total - sizeof(hdr), false,
+		       true);
 	if (!ret) {
 		mutex_lock(&dev->lock);
 		ret = state_check(dev);
