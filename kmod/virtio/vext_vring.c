@@ -150,9 +150,14 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
  * The next device-ring entry is the one after the index the device ring
  * holds (as vhost's vhost_vq_init_access()): a queue the driver kept
  * across a device restore continues where its last used entry was, and
- * a fresh ring (index 0) starts at 0.
+ * a fresh ring (index 0) starts at 0.  At most a queue's worth of chains
+ * may lie between the two (taken, never used: QEMU's loader allows as
+ * much); more means the ring and the position do not go together (a stale
+ * position, guest memory copied before the last used entries), and
+ * writing on would overwrite entries the driver already took.
  *
- * Return: 0 or -EFAULT.
+ * Return: 0; -EINVAL for a device-ring index more than the queue size
+ * behind @last_avail, or ahead of it; -EFAULT.
  */
 int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
 		     u16 last_avail)
@@ -163,6 +168,8 @@ int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
 	ret = rd16(m, vr->used + 2, &used_idx);
 	if (ret)
 		return ret;
+	if ((u16)(last_avail - used_idx) > vr->num)
+		return -EINVAL;
 	vr->last_avail = last_avail;
 	vr->used_idx = used_idx;
 	return 0;

@@ -254,6 +254,44 @@ static void vring_start_continues(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vext_vring_start(&f.vr, &f.m, 0), -EFAULT);
 }
 
+/*
+ * The device ring's index against the saved position: up to a queue's
+ * worth of chains may have been taken and not yet used (QEMU's loader
+ * allows as much), more is a ring that does not go with the position (a
+ * stale VHOST_SET_VRING_BASE, guest memory copied before the last used
+ * entries): refused, not written into entries the driver already took.
+ */
+static void vring_start_inconsistent(struct kunit *test)
+{
+	static const struct {
+		u16 used, last_avail;
+		int ret;
+	} c[] = {
+		{ 3, 5, 0 },		/* two chains taken, not used */
+		{ 3, 11, 0 },		/* a queue's worth (8) */
+		{ 0xfffe, 4, 0 },	/* six, across the wrap */
+		{ 3, 12, -EINVAL },	/* nine: more than the queue */
+		{ 3, 0x8003, -EINVAL },
+		{ 5, 3, -EINVAL },	/* used entries not yet taken */
+		{ 0, 0xffff, -EINVAL },
+	};
+	struct fixture f;
+	unsigned int i;
+	__le16 x;
+
+	setup(test, &f, 8);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		x = cpu_to_le16(c[i].used);
+		memcpy(f.g->b + USED + 2, &x, 2);
+		KUNIT_EXPECT_EQ_MSG(test, vext_vring_start(&f.vr, &f.m,
+							   c[i].last_avail),
+				    c[i].ret, "used %u, base %u", c[i].used,
+				    c[i].last_avail);
+		if (!c[i].ret)
+			KUNIT_EXPECT_EQ(test, f.vr.used_idx, c[i].used);
+	}
+}
+
 /* What pushes logged, and the device ring's index at each call. */
 static struct {
 	struct gmem *g;
@@ -328,6 +366,7 @@ static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_hostile),
 	KUNIT_CASE(vring_long_chain),
 	KUNIT_CASE(vring_start_continues),
+	KUNIT_CASE(vring_start_inconsistent),
 	KUNIT_CASE(vring_push_logs),
 	{}
 };
