@@ -1421,9 +1421,14 @@ VFIOEXT_EXPORT int vfioext_virtio_set_backend_features(int fd,
  * stable.  A device whose status lacks DRIVER_OK serves nothing anyway:
  * the call does nothing and succeeds (as vhost-vdpa).  Since 1.1.
  *
- * Return: 0; -EPERM for a caller that is not the owner; -ENOBUFS or
- * -ENOTTY from a module without it (VHOST_BACKEND_F_SUSPEND not offered);
- * other -errno.
+ * The backend's features are read first (VHOST_GET_BACKEND_FEATURES):
+ * a backend without the ioctl does not refuse it with ENOTTY (vhost's
+ * answer EFAULT), so it is not sent to one that does not offer it.
+ *
+ * Return: 0; -EOPNOTSUPP when the backend does not offer
+ * VHOST_BACKEND_F_SUSPEND (a module without it, or a backend that is not
+ * vfio-ext's: fall back to stopping the VM); -EPERM for a caller that is
+ * not the owner; other -errno.
  */
 VFIOEXT_EXPORT int vfioext_virtio_suspend(int fd);
 
@@ -1435,7 +1440,7 @@ VFIOEXT_EXPORT int vfioext_virtio_suspend(int fd);
  * Kicks that arrived while suspended are served.  Without DRIVER_OK the
  * call does nothing and succeeds.  Since 1.1.
  *
- * Return: as vfioext_virtio_suspend() (VHOST_BACKEND_F_RESUME).
+ * Return: as vfioext_virtio_suspend(), for VHOST_BACKEND_F_RESUME.
  */
 VFIOEXT_EXPORT int vfioext_virtio_resume(int fd);
 

@@ -19,6 +19,12 @@
 #ifndef VHOST_VDPA_RESUME
 #define VHOST_VDPA_RESUME	_IO(VHOST_VIRTIO, 0x7E)
 #endif
+#ifndef VHOST_BACKEND_F_SUSPEND
+#define VHOST_BACKEND_F_SUSPEND	0x4
+#endif
+#ifndef VHOST_BACKEND_F_RESUME
+#define VHOST_BACKEND_F_RESUME	0x5
+#endif
 
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -196,14 +202,36 @@ int vfioext_virtio_set_backend_features(int fd, uint64_t features)
 	return xioctl(fd, VHOST_SET_BACKEND_FEATURES, &features);
 }
 
+/*
+ * 0 if the backend offers feature @bit, -EOPNOTSUPP if not (a module
+ * without backend features answers ENOTTY: it offers none), or -errno.
+ * Asked first because a backend without the ioctl does not say ENOTTY
+ * to it: vhost's fall through to the ring ioctls (EFAULT for NULL).
+ */
+static int backend_offers(int fd, unsigned int bit)
+{
+	uint64_t f = 0;
+	int ret = xioctl(fd, VHOST_GET_BACKEND_FEATURES, &f);
+
+	if (ret == -ENOTTY)
+		return -EOPNOTSUPP;
+	if (ret)
+		return ret;
+	return f & (1ULL << bit) ? 0 : -EOPNOTSUPP;
+}
+
 int vfioext_virtio_suspend(int fd)
 {
-	return xioctl(fd, VHOST_VDPA_SUSPEND, NULL);
+	int ret = backend_offers(fd, VHOST_BACKEND_F_SUSPEND);
+
+	return ret ? ret : xioctl(fd, VHOST_VDPA_SUSPEND, NULL);
 }
 
 int vfioext_virtio_resume(int fd)
 {
-	return xioctl(fd, VHOST_VDPA_RESUME, NULL);
+	int ret = backend_offers(fd, VHOST_BACKEND_F_RESUME);
+
+	return ret ? ret : xioctl(fd, VHOST_VDPA_RESUME, NULL);
 }
 
 uint64_t vfioext_virtio_log_bytes(uint64_t gpa_end)

@@ -378,6 +378,14 @@ TEST_F(uapi, backend_features)
 	if (!vhost_net_here(_metadata, self->vnet))
 		return;
 	ASSERT_EQ(0, vx(self->vnet, VHOST_GET_BACKEND_FEATURES, &net_offer));
+	/*
+	 * A backend without SUSPEND/RESUME (vhost-net offers neither): the
+	 * library says EOPNOTSUPP, not the EFAULT of the raw ioctl.
+	 */
+	ASSERT_FALSE(net_offer & BIT_ULL(VHOST_BACKEND_F_SUSPEND));
+	EXPECT_EQ(-EFAULT, vx(self->vnet, VHOST_VDPA_SUSPEND, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, vfioext_virtio_suspend(self->vnet));
+	EXPECT_EQ(-EOPNOTSUPP, vfioext_virtio_resume(self->vnet));
 	f = BIT_ULL(63);
 	EXPECT_EQ(-EOPNOTSUPP, vx(self->vnet, VHOST_SET_BACKEND_FEATURES, &f));
 	EXPECT_EQ(0, vx_child(self->vnet, VHOST_SET_BACKEND_FEATURES,
