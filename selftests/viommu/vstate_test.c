@@ -26,8 +26,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -552,6 +554,86 @@ TEST_F_TIMEOUT(vstate, snapshot_to_file_restore_later, 180)
 	close(file);
 }
 
+/*
+ * The endpoint's group leaves the container while in domain 1 (a
+ * hot-unplug the guest never detached): the device keeps the domain with
+ * its mappings and no endpoint.  A state saved then loads into a fresh
+ * device, saves back the same bytes, and the endpoint plugged in and
+ * attached again reaches the same pages.
+ */
+TEST_F_TIMEOUT(vstate, group_left_domain, 180)
+{
+	struct vhost_vring_state s = { .index = 0 };
+	char bdf2[VFIOEXT_BDF_LEN], path[32];
+	uint16_t avail_idx, used_seen;
+	int f, g, group2;
+	struct vmm a, b;
+	char *x, *y;
+	long n;
+
+	if (edu_find_other(EDU_ALONE, self->bdf, bdf2))
+		SKIP(return, "no second edu device on this machine");
+	ASSERT_EQ(0, vfioext_pci_bind(bdf2, VFIO_EXT_PCI_DRIVER_NAME));
+	f = memfd_create("state", MFD_CLOEXEC);
+	g = memfd_create("again", MFD_CLOEXEC);
+	ASSERT_LE(0, f);
+	ASSERT_LE(0, g);
+	ASSERT_EQ(0, vmm_open(&a, self->bdf, self->memfd, NULL));
+	ASSERT_EQ(0, guest_traffic(&a));
+	ASSERT_EQ(0, vx(a.dev, VHOST_VDPA_SUSPEND, NULL));
+	ASSERT_EQ(0, vx(a.dev, VHOST_GET_VRING_BASE, &s));
+	avail_idx = a.vg.avail_idx;
+	used_seen = a.vg.used_seen;
+	/* Another device in the container (the last group's leaving ends it). */
+	snprintf(path, sizeof(path), "/dev/vfio/%d",
+		 vfioext_pci_iommu_group(bdf2));
+	group2 = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, group2);
+	ASSERT_EQ(0, ioctl(group2, VFIO_GROUP_SET_CONTAINER, &a.h.container));
+	/* Unplugged: the device fd goes, the group leaves the container. */
+	munmap((void *)a.bar, a.bar_len);
+	a.bar = NULL;
+	close(a.h.device);
+	a.h.device = -1;
+	ASSERT_EQ(0, ioctl(a.h.group, VFIO_GROUP_UNSET_CONTAINER));
+	n = save_state(a.dev, f);
+	/* Domain 1 with its two mappings, no endpoint. */
+	ASSERT_EQ(EMPTY_STATE + 16 + 2 * 32, n);
+	close(group2);
+	vmm_close(&a);
+	EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+
+	ASSERT_EQ(0, vmm_open(&b, self->bdf, self->memfd, NULL));
+	ASSERT_EQ(0, vfioext_virtio_negotiate(b.dev, VG_IOMMU_FEATURES));
+	ASSERT_EQ(0, lseek(f, 0, SEEK_SET));
+	EXPECT_EQ(n, load_state(b.dev, f));
+	/* Guest RAM in the container (bypass), and the guest's two pages. */
+	EXPECT_EQ(self->lck0 + 2048 + 8, proc_status_kb("VmLck"));
+	EXPECT_EQ(n, save_state(b.dev, g));
+	x = malloc(n);
+	y = malloc(n);
+	ASSERT_TRUE(x && y);
+	EXPECT_EQ(n, pread(f, x, n, 0));
+	EXPECT_EQ(n, pread(g, y, n, 0));
+	EXPECT_EQ(0, memcmp(x, y, n));
+	free(x);
+	free(y);
+	/* Plugged in again: the guest attaches it to domain 1. */
+	b.vg.avail_idx = avail_idx;
+	b.vg.used_seen = used_seen;
+	ASSERT_EQ(0, vmm_queue(&b, s.num));
+	ASSERT_EQ(0, vfioext_virtio_set_status(b.dev, ST_DOK));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, attach(&b, 1, VSID));
+	EXPECT_TRUE(dma_copies(&b, IOVA_R, IOVA_W, GPA_DATA, GPA_DATA + 0x1000,
+			       0x6b));
+	EXPECT_FALSE(dma_copies(&b, IOVA_R, IOVA_GONE, GPA_DATA,
+				GPA_DATA + 0x2000, 0x3c));
+	vmm_close(&b);
+	EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+	close(f);
+	close(g);
+}
+
 /* ------------------------------------------------------------------ */
 /* Live migration: A logs, suspends and saves; B restores and goes on   */
 /* ------------------------------------------------------------------ */
@@ -712,7 +794,7 @@ TEST_F_TIMEOUT(vstate, live_migration_destination_first, 180)
 /* Hostile blobs                                                       */
 /* ------------------------------------------------------------------ */
 
-#define BLOB_MAX	4096
+#define BLOB_MAX	16384
 
 /* A state to encode, and how to spoil the encoding. */
 struct bmap {
@@ -725,6 +807,7 @@ struct bdom {
 	unsigned int nr;
 	uint64_t nr_field;	/* nonzero: the count written instead of nr */
 	struct bmap m[3];
+	unsigned int gen;	/* nonzero: that many generated pages instead */
 };
 
 struct bep {
@@ -801,11 +884,21 @@ static size_t build(const struct bdesc *d, uint8_t *buf)
 	for (i = 0; i < d->nr_doms; i++) {
 		struct vfio_ext_viommu_state_domain dr = {
 			.id = d->d[i].id, .flags = d->d[i].flags,
-			.nr_maps = d->d[i].nr_field ?: d->d[i].nr,
+			.nr_maps = d->d[i].nr_field ?: d->d[i].gen ?: d->d[i].nr,
 		};
 
 		put(buf, &off, &dr, sizeof(dr), d->dom_size);
-		for (j = 0; j < d->d[i].nr; j++) {
+		for (j = 0; j < d->d[i].gen; j++) {
+			/* Every other 4 KiB IOVA page, onto guest RAM's pages. */
+			uint64_t iova = 0x2000000 + j * 0x2000ULL;
+			struct vfio_ext_viommu_state_map mr = {
+				.iova_start = iova, .iova_last = iova + 0xfff,
+				.gpa = j * 0x1000ULL % RAM_SIZE, .flags = RW,
+			};
+
+			put(buf, &off, &mr, sizeof(mr), d->map_size);
+		}
+		for (j = 0; j < d->d[i].nr && !d->d[i].gen; j++) {
 			struct vfio_ext_viommu_state_map mr = {
 				.iova_start = d->d[i].m[j].iova,
 				.iova_last = d->d[i].m[j].last,
@@ -1029,6 +1122,12 @@ static void h_dom_noep(struct bdesc *d)
 	add_dom2(d, 0);
 }
 
+static void h_bypass_nofeat(struct bdesc *d)
+{
+	d->d[0].flags = VFIO_EXT_VIOMMU_STATE_DOM_BYPASS;
+	d->d[0].nr = 0;
+}
+
 static void h_bypass_maps(struct bdesc *d)
 {
 	d->d[0].flags = VFIO_EXT_VIOMMU_STATE_DOM_BYPASS;
@@ -1159,7 +1258,8 @@ static const struct hostile {
 	{ "mappings out of order", h_unordered, EEXIST },
 	{ "an endpoint in two domains", h_ep_twice, EEXIST },
 	{ "an endpoint of a domain not in the blob", h_ep_nodom, EBADMSG },
-	{ "a domain without endpoints", h_dom_noep, EBADMSG },
+	{ "a domain without endpoints (its group left)", h_dom_noep, 0 },
+	{ "a bypass domain without BYPASS_CONFIG", h_bypass_nofeat, EPROTO },
 	{ "a bypass domain with mappings", h_bypass_maps, EINVAL },
 	{ "an unknown domain flag", h_dom_flag, EINVAL },
 	{ "a mapping without permissions", h_no_perm, EINVAL },
@@ -1290,8 +1390,8 @@ TEST_F(blob, hostile_table)
 			}
 			EXPECT_EQ(self->lck0 + 8, proc_status_kb("VmLck"));
 			/* Saved again in this version's format. */
-			EXPECT_EQ(EMPTY_STATE + 16 + 2 * 32 + 8,
-				  state_size(b->dev));
+			EXPECT_EQ(EMPTY_STATE + 16 * d.nr_doms + 2 * 32 +
+				  8 * d.nr_eps, state_size(b->dev));
 		}
 		ASSERT_EQ(0, vfioext_virtio_set_status(b->dev, 0));
 	}
@@ -1383,6 +1483,100 @@ TEST_F(blob, owner_only)
 	if (pid == 0)
 		_exit(state_size(self->b.dev) == -EPERM ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* SIGALRM in @ms, to a handler with SA_RESTART (as a VMM's SIGCHLD). */
+static int alarm_in(unsigned int ms)
+{
+	struct sigaction sa = { .sa_handler = on_alarm,
+				.sa_flags = SA_RESTART };
+	struct itimerval it = { .it_value.tv_usec = ms * 1000 };
+
+	if (sigaction(SIGALRM, &sa, NULL))
+		return -errno;
+	return setitimer(ITIMER_REAL, &it, NULL) ? -errno : 0;
+}
+
+/*
+ * A signal while LOAD waits for the rest of the blob (the header already
+ * read): EINTR, not a restart that would read from the blob's middle;
+ * nothing loaded.
+ */
+TEST_F(blob, signal_during_load)
+{
+	struct vmm *b = &self->b;
+	struct bdesc d;
+	int p[2], st;
+	size_t len;
+	pid_t pid;
+
+	valid(&d, &self->cfg);
+	len = build(&d, self->buf);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {		/* the sender stalls after 40 bytes */
+		close(p[0]);
+		if (write(p[1], self->buf, 40) != 40)
+			_exit(1);
+		usleep(800 * 1000);
+		_exit(write(p[1], self->buf + 40, len - 40) !=
+		      (ssize_t)(len - 40));
+	}
+	close(p[1]);
+	ASSERT_EQ(0, alarm_in(200));
+	EXPECT_EQ(-EINTR, load_state(b->dev, p[0]));
+	EXPECT_EQ(EMPTY_STATE, state_size(b->dev));
+	EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	close(p[0]);
+}
+
+/*
+ * A signal while SAVE waits for a stalled reader, part of the blob in the
+ * pipe: EINTR, not a restart that would write the whole blob after the
+ * part (the reader then gets less than one blob, never more).
+ */
+TEST_F(blob, signal_during_save)
+{
+	struct vmm *b = &self->b;
+	struct bdesc d;
+	int p[2], st;
+	long n, len;
+	pid_t pid;
+
+	valid(&d, &self->cfg);
+	d.d[0].gen = 200;	/* 6.4 KB of mappings: more than the pipe */
+	len = build(&d, self->buf);
+	ASSERT_EQ(len, load_bytes(b->dev, self->buf, len));
+	n = state_size(b->dev);
+	ASSERT_LT(4096, n);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(4096, fcntl(p[1], F_SETPIPE_SZ, 4096));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {		/* the reader stalls, then takes it all */
+		char c[4096];
+		long got = 0, r;
+
+		close(p[1]);
+		usleep(800 * 1000);
+		while ((r = read(p[0], c, sizeof(c))) > 0)
+			got += r;
+		_exit(got < n ? 0 : 1);
+	}
+	close(p[0]);
+	ASSERT_EQ(0, alarm_in(200));
+	EXPECT_EQ(-EINTR, save_state(b->dev, p[1]));
+	close(p[1]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
