@@ -888,6 +888,52 @@ TEST(paravirtual_domains)
 	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
 }
 
+/*
+ * Guest domains by id (an xarray): 1024 at most (ENOSPC after), ids never
+ * 0 and unique, a freed id is the next one handed out (the lowest free),
+ * and freeing gives the count back: a VM cycling domains never runs out.
+ */
+TEST_F_TIMEOUT(ctr, guest_domain_limit_and_reuse, 180)
+{
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	static uint32_t ids[1024];
+	unsigned int i, j;
+
+	if (variant->iommu != VFIO_EXT_PVIOMMU_IOMMU)
+		SKIP(return, "guest domains are pviommu's");
+	for (i = 0; i < 1024; i++) {
+		ASSERT_EQ(0, ioctl(self->h.container,
+				   VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom)) {
+			TH_LOG("domain %u: %s", i, strerror(errno));
+		}
+		ids[i] = dom.id;
+		ASSERT_NE(0, ids[i]);
+		for (j = 0; j < i; j++)
+			ASSERT_NE(ids[j], ids[i]);
+	}
+	EXPECT_EQ(-1, ioctl(self->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
+			    &dom));
+	EXPECT_EQ(ENOSPC, errno);
+	/* A middle one freed: the next allocation gets its id, then full. */
+	ASSERT_EQ(0, pv_domain_free(self->h.container, ids[500]));
+	ASSERT_EQ(0, ioctl(self->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
+			   &dom));
+	EXPECT_EQ(ids[500], dom.id);
+	EXPECT_EQ(-1, ioctl(self->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
+			    &dom));
+	EXPECT_EQ(ENOSPC, errno);
+	/* All freed, all there again. */
+	for (i = 0; i < 1024; i++)
+		ASSERT_EQ(0, pv_domain_free(self->h.container, ids[i]));
+	EXPECT_EQ(-ENOENT, pv_domain_free(self->h.container, ids[0]));
+	for (i = 0; i < 1024; i++)
+		ASSERT_EQ(0, ioctl(self->h.container,
+				   VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	EXPECT_EQ(-1, ioctl(self->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
+			    &dom));
+	EXPECT_EQ(ENOSPC, errno);
+}
+
 /* Endpoints are single-device groups: slot 12's two functions are not. */
 TEST(paravirtual_group_of_two)
 {

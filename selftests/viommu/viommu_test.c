@@ -19,6 +19,7 @@
 #include <linux/virtio_iommu.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1375,6 +1376,136 @@ TEST_F_TIMEOUT(viommu, suspend_resume, 120)
 		ASSERT_EQ(0, set_status(g, 0));
 		ASSERT_EQ(0, vmm_queue(g));
 	}
+	ASSERT_EQ(0, set_inline_kick(true));
+}
+
+/*
+ * The container's guest-domain ids are shared with the virtio-iommu's
+ * domains (one xarray), but a domain the device owns is not the VMM's:
+ * DOMAIN_FREE and a BATCH MAP naming it are ENOENT, and DOMAIN_ALLOC
+ * does not hand out its id.
+ */
+TEST_F(viommu, device_domains_not_the_containers)
+{
+	struct gvm *g = &self->g;
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	struct vfio_ext_pviommu_domain_free f = { .argsz = sizeof(f) };
+	struct vfio_ext_pviommu_op op = {
+		.op = VFIO_EXT_PVIOMMU_OP_MAP, .flags = RW,
+		.vaddr = (uintptr_t)gpa(g, GPA_DATA), .iova = 0x400000,
+		.size = 4096,
+	};
+	struct vfio_ext_pviommu_batch b = {
+		.argsz = sizeof(b), .nr = 1, .op_size = sizeof(op),
+		.ops = (uintptr_t)&op,
+	};
+	uint32_t id;
+
+	/* The lowest free id, freed again: the device's next domain gets it. */
+	ASSERT_EQ(0, vx(g->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	id = dom.id;
+	f.id = id;
+	ASSERT_EQ(0, vx(g->h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f));
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	EXPECT_EQ(-ENOENT, vx(g->h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f));
+	op.domain = id;
+	EXPECT_EQ(-ENOENT, vx(g->h.container, VFIO_EXT_PVIOMMU_BATCH, &b));
+	ASSERT_EQ(0, vx(g->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC, &dom));
+	EXPECT_NE(id, dom.id);
+	f.id = dom.id;
+	EXPECT_EQ(0, vx(g->h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f));
+	/* The device's domain still works. */
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, GPA_DATA, 0x1000, RW));
+}
+
+struct suspender {
+	int dev;
+	int go;		/* set: suspend now */
+	int ret;
+};
+
+static void *suspend_thread(void *arg)
+{
+	struct suspender *sp = arg;
+
+	while (!__atomic_load_n(&sp->go, __ATOMIC_ACQUIRE))
+		;
+	sp->ret = vfioext_virtio_suspend(sp->dev);
+	return NULL;
+}
+
+/*
+ * SUSPEND from another thread while a round of 8 requests (one kick) is
+ * being served, inline and by the worker: once SUSPEND returns, neither
+ * the used index nor the position moves, and they agree (nothing in
+ * flight); after RESUME every request completes, exactly once, in order.
+ */
+TEST_F_TIMEOUT(viommu, suspend_races_a_round, 240)
+{
+	struct gvm *g = &self->g;
+	struct vring_used *used = gpa(g, GPA_USED);
+	struct virtio_iommu_req_map m = {
+		.head.type = VIRTIO_IOMMU_T_MAP, .domain = 1,
+		.phys_start = GPA_DATA, .flags = RW,
+	};
+	struct virtio_iommu_req_unmap um = {
+		.head.type = VIRTIO_IOMMU_T_UNMAP, .domain = 1,
+	};
+	struct suspender sp;
+	uint16_t heads[8], u1, b1;
+	pthread_t t;
+	int mode, iter, i, served_before = 0;
+
+	for (mode = 0; mode < 2; mode++) {
+		ASSERT_EQ(0, set_inline_kick(mode == 0));
+		ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+		ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+		for (iter = 0; iter < 20; iter++) {
+			bool do_map = !(iter & 1);
+
+			for (i = 0; i < 8; i++) {
+				uint64_t iova = 0x400000 + i * 0x1000;
+
+				m.virt_start = iova;
+				m.virt_end = iova + 0xfff;
+				um.virt_start = iova;
+				um.virt_end = iova + 0xfff;
+				heads[i] = do_map ?
+					vg_add_req(&g->vg, i, &m, sizeof(m) - 4, 4) :
+					vg_add_req(&g->vg, i, &um, sizeof(um) - 4, 4);
+			}
+			sp = (struct suspender){ .dev = g->dev };
+			ASSERT_EQ(0, pthread_create(&t, NULL, suspend_thread, &sp));
+			vg_publish(&g->vg);
+			ASSERT_EQ(0, vg_kick(&g->vg));
+			__atomic_store_n(&sp.go, 1, __ATOMIC_RELEASE);
+			ASSERT_EQ(0, pthread_join(t, NULL));
+			ASSERT_EQ(0, sp.ret);
+			/* Suspended: nothing in flight, nothing moves. */
+			u1 = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
+			b1 = vring_base(g);
+			EXPECT_EQ(u1, b1);
+			usleep(200000);
+			EXPECT_EQ(u1, __atomic_load_n(&used->idx,
+						      __ATOMIC_ACQUIRE));
+			EXPECT_EQ(b1, vring_base(g));
+			served_before += u1 == g->vg.avail_idx;
+			/* Resumed: all eight, once each, in order. */
+			ASSERT_EQ(0, vfioext_virtio_resume(g->dev));
+			for (i = 0; i < 8; i++) {
+				ASSERT_EQ(0, wait_used(g, heads[i], NULL));
+				EXPECT_EQ(VIRTIO_IOMMU_S_OK,
+					  vg_slot_status(&g->vg, i));
+			}
+			EXPECT_EQ(g->vg.avail_idx, vring_base(g));
+			EXPECT_EQ(g->vg.avail_idx, used->idx);
+		}
+		ASSERT_EQ(0, set_status(g, 0));
+		ASSERT_EQ(0, vmm_queue(g));
+	}
+	TH_LOG("rounds served before SUSPEND returned: %d of 40",
+	       served_before);
 	ASSERT_EQ(0, set_inline_kick(true));
 }
 
