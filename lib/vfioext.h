@@ -1453,10 +1453,12 @@ VFIOEXT_EXPORT int vfioext_virtio_resume(int fd);
  * @state_fd: a pipe, socket or file open for writing; written at its
  *	      position, blocking until all of it is written
  *
- * Return: the bytes written; -EBUSY while the device runs; -EPERM not the
- * owner; -EBADF @state_fd not writable; -ENOTTY a module without device
- * state; other -errno (of the write: then part of it may be written).
- * Since 1.1.
+ * Return: the bytes written (at most INT_MAX); -EBUSY while the device
+ * runs; -EPERM not the owner; -EBADF @state_fd not writable; -ENOTTY a
+ * module without device state; -EFBIG a state above INT_MAX bytes (no
+ * LOAD would take it); -EINTR a signal once part of it was written (never
+ * restarted); other -errno (of the write: then part of it may be
+ * written).  After -EINTR or -EAGAIN the stream is unusable.  Since 1.1.
  */
 VFIOEXT_EXPORT long vfioext_virtio_save_state(int fd, int state_fd);
 
@@ -1472,7 +1474,9 @@ VFIOEXT_EXPORT long vfioext_virtio_save_state(int fd, int state_fd);
  * it was.  Since 1.1.
  *
  * Return: the bytes read; -EBUSY running, or guest state already there;
- * the errno of each refusal (Documentation/virtio.rst); other -errno.
+ * -EINTR a signal once part of the blob was read (never restarted: the
+ * stream is unusable); the errno of each refusal
+ * (Documentation/virtio.rst); other -errno.
  */
 VFIOEXT_EXPORT long vfioext_virtio_load_state(int fd, int state_fd);
 
