@@ -1548,9 +1548,17 @@ TEST_F_TIMEOUT(viommu, ring_continues_on_new_device, 120)
 						gpa(g, GPA_AVAIL),
 						gpa(g, GPA_USED), g->vg.kick,
 						g->vg.call));
+	/*
+	 * A position more than a queue ahead of the device ring's index (a
+	 * stale one): DRIVER_OK refused, nothing written to the ring.
+	 */
+	s.num = base + QNUM + 1;
+	ASSERT_EQ(0, vx(g->dev, VHOST_SET_VRING_BASE, &s));
+	EXPECT_EQ(-EINVAL, guest_start(g, VG_IOMMU_FEATURES));
+	EXPECT_EQ(base, used->idx);
 	s.num = base;
 	ASSERT_EQ(0, vx(g->dev, VHOST_SET_VRING_BASE, &s));
-	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+	ASSERT_EQ(0, set_status(g, ST_DOK));
 	EXPECT_EQ(base, vring_base(g));
 	/* Nothing replayed: no request is served twice. */
 	usleep(200000);
