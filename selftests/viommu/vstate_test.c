@@ -1486,6 +1486,35 @@ TEST_F(blob, owner_only)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
+/*
+ * The container's 1024 guest domains: with 1023 of them the VMM's own, a
+ * state with two guest domains is ENOSPC, checked before anything is
+ * pinned; with one freed it loads.
+ */
+TEST_F_TIMEOUT(blob, too_many_domains, 120)
+{
+	struct vfio_ext_pviommu_domain dom = { .argsz = sizeof(dom) };
+	struct vfio_ext_pviommu_domain_free f = { .argsz = sizeof(f) };
+	struct vmm *b = &self->b;
+	struct bdesc d;
+	unsigned int i;
+	size_t len;
+
+	for (i = 0; i < 1023; i++)
+		ASSERT_EQ(0, vx(b->h.container, VFIO_EXT_PVIOMMU_DOMAIN_ALLOC,
+				&dom));
+	valid(&d, &self->cfg);
+	add_dom2(&d, 0);
+	len = build(&d, self->buf);
+	EXPECT_EQ(-ENOSPC, load_bytes(b->dev, self->buf, len));
+	EXPECT_EQ(self->lck0, proc_status_kb("VmLck"));
+	EXPECT_EQ(EMPTY_STATE, state_size(b->dev));
+	f.id = dom.id;
+	ASSERT_EQ(0, vx(b->h.container, VFIO_EXT_PVIOMMU_DOMAIN_FREE, &f));
+	EXPECT_EQ((long)len, load_bytes(b->dev, self->buf, len));
+	EXPECT_EQ(self->lck0 + 8, proc_status_kb("VmLck"));
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
