@@ -243,6 +243,147 @@ def merge_refuses_what_is_not_a_run(t):
     assert p.returncode == 1 and 'is not N.N' in p.stderr
 
 
+def fixture():
+    with open(FIXTURE, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def write_json(t, name, data):
+    path = os.path.join(t.dir, name)
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump(data, f)
+    return path
+
+
+def target_status(section, prefix):
+    for ln in section.splitlines():
+        if ln.startswith(prefix):
+            return re.split(r'\s{2,}', ln.strip())[-1].strip('*')
+    raise AssertionError(f'no target line {prefix!r}')
+
+
+def section_of(r, series):
+    a = r.index(f'Linux {series} (')
+    b = r.find('\nLinux ', a + 1)
+    return r[a:] if b < 0 else r[a:b]
+
+
+@test
+def flatness_over_live_mappings_obeys_the_spread_bound(t):
+    # Review M4: a scale median whose per-round spread is over the bound
+    # cannot make "flat from 1 to 1M live mappings" met.
+    data = fixture()
+    run6 = data['kernels']['6.1']
+    run6['scale'][-1]['pviommu_ns']['spread'] = 0.72
+    sec = section_of(region(t.gen(write_json(t, 'b.json', data))), '6.1')
+    assert target_status(sec, 'flat from 1 to 1048576 live') == \
+        'not firm (met as measured)', sec
+    # The C's own verdict, when it gives one, is obeyed too.
+    data = fixture()
+    data['kernels']['6.1']['scale_flatness']['pviommu'] = \
+        {'median': 1.17, 'firm': False}
+    sec = section_of(region(t.gen(write_json(t, 'c.json', data))), '6.1')
+    assert target_status(sec, 'flat from 1 to 1048576 live') == \
+        'not firm (met as measured)', sec
+    assert '1.17× (not firm' in sec
+
+
+@test
+def no_target_is_met_on_a_busy_host(t):
+    # Review L8/M4: the busy 6.12 run with scale, bytes and domain data.
+    data = fixture()
+    busy, full = data['kernels']['6.12'], data['kernels']['6.1']
+    for k in ('domains', 'scale', 'scale_flatness', 'bytes_per_map'):
+        busy[k] = json.loads(json.dumps(full[k]))
+    sec = section_of(region(t.gen(write_json(t, 'b.json', data))), '6.12')
+    rows = [ln for ln in sec[sec.index("The issue's targets"):].splitlines()[5:]
+            if ln and not ln.startswith('=')]
+    for want in ('flat from 1 to 1024 domains', 'flat from 1 to 1048576 live',
+                 'bytes per live mapping'):
+        assert any(r.startswith(want) for r in rows), (want, rows)
+    for row in rows:
+        st = re.split(r'\s{2,}', row.strip())[-1]
+        assert st.startswith('not firm'), f'firm verdict on a busy host: {row}'
+
+
+@test
+def bytes_per_map_is_compared_unrounded_and_needs_a_slab_delta(t):
+    # Review L1: 64.4 B is over a 64 B bound, whatever a rounding says.
+    data = fixture()
+    data['kernels']['6.1']['bytes_per_map']['pviommu'] = 64.4
+    sec = section_of(region(t.gen(write_json(t, 'b.json', data))), '6.1')
+    assert target_status(sec, 'bytes per live mapping') == 'not met', sec
+    assert '64.40' in sec
+    # No slab growth measured: nothing is known, nothing is met.
+    data['kernels']['6.1']['bytes_per_map']['pviommu'] = 0
+    sec = section_of(region(t.gen(write_json(t, 'c.json', data))), '6.1')
+    assert target_status(sec, 'bytes per live mapping').startswith('not firm'), sec
+
+
+def partial_run(part, keys):
+    run6 = fixture()['kernels']['6.1']
+    for k in ('host', 'commit', 'date'):
+        del run6[k]
+    for k in ('pairs', 'domains', 'guest_requests', 'scale',
+              'scale_flatness', 'bytes_per_map', 'dsm', 'state'):
+        if k not in keys:
+            run6.pop(k, None)
+    run6['only'] = part
+    return run6
+
+
+@test
+def a_partial_run_merges_into_the_kernels_entry(t):
+    # Review M5: VFIOEXT_BENCH_ONLY=dsm must not wipe 6.1's other parts.
+    out = os.path.join(t.dir, 'bench.json')
+    shutil.copy(FIXTURE, out)
+    before = fixture()['kernels']['6.1']
+    run6 = partial_run('dsm', ('dsm',))
+    run6['dsm']['ioctl_ns']['median'] = 1234
+    new = write_json(t, 'run.json', run6)
+    run('merge', '--series', '6.1', '--host-busy', '1', '--commit', 'part1',
+        '--date', '2026-12-07 17:00 UTC', '--host-load-start', '3.0 2.0 1.0',
+        new, out)
+    with open(out, encoding='utf-8') as f:
+        got = json.load(f)['kernels']['6.1']
+    for k in ('pairs', 'domains', 'guest_requests', 'scale',
+              'scale_flatness', 'bytes_per_map'):
+        assert got.get(k) == before[k], f'{k} kept from the full run'
+    assert got['commit'] == before['commit'] and got['date'] == before['date']
+    assert got['host'] == before['host'] and not got.get('host_busy')
+    assert got['dsm']['ioctl_ns']['median'] == 1234
+    assert got['dsm']['ratio']['firm'] is False, 'the busy part is not firm'
+    assert got['pairs'][0]['ratios']['type1_over_pviommu']['firm'], \
+        'the kept parts keep their own firmness'
+    meta = got['partial_runs']['dsm']
+    assert meta['commit'] == 'part1' and meta['host']['busy'] is True
+    assert meta['date'] == '2026-12-07 17:00 UTC'
+    sec = section_of(region(t.gen(out)), '6.1')
+    assert 'Map+unmap pairs' in sec and 'live 4 KiB' in sec
+    assert 'VFIOEXT_BENCH_ONLY=dsm' in sec and '``part1``' in sec
+    # A later full run replaces everything, partial records included.
+    full = fixture()['kernels']['6.1']
+    for k in ('host', 'commit', 'date'):
+        del full[k]
+    run('merge', '--series', '6.1', '--commit', 'full2',
+        write_json(t, 'full.json', full), out)
+    with open(out, encoding='utf-8') as f:
+        got = json.load(f)['kernels']['6.1']
+    assert got['commit'] == 'full2' and 'partial_runs' not in got
+
+
+@test
+def a_partial_run_of_a_new_kernel_is_its_entry(t):
+    out = os.path.join(t.dir, 'bench.json')
+    shutil.copy(FIXTURE, out)
+    run('merge', '--series', '7.3', '--commit', 'p',
+        write_json(t, 'run.json', partial_run('pairs', ('pairs',))), out)
+    with open(out, encoding='utf-8') as f:
+        got = json.load(f)['kernels']['7.3']
+    assert got['commit'] == 'p' and got['only'] == 'pairs' and 'pairs' in got
+    assert 'scale' not in got
+
+
 def main():
     passed = failed = 0
     print('TAP version 13')
