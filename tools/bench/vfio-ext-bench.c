@@ -9,6 +9,11 @@
  *
  * Every comparison interleaves its backends round by round (A B A B ...,
  * never all of A then all of B), VFIOEXT_BENCH_ROUNDS rounds (at least 5),
+ * and rotates their order from one round to the next (A B, then B A; for
+ * n backends round r starts with the r-th, mod n) so that a cost tied to
+ * a position in the round (the first after a fresh container, the one
+ * after a burst of allocations, a load drift within a round) falls on
+ * every backend alike instead of biasing one ratio in a steady way;
  * and reports the median with the spread (min, max, and (max - min) /
  * median).  A ratio is computed per round, from the two measurements
  * taken next to each other, and reported as the median of those; it is
@@ -125,6 +130,24 @@ static struct ratio ratio_of(const double *num, const double *den)
 	q.why = q.s.spread > spread_bound ? "spread" :
 		host_busy ? "host busy" : "";
 	return q;
+}
+
+/* A target's status: met / NOT MET only when what decides it is firm. */
+static const char *verdict(bool firm, bool ok)
+{
+	if (!firm)
+		return ok ? "not firm, met as measured" :
+			    "not firm, not met as measured";
+	return ok ? "met" : "NOT MET";
+}
+
+/*
+ * Which of @n backends runs @j-th in round @r of a comparison: the order
+ * is rotated by one each round (see the top of this file).
+ */
+static unsigned int rotated(int r, unsigned int j, unsigned int n)
+{
+	return (j + (unsigned int)r) % n;
 }
 
 static void die(const char *what, int err)
@@ -407,16 +430,36 @@ static void bench_pairs(void)
 		struct ratio q_pv, q_bat, q_fa, q_fl, q_bfa;
 
 		for (r = 0; r < rounds; r++) {
-			ctx_open(&t1, VFIO_TYPE1v2_IOMMU);
-			a[r] = pairs_ioctl(&t1, buf, sz[s].size, sz[s].iters);
-			nl[r] = null_ioctl(&t1, 10000);
-			ctx_close(&t1);
-			ctx_open(&pv, VFIO_EXT_PVIOMMU_IOMMU);
-			b[r] = pairs_ioctl(&pv, buf, sz[s].size, sz[s].iters);
-			c[r] = pairs_batch(&pv, buf, sz[s].size, sz[s].iters);
-			ctx_close(&pv);
-			f[r] = floor_pair(buf, sz[s].size, sz[s].iters, 0);
-			fa[r] = floor_pair(buf, sz[s].size, sz[s].iters, 1);
+			unsigned int j;
+
+			/* type1, pviommu (single then batched), floor, floor+acct */
+			for (j = 0; j < 4; j++) {
+				switch (rotated(r, j, 4)) {
+				case 0:
+					ctx_open(&t1, VFIO_TYPE1v2_IOMMU);
+					a[r] = pairs_ioctl(&t1, buf, sz[s].size,
+							   sz[s].iters);
+					nl[r] = null_ioctl(&t1, 10000);
+					ctx_close(&t1);
+					break;
+				case 1:
+					ctx_open(&pv, VFIO_EXT_PVIOMMU_IOMMU);
+					b[r] = pairs_ioctl(&pv, buf, sz[s].size,
+							   sz[s].iters);
+					c[r] = pairs_batch(&pv, buf, sz[s].size,
+							   sz[s].iters);
+					ctx_close(&pv);
+					break;
+				case 2:
+					f[r] = floor_pair(buf, sz[s].size,
+							  sz[s].iters, 0);
+					break;
+				default:
+					fa[r] = floor_pair(buf, sz[s].size,
+							   sz[s].iters, 1);
+					break;
+				}
+			}
 			fl2[r] = f[r] + 2 * nl[r];
 			fa2[r] = fa[r] + 2 * nl[r];
 		}
@@ -497,10 +540,13 @@ static void bench_domains(void)
 	printf("%-8s %17s %17s %12s\n", "domains", "pair (1 call)",
 	       "pair (64/call)", "vs 1 domain");
 	for (r = 0; r < rounds; r++) {
-		for (i = 0; i < ARRAY_SIZE(nd); i++) {
+		unsigned int j;
+
+		for (j = 0; j < ARRAY_SIZE(nd); j++) {
 			uint32_t id = 0;
 			struct ctx x;
 
+			i = rotated(r, j, ARRAY_SIZE(nd));
 			ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
 			for (k = 0; k < nd[i]; k++) {
 				ret = vfioext_pviommu_domain_alloc(x.c, &id);
@@ -608,7 +654,10 @@ static void swap_param(const char *path, const char *val, char *old,
  * N live mappings, then a 4 KiB pair beside them, per backend: a group
  * is in one container at a time, so the two backends cannot hold their
  * live sets at once; each backend's pairs are taken in @rounds rounds with
- * its live set in place (flatness is each backend against itself).
+ * its live set in place (flatness is each backend against itself).  Not
+ * interleaved, so the flatness, a ratio of medians, is firm only when every
+ * one of those medians is within the spread bound and the host was quiet;
+ * bytes per mapping only when the slab grew and the host was quiet.
  */
 static void bench_scale(void)
 {
@@ -621,6 +670,8 @@ static void bench_scale(void)
 	struct stat3 st[ARRAY_SIZE(live)][2];
 	void *buf = buffer(4096);
 	double worst[2] = { 0, 0 };
+	bool flat_firm[2] = { !host_busy, !host_busy };
+	bool bpm_firm;
 	unsigned int l, t;
 	int r;
 
@@ -651,6 +702,9 @@ static void bench_scale(void)
 			if (*old)
 				swap_param(path, old, val, sizeof(val));
 			st[l][t] = stat3(ns[l][t], rounds);
+			/* A ratio of medians: firm only if each one is. */
+			if (st[l][t].spread > spread_bound)
+				flat_firm[t] = false;
 			if (st[l][t].med / st[0][t].med > worst[t])
 				worst[t] = st[l][t].med / st[0][t].med;
 		}
@@ -660,11 +714,17 @@ static void bench_scale(void)
 		printf(" %14.0f %14.0f\n", bpm[l][0], bpm[l][1]);
 	}
 	l = ARRAY_SIZE(live) - 1;
-	printf("flatness (slowest over 1 live mapping): type1 %.2fx, pviommu %.2fx (bound 2x)\n",
-	       worst[0], worst[1]);
-	printf("bytes per live mapping at %d: type1 %.0f, pviommu %.0f (bound %d: %s)\n",
+	bpm_firm = !host_busy && bpm[l][1] > 0;
+	printf("flatness (slowest over 1 live mapping): type1 %.2fx%s, pviommu %.2fx%s",
+	       worst[0], flat_firm[0] ? "" : "?", worst[1],
+	       flat_firm[1] ? "" : "?");
+	printf(" (bound 2x: %s)\n", verdict(flat_firm[1], worst[1] <= 2));
+	printf("bytes per live mapping at %d: type1 %.2f, pviommu %.2f (bound %d: %s)\n",
 	       live[l], bpm[l][0], bpm[l][1], PV_BYTES_PER_MAP_MAX,
-	       bpm[l][1] <= PV_BYTES_PER_MAP_MAX ? "met" : "NOT MET");
+	       verdict(bpm_firm, bpm[l][1] <= PV_BYTES_PER_MAP_MAX));
+	if (!flat_firm[1])
+		printf("  flatness not firm: %s\n", host_busy ? "host busy" :
+		       "a median's per-round spread is over the bound");
 	jprintf("\"scale\":[");
 	for (l = 0; l < ARRAY_SIZE(live); l++) {
 		jprintf("%s{\"live\":%d,", l ? "," : "", live[l]);
@@ -675,9 +735,13 @@ static void bench_scale(void)
 		jprintf("\"pviommu_slab_bytes_per_map\":%.0f}", bpm[l][1]);
 	}
 	l = ARRAY_SIZE(live) - 1;
-	jprintf("],\"scale_flatness\":{\"type1\":%.3f,\"pviommu\":%.3f},",
-		worst[0], worst[1]);
-	jprintf("\"bytes_per_map\":{\"live\":%d,\"type1\":%.0f,\"pviommu\":%.0f,\"bound\":%d},",
+	jprintf("],\"scale_flatness\":{");
+	for (t = 0; t < 2; t++)
+		jprintf("%s\"%s\":{\"median\":%.3f,\"firm\":%s}", t ? "," : "",
+			t ? "pviommu" : "type1", worst[t],
+			flat_firm[t] ? "true" : "false");
+	/* Unrounded: the bound is decided on the value as measured. */
+	jprintf("},\"bytes_per_map\":{\"live\":%d,\"type1\":%.2f,\"pviommu\":%.2f,\"bound\":%d},",
 		live[l], bpm[l][0], bpm[l][1], PV_BYTES_PER_MAP_MAX);
 }
 
@@ -1182,7 +1246,10 @@ static void bench_viommu(void)
 	for (c = 0; c < ARRAY_SIZE(cfg); c++) {
 		memset(n, 0, sizeof(n));
 		for (r = 0; r < rounds; r++) {
-			for (b = 0; b < NR_B; b++) {
+			unsigned int j;
+
+			for (j = 0; j < NR_B; j++) {
+				b = rotated(r, j, NR_B);
 				g.lat = lat[b] + n[b];
 				rps[b][r] = run_backend(&g, b, cfg[c].same_cpu,
 							cfg[c].depth);
@@ -1360,6 +1427,7 @@ static void bench_env(void)
 	jstr(load);
 	jprintf(",\"host_busy\":%s,\"rounds\":%d,\"spread_bound\":%.3f,",
 		host_busy ? "true" : "false", rounds, spread_bound);
+	jprintf("\"order\":\"rotated per round\",");
 }
 
 /* ------------------------------------------------------------------ */
