@@ -320,6 +320,16 @@ def bytes_per_map_is_compared_unrounded_and_needs_a_slab_delta(t):
     assert target_status(sec, 'bytes per live mapping').startswith('not firm'), sec
 
 
+@test
+def the_run_says_whether_its_order_was_rotated(t):
+    # Review M6: a run from before the rotation says its order was fixed.
+    data = fixture()
+    data['kernels']['6.1']['order'] = 'rotated per round'
+    r = region(t.gen(write_json(t, 'b.json', data)))
+    assert 'the order rotated each round' in section_of(r, '6.1')
+    assert 'in a fixed order' in section_of(r, '6.12')
+
+
 def partial_run(part, keys):
     run6 = fixture()['kernels']['6.1']
     for k in ('host', 'commit', 'date'):
