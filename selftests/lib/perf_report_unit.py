@@ -330,6 +330,39 @@ def the_run_says_whether_its_order_was_rotated(t):
     assert 'in a fixed order' in section_of(r, '6.12')
 
 
+# The keys of a run (vfio-ext-bench's JSON) that perf-report reads.
+RUN_KEYS = (
+    'format', 'kernel', 'cpu', 'vcpus', 'guest_load', 'host_busy', 'rounds',
+    'spread_bound', 'order', 'only',
+    'pairs', 'size', 'type1_ns', 'pviommu_ns', 'pviommu_batch_ns',
+    'floor_ns', 'floor_acct_ns', 'ratios', 'type1_over_pviommu',
+    'pviommu_over_floor_acct_syscalls', 'batch_over_floor_acct',
+    'median', 'min', 'max', 'spread', 'firm',
+    'domains', 'pair_ns', 'batch_pair_ns', 'over_one_domain',
+    'guest_requests', 'pattern', 'backends', 'kernel_worker', 'user',
+    'user_vcpu', 'rps', 'kernel_over_user',
+    'scale', 'live', 'type1_slab_bytes_per_map', 'pviommu_slab_bytes_per_map',
+    'scale_flatness', 'type1', 'pviommu', 'bytes_per_map', 'bound',
+    'dsm', 'ioctl_ns', 'in_kernel_ns', 'ratio',
+)
+
+
+@test
+def the_bench_emits_every_key_the_report_reads(t):
+    # Review L8: a key spelt differently in the C emitter and the Python
+    # reader would turn silently into "not measured" or "–".
+    with open(os.path.join(ROOT, 'tools', 'bench', 'vfio-ext-bench.c'),
+              encoding='utf-8') as f:
+        c = f.read()
+    with open(TOOL, encoding='utf-8') as f:
+        py = f.read()
+    for k in RUN_KEYS:
+        assert re.search(r'[\'"]' + k + r'[\'"]', py), \
+            f'{k!r}: perf-report does not read it (list out of date)'
+        assert re.search(r'\\?"' + k + r'\\?"', c), \
+            f'{k!r}: vfio-ext-bench.c never writes it'
+
+
 def partial_run(part, keys):
     run6 = fixture()['kernels']['6.1']
     for k in ('host', 'commit', 'date'):
