@@ -377,9 +377,10 @@ static void jratio(const char *key, const struct ratio *q)
 		q->firm ? "true" : "false");
 }
 
+/* The median, +- half its spread (as the generated tables write it). */
 static void print3(const struct stat3 *s)
 {
-	printf(" %9.0f [%+4.0f%%]", s->med, 100 * s->spread);
+	printf(" %9.0f +-%4.1f%%", s->med, 100 * s->spread / 2);
 }
 
 /* "2.04x" when firm, "2.04x?" when not (the legend says why). */
@@ -393,7 +394,7 @@ static void print_unfirm(const char *name, const struct ratio *q)
 {
 	if (q->firm)
 		return;
-	printf("  NOT FIRM: %s = %.2fx, per-round %.2f-%.2f (spread %.0f%%%s)\n",
+	printf("  NOT FIRM: %s = %.2fx, per-round %.2f-%.2f (spread %.1f%%%s)\n",
 	       name, q->s.med, q->s.min, q->s.max, 100 * q->s.spread,
 	       *q->why == 's' ? (host_busy ? "; host busy" : "") :
 	       "; the host was busy at the start");
@@ -415,7 +416,7 @@ static void bench_pairs(void)
 	unsigned int s;
 	int r;
 
-	printf("\n== map+unmap pairs (ns per pair: median [spread] of %d interleaved rounds)\n",
+	printf("\n== map+unmap pairs (ns per pair: median +- half spread, %d rounds)\n",
 	       rounds);
 	printf("%-6s %17s %17s %17s %17s %17s %10s %10s %10s %10s\n", "size",
 	       "type1", "pviommu", "pviommu batch", "floor (in-kernel)",
