@@ -22,8 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <linux/vfio_ext.h>
+#include <linux/vhost.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_iommu.h>
 #include <linux/virtio_ring.h>
@@ -178,6 +181,32 @@ static inline int vg_wait_used(struct vring_guest *g, uint16_t head,
 		return -EPROTO;
 	g->used_seen++;
 	return 0;
+}
+
+/* VMM side: a virtio-iommu device fd for @container, or -errno. */
+static inline int vg_viommu_create(int container, uint32_t flags)
+{
+	struct vfio_ext_pviommu_viommu a = {
+		.argsz = sizeof(a), .flags = flags,
+	};
+	int fd = ioctl(container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* VMM side: one memory region, guest-physical 0 .. @size at @ram. */
+static inline int vg_set_mem_table(int dev, void *ram, uint64_t size)
+{
+	struct {
+		struct vhost_memory m;
+		struct vhost_memory_region r;
+	} mem = {
+		.m.nregions = 1,
+		.r = { .guest_phys_addr = 0, .memory_size = size,
+		       .userspace_addr = (uintptr_t)ram },
+	};
+
+	return ioctl(dev, VHOST_SET_MEM_TABLE, &mem) ? -errno : 0;
 }
 
 /* The newest in-kernel virtio-iommu worker thread ("vext-viommu-PID"), or 0. */

@@ -135,28 +135,6 @@ FIXTURE(uapi) {
 	int vnet;	/* /dev/vhost-net, owned, or -1 */
 };
 
-static int create_dev(int container)
-{
-	struct vfio_ext_pviommu_viommu a = { .argsz = sizeof(a) };
-	int fd = ioctl(container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
-
-	return fd < 0 ? -errno : fd;
-}
-
-static int set_mem(int fd, void *ram)
-{
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mem = {
-		.m.nregions = 1,
-		.r = { .guest_phys_addr = 0, .memory_size = RAM_SIZE,
-		       .userspace_addr = (uintptr_t)ram },
-	};
-
-	return vx(fd, VHOST_SET_MEM_TABLE, &mem);
-}
-
 /* Queue 0 as the guest laid it out in its RAM, empty, enabled. */
 static int setup_queue(int fd, struct vring_guest *vg)
 {
@@ -194,7 +172,7 @@ FIXTURE_SETUP(uapi)
 	self->vg.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ASSERT_LE(0, self->vg.kick);
 	ASSERT_LE(0, self->vg.call);
-	self->dev = create_dev(self->h.container);
+	self->dev = vg_viommu_create(self->h.container, 0);
 	ASSERT_LE(0, self->dev);
 	self->vnet = vhost_net_open();
 }
@@ -348,7 +326,7 @@ TEST_F(uapi, backend_features)
 	f = BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2);
 	EXPECT_EQ(-EOPNOTSUPP, vx(self->dev, VHOST_SET_BACKEND_FEATURES, &f));
 	/* Accepted after DRIVER_OK too, and the offer does not change. */
-	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+	ASSERT_EQ(0, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
 	ASSERT_EQ(0, setup_queue(self->dev, &self->vg));
 	ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, VG_IOMMU_FEATURES));
 	ASSERT_EQ(0, vfioext_virtio_set_status(self->dev,
@@ -408,7 +386,7 @@ TEST_F(uapi, owner)
 	EXPECT_EQ(0, vx_child(self->dev, VHOST_VDPA_GET_VQS_COUNT, &u32));
 	/* The owner-only ones, before VHOST_SET_OWNER: EPERM (as vhost). */
 	EXPECT_EQ(-EPERM, vx(self->dev, VHOST_VDPA_GET_STATUS, &st));
-	EXPECT_EQ(-EPERM, set_mem(self->dev, self->vg.ram));
+	EXPECT_EQ(-EPERM, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
 	EXPECT_EQ(-EPERM, vx(self->dev, VHOST_GET_VRING_BASE, &s));
 	/* Another address space cannot own it (ours: the creator's). */
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_OWNER, NULL));
@@ -617,7 +595,7 @@ TEST_F(uapi, vring_err)
 
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, vx(self->dev, VHOST_SET_OWNER, NULL));
-	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+	ASSERT_EQ(0, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
 	for (round = 0; round < 2; round++) {
 		uint8_t st = 0;
 		int t;
@@ -670,7 +648,7 @@ TEST_F(uapi, suspend_resume)
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_VDPA_RESUME, NULL));
 	/* No DRIVER_OK: nothing to do; queue setup stays open. */
 	EXPECT_EQ(0, vx(self->dev, VHOST_VDPA_SUSPEND, NULL));
-	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+	ASSERT_EQ(0, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
 	ASSERT_EQ(0, setup_queue(self->dev, &self->vg));
 	EXPECT_EQ(0, vx(self->dev, VHOST_VDPA_RESUME, NULL));
 	ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, VG_IOMMU_FEATURES));
@@ -765,7 +743,7 @@ TEST_F(uapi, dirty_log)
 	ASSERT_EQ(0, vx(self->dev, VHOST_SET_OWNER, NULL));
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_LOG_BASE, &base));
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_LOG_FD, &fd));
-	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+	ASSERT_EQ(0, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
 	/* No log base: LOG_ALL is refused. */
 	EXPECT_EQ(-EINVAL, set_features(self->dev, VG_IOMMU_FEATURES |
 					log_all));
@@ -811,7 +789,7 @@ TEST_F(uapi, dirty_log)
 	/* Switched off, the far table is fine. */
 	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES));
 	EXPECT_EQ(0, vx(self->dev, VHOST_SET_MEM_TABLE, &far));
-	ASSERT_EQ(0, set_mem(self->dev, self->vg.ram));
+	ASSERT_EQ(0, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
 
 	/* Running: LOG_ALL on and off; nothing else changes (EBUSY). */
 	ASSERT_EQ(0, vfioext_virtio_negotiate(self->dev, VG_IOMMU_FEATURES));

@@ -101,30 +101,15 @@ static int name_endpoint(int container, uint32_t group, uint32_t vsid)
 
 static int create_dev(struct gvm *g, uint32_t flags)
 {
-	struct vfio_ext_pviommu_viommu a = {
-		.argsz = sizeof(a), .flags = flags,
-	};
-	int fd = ioctl(g->h.container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
-
-	return fd < 0 ? -errno : fd;
+	return vg_viommu_create(g->h.container, flags);
 }
 
 /* VMM side: owner, memory table, the request queue, its eventfds. */
 static int vmm_setup(struct gvm *g)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mem = {
-		.m.nregions = 1,
-		.r = { .guest_phys_addr = 0, .memory_size = RAM_SIZE,
-		       .userspace_addr = (uintptr_t)g->vg.ram },
-	};
 	int ret = vx(g->dev, VHOST_SET_OWNER, NULL);
 
-	if (!ret)
-		ret = vx(g->dev, VHOST_SET_MEM_TABLE, &mem);
-	return ret;
+	return ret ? ret : vg_set_mem_table(g->dev, g->vg.ram, RAM_SIZE);
 }
 
 static int vmm_queue(struct gvm *g)

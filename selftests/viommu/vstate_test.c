@@ -86,27 +86,10 @@ static int name_endpoint(int container, uint32_t group, uint32_t vsid)
 	return ioctl(container, VFIO_EXT_PVIOMMU_ATTACH, &at) ? -errno : 0;
 }
 
-static int create_dev(int container)
-{
-	struct vfio_ext_pviommu_viommu a = { .argsz = sizeof(a) };
-	int fd = ioctl(container, VFIO_EXT_PVIOMMU_VIOMMU, &a);
-
-	return fd < 0 ? -errno : fd;
-}
-
 /* The memory table: guest RAM where this VMM has it. */
 static int dev_setup_table(struct vmm *m)
 {
-	struct {
-		struct vhost_memory m;
-		struct vhost_memory_region r;
-	} mem = {
-		.m.nregions = 1,
-		.r = { .guest_phys_addr = 0, .memory_size = RAM_SIZE,
-		       .userspace_addr = (uintptr_t)m->vg.ram },
-	};
-
-	return vx(m->dev, VHOST_SET_MEM_TABLE, &mem);
+	return vg_set_mem_table(m->dev, m->vg.ram, RAM_SIZE);
 }
 
 /* Owner and memory table. */
@@ -167,7 +150,7 @@ static int vmm_open(struct vmm *m, const char *bdf, int memfd, void *not)
 		return ret;
 	m->vg.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	m->vg.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	m->dev = create_dev(m->h.container);
+	m->dev = vg_viommu_create(m->h.container, 0);
 	if (m->dev < 0)
 		return m->dev;
 	return dev_setup(m);
@@ -1660,7 +1643,7 @@ TEST_F(blob, limits_midway)
 	rl.rlim_cur = (self->lck0 + 8) * 1024;
 	rl.rlim_max = rl.rlim_cur;
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
-	b->dev = create_dev(b->h.container);
+	b->dev = vg_viommu_create(b->h.container, 0);
 	ASSERT_LE(0, b->dev);
 	ASSERT_EQ(0, dev_setup(b));
 	ASSERT_EQ(0, vfioext_virtio_negotiate(b->dev, VG_IOMMU_FEATURES));
