@@ -820,7 +820,7 @@ static int activate(struct vext_vdev *dev)
 	unsigned int i;
 	int ret;
 
-	if (!dev->mem)
+	if (!dev->mem || (dev->log_all && !dev->log_base_set))
 		return -EINVAL;
 	for (i = 0; i < dev->ops->nr_vqs; i++) {
 		struct vext_vq *vq = &dev->vqs[i];
@@ -977,7 +977,7 @@ static int set_mem_table(struct vext_vdev *dev, void __user *argp)
 						r.userspace_addr, TASK_SIZE);
 	}
 	/* As vhost: a table the dirty log does not cover is -EFAULT. */
-	if (!ret && dev->log_all)
+	if (!ret && dev->log_all && dev->log_base_set)
 		ret = log_covers(dev, dev->log_base, t);
 	if (ret) {
 		vext_memtable_free(t);
@@ -1061,9 +1061,12 @@ static int set_vring_addr(struct vext_vdev *dev, struct vext_vq *vq,
 
 /*
  * VHOST_SET_FEATURES.  VHOST_F_LOG_ALL is the transport's: it switches
- * dirty logging, at any time (as vhost-net), and needs a log base
- * (EINVAL) that covers guest memory and the logged device rings in
- * writable memory (EFAULT, as vhost).  The virtio features are the
+ * dirty logging, at any time (as vhost-net).  A running device needs a
+ * log base for it (EINVAL); before DRIVER_OK the base may come later
+ * (QEMU's vhost_dev_start() sets it after the features and the rings),
+ * and activate() refuses to start without one.  A base must cover guest
+ * memory and the logged device rings in writable memory (EFAULT, as
+ * vhost), checked here or when it is set.  The virtio features are the
  * driver's, fixed at FEATURES_OK (EBUSY afterwards, as vhost-vdpa;
  * judged then).  lock held.
  */
@@ -1076,9 +1079,10 @@ static int set_features(struct vext_vdev *dev, u64 features)
 	if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK &&
 	    (features != dev->features || !(log || dev->log_all)))
 		return -EBUSY;
-	if (log && !dev->log_base_set)
+	if (log && !dev->log_base_set &&
+	    dev->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		return -EINVAL;
-	if (log) {
+	if (log && dev->log_base_set) {
 		ret = log_covers(dev, dev->log_base, dev->mem);
 		if (ret)
 			return ret;

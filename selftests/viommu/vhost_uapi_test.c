@@ -687,8 +687,9 @@ static int set_features(int fd, uint64_t f)
  * Dirty logging: VHOST_F_LOG_ALL offered; VHOST_SET_LOG_BASE and
  * VHOST_SET_LOG_FD the owner's, with vhost's errnos (compared with
  * vhost-net); LOG_ALL switched at any time, also after FEATURES_OK, and
- * refused without a log base (EINVAL, ours: vhost would accept it and
- * fail its writes) or with one that does not cover guest memory in
+ * refused without a log base on a running device (EINVAL, ours: vhost
+ * would accept it and fail its writes; before DRIVER_OK it is taken and
+ * DRIVER_OK waits for the base, QEMU's order) or with one that does not cover guest memory in
  * writable memory (EFAULT, as vhost); a memory table or log base the log
  * does not cover, while logging, is EFAULT too, and a logged device ring
  * outside it EINVAL (as vhost).  Traffic: viommu_test's dirty_log.
@@ -744,9 +745,15 @@ TEST_F(uapi, dirty_log)
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_LOG_BASE, &base));
 	EXPECT_EQ(-EPERM, vx_child(self->dev, VHOST_SET_LOG_FD, &fd));
 	ASSERT_EQ(0, vg_set_mem_table(self->dev, self->vg.ram, RAM_SIZE));
-	/* No log base: LOG_ALL is refused. */
-	EXPECT_EQ(-EINVAL, set_features(self->dev, VG_IOMMU_FEATURES |
-					log_all));
+	/*
+	 * No log base yet: LOG_ALL is taken before the device runs (QEMU's
+	 * vhost_dev_start() sets it before the log base); DRIVER_OK is then
+	 * refused until a base is set.
+	 */
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES | log_all));
+	EXPECT_EQ(-EINVAL, vfioext_virtio_set_status(self->dev, run));
+	EXPECT_EQ(0, vfioext_virtio_set_status(self->dev, 0));
+	EXPECT_EQ(0, set_features(self->dev, VG_IOMMU_FEATURES));
 	/* What vhost-net answers the same way. */
 	for (k = 0; k < 2 && fds[k] >= 0; k++) {
 		fd = fds[k];
