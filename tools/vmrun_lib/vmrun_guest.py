@@ -379,9 +379,10 @@ def supervise(args, mode, cmd, cmdline, sock):
 		# init's boot marker proves the start as well.
 		res.abort('QEMU failed to start (exit %s)' % rc)
 	elif not res.done:
-		res.abort('the guest stopped before the end marker (%s%s)' % (
+		res.abort('the guest stopped before the end marker (%s%s)%s' % (
 			'QEMU exit %d' % rc if rc else 'reset, panic or poweroff',
-			'' if res.booted else ', init never started'))
+			'' if res.booted else ', init never started',
+			''.join('; QEMU said: ' + e for e in res.qemu_errors)))
 	res.add_run_result()
 
 	_, failed, _ = report(res, args.results, timed_out)

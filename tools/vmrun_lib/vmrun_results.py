@@ -68,6 +68,10 @@ TAP_PLAN_RE = re.compile(
 	r'^(?P<prefix>(?:[ \t]|#[ \t]?)*)1\.\.(?P<n>\d+)(?P<rest>.*)$')
 SKIP_RE = re.compile(r'#\s*(SKIP|TODO)\b', re.I)
 TIMESTAMP_RE = re.compile(r'^\[\s*\d+\.\d+\]\s*')
+# QEMU's own last words on its stderr (shared with the console): the cause
+# of an abort (hw_error(), cpu_abort(), an assertion), printed before a
+# register dump that pushes it out of any log's tail.
+QEMU_ERROR_RE = re.compile(r'^(qemu: |qemu-system-\S+: |\*\*\s*ERROR)')
 
 
 def tap_depth(prefix):
@@ -251,6 +255,7 @@ class Results:
 		# Reports the kernel printed before init loaded any module
 		# (EARLY_MARK; see supervise()); a first boot with one is retried.
 		self.early_reports = []
+		self.qemu_errors = []
 		self.modules_loading = False
 		# The test running in kernel-log order (KMSG_TEST_RE).
 		self.kmsg_test = None
@@ -293,6 +298,8 @@ class Results:
 			self.kernel_started = True
 		if EARLY_MARK in line:
 			self.modules_loading = True
+		if QEMU_ERROR_RE.match(line) and len(self.qemu_errors) < 4:
+			self.qemu_errors.append(line.strip()[:300])
 		n = len(self.kernel_errors)
 		self.scan_kernel(line)
 		if len(self.kernel_errors) > n and not self.modules_loading:

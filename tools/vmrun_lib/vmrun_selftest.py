@@ -136,6 +136,17 @@ def self_test():
 		bad += not ok
 		print('%s scan %r: %s' % ('ok  ' if ok else 'FAIL', line[:50],
 					   'match' if r.kernel_errors else 'no match'))
+	# QEMU's own error before its register dump: kept for the abort
+	# reason; a guest line that merely mentions qemu is not.
+	r = Results()
+	r.console_line('[    3.0] qemu: not a QEMU line, a kernel one')
+	r.console_line('qemu: hardware error: EDU: DMA range 0x40000-0x41000')
+	r.console_line('RAX=0000000000000000 RBX=0000000000000000')
+	ok = r.qemu_errors == ['qemu: hardware error: EDU: DMA range '
+			       '0x40000-0x41000']
+	bad += not ok
+	print('%s scan: QEMU\'s own error line is kept for the abort reason' %
+	      ('ok  ' if ok else 'FAIL'))
 	r = Results()
 	r.console_line('[ 1.000000] WARNING: CPU: 0 PID: 1 at a.c:1 f')
 	r.result_line(MARK + ' dmesg-begin')
@@ -275,7 +286,7 @@ def self_test():
 			' interactive' if interactive else '',
 			'plugged by the guest (%s)' % plugged if plugged else
 			'on the command line'))
-	total = len(cases) + len(logs) + 1 + len(inj) + len(early) + \
+	total = len(cases) + len(logs) + 2 + len(inj) + len(early) + \
 		len(reqs) + 1 + len(plug)
 	print('%d passed, %d failed, 0 skipped' % (total - bad, bad))
 	return 1 if bad else 0
