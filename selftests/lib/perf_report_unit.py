@@ -344,6 +344,9 @@ RUN_KEYS = (
     'scale', 'live', 'type1_slab_bytes_per_map', 'pviommu_slab_bytes_per_map',
     'scale_flatness', 'type1', 'pviommu', 'bytes_per_map', 'bound',
     'dsm', 'ioctl_ns', 'in_kernel_ns', 'ratio',
+    'noisy', 'device', 'pinned', 'quiet', 'neighbours', 'neighbour_ops',
+    'over_alone', 'over_cpu', 'map_dma', 'virtio', 'alone', 'cpu', 'flood',
+    'batch',
 )
 
 
@@ -363,12 +366,60 @@ def the_bench_emits_every_key_the_report_reads(t):
             f'{k!r}: vfio-ext-bench.c never writes it'
 
 
+@test
+def the_noisy_neighbour_table_and_its_targets(t):
+    sec = section_of(region(t.gen()), '6.1')
+    assert 'Noisy neighbour:' in sec and '``0000:00:13.0``' in sec
+    assert 'pinned to vCPU 0, the neighbour to vCPU 1' in sec
+    rows = [ln for ln in sec.splitlines()
+            if 'guest MAP/UNMAP flood' in ln and not ln.startswith('quiet')]
+    assert len(rows) == 2, rows
+    # ns, over alone, over the CPU-only neighbour, the neighbour's rate
+    assert re.search(r'9 900\s+1\.10×\s+1\.04×\s+61 000$', rows[0]), rows[0]
+    alone = [ln for ln in sec.splitlines() if 'none (alone)' in ln]
+    assert alone[0].startswith('MAP_DMA pairs') and \
+        re.search(r'9 000\s+–\s+–\s+–$', alone[0]), alone
+    st = 'quiet VMM beside a noisy guest ≤ 1.2× alone: '
+    assert target_status(sec, st + 'MAP_DMA pairs, guest MAP/UNMAP flood') \
+        == 'met'                                          # 1.10
+    assert target_status(sec, st + 'MAP_DMA pairs, guest domains') == \
+        'not met'                                         # 1.33
+    assert target_status(sec, st + 'MAP_DMA pairs, VMM BATCH') == \
+        'not firm (met as measured)'                      # spread 30%
+    assert target_status(sec, st + 'virtio-iommu pairs, guest MAP/UNMAP') \
+        == 'met'                                          # 1.15
+    # The CPU-only control decides no target, and has no ratio over itself.
+    assert 'CPU only, no VFIO  ' not in ''.join(
+        ln for ln in sec.splitlines() if ln.startswith(st))
+    # No noisy part, no table and no target.
+    sec12 = section_of(region(t.gen()), '6.12')
+    assert 'Noisy neighbour' not in sec12 and st not in sec12
+
+
+@test
+def a_noisy_run_on_a_busy_host_decides_nothing(t):
+    out = os.path.join(t.dir, 'bench.json')
+    shutil.copy(FIXTURE, out)
+    run('merge', '--series', '6.1', '--host-busy', '1', '--commit', 'nz',
+        write_json(t, 'run.json', partial_run('noisy', ('noisy',))), out)
+    with open(out, encoding='utf-8') as f:
+        got = json.load(f)['kernels']['6.1']
+    assert got['partial_runs']['noisy']['commit'] == 'nz'
+    assert got['pairs'][0]['ratios']['type1_over_pviommu']['firm']
+    sec = section_of(region(t.gen(out)), '6.1')
+    assert 'VFIOEXT_BENCH_ONLY=noisy' in sec
+    rows = [ln for ln in sec.splitlines()
+            if ln.startswith('quiet VMM beside a noisy guest')]
+    assert len(rows) == 6 and all(
+        re.search(r'  not firm \((not )?met as measured\)$', r) for r in rows), rows
+
+
 def partial_run(part, keys):
     run6 = fixture()['kernels']['6.1']
     for k in ('host', 'commit', 'date'):
         del run6[k]
     for k in ('pairs', 'domains', 'guest_requests', 'scale',
-              'scale_flatness', 'bytes_per_map', 'dsm', 'state'):
+              'scale_flatness', 'bytes_per_map', 'dsm', 'state', 'noisy'):
         if k not in keys:
             run6.pop(k, None)
     run6['only'] = part

@@ -47,7 +47,9 @@
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,9 +152,15 @@ static unsigned int rotated(int r, unsigned int j, unsigned int n)
 	return (j + (unsigned int)r) % n;
 }
 
+/* A noisy neighbour's process (the noisy part): dies without atexit(). */
+static bool in_child;
+
 static void die(const char *what, int err)
 {
-	fprintf(stderr, "bench: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	fprintf(stderr, "bench: %s%s: %s\n", in_child ? "noisy neighbour: " : "",
+		what, strerror(err < 0 ? -err : err));
+	if (in_child)
+		_exit(1);
 	exit(1);
 }
 
@@ -176,12 +184,18 @@ struct ctx {
 	struct vfioext_device *d;
 };
 
-static void ctx_open(struct ctx *x, unsigned long type)
+/* @dev in a new container of @type, its group attached, opened. */
+static void ctx_open_on(struct ctx *x, const char *dev, unsigned long type)
 {
-	int ret = vfioext_open_device(bdf, type, &x->c, &x->g, &x->d);
+	int ret = vfioext_open_device(dev, type, &x->c, &x->g, &x->d);
 
 	if (ret)
 		die("open", ret);
+}
+
+static void ctx_open(struct ctx *x, unsigned long type)
+{
+	ctx_open_on(x, bdf, type);
 }
 
 static void ctx_close(struct ctx *x)
@@ -839,7 +853,24 @@ struct vguest {
 	void *backend;
 	double *lat;
 	unsigned int nlat;
+	/* VFIOEXT_BENCH_ONLY=guest32: each kick's times, when set. */
+	struct kick_rec *kr;
+	unsigned int nkr, kr_max;
 };
+
+/*
+ * One kick of the guest32 part: when it was sent and when its used
+ * entries were all seen (CLOCK_MONOTONIC ns, the clock tracefs's "mono"
+ * trace_clock also reads), and the CPU the guest thread was on before
+ * and after.
+ */
+struct kick_rec {
+	double t0, t1;
+	int cpu0, cpu1;
+};
+
+/* Called before and after a guest32 round's pairs (counters, markers). */
+static void (*pairs_hook)(bool end);
 
 static void *gp(struct vguest *g, uint64_t a)
 {
@@ -852,6 +883,7 @@ static void vguest_init(struct vguest *g)
 	vg_reset(&g->vg);
 	g->nlat = 0;
 	g->notify = NULL;
+	g->nkr = 0;
 	g->vg.kick = eventfd(0, EFD_CLOEXEC);
 	g->vg.call = eventfd(0, EFD_CLOEXEC);
 	if (g->vg.kick < 0 || g->vg.call < 0)
@@ -869,8 +901,8 @@ static void vguest_post(struct vguest *g, const void *req, size_t len,
 static void vguest_kick_wait(struct vguest *g)
 {
 	unsigned int i, n = g->vg.pending;
+	int ret = 0, cpu0 = g->kr ? sched_getcpu() : -1;
 	double t0 = now_ns(), dt;
-	int ret = 0;
 
 	vg_publish(&g->vg);
 	if (g->notify)
@@ -883,7 +915,13 @@ static void vguest_kick_wait(struct vguest *g)
 	if (ret)
 		die("call", ret);
 	g->vg.used_seen = g->vg.avail_idx;
-	dt = (now_ns() - t0) / n;
+	dt = now_ns() - t0;
+	if (g->kr && g->nkr < g->kr_max)
+		g->kr[g->nkr++] = (struct kick_rec){
+			.t0 = t0, .t1 = t0 + dt, .cpu0 = cpu0,
+			.cpu1 = sched_getcpu(),
+		};
+	dt /= n;
 	for (i = 0; i < n; i++) {
 		if (vg_slot_status(&g->vg, i))
 			die("guest request status", EIO);
@@ -910,6 +948,8 @@ static void vguest_pairs(struct vguest *g, uint32_t dom, unsigned int depth)
 	};
 	unsigned int i, k, step = depth > 1 ? depth / 2 : 1;
 
+	if (g->kr && pairs_hook)
+		pairs_hook(false);
 	for (i = 0; i < G_PAIRS; i += step) {
 		for (k = 0; k < step; k++) {
 			m.virt_start = G_IOVA + k * 4096ULL;
@@ -928,6 +968,8 @@ static void vguest_pairs(struct vguest *g, uint32_t dom, unsigned int depth)
 		if (depth > 1)
 			vguest_kick_wait(g);
 	}
+	if (g->kr && pairs_hook)
+		pairs_hook(true);
 }
 
 /*
@@ -1146,6 +1188,7 @@ static double run_kernel(struct vguest *g, bool same_cpu, unsigned int depth,
 	}
 	vguest_req(g, &at, sizeof(at) - 4);
 	g->nlat = 0;
+	g->nkr = 0;
 	t0 = now_ns();
 	vguest_pairs(g, 1, depth);
 	dt = now_ns() - t0;
@@ -1204,6 +1247,35 @@ static double run_backend(struct vguest *g, int b, bool same_cpu,
 	}
 }
 
+/*
+ * Remember inline_kick as found, to be put back at exit whatever ends the
+ * run; false (and a "skipped" line for @part) without the module.
+ */
+static bool inline_kick_save(const char *part)
+{
+	static bool at_exit;
+	char kick0[sizeof(inline_kick0)];
+	FILE *f;
+
+	if (inline_kick0[0])
+		return true;
+	f = fopen(INLINE_KICK, "r");
+	if (!f || !fgets(kick0, sizeof(kick0), f)) {
+		printf("\n== %s: skipped (%s: %s)\n", part, INLINE_KICK,
+		       strerror(errno));
+		if (f)
+			fclose(f);
+		return false;
+	}
+	fclose(f);
+	kick0[strcspn(kick0, "\n")] = '\0';
+	memcpy(inline_kick0, kick0, sizeof(inline_kick0));
+	if (!at_exit)
+		atexit(restore_inline_kick_at_exit);
+	at_exit = true;
+	return true;
+}
+
 static void bench_viommu(void)
 {
 	static const struct {
@@ -1220,23 +1292,11 @@ static void bench_viommu(void)
 	unsigned int c, n[NR_B];
 	struct stat3 st[NR_B];
 	struct ratio q[NR_B];
-	struct vguest g;
-	char kick0[sizeof(inline_kick0)];
+	struct vguest g = { .kr = NULL };
 	int r, b, ret;
-	FILE *f;
 
-	f = fopen(INLINE_KICK, "r");
-	if (!f || !fgets(kick0, sizeof(kick0), f)) {
-		printf("\n== guest virtio-iommu: skipped (%s: %s)\n", INLINE_KICK,
-		       strerror(errno));
-		if (f)
-			fclose(f);
+	if (!inline_kick_save("guest virtio-iommu"))
 		return;
-	}
-	fclose(f);
-	kick0[strcspn(kick0, "\n")] = '\0';
-	memcpy(inline_kick0, kick0, sizeof(inline_kick0));
-	atexit(restore_inline_kick_at_exit);
 	g.vg.ram = buffer(G_RAM);
 	printf("\n== guest virtio-iommu MAP/UNMAP of 4 KiB: in-kernel device vs");
 	printf(" userspace backend (%d pairs x %d interleaved rounds)\n",
@@ -1371,6 +1431,202 @@ static void bench_trace(void)
 	printf("trace: %d pairs each traced\n", TRACE_PAIRS);
 }
 
+/*
+ * VFIOEXT_BENCH_ONLY=guest32 (tools/bench/trace-guest TRACE_KIND=guest32
+ * traces it): the "32 per kick, same CPU" pattern of the guest part, its
+ * four backends interleaved as there, with each kick's time kept.  Per
+ * round and backend: the rate over the kicks, each kick's and each gap
+ * between kicks' median and tail, the kicks or gaps over twice their
+ * round's median ("long") and the time they took beyond it, the rate
+ * with that time taken out, and what happened in the guest meanwhile
+ * (timer interrupts on CPU 0, all interrupts, context switches, page
+ * faults, a kick that left CPU 0).  Every long kick is listed with its
+ * CLOCK_MONOTONIC times, to be matched against a trace.
+ */
+#define G32_KICKS	(G_PAIRS / 16 + 2)
+
+struct g32_ctr {
+	unsigned long long loc0, intr, ctxt;
+	long minflt, nvcsw, nivcsw;
+};
+
+static struct g32_ctr g32_at[2];
+static const char *g32_trace;
+static char g32_mark[48];
+
+/* The first number after @key at the start of a line of @path. */
+static unsigned long long proc_num(const char *path, const char *key)
+{
+	unsigned long long v = 0;
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " ");
+
+		if (!strncmp(p, key, strlen(key))) {
+			v = strtoull(p + strlen(key), NULL, 10);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void g32_hook(bool end)
+{
+	struct g32_ctr *c = &g32_at[end];
+	struct rusage ru;
+	char m[64];
+
+	if (g32_trace && end) {
+		snprintf(m, sizeof(m), "G32-END %s", g32_mark);
+		trace_write(g32_trace, "trace_marker", m);
+	}
+	c->loc0 = proc_num("/proc/interrupts", "LOC:");
+	c->intr = proc_num("/proc/stat", "intr ");
+	c->ctxt = proc_num("/proc/stat", "ctxt ");
+	getrusage(RUSAGE_SELF, &ru);
+	c->minflt = ru.ru_minflt;
+	c->nvcsw = ru.ru_nvcsw;
+	c->nivcsw = ru.ru_nivcsw;
+	if (g32_trace && !end) {
+		snprintf(m, sizeof(m), "G32-BEGIN %s", g32_mark);
+		trace_write(g32_trace, "trace_marker", m);
+	}
+}
+
+struct g32_round {
+	double rps, rps_clean, kick_p50, kick_p90, kick_max, gap_p50;
+	double excess_us;
+	unsigned int nlong, off_cpu;
+	struct g32_ctr d;
+};
+
+static void g32_analyse(const struct kick_rec *k, unsigned int n, int r,
+			int b, struct g32_round *o)
+{
+	double dk[G32_KICKS], dg[G32_KICKS], span, mk, mg;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		dk[i] = (k[i].t1 - k[i].t0) / 1e3;
+		dg[i] = i ? (k[i].t0 - k[i - 1].t1) / 1e3 : 0;
+		if (k[i].cpu0 != 0 || k[i].cpu1 != 0)
+			o->off_cpu++;
+	}
+	span = k[n - 1].t1 - k[0].t0;
+	o->rps = 2.0 * G_PAIRS / (span / 1e9);
+	o->kick_p90 = pct(dk, n, 0.9);
+	o->kick_max = dk[n - 1];
+	mk = pct(dk, n, 0.5);
+	mg = pct(dg + 1, n - 1, 0.5);
+	o->kick_p50 = mk;
+	o->gap_p50 = mg;
+	for (i = 0; i < n; i++) {
+		double d = (k[i].t1 - k[i].t0) / 1e3;
+		double gp = i ? (k[i].t0 - k[i - 1].t1) / 1e3 : 0;
+
+		if (d > 2 * mk) {
+			o->nlong++;
+			o->excess_us += d - mk;
+			printf("G32L r%d %s kick %u %.3f-%.3f us %.1f cpu %d>%d\n",
+			       r, backend_key[b], i, k[i].t0 / 1e3,
+			       k[i].t1 / 1e3, d, k[i].cpu0, k[i].cpu1);
+		}
+		if (i && gp > 2 * mg + 5) {
+			o->nlong++;
+			o->excess_us += gp - mg;
+			printf("G32L r%d %s gap %u %.3f-%.3f us %.1f\n", r,
+			       backend_key[b], i, k[i - 1].t1 / 1e3,
+			       k[i].t0 / 1e3, gp);
+		}
+	}
+	o->rps_clean = 2.0 * G_PAIRS / ((span - o->excess_us * 1e3) / 1e9);
+	o->d.loc0 = g32_at[1].loc0 - g32_at[0].loc0;
+	o->d.intr = g32_at[1].intr - g32_at[0].intr;
+	o->d.ctxt = g32_at[1].ctxt - g32_at[0].ctxt;
+	o->d.minflt = g32_at[1].minflt - g32_at[0].minflt;
+	o->d.nvcsw = g32_at[1].nvcsw - g32_at[0].nvcsw;
+	o->d.nivcsw = g32_at[1].nivcsw - g32_at[0].nivcsw;
+}
+
+static void bench_guest32(void)
+{
+	static struct kick_rec kr[G32_KICKS];
+	static struct g32_round res[NR_B][MAX_ROUNDS];
+	double v[NR_B][3][MAX_ROUNDS];
+	struct vguest g = { .kr = kr, .kr_max = G32_KICKS };
+	struct stat3 st;
+	int r, b, ret;
+	unsigned int j;
+
+	if (!inline_kick_save("guest32"))
+		return;
+	g32_trace = getenv("VFIOEXT_BENCH_TRACE");
+	pairs_hook = g32_hook;
+	g.vg.ram = buffer(G_RAM);
+	g.lat = calloc(2 * G_PAIRS, sizeof(*g.lat));
+	if (!g.lat)
+		die("calloc", ENOMEM);
+	printf("\n== guest32: 32 requests per kick, same CPU, each kick timed (%d rounds)\n",
+	       rounds);
+	printf("%-3s %-13s %8s %8s %7s %7s %8s %6s %5s %8s %4s %5s %5s %6s %4s %4s\n",
+	       "rnd", "backend", "req/s", "clean/s", "kick50", "kick90",
+	       "kickmax", "gap50", "long", "excess", "LOC", "intr", "ctxt",
+	       "minflt", "ivcs", "off");
+	for (r = 0; r < rounds; r++) {
+		for (j = 0; j < NR_B; j++) {
+			struct g32_round *o;
+
+			b = rotated(r, j, NR_B);
+			o = &res[b][r];
+			snprintf(g32_mark, sizeof(g32_mark), "r%d %s", r,
+				 backend_key[b]);
+			g.nlat = 0;
+			run_backend(&g, b, true, 32);
+			if (g.nkr < 2)
+				die("guest32: no kicks recorded", EIO);
+			g32_analyse(kr, g.nkr, r, b, o);
+			printf("%-3d %-13s %8.0f %8.0f %7.1f %7.1f %8.1f %6.1f",
+			       r, backend_key[b], o->rps, o->rps_clean,
+			       o->kick_p50, o->kick_p90, o->kick_max,
+			       o->gap_p50);
+			printf(" %5u %8.0f %4llu %5llu %5llu %6ld %4ld %4u\n",
+			       o->nlong, o->excess_us, o->d.loc0, o->d.intr,
+			       o->d.ctxt, o->d.minflt, o->d.nivcsw, o->off_cpu);
+			v[b][0][r] = o->rps;
+			v[b][1][r] = o->rps_clean;
+			v[b][2][r] = o->kick_p50;
+		}
+	}
+	pairs_hook = NULL;
+	ret = restore_inline_kick();
+	if (ret)
+		die(INLINE_KICK, ret);
+	printf("guest32 over the rounds: median (spread)\n");
+	for (b = 0; b < NR_B; b++) {
+		printf("%-13s", backend_key[b]);
+		st = stat3(v[b][0], rounds);
+		printf(" req/s %8.0f (%5.1f%%)", st.med, 100 * st.spread);
+		st = stat3(v[b][1], rounds);
+		printf(" clean %8.0f (%5.1f%%)", st.med, 100 * st.spread);
+		st = stat3(v[b][2], rounds);
+		printf(" kick p50 %7.1f us (%5.1f%%)\n", st.med, 100 * st.spread);
+	}
+	{
+		struct ratio q = ratio_of(v[B_KERNEL][0], v[B_USER][0]);
+		struct ratio c = ratio_of(v[B_KERNEL][1], v[B_USER][1]);
+
+		printf("in-kernel/user VMM thread: %.2fx (%.2f-%.2f),",
+		       q.s.med, q.s.min, q.s.max);
+		printf(" long time taken out %.2fx (%.2f-%.2f)\n",
+		       c.s.med, c.s.min, c.s.max);
+	}
+	free(g.lat);
+}
+
 /* The first "@key : value" line of @path, trimmed, into @out. */
 static void read_field(const char *path, const char *key, char *out,
 		       size_t len)
@@ -1440,10 +1696,12 @@ static void bench_env(void)
 #define GUEST_LIMIT	"/sys/module/vfio_pviommu/parameters/guest_dma_entry_limit"
 
 /*
- * A virtio-iommu on a fresh pviommu container over guest RAM @g, owned,
- * features negotiated; running (DRIVER_OK, the guest's queue) if @run.
+ * A virtio-iommu on a fresh pviommu container of @dev (IOMMU group @grp,
+ * endpoint 1) over guest RAM @g, owned, features negotiated; running
+ * (DRIVER_OK, the guest's queue) if @run.
  */
-static int state_dev(struct ctx *x, struct vguest *g, bool run)
+static int viommu_dev_on(struct ctx *x, struct vguest *g, const char *dev,
+			 int grp, bool run)
 {
 	struct vfioext_mem_region mem = {
 		.struct_size = sizeof(mem), .gpa = 0, .size = G_RAM,
@@ -1455,8 +1713,8 @@ static int state_dev(struct ctx *x, struct vguest *g, bool run)
 		     (1ULL << VIRTIO_IOMMU_F_DOMAIN_RANGE);
 	int fd, ret;
 
-	ctx_open(x, VFIO_EXT_PVIOMMU_IOMMU);
-	ret = vfioext_pviommu_attach(x->c, group_id, 0, 1, 0);
+	ctx_open_on(x, dev, VFIO_EXT_PVIOMMU_IOMMU);
+	ret = vfioext_pviommu_attach(x->c, grp, 0, 1, 0);
 	if (!ret)
 		ret = vfioext_viommu_open(x->c, 0, &mem, 1, &fd);
 	if (ret)
@@ -1476,6 +1734,12 @@ static int state_dev(struct ctx *x, struct vguest *g, bool run)
 	if (ret)
 		die("viommu setup", ret);
 	return fd;
+}
+
+/* The bench's own device: see viommu_dev_on(). */
+static int state_dev(struct ctx *x, struct vguest *g, bool run)
+{
+	return viommu_dev_on(x, g, bdf, group_id, run);
 }
 
 /* The guest maps S_MAPS pages into domain 1, G_QNUM / 2 MAPs per kick. */
@@ -1516,7 +1780,7 @@ static void bench_state(void)
 	double replay[MAX_ROUNDS], save[MAX_ROUNDS], restore[MAX_ROUNDS];
 	struct stat3 s_replay, s_save, s_restore;
 	char old_limit[32];
-	struct vguest g;
+	struct vguest g = { .kr = NULL };
 	struct ratio q;
 	long bytes = 0, n;
 	int r, fd, mfd;
@@ -1596,6 +1860,371 @@ static void bench_state(void)
 	free(g.lat);
 }
 
+/* ------------------------------------------------------------------ */
+/* Noisy neighbour: one quiet VMM beside one noisy guest or VMM         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The quiet side is this process, pinned to CPU 0, on its own pviommu
+ * container of the bench's edu; the noisy side is another process,
+ * pinned to CPU 1, on another pviommu container of another edu (its own
+ * IOMMU group).  The neighbours, one at a time, interleaved with the
+ * quiet side alone round by round (rotated order):
+ *
+ *   alone    no neighbour
+ *   cpu      a process that only burns CPU 1 in user space: no VFIO, the
+ *            control for what any busy vCPU costs the other under TCG
+ *   flood    a virtio-iommu guest mapping and unmapping one IOVA in a
+ *            loop, 32 requests per kick (the kicker serves)
+ *   domains  a guest creating guest domains up to the container's limit
+ *            (VFIO_EXT_PVIOMMU_DOMAIN_ALLOC until it is refused) and
+ *            freeing them, in a loop
+ *   batch    a VMM doing VFIO_EXT_PVIOMMU_BATCH of 64 pairs in a loop
+ *
+ * and the quiet side, beside each: 4 KiB MAP_DMA+UNMAP_DMA pairs on its
+ * container, and, measured separately, 4 KiB MAP/UNMAP pairs of a guest
+ * through the in-kernel virtio-iommu of its own container, one request
+ * per kick; ns per pair, and per round its ratio over the same round's
+ * "alone".
+ */
+enum { N_ALONE, N_CPU, N_FLOOD, N_DOMAINS, N_BATCH, NR_N };
+enum { Q_MAP, Q_VIRTIO, NR_Q };
+
+static const char *const noisy_key[NR_N] = {
+	[N_ALONE] = "alone", [N_CPU] = "cpu", [N_FLOOD] = "flood",
+	[N_DOMAINS] = "domains", [N_BATCH] = "batch",
+};
+
+static const char *const quiet_key[NR_Q] = {
+	[Q_MAP] = "map_dma", [Q_VIRTIO] = "virtio",
+};
+
+#define NOISY_PAIRS	4000
+
+/* Shared with the neighbour's process. */
+struct noisy_shm {
+	volatile int stop, ready;
+	volatile unsigned long ops;
+};
+
+static char noisy_bdf[VFIOEXT_BDF_LEN];
+static int noisy_group;
+
+/* Pin the calling thread to @cpu. */
+static void pin_to(int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		die("sched_setaffinity", errno);
+}
+
+/* The flood: MAP then UNMAP of one IOVA, 16 times per kick, until told. */
+static void noisy_flood(struct noisy_shm *sh)
+{
+	struct virtio_iommu_req_attach at = {
+		.head.type = VIRTIO_IOMMU_T_ATTACH, .domain = 1, .endpoint = 1,
+	};
+	struct virtio_iommu_req_map m = {
+		.head.type = VIRTIO_IOMMU_T_MAP, .domain = 1,
+		.phys_start = G_DATA, .virt_start = G_IOVA,
+		.virt_end = G_IOVA + 4095,
+		.flags = VIRTIO_IOMMU_MAP_F_READ | VIRTIO_IOMMU_MAP_F_WRITE,
+	};
+	struct virtio_iommu_req_unmap um = {
+		.head.type = VIRTIO_IOMMU_T_UNMAP, .domain = 1,
+		.virt_start = G_IOVA, .virt_end = G_IOVA + 4095,
+	};
+	static double lat[G_QNUM];
+	struct vguest g = { .kr = NULL, .lat = lat };
+	struct ctx x;
+	unsigned int k;
+
+	g.vg.ram = buffer(G_RAM);
+	vguest_init(&g);
+	viommu_dev_on(&x, &g, noisy_bdf, noisy_group, true);
+	vguest_req(&g, &at, sizeof(at) - 4);
+	sh->ready = 1;
+	while (!sh->stop) {
+		for (k = 0; k < 16; k++) {
+			vguest_post(&g, &m, sizeof(m) - 4, 2 * k);
+			vguest_post(&g, &um, sizeof(um) - 4, 2 * k + 1);
+		}
+		g.nlat = 0;
+		vguest_kick_wait(&g);
+		sh->ops += 32;
+	}
+}
+
+/* Guest domains up to the limit, then all freed; ops: domains made. */
+static void noisy_domains(struct noisy_shm *sh)
+{
+	static uint32_t id[4096];
+	unsigned int n, i;
+	struct ctx x;
+	int ret = 0;
+
+	ctx_open_on(&x, noisy_bdf, VFIO_EXT_PVIOMMU_IOMMU);
+	sh->ready = 1;
+	while (!sh->stop) {
+		for (n = 0; n < ARRAY_SIZE(id); n++) {
+			ret = vfioext_pviommu_domain_alloc(x.c, &id[n]);
+			if (ret)
+				break;
+		}
+		if (!n || n == ARRAY_SIZE(id))
+			die("domain_alloc up to the limit", ret ? ret : ENOSPC);
+		for (i = 0; i < n; i++) {
+			ret = vfioext_pviommu_domain_free(x.c, id[i]);
+			if (ret)
+				die("domain_free", ret);
+		}
+		sh->ops += n;
+	}
+}
+
+static void noisy_child(int v, struct noisy_shm *sh, bool pin)
+{
+	struct ctx x;
+	void *buf;
+
+	in_child = true;
+	if (pin)
+		pin_to(1);
+	switch (v) {
+	case N_CPU:
+		sh->ready = 1;
+		while (!sh->stop) {
+			volatile unsigned int i;
+
+			for (i = 0; i < 1000; i++)
+				;
+			sh->ops++;
+		}
+		break;
+	case N_FLOOD:
+		noisy_flood(sh);
+		break;
+	case N_DOMAINS:
+		noisy_domains(sh);
+		break;
+	default:
+		buf = buffer(4096);
+		ctx_open_on(&x, noisy_bdf, VFIO_EXT_PVIOMMU_IOMMU);
+		sh->ready = 1;
+		while (!sh->stop) {
+			pairs_batch(&x, buf, 4096, 64);
+			sh->ops += 64;
+		}
+		break;
+	}
+	_exit(0);
+}
+
+/*
+ * Another edu than the bench's, alone in its IOMMU group (so that its
+ * container is the neighbour's own); its group into @grp.
+ */
+static int noisy_find(char out[VFIOEXT_BDF_LEN], int *grp)
+{
+	char path[96], found[VFIOEXT_BDF_LEN];
+	unsigned int n;
+
+	for (n = 0; !vfioext_pci_find(0x1234, 0x11e8, n, found); n++) {
+		struct dirent *e;
+		int devs = 0;
+		DIR *d;
+
+		if (!strcmp(found, bdf))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/iommu_group/devices", found);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((e = readdir(d)))
+			devs += e->d_name[0] != '.';
+		closedir(d);
+		if (devs != 1)
+			continue;
+		if (vfioext_pci_bind(found, VFIO_EXT_PCI_DRIVER_NAME))
+			continue;
+		*grp = vfioext_pci_iommu_group(found);
+		if (*grp < 0)
+			continue;
+		memcpy(out, found, VFIOEXT_BDF_LEN);
+		return 0;
+	}
+	return -ENODEV;
+}
+
+/* The quiet side's @q measurement: ns per 4 KiB pair. */
+static double quiet_pairs(int q, struct vguest *g, void *buf)
+{
+	struct ctx x;
+	double v;
+
+	if (q == Q_VIRTIO)
+		return 2e9 / run_kernel(g, false, 1, true);
+	ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
+	pairs_ioctl(&x, buf, 4096, 200);	/* warm */
+	v = pairs_ioctl(&x, buf, 4096, NOISY_PAIRS);
+	ctx_close(&x);
+	return v;
+}
+
+/*
+ * Round @r beside neighbour @v: the quiet side's two measurements (in
+ * an order alternating with the round) into @ns, the neighbour's rate
+ * (its operations per second meanwhile) into *@ops.
+ */
+static void noisy_round(int v, int r, bool pin, struct vguest *g, void *buf,
+			double ns[NR_Q], double *ops)
+{
+	struct noisy_shm *sh;
+	unsigned long o0;
+	pid_t pid = 0;
+	double t0;
+	int q, st;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap", errno);
+	if (v != N_ALONE) {
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		if (pid < 0)
+			die("fork", errno);
+		if (!pid)
+			noisy_child(v, sh, pin);
+		while (!sh->ready) {
+			if (waitpid(pid, &st, WNOHANG) == pid)
+				die("the noisy neighbour ended before it was ready",
+				    EIO);
+			usleep(1000);
+		}
+		usleep(20000);	/* into its loop */
+	}
+	o0 = sh->ops;
+	t0 = now_ns();
+	for (q = 0; q < NR_Q; q++) {
+		int k = (q + r) % NR_Q;
+
+		ns[k] = quiet_pairs(k, g, buf);
+	}
+	*ops = (sh->ops - o0) / ((now_ns() - t0) / 1e9);
+	if (pid) {
+		sh->stop = 1;
+		if (waitpid(pid, &st, 0) != pid)
+			die("waitpid", errno);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			die("the noisy neighbour failed", EIO);
+	}
+	munmap(sh, sizeof(*sh));
+}
+
+static void bench_noisy(void)
+{
+	static double ns[NR_Q][NR_N][MAX_ROUNDS];
+	static double ops[NR_N][MAX_ROUNDS];
+	bool pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	struct vguest g = { .kr = NULL };
+	void *buf = buffer(4096);
+	cpu_set_t all;
+	int r, v, q, ret;
+	unsigned int j;
+
+	if (!inline_kick_save("noisy neighbour"))
+		return;
+	ret = noisy_find(noisy_bdf, &noisy_group);
+	if (ret) {
+		printf("\n== noisy neighbour: skipped (no second edu alone in its IOMMU group)\n");
+		jprintf("\"noisy\":null,");
+		return;
+	}
+	g.vg.ram = buffer(G_RAM);
+	g.lat = calloc(2 * G_PAIRS, sizeof(*g.lat));
+	if (!g.lat)
+		die("calloc", ENOMEM);
+	if (sched_getaffinity(0, sizeof(all), &all))
+		die("sched_getaffinity", errno);
+	if (pin)
+		pin_to(0);
+	printf("\n== noisy neighbour: quiet VMM on %s (CPU 0), neighbour on %s%s;",
+	       bdf, noisy_bdf, pin ? " (CPU 1)" : " (not pinned: one CPU)");
+	printf(" ns per 4 KiB pair (%d rounds)\n", rounds);
+	for (r = 0; r < rounds; r++) {
+		for (j = 0; j < NR_N; j++) {
+			double o[NR_Q];
+
+			v = rotated(r, j, NR_N);
+			noisy_round(v, r, pin, &g, buf, o, &ops[v][r]);
+			for (q = 0; q < NR_Q; q++)
+				ns[q][v][r] = o[q];
+		}
+	}
+	if (sched_setaffinity(0, sizeof(all), &all))
+		die("sched_setaffinity", errno);
+	ret = restore_inline_kick();
+	if (ret)
+		die(INLINE_KICK, ret);
+	printf("%-9s %-9s %17s %10s %10s %14s\n", "quiet", "neighbour",
+	       "ns per pair", "/alone", "/cpu", "neighbour op/s");
+	jprintf("\"noisy\":{\"device\":");
+	jstr(noisy_bdf);
+	jprintf(",\"pinned\":%s,\"quiet\":[", pin ? "true" : "false");
+	for (q = 0; q < NR_Q; q++) {
+		jprintf("%s{\"quiet\":\"%s\",\"neighbours\":{", q ? "," : "",
+			quiet_key[q]);
+		for (v = 0; v < NR_N; v++) {
+			struct stat3 s = stat3(ns[q][v], rounds);
+			struct stat3 so = stat3(ops[v], rounds);
+			struct ratio a = ratio_of(ns[q][v], ns[q][N_ALONE]);
+			struct ratio c = ratio_of(ns[q][v], ns[q][N_CPU]);
+
+			printf("%-9s %-9s", v ? "" : quiet_key[q], noisy_key[v]);
+			print3(&s);
+			if (v) {
+				print_ratio(&a);
+				if (v > N_CPU)
+					print_ratio(&c);
+				else
+					printf(" %10s", "");
+				printf(" %14.0f", so.med);
+			}
+			printf("\n");
+			jprintf("%s\"%s\":{", v ? "," : "", noisy_key[v]);
+			jstat("pair_ns", &s);
+			if (v) {
+				jprintf(",");
+				jstat("neighbour_ops", &so);
+				jprintf(",");
+				jratio("over_alone", &a);
+				jprintf(",");
+				jratio("over_cpu", &c);
+			}
+			jprintf("}");
+		}
+		jprintf("}}");
+		for (v = N_FLOOD; v < NR_N; v++) {
+			struct ratio a = ratio_of(ns[q][v], ns[q][N_ALONE]);
+			char name[48];
+
+			snprintf(name, sizeof(name), "%s beside %s over alone",
+				 quiet_key[q], noisy_key[v]);
+			print_unfirm(name, &a);
+		}
+	}
+	jprintf("]},");
+	printf("(/alone, /cpu: per-round ratios of the quiet side's ns per pair over its\n");
+	printf(" time alone, and beside a neighbour that only burns its vCPU)\n");
+	free(g.lat);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only, *e;
@@ -1628,7 +2257,10 @@ int main(int argc, char **argv)
 	printf("ratios are the result; absolute times are TCG's\n");
 	jprintf("{\"format\":2,\"device\":\"%s\",", bdf);
 	bench_env();
-	/* VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state|trace: one part. */
+	/*
+	 * VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state|noisy|trace|
+	 * guest32: one part.
+	 */
 	only = getenv("VFIOEXT_BENCH_ONLY");
 	if (!only || !strcmp(only, "pairs"))
 		bench_pairs();
@@ -1642,8 +2274,12 @@ int main(int argc, char **argv)
 		bench_dsm();
 	if (!only || !strcmp(only, "state"))
 		bench_state();
+	if (!only || !strcmp(only, "noisy"))
+		bench_noisy();
 	if (only && !strcmp(only, "trace"))
 		bench_trace();
+	if (only && !strcmp(only, "guest32"))
+		bench_guest32();
 	jprintf("\"only\":");
 	jstr(only ? only : "");
 	jprintf("}");
