@@ -366,6 +366,13 @@ def the_bench_emits_every_key_the_report_reads(t):
             f'{k!r}: vfio-ext-bench.c never writes it'
 
 
+def line_of_table(sec, needle):
+    for ln in sec.splitlines():
+        if needle in ln:
+            return ln
+    raise AssertionError(f'no line with {needle!r}')
+
+
 @test
 def the_noisy_neighbour_table_and_its_targets(t):
     sec = section_of(region(t.gen()), '6.1')
@@ -388,9 +395,15 @@ def the_noisy_neighbour_table_and_its_targets(t):
         'not firm (met as measured)'                      # spread 30%
     assert target_status(sec, st + 'virtio-iommu pairs, guest MAP/UNMAP') \
         == 'met'                                          # 1.15
-    # The CPU-only control decides no target, and has no ratio over itself.
-    assert 'CPU only, no VFIO  ' not in ''.join(
-        ln for ln in sec.splitlines() if ln.startswith(st))
+    # The controls (CPU only, type1) decide no target; CPU only has no
+    # ratio over itself, type1 has one.
+    tl = [ln for ln in sec.splitlines() if ln.startswith(st)]
+    assert len(tl) == 6 and not any('CPU only' in ln or 'type1' in ln
+                                    for ln in tl), tl
+    cpu = line_of_table(sec, 'CPU only, no VFIO')
+    assert re.search(r'9 500\s+1\.06×\s+–\s+812 000$', cpu), cpu
+    t1 = line_of_table(sec, 'type1 VMM pairs (not ours)')
+    assert re.search(r'9 700\s+1\.08×\s+1\.02×\s+70 000$', t1), t1
     # No noisy part, no table and no target.
     sec12 = section_of(region(t.gen()), '6.12')
     assert 'Noisy neighbour' not in sec12 and st not in sec12

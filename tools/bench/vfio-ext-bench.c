@@ -1901,6 +1901,9 @@ static void bench_state(void)
  *   alone    no neighbour
  *   cpu      a process that only burns CPU 1 in user space: no VFIO, the
  *            control for what any busy vCPU costs the other under TCG
+ *   type1    a VMM doing 4 KiB MAP_DMA+UNMAP_DMA pairs on a type1
+ *            container in a loop: not ours, the control for what the
+ *            IOMMU driver (and its emulation) shared by both costs
  *   flood    a virtio-iommu guest mapping and unmapping one IOVA in a
  *            loop, 32 requests per kick (the kicker serves)
  *   domains  a guest creating guest domains up to the container's limit
@@ -1914,11 +1917,12 @@ static void bench_state(void)
  * per kick; ns per pair, and per round its ratio over the same round's
  * "alone".
  */
-enum { N_ALONE, N_CPU, N_FLOOD, N_DOMAINS, N_BATCH, NR_N };
+enum { N_ALONE, N_CPU, N_TYPE1, N_FLOOD, N_DOMAINS, N_BATCH, NR_N };
 enum { Q_MAP, Q_VIRTIO, NR_Q };
 
 static const char *const noisy_key[NR_N] = {
-	[N_ALONE] = "alone", [N_CPU] = "cpu", [N_FLOOD] = "flood",
+	[N_ALONE] = "alone", [N_CPU] = "cpu", [N_TYPE1] = "type1",
+	[N_FLOOD] = "flood",
 	[N_DOMAINS] = "domains", [N_BATCH] = "batch",
 };
 
@@ -2042,6 +2046,15 @@ static void noisy_child(int v, struct noisy_shm *sh, bool pin)
 		break;
 	case N_DOMAINS:
 		noisy_domains(sh);
+		break;
+	case N_TYPE1:
+		buf = buffer(4096);
+		ctx_open_on(&x, noisy_bdf, VFIO_TYPE1v2_IOMMU);
+		sh->ready = 1;
+		while (!sh->stop) {
+			pairs_ioctl(&x, buf, 4096, 64);
+			sh->ops += 64;
+		}
 		break;
 	default:
 		buf = buffer(4096);
