@@ -1263,6 +1263,7 @@ static void pviommu_free(struct kref *ref)
 	struct pviommu *p = container_of(ref, struct pviommu, ref);
 
 	kfree(p->def.doms);
+	kfree(p->spare);
 	xa_destroy(&p->gdom_xa);
 	mmdrop(p->mm);
 	mutex_destroy(&p->lock);

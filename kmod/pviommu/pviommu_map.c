@@ -592,6 +592,32 @@ void pviommu_space_unmap_dom(struct pviommu *p, struct pviommu_space *sp,
 	}
 }
 
+/*
+ * A mapping object: the container's spare (the one freed last), or a new
+ * one.  A VMM or guest that maps and unmaps in turn -- the pattern of a
+ * virtio-iommu driver and of most VMM MAP_DMA traffic -- then allocates
+ * nothing; the spare stays charged to the memcg that allocated it and is
+ * freed with the container (pviommu_free()).  lock held.
+ */
+static struct pviommu_map *map_alloc(struct pviommu *p)
+{
+	struct pviommu_map *m = p->spare;
+
+	if (!m)
+		return kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	p->spare = NULL;
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+static void map_free(struct pviommu *p, struct pviommu_map *m)
+{
+	if (p->spare)
+		kfree(m);
+	else
+		p->spare = m;
+}
+
 /**
  * pviommu_drop_map() - remove @m from @sp's table, unmap and unpin it, and
  * free it (lock held)
@@ -607,7 +633,7 @@ void pviommu_drop_map(struct pviommu *p, struct pviommu_space *sp,
 	p->nr_maps--;
 	if (sp->guest)
 		p->nr_guest_maps--;
-	kfree(m);
+	map_free(p, m);
 }
 
 /**
@@ -658,7 +684,7 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 	if (!pviommu_ranges_contain(&p->valid, iova, iova + size - 1))
 		return -EINVAL;
 
-	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	m = map_alloc(p);
 	if (!m)
 		return -ENOMEM;
 	m->node.start = iova;
@@ -666,17 +692,14 @@ int pviommu_do_map(struct pviommu *p, struct pviommu_space *sp, u64 vaddr,
 	m->vaddr = vaddr;
 	/* Cache-coherent DMA where the IOMMU can enforce it, as type1. */
 	m->prot = prot | IOMMU_CACHE;
-	ret = pviommu_table_insert(&sp->table, m);
-	if (ret) {
-		kfree(m);
-		return ret;
-	}
+	/* Free: looked up above, under the same lock. */
+	pviommu_table_add(&sp->table, m);
 	/* Without a domain the mapping waits to be replayed on attach. */
 	if (sp->nr_doms) {
 		ret = pviommu_pin_map(p, sp, m, acct);
 		if (ret) {
 			pviommu_table_remove(&sp->table, m);
-			kfree(m);
+			map_free(p, m);
 			return ret;
 		}
 	}
@@ -741,15 +764,16 @@ int pviommu_unmap_range(struct pviommu *p, struct pviommu_space *sp,
 			u64 start, u64 last, u64 *done)
 {
 	struct pviommu_map *m, *next;
-	int ret;
 
 	lockdep_assert_held(&p->lock);
 	*done = 0;
-	ret = pviommu_table_unmap_check(&sp->table, start, last);
-	if (ret)
-		return ret;
-	for (m = pviommu_table_first(&sp->table, start, last); m; m = next) {
-		next = pviommu_table_next(m, start, last);
+	m = pviommu_table_first(&sp->table, start, last);
+	if (!pviommu_table_unmap_first(&sp->table, m, start, last))
+		return -EINVAL;
+	for (; m; m = next) {
+		/* Nothing follows a mapping that ends the range. */
+		next = m->node.last == last ? NULL :
+		       pviommu_table_next(m, start, last);
 		*done += pviommu_map_size(m);
 		pviommu_drop_map(p, sp, m);
 	}

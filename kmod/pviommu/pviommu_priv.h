@@ -140,6 +140,8 @@ struct pviommu_defer {
  * @guest_limit_max: guest_dma_entry_limit when the container was set up:
  *	@guest_limit's default and ceiling
  * @defer: accounting of the batch in progress, or NULL
+ * @spare: the mapping object freed last, reused by the next map (map_alloc()
+ *	in pviommu_map.c), or NULL
  * @viommu: the virtio-iommu device, or NULL
  * @closed: the container is gone (its groups, mappings, domains too)
  * @counters: request counters (enum pviommu_counter, pviommu_nl.h)
@@ -168,6 +170,7 @@ struct pviommu {
 	unsigned int guest_limit;
 	unsigned int guest_limit_max;
 	struct pviommu_defer *defer;
+	struct pviommu_map *spare;
 	struct pviommu_viommu *viommu;
 	bool closed;
 	u64 counters[PVIOMMU_NR_COUNTERS];

@@ -25,9 +25,21 @@ int pviommu_table_insert(struct pviommu_table *t, struct pviommu_map *m)
 {
 	if (interval_tree_iter_first(&t->root, m->node.start, m->node.last))
 		return -EEXIST;
+	pviommu_table_add(t, m);
+	return 0;
+}
+
+/**
+ * pviommu_table_add() - add a mapping the caller found free
+ * @t: the table
+ * @m: the mapping, overlapping none of @t (pviommu_table_first() said so
+ *	under the same lock): the map path looks first to decide its errno,
+ *	and need not pay the lookup twice
+ */
+void pviommu_table_add(struct pviommu_table *t, struct pviommu_map *m)
+{
 	interval_tree_insert(&m->node, &t->root);
 	t->count++;
-	return 0;
 }
 
 void pviommu_table_remove(struct pviommu_table *t, struct pviommu_map *m)
@@ -68,13 +80,35 @@ struct pviommu_map *pviommu_table_next(struct pviommu_map *m, u64 start,
  */
 int pviommu_table_unmap_check(struct pviommu_table *t, u64 start, u64 last)
 {
+	struct pviommu_map *m = pviommu_table_first(t, start, last);
+
+	return pviommu_table_unmap_first(t, m, start, last) ? 0 : -EINVAL;
+}
+
+/**
+ * pviommu_table_unmap_first() - pviommu_table_unmap_check() for a caller
+ * that already looked up @first
+ * @t: the table
+ * @first: pviommu_table_first(@t, @start, @last), or NULL
+ * @start: first address of the range
+ * @last: last address of the range (inclusive)
+ *
+ * @first, the lowest mapping in the range, crosses @start if any does;
+ * when it also reaches @last it is the only one in the range (mappings do
+ * not overlap), so the common unmap of one whole mapping costs one lookup.
+ * Return: true when no mapping crosses either end.
+ */
+bool pviommu_table_unmap_first(struct pviommu_table *t,
+			       struct pviommu_map *first, u64 start, u64 last)
+{
 	struct pviommu_map *m;
 
-	m = pviommu_table_first(t, start, start);
-	if (m && m->node.start < start)
-		return -EINVAL;
+	if (!first)
+		return true;
+	if (first->node.start < start)
+		return false;
+	if (first->node.last >= last)
+		return first->node.last == last;
 	m = pviommu_table_first(t, last, last);
-	if (m && m->node.last > last)
-		return -EINVAL;
-	return 0;
+	return !m || m->node.last == last;
 }

@@ -43,12 +43,15 @@ struct pviommu_table {
 
 void pviommu_table_init(struct pviommu_table *t);
 int pviommu_table_insert(struct pviommu_table *t, struct pviommu_map *m);
+void pviommu_table_add(struct pviommu_table *t, struct pviommu_map *m);
 void pviommu_table_remove(struct pviommu_table *t, struct pviommu_map *m);
 struct pviommu_map *pviommu_table_first(struct pviommu_table *t, u64 start,
 					u64 last);
 struct pviommu_map *pviommu_table_next(struct pviommu_map *m, u64 start,
 				       u64 last);
 int pviommu_table_unmap_check(struct pviommu_table *t, u64 start, u64 last);
+bool pviommu_table_unmap_first(struct pviommu_table *t,
+			       struct pviommu_map *first, u64 start, u64 last);
 
 static inline u64 pviommu_map_size(const struct pviommu_map *m)
 {

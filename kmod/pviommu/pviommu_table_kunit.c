@@ -91,6 +91,67 @@ static void table_unmap_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sum, 0x11000ULL);
 }
 
+/* The rule itself, by brute force: no mapping crosses either end. */
+static bool unmap_ok_ref(const u64 (*maps)[2], int n, u64 start, u64 last)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (maps[i][0] < start && maps[i][1] >= start)
+			return false;
+		if (maps[i][0] <= last && maps[i][1] > last)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The one-lookup check (pviommu_table_unmap_first(), the unmap path's)
+ * against the rule for every range over a small layout: page-granular
+ * starts and ends around mappings of one and of several pages, adjacent
+ * and apart, and the top of the address space.
+ */
+static void table_unmap_first_exhaustive(struct kunit *test)
+{
+	static const u64 maps[][2] = {
+		{ 0x1000, 0x1fff }, { 0x2000, 0x4fff }, { 0x6000, 0x6fff },
+		{ 0x8000, 0xafff }, { U64_MAX - 0x1fff, U64_MAX },
+	};
+	static const u64 edges[] = {
+		0x0, 0x1000, 0x2000, 0x3000, 0x5000, 0x6000, 0x7000, 0x8000,
+		0x9000, 0xb000, U64_MAX - 0x2fff, U64_MAX - 0x1fff,
+		U64_MAX - 0xfff,
+	};
+	struct pviommu_table t;
+	unsigned int i, j, n = 0;
+	struct pviommu_map *m;
+	u64 start, last;
+	bool want;
+
+	pviommu_table_init(&t);
+	for (i = 0; i < ARRAY_SIZE(maps); i++)
+		KUNIT_ASSERT_EQ(test, ins(&t, test, maps[i][0], maps[i][1]), 0);
+	for (i = 0; i < ARRAY_SIZE(edges); i++) {
+		for (j = 0; j < ARRAY_SIZE(edges); j++) {
+			start = edges[i];
+			last = edges[j] + 0xfff;
+			if (last < start)
+				continue;
+			want = unmap_ok_ref(maps, ARRAY_SIZE(maps), start, last);
+			m = pviommu_table_first(&t, start, last);
+			KUNIT_EXPECT_EQ_MSG(test, want,
+					    pviommu_table_unmap_first(&t, m, start,
+								      last),
+					    "range %#llx-%#llx", start, last);
+			KUNIT_EXPECT_EQ(test, want ? 0 : -EINVAL,
+					pviommu_table_unmap_check(&t, start,
+								  last));
+			n++;
+		}
+	}
+	KUNIT_EXPECT_GT(test, n, 80U);
+}
+
 /* The figure quoted in Documentation/: one slab object per mapping. */
 static void table_map_footprint(struct kunit *test)
 {
@@ -107,6 +168,7 @@ static void table_map_footprint(struct kunit *test)
 static struct kunit_case pviommu_table_test_cases[] = {
 	KUNIT_CASE(table_overlaps),
 	KUNIT_CASE(table_unmap_rules),
+	KUNIT_CASE(table_unmap_first_exhaustive),
 	KUNIT_CASE(table_map_footprint),
 	{}
 };
