@@ -515,15 +515,23 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
 }
 
 /*
+ * Used entries announced together at most: a long round's first answers
+ * do not wait for its last (vhost-net batches 64).
+ */
+#define VEXT_USED_BATCH	32
+
+/*
  * Serve up to one queue's worth of requests, then give the others (and
  * the control path) a turn: a guest that keeps the ring full keeps the
- * worker busy, never stuck.  lock held.
+ * worker busy, never stuck.  The used entries of a round are announced
+ * with one index update per VEXT_USED_BATCH, and whatever was served is
+ * announced even when the ring breaks after it.  lock held.
  */
 static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 {
 	unsigned int n;
 	bool pushed = false, round = false;
-	int ret = 0, len;
+	int ret = 0, len, pub;
 
 	if (!dev->running || !vq->enabled ||
 	    !(dev->ops->served_vqs & BIT(vq->index)))
@@ -542,14 +550,24 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 			ret = len;
 			break;
 		}
-		ret = vext_vring_push(&vq->ring, &dev->ring_mem,
-				      dev->chain.head, len);
+		ret = vext_vring_add_used(&vq->ring, &dev->ring_mem,
+					  dev->chain.head, len);
 		if (ret)
 			break;
-		pushed = true;
+		if (vq->ring.used_pending >= VEXT_USED_BATCH) {
+			ret = vext_vring_publish(&vq->ring, &dev->ring_mem);
+			if (ret < 0)
+				break;
+			pushed = true;
+		}
 	}
 	if (round)
 		dev->ops->round(dev, vq->index, true);
+	pub = vext_vring_publish(&vq->ring, &dev->ring_mem);
+	if (pub > 0)
+		pushed = true;
+	if (ret >= 0 && pub < 0)
+		ret = pub;
 	if (ret < 0) {
 		needs_reset(dev, vq, ret);
 		return;

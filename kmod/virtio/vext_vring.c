@@ -49,7 +49,9 @@ int vext_vring_init(struct vext_vring *vr, unsigned int num, u64 desc,
 	vr->avail = avail;
 	vr->used = used;
 	vr->last_avail = 0;
+	vr->avail_idx = 0;
 	vr->used_idx = 0;
+	vr->used_pending = 0;
 	vr->log = false;
 	vr->log_addr = 0;
 	return 0;
@@ -86,15 +88,23 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 	u32 len;
 	int ret;
 
-	ret = rd16(m, vr->avail + 2, &avail_idx);
-	if (ret)
-		return ret;
-	if ((u16)(avail_idx - vr->last_avail) > vr->num)
-		return -EPROTO;
-	if (avail_idx == vr->last_avail)
-		return 0;
-	/* The entries the index announces are written before it (2.7.13). */
-	virt_rmb();
+	/*
+	 * The driver's index is read again only when the entries it
+	 * announced last time are used up: one read per kick's worth of
+	 * requests, as vhost's vq->avail_idx, not one per request.
+	 */
+	if (vr->avail_idx == vr->last_avail) {
+		ret = rd16(m, vr->avail + 2, &avail_idx);
+		if (ret)
+			return ret;
+		if ((u16)(avail_idx - vr->last_avail) > vr->num)
+			return -EPROTO;
+		if (avail_idx == vr->last_avail)
+			return 0;
+		/* The entries it announces are written before it (2.7.13). */
+		virt_rmb();
+		vr->avail_idx = avail_idx;
+	}
 	ret = rd16(m, vr->avail + 4 + 2 * (u64)(vr->last_avail & (vr->num - 1)),
 		   &head);
 	if (ret)
@@ -171,7 +181,9 @@ int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
 	if ((u16)(last_avail - used_idx) > vr->num)
 		return -EINVAL;
 	vr->last_avail = last_avail;
+	vr->avail_idx = last_avail;
 	vr->used_idx = used_idx;
+	vr->used_pending = 0;
 	return 0;
 }
 
@@ -185,26 +197,30 @@ static int log_used(const struct vext_vring *vr, const struct vext_mem *m,
 }
 
 /**
- * vext_vring_push() - return chain @head with @len bytes written
+ * vext_vring_add_used() - write chain @head back as used, not yet
+ * announced
  * @vr: the queue
  * @m: the memory table the ring lives in
  * @head: the chain's first descriptor
  * @len: bytes the device wrote into the chain
  *
- * With @vr->log, the entry is logged before the index that publishes it
- * is written, and the index after.
+ * The entry goes after those already pending; vext_vring_publish()
+ * announces them together, so a kick's worth of requests costs one index
+ * update (vhost's vhost_add_used_n()).  With @vr->log, the entry is
+ * logged here, before any index announces it.
  *
- * Return: 0, -EFAULT, or the error of the memory's ->log().
+ * Return: 0 (the entry is pending), -EFAULT, or the error of the
+ * memory's ->log() (it is not).
  */
-int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
-		    u16 head, u32 len)
+int vext_vring_add_used(struct vext_vring *vr, const struct vext_mem *m,
+			u16 head, u32 len)
 {
 	struct {
 		__le32 id;
 		__le32 len;
 	} elem = { cpu_to_le32(head), cpu_to_le32(len) };
-	u64 off = 4 + 8 * (u64)(vr->used_idx & (vr->num - 1));
-	__le16 idx;
+	u64 off = 4 + 8 * (u64)((u16)(vr->used_idx + vr->used_pending) &
+				(vr->num - 1));
 	int ret;
 
 	ret = m->write(m->ctx, vr->used + off, &elem, sizeof(elem));
@@ -212,16 +228,60 @@ int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
 		ret = log_used(vr, m, off, sizeof(elem));
 	if (ret)
 		return ret;
-	/* The entry, logged, is visible before the index announcing it. */
+	vr->used_pending++;
+	return 0;
+}
+
+/**
+ * vext_vring_publish() - announce the pending used entries
+ * @vr: the queue
+ * @m: the memory table the ring lives in
+ *
+ * The entries, written and logged, are visible before the index that
+ * announces them; with @vr->log the index is logged after it is written.
+ *
+ * Return: the number of entries announced (0: none was pending), or
+ * -EFAULT, or the error of the memory's ->log() (then none is).
+ */
+int vext_vring_publish(struct vext_vring *vr, const struct vext_mem *m)
+{
+	u16 n = vr->used_pending;
+	__le16 idx;
+	int ret;
+
+	if (!n)
+		return 0;
+	/* The entries, logged, are visible before the index announcing them. */
 	virt_wmb();
-	idx = cpu_to_le16(vr->used_idx + 1);
+	idx = cpu_to_le16(vr->used_idx + n);
 	ret = m->write(m->ctx, vr->used + 2, &idx, sizeof(idx));
 	if (!ret)
 		ret = log_used(vr, m, 2, sizeof(idx));
 	if (ret)
 		return ret;
-	vr->used_idx++;
-	return 0;
+	vr->used_idx += n;
+	vr->used_pending = 0;
+	return n;
+}
+
+/**
+ * vext_vring_push() - return chain @head with @len bytes written, and
+ * announce it (with any entry still pending)
+ * @vr: the queue
+ * @m: the memory table the ring lives in
+ * @head: the chain's first descriptor
+ * @len: bytes the device wrote into the chain
+ *
+ * Return: 0, -EFAULT, or the error of the memory's ->log().
+ */
+int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
+		    u16 head, u32 len)
+{
+	int ret = vext_vring_add_used(vr, m, head, len);
+
+	if (!ret)
+		ret = vext_vring_publish(vr, m);
+	return ret < 0 ? ret : 0;
 }
 
 /**

@@ -45,7 +45,11 @@ struct vext_mem {
  * @avail: guest address of the driver ring (2-byte aligned)
  * @used: guest address of the device ring (4-byte aligned)
  * @last_avail: free-running index of the next driver-ring entry to take
- * @used_idx: free-running index of the next device-ring entry to fill
+ * @avail_idx: the driver ring's index when last read: the entries from
+ *       @last_avail up to it are known to be there without reading it again
+ * @used_idx: free-running index the device ring announces (published)
+ * @used_pending: entries written after @used_idx, not yet announced
+ *       (vext_vring_publish())
  * @log: report every device-ring write to the memory's ->log(), at
  *       @log_addr plus its offset in the ring (VHOST_VRING_F_LOG)
  * @log_addr: guest-physical address of the device ring
@@ -56,7 +60,9 @@ struct vext_vring {
 	u64 avail;
 	u64 used;
 	u16 last_avail;
+	u16 avail_idx;
 	u16 used_idx;
+	u16 used_pending;
 	bool log;
 	u64 log_addr;
 };
@@ -97,6 +103,9 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 		   struct vext_chain *c);
 int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
 		    u16 head, u32 len);
+int vext_vring_add_used(struct vext_vring *vr, const struct vext_mem *m,
+			u16 head, u32 len);
+int vext_vring_publish(struct vext_vring *vr, const struct vext_mem *m);
 int vext_vring_want_interrupt(const struct vext_vring *vr,
 			      const struct vext_mem *m);
 

@@ -359,6 +359,91 @@ static void vring_push_logs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 2);
 }
 
+/* gread() that counts reads of the driver ring's index. */
+static unsigned int idx_reads;
+
+static int gread_count(void *ctx, u64 addr, void *buf, size_t len)
+{
+	if (addr == AVAIL + 2)
+		idx_reads++;
+	return gread(ctx, addr, buf, len);
+}
+
+/*
+ * A kick's worth of requests: the driver's index is read once for the
+ * entries it announces (and once more to find there is nothing after
+ * them); entries added after that read are found on the next one.  The
+ * used entries go into the ring in order, logged, and one index update
+ * announces them all, logged after it is written; until then the
+ * device ring's index does not move.  A failing index log announces
+ * nothing and keeps the entries pending.
+ */
+static void vring_batched_used(struct kunit *test)
+{
+	struct fixture f;
+	unsigned int i;
+	__le32 e[2];
+	__le16 x;
+
+	setup(test, &f, 8);
+	f.m.read = gread_count;
+	memset(&logrec, 0, sizeof(logrec));
+	logrec.g = f.g;
+	logrec.fail_at = -1;
+	f.m.log = glog;
+	f.vr.log = true;
+	f.vr.log_addr = 0x7000;
+	for (i = 0; i < 3; i++) {
+		set_desc(&f, i, 0x100 * (i + 1), 16, 0, 0);
+		make_avail(&f, i, i, i + 1);
+	}
+	idx_reads = 0;
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, idx_reads, 1U);
+	/* The driver adds one after the device read its index. */
+	set_desc(&f, 3, 0x400, 16, 0, 0);
+	make_avail(&f, 3, 3, 4);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->head, 3);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 0);
+	KUNIT_EXPECT_EQ(test, idx_reads, 3U);
+
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, vext_vring_add_used(&f.vr, &f.m, i, 4 + i),
+				0);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 0);	/* nothing announced */
+	KUNIT_EXPECT_EQ(test, logrec.n, 3U);
+	for (i = 0; i < 3; i++) {
+		memcpy(e, f.g->b + USED + 4 + 8 * i, sizeof(e));
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(e[0]), i);
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(e[1]), 4 + i);
+		KUNIT_EXPECT_EQ(test, logrec.addr[i], 0x7000ULL + 4 + 8 * i);
+		KUNIT_EXPECT_EQ(test, logrec.used_idx[i], 0);
+	}
+	/* The index's log fails: the index was written, none counts as
+	 * announced, the entries stay pending for the next try.
+	 */
+	logrec.fail_at = 3;
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), -EIO);
+	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 0);
+	KUNIT_EXPECT_EQ(test, f.vr.used_pending, 3);
+	logrec.fail_at = -1;
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), 3);
+	KUNIT_EXPECT_EQ(test, logrec.n, 4U);
+	KUNIT_EXPECT_EQ(test, logrec.addr[3], 0x7000ULL + 2);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[3], 3);
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), 0);
+	/* The fourth goes after them (the log record is full: no log). */
+	f.vr.log = false;
+	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, 3, 9), 0);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 4);
+	memcpy(e, f.g->b + USED + 4 + 8 * 3, sizeof(e));
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(e[0]), 3U);
+}
+
 static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_init_checks),
 	KUNIT_CASE(vring_request_response),
@@ -368,6 +453,7 @@ static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_start_continues),
 	KUNIT_CASE(vring_start_inconsistent),
 	KUNIT_CASE(vring_push_logs),
+	KUNIT_CASE(vring_batched_used),
 	{}
 };
 
