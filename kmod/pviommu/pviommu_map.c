@@ -151,21 +151,27 @@ static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
  * first domain (the IOTLB is flushed), then from the others by as much
  * as the first one unmapped (a page reaching past the window goes whole),
  * then unpin the window's pages and those of the page reaching past it
- * (contiguous with the window's last).  A mapping of device memory alone
- * has nothing to find or unpin.  Yields between windows.
+ * (contiguous with the window's last).  A mapping that is one contiguous
+ * run of pages (@m->contig: a huge page, typically) is found from its
+ * first page alone, where type1 asks the IOMMU for every page.  A mapping
+ * of device memory alone has nothing to find or unpin.  Yields between
+ * windows.
  */
 void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			 struct pviommu_map *m)
 {
 	u64 win = pviommu_window(p), iova = m->node.start, left, size, got, safe;
-	phys_addr_t small[SMALL_PAGES], *phys = NULL;
+	phys_addr_t small[SMALL_PAGES], *phys = NULL, base = 0;
 	unsigned long n, i, pinned;
 	unsigned int d;
 
 	if (!m->pinned)
 		return;
 	left = pviommu_map_size(m);
-	if (m->has_pages) {
+	/* One contiguous run: its first page tells where every page is. */
+	if (m->has_pages && m->contig)
+		base = iommu_iova_to_phys(sp->doms[0], iova);
+	if (m->has_pages && !base) {
 		n = min(left, win) >> PAGE_SHIFT;
 		/* Small maps (the common case) use the stack. */
 		phys = n <= SMALL_PAGES ? small :
@@ -185,7 +191,13 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 		safe = got;
 		for (d = 1; d < sp->nr_doms; d++)
 			safe = min(safe, unmap_dom(sp->doms[d], iova, got));
-		if (phys) {
+		if (base) {
+			/* With any of a page reaching past the window. */
+			pinned = unpin_run(m, base + (iova - m->node.start),
+					   safe >> PAGE_SHIFT);
+			p->pinned -= pinned;
+			uncharge(p, pinned);
+		} else if (phys) {
 			pinned = unpin_phys(m, phys, min(safe, size) >> PAGE_SHIFT);
 			/* The rest of a page reaching past the window. */
 			if (safe > size && phys[n - 1])
@@ -214,6 +226,7 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 	m->pinned = false;
 	m->has_pages = false;
 	m->has_rsvd = false;
+	m->contig = false;
 }
 
 /*
@@ -323,13 +336,18 @@ static int account_pages(struct pviommu *p, unsigned long n,
  */
 static long map_pinned(struct pviommu *p, struct pviommu_space *sp,
 		       struct pviommu_map *m, u64 iova, struct page **pages,
-		       unsigned long got, const struct pviommu_acct *acct)
+		       unsigned long got, const struct pviommu_acct *acct,
+		       unsigned long *next_pfn)
 {
-	unsigned long i, rsvd = 0;
+	unsigned long i, rsvd = 0, pfn, pfn0 = page_to_pfn(pages[0]);
+	bool run = true;
 	int ret;
 
-	for (i = 0; i < got; i++)
-		rsvd += pfn_reserved(page_to_pfn(pages[i]));
+	for (i = 0; i < got; i++) {
+		pfn = page_to_pfn(pages[i]);
+		rsvd += pfn_reserved(pfn);
+		run &= pfn == pfn0 + i;
+	}
 	ret = account_pages(p, got - rsvd, acct);
 	if (ret)
 		goto err_unpin;
@@ -341,6 +359,10 @@ static long map_pinned(struct pviommu *p, struct pviommu_space *sp,
 	for (i = 0; rsvd && i < got; i++)
 		if (pfn_reserved(page_to_pfn(pages[i])))
 			unpin_user_page(pages[i]);
+	/* Still one run when this batch continues the last one's. */
+	m->contig = m->contig && run && !rsvd &&
+		    (!m->has_pages || pfn0 == *next_pfn);
+	*next_pfn = pfn0 + got;
 	if (got > rsvd)
 		m->has_pages = true;
 	if (rsvd)
@@ -426,6 +448,7 @@ static long map_rsvd(struct pviommu *p, struct pviommu_space *sp,
 	if (ret)
 		return ret;
 	m->has_rsvd = true;
+	m->contig = false;
 	return n;
 }
 
@@ -455,7 +478,7 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	struct page *small[SMALL_PAGES], **pages = small;
 	u64 win = pviommu_window(p), iova;
-	unsigned long vaddr, pfn;
+	unsigned long vaddr, pfn, next_pfn = 0;
 	long ret;
 
 	if (current->mm != p->mm)
@@ -468,6 +491,7 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 	}
 	m->has_pages = false;
 	m->has_rsvd = false;
+	m->contig = true;	/* until a page breaks the run */
 
 	while (done < n) {
 		vaddr = m->vaddr + (done << PAGE_SHIFT);
@@ -475,7 +499,8 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 		got = min_t(unsigned long, n - done, PIN_BATCH);
 		ret = pin_user_pages_fast(vaddr, got, gup, pages);
 		if (ret > 0) {
-			ret = map_pinned(p, sp, m, iova, pages, ret, acct);
+			ret = map_pinned(p, sp, m, iova, pages, ret, acct,
+					 &next_pfn);
 		} else {
 			got = min_t(u64, n - done,
 				    (win - (iova & (win - 1))) >> PAGE_SHIFT);
@@ -515,6 +540,7 @@ err_unwind:
 	}
 	m->has_pages = false;
 	m->has_rsvd = false;
+	m->contig = false;
 	return ret;
 }
 

@@ -11,7 +11,7 @@
 #include <linux/types.h>
 
 /**
- * struct pviommu_map - one mapping (56 bytes on 64-bit: kmalloc-64)
+ * struct pviommu_map - one mapping (64 bytes on 64-bit: kmalloc-64)
  * @node: IOVA range, inclusive (start, last)
  * @vaddr: user address of the first byte
  * @prot: IOMMU_READ / IOMMU_WRITE
@@ -21,6 +21,9 @@
  *	@pinned
  * @has_rsvd: some of it is reserved pfns, neither pinned nor accounted
  *	(device memory: an mmap of a BAR; the zero page); valid while @pinned
+ * @contig: all of it is pinned pages, one physically contiguous run (a
+ *	huge page, or pages that happen to be): unmapping finds every page
+ *	from the first (pinned pages do not move); valid while @pinned
  */
 struct pviommu_map {
 	struct interval_tree_node node;
@@ -29,6 +32,7 @@ struct pviommu_map {
 	bool pinned;
 	bool has_pages;
 	bool has_rsvd;
+	bool contig;
 };
 
 /**
