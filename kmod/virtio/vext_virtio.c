@@ -77,6 +77,7 @@
 #include "vfio_ext_uarg.h"
 #include "vfio_ext_compat_eventfd.h"
 #include "vfio_ext_compat_fs.h"
+#include "vfio_ext_compat_unaligned.h"
 #include "vfio_ext_compat_vhost.h"
 #include "vext_memtable.h"
 #include "vext_virtio.h"
@@ -346,15 +347,48 @@ static int ring_log(void *ctx, u64 gpa, size_t len)
 	return log_write(ctx, gpa, len);
 }
 
-/* Rings: VMM virtual addresses, read in the worker (the VMM's mm). */
+/*
+ * Rings: VMM virtual addresses, read in the worker (the VMM's mm).  The
+ * ring's own fields -- an index or a head (2 bytes), a descriptor (16)
+ * read, an index or a used entry (8) written -- go through get_user()
+ * and put_user(), as vhost moves them, not the general copy routines.
+ */
 static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
 {
-	return copy_from_user(buf, u64_to_user_ptr(addr), len) ? -EFAULT : 0;
+	void __user *p = u64_to_user_ptr(addr);
+	u64 lo, hi;
+	u16 x;
+
+	switch (len) {
+	case 2:
+		if (get_user(x, (u16 __user *)p))
+			return -EFAULT;
+		put_unaligned(x, (u16 *)buf);
+		return 0;
+	case 16:
+		if (get_user(lo, (u64 __user *)p) ||
+		    get_user(hi, (u64 __user *)p + 1))
+			return -EFAULT;
+		put_unaligned(lo, (u64 *)buf);
+		put_unaligned(hi, (u64 *)buf + 1);
+		return 0;
+	}
+	return copy_from_user(buf, p, len) ? -EFAULT : 0;
 }
 
 static int ring_write(void *ctx, u64 addr, const void *buf, size_t len)
 {
-	return copy_to_user(u64_to_user_ptr(addr), buf, len) ? -EFAULT : 0;
+	void __user *p = u64_to_user_ptr(addr);
+
+	switch (len) {
+	case 2:
+		return put_user(get_unaligned((const u16 *)buf),
+				(u16 __user *)p);
+	case 8:
+		return put_user(get_unaligned((const u64 *)buf),
+				(u64 __user *)p);
+	}
+	return copy_to_user(p, buf, len) ? -EFAULT : 0;
 }
 
 /*
