@@ -204,7 +204,7 @@ static void batch_settle(struct pviommu *p, struct pviommu_defer *d)
 {
 	p->defer = d->prev;
 	if (d->credit + d->refund)
-		account_locked_vm(p->mm, d->credit + d->refund, false);
+		pviommu_refund(p, d->credit + d->refund);
 }
 
 /**

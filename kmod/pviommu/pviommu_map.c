@@ -36,6 +36,24 @@ static bool pfn_reserved(unsigned long pfn)
 	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
 }
 
+/**
+ * pviommu_refund() - give @n pages back to the container's locked_vm now
+ * @p: the container
+ * @n: pages
+ *
+ * A refund checks no limit, so unlike account_locked_vm() it does not ask
+ * capable(CAP_IPC_LOCK) through the LSMs first (type1 likewise reuses
+ * the answer it got when it charged).
+ */
+void pviommu_refund(struct pviommu *p, unsigned long n)
+{
+	if (!n || !p->mm)
+		return;
+	mmap_write_lock(p->mm);
+	__account_locked_vm(p->mm, n, false, current, false);
+	mmap_write_unlock(p->mm);
+}
+
 /*
  * Give @n pages back to locked_vm: now, or at the end of the batch in
  * progress (one mmap_lock round trip for the whole batch).  lock held.
@@ -47,7 +65,7 @@ static void uncharge(struct pviommu *p, unsigned long n)
 	if (p->defer)
 		p->defer->refund += n;
 	else
-		account_locked_vm(p->mm, n, false);
+		pviommu_refund(p, n);
 }
 
 /*

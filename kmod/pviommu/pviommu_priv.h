@@ -201,6 +201,7 @@ static inline void pviommu_count(struct pviommu *p, enum pviommu_counter c,
 }
 
 /* pviommu_map.c, all with lock held */
+void pviommu_refund(struct pviommu *p, unsigned long n);
 int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 		    struct pviommu_map *m, const struct pviommu_acct *acct);
 void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
