@@ -2121,6 +2121,50 @@ static double quiet_pairs(int q, struct vguest *g, void *buf)
 	return v;
 }
 
+/* Neighbour @v running (none for N_ALONE: *@pid 0); its shared page. */
+static struct noisy_shm *noisy_start(int v, bool pin, pid_t *pid)
+{
+	struct noisy_shm *sh;
+	int st;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		die("mmap", errno);
+	*pid = 0;
+	if (v == N_ALONE)
+		return sh;
+	fflush(stdout);
+	fflush(stderr);
+	*pid = fork();
+	if (*pid < 0)
+		die("fork", errno);
+	if (!*pid)
+		noisy_child(v, sh, pin);
+	while (!sh->ready) {
+		if (waitpid(*pid, &st, WNOHANG) == *pid)
+			die("the noisy neighbour ended before it was ready", EIO);
+		usleep(1000);
+	}
+	usleep(20000);	/* into its loop */
+	return sh;
+}
+
+/* Stop the neighbour @pid (if any), reap it, unmap @sh. */
+static void noisy_stop(struct noisy_shm *sh, pid_t pid)
+{
+	int st;
+
+	if (pid) {
+		sh->stop = 1;
+		if (waitpid(pid, &st, 0) != pid)
+			die("waitpid", errno);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			die("the noisy neighbour failed", EIO);
+	}
+	munmap(sh, sizeof(*sh));
+}
+
 /*
  * Round @r beside neighbour @v: the quiet side's two measurements (in
  * an order alternating with the round) into @ns, the neighbour's rate
@@ -2131,30 +2175,11 @@ static void noisy_round(int v, int r, bool pin, struct vguest *g, void *buf,
 {
 	struct noisy_shm *sh;
 	unsigned long o0;
-	pid_t pid = 0;
+	pid_t pid;
 	double t0;
-	int q, st;
+	int q;
 
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		die("mmap", errno);
-	if (v != N_ALONE) {
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
-		if (pid < 0)
-			die("fork", errno);
-		if (!pid)
-			noisy_child(v, sh, pin);
-		while (!sh->ready) {
-			if (waitpid(pid, &st, WNOHANG) == pid)
-				die("the noisy neighbour ended before it was ready",
-				    EIO);
-			usleep(1000);
-		}
-		usleep(20000);	/* into its loop */
-	}
+	sh = noisy_start(v, pin, &pid);
 	o0 = sh->ops;
 	t0 = now_ns();
 	for (q = 0; q < NR_Q; q++) {
@@ -2163,14 +2188,7 @@ static void noisy_round(int v, int r, bool pin, struct vguest *g, void *buf,
 		ns[k] = quiet_pairs(k, g, buf);
 	}
 	*ops = (sh->ops - o0) / ((now_ns() - t0) / 1e9);
-	if (pid) {
-		sh->stop = 1;
-		if (waitpid(pid, &st, 0) != pid)
-			die("waitpid", errno);
-		if (!WIFEXITED(st) || WEXITSTATUS(st))
-			die("the noisy neighbour failed", EIO);
-	}
-	munmap(sh, sizeof(*sh));
+	noisy_stop(sh, pid);
 }
 
 static void bench_noisy(void)
@@ -2274,6 +2292,49 @@ static void bench_noisy(void)
 	free(g.lat);
 }
 
+/*
+ * VFIOEXT_BENCH_ONLY=noisytrace, under tools/bench/trace TRACE_KIND=noisy:
+ * TRACE_PAIRS quiet 4 KiB pviommu pairs alone and beside the type1, batch
+ * and CPU-only neighbours, the tracer following this process only, so
+ * that a function-graph trace shows where a quiet pair's extra time goes
+ * beside a neighbour.
+ */
+static void bench_noisytrace(void)
+{
+	static const int vs[] = { N_ALONE, N_CPU, N_TYPE1, N_BATCH, N_FLOOD };
+	const char *dir = getenv("VFIOEXT_BENCH_TRACE");
+	bool pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+	void *buf = buffer(4096);
+	struct noisy_shm *sh;
+	char what[48];
+	unsigned int i;
+	struct ctx x;
+	pid_t pid;
+
+	if (!dir)
+		die("VFIOEXT_BENCH_TRACE (tools/bench/trace sets it)", EINVAL);
+	if (noisy_find(noisy_bdf, &noisy_group))
+		die("no second edu alone in its IOMMU group", ENODEV);
+	if (pin)
+		pin_to(0);
+	snprintf(what, sizeof(what), "%d", getpid());
+	trace_write(dir, "set_ftrace_pid", what);
+	for (i = 0; i < ARRAY_SIZE(vs); i++) {
+		sh = noisy_start(vs[i], pin, &pid);
+		ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
+		pairs_ioctl(&x, buf, 4096, 200);	/* warm */
+		snprintf(what, sizeof(what), "pviommu-beside-%s",
+			 noisy_key[vs[i]]);
+		trace_on(dir, what);
+		pairs_ioctl(&x, buf, 4096, TRACE_PAIRS);
+		trace_off(dir, what);
+		ctx_close(&x);
+		noisy_stop(sh, pid);
+	}
+	printf("noisytrace: %d pairs traced beside each neighbour\n",
+	       TRACE_PAIRS);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only, *e;
@@ -2308,7 +2369,7 @@ int main(int argc, char **argv)
 	bench_env();
 	/*
 	 * VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state|noisy|trace|
-	 * guest32: one part.
+	 * guest32|noisytrace: one part.
 	 */
 	only = getenv("VFIOEXT_BENCH_ONLY");
 	if (!only || !strcmp(only, "pairs"))
@@ -2329,6 +2390,8 @@ int main(int argc, char **argv)
 		bench_trace();
 	if (only && !strcmp(only, "guest32"))
 		bench_guest32();
+	if (only && !strcmp(only, "noisytrace"))
+		bench_noisytrace();
 	jprintf("\"only\":");
 	jstr(only ? only : "");
 	jprintf("}");
