@@ -25,6 +25,11 @@ from .vmrun_machine import (Qmp, compile_acpi, host_request, kvm_works,
 from .vmrun_results import Results, report
 
 POWEROFF_GRACE = 30	# seconds from the end marker to QEMU's exit
+# A guest whose init has not started this long after QEMU did is stuck in
+# early boot (seen under TCG: both vCPUs spinning, the console silent,
+# before any of our code loads).  The slowest boot seen, the debug kernel
+# on a busy host, took 33 s.
+BOOT_STALL = 180
 
 
 def bench_lock(cache_dir, timeout):
@@ -222,6 +227,11 @@ def follow_guest(proc, start, sock_srv, res, stream, timeout):
 			boot_shown = True
 			log('guest init reached after %.1f s' %
 			    (time.monotonic() - start))
+		if not res.booted and now - start > BOOT_STALL:
+			res.boot_stalled = True
+			if res.retry_wanted():
+				proc.kill()
+				break
 		if res.retry_wanted():
 			proc.kill()
 			break
@@ -339,7 +349,8 @@ def supervise(args, mode, cmd, cmdline, sock):
 	A kernel report printed, in the kernel's own log order, before the
 	guest's init loaded any module (EARLY_MARK) is the kernel's own (under TCG the
 	debug kernel has shown a rare early-boot KASAN report in interrupt
-	handling): that boot is abandoned and the guest booted once more.  A
+	handling): that boot is abandoned and the guest booted once more.  So
+	is a boot whose init has not started after BOOT_STALL seconds.  A
 	second one fails the run like any other report, and both are in the
 	log.
 	"""
@@ -364,8 +375,13 @@ def supervise(args, mode, cmd, cmdline, sock):
 		srv.close()
 		if not res.retry_wanted():
 			break
-		log('kernel report before init started (none of our code had '
-		    'run): %s -- booting again, once' % res.early_reports[0])
+		if res.boot_stalled:
+			log('guest init not started %d s after boot (none of our '
+			    'code had run) -- booting again, once' % BOOT_STALL)
+		else:
+			log('kernel report before init started (none of our '
+			    'code had run): %s -- booting again, once' %
+			    res.early_reports[0])
 
 	if timed_out:
 		where = ('while running ' + res.current.name if res.current else

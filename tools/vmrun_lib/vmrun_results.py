@@ -260,6 +260,7 @@ class Results:
 		# The test running in kernel-log order (KMSG_TEST_RE).
 		self.kmsg_test = None
 		self.retry_early = False
+		self.boot_stalled = False
 		self.done = False
 		self.run_rc = None
 		# Set by the run: request(words after 'qmp') answers a host
@@ -288,7 +289,10 @@ class Results:
 
 	def retry_wanted(self):
 		"""A first boot whose kernel reported before init loaded any
-		module, as the kernel log shows it (the mark seen after it)."""
+		module, as the kernel log shows it (the mark seen after it), or
+		whose init never started (boot_stalled, set by the runner)."""
+		if self.retry_early and self.boot_stalled and not self.booted:
+			return True
 		return bool(self.retry_early and self.early_reports and
 			    self.modules_loading)
 

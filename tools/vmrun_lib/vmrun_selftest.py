@@ -136,6 +136,22 @@ def self_test():
 		bad += not ok
 		print('%s scan %r: %s' % ('ok  ' if ok else 'FAIL', line[:50],
 					   'match' if r.kernel_errors else 'no match'))
+	# A first boot stuck before init is retried; a second one, or a
+	# stall after init started, is not.
+	stalls = []
+	for first, booted, want in ((True, False, True), (False, False, False),
+				    (True, True, False)):
+		r = Results()
+		r.retry_early = first
+		if booted:
+			r.result_line(MARK + ' boot 6.1')
+		r.boot_stalled = True
+		ok = r.retry_wanted() == want
+		stalls.append(ok)
+		bad += not ok
+		print('%s scan: a boot stalled %s init, %s boot, %s retried' % (
+			'ok  ' if ok else 'FAIL', 'after' if booted else 'before',
+			'first' if first else 'second', 'is' if want else 'is not'))
 	# QEMU's own error before its register dump: kept for the abort
 	# reason; a guest line that merely mentions qemu is not.
 	r = Results()
@@ -286,7 +302,7 @@ def self_test():
 			' interactive' if interactive else '',
 			'plugged by the guest (%s)' % plugged if plugged else
 			'on the command line'))
-	total = len(cases) + len(logs) + 2 + len(inj) + len(early) + \
-		len(reqs) + 1 + len(plug)
+	total = len(cases) + len(logs) + 2 + len(stalls) + len(inj) + \
+		len(early) + len(reqs) + 1 + len(plug)
 	print('%d passed, %d failed, 0 skipped' % (total - bad, bad))
 	return 1 if bad else 0
