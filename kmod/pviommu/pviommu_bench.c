@@ -82,6 +82,19 @@ static struct iommu_group *bench_group_get(int id)
 	return group;
 }
 
+/*
+ * Give @n pages back to locked_vm as cheaply as a backend can: a refund
+ * checks no limit, so no capable() (pviommu_refund(), type1's reuse of
+ * the answer it got when charging).  The floor must not be dearer than
+ * what the backends are allowed to do.
+ */
+static void floor_refund(unsigned long n)
+{
+	mmap_write_lock(current->mm);
+	__account_locked_vm(current->mm, n, false, current, false);
+	mmap_write_unlock(current->mm);
+}
+
 static int floor_run(int group_id, unsigned long vaddr, size_t size,
 		     unsigned int iters, bool acct, u64 *ns)
 {
@@ -135,7 +148,7 @@ static int floor_run(int group_id, unsigned long vaddr, size_t size,
 				unpin_user_pages(pages, got);
 			ret = got < 0 ? got : -EFAULT;
 			if (acct)
-				account_locked_vm(current->mm, n, false);
+				floor_refund(n);
 			break;
 		}
 		/* Physically contiguous only by chance: map page by page. */
@@ -147,7 +160,7 @@ static int floor_run(int group_id, unsigned long vaddr, size_t size,
 		iommu_unmap(domain, 0x100000, size);
 		unpin_user_pages(pages, n);
 		if (acct)
-			account_locked_vm(current->mm, n, false);
+			floor_refund(n);
 		cond_resched();
 	}
 	*ns = div_u64(ktime_get_ns() - start, max(i, 1UL));

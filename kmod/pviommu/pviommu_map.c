@@ -224,9 +224,12 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			p->pinned -= pinned;
 			uncharge(p, pinned);
 		}
-		if (safe < got) {
+		if (!got || safe < got) {
 			/*
-			 * An IOMMU driver kept a page it was asked to unmap:
+			 * An IOMMU driver kept a page it was asked to unmap
+			 * (io-pgtable-arm on 7.3 refuses to split a block: in
+			 * the first domain that is nothing unmapped at all,
+			 * which would otherwise go round this loop forever):
 			 * the device may still reach it, so the rest of the
 			 * mapping stays pinned and charged for good.
 			 */

@@ -293,6 +293,7 @@ static void dom_exit(struct kunit *test)
 		return;
 	if (!IS_ERR_OR_NULL(c->domain))
 		iommu_domain_free(c->domain);
+	kfree(c->p.spare);	/* pviommu_free()'s part */
 	mutex_destroy(&c->p.lock);
 }
 

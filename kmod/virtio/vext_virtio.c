@@ -549,8 +549,10 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
 }
 
 /*
- * Used entries announced together at most: a long round's first answers
- * do not wait for its last (vhost-net batches 64).
+ * Used entries announced together at most: a driver that polls the used
+ * index (Linux's virtio-iommu driver does) sees a long round's first
+ * answers before its last; the call is signalled once, at the round's
+ * end (vhost-net batches 64).
  */
 #define VEXT_USED_BATCH	32
 

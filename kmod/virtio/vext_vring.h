@@ -46,7 +46,9 @@ struct vext_mem {
  * @used: guest address of the device ring (4-byte aligned)
  * @last_avail: free-running index of the next driver-ring entry to take
  * @avail_idx: the driver ring's index when last read: the entries from
- *       @last_avail up to it are known to be there without reading it again
+ *       @last_avail up to it are known to be there without reading it again;
+ *       whoever sets @last_avail sets it too (vext_vring_init(),
+ *       vext_vring_start())
  * @used_idx: free-running index the device ring announces (published)
  * @used_pending: entries written after @used_idx, not yet announced
  *       (vext_vring_publish())

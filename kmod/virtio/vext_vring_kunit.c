@@ -128,9 +128,17 @@ static void vring_index_wrap(struct kunit *test)
 	struct fixture f;
 
 	setup(test, &f, 4);
-	/* Free-running indices wrap at 65536, slots at the queue size. */
+	/*
+	 * Free-running indices wrap at 65536, slots at the queue size.  The
+	 * position as VHOST_SET_VRING_BASE leaves it: the driver's index is
+	 * read afresh from there.
+	 */
 	f.vr.last_avail = 0xffff;
+	f.vr.avail_idx = 0xffff;
 	set_desc(&f, 1, 0x100, 4, 0, 0);
+	/* Across the wrap, five entries claimed in a queue of four. */
+	make_avail(&f, 3, 1, 0x0004);
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), -EPROTO);
 	make_avail(&f, 3, 1, 0x0000);
 	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
 	KUNIT_EXPECT_EQ(test, f.c->head, 1);
