@@ -183,6 +183,7 @@ static void batch_charge(struct pviommu *p,
 
 	d->credit = 0;
 	d->refund = 0;
+	d->flush = NULL;
 	d->prev = p->defer;
 	p->defer = NULL;
 	for (i = 0; i < nr; i++) {
@@ -223,6 +224,7 @@ void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d)
 	lockdep_assert_held(&p->lock);
 	d->credit = 0;
 	d->refund = 0;
+	d->flush = NULL;
 	d->prev = p->defer;
 	p->defer = d;
 }
@@ -324,6 +326,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 {
 	struct vfio_ext_pviommu_op *ops, *op;
 	struct vfio_ext_pviommu_batch b;
+	struct pviommu_flush *flush;
 	struct pviommu_defer defer;
 	struct pviommu_space *sp;
 	u8 __user *uops;
@@ -350,8 +353,19 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		goto out;
 	}
 
+	/* Without it the batch flushes each unmap at once: no failure. */
+	flush = kzalloc(sizeof(*flush), GFP_KERNEL_ACCOUNT);
+
 	mutex_lock(&p->lock);
 	batch_charge(p, ops, b.nr, &defer);
+	/*
+	 * The IOTLB is flushed once, at the end, for all the batch's unmaps
+	 * (pviommu_flush_pending()); their pages stay pinned until then.
+	 * Only when the batch is paid ahead: at the RLIMIT_MEMLOCK boundary
+	 * every entry is done on its own, as without batching.
+	 */
+	if (p->defer == &defer)
+		defer.flush = flush;
 	for (i = 0; i < b.nr; i++) {
 		op = &ops[i];
 		sp = space_of(p, op->domain);
@@ -376,8 +390,10 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		if (ret)
 			break;
 	}
+	pviommu_flush_pending(p);
 	batch_settle(p, &defer);
 	mutex_unlock(&p->lock);
+	kfree(flush);
 
 	/* Every entry before @i ran: give the unmapped sizes back. */
 	for (j = 0; j < i; j++) {

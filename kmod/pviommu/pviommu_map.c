@@ -140,13 +140,17 @@ static u64 pviommu_window(struct pviommu *p)
  * allocate for the split (6.1, 6.12); nothing from there on may be
  * unpinned.
  */
-static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
+static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size,
+		     struct iommu_iotlb_gather *gather)
 {
 	u64 done = 0;
 	size_t n;
 
 	while (done < size) {
-		n = iommu_unmap(domain, iova + done, size - done);
+		/* With @gather, the IOTLB is flushed later (flush_gather()). */
+		n = gather ? iommu_unmap_fast(domain, iova + done, size - done,
+					      gather) :
+			     iommu_unmap(domain, iova + done, size - done);
 		if (!n) {
 			if (iommu_iova_to_phys(domain, iova + done))
 				break;
@@ -155,6 +159,83 @@ static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size)
 		done += n;
 	}
 	return done;
+}
+
+/* @f's gather for @domain, a new one if there is room; or NULL. */
+static struct iommu_iotlb_gather *flush_gather(struct pviommu_flush *f,
+					       struct iommu_domain *domain)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr_doms; i++)
+		if (f->dom[i].domain == domain)
+			return &f->dom[i].gather;
+	if (f->nr_doms == PVIOMMU_FLUSH_DOMS)
+		return NULL;
+	f->dom[i].domain = domain;
+	iommu_iotlb_gather_init(&f->dom[i].gather);
+	f->nr_doms++;
+	return &f->dom[i].gather;
+}
+
+/**
+ * pviommu_flush_pending() - flush the IOTLB of every domain unmapped from
+ * in the batch in progress, then unpin (and uncharge) what was unmapped
+ * (lock held)
+ * @p: the container
+ *
+ * Until then the pages stay pinned: a device that still reaches one
+ * through a stale IOTLB entry reaches memory that is still the VMM's.
+ */
+void pviommu_flush_pending(struct pviommu *p)
+{
+	struct pviommu_flush *f = p->defer ? p->defer->flush : NULL;
+	unsigned long pinned = 0;
+	unsigned int i;
+
+	lockdep_assert_held(&p->lock);
+	if (!f)
+		return;
+	for (i = 0; i < f->nr_doms; i++)
+		iommu_iotlb_sync(f->dom[i].domain, &f->dom[i].gather);
+	f->nr_doms = 0;
+	for (i = 0; i < f->nr_runs; i++) {
+		unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(f->run[i].phys)),
+						 f->run[i].n, f->run[i].write);
+		pinned += f->run[i].n;
+	}
+	f->nr_runs = 0;
+	p->pinned -= pinned;
+	uncharge(p, pinned);
+}
+
+/*
+ * May unmapping @m from @sp wait for the batch's flush?  When the batch
+ * defers flushes, @m's pages (if any) are one contiguous run (@base is
+ * its first page), and there is room for every domain of @sp and for
+ * the run -- after flushing what is pending if that makes room.  Return:
+ * the deferral, its gathers ready for every domain; or NULL: unmap and
+ * flush now.
+ */
+static struct pviommu_flush *unmap_deferral(struct pviommu *p,
+					    struct pviommu_space *sp,
+					    struct pviommu_map *m,
+					    phys_addr_t base)
+{
+	struct pviommu_flush *f = p->defer ? p->defer->flush : NULL;
+	unsigned int d, try;
+
+	if (!f || (m->has_pages && !base) || sp->nr_doms > PVIOMMU_FLUSH_DOMS)
+		return NULL;
+	for (try = 0; try < 2; try++) {
+		for (d = 0; d < sp->nr_doms; d++)
+			if (!flush_gather(f, sp->doms[d]))
+				break;
+		if (d == sp->nr_doms && f->nr_runs < PVIOMMU_FLUSH_RUNS)
+			return f;
+		pviommu_flush_pending(p);	/* then there is room */
+	}
+	return NULL;
 }
 
 /**
@@ -180,7 +261,8 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 {
 	u64 win = pviommu_window(p), iova = m->node.start, left, size, got, safe;
 	phys_addr_t small[SMALL_PAGES], *phys = NULL, base = 0;
-	unsigned long n, i, pinned;
+	unsigned long n, i, pinned, deferred = 0;
+	struct pviommu_flush *f;
 	unsigned int d;
 
 	if (!m->pinned)
@@ -189,6 +271,7 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 	/* One contiguous run: its first page tells where every page is. */
 	if (m->has_pages && m->contig)
 		base = iommu_iova_to_phys(sp->doms[0], iova);
+	f = unmap_deferral(p, sp, m, base);
 	if (m->has_pages && !base) {
 		n = min(left, win) >> PAGE_SHIFT;
 		/* Small maps (the common case) use the stack. */
@@ -204,12 +287,19 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			phys[i] = iommu_iova_to_phys(sp->doms[0],
 						     iova + (i << PAGE_SHIFT));
 		/* Never past the mapping: its pages end there. */
-		got = min(unmap_dom(sp->doms[0], iova, size), left);
+		got = min(unmap_dom(sp->doms[0], iova, size,
+				    f ? flush_gather(f, sp->doms[0]) : NULL),
+			  left);
 		/* Only what no domain maps any more may be unpinned. */
 		safe = got;
 		for (d = 1; d < sp->nr_doms; d++)
-			safe = min(safe, unmap_dom(sp->doms[d], iova, got));
-		if (base) {
+			safe = min(safe, unmap_dom(sp->doms[d], iova, got,
+						   f ? flush_gather(f, sp->doms[d]) :
+						   NULL));
+		if (f) {
+			/* Unpinned after the batch's flush, as one run. */
+			deferred += safe >> PAGE_SHIFT;
+		} else if (base) {
 			/* With any of a page reaching past the window. */
 			pinned = unpin_run(m, base + (iova - m->node.start),
 					   safe >> PAGE_SHIFT);
@@ -244,6 +334,12 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 	}
 	if (phys != small)
 		kvfree(phys);
+	if (f && m->has_pages && deferred) {
+		f->run[f->nr_runs].phys = base;
+		f->run[f->nr_runs].n = deferred;
+		f->run[f->nr_runs].write = m->prot & IOMMU_WRITE;
+		f->nr_runs++;
+	}
 	m->pinned = false;
 	m->has_pages = false;
 	m->has_rsvd = false;
@@ -634,7 +730,8 @@ void pviommu_space_unmap_dom(struct pviommu *p, struct pviommu_space *sp,
 	for (m = pviommu_table_first(&sp->table, 0, U64_MAX); m;
 	     m = pviommu_table_next(m, 0, U64_MAX)) {
 		if (m->pinned)
-			unmap_dom(domain, m->node.start, pviommu_map_size(m));
+			unmap_dom(domain, m->node.start, pviommu_map_size(m),
+				  NULL);
 		cond_resched();
 	}
 }

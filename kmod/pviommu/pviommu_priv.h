@@ -7,6 +7,7 @@
 #ifndef _PVIOMMU_PRIV_H
 #define _PVIOMMU_PRIV_H
 
+#include <linux/iommu.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
@@ -98,11 +99,43 @@ struct pviommu_acct {
 	bool lock_cap;
 };
 
+#define PVIOMMU_FLUSH_DOMS	4	/* domains a deferred flush covers */
+#define PVIOMMU_FLUSH_RUNS	64	/* page runs it keeps pinned until then */
+
+/**
+ * struct pviommu_flush - IOTLB invalidations and unpins deferred to the
+ * end of a VFIO_EXT_PVIOMMU_BATCH call (pviommu_flush_pending())
+ * @nr_doms: domains unmapped from and not yet flushed
+ * @dom: each such domain, with what its IOMMU driver gathered to flush
+ * @nr_runs: runs of pages unmapped from every domain, still pinned
+ * @run: each run: its first page's physical address, its length in
+ *	pages, and whether it was mapped writable (dirtied when unpinned)
+ *
+ * The call holds the container lock from its first entry to the flush,
+ * so nothing else sees the domains in between.
+ */
+struct pviommu_flush {
+	unsigned int nr_doms;
+	struct {
+		struct iommu_domain *domain;
+		struct iommu_iotlb_gather gather;
+	} dom[PVIOMMU_FLUSH_DOMS];
+	unsigned int nr_runs;
+	struct {
+		phys_addr_t phys;
+		unsigned long n;
+		bool write;
+	} run[PVIOMMU_FLUSH_RUNS];
+};
+
 /**
  * struct pviommu_defer - locked_vm accounting deferred over one batch
  * @credit: pages charged ahead and not yet used by a map
  * @refund: pages unpinned, to uncharge when the batch ends; a later map
  *	of the batch takes from them first (still charged: no new charge)
+ * @flush: IOTLB flushes and unpins deferred to the batch's end, or NULL
+ *	(a virtio-iommu round drops the container lock between requests:
+ *	it flushes each unmap at once)
  * @prev: the deferral this batch interrupted (a virtio-iommu round), put
  *	back when it ends
  *
@@ -112,6 +145,7 @@ struct pviommu_acct {
 struct pviommu_defer {
 	unsigned long credit;
 	unsigned long refund;
+	struct pviommu_flush *flush;
 	struct pviommu_defer *prev;
 };
 
@@ -202,6 +236,7 @@ static inline void pviommu_count(struct pviommu *p, enum pviommu_counter c,
 
 /* pviommu_map.c, all with lock held */
 void pviommu_refund(struct pviommu *p, unsigned long n);
+void pviommu_flush_pending(struct pviommu *p);
 int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 		    struct pviommu_map *m, const struct pviommu_acct *acct);
 void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,

@@ -1033,6 +1033,71 @@ static int batch(int container, struct vfio_ext_pviommu_op *ops, uint32_t n,
 }
 
 /*
+ * A batch flushes the IOTLB once, at its end, for all its unmaps, and
+ * unpins their pages only then: when the call returns, no device reaches
+ * what it unmapped, even through a translation the IOMMU had cached.  The
+ * edu's DMA first warms the emulated IOMMU's IOTLB with IOVA X -> page A;
+ * a batch then unmaps X and maps page B there: the device's next write to
+ * X lands in B, not in A.  A batch that only unmaps X: the write lands
+ * nowhere.  Every page is unpinned and uncharged at the end.
+ */
+TEST_F_TIMEOUT(ctr, batch_flushes_before_return, 60)
+{
+	uint8_t *src = anon_pages(4096), *a = anon_pages(4096),
+		*b = anon_pages(4096);
+	struct vfio_ext_pviommu_op ops[2] = {};
+	long lck0 = proc_status_kb("VmLck");
+	volatile uint32_t *bar;
+	uint32_t done;
+	size_t len;
+
+	if (variant->iommu != VFIO_EXT_PVIOMMU_IOMMU)
+		SKIP(return, "VFIO_EXT_PVIOMMU_BATCH is pviommu's");
+	ASSERT_NE(NULL, src);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	bar = bar0_map(self->h.device, &len);
+	ASSERT_NE(NULL, bar);
+	ASSERT_EQ(0, edu_set_bus_master(self->h.device, true));
+	ASSERT_EQ(0, dma_map(self->h.container, src, 0x100000, 4096, RD));
+	ASSERT_EQ(0, dma_map(self->h.container, a, 0x200000, 4096, RW));
+	memset(src, 0x5a, 4096);
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 64, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 64, true));
+	ASSERT_EQ(0x5a, a[0]);		/* X -> A, now in the IOTLB */
+
+	ops[0].op = VFIO_EXT_PVIOMMU_OP_UNMAP;
+	ops[0].iova = 0x200000;
+	ops[0].size = 4096;
+	ops[1].op = VFIO_EXT_PVIOMMU_OP_MAP;
+	ops[1].flags = RW;
+	ops[1].vaddr = (uintptr_t)b;
+	ops[1].iova = 0x200000;
+	ops[1].size = 4096;
+	ASSERT_EQ(0, batch(self->h.container, ops, 2, &done));
+	ASSERT_EQ(2, done);
+	memset(src, 0x6b, 4096);
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 64, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 64, true));
+	EXPECT_EQ(0x6b, b[0]);
+	EXPECT_EQ(0x5a, a[0]) {
+		TH_LOG("the device wrote the unmapped page through a stale IOTLB entry");
+	}
+
+	ASSERT_EQ(0, batch(self->h.container, ops, 1, &done));
+	memset(src, 0x7c, 4096);
+	ASSERT_EQ(0, edu_dma(bar, 0x100000, EDU_DMA_BUF, 64, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_DMA_BUF, 0x200000, 64, true));
+	EXPECT_EQ(0x6b, b[0]);
+	EXPECT_EQ(0x5a, a[0]);
+
+	EXPECT_EQ(4096, dma_unmap(self->h.container, 0x100000, 4096));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+	edu_set_bus_master(self->h.device, false);
+	munmap((void *)bar, len);
+}
+
+/*
  * A batch charges locked_vm once for all its maps; when that would cross
  * RLIMIT_MEMLOCK it charges op by op, so the limit applies exactly as
  * without batching and the failing entry is the one reported.
