@@ -194,7 +194,9 @@ static void batch_charge(struct pviommu *p,
 		pages += ops[i].size >> PAGE_SHIFT;
 	}
 	/* Refunds wait for the end only when the maps are paid ahead. */
-	if (pages && !account_locked_vm(p->mm, pages, true)) {
+	if (!pages) {
+		p->defer = d;		/* nothing to pay: unmaps only */
+	} else if (!account_locked_vm(p->mm, pages, true)) {
 		d->credit = pages;
 		p->defer = d;
 	}
@@ -354,7 +356,10 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 	}
 
 	/* Without it the batch flushes each unmap at once: no failure. */
-	flush = kzalloc(sizeof(*flush), GFP_KERNEL_ACCOUNT);
+	flush = NULL;
+	for (j = 0; j < b.nr && !flush; j++)
+		if (ops[j].op == VFIO_EXT_PVIOMMU_OP_UNMAP)
+			flush = kzalloc(sizeof(*flush), GFP_KERNEL_ACCOUNT);
 
 	mutex_lock(&p->lock);
 	batch_charge(p, ops, b.nr, &defer);

@@ -129,6 +129,28 @@ static u64 pviommu_window(struct pviommu *p)
 	return 1ULL << min(fls64(p->pgsize_bitmap) - 1, 30);
 }
 
+/* The smallest span a page-table page maps: PTEs per page times a page. */
+#define PVIOMMU_TABLE_SPAN	((PAGE_SIZE / sizeof(u64)) * PAGE_SIZE)
+
+/*
+ * Before unmapping [@iova, @iova + @size) into @gather: flush what it
+ * holds when the new range is disjoint from it or could free a
+ * page-table page.  Intel VT-d before the generic page table (6.1, 6.12)
+ * puts the table pages an unmap frees on the gather's freelist and only
+ * then adds the range, which syncs the gather when the range is disjoint
+ * from it or of another page size -- freeing those table pages with the
+ * old range's flush, before the new range's.  An unmap smaller than a
+ * table's span frees none; ranges that meet merge.
+ */
+static void gather_room(struct iommu_domain *domain,
+			struct iommu_iotlb_gather *gather, u64 iova, u64 size)
+{
+	if (gather->end &&
+	    (size >= PVIOMMU_TABLE_SPAN ||
+	     iommu_iotlb_gather_is_disjoint(gather, iova, size)))
+		iommu_iotlb_sync(domain, gather);
+}
+
 /*
  * Unmap @size bytes from @iova in @domain.  Return: the bytes actually
  * unmapped from @iova on, more than @size when a page of the domain
@@ -148,6 +170,8 @@ static u64 unmap_dom(struct iommu_domain *domain, u64 iova, u64 size,
 
 	while (done < size) {
 		/* With @gather, the IOTLB is flushed later (flush_gather()). */
+		if (gather)
+			gather_room(domain, gather, iova + done, size - done);
 		n = gather ? iommu_unmap_fast(domain, iova + done, size - done,
 					      gather) :
 			     iommu_unmap(domain, iova + done, size - done);

@@ -1038,8 +1038,10 @@ static int batch(int container, struct vfio_ext_pviommu_op *ops, uint32_t n,
  * what it unmapped, even through a translation the IOMMU had cached.  The
  * edu's DMA first warms the emulated IOMMU's IOTLB with IOVA X -> page A;
  * a batch then unmaps X and maps page B there: the device's next write to
- * X lands in B, not in A.  A batch that only unmaps X: the write lands
- * nowhere.  Every page is unpinned and uncharged at the end.
+ * X lands in B, not in A (under AMD-Vi the map itself flushes X, as the
+ * emulated IOMMU caches non-present entries: only VT-d tells).  A batch
+ * that only unmaps X: the write lands nowhere (either IOMMU tells).  Every
+ * page is unpinned and uncharged at the end.
  */
 TEST_F_TIMEOUT(ctr, batch_flushes_before_return, 60)
 {
