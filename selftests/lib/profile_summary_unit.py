@@ -31,6 +31,21 @@ PROFILE-END
 """
 
 
+# (what, table, function, its share in %) of PROFILE.
+SHARES = [
+    ('per callee of the root: viommu_request 70%', 'per callee',
+     'viommu_request', 70.0),
+    ('per callee of the root: vext_vring_pop 20%', 'per callee',
+     'vext_vring_pop', 20.0),
+    ('inclusive: a function under two callers counts both', 'inclusive',
+     'qi_submit_sync', 50.0),
+    ('inclusive: iommu_unmap with its callee', 'inclusive', 'iommu_unmap',
+     50.0),
+    ('self: the leaf only', 'self', 'iommu_unmap', 20.0),
+    ('self: samples in the root itself', 'self', 'serve_vq', 10.0),
+]
+
+
 def run(text, *args):
     with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:
         f.write(text)
@@ -63,18 +78,8 @@ def main():
     results.append(('exit 0 on a profile with samples', r.returncode == 0))
     results.append(('header: samples under the root of the total',
                     '20 of 50 samples under the root' in out))
-    results.append(('per callee of the root: viommu_request 70%',
-                    share(out, 'per callee', 'viommu_request') == 70.0))
-    results.append(('per callee of the root: vext_vring_pop 20%',
-                    share(out, 'per callee', 'vext_vring_pop') == 20.0))
-    results.append(('inclusive: a function under two callers counts both',
-                    share(out, 'inclusive', 'qi_submit_sync') == 50.0))
-    results.append(('inclusive: iommu_unmap with its callee',
-                    share(out, 'inclusive', 'iommu_unmap') == 50.0))
-    results.append(('self: the leaf only',
-                    share(out, 'self', 'iommu_unmap') == 20.0))
-    results.append(('self: samples in the root itself',
-                    share(out, 'self', 'serve_vq') == 10.0))
+    for name, section, func, want in SHARES:
+        results.append((name, share(out, section, func) == want))
     results.append(('lines after PROFILE-END are not read',
                     'after_the_end' not in out))
     r = run('PROFILE-BEGIN part=x root=y\nTOTAL 7\nPROFILE-END\n')
