@@ -77,6 +77,31 @@ static inline bool vfio_ext_group_msi_isolated(struct iommu_group *group)
 	return iommu_group_has_isolated_msi(group);
 #endif
 }
+
+/* Does @gather hold a range not yet flushed? */
+static inline bool vfio_ext_gather_holds(const struct iommu_iotlb_gather *gather)
+{
+	return gather->end;
+}
+
+/* Does [@iova, @iova + @size) not meet what @gather holds? */
+static inline bool vfio_ext_gather_disjoint(struct iommu_iotlb_gather *gather,
+					    u64 iova, u64 size)
+{
+	return iommu_iotlb_gather_is_disjoint(gather, iova, size);
+}
+#else
+/* Without the IOMMU API a gather is an empty struct: it never holds. */
+static inline bool vfio_ext_gather_holds(const struct iommu_iotlb_gather *gather)
+{
+	return false;
+}
+
+static inline bool vfio_ext_gather_disjoint(struct iommu_iotlb_gather *gather,
+					    u64 iova, u64 size)
+{
+	return false;
+}
 #endif /* CONFIG_IOMMU_API */
 
 #endif /* _VFIO_EXT_COMPAT_IOMMU_H */

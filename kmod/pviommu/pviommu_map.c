@@ -145,9 +145,9 @@ static u64 pviommu_window(struct pviommu *p)
 static void gather_room(struct iommu_domain *domain,
 			struct iommu_iotlb_gather *gather, u64 iova, u64 size)
 {
-	if (gather->end &&
+	if (vfio_ext_gather_holds(gather) &&
 	    (size >= PVIOMMU_TABLE_SPAN ||
-	     iommu_iotlb_gather_is_disjoint(gather, iova, size)))
+	     vfio_ext_gather_disjoint(gather, iova, size)))
 		iommu_iotlb_sync(domain, gather);
 }
 
