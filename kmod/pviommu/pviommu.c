@@ -355,19 +355,23 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		goto out;
 	}
 
-	/* Without it the batch flushes each unmap at once: no failure. */
-	flush = NULL;
-	for (j = 0; j < b.nr && !flush; j++)
+	/*
+	 * Room to defer the unmaps' flush, for a batch that unmaps; without
+	 * it each unmap is flushed at once: not a failure.
+	 */
+	for (j = 0; j < b.nr; j++)
 		if (ops[j].op == VFIO_EXT_PVIOMMU_OP_UNMAP)
-			flush = kzalloc(sizeof(*flush), GFP_KERNEL_ACCOUNT);
+			break;
+	flush = j < b.nr ? kzalloc(sizeof(*flush), GFP_KERNEL_ACCOUNT) : NULL;
 
 	mutex_lock(&p->lock);
 	batch_charge(p, ops, b.nr, &defer);
 	/*
 	 * The IOTLB is flushed once, at the end, for all the batch's unmaps
 	 * (pviommu_flush_pending()); their pages stay pinned until then.
-	 * Only when the batch is paid ahead: at the RLIMIT_MEMLOCK boundary
-	 * every entry is done on its own, as without batching.
+	 * Only when the batch defers at all (paid ahead, or unmaps only): at
+	 * the RLIMIT_MEMLOCK boundary every entry is done on its own, as
+	 * without batching.
 	 */
 	if (p->defer == &defer)
 		defer.flush = flush;

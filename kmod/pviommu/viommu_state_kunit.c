@@ -19,6 +19,16 @@ static const struct viommu_limits lim = {
 	.probe_size = 512,
 };
 
+/* The config section every sample state has. */
+static void sample_config(struct viommu_state *s)
+{
+	s->features = 0x100000017ULL;
+	s->input_end = lim.input_end;
+	s->domain_start = 1;
+	s->domain_end = 1023;
+	s->probe_size = 512;
+}
+
 /* Domains 7 (two mappings, endpoint 3) and 2 (bypass, endpoints 9, 1). */
 static void *sample(struct kunit *test, size_t *len)
 {
@@ -26,11 +36,7 @@ static void *sample(struct kunit *test, size_t *len)
 	void *buf;
 
 	KUNIT_ASSERT_EQ(test, viommu_state_alloc(&s, 2, 2, 3), 0);
-	s.features = 0x100000017ULL;
-	s.input_end = lim.input_end;
-	s.domain_start = 1;
-	s.domain_end = 1023;
-	s.probe_size = 512;
+	sample_config(&s);
 	s.bypass = 1;
 	s.maps[0] = (struct viommu_state_map){ 0x10000, 0x10fff, 0x1000, 1 };
 	s.maps[1] = (struct viommu_state_map){ 0x20000, 0x21fff, 0x8000, 3 };
@@ -129,11 +135,7 @@ static void state_domain_without_endpoints(struct kunit *test)
 	void *buf;
 
 	KUNIT_ASSERT_EQ(test, viommu_state_alloc(&s, 1, 1, 0), 0);
-	s.features = 0x100000017ULL;
-	s.input_end = lim.input_end;
-	s.domain_start = 1;
-	s.domain_end = 1023;
-	s.probe_size = 512;
+	sample_config(&s);
 	s.maps[0] = (struct viommu_state_map){ 0x10000, 0x10fff, 0x1000, 3 };
 	s.doms[0] = (struct viommu_state_dom){ .id = 4, .nr_maps = 1,
 					       .maps = s.maps };
