@@ -134,7 +134,7 @@ static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 	prot = map_prot(map.flags);
 	if (map.argsz < minsz || prot < 0)
 		return -EINVAL;
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	ret = pviommu_do_map(p, &p->def, map.vaddr, map.iova, map.size, prot,
 			     NULL);
 	pviommu_count(p, PVIOMMU_CNT_MAP, PVIOMMU_CNT_MAP_FAILED, ret);
@@ -155,7 +155,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	if (unmap.argsz < minsz ||
 	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;	/* no dirty tracking, no vaddr updates */
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	ret = pviommu_do_unmap(p, &p->def, unmap.iova, unmap.size,
 			       unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL, &done);
 	pviommu_count(p, PVIOMMU_CNT_UNMAP, PVIOMMU_CNT_UNMAP_FAILED, ret);
@@ -227,19 +227,70 @@ void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d)
 	d->credit = 0;
 	d->refund = 0;
 	d->flush = NULL;
+	pviommu_defer_resume(p, d);
+}
+
+/**
+ * pviommu_defer_pause() - the container lock is about to be let go of in
+ * the middle of @d (a virtio-iommu round, between two requests)
+ * @p: the container (lock held)
+ * @d: the deferral in progress
+ *
+ * Whoever takes the lock next works without @d; what @d's unmaps left
+ * unflushed stays in @p->pending, which that taker flushes first
+ * (pviommu_lock()).
+ */
+void pviommu_defer_pause(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	p->defer = d->prev;
+}
+
+/**
+ * pviommu_defer_resume() - go on with @d, begun or paused before
+ * @p: the container (lock held)
+ * @d: the deferral
+ */
+void pviommu_defer_resume(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	/* Only a batch call leaves a flush pending, and it ends under the
+	 * lock it began under.
+	 */
+	if (WARN_ON_ONCE(p->pending && p->pending != d->flush))
+		pviommu_flush_pending(p);
 	d->prev = p->defer;
 	p->defer = d;
 }
 
 /**
- * pviommu_defer_end() - give back what pviommu_defer_begin() held back
+ * pviommu_defer_end() - flush what @d's unmaps left unflushed, then give
+ * back what pviommu_defer_begin() held back
  * @p: the container (lock held)
  * @d: the deferral
  */
 void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d)
 {
 	lockdep_assert_held(&p->lock);
+	pviommu_flush_pending(p);
 	batch_settle(p, d);
+}
+
+/**
+ * pviommu_lock() - take the container lock as anyone but a virtio-iommu
+ * round in progress
+ * @p: the container
+ *
+ * A round lets go of the lock between requests (a request reads guest
+ * memory, which may fault for as long as the VMM likes) with its unmaps'
+ * IOTLB flushes still pending: they are done here before the caller sees
+ * any domain, so an unmap that completed is flushed for every other
+ * taker too, and a domain is never freed with a flush pending.
+ */
+void pviommu_lock(struct pviommu *p)
+{
+	mutex_lock(&p->lock);
+	pviommu_flush_pending(p);
 }
 
 /*
@@ -364,7 +415,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 			break;
 	flush = j < b.nr ? kzalloc(sizeof(*flush), GFP_KERNEL_ACCOUNT) : NULL;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	batch_charge(p, ops, b.nr, &defer);
 	/*
 	 * The IOTLB is flushed once, at the end, for all the batch's unmaps
@@ -436,7 +487,7 @@ static int pviommu_limits(struct pviommu *p, void __user *arg)
 	if (ret)
 		return ret;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	if (l.flags & VFIO_EXT_PVIOMMU_LIMITS_SET_GUEST) {
 		if (l.guest_maps > p->guest_limit_max) {
 			mutex_unlock(&p->lock);
@@ -470,7 +521,7 @@ static int pviommu_get_info(struct pviommu *p, void __user *arg)
 	outsz = info.argsz >= offsetofend(typeof(info), cap_offset) ?
 		offsetofend(typeof(info), cap_offset) : minsz;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
 	info.iova_pgsizes = p->pgsize_bitmap;
 
@@ -665,7 +716,7 @@ static int pviommu_domain_alloc(struct pviommu *p, void __user *arg)
 	if (d.reserved)
 		return -EINVAL;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	ret = -ENODEV;
 	if (!first_group(p))
 		goto out;
@@ -696,7 +747,7 @@ static int pviommu_domain_free(struct pviommu *p, void __user *arg)
 	if (f.reserved)
 		return -EINVAL;
 	ret = -ENOENT;
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	gd = gdom_of(p, f.id);
 	if (gd) {
 		ret = -EBUSY;
@@ -741,7 +792,7 @@ static int pviommu_sids(struct pviommu *p, void __user *arg)
 	ret = vfio_ext_get_uarg(&s, VFIO_EXT_PVIOMMU_SIDS_SIZE_VER0, 0, arg);
 	if (ret)
 		return ret;
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	g = group_by_id(p, s.group, &nr);
 	mutex_unlock(&p->lock);
 	if (IS_ERR(g))
@@ -818,7 +869,7 @@ static int pviommu_attach(struct pviommu *p, void __user *arg)
 	if (ret)
 		return ret;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	g = group_by_id(p, at.group, &nr);
 	if (IS_ERR(g)) {
 		ret = PTR_ERR(g);
@@ -1000,7 +1051,7 @@ static void attach_undo(struct pviommu *p, struct pviommu_group *g)
 	}
 	pr_err_ratelimited("IOMMU group %d could not be blocked; its domain is kept\n",
 			   iommu_group_id(g->group));
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	pviommu_space_unmap_dom(p, &p->def, g->domain);
 	list_add(&g->next, &p->stale);
 	mutex_unlock(&p->lock);
@@ -1049,7 +1100,7 @@ static int pviommu_attach_group(void *data, struct iommu_group *group,
 		return ret;
 	}
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	ret = compute_geometry(p, g, &valid, &pgsizes);
 	if (ret)
 		goto err_unlock;
@@ -1119,7 +1170,7 @@ static void pviommu_detach_group(void *data, struct iommu_group *group)
 	struct pviommu_group *g, *found = NULL;
 	struct pviommu_map *m;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	list_for_each_entry(g, &p->groups, next) {
 		if (g->group == group) {
 			found = g;
@@ -1183,7 +1234,7 @@ static struct iommu_domain *pviommu_group_domain(void *data,
 	struct iommu_domain *domain = ERR_PTR(-ENODEV);
 	struct pviommu_group *g;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	list_for_each_entry(g, &p->groups, next) {
 		if (g->group == group) {
 			/* A blocked endpoint has no domain of ours. */
@@ -1252,7 +1303,7 @@ static void pviommu_release(void *data)
 	 * The core detached every group first: the container's mappings are
 	 * unpinned; guest domains still hold theirs.
 	 */
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	if (p->viommu)
 		pviommu_viommu_container_gone(p);
 	while (!list_empty(&p->gdoms))

@@ -203,8 +203,8 @@ static struct iommu_iotlb_gather *flush_gather(struct pviommu_flush *f,
 }
 
 /**
- * pviommu_flush_pending() - flush the IOTLB of every domain unmapped from
- * in the batch in progress, then unpin (and uncharge) what was unmapped
+ * pviommu_flush_pending() - flush the IOTLB of every domain an unmap left
+ * unflushed (@p->pending), then unpin (and uncharge) what was unmapped
  * (lock held)
  * @p: the container
  *
@@ -213,13 +213,14 @@ static struct iommu_iotlb_gather *flush_gather(struct pviommu_flush *f,
  */
 void pviommu_flush_pending(struct pviommu *p)
 {
-	struct pviommu_flush *f = p->defer ? p->defer->flush : NULL;
+	struct pviommu_flush *f = p->pending;
 	unsigned long pinned = 0;
 	unsigned int i;
 
 	lockdep_assert_held(&p->lock);
 	if (!f)
 		return;
+	p->pending = NULL;
 	for (i = 0; i < f->nr_doms; i++)
 		iommu_iotlb_sync(f->dom[i].domain, &f->dom[i].gather);
 	f->nr_doms = 0;
@@ -238,8 +239,8 @@ void pviommu_flush_pending(struct pviommu *p)
  * defers flushes, @m's pages (if any) are one contiguous run (@base is
  * its first page), and there is room for every domain of @sp and for
  * the run -- after flushing what is pending if that makes room.  Return:
- * the deferral, its gathers ready for every domain; or NULL: unmap and
- * flush now.
+ * the deferral, its gathers ready for every domain, now @p->pending; or
+ * NULL: unmap and flush now.
  */
 static struct pviommu_flush *unmap_deferral(struct pviommu *p,
 					    struct pviommu_space *sp,
@@ -255,8 +256,10 @@ static struct pviommu_flush *unmap_deferral(struct pviommu *p,
 		for (d = 0; d < sp->nr_doms; d++)
 			if (!flush_gather(f, sp->doms[d]))
 				break;
-		if (d == sp->nr_doms && f->nr_runs < PVIOMMU_FLUSH_RUNS)
+		if (d == sp->nr_doms && f->nr_runs < PVIOMMU_FLUSH_RUNS) {
+			p->pending = f;
 			return f;
+		}
 		pviommu_flush_pending(p);	/* then there is room */
 	}
 	return NULL;
@@ -428,41 +431,76 @@ static int map_all(struct pviommu *p, struct pviommu_space *sp, u64 iova,
 #define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
 
 /*
+ * Pages a virtio-iommu round charges beyond what a map needs, for its
+ * next maps (account_pages()).
+ */
+#define PVIOMMU_ROUND_CREDIT	64
+
+/*
  * Charge @n pages to the VMM's locked_vm: against the caller's
  * RLIMIT_MEMLOCK, or @acct's for the virtio-iommu worker.
+ */
+static int charge(struct pviommu *p, unsigned long n,
+		  const struct pviommu_acct *acct)
+{
+	int ret;
+
+	if (!acct)
+		return account_locked_vm(p->mm, n, true);
+	mmap_write_lock(p->mm);
+	ret = __account_locked_vm(p->mm, n, true, acct->task, acct->lock_cap);
+	mmap_write_unlock(p->mm);
+	return ret;
+}
+
+/*
+ * Charge @n pages for a map.  In a batch, pages charged ahead (credit)
+ * and pages unpinned and still charged (refund) are used first.  A
+ * virtio-iommu round cannot charge ahead (it does not know its next
+ * requests) and unpins only at its end (its flush is deferred): it
+ * charges PVIOMMU_ROUND_CREDIT pages more when the limit allows, and at
+ * the limit it flushes first, so that what its unmaps pinned is given
+ * back before a map fails: the limit applies exactly as without
+ * deferral, and nothing pinned is ever uncharged.
  */
 static int account_pages(struct pviommu *p, unsigned long n,
 			 const struct pviommu_acct *acct)
 {
-	unsigned long reuse = 0;
+	struct pviommu_defer *d = p->defer;
+	unsigned long reuse = 0, more;
 	int ret;
 
 	if (!n)
 		return 0;
-	if (p->defer && p->defer->credit >= n) {
-		p->defer->credit -= n;	/* charged when the batch began */
-		return 0;
-	}
-	if (p->defer) {
-		/* Unpinned in this batch and still charged: used first, so
-		 * the limit sees what it would without the deferral.
+	if (d) {
+		if (d->credit >= n) {
+			d->credit -= n;
+			return 0;
+		}
+		/* Used before charging, so the limit sees what it would
+		 * without the deferral.
 		 */
-		reuse = min(p->defer->refund, n);
-		p->defer->refund -= reuse;
+		reuse = min(d->refund, n);
+		d->refund -= reuse;
 		n -= reuse;
 		if (!n)
 			return 0;
+		if (d->flush && !charge(p, n + PVIOMMU_ROUND_CREDIT, acct)) {
+			d->credit += PVIOMMU_ROUND_CREDIT;
+			return 0;
+		}
 	}
-	if (!acct) {
-		ret = account_locked_vm(p->mm, n, true);
-	} else {
-		mmap_write_lock(p->mm);
-		ret = __account_locked_vm(p->mm, n, true, acct->task,
-					  acct->lock_cap);
-		mmap_write_unlock(p->mm);
+	ret = charge(p, n, acct);
+	if (ret && d && p->pending) {
+		pviommu_flush_pending(p);	/* refunds into @d */
+		more = min(d->refund, n);
+		d->refund -= more;
+		reuse += more;
+		n -= more;
+		ret = n ? charge(p, n, acct) : 0;
 	}
-	if (ret && reuse)
-		p->defer->refund += reuse;
+	if (ret && d)
+		d->refund += reuse;
 	return ret;
 }
 

@@ -104,15 +104,18 @@ struct pviommu_acct {
 
 /**
  * struct pviommu_flush - IOTLB invalidations and unpins deferred to the
- * end of a VFIO_EXT_PVIOMMU_BATCH call (pviommu_flush_pending())
+ * end of a VFIO_EXT_PVIOMMU_BATCH call or of a round of virtio-iommu
+ * requests (pviommu_flush_pending())
  * @nr_doms: domains unmapped from and not yet flushed
  * @dom: each such domain, with what its IOMMU driver gathered to flush
  * @nr_runs: runs of pages unmapped from every domain, still pinned
  * @run: each run: its first page's physical address, its length in
  *	pages, and whether it was mapped writable (dirtied when unpinned)
  *
- * The call holds the container lock from its first entry to the flush,
- * so nothing else sees the domains in between.
+ * A batch call holds the container lock from its first entry to the
+ * flush; a round lets go of it between requests, and whoever takes it
+ * in between flushes first (pviommu_lock()): nothing else sees the
+ * domains with a flush pending.
  */
 struct pviommu_flush {
 	unsigned int nr_doms;
@@ -133,11 +136,9 @@ struct pviommu_flush {
  * @credit: pages charged ahead and not yet used by a map
  * @refund: pages unpinned, to uncharge when the batch ends; a later map
  *	of the batch takes from them first (still charged: no new charge)
- * @flush: IOTLB flushes and unpins deferred to the batch's end, or NULL
- *	(a virtio-iommu round drops the container lock between requests:
- *	it flushes each unmap at once)
- * @prev: the deferral this batch interrupted (a virtio-iommu round), put
- *	back when it ends
+ * @flush: where unmaps may defer their IOTLB flushes and unpins to the
+ *	batch's end, or NULL: each unmap flushes at once
+ * @prev: the deferral this batch interrupted, put back when it ends
  *
  * A batch is a VFIO_EXT_PVIOMMU_BATCH call, or a round of virtio-iommu
  * requests served for one kick.
@@ -173,7 +174,10 @@ struct pviommu_defer {
  * @guest_limit: most mappings in guest domains (VFIO_EXT_PVIOMMU_LIMITS)
  * @guest_limit_max: guest_dma_entry_limit when the container was set up:
  *	@guest_limit's default and ceiling
- * @defer: accounting of the batch in progress, or NULL
+ * @defer: accounting of the batch in progress, or NULL (also while a
+ *	virtio-iommu round lets go of @lock: pviommu_defer_pause())
+ * @pending: IOTLB flushes and unpins deferred and not yet done, or NULL
+ *	(pviommu_flush_pending())
  * @spare: the mapping object freed last, reused by the next map (map_alloc()
  *	in pviommu_map.c), or NULL
  * @viommu: the virtio-iommu device, or NULL
@@ -204,6 +208,7 @@ struct pviommu {
 	unsigned int guest_limit;
 	unsigned int guest_limit_max;
 	struct pviommu_defer *defer;
+	struct pviommu_flush *pending;
 	struct pviommu_map *spare;
 	struct pviommu_viommu *viommu;
 	bool closed;
@@ -262,7 +267,10 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd);
 int pviommu_place_endpoint(struct pviommu_group *g, struct pviommu_gdom *to,
 			   bool block);
 void pviommu_put(struct pviommu *p);
+void pviommu_lock(struct pviommu *p);
 void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d);
+void pviommu_defer_pause(struct pviommu *p, struct pviommu_defer *d);
+void pviommu_defer_resume(struct pviommu *p, struct pviommu_defer *d);
 void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d);
 
 /* viommu_dev.c */

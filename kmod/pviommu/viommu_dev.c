@@ -70,7 +70,10 @@ struct pviommu_vdom {
  * struct pviommu_viommu - the device
  * @p: its container (a reference)
  * @acct: whose RLIMIT_MEMLOCK the guest's mappings count against
- * @defer: locked_vm deferral of the round being served (p->lock)
+ * @defer: locked_vm and IOTLB flush deferral of the round being served
+ *	(p->lock)
+ * @flush: where the round's unmaps defer their IOTLB flushes (p->lock)
+ * @in_round: a round is being served: its requests resume @defer
  * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
  * @bypass_now: endpoints no domain holds bypass (p->lock)
  * @boot_bypass: @bypass when the device is created
@@ -91,6 +94,8 @@ struct pviommu_viommu {
 	struct viommu_limits lim;
 	u64 stats[VIRTIO_IOMMU_T_PROBE + 1];
 	struct pviommu_defer defer;
+	struct pviommu_flush flush;
+	bool in_round;
 };
 
 static struct pviommu_group *endpoint(struct pviommu *p, u32 id)
@@ -355,8 +360,12 @@ static int do_probe(struct pviommu_viommu *v, const struct viommu_req *r,
 }
 
 /*
- * A round of requests (one kick's worth) begins or ends: locked_vm
- * refunds wait for its end (pviommu_defer_begin()).
+ * A round of requests begins or ends; the transport ends it before it
+ * announces any of its answers.  Until then, locked_vm refunds wait
+ * (pviommu_defer_begin()), and so do the IOTLB flushes of its unmaps and
+ * the unpinning of their pages: a driver learns that an UNMAP completed
+ * from the used ring, after the flush.  Between requests the deferral is
+ * paused: whoever takes the container lock then flushes first.
  */
 static void viommu_round(struct vext_vdev *vdev, unsigned int qi, bool end)
 {
@@ -364,10 +373,16 @@ static void viommu_round(struct vext_vdev *vdev, unsigned int qi, bool end)
 	struct pviommu *p = v->p;
 
 	mutex_lock(&p->lock);
-	if (end)
+	if (end) {
+		pviommu_defer_resume(p, &v->defer);
 		pviommu_defer_end(p, &v->defer);
-	else
+		v->in_round = false;
+	} else {
 		pviommu_defer_begin(p, &v->defer);
+		v->defer.flush = &v->flush;
+		pviommu_defer_pause(p, &v->defer);
+		v->in_round = true;
+	}
 	mutex_unlock(&p->lock);
 }
 
@@ -419,6 +434,11 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	}
 
 	mutex_lock(&p->lock);
+	if (v->in_round)
+		pviommu_defer_resume(p, &v->defer);
+	/* Only MAP and UNMAP run with a flush pending: no domain goes. */
+	if (req.type != VIRTIO_IOMMU_T_MAP && req.type != VIRTIO_IOMMU_T_UNMAP)
+		pviommu_flush_pending(p);
 	if (p->closed) {
 		st = VIRTIO_IOMMU_S_DEVERR;	/* the container is gone */
 	} else if (st == VIRTIO_IOMMU_S_OK) {
@@ -443,6 +463,8 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	if (!p->closed)
 		pviommu_count(p, PVIOMMU_CNT_VIOMMU, PVIOMMU_CNT_VIOMMU_FAILED,
 			      st != VIRTIO_IOMMU_S_OK);
+	if (v->in_round)
+		pviommu_defer_pause(p, &v->defer);
 	mutex_unlock(&p->lock);
 
 	ret = 0;
@@ -484,7 +506,7 @@ static void viommu_get_config(struct vext_vdev *vdev, void *buf)
 {
 	struct pviommu_viommu *v = vext_vdev_priv(vdev);
 
-	mutex_lock(&v->p->lock);
+	pviommu_lock(v->p);
 	fill_config(v, buf);
 	mutex_unlock(&v->p->lock);
 }
@@ -502,7 +524,7 @@ static bool want_bypass(struct pviommu_viommu *v, struct vext_vdev *vdev)
 
 static void update_bypass(struct pviommu_viommu *v, bool bypass)
 {
-	mutex_lock(&v->p->lock);
+	pviommu_lock(v->p);
 	if (!v->p->closed && bypass != v->bypass_now)
 		set_bypass(v, bypass);
 	mutex_unlock(&v->p->lock);
@@ -529,7 +551,7 @@ static bool viommu_features_ok(struct vext_vdev *vdev, u64 f)
 	struct virtio_iommu_config cfg;
 	struct viommu_limits *lim = &v->lim;
 
-	mutex_lock(&v->p->lock);
+	pviommu_lock(v->p);
 	fill_config(v, &cfg);
 	mutex_unlock(&v->p->lock);
 	lim->granule = 1ULL << __ffs64(le64_to_cpu(cfg.page_size_mask));
@@ -564,7 +586,7 @@ static void viommu_reset(struct vext_vdev *vdev)
 	 * the field on system reset, which this device does not see apart).
 	 */
 	v->bypass = v->boot_bypass;
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	if (!p->closed) {
 		/* Features are gone: the field alone decides again. */
 		v->bypass_now = v->bypass;
@@ -610,7 +632,7 @@ static void viommu_release(struct vext_vdev *vdev)
 {
 	struct pviommu_viommu *v = vext_vdev_priv(vdev);
 
-	mutex_lock(&v->p->lock);
+	pviommu_lock(v->p);
 	viommu_detach(v);
 	mutex_unlock(&v->p->lock);
 	viommu_free(v);
@@ -748,7 +770,7 @@ static long viommu_save_state(struct vext_vdev *vdev, void **out)
 	size_t size;
 	long ret;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	if (p->closed) {
 		ret = -ENODEV;
 		goto out;
@@ -785,7 +807,7 @@ static long viommu_state_max(struct vext_vdev *vdev)
 	u32 nr_groups = 0;
 	long max;
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	max = guest_state(v);
 	list_for_each_entry(g, &p->groups, next)
 		nr_groups++;
@@ -998,7 +1020,7 @@ static int viommu_load_state(struct vext_vdev *vdev, const void *buf,
 	ret = viommu_state_check(&s, &v->lim);
 	if (ret)
 		goto out;
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	ret = load_check(v, vdev, &s);
 	if (!ret)
 		ret = load_apply(v, vdev, &s);
@@ -1068,7 +1090,7 @@ int pviommu_viommu_create(struct pviommu *p, void __user *arg)
 	v->acct.task = get_task_struct(current->group_leader);
 	v->acct.lock_cap = capable(CAP_IPC_LOCK);
 
-	mutex_lock(&p->lock);
+	pviommu_lock(p);
 	ret = -EBUSY;
 	if (p->viommu)
 		goto err_unlock;
@@ -1086,7 +1108,7 @@ int pviommu_viommu_create(struct pviommu *p, void __user *arg)
 	vdev = vext_vdev_create(&viommu_ops, v, a.max_queue);
 	if (IS_ERR(vdev)) {
 		ret = PTR_ERR(vdev);
-		mutex_lock(&p->lock);
+		pviommu_lock(p);
 		viommu_detach(v);
 		mutex_unlock(&p->lock);
 		viommu_free(v);

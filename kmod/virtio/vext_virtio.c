@@ -559,8 +559,9 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
 /*
  * Serve up to one queue's worth of requests, then give the others (and
  * the control path) a turn: a guest that keeps the ring full keeps the
- * worker busy, never stuck.  The used entries of a round are announced
- * with one index update per VEXT_USED_BATCH, and whatever was served is
+ * worker busy, never stuck.  The used entries are announced with one
+ * index update per VEXT_USED_BATCH, each batch a round of the device's
+ * (->round ends before the index update), and whatever was served is
  * announced even when the ring breaks after it.  lock held.
  */
 static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
@@ -577,7 +578,7 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 		if (ret <= 0)
 			break;
 		/* A round is worth its hooks from its second request on. */
-		if (n == 1 && dev->ops->round) {
+		if (n && !round && dev->ops->round) {
 			dev->ops->round(dev, vq->index, false);
 			round = true;
 		}
@@ -591,6 +592,10 @@ static void serve_vq(struct vext_vdev *dev, struct vext_vq *vq)
 		if (ret)
 			break;
 		if (vq->ring.used_pending >= VEXT_USED_BATCH) {
+			/* The device finishes a round before announcing it. */
+			if (round)
+				dev->ops->round(dev, vq->index, true);
+			round = false;
 			ret = vext_vring_publish(&vq->ring, &dev->ring_mem);
 			if (ret < 0)
 				break;

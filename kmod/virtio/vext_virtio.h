@@ -45,9 +45,10 @@ struct module;
  *           memory is broken (the device then needs a reset)
  * @round: optional: a round of requests from queue @qi begins (@end
  *         false, before its second ->request(): a kick's lone request is
- *         served without it) or ends (@end true, after the last); a round
- *         is at most one queue's worth, served under the device lock
- *         without letting go of it (device lock held)
+ *         served without it) or ends (@end true, after the last, before
+ *         the used index announces any of them); a round is at most
+ *         VEXT_USED_BATCH (vext_virtio.c) requests, served under the
+ *         device lock without letting go of it (device lock held)
  * @reset: back to the initial state (device lock held, worker idle)
  * @save_state: optional (with @load_state and @state_max): serialise the
  *              device's internal state into a new kvmalloc()ed buffer

@@ -935,6 +935,57 @@ TEST_F(viommu, memlock_limit)
 }
 
 /*
+ * A round (a kick's requests from its second on) defers its UNMAPs'
+ * IOTLB flush and unpinning to its end, before the used ring tells the
+ * driver: once an UNMAP is used, the device no longer reaches the page,
+ * not even through the IOTLB entry it used just before.  The emulated
+ * IOMMU caches translations, so a flush that comes late shows: X -> A is
+ * warmed up, then one kick unmaps X and maps X -> B; the device's write
+ * must land in B.  A round that only unmaps X leaves X reaching nothing.
+ */
+TEST_F_TIMEOUT(viommu, round_flushes_before_used, 120)
+{
+	struct gvm *g = &self->g;
+	const uint64_t src = GPA_DATA, a = GPA_DATA + 0x1000,
+		       b = GPA_DATA + 0x2000, other = GPA_DATA + 0x3000;
+	volatile uint8_t *pa = gpa(g, a);
+	long lck0 = proc_status_kb("VmLck");
+	unsigned int i;
+
+	ASSERT_EQ(0, guest_start(g, VG_IOMMU_FEATURES));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, attach(g, 1, VSID, 0));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x400000, src, 0x1000, RD));
+	ASSERT_EQ(VIRTIO_IOMMU_S_OK, map(g, 1, 0x800000, a, 0x1000, RW));
+	ASSERT_TRUE(dma_copies(g, 0x400000, 0x800000, src, a, 0x5a));
+
+	/* Slot 0 is served alone; the round is slots 1 and 2. */
+	queue_req(g, 0, VIRTIO_IOMMU_T_MAP, 0x600000, 0x1000, other);
+	queue_req(g, 1, VIRTIO_IOMMU_T_UNMAP, 0x800000, 0x1000, 0);
+	queue_req(g, 2, VIRTIO_IOMMU_T_MAP, 0x800000, 0x1000, b);
+	ASSERT_EQ(0, kick_wait(g, 3));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(VIRTIO_IOMMU_S_OK, slot_status(g, i));
+	EXPECT_EQ(lck0 + 12, proc_status_kb("VmLck"));
+	EXPECT_TRUE(dma_copies(g, 0x400000, 0x800000, src, b, 0x6b));
+	EXPECT_EQ(0x5a, pa[0]) {
+		TH_LOG("the device wrote the unmapped page through a stale IOTLB entry");
+	}
+
+	queue_req(g, 0, VIRTIO_IOMMU_T_UNMAP, 0x600000, 0x1000, 0);
+	queue_req(g, 1, VIRTIO_IOMMU_T_UNMAP, 0x800000, 0x1000, 0);
+	ASSERT_EQ(0, kick_wait(g, 2));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, slot_status(g, 0));
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, slot_status(g, 1));
+	/* Unpinned and uncharged by the time the round is used. */
+	EXPECT_EQ(lck0 + 4, proc_status_kb("VmLck"));
+	EXPECT_FALSE(dma_copies(g, 0x400000, 0x800000, src, b, 0x7c));
+	EXPECT_EQ(0x5a, pa[0]);
+
+	EXPECT_EQ(VIRTIO_IOMMU_S_OK, detach(g, 1, VSID));
+	EXPECT_EQ(lck0, proc_status_kb("VmLck"));
+}
+
+/*
  * Boot bypass: before the driver negotiates, unattached endpoints reach
  * guest memory through the VMM's mappings; a driver without
  * BYPASS_CONFIG blocks them; with it, the config field decides.
