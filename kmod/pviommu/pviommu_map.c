@@ -431,12 +431,6 @@ static int map_all(struct pviommu *p, struct pviommu_space *sp, u64 iova,
 #define PIN_BATCH	512	/* pages pinned per pin_user_pages_fast() */
 
 /*
- * Pages a virtio-iommu round charges beyond what a map needs, for its
- * next maps (account_pages()).
- */
-#define PVIOMMU_ROUND_CREDIT	64
-
-/*
  * Charge @n pages to the VMM's locked_vm: against the caller's
  * RLIMIT_MEMLOCK, or @acct's for the virtio-iommu worker.
  */

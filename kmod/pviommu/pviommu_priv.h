@@ -101,6 +101,8 @@ struct pviommu_acct {
 
 #define PVIOMMU_FLUSH_DOMS	4	/* domains a deferred flush covers */
 #define PVIOMMU_FLUSH_RUNS	64	/* page runs it keeps pinned until then */
+/* Pages a virtio-iommu round's map charges ahead for the next ones. */
+#define PVIOMMU_ROUND_CREDIT	64
 
 /**
  * struct pviommu_flush - IOTLB invalidations and unpins deferred to the

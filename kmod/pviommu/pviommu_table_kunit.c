@@ -841,6 +841,93 @@ static void dom_limits(struct kunit *test)
 }
 
 /*
+ * A virtio-iommu round (a deferral with a flush): its unmaps leave the
+ * IOTLB flush and the unpinning pending; a map charges
+ * PVIOMMU_ROUND_CREDIT pages ahead when the limit allows it; at the limit
+ * a map flushes what is pending first and takes what that gave back, so
+ * it succeeds exactly when it would have without the deferral.
+ */
+static void dom_round_limit_body(struct kunit *test, struct dom_ctx *c)
+{
+	struct pviommu_acct acct = { .task = current, .lock_cap = false };
+	unsigned long room = (rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT) -
+			     READ_ONCE(dom_env.mm->locked_vm);
+	struct pviommu_flush *f = kzalloc(sizeof(*f), GFP_KERNEL);
+	u64 done, b = DOM_IOVA + DOM_PAGES(room);
+	struct pviommu_defer d;
+
+	if (!f) {
+		KUNIT_FAIL(test, "no memory");
+		return;
+	}
+	if (!dom_mem(test, c, room, false))
+		goto out;
+	pviommu_defer_begin(&c->p, &d);
+	d.flush = f;
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr, b,
+					     DOM_PAGES(1), DOM_RW, &acct), 0);
+	KUNIT_EXPECT_EQ(test, d.credit, (unsigned long)PVIOMMU_ROUND_CREDIT);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), PVIOMMU_ROUND_CREDIT + 1UL);
+	/* Unmapped, not yet flushed: still pinned and charged. */
+	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, b, DOM_PAGES(1),
+					       false, &done), 0);
+	dom_expect_unmapped(test, c->domain, b);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, f);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, 1UL);
+	KUNIT_EXPECT_EQ(test, d.refund, 0UL);
+	pviommu_flush_pending(&c->p);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, 0UL);
+	KUNIT_EXPECT_EQ(test, d.refund, 1UL);
+	pviommu_defer_end(&c->p, &d);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
+
+	/* One page short of the limit, outside any round. */
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr, DOM_IOVA,
+					     DOM_PAGES(room - 2), DOM_RW,
+					     &acct), 0);
+	pviommu_defer_begin(&c->p, &d);
+	d.flush = f;
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr, b,
+					     DOM_PAGES(1), DOM_RW, &acct), 0);
+	KUNIT_EXPECT_EQ(test, d.credit, 0UL);	/* no room for any */
+	KUNIT_EXPECT_EQ(test, pviommu_do_unmap(&c->p, &c->sp, b, DOM_PAGES(1),
+					       false, &done), 0);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, f);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), room - 1);
+	/* Fits only with the pending page given back: flushed first. */
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr, b,
+					     DOM_PAGES(2), DOM_RW, &acct), 0);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
+	KUNIT_EXPECT_EQ(test, c->p.pinned, room);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), room);
+	/* Nothing pending, no room: refused, nothing taken. */
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr,
+					     b + DOM_PAGES(2), DOM_PAGES(1),
+					     DOM_RW, &acct), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, d.refund, 0UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), room);
+	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
+						  &done), 0);
+	pviommu_defer_end(&c->p, &d);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
+out:
+	kfree(f);
+}
+
+static void dom_round_limit(struct kunit *test)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK);
+
+	if (limit == RLIM_INFINITY || limit > SZ_1G)
+		kunit_skip(test, "RLIMIT_MEMLOCK %lu: too large to reach", limit);
+	if ((limit >> PAGE_SHIFT) < READ_ONCE(dom_env.mm->locked_vm) +
+				    2 * PVIOMMU_ROUND_CREDIT)
+		kunit_skip(test, "RLIMIT_MEMLOCK %lu: too small", limit);
+	dom_run(test, dom_round_limit_body);
+}
+
+/*
  * A space of two domains (a container with two groups): a map is pinned
  * once and mapped into both, an unmap leaves neither translating.
  */
@@ -1151,6 +1238,7 @@ static struct kunit_case pviommu_domain_test_cases[] = {
 	KUNIT_CASE(dom_pin_fails),
 	KUNIT_CASE(dom_zero_page),
 	KUNIT_CASE(dom_limits),
+	KUNIT_CASE(dom_round_limit),
 	KUNIT_CASE(dom_two_domains),
 	KUNIT_CASE(dom_large_page),
 	{}

@@ -1288,6 +1288,28 @@ static bool inline_kick_save(const char *part)
 	return true;
 }
 
+/* A kick and a call as bare syscalls: an eventfd write, then its read. */
+static double kick_call_ns(int iters)
+{
+	uint64_t v = 1;
+	int efd = eventfd(0, EFD_CLOEXEC), i;
+	double t0;
+
+	if (efd < 0)
+		die("eventfd", errno);
+	t0 = now_ns();
+	for (i = 0; i < iters; i++)
+		if (write(efd, &v, sizeof(v)) != sizeof(v) ||
+		    read(efd, &v, sizeof(v)) != sizeof(v))
+			die("eventfd", errno);
+	t0 = (now_ns() - t0) / iters;
+	close(efd);
+	return t0;
+}
+
+/* The floor pairs measured per round beside the guest requests. */
+#define G_FLOOR_PAIRS	2000
+
 static void bench_viommu(void)
 {
 	static const struct {
@@ -1301,10 +1323,13 @@ static void bench_viommu(void)
 	};
 	static double lat[NR_B][MAX_ROUNDS * 2 * G_PAIRS];
 	double rps[NR_B][MAX_ROUNDS], p50, p99;
+	double req[MAX_ROUNDS], fa[MAX_ROUNDS], kc[MAX_ROUNDS];
+	double rfl[MAX_ROUNDS];
 	unsigned int c, n[NR_B];
-	struct stat3 st[NR_B];
-	struct ratio q[NR_B];
+	struct stat3 st[NR_B], sfl;
+	struct ratio q[NR_B], qf;
 	struct vguest g = { .kr = NULL };
+	void *fbuf = buffer(4096);
 	int r, b, ret;
 
 	if (!inline_kick_save("guest virtio-iommu"))
@@ -1322,14 +1347,28 @@ static void bench_viommu(void)
 		for (r = 0; r < rounds; r++) {
 			unsigned int j;
 
-			for (j = 0; j < NR_B; j++) {
-				b = rotated(r, j, NR_B);
+			/* The backends, then the floor of a request. */
+			for (j = 0; j <= NR_B; j++) {
+				b = rotated(r, j, NR_B + 1);
+				if (b == NR_B) {
+					fa[r] = floor_pair(fbuf, 4096,
+							   G_FLOOR_PAIRS, 1);
+					kc[r] = kick_call_ns(G_FLOOR_PAIRS);
+					continue;
+				}
 				g.lat = lat[b] + n[b];
 				g.lat_max = 2 * G_PAIRS;
 				rps[b][r] = run_backend(&g, b, cfg[c].same_cpu,
 							cfg[c].depth);
 				n[b] += g.nlat;
 			}
+			/*
+			 * A request's floor: half a pair of the in-kernel
+			 * floor with its accounting, plus its share of the
+			 * kick and the call.
+			 */
+			req[r] = rps[B_KERNEL][r] > 0 ? 1e9 / rps[B_KERNEL][r] : 0;
+			rfl[r] = fa[r] / 2 + kc[r] / cfg[c].depth;
 		}
 		jprintf("%s{\"pattern\":", c ? "," : "");
 		jstr(cfg[c].name);
@@ -1352,7 +1391,19 @@ static void bench_viommu(void)
 			jprintf(",\"p50_ns\":%.0f,\"p99_ns\":%.0f}", p50, p99);
 		}
 		print_unfirm("in-kernel/userspace VMM thread", &q[B_KERNEL]);
-		jprintf("},\"ratios\":{");
+		sfl = stat3(rfl, rounds);
+		qf = ratio_of(req, rfl);
+		printf("%-24s %-26s", "", "floor of a request (ns)");
+		print3(&sfl);
+		printf(" %21s", "in-kernel/floor");
+		print_ratio(&qf);
+		printf("\n");
+		print_unfirm("in-kernel request/floor", &qf);
+		jprintf("},");
+		jstat("request_floor_ns", &sfl);
+		jprintf(",\"ratios\":{");
+		jratio("kernel_request_over_floor", &qf);
+		jprintf(",");
 		jratio("kernel_over_user", &q[B_KERNEL]);
 		jprintf(",");
 		jratio("kernel_worker_over_user", &q[B_KERNEL_WORKER]);
@@ -1370,8 +1421,10 @@ static void bench_viommu(void)
 	ret = restore_inline_kick();
 	if (ret)
 		die(INLINE_KICK, ret);
-	printf("(queued: latency is the batch's time per request; the first %d of a round)\n",
+	printf("(queued: latency is the batch's time per request; the first %d of a round;\n",
 	       2 * G_PAIRS);
+	printf(" a request's floor: half an in-kernel floor+acct pair, plus an eventfd\n");
+	printf(" write and read (the kick and the call) shared by the requests of a kick)\n");
 }
 
 /*
