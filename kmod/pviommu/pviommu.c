@@ -169,7 +169,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 /*
  * Charge locked_vm once for every page the batch's maps will pin, so each
  * map takes from the credit instead of taking mmap_lock twice; unmaps
- * give back at the end (batch_settle()).  If the charge fails
+ * give back at the end (pviommu_defer_end()).  If the charge fails
  * (RLIMIT_MEMLOCK), the whole batch is accounted op by op, refunds at
  * once, exactly as without batching, so an over-limit map fails on the
  * right entry.  lock held.
@@ -200,80 +200,6 @@ static void batch_charge(struct pviommu *p,
 		d->credit = pages;
 		p->defer = d;
 	}
-}
-
-/* The batch is over: give back the unused credit and what was unpinned. */
-static void batch_settle(struct pviommu *p, struct pviommu_defer *d)
-{
-	p->defer = d->prev;
-	if (d->credit + d->refund)
-		pviommu_refund(p, d->credit + d->refund);
-}
-
-/**
- * pviommu_defer_begin() - defer locked_vm refunds until pviommu_defer_end()
- * @p: the container (lock held)
- * @d: the deferral (the caller's; zeroed here)
- *
- * For a virtio-iommu round: each map is still charged (and checked against
- * the limit) on its own, but pages unpinned in the round are given back once
- * at its end, and a later map of the round takes from them first -- one
- * mmap_lock round trip per round instead of one per map and per unmap
- * when the guest queues MAP/UNMAP pairs.
- */
-void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d)
-{
-	lockdep_assert_held(&p->lock);
-	d->credit = 0;
-	d->refund = 0;
-	d->flush = NULL;
-	pviommu_defer_resume(p, d);
-}
-
-/**
- * pviommu_defer_pause() - the container lock is about to be let go of in
- * the middle of @d (a virtio-iommu round, between two requests)
- * @p: the container (lock held)
- * @d: the deferral in progress
- *
- * Whoever takes the lock next works without @d; what @d's unmaps left
- * unflushed stays in @p->pending, which that taker flushes first
- * (pviommu_lock()).
- */
-void pviommu_defer_pause(struct pviommu *p, struct pviommu_defer *d)
-{
-	lockdep_assert_held(&p->lock);
-	p->defer = d->prev;
-}
-
-/**
- * pviommu_defer_resume() - go on with @d, begun or paused before
- * @p: the container (lock held)
- * @d: the deferral
- */
-void pviommu_defer_resume(struct pviommu *p, struct pviommu_defer *d)
-{
-	lockdep_assert_held(&p->lock);
-	/* Only a batch call leaves a flush pending, and it ends under the
-	 * lock it began under.
-	 */
-	if (WARN_ON_ONCE(p->pending && p->pending != d->flush))
-		pviommu_flush_pending(p);
-	d->prev = p->defer;
-	p->defer = d;
-}
-
-/**
- * pviommu_defer_end() - flush what @d's unmaps left unflushed, then give
- * back what pviommu_defer_begin() held back
- * @p: the container (lock held)
- * @d: the deferral
- */
-void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d)
-{
-	lockdep_assert_held(&p->lock);
-	pviommu_flush_pending(p);
-	batch_settle(p, d);
 }
 
 /**
@@ -450,8 +376,7 @@ static int pviommu_batch(struct pviommu *p, void __user *arg)
 		if (ret)
 			break;
 	}
-	pviommu_flush_pending(p);
-	batch_settle(p, &defer);
+	pviommu_defer_end(p, &defer);
 	mutex_unlock(&p->lock);
 	kfree(flush);
 

@@ -234,6 +234,75 @@ void pviommu_flush_pending(struct pviommu *p)
 	uncharge(p, pinned);
 }
 
+/**
+ * pviommu_defer_begin() - defer locked_vm refunds until pviommu_defer_end()
+ * @p: the container (lock held)
+ * @d: the deferral (the caller's; zeroed here)
+ *
+ * For a virtio-iommu round: each map is still charged (and checked against
+ * the limit) on its own, but pages unpinned in the round are given back once
+ * at its end, and a later map of the round takes from them first -- one
+ * mmap_lock round trip per round instead of one per map and per unmap
+ * when the guest queues MAP/UNMAP pairs.  With @d->flush set (by the
+ * caller, after this), unmaps also defer their IOTLB flush and unpinning
+ * to pviommu_defer_end() (account_pages() says what that does to a map).
+ */
+void pviommu_defer_begin(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	d->credit = 0;
+	d->refund = 0;
+	d->flush = NULL;
+	pviommu_defer_resume(p, d);
+}
+
+/**
+ * pviommu_defer_pause() - the container lock is about to be let go of in
+ * the middle of @d (a virtio-iommu round, between two requests)
+ * @p: the container (lock held)
+ * @d: the deferral in progress
+ *
+ * Whoever takes the lock next works without @d; what @d's unmaps left
+ * unflushed stays in @p->pending, which that taker flushes first
+ * (pviommu_lock()).
+ */
+void pviommu_defer_pause(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	p->defer = d->prev;
+}
+
+/**
+ * pviommu_defer_resume() - go on with @d, begun or paused before
+ * @p: the container (lock held)
+ * @d: the deferral
+ */
+void pviommu_defer_resume(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	/* Whoever took the lock since the pause flushed (pviommu_lock()),
+	 * and a batch call flushes before it lets go: nothing else pends.
+	 */
+	if (WARN_ON_ONCE(p->pending && p->pending != d->flush))
+		pviommu_flush_pending(p);
+	d->prev = p->defer;
+	p->defer = d;
+}
+
+/**
+ * pviommu_defer_end() - flush what @d's unmaps left unflushed, then give
+ * back the credit left and what was unpinned
+ * @p: the container (lock held)
+ * @d: the deferral
+ */
+void pviommu_defer_end(struct pviommu *p, struct pviommu_defer *d)
+{
+	lockdep_assert_held(&p->lock);
+	pviommu_flush_pending(p);
+	p->defer = d->prev;
+	pviommu_refund(p, d->credit + d->refund);
+}
+
 /*
  * May unmapping @m from @sp wait for the batch's flush?  When the batch
  * defers flushes, @m's pages (if any) are one contiguous run (@base is

@@ -825,7 +825,7 @@ static void dom_limits_body(struct kunit *test, struct dom_ctx *c)
 						  &done), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 5UL);
 	c->p.defer = NULL;
-	/* batch_settle() */
+	/* pviommu_defer_end()'s refund */
 	account_locked_vm(dom_env.mm, d.credit + d.refund, false);
 	dom_expect_empty(test, c);
 }
