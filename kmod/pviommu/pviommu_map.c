@@ -334,47 +334,23 @@ static struct pviommu_flush *unmap_deferral(struct pviommu *p,
 	return NULL;
 }
 
-/**
- * pviommu_unmap_unpin() - unmap @m from every domain of @sp and unpin its
- * pages (lock held); @m stays in the table, not pinned
- * @p: the container
- * @sp: the space
- * @m: the mapping; nothing happens unless it is pinned
- *
- * Window by window, as type1 does by the size actually unmapped: find the
- * pages of a window before they leave the page tables, unmap it from the
- * first domain (the IOTLB is flushed), then from the others by as much
- * as the first one unmapped (a page reaching past the window goes whole),
- * then unpin the window's pages and those of the page reaching past it
- * (contiguous with the window's last).  A mapping that is one contiguous
- * run of pages (@m->contig: a huge page, typically) is found from its
- * first page alone, where type1 asks the IOMMU for every page.  A mapping
- * of device memory alone has nothing to find or unpin.  Yields between
- * windows.
+/*
+ * Unmap @m from every domain of @sp, window by window, and unpin what
+ * was unmapped: from @base on (@m one contiguous run from @base), or at
+ * the addresses @phys (room for a window's pages) found before each
+ * window leaves the page tables, or nothing (@m maps device memory alone).
  */
-void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
-			 struct pviommu_map *m)
+static void unmap_windows(struct pviommu *p, struct pviommu_space *sp,
+			  struct pviommu_map *m, phys_addr_t base,
+			  phys_addr_t *phys)
 {
 	u64 win = pviommu_window(p), iova = m->node.start, left, size, got, safe;
-	phys_addr_t small[SMALL_PAGES], *phys = NULL, base = 0;
 	unsigned long n, i, pinned, deferred = 0;
 	struct pviommu_flush *f;
 	unsigned int d;
 
-	if (!m->pinned)
-		return;
 	left = pviommu_map_size(m);
-	/* One contiguous run: its first page tells where every page is. */
-	if (m->has_pages && m->contig)
-		base = iommu_iova_to_phys(sp->doms[0], iova);
-	f = unmap_deferral(p, sp, m, base);
-	if (m->has_pages && !base) {
-		n = min(left, win) >> PAGE_SHIFT;
-		/* Small maps (the common case) use the stack. */
-		phys = n <= SMALL_PAGES ? small :
-		       kvmalloc_array(n, sizeof(*phys),
-				      GFP_KERNEL | __GFP_NOFAIL);
-	}
+	f = phys ? NULL : unmap_deferral(p, sp, m, base);
 	while (left) {
 		/* Up to the next window boundary, or the mapping's end. */
 		size = min(left, win - (iova & (win - 1)));
@@ -428,14 +404,68 @@ void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 		left -= got;
 		cond_resched();
 	}
-	if (phys != small)
-		kvfree(phys);
 	if (f && m->has_pages && deferred) {
 		f->run[f->nr_runs].phys = base;
 		f->run[f->nr_runs].n = deferred;
 		f->run[f->nr_runs].write = m->prot & IOMMU_WRITE;
 		f->nr_runs++;
 	}
+}
+
+/*
+ * unmap_windows() for a mapping whose pages are not one run: their
+ * addresses, a window's worth at a time, in an array of their own (out
+ * of line: every other unmap's frame is spared zeroing it, with
+ * CONFIG_INIT_STACK_ALL_ZERO as distributions build).
+ */
+static noinline void unmap_scattered(struct pviommu *p,
+				     struct pviommu_space *sp,
+				     struct pviommu_map *m)
+{
+	phys_addr_t small[SMALL_PAGES], *phys;
+	unsigned long n = min(pviommu_map_size(m), pviommu_window(p)) >>
+			  PAGE_SHIFT;
+
+	/* Small maps use the stack. */
+	phys = n <= SMALL_PAGES ? small :
+	       kvmalloc_array(n, sizeof(*phys), GFP_KERNEL | __GFP_NOFAIL);
+	unmap_windows(p, sp, m, 0, phys);
+	if (phys != small)
+		kvfree(phys);
+}
+
+/**
+ * pviommu_unmap_unpin() - unmap @m from every domain of @sp and unpin its
+ * pages (lock held); @m stays in the table, not pinned
+ * @p: the container
+ * @sp: the space
+ * @m: the mapping; nothing happens unless it is pinned
+ *
+ * Window by window, as type1 does by the size actually unmapped: find the
+ * pages of a window before they leave the page tables, unmap it from the
+ * first domain (the IOTLB is flushed), then from the others by as much
+ * as the first one unmapped (a page reaching past the window goes whole),
+ * then unpin the window's pages and those of the page reaching past it
+ * (contiguous with the window's last).  A mapping that is one contiguous
+ * run of pages (@m->contig: a huge page, typically) is found from its
+ * first page alone, where type1 asks the IOMMU for every page.  A mapping
+ * of device memory alone has nothing to find or unpin.  Yields between
+ * windows.
+ */
+void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
+			 struct pviommu_map *m)
+{
+	phys_addr_t base = 0;
+
+	if (!m->pinned)
+		return;
+	/* One contiguous run: its first page tells where every page is. */
+	if (m->has_pages && m->contig)
+		base = iommu_iova_to_phys(sp->doms[0], m->node.start);
+	if (m->has_pages && !base)
+		unmap_scattered(p, sp, m);
+	else
+		unmap_windows(p, sp, m, base, NULL);
 	m->pinned = false;
 	m->has_pages = false;
 	m->has_rsvd = false;
@@ -694,43 +724,21 @@ static long map_rsvd(struct pviommu *p, struct pviommu_space *sp,
 	return n;
 }
 
-/**
- * pviommu_pin_map() - pin @m's pages (accounted) and map them, and any
- * device memory of @m, into every domain of @sp (lock held, in the VMM's
- * mm)
- * @p: the container
- * @sp: the space
- * @m: the mapping, not pinned
- * @acct: whose limit the pages count against; NULL for the caller
- *
- * Batch by batch: pin what can be pinned; where nothing can, take the
- * run of device memory there (pfnmap_run()), up to the next IOVA window
- * boundary so that superpages can hold it.
- *
- * Return: 0, or -EPERM (not in the container's mm), -ENOMEM (also over
- * RLIMIT_MEMLOCK), -EFAULT (memory neither pinnable nor device memory) or
- * the IOMMU driver's error; then nothing stays pinned, accounted or
- * mapped.
+/*
+ * pviommu_pin_map()'s work, pinning into @pages (room for
+ * min(@m's pages, PIN_BATCH)).
  */
-int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
-		    struct pviommu_map *m, const struct pviommu_acct *acct)
+static int pin_map_batches(struct pviommu *p, struct pviommu_space *sp,
+			   struct pviommu_map *m,
+			   const struct pviommu_acct *acct, struct page **pages)
 {
 	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT, done = 0, got;
 	bool write = m->prot & IOMMU_WRITE;
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
-	struct page *small[SMALL_PAGES], **pages = small;
 	u64 win = pviommu_window(p), iova;
 	unsigned long vaddr, pfn, next_pfn = 0;
 	long ret;
 
-	if (current->mm != p->mm)
-		return -EPERM;	/* only the container's owner maps memory */
-	if (n > SMALL_PAGES) {
-		pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
-				       sizeof(*pages), GFP_KERNEL_ACCOUNT);
-		if (!pages)
-			return -ENOMEM;
-	}
 	m->has_pages = false;
 	m->has_rsvd = false;
 	m->contig = true;	/* until a page breaks the run */
@@ -763,14 +771,10 @@ int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
 		done += ret;
 		cond_resched();
 	}
-	if (pages != small)
-		kvfree(pages);
 	m->pinned = true;
 	return 0;
 
 err_unwind:
-	if (pages != small)
-		kvfree(pages);
 	/* Undo the batches that made it: unmap and unpin [0, done). */
 	if (done) {
 		struct pviommu_map part = *m;
@@ -783,6 +787,60 @@ err_unwind:
 	m->has_pages = false;
 	m->has_rsvd = false;
 	m->contig = false;
+	return ret;
+}
+
+/*
+ * Up to SMALL_PAGES pages: the page array on the stack, in a frame of
+ * its own (a single page's map is spared zeroing it, with
+ * CONFIG_INIT_STACK_ALL_ZERO as distributions build).
+ */
+static noinline int pin_map_small(struct pviommu *p, struct pviommu_space *sp,
+				  struct pviommu_map *m,
+				  const struct pviommu_acct *acct)
+{
+	struct page *pages[SMALL_PAGES];
+
+	return pin_map_batches(p, sp, m, acct, pages);
+}
+
+/**
+ * pviommu_pin_map() - pin @m's pages (accounted) and map them, and any
+ * device memory of @m, into every domain of @sp (lock held, in the VMM's
+ * mm)
+ * @p: the container
+ * @sp: the space
+ * @m: the mapping, not pinned
+ * @acct: whose limit the pages count against; NULL for the caller
+ *
+ * Batch by batch: pin what can be pinned; where nothing can, take the
+ * run of device memory there (pfnmap_run()), up to the next IOVA window
+ * boundary so that superpages can hold it.
+ *
+ * Return: 0, or -EPERM (not in the container's mm), -ENOMEM (also over
+ * RLIMIT_MEMLOCK), -EFAULT (memory neither pinnable nor device memory) or
+ * the IOMMU driver's error; then nothing stays pinned, accounted or
+ * mapped.
+ */
+int pviommu_pin_map(struct pviommu *p, struct pviommu_space *sp,
+		    struct pviommu_map *m, const struct pviommu_acct *acct)
+{
+	unsigned long n = pviommu_map_size(m) >> PAGE_SHIFT;
+	struct page *one, **pages;
+	int ret;
+
+	if (current->mm != p->mm)
+		return -EPERM;	/* only the container's owner maps memory */
+	if (n == 1)
+		return pin_map_batches(p, sp, m, acct, &one);
+	if (n <= SMALL_PAGES)
+		return pin_map_small(p, sp, m, acct);
+	pages = kvmalloc_array(min_t(unsigned long, n, PIN_BATCH),
+			       sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return -ENOMEM;
+	ret = pin_map_batches(p, sp, m, acct, pages);
+	kvfree(pages);
 	return ret;
 }
 

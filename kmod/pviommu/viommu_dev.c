@@ -75,6 +75,8 @@ struct pviommu_vdom {
  * @flush: where the round's unmaps defer their IOTLB flushes (p->lock)
  * @in_round: a round is being served: its requests resume @defer
  * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
+ * @last_vd: the one of @vdoms MAP or UNMAP found last, or NULL (p->lock;
+ *	cleared with every domain freed)
  * @bypass_now: endpoints no domain holds bypass (p->lock)
  * @boot_bypass: @bypass when the device is created
  * @bypass: the config field (device lock); a device reset puts
@@ -82,17 +84,21 @@ struct pviommu_vdom {
  * @probe_size: the config field
  * @lim: what the driver negotiated (device lock)
  * @stats: requests served by type (VIRTIO_IOMMU_T_*), [0]: others
+ * @req_buf: the request being served, as read (device lock; not on the
+ *	stack, which CONFIG_INIT_STACK_ALL_ZERO would clear per request)
  */
 struct pviommu_viommu {
 	struct pviommu *p;
 	struct pviommu_acct acct;
 	struct xarray vdoms;
+	struct pviommu_vdom *last_vd;
 	bool bypass_now;
 	bool boot_bypass;
 	u8 bypass;
 	u32 probe_size;
 	struct viommu_limits lim;
 	u64 stats[VIRTIO_IOMMU_T_PROBE + 1];
+	u8 req_buf[VIOMMU_REQ_MAX];
 	struct pviommu_defer defer;
 	struct pviommu_flush flush;
 	bool in_round;
@@ -139,8 +145,27 @@ static void set_bypass(struct pviommu_viommu *v, bool bypass)
 					    bypass ? "unblocked" : "blocked");
 }
 
+/*
+ * The domain @id, for MAP and UNMAP: a guest's stream of them names the
+ * same domain again and again, so the last one found is tried first.
+ * p->lock held.
+ */
+static struct pviommu_vdom *vdom_find(struct pviommu_viommu *v, u32 id)
+{
+	struct pviommu_vdom *vd = v->last_vd;
+
+	if (vd && vd->id == id)
+		return vd;
+	vd = xa_load(&v->vdoms, id);
+	if (vd)
+		v->last_vd = vd;
+	return vd;
+}
+
 static void vdom_destroy(struct pviommu_viommu *v, struct pviommu_vdom *vd)
 {
+	if (v->last_vd == vd)
+		v->last_vd = NULL;
 	xa_erase(&v->vdoms, vd->id);
 	if (vd->gd)
 		pviommu_gdom_free(v->p, vd->gd);
@@ -265,7 +290,7 @@ static int do_map(struct pviommu_viommu *v, struct vext_vdev *vdev,
 	struct pviommu_vdom *vd;
 	int prot = 0;
 
-	vd = xa_load(&v->vdoms, r->domain);
+	vd = vdom_find(v, r->domain);
 	if (!vd)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (vd->bypass)
@@ -302,7 +327,7 @@ static int do_unmap(struct pviommu_viommu *v, const struct viommu_req *r)
 	struct pviommu_vdom *vd;
 	u64 done;
 
-	vd = xa_load(&v->vdoms, r->domain);
+	vd = vdom_find(v, r->domain);
 	if (!vd)
 		return VIRTIO_IOMMU_S_NOENT;
 	if (vd->bypass)
@@ -407,16 +432,16 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	struct pviommu_viommu *v = vext_vdev_priv(vdev);
 	struct virtio_iommu_req_tail tail = {};
 	struct pviommu *p = v->p;
-	u8 buf[VIOMMU_REQ_MAX], *props = NULL;
+	u64 len = min_t(u64, c->out_len, sizeof(v->req_buf));
 	struct viommu_req req;
-	u64 len = min_t(u64, c->out_len, sizeof(buf));
 	u32 tail_off = 0;
+	u8 *props = NULL;
 	int st, ret;
 
-	ret = vext_chain_read(vdev, c, 0, buf, len);
+	ret = vext_chain_read(vdev, c, 0, v->req_buf, len);
 	if (ret)
 		return ret;
-	st = viommu_parse(buf, len, c->in_len, &v->lim, &req);
+	st = viommu_parse(v->req_buf, len, c->in_len, &v->lim, &req);
 	if (st < 0)
 		return 0;	/* no room for a status: returned unanswered */
 	v->stats[req.type <= VIRTIO_IOMMU_T_PROBE ? req.type : 0]++;
@@ -613,6 +638,7 @@ static void viommu_detach(struct pviommu_viommu *v)
 	drop_guest_state(v, false);
 	list_for_each_entry(g, &p->groups, next)
 		g->vdom = NULL;
+	v->last_vd = NULL;
 	xa_for_each(&v->vdoms, id, vd) {
 		xa_erase(&v->vdoms, id);
 		kfree(vd);
@@ -650,6 +676,7 @@ void pviommu_viommu_container_gone(struct pviommu *p)
 	struct pviommu_vdom *vd;
 	unsigned long id;
 
+	v->last_vd = NULL;
 	xa_for_each(&v->vdoms, id, vd) {
 		xa_erase(&v->vdoms, id);
 		kfree(vd);	/* its gdom is freed with the container's */
