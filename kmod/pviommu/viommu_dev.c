@@ -84,8 +84,6 @@ struct pviommu_vdom {
  * @probe_size: the config field
  * @lim: what the driver negotiated (device lock)
  * @stats: requests served by type (VIRTIO_IOMMU_T_*), [0]: others
- * @req_buf: the request being served, as read (device lock; not on the
- *	stack, which CONFIG_INIT_STACK_ALL_ZERO would clear per request)
  */
 struct pviommu_viommu {
 	struct pviommu *p;
@@ -98,7 +96,6 @@ struct pviommu_viommu {
 	u32 probe_size;
 	struct viommu_limits lim;
 	u64 stats[VIRTIO_IOMMU_T_PROBE + 1];
-	u8 req_buf[VIOMMU_REQ_MAX];
 	struct pviommu_defer defer;
 	struct pviommu_flush flush;
 	bool in_round;
@@ -432,16 +429,16 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	struct pviommu_viommu *v = vext_vdev_priv(vdev);
 	struct virtio_iommu_req_tail tail = {};
 	struct pviommu *p = v->p;
-	u64 len = min_t(u64, c->out_len, sizeof(v->req_buf));
+	u8 buf[VIOMMU_REQ_MAX], *props = NULL;
 	struct viommu_req req;
+	u64 len = min_t(u64, c->out_len, sizeof(buf));
 	u32 tail_off = 0;
-	u8 *props = NULL;
 	int st, ret;
 
-	ret = vext_chain_read(vdev, c, 0, v->req_buf, len);
+	ret = vext_chain_read(vdev, c, 0, buf, len);
 	if (ret)
 		return ret;
-	st = viommu_parse(v->req_buf, len, c->in_len, &v->lim, &req);
+	st = viommu_parse(buf, len, c->in_len, &v->lim, &req);
 	if (st < 0)
 		return 0;	/* no room for a status: returned unanswered */
 	v->stats[req.type <= VIRTIO_IOMMU_T_PROBE ? req.type : 0]++;
