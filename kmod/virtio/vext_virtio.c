@@ -366,14 +366,21 @@ static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
 		put_unaligned(x, (u16 *)buf);
 		return 0;
 	case 16:
-		if (get_user(lo, (u64 __user *)p) ||
-		    get_user(hi, (u64 __user *)p + 1))
+		/* A descriptor: its two halves in one user-access section. */
+		if (!user_read_access_begin(p, 16))
 			return -EFAULT;
+		unsafe_get_user(lo, (u64 __user *)p, fault);
+		unsafe_get_user(hi, (u64 __user *)p + 1, fault);
+		user_read_access_end();
 		put_unaligned(lo, (u64 *)buf);
 		put_unaligned(hi, (u64 *)buf + 1);
 		return 0;
 	}
 	return copy_from_user(buf, p, len) ? -EFAULT : 0;
+
+fault:
+	user_read_access_end();
+	return -EFAULT;
 }
 
 static int ring_write(void *ctx, u64 addr, const void *buf, size_t len)
