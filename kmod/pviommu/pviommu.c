@@ -560,6 +560,8 @@ void pviommu_gdom_free(struct pviommu *p, struct pviommu_gdom *gd)
 	}
 	while ((m = pviommu_table_first(&gd->space.table, 0, U64_MAX)))
 		pviommu_drop_map(p, &gd->space, m);
+	/* Nothing may be left to flush in a domain about to be freed. */
+	pviommu_flush_pending(p);
 	list_del(&gd->next);
 	xa_erase(&p->gdom_xa, gd->id);
 	p->nr_gdoms--;

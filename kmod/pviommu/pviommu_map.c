@@ -450,7 +450,9 @@ static noinline void unmap_scattered(struct pviommu *p,
  * run of pages (@m->contig: a huge page, typically) is found from its
  * first page alone, where type1 asks the IOMMU for every page.  A mapping
  * of device memory alone has nothing to find or unpin.  Yields between
- * windows.
+ * windows.  In a batch or round that defers flushes (pviommu_defer_begin()),
+ * a contiguous mapping's IOTLB flush and unpinning wait for
+ * pviommu_flush_pending().
  */
 void pviommu_unmap_unpin(struct pviommu *p, struct pviommu_space *sp,
 			 struct pviommu_map *m)
@@ -550,41 +552,44 @@ static int charge(struct pviommu *p, unsigned long n,
  * Charge @n pages for a map.  In a batch, pages charged ahead (credit)
  * and pages unpinned and still charged (refund) are used first.  A
  * virtio-iommu round cannot charge ahead (it does not know its next
- * requests) and unpins only at its end (its flush is deferred): it
- * charges PVIOMMU_ROUND_CREDIT pages more when the limit allows, and at
- * the limit it flushes first, so that what its unmaps pinned is given
- * back before a map fails: the limit applies exactly as without
- * deferral, and nothing pinned is ever uncharged.
+ * requests) and unpins only at its end (its flush is deferred): when its
+ * credit is used up it charges PVIOMMU_ROUND_CREDIT pages more if the
+ * limit allows, and at the limit it flushes first, so that what its
+ * unmaps pinned is given back before a map fails: the limit applies
+ * exactly as without deferral, and nothing pinned is ever uncharged.
+ * While a round lets go of the container lock, its credit (at most
+ * PVIOMMU_ROUND_CREDIT pages) stays charged.
  */
 static int account_pages(struct pviommu *p, unsigned long n,
 			 const struct pviommu_acct *acct)
 {
 	struct pviommu_defer *d = p->defer;
-	unsigned long reuse = 0, more;
+	unsigned long credit, reuse, more;
 	int ret;
 
 	if (!n)
 		return 0;
-	if (d) {
-		if (d->credit >= n) {
-			d->credit -= n;
-			return 0;
-		}
-		/* Used before charging, so the limit sees what it would
-		 * without the deferral.
-		 */
-		reuse = min(d->refund, n);
-		d->refund -= reuse;
-		n -= reuse;
-		if (!n)
-			return 0;
-		if (d->flush && !charge(p, n + PVIOMMU_ROUND_CREDIT, acct)) {
-			d->credit += PVIOMMU_ROUND_CREDIT;
-			return 0;
-		}
+	if (!d)
+		return charge(p, n, acct);
+	/*
+	 * Pages charged ahead, then pages unpinned and still charged, are
+	 * used before charging: the limit sees what it would without the
+	 * deferral.
+	 */
+	credit = min(d->credit, n);
+	d->credit -= credit;
+	reuse = min(d->refund, n - credit);
+	d->refund -= reuse;
+	n -= credit + reuse;
+	if (!n)
+		return 0;
+	/* Here the credit is used up: a round charges ahead again. */
+	if (d->flush && !charge(p, n + PVIOMMU_ROUND_CREDIT, acct)) {
+		d->credit = PVIOMMU_ROUND_CREDIT;
+		return 0;
 	}
 	ret = charge(p, n, acct);
-	if (ret && d && p->pending) {
+	if (ret && p->pending) {
 		pviommu_flush_pending(p);	/* refunds into @d */
 		more = min(d->refund, n);
 		d->refund -= more;
@@ -592,8 +597,10 @@ static int account_pages(struct pviommu *p, unsigned long n,
 		n -= more;
 		ret = n ? charge(p, n, acct) : 0;
 	}
-	if (ret && d)
+	if (ret) {
+		d->credit += credit;
 		d->refund += reuse;
+	}
 	return ret;
 }
 

@@ -142,8 +142,9 @@ struct pviommu_flush {
  *	batch's end, or NULL: each unmap flushes at once
  * @prev: the deferral this batch interrupted, put back when it ends
  *
- * A batch is a VFIO_EXT_PVIOMMU_BATCH call, or a round of virtio-iommu
- * requests served for one kick.
+ * A batch is a VFIO_EXT_PVIOMMU_BATCH call, a device state load, or a
+ * round of virtio-iommu requests (at most the requests one used-index
+ * update announces).
  */
 struct pviommu_defer {
 	unsigned long credit;

@@ -801,26 +801,26 @@ static void dom_limits_body(struct kunit *test, struct dom_ctx *c)
 	KUNIT_EXPECT_EQ(test, dom_map(c, 0, DOM_IOVA, 2, DOM_RW), 0);
 	KUNIT_EXPECT_EQ(test, d.credit, 1UL);
 	KUNIT_EXPECT_EQ(test, dom_locked(c), 3UL);
-	/* Beyond the credit: the map charges for itself. */
+	/* Beyond the credit: the map takes what is left, charges the rest. */
 	KUNIT_EXPECT_EQ(test, dom_map(c, 2, DOM_IOVA + DOM_PAGES(2), 2, DOM_RW), 0);
-	KUNIT_EXPECT_EQ(test, d.credit, 1UL);
-	KUNIT_EXPECT_EQ(test, dom_locked(c), 5UL);
+	KUNIT_EXPECT_EQ(test, d.credit, 0UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 4UL);
 	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
 						  &done), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 4UL);
-	KUNIT_EXPECT_EQ(test, dom_locked(c), 5UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 4UL);
 	/* A later map of the batch takes from the refunds first. */
 	KUNIT_EXPECT_EQ(test, dom_map(c, 0, DOM_IOVA, 2, DOM_RW), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 2UL);
-	KUNIT_EXPECT_EQ(test, dom_locked(c), 5UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 4UL);
 	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
 						  &done), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 4UL);
 	/* A map larger than the refunds takes them all, charges the rest. */
 	KUNIT_EXPECT_EQ(test, dom_map(c, 0, DOM_IOVA, 5, DOM_RW), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 0UL);
-	KUNIT_EXPECT_EQ(test, d.credit, 1UL);
-	KUNIT_EXPECT_EQ(test, dom_locked(c), 6UL);
+	KUNIT_EXPECT_EQ(test, d.credit, 0UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 5UL);
 	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
 						  &done), 0);
 	KUNIT_EXPECT_EQ(test, d.refund, 5UL);
@@ -911,6 +911,22 @@ static void dom_round_limit_body(struct kunit *test, struct dom_ctx *c)
 						  &done), 0);
 	pviommu_defer_end(&c->p, &d);
 	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
+
+	/* What is left of the credit counts: a map that fits takes it. */
+	pviommu_defer_begin(&c->p, &d);
+	d.flush = f;
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr, b,
+					     DOM_PAGES(1), DOM_RW, &acct), 0);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), PVIOMMU_ROUND_CREDIT + 1UL);
+	KUNIT_EXPECT_EQ(test, pviommu_do_map(&c->p, &c->sp, c->uaddr, DOM_IOVA,
+					     DOM_PAGES(room - 1), DOM_RW,
+					     &acct), 0);
+	KUNIT_EXPECT_EQ(test, d.credit, 0UL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), room);
+	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
+						  &done), 0);
+	pviommu_defer_end(&c->p, &d);
 out:
 	kfree(f);
 }

@@ -73,7 +73,8 @@ struct pviommu_vdom {
  * @defer: locked_vm and IOTLB flush deferral of the round being served
  *	(p->lock)
  * @flush: where the round's unmaps defer their IOTLB flushes (p->lock)
- * @in_round: a round is being served: its requests resume @defer
+ * @in_round: a round is being served: its MAP and UNMAP requests resume
+ *	@defer
  * @vdoms: guest domain ID -> struct pviommu_vdom (p->lock)
  * @last_vd: the one of @vdoms MAP or UNMAP found last, or NULL (p->lock;
  *	cleared with every domain freed)
@@ -433,6 +434,7 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	struct viommu_req req;
 	u64 len = min_t(u64, c->out_len, sizeof(buf));
 	u32 tail_off = 0;
+	bool resume;
 	int st, ret;
 
 	ret = vext_chain_read(vdev, c, 0, buf, len);
@@ -455,11 +457,18 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 			st = VIRTIO_IOMMU_S_NOMEM;
 	}
 
+	/*
+	 * Only MAP and UNMAP go on with the round's deferral; the others,
+	 * which move endpoints and free domains, find every flush done and
+	 * leave none pending.
+	 */
+	resume = v->in_round && st == VIRTIO_IOMMU_S_OK &&
+		 (req.type == VIRTIO_IOMMU_T_MAP ||
+		  req.type == VIRTIO_IOMMU_T_UNMAP);
 	mutex_lock(&p->lock);
-	if (v->in_round)
+	if (resume)
 		pviommu_defer_resume(p, &v->defer);
-	/* Only MAP and UNMAP run with a flush pending: no domain goes. */
-	if (req.type != VIRTIO_IOMMU_T_MAP && req.type != VIRTIO_IOMMU_T_UNMAP)
+	else
 		pviommu_flush_pending(p);
 	if (p->closed) {
 		st = VIRTIO_IOMMU_S_DEVERR;	/* the container is gone */
@@ -485,7 +494,7 @@ static int viommu_request(struct vext_vdev *vdev, unsigned int qi,
 	if (!p->closed)
 		pviommu_count(p, PVIOMMU_CNT_VIOMMU, PVIOMMU_CNT_VIOMMU_FAILED,
 			      st != VIRTIO_IOMMU_S_OK);
-	if (v->in_round)
+	if (resume)
 		pviommu_defer_pause(p, &v->defer);
 	mutex_unlock(&p->lock);
 

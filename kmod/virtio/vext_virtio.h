@@ -44,11 +44,13 @@ struct module;
  *           the bytes written, or a negative errno when the ring or guest
  *           memory is broken (the device then needs a reset)
  * @round: optional: a round of requests from queue @qi begins (@end
- *         false, before its second ->request(): a kick's lone request is
- *         served without it) or ends (@end true, after the last, before
- *         the used index announces any of them); a round is at most
- *         VEXT_USED_BATCH (vext_virtio.c) requests, served under the
- *         device lock without letting go of it (device lock held)
+ *         false: before a serving's second ->request(), so that a kick's
+ *         lone request is served without it, and before the next one
+ *         after each used-index update) or ends (@end true: after its
+ *         last request, before the used index announces any of them); a
+ *         round is at most VEXT_USED_BATCH (vext_virtio.c) requests,
+ *         served under the device lock without letting go of it (device
+ *         lock held)
  * @reset: back to the initial state (device lock held, worker idle)
  * @save_state: optional (with @load_state and @state_max): serialise the
  *              device's internal state into a new kvmalloc()ed buffer
