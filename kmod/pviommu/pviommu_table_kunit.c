@@ -927,6 +927,8 @@ static void dom_round_limit_body(struct kunit *test, struct dom_ctx *c)
 	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
 						  &done), 0);
 	pviommu_defer_end(&c->p, &d);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
 out:
 	kfree(f);
 }

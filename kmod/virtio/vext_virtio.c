@@ -367,6 +367,7 @@ static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
 		return 0;
 	case 16:
 		/* A descriptor: its two halves in one user-access section. */
+		might_fault();
 		if (!user_read_access_begin(p, 16))
 			return -EFAULT;
 		unsafe_get_user(lo, (u64 __user *)p, fault);
@@ -415,6 +416,7 @@ static int copy_words(u64 uva, void *buf, u64 n, bool to_guest)
 	u64 i, w;
 	u32 x;
 
+	might_fault();
 	if (to_guest) {
 		if (!user_write_access_begin(p, n))
 			return -EFAULT;
