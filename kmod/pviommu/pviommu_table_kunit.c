@@ -847,6 +847,19 @@ static void dom_limits(struct kunit *test)
  * a map flushes what is pending first and takes what that gave back, so
  * it succeeds exactly when it would have without the deferral.
  */
+/* Unmap everything and end round @d: nothing left pending or charged. */
+static void dom_round_end_empty(struct kunit *test, struct dom_ctx *c,
+				struct pviommu_defer *d)
+{
+	u64 done;
+
+	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
+						  &done), 0);
+	pviommu_defer_end(&c->p, d);
+	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
+	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
+}
+
 static void dom_round_limit_body(struct kunit *test, struct dom_ctx *c)
 {
 	struct pviommu_acct acct = { .task = current, .lock_cap = false };
@@ -907,11 +920,7 @@ static void dom_round_limit_body(struct kunit *test, struct dom_ctx *c)
 					     DOM_RW, &acct), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, d.refund, 0UL);
 	KUNIT_EXPECT_EQ(test, dom_locked(c), room);
-	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
-						  &done), 0);
-	pviommu_defer_end(&c->p, &d);
-	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
-	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
+	dom_round_end_empty(test, c, &d);
 
 	/* What is left of the credit counts: a map that fits takes it. */
 	pviommu_defer_begin(&c->p, &d);
@@ -924,11 +933,7 @@ static void dom_round_limit_body(struct kunit *test, struct dom_ctx *c)
 					     &acct), 0);
 	KUNIT_EXPECT_EQ(test, d.credit, 0UL);
 	KUNIT_EXPECT_EQ(test, dom_locked(c), room);
-	KUNIT_EXPECT_EQ(test, pviommu_unmap_range(&c->p, &c->sp, 0, U64_MAX,
-						  &done), 0);
-	pviommu_defer_end(&c->p, &d);
-	KUNIT_EXPECT_PTR_EQ(test, c->p.pending, NULL);
-	KUNIT_EXPECT_EQ(test, dom_locked(c), 0UL);
+	dom_round_end_empty(test, c, &d);
 out:
 	kfree(f);
 }
