@@ -123,13 +123,54 @@ static int map_prot(u32 flags)
 	return prot;
 }
 
+/*
+ * The type1 arguments are read field by field in one user-access section,
+ * and only the size an unmap reports is written back (type1 writes back
+ * the other fields as it read them): for these few words the copy
+ * routines' byte-string move costs more than the words themselves.
+ */
+static int get_dma_map(struct vfio_iommu_type1_dma_map *map,
+		       const struct vfio_iommu_type1_dma_map __user *u)
+{
+	might_fault();
+	if (!user_read_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_get_user(map->argsz, &u->argsz, efault);
+	unsafe_get_user(map->flags, &u->flags, efault);
+	unsafe_get_user(map->vaddr, &u->vaddr, efault);
+	unsafe_get_user(map->iova, &u->iova, efault);
+	unsafe_get_user(map->size, &u->size, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+static int get_dma_unmap(struct vfio_iommu_type1_dma_unmap *unmap,
+			 const struct vfio_iommu_type1_dma_unmap __user *u)
+{
+	might_fault();
+	if (!user_read_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_get_user(unmap->argsz, &u->argsz, efault);
+	unsafe_get_user(unmap->flags, &u->flags, efault);
+	unsafe_get_user(unmap->iova, &u->iova, efault);
+	unsafe_get_user(unmap->size, &u->size, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
 static int pviommu_map_dma(struct pviommu *p, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	struct vfio_iommu_type1_dma_map map;
 	int prot, ret;
 
-	if (copy_from_user(&map, arg, minsz))
+	if (get_dma_map(&map, arg))
 		return -EFAULT;
 	prot = map_prot(map.flags);
 	if (map.argsz < minsz || prot < 0)
@@ -146,11 +187,12 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					  size);
+	struct vfio_iommu_type1_dma_unmap __user *u = arg;
 	struct vfio_iommu_type1_dma_unmap unmap;
 	u64 done;
 	int ret;
 
-	if (copy_from_user(&unmap, arg, minsz))
+	if (get_dma_unmap(&unmap, u))
 		return -EFAULT;
 	if (unmap.argsz < minsz ||
 	    unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
@@ -162,8 +204,7 @@ static int pviommu_unmap_dma(struct pviommu *p, void __user *arg)
 	mutex_unlock(&p->lock);
 	if (ret)
 		return ret;
-	unmap.size = done;
-	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+	return put_user(done, &u->size);
 }
 
 /*

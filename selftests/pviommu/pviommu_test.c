@@ -300,6 +300,80 @@ TEST_F(ctr, bad_maps)
 }
 
 /*
+ * The type1 arguments themselves, hostile: unreadable, cut short by an
+ * unmapped page, argsz short, and an unmap whose report cannot be
+ * written.  Both backends answer alike: EFAULT or EINVAL with nothing
+ * mapped; an unmap that cannot report has still unmapped (type1 writes
+ * the report last), and a report writes nothing but the argument.
+ */
+TEST_F(ctr, type1_args)
+{
+	struct vfio_iommu_type1_dma_unmap *u;
+	struct vfio_iommu_type1_dma_map *m;
+	int c = self->h.container;
+	uint8_t *buf = anon_pages(4096), *two, ref[4096];
+
+	ASSERT_NE(NULL, buf);
+	memset(ref, 0x5a, sizeof(ref));
+	two = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, two);
+	ASSERT_EQ(0, mprotect(two + 4096, 4096, PROT_NONE));
+
+	EXPECT_EQ(-1, ioctl(c, VFIO_IOMMU_MAP_DMA, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(c, VFIO_IOMMU_UNMAP_DMA, two + 4096));
+	EXPECT_EQ(EFAULT, errno);
+
+	/* Its size field on the unmapped page: EFAULT, nothing mapped. */
+	m = (void *)(two + 4096 - offsetof(struct vfio_iommu_type1_dma_map,
+					   size));
+	m->argsz = sizeof(*m);
+	m->flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	m->vaddr = (uintptr_t)buf;
+	m->iova = 0x100000;
+	EXPECT_EQ(-1, ioctl(c, VFIO_IOMMU_MAP_DMA, m));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, dma_unmap(c, 0x100000, 4096));
+
+	/* Whole, ending at the page's end: mapped; argsz short: EINVAL. */
+	m = (void *)(two + 4096 - sizeof(*m));
+	*m = (struct vfio_iommu_type1_dma_map){
+		.argsz = sizeof(*m) - 1,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)buf, .iova = 0x100000, .size = 4096,
+	};
+	EXPECT_EQ(-1, ioctl(c, VFIO_IOMMU_MAP_DMA, m));
+	EXPECT_EQ(EINVAL, errno);
+	m->argsz = sizeof(*m);
+	ASSERT_EQ(0, ioctl(c, VFIO_IOMMU_MAP_DMA, m));
+
+	/* The report: the size unmapped, the rest as the caller left it. */
+	u = (void *)(two + 4096 - sizeof(*u));
+	*u = (struct vfio_iommu_type1_dma_unmap){
+		.argsz = sizeof(*u), .iova = 0x100000, .size = 0x100000,
+	};
+	memset(two, 0x5a, 4096 - sizeof(*u));
+	ASSERT_EQ(0, ioctl(c, VFIO_IOMMU_UNMAP_DMA, u));
+	EXPECT_EQ(4096, u->size);
+	EXPECT_EQ(sizeof(*u), u->argsz);
+	EXPECT_EQ(0, u->flags);
+	EXPECT_EQ(0x100000, u->iova);
+	EXPECT_EQ(0, memcmp(two, ref, 4096 - sizeof(*u)));
+
+	/* A report that cannot be written: EFAULT, but unmapped. */
+	ASSERT_EQ(0, dma_map(c, buf, 0x100000, 4096, RW));
+	u->size = 4096;
+	ASSERT_EQ(0, mprotect(two, 4096, PROT_READ));
+	EXPECT_EQ(-1, ioctl(c, VFIO_IOMMU_UNMAP_DMA, u));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, dma_unmap(c, 0x100000, 4096));
+	EXPECT_EQ(0, dma_map(c, buf, 0x100000, 4096, RW));
+	EXPECT_EQ(4096, dma_unmap(c, 0x100000, 4096));
+	munmap(two, 2 * 4096);
+}
+
+/*
  * Ranges that wrap the u64 space, IOVA or vaddr: the errno type1 gives on
  * this kernel (wrap_errno()), whatever else is wrong with the request
  * where type1 checks the wrap first; the last page alone is no wrap.
