@@ -46,6 +46,31 @@ SHARES = [
 ]
 
 
+# --compare pv_ioctl,floor: 10 samples under pv_ioctl (7 in the flush),
+# 5 under floor (4 in the flush), 2 under neither.
+COMPARE = """\
+PROFILE-BEGIN part=pair4k root=^do_syscall_64$ freq=4000
+TOTAL 17
+5 do_syscall_64;ioctl;pv_ioctl;unmap;flush
+2 do_syscall_64;ioctl;pv_ioctl;flush
+3 do_syscall_64;ioctl;pv_ioctl
+4 do_syscall_64;write;floor;flush
+1 do_syscall_64;write;floor
+2 do_syscall_64;idle
+PROFILE-END
+"""
+
+
+def compare_rows(out):
+    """{function: (a, b, diff)} of a --compare table, in its order."""
+    rows = {}
+    for line in out.splitlines()[2:]:
+        f = line.split()
+        if len(f) == 4:
+            rows[f[3]] = (int(f[0]), int(f[1]), int(f[2]))
+    return rows
+
+
 def run(text, *args):
     with tempfile.NamedTemporaryFile('w', suffix='.txt', delete=False) as f:
         f.write(text)
@@ -89,6 +114,20 @@ def main():
     results.append(('--top 1: one line per table',
                     sum(1 for l in r.stdout.splitlines()
                         if l.startswith('  ')) == 3))
+    r = run(COMPARE, '--compare', 'pv_ioctl,floor')
+    rows = compare_rows(r.stdout)
+    results.append(('--compare: each side\'s samples with callees, and '
+                    'their difference', r.returncode == 0 and
+                    rows.get('flush') == (7, 4, 3) and
+                    rows.get('pv_ioctl') == (10, 0, 10) and
+                    rows.get('floor') == (0, 5, -5)))
+    results.append(('--compare: largest difference first',
+                    list(rows)[:3] == ['pv_ioctl', 'unmap', 'flush']))
+    results.append(('--compare: a chain through neither side is left out',
+                    'idle' not in rows))
+    r = run(COMPARE, '--compare', 'pv_ioctl')
+    results.append(('--compare without two sides: exit 2',
+                    r.returncode == 2))
     bad = 0
     print('TAP version 13')
     print('1..%d' % len(results))

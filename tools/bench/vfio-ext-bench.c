@@ -1501,6 +1501,45 @@ static void bench_trace(void)
 }
 
 /*
+ * VFIOEXT_BENCH_ONLY=pair4k, under tools/bench/profile: 4 KiB pairs of
+ * pviommu, one ioctl each, of the floor with its accounting, and null
+ * ioctls, P4K_ROUNDS rounds of P4K_PAIRS each, interleaved, so that a
+ * sampled profile rooted at the syscall entry sees all a single pair
+ * costs, its syscalls included, beside what the floor and a bare syscall
+ * cost; prints the per-round ratio's median and range.
+ */
+#define P4K_ROUNDS	25
+#define P4K_PAIRS	2000
+
+static void bench_pair4k(void)
+{
+	double pv[P4K_ROUNDS], fa[P4K_ROUNDS], nl[P4K_ROUNDS], q[P4K_ROUNDS];
+	void *buf = buffer(4096);
+	struct ctx x;
+	int r;
+
+	for (r = 0; r < P4K_ROUNDS; r++) {
+		/* The floor claims the group: no container may hold it. */
+		ctx_open(&x, VFIO_EXT_PVIOMMU_IOMMU);
+		pairs_ioctl(&x, buf, 4096, 100);	/* warm */
+		pv[r] = pairs_ioctl(&x, buf, 4096, P4K_PAIRS);
+		nl[r] = null_ioctl(&x, P4K_PAIRS);
+		ctx_close(&x);
+		fa[r] = floor_pair(buf, 4096, P4K_PAIRS, 1);
+		q[r] = pv[r] / (fa[r] + 2 * nl[r]);
+	}
+	qsort(pv, P4K_ROUNDS, sizeof(double), cmp_d);
+	qsort(fa, P4K_ROUNDS, sizeof(double), cmp_d);
+	qsort(nl, P4K_ROUNDS, sizeof(double), cmp_d);
+	qsort(q, P4K_ROUNDS, sizeof(double), cmp_d);
+	printf("pair4k: medians of %d rounds of %d: ns per pviommu pair %.0f, ",
+	       P4K_ROUNDS, P4K_PAIRS, pv[P4K_ROUNDS / 2]);
+	printf("floor+acct pair %.0f, null ioctl %.0f; pv/(fa+2sc) %.3f (%.3f-%.3f)\n",
+	       fa[P4K_ROUNDS / 2], nl[P4K_ROUNDS / 2], q[P4K_ROUNDS / 2], q[0],
+	       q[P4K_ROUNDS - 1]);
+}
+
+/*
  * VFIOEXT_BENCH_ONLY=guest32 (tools/bench/trace-guest TRACE_KIND=guest32
  * traces it): the "32 per kick, same CPU" pattern of the guest part, its
  * four backends interleaved as there, with each kick's time kept.  Per
@@ -2422,7 +2461,7 @@ int main(int argc, char **argv)
 	bench_env();
 	/*
 	 * VFIOEXT_BENCH_ONLY=pairs|guest|domains|scale|dsm|state|noisy|trace|
-	 * guest32|noisytrace: one part.
+	 * guest32|noisytrace|pair4k: one part.
 	 */
 	only = getenv("VFIOEXT_BENCH_ONLY");
 	if (!only || !strcmp(only, "pairs"))
@@ -2441,6 +2480,8 @@ int main(int argc, char **argv)
 		bench_noisy();
 	if (only && !strcmp(only, "trace"))
 		bench_trace();
+	if (only && !strcmp(only, "pair4k"))
+		bench_pair4k();
 	if (only && !strcmp(only, "guest32"))
 		bench_guest32();
 	if (only && !strcmp(only, "noisytrace"))
