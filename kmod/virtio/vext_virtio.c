@@ -348,109 +348,101 @@ static int ring_log(void *ctx, u64 gpa, size_t len)
 }
 
 /*
- * Rings: VMM virtual addresses, read in the worker (the VMM's mm).  The
- * ring's own fields -- an index or a head (2 bytes), a descriptor (16)
- * read, an index or a used entry (8) written -- go through get_user()
- * and put_user(), as vhost moves them, not the general copy routines.
+ * Move @n bytes between a kernel buffer and the VMM's @uva, both a
+ * multiple of 2, in one user-access section, in the widest words both
+ * allow (8, 4 or 2 bytes).  A request's fields and status, a descriptor,
+ * a batch of the rings' entries are a few words: the general copy
+ * routines and the hardened-usercopy check their variable size brings
+ * cost more than the move at these sizes (sampled: a sixth of a
+ * virtio-iommu request).
  */
-static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
+static unsigned int word_size(u64 uva, u64 n)
 {
-	void __user *p = u64_to_user_ptr(addr);
-	u64 lo, hi;
-	u16 x;
+	return (uva | n) & 7 ? ((uva | n) & 3 ? 2 : 4) : 8;
+}
 
-	switch (len) {
-	case 2:
-		if (get_user(x, (u16 __user *)p))
-			return -EFAULT;
-		put_unaligned(x, (u16 *)buf);
-		return 0;
-	case 16:
-		/* A descriptor: its two halves in one user-access section. */
-		might_fault();
-		if (!user_read_access_begin(p, 16))
-			return -EFAULT;
-		unsafe_get_user(lo, (u64 __user *)p, fault);
-		unsafe_get_user(hi, (u64 __user *)p + 1, fault);
-		user_read_access_end();
-		put_unaligned(lo, (u64 *)buf);
-		put_unaligned(hi, (u64 *)buf + 1);
-		return 0;
+static int words_to_user(u64 uva, const void *buf, u64 n)
+{
+	void __user *p = u64_to_user_ptr(uva);
+	unsigned int w = word_size(uva, n);
+	u64 i;
+
+	might_fault();
+	if (!user_write_access_begin(p, n))
+		return -EFAULT;
+	for (i = 0; i < n; i += w) {
+		if (w == 8)
+			unsafe_put_user(get_unaligned((const u64 *)(buf + i)),
+					(u64 __user *)(p + i), fault);
+		else if (w == 4)
+			unsafe_put_user(get_unaligned((const u32 *)(buf + i)),
+					(u32 __user *)(p + i), fault);
+		else
+			unsafe_put_user(get_unaligned((const u16 *)(buf + i)),
+					(u16 __user *)(p + i), fault);
 	}
-	return copy_from_user(buf, p, len) ? -EFAULT : 0;
+	user_write_access_end();
+	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
+}
 
+static int words_from_user(void *buf, u64 uva, u64 n)
+{
+	void __user *p = u64_to_user_ptr(uva);
+	unsigned int w = word_size(uva, n);
+	u64 i, x8;
+	u32 x4;
+	u16 x2;
+
+	might_fault();
+	if (!user_read_access_begin(p, n))
+		return -EFAULT;
+	for (i = 0; i < n; i += w) {
+		if (w == 8) {
+			unsafe_get_user(x8, (u64 __user *)(p + i), fault);
+			put_unaligned(x8, (u64 *)(buf + i));
+		} else if (w == 4) {
+			unsafe_get_user(x4, (u32 __user *)(p + i), fault);
+			put_unaligned(x4, (u32 *)(buf + i));
+		} else {
+			unsafe_get_user(x2, (u16 __user *)(p + i), fault);
+			put_unaligned(x2, (u16 *)(buf + i));
+		}
+	}
+	user_read_access_end();
+	return 0;
 fault:
 	user_read_access_end();
 	return -EFAULT;
 }
 
-static int ring_write(void *ctx, u64 addr, const void *buf, size_t len)
-{
-	void __user *p = u64_to_user_ptr(addr);
-
-	switch (len) {
-	case 2:
-		return put_user(get_unaligned((const u16 *)buf),
-				(u16 __user *)p);
-	case 8:
-		return put_user(get_unaligned((const u64 *)buf),
-				(u64 __user *)p);
-	}
-	return copy_to_user(p, buf, len) ? -EFAULT : 0;
-}
-
-/* Copies up to this size, of whole aligned words, go by copy_words(). */
+/* Guest copies up to this size, of whole words, go word by word. */
 #define VEXT_WORDS_MAX	64
 
 /*
- * Move @n bytes between @buf and the VMM's @uva, both a multiple of 4
- * (of 8: in 8-byte words), in one user-access section.  A request's
- * fields and its status are a few words: the general copy routines and
- * the hardened-usercopy check their variable size brings cost more than
- * the move at this size (sampled: a sixth of a virtio-iommu request).
+ * Rings: VMM virtual addresses, read in the worker (the VMM's mm).  What
+ * the ring code moves -- an index (2 bytes), descriptors (up to
+ * VEXT_VRING_DESCS), a batch of driver-ring heads or device-ring entries
+ * (up to VEXT_VRING_BATCH) -- goes word by word in one user-access
+ * section, not through the general copy routines (vhost likewise moves
+ * its rings' fields with get_user()/put_user()).
  */
-static int copy_words(u64 uva, void *buf, u64 n, bool to_guest)
+#define VEXT_RING_WORDS_MAX	max(8 * VEXT_VRING_BATCH, 16 * VEXT_VRING_DESCS)
+
+static int ring_read(void *ctx, u64 addr, void *buf, size_t len)
 {
-	void __user *p = u64_to_user_ptr(uva);
-	bool wide = !((uva | n) & 7);
-	u64 i, w;
-	u32 x;
+	if (len <= VEXT_RING_WORDS_MAX && !((addr | len) & 1))
+		return words_from_user(buf, addr, len);
+	return copy_from_user(buf, u64_to_user_ptr(addr), len) ? -EFAULT : 0;
+}
 
-	might_fault();
-	if (to_guest) {
-		if (!user_write_access_begin(p, n))
-			return -EFAULT;
-		for (i = 0; i < n; i += wide ? 8 : 4) {
-			if (wide)
-				unsafe_put_user(get_unaligned((u64 *)(buf + i)),
-						(u64 __user *)(p + i), fault_w);
-			else
-				unsafe_put_user(get_unaligned((u32 *)(buf + i)),
-						(u32 __user *)(p + i), fault_w);
-		}
-		user_write_access_end();
-		return 0;
-	}
-	if (!user_read_access_begin(p, n))
-		return -EFAULT;
-	for (i = 0; i < n; i += wide ? 8 : 4) {
-		if (wide) {
-			unsafe_get_user(w, (u64 __user *)(p + i), fault_r);
-			put_unaligned(w, (u64 *)(buf + i));
-		} else {
-			unsafe_get_user(x, (u32 __user *)(p + i), fault_r);
-			put_unaligned(x, (u32 *)(buf + i));
-		}
-	}
-	user_read_access_end();
-	return 0;
-
-fault_w:
-	user_write_access_end();
-	return -EFAULT;
-fault_r:
-	user_read_access_end();
-	return -EFAULT;
+static int ring_write(void *ctx, u64 addr, const void *buf, size_t len)
+{
+	if (len <= VEXT_RING_WORDS_MAX && !((addr | len) & 1))
+		return words_to_user(addr, buf, len);
+	return copy_to_user(u64_to_user_ptr(addr), buf, len) ? -EFAULT : 0;
 }
 
 /*
@@ -466,8 +458,9 @@ static int gpa_copy(struct vext_vdev *dev, u64 gpa, void *buf, u64 len,
 		if (!dev->mem ||
 		    vext_memtable_translate(dev->mem, gpa, len, &uva, &n))
 			return -EFAULT;
-		if (n <= VEXT_WORDS_MAX && !((uva | n) & 3)) {
-			if (copy_words(uva, buf, n, to_guest))
+		if (n <= VEXT_WORDS_MAX && !((uva | n) & 1)) {
+			if (to_guest ? words_to_user(uva, buf, n) :
+			    words_from_user(buf, uva, n))
 				return -EFAULT;
 		} else if (to_guest ? copy_to_user(u64_to_user_ptr(uva), buf, n) :
 			   copy_from_user(buf, u64_to_user_ptr(uva), n)) {
@@ -621,6 +614,8 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
  * end (vhost-net batches 64).
  */
 #define VEXT_USED_BATCH	32
+/* A round's used entries go into the ring in one access at its end. */
+static_assert(VEXT_USED_BATCH <= VEXT_VRING_BATCH);
 
 /*
  * Serve up to one queue's worth of requests, then give the others (and

@@ -20,13 +20,6 @@
 /* Driver ring flag (2.7.7) */
 #define VRING_AVAIL_F_NO_INTERRUPT	1
 
-struct vext_desc {
-	__le64 addr;
-	__le32 len;
-	__le16 flags;
-	__le16 next;
-};
-
 /**
  * vext_vring_init() - set up a queue after the driver described it
  * @vr: the queue
@@ -54,6 +47,9 @@ int vext_vring_init(struct vext_vring *vr, unsigned int num, u64 desc,
 	vr->used_pending = 0;
 	vr->log = false;
 	vr->log_addr = 0;
+	vr->nr_heads = 0;
+	vr->nr_descs = 0;
+	vr->nr_unwritten = 0;
 	return 0;
 }
 
@@ -64,6 +60,68 @@ static int rd16(const struct vext_mem *m, u64 addr, u16 *v)
 
 	*v = le16_to_cpu(x);
 	return ret;
+}
+
+/*
+ * The driver-ring entry at @vr->last_avail, announced by @vr->avail_idx.
+ * The entries announced are read up to VEXT_VRING_BATCH at a time (not
+ * past the ring's end) and kept: one guest-memory access per batch, not
+ * one per request.  The driver may not change an entry it made available
+ * until the device has used it (virtio 1.x, 2.7.13), so a kept entry is
+ * the one a later read would see; a driver that breaks that rule gets
+ * the entry as it was, still checked.
+ */
+static int read_head(struct vext_vring *vr, const struct vext_mem *m,
+		     u16 *head)
+{
+	u16 slot, n;
+	int ret;
+
+	if ((u16)(vr->last_avail - vr->head_first) >= vr->nr_heads) {
+		slot = vr->last_avail & (vr->num - 1);
+		n = min3((u16)(vr->avail_idx - vr->last_avail),
+			 (u16)VEXT_VRING_BATCH, (u16)(vr->num - slot));
+		ret = m->read(m->ctx, vr->avail + 4 + 2 * (u64)slot, vr->heads,
+			      2 * n);
+		if (ret)
+			return ret;
+		vr->head_first = vr->last_avail;
+		vr->nr_heads = n;
+	}
+	*head = le16_to_cpu(vr->heads[(u16)(vr->last_avail - vr->head_first)]);
+	return 0;
+}
+
+/*
+ * Descriptor @i of a chain announced by @vr->avail_idx.  Descriptors are
+ * read up to VEXT_VRING_DESCS at a time from @i on (not past the table)
+ * and kept until the driver's index is read again: a driver taking
+ * descriptors off its free list puts a kick's chains side by side, so
+ * one access serves several requests.  What is kept was read after that
+ * index, so it holds every chain the index announces as the driver wrote
+ * it (virtio 1.x, 2.7.13: written before the index, not changed until
+ * used); descriptors of chains announced later, reused ones included,
+ * are read again after the index that announces them.
+ */
+static int read_desc(struct vext_vring *vr, const struct vext_mem *m, u16 i,
+		     struct vext_desc *d)
+{
+	u16 n;
+	int ret;
+
+	if ((u16)(i - vr->desc_first) >= vr->nr_descs) {
+		n = min_t(u16, VEXT_VRING_DESCS, vr->num - i);
+		ret = m->read(m->ctx, vr->desc + 16 * (u64)i, vr->descs,
+			      n * sizeof(*d));
+		if (ret) {
+			vr->nr_descs = 0;
+			return ret;
+		}
+		vr->desc_first = i;
+		vr->nr_descs = n;
+	}
+	*d = vr->descs[(u16)(i - vr->desc_first)];
+	return 0;
 }
 
 /**
@@ -104,9 +162,9 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 		/* The entries it announces are written before it (2.7.13). */
 		virt_rmb();
 		vr->avail_idx = avail_idx;
+		vr->nr_descs = 0;	/* read again for what it announces */
 	}
-	ret = rd16(m, vr->avail + 4 + 2 * (u64)(vr->last_avail & (vr->num - 1)),
-		   &head);
+	ret = read_head(vr, m, &head);
 	if (ret)
 		return ret;
 	if (head >= vr->num)
@@ -120,7 +178,7 @@ int vext_vring_pop(struct vext_vring *vr, const struct vext_mem *m,
 	for (i = head;;) {
 		if (++count > vr->num || count > VEXT_MAX_SEGS)
 			return -EPROTO;		/* a loop, or too long */
-		ret = m->read(m->ctx, vr->desc + 16 * (u64)i, &d, sizeof(d));
+		ret = read_desc(vr, m, i, &d);
 		if (ret)
 			return ret;
 		addr = le64_to_cpu(d.addr);
@@ -184,6 +242,9 @@ int vext_vring_start(struct vext_vring *vr, const struct vext_mem *m,
 	vr->avail_idx = last_avail;
 	vr->used_idx = used_idx;
 	vr->used_pending = 0;
+	vr->nr_heads = 0;
+	vr->nr_descs = 0;
+	vr->nr_unwritten = 0;
 	return 0;
 }
 
@@ -196,18 +257,48 @@ static int log_used(const struct vext_vring *vr, const struct vext_mem *m,
 	return m->log(m->ctx, vr->log_addr + off, len);
 }
 
+/*
+ * Write the entries only @vr->unwritten holds to the device ring, in one
+ * access (two where they wrap round its end), and log them.  They stay
+ * pending (unannounced).  Return: 0, -EFAULT, or the error of the
+ * memory's ->log() (then they stay unwritten, to be written again).
+ */
+static int write_used(struct vext_vring *vr, const struct vext_mem *m)
+{
+	u16 first = vr->used_idx + vr->used_pending - vr->nr_unwritten;
+	u16 slot = first & (vr->num - 1), n, done = 0;
+	u64 off;
+	int ret;
+
+	while (done < vr->nr_unwritten) {
+		n = min_t(u16, vr->nr_unwritten - done, vr->num - slot);
+		off = 4 + 8 * (u64)slot;
+		ret = m->write(m->ctx, vr->used + off, &vr->unwritten[done],
+			       8 * (size_t)n);
+		if (!ret)
+			ret = log_used(vr, m, off, 8 * (size_t)n);
+		if (ret)
+			return ret;
+		done += n;
+		slot = 0;
+	}
+	vr->nr_unwritten = 0;
+	return 0;
+}
+
 /**
- * vext_vring_add_used() - write chain @head back as used, not yet
- * announced
+ * vext_vring_add_used() - return chain @head as used, not yet announced
  * @vr: the queue
  * @m: the memory table the ring lives in
  * @head: the chain's first descriptor
  * @len: bytes the device wrote into the chain
  *
  * The entry goes after those already pending; vext_vring_publish()
- * announces them together, so a kick's worth of requests costs one index
- * update (vhost's vhost_add_used_n()).  With @vr->log, the entry is
- * logged here, before any index announces it.
+ * writes them to the device ring and announces them together, so a
+ * kick's worth of requests costs one access for the entries and one
+ * index update (vhost's vhost_add_used_n()).  Only when VEXT_VRING_BATCH
+ * entries wait to be written are they written here (and logged, with
+ * @vr->log), still not announced.
  *
  * Return: 0 (the entry is pending), -EFAULT, or the error of the
  * memory's ->log() (it is not).
@@ -215,25 +306,22 @@ static int log_used(const struct vext_vring *vr, const struct vext_mem *m,
 int vext_vring_add_used(struct vext_vring *vr, const struct vext_mem *m,
 			u16 head, u32 len)
 {
-	struct {
-		__le32 id;
-		__le32 len;
-	} elem = { cpu_to_le32(head), cpu_to_le32(len) };
-	u64 off = 4 + 8 * (u64)((u16)(vr->used_idx + vr->used_pending) &
-				(vr->num - 1));
 	int ret;
 
-	ret = m->write(m->ctx, vr->used + off, &elem, sizeof(elem));
-	if (!ret)
-		ret = log_used(vr, m, off, sizeof(elem));
-	if (ret)
-		return ret;
+	if (vr->nr_unwritten == VEXT_VRING_BATCH) {
+		ret = write_used(vr, m);
+		if (ret)
+			return ret;
+	}
+	vr->unwritten[vr->nr_unwritten].id = cpu_to_le32(head);
+	vr->unwritten[vr->nr_unwritten].len = cpu_to_le32(len);
+	vr->nr_unwritten++;
 	vr->used_pending++;
 	return 0;
 }
 
 /**
- * vext_vring_publish() - announce the pending used entries
+ * vext_vring_publish() - write and announce the pending used entries
  * @vr: the queue
  * @m: the memory table the ring lives in
  *
@@ -241,7 +329,8 @@ int vext_vring_add_used(struct vext_vring *vr, const struct vext_mem *m,
  * announces them; with @vr->log the index is logged after it is written.
  *
  * Return: the number of entries announced (0: none was pending), or
- * -EFAULT, or the error of the memory's ->log() (then none is).
+ * -EFAULT, or the error of the memory's ->log() (then none is, and they
+ * stay pending).
  */
 int vext_vring_publish(struct vext_vring *vr, const struct vext_mem *m)
 {
@@ -251,6 +340,9 @@ int vext_vring_publish(struct vext_vring *vr, const struct vext_mem *m)
 
 	if (!n)
 		return 0;
+	ret = write_used(vr, m);
+	if (ret)
+		return ret;
 	/* The entries, logged, are visible before the index announcing them. */
 	virt_wmb();
 	idx = cpu_to_le16(vr->used_idx + n);

@@ -22,6 +22,25 @@
 
 #define VEXT_VRING_MAX_NUM	32768	/* the spec's largest queue */
 #define VEXT_MAX_SEGS		64	/* longest chain we accept */
+/* Driver-ring heads read, device-ring entries written, in one access. */
+#define VEXT_VRING_BATCH	32
+
+/* Descriptors read ahead together, at most (256 bytes). */
+#define VEXT_VRING_DESCS	16
+
+/* A descriptor (virtio 1.x, 2.7.5), as in guest memory. */
+struct vext_desc {
+	__le64 addr;
+	__le32 len;
+	__le16 flags;
+	__le16 next;
+};
+
+/* An entry of the device ring (virtio 1.x, 2.7.8). */
+struct vext_used_elem {
+	__le32 id;
+	__le32 len;
+};
 
 /**
  * struct vext_mem - access to guest memory
@@ -47,14 +66,24 @@ struct vext_mem {
  * @last_avail: free-running index of the next driver-ring entry to take
  * @avail_idx: the driver ring's index when last read: the entries from
  *       @last_avail up to it are known to be there without reading it again;
- *       whoever sets @last_avail sets it too (vext_vring_init(),
- *       vext_vring_start())
+ *       whoever sets @last_avail sets it too, and forgets @heads and
+ *       @descs (vext_vring_init(), vext_vring_start())
  * @used_idx: free-running index the device ring announces (published)
- * @used_pending: entries written after @used_idx, not yet announced
- *       (vext_vring_publish())
+ * @used_pending: entries after @used_idx, not yet announced
+ *       (vext_vring_publish()); the last @nr_unwritten of them are not
+ *       in the ring yet
  * @log: report every device-ring write to the memory's ->log(), at
  *       @log_addr plus its offset in the ring (VHOST_VRING_F_LOG)
  * @log_addr: guest-physical address of the device ring
+ * @head_first: free-running index of the driver-ring entry @heads[0] holds
+ * @nr_heads: driver-ring entries held in @heads, read together (0: none)
+ * @heads: the driver ring's entries from @head_first on, as read
+ * @desc_first: index of the descriptor @descs[0] holds
+ * @nr_descs: descriptors held in @descs, read together (0: none)
+ * @descs: the descriptor table from @desc_first on, as read after the
+ *       driver's index was last read
+ * @nr_unwritten: the last pending entries, still in @unwritten only
+ * @unwritten: device-ring entries not yet written to the ring
  */
 struct vext_vring {
 	u16 num;
@@ -67,6 +96,14 @@ struct vext_vring {
 	u16 used_pending;
 	bool log;
 	u64 log_addr;
+	u16 head_first;
+	u16 nr_heads;
+	__le16 heads[VEXT_VRING_BATCH];
+	u16 desc_first;
+	u16 nr_descs;
+	struct vext_desc descs[VEXT_VRING_DESCS];
+	u16 nr_unwritten;
+	struct vext_used_elem unwritten[VEXT_VRING_BATCH];
 };
 
 /**

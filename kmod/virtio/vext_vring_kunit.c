@@ -304,9 +304,9 @@ static void vring_start_inconsistent(struct kunit *test)
 static struct {
 	struct gmem *g;
 	unsigned int n;
-	u64 addr[4];
-	size_t len[4];
-	u16 used_idx[4];
+	u64 addr[8];
+	size_t len[8];
+	u16 used_idx[8];
 	int fail_at;	/* that call fails (-EIO), or -1 */
 } logrec;
 
@@ -367,24 +367,39 @@ static void vring_push_logs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 2);
 }
 
-/* gread() that counts reads of the driver ring's index. */
-static unsigned int idx_reads;
+/* gread() and gwrite() that count the accesses of the rings. */
+static unsigned int idx_reads, head_reads, used_writes, desc_reads;
+static size_t desc_read_len;
 
 static int gread_count(void *ctx, u64 addr, void *buf, size_t len)
 {
-	if (addr == AVAIL + 2)
+	if (addr < AVAIL) {
+		desc_reads++;
+		desc_read_len = len;
+	} else if (addr == AVAIL + 2) {
 		idx_reads++;
+	} else if (addr >= AVAIL + 4 && addr < USED) {
+		head_reads++;
+	}
 	return gread(ctx, addr, buf, len);
+}
+
+static int gwrite_count(void *ctx, u64 addr, const void *buf, size_t len)
+{
+	if (addr >= USED + 4)
+		used_writes++;
+	return gwrite(ctx, addr, buf, len);
 }
 
 /*
  * A kick's worth of requests: the driver's index is read once for the
  * entries it announces (and once more to find there is nothing after
- * them); entries added after that read are found on the next one.  The
- * used entries go into the ring in order, logged, and one index update
- * announces them all, logged after it is written; until then the
- * device ring's index does not move.  A failing index log announces
- * nothing and keeps the entries pending.
+ * them), their heads in one read; entries added after that read are
+ * found on the next one.  The used entries wait until they are
+ * published: then they go into the ring in order, in one write, logged,
+ * and one index update announces them all, logged after it is written;
+ * until then the device ring does not change.  A failing index log
+ * announces nothing and keeps the entries pending.
  */
 static void vring_batched_used(struct kunit *test)
 {
@@ -395,6 +410,7 @@ static void vring_batched_used(struct kunit *test)
 
 	setup(test, &f, 8);
 	f.m.read = gread_count;
+	f.m.write = gwrite_count;
 	memset(&logrec, 0, sizeof(logrec));
 	logrec.g = f.g;
 	logrec.fail_at = -1;
@@ -406,9 +422,14 @@ static void vring_batched_used(struct kunit *test)
 		make_avail(&f, i, i, i + 1);
 	}
 	idx_reads = 0;
-	for (i = 0; i < 3; i++)
+	head_reads = 0;
+	used_writes = 0;
+	for (i = 0; i < 3; i++) {
 		KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+		KUNIT_EXPECT_EQ(test, f.c->head, i);
+	}
 	KUNIT_EXPECT_EQ(test, idx_reads, 1U);
+	KUNIT_EXPECT_EQ(test, head_reads, 1U);
 	/* The driver adds one after the device read its index. */
 	set_desc(&f, 3, 0x400, 16, 0, 0);
 	make_avail(&f, 3, 3, 4);
@@ -416,40 +437,218 @@ static void vring_batched_used(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.c->head, 3);
 	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 0);
 	KUNIT_EXPECT_EQ(test, idx_reads, 3U);
+	KUNIT_EXPECT_EQ(test, head_reads, 2U);
 
 	for (i = 0; i < 3; i++)
 		KUNIT_ASSERT_EQ(test, vext_vring_add_used(&f.vr, &f.m, i, 4 + i),
 				0);
-	memcpy(&x, f.g->b + USED + 2, 2);
-	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 0);	/* nothing announced */
-	KUNIT_EXPECT_EQ(test, logrec.n, 3U);
+	KUNIT_EXPECT_EQ(test, used_writes, 0U);
+	KUNIT_EXPECT_EQ(test, logrec.n, 0U);
+	memcpy(e, f.g->b + USED + 4, sizeof(e));
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(e[1]), 0U);	/* not written yet */
+	/*
+	 * The index's log fails: the entries and the index were written,
+	 * none counts as announced, the entries stay pending for the next
+	 * try.
+	 */
+	logrec.fail_at = 1;
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), -EIO);
+	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 0);
+	KUNIT_EXPECT_EQ(test, f.vr.used_pending, 3);
+	KUNIT_EXPECT_EQ(test, used_writes, 1U);
+	KUNIT_ASSERT_EQ(test, logrec.n, 1U);
+	KUNIT_EXPECT_EQ(test, logrec.addr[0], 0x7000ULL + 4);
+	KUNIT_EXPECT_EQ(test, logrec.len[0], (size_t)24);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[0], 0);
 	for (i = 0; i < 3; i++) {
 		memcpy(e, f.g->b + USED + 4 + 8 * i, sizeof(e));
 		KUNIT_EXPECT_EQ(test, le32_to_cpu(e[0]), i);
 		KUNIT_EXPECT_EQ(test, le32_to_cpu(e[1]), 4 + i);
-		KUNIT_EXPECT_EQ(test, logrec.addr[i], 0x7000ULL + 4 + 8 * i);
-		KUNIT_EXPECT_EQ(test, logrec.used_idx[i], 0);
 	}
-	/* The index's log fails: the index was written, none counts as
-	 * announced, the entries stay pending for the next try.
-	 */
-	logrec.fail_at = 3;
-	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), -EIO);
-	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 0);
-	KUNIT_EXPECT_EQ(test, f.vr.used_pending, 3);
 	logrec.fail_at = -1;
 	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), 3);
-	KUNIT_EXPECT_EQ(test, logrec.n, 4U);
-	KUNIT_EXPECT_EQ(test, logrec.addr[3], 0x7000ULL + 2);
-	KUNIT_EXPECT_EQ(test, logrec.used_idx[3], 3);
+	KUNIT_EXPECT_EQ(test, used_writes, 1U);	/* not written again */
+	KUNIT_ASSERT_EQ(test, logrec.n, 2U);
+	KUNIT_EXPECT_EQ(test, logrec.addr[1], 0x7000ULL + 2);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[1], 3);
 	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), 0);
-	/* The fourth goes after them (the log record is full: no log). */
+	/* The fourth goes after them. */
 	f.vr.log = false;
 	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, 3, 9), 0);
 	memcpy(&x, f.g->b + USED + 2, 2);
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 4);
 	memcpy(e, f.g->b + USED + 4 + 8 * 3, sizeof(e));
 	KUNIT_EXPECT_EQ(test, le32_to_cpu(e[0]), 3U);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(e[1]), 9U);
+}
+
+/*
+ * More than a batch, across the end of the rings: the heads are read in
+ * pieces of at most VEXT_VRING_BATCH cut at the driver ring's end; the
+ * used entries are written when VEXT_VRING_BATCH wait (unannounced), in
+ * two writes where they cross the device ring's end, each piece logged
+ * at its own offset, the rest when published; each entry lands in its
+ * slot.  A failing entry log keeps them unwritten, to be written and
+ * logged again.  A restart forgets the heads read ahead.
+ */
+static void vring_batches_wrap(struct kunit *test)
+{
+	struct fixture f;
+	unsigned int i;
+	__le32 e[2];
+	__le16 x;
+
+	setup(test, &f, 64);
+	f.m.read = gread_count;
+	f.m.write = gwrite_count;
+	memset(&logrec, 0, sizeof(logrec));
+	logrec.g = f.g;
+	logrec.fail_at = -1;
+	f.m.log = glog;
+	f.vr.log = true;
+	f.vr.log_addr = 0x7000;
+	x = cpu_to_le16(50);
+	memcpy(f.g->b + USED + 2, &x, 2);
+	KUNIT_ASSERT_EQ(test, vext_vring_start(&f.vr, &f.m, 50), 0);
+	for (i = 0; i < 64; i++)
+		set_desc(&f, i, 0x100, 4, 0, 0);
+	/* 40 entries from slot 50 on, each pointing at head 63 - slot. */
+	for (i = 0; i < 40; i++)
+		make_avail(&f, (50 + i) & 63, 63 - ((50 + i) & 63), 50 + i + 1);
+	head_reads = 0;
+	used_writes = 0;
+	for (i = 0; i < 40; i++) {
+		KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+		KUNIT_EXPECT_EQ(test, f.c->head, 63 - ((50 + i) & 63));
+		KUNIT_ASSERT_EQ(test, vext_vring_add_used(&f.vr, &f.m,
+							  f.c->head, i), 0);
+	}
+	KUNIT_EXPECT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 0);
+	/* Slots 50-63, then 0-25. */
+	KUNIT_EXPECT_EQ(test, head_reads, 2U);
+	/* 32 written at the 33rd, in two pieces; nothing announced. */
+	KUNIT_EXPECT_EQ(test, used_writes, 2U);
+	KUNIT_ASSERT_EQ(test, logrec.n, 2U);
+	KUNIT_EXPECT_EQ(test, logrec.addr[0], 0x7000ULL + 4 + 8 * 50);
+	KUNIT_EXPECT_EQ(test, logrec.len[0], (size_t)8 * 14);
+	KUNIT_EXPECT_EQ(test, logrec.addr[1], 0x7000ULL + 4);
+	KUNIT_EXPECT_EQ(test, logrec.len[1], (size_t)8 * 18);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[1], 50);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 50);
+	/* The last 8 entries' log fails: nothing announced, kept. */
+	logrec.fail_at = 2;
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), -EIO);
+	KUNIT_EXPECT_EQ(test, f.vr.used_pending, 40);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 50);
+	logrec.fail_at = -1;
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), 40);
+	KUNIT_EXPECT_EQ(test, used_writes, 4U);	/* the 8 written twice */
+	KUNIT_ASSERT_EQ(test, logrec.n, 4U);
+	KUNIT_EXPECT_EQ(test, logrec.addr[2], 0x7000ULL + 4 + 8 * 18);
+	KUNIT_EXPECT_EQ(test, logrec.len[2], (size_t)8 * 8);
+	KUNIT_EXPECT_EQ(test, logrec.addr[3], 0x7000ULL + 2);
+	KUNIT_EXPECT_EQ(test, logrec.used_idx[3], 90);
+	for (i = 0; i < 40; i++) {
+		memcpy(e, f.g->b + USED + 4 + 8 * ((50 + i) & 63), sizeof(e));
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(e[0]), 63 - ((50 + i) & 63));
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(e[1]), i);
+	}
+
+	/*
+	 * Heads read ahead, then a restart at an earlier position whose
+	 * entries the driver has since changed: they are read afresh.
+	 */
+	f.vr.log = false;
+	make_avail(&f, 26, 7, 92);
+	make_avail(&f, 27, 8, 92);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->head, 7);
+	make_avail(&f, 26, 9, 92);
+	KUNIT_ASSERT_EQ(test, vext_vring_start(&f.vr, &f.m, 90), 0);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->head, 9);
+}
+
+/* 40 entries from slot 0: heads read 32, then 8 (a batch's most). */
+static void vring_heads_cap(struct kunit *test)
+{
+	struct fixture f;
+	unsigned int i;
+
+	setup(test, &f, 64);
+	f.m.read = gread_count;
+	for (i = 0; i < 40; i++) {
+		set_desc(&f, i, 0x100, 4, 0, 0);
+		make_avail(&f, i, 39 - i, i + 1);
+	}
+	head_reads = 0;
+	for (i = 0; i < 40; i++) {
+		KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+		KUNIT_EXPECT_EQ(test, f.c->head, 39 - i);
+		if (i == 31)
+			KUNIT_EXPECT_EQ(test, head_reads, 1U);
+	}
+	KUNIT_EXPECT_EQ(test, head_reads, 2U);
+}
+
+/*
+ * Descriptors are read VEXT_VRING_DESCS at a time from the one needed
+ * on, never past the table, and kept while the driver's index stays:
+ * a kick's chains side by side cost one read.  After the index is read
+ * again, kept descriptors are not trusted: a reused one reads afresh.
+ */
+static void vring_desc_window(struct kunit *test)
+{
+	struct fixture f;
+
+	setup(test, &f, 32);
+	f.m.read = gread_count;
+	/* Two chains side by side, announced together: one read. */
+	set_desc(&f, 3, 0x100, 24, VRING_DESC_F_NEXT, 4);
+	set_desc(&f, 4, 0x200, 8, VRING_DESC_F_WRITE, 0);
+	set_desc(&f, 5, 0x300, 24, VRING_DESC_F_NEXT, 6);
+	set_desc(&f, 6, 0x400, 8, VRING_DESC_F_WRITE, 0);
+	make_avail(&f, 0, 3, 1);
+	make_avail(&f, 1, 5, 2);
+	desc_reads = 0;
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[1].addr, 0x200ULL);
+	KUNIT_EXPECT_EQ(test, f.c->in_len, 8ULL);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x300ULL);
+	KUNIT_EXPECT_EQ(test, f.c->seg[1].addr, 0x400ULL);
+	KUNIT_EXPECT_EQ(test, desc_reads, 1U);
+	KUNIT_EXPECT_EQ(test, desc_read_len, (size_t)16 * VEXT_VRING_DESCS);
+
+	/* Descriptor 3 reused for a new chain: read again, as rewritten. */
+	set_desc(&f, 3, 0x900, 4, 0, 0);
+	make_avail(&f, 2, 3, 3);
+	desc_reads = 0;
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x900ULL);
+	KUNIT_EXPECT_EQ(test, f.c->nr_out, 1U);
+	KUNIT_EXPECT_EQ(test, desc_reads, 1U);
+
+	/* A chain that jumps past what was read: one read more. */
+	set_desc(&f, 0, 0x500, 4, VRING_DESC_F_NEXT, 20);
+	set_desc(&f, 20, 0x600, 4, VRING_DESC_F_WRITE, 0);
+	make_avail(&f, 3, 0, 4);
+	desc_reads = 0;
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[1].addr, 0x600ULL);
+	KUNIT_EXPECT_EQ(test, desc_reads, 2U);
+	KUNIT_EXPECT_EQ(test, desc_read_len, (size_t)16 * 12);
+
+	/* The table's last descriptor is read alone. */
+	set_desc(&f, 31, 0x700, 4, 0, 0);
+	make_avail(&f, 4, 31, 5);
+	desc_reads = 0;
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x700ULL);
+	KUNIT_EXPECT_EQ(test, desc_reads, 1U);
+	KUNIT_EXPECT_EQ(test, desc_read_len, (size_t)16);
 }
 
 static struct kunit_case vext_vring_test_cases[] = {
@@ -462,6 +661,9 @@ static struct kunit_case vext_vring_test_cases[] = {
 	KUNIT_CASE(vring_start_inconsistent),
 	KUNIT_CASE(vring_push_logs),
 	KUNIT_CASE(vring_batched_used),
+	KUNIT_CASE(vring_batches_wrap),
+	KUNIT_CASE(vring_heads_cap),
+	KUNIT_CASE(vring_desc_window),
 	{}
 };
 
