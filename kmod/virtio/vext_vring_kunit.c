@@ -391,6 +391,21 @@ static int gwrite_count(void *ctx, u64 addr, const void *buf, size_t len)
 	return gwrite(ctx, addr, buf, len);
 }
 
+/* A queue whose ring accesses are counted and whose device ring is logged. */
+static void setup_counted(struct kunit *test, struct fixture *f,
+			  unsigned int num)
+{
+	setup(test, f, num);
+	f->m.read = gread_count;
+	f->m.write = gwrite_count;
+	memset(&logrec, 0, sizeof(logrec));
+	logrec.g = f->g;
+	logrec.fail_at = -1;
+	f->m.log = glog;
+	f->vr.log = true;
+	f->vr.log_addr = 0x7000;
+}
+
 /*
  * A kick's worth of requests: the driver's index is read once for the
  * entries it announces (and once more to find there is nothing after
@@ -408,15 +423,7 @@ static void vring_batched_used(struct kunit *test)
 	__le32 e[2];
 	__le16 x;
 
-	setup(test, &f, 8);
-	f.m.read = gread_count;
-	f.m.write = gwrite_count;
-	memset(&logrec, 0, sizeof(logrec));
-	logrec.g = f.g;
-	logrec.fail_at = -1;
-	f.m.log = glog;
-	f.vr.log = true;
-	f.vr.log_addr = 0x7000;
+	setup_counted(test, &f, 8);
 	for (i = 0; i < 3; i++) {
 		set_desc(&f, i, 0x100 * (i + 1), 16, 0, 0);
 		make_avail(&f, i, i, i + 1);
@@ -498,15 +505,7 @@ static void vring_batches_wrap(struct kunit *test)
 	__le32 e[2];
 	__le16 x;
 
-	setup(test, &f, 64);
-	f.m.read = gread_count;
-	f.m.write = gwrite_count;
-	memset(&logrec, 0, sizeof(logrec));
-	logrec.g = f.g;
-	logrec.fail_at = -1;
-	f.m.log = glog;
-	f.vr.log = true;
-	f.vr.log_addr = 0x7000;
+	setup_counted(test, &f, 64);
 	x = cpu_to_le16(50);
 	memcpy(f.g->b + USED + 2, &x, 2);
 	KUNIT_ASSERT_EQ(test, vext_vring_start(&f.vr, &f.m, 50), 0);
