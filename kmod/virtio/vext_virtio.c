@@ -614,7 +614,10 @@ static void needs_reset(struct vext_vdev *dev, struct vext_vq *vq, int err)
  * end (vhost-net batches 64).
  */
 #define VEXT_USED_BATCH	32
-/* A round's used entries go into the ring in one access at its end. */
+/*
+ * A round's used entries go into the ring at its end, in one access (two
+ * across the ring's end).
+ */
 static_assert(VEXT_USED_BATCH <= VEXT_VRING_BATCH);
 
 /*

@@ -95,13 +95,16 @@ static int read_head(struct vext_vring *vr, const struct vext_mem *m,
 /*
  * Descriptor @i of a chain announced by @vr->avail_idx.  Descriptors are
  * read up to VEXT_VRING_DESCS at a time from @i on (not past the table)
- * and kept until the driver's index is read again: a driver taking
+ * and kept until a read of the driver's index moves it: a driver taking
  * descriptors off its free list puts a kick's chains side by side, so
- * one access serves several requests.  What is kept was read after that
- * index, so it holds every chain the index announces as the driver wrote
- * it (virtio 1.x, 2.7.13: written before the index, not changed until
- * used); descriptors of chains announced later, reused ones included,
- * are read again after the index that announces them.
+ * one access serves several requests.  What is kept was read after the
+ * current @vr->avail_idx, so it holds every chain that index announces
+ * as the driver wrote it (virtio 1.x, 2.7.13: written before the index,
+ * not changed until used); descriptors of chains announced later, reused
+ * ones included, are read again after the index that announces them.  A
+ * driver whose writable buffers overlap the table sees the device's
+ * writes there only from the next such read: it breaks 2.7.13 anyway, and
+ * what it gets is still checked.
  */
 static int read_desc(struct vext_vring *vr, const struct vext_mem *m, u16 i,
 		     struct vext_desc *d)
@@ -364,7 +367,9 @@ int vext_vring_publish(struct vext_vring *vr, const struct vext_mem *m)
  * @head: the chain's first descriptor
  * @len: bytes the device wrote into the chain
  *
- * Return: 0, -EFAULT, or the error of the memory's ->log().
+ * Return: 0, -EFAULT, or the error of the memory's ->log(); on an error
+ * the entry stays pending, not announced (a retry must not push it again:
+ * vext_vring_publish() announces it).
  */
 int vext_vring_push(struct vext_vring *vr, const struct vext_mem *m,
 		    u16 head, u32 len)

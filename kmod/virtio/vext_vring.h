@@ -80,8 +80,8 @@ struct vext_mem {
  * @heads: the driver ring's entries from @head_first on, as read
  * @desc_first: index of the descriptor @descs[0] holds
  * @nr_descs: descriptors held in @descs, read together (0: none)
- * @descs: the descriptor table from @desc_first on, as read after the
- *       driver's index was last read
+ * @descs: the descriptor table from @desc_first on, as read after
+ *       @avail_idx was read (dropped when a read of the index moves it)
  * @nr_unwritten: the last pending entries, still in @unwritten only
  * @unwritten: device-ring entries not yet written to the ring
  */

@@ -365,6 +365,12 @@ static void vring_push_logs(struct kunit *test)
 	memcpy(&x, f.g->b + USED + 2, 2);
 	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 2);
 	KUNIT_EXPECT_EQ(test, f.vr.used_idx, 2);
+	/* The entry stays pending: publishing again announces it. */
+	KUNIT_EXPECT_EQ(test, f.vr.used_pending, 1);
+	logrec.fail_at = -1;
+	KUNIT_EXPECT_EQ(test, vext_vring_publish(&f.vr, &f.m), 1);
+	memcpy(&x, f.g->b + USED + 2, 2);
+	KUNIT_EXPECT_EQ(test, le16_to_cpu(x), 3);
 }
 
 /* gread() and gwrite() that count the accesses of the rings. */
@@ -648,6 +654,37 @@ static void vring_desc_window(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x700ULL);
 	KUNIT_EXPECT_EQ(test, desc_reads, 1U);
 	KUNIT_EXPECT_EQ(test, desc_read_len, (size_t)16);
+
+	/*
+	 * Mid-kick reuse: chains 0 and 1 announced, 0 served and returned,
+	 * the driver rewrites descriptor 0 for a new chain behind 1.  Chain
+	 * 1 still comes from what was read; the new chain 0 only after the
+	 * index announcing it, as rewritten.  A restart drops what was read.
+	 */
+	setup(test, &f, 4);
+	f.m.read = gread_count;
+	set_desc(&f, 0, 0x100, 4, 0, 0);
+	set_desc(&f, 1, 0x200, 4, 0, 0);
+	make_avail(&f, 0, 0, 1);
+	make_avail(&f, 1, 1, 2);
+	desc_reads = 0;
+	idx_reads = 0;
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_ASSERT_EQ(test, vext_vring_push(&f.vr, &f.m, f.c->head, 0), 0);
+	set_desc(&f, 0, 0x300, 4, 0, 0);
+	make_avail(&f, 2, 0, 3);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x200ULL);
+	KUNIT_EXPECT_EQ(test, desc_reads, 1U);
+	KUNIT_EXPECT_EQ(test, idx_reads, 1U);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x300ULL);
+	KUNIT_EXPECT_EQ(test, desc_reads, 2U);
+	KUNIT_EXPECT_EQ(test, idx_reads, 2U);
+	set_desc(&f, 0, 0x400, 4, 0, 0);
+	KUNIT_ASSERT_EQ(test, vext_vring_start(&f.vr, &f.m, 2), 0);
+	KUNIT_ASSERT_EQ(test, vext_vring_pop(&f.vr, &f.m, f.c), 1);
+	KUNIT_EXPECT_EQ(test, f.c->seg[0].addr, 0x400ULL);
 }
 
 static struct kunit_case vext_vring_test_cases[] = {
